@@ -1,0 +1,104 @@
+import Foundation
+
+/// One node's whole configuration, read from one YAML file and validated.
+///
+/// `Config.load(path:)` either returns a configuration in which every value has been
+/// checked, or throws `ConfigErrors` listing every problem with its file, line and key.
+public struct Config: Sendable {
+    /// The file this configuration was read from.
+    public var file: String
+    public var node: NodeIdentity
+    /// Where role, epoch, incidents, the outbox and Net-SNMP's persistent files live.
+    public var stateDirectory: String
+    /// A directory whose templates replace the defaults file by file, if set.
+    public var templatesDirectory: String?
+    public var notify: NotifyConfig
+    public var checks: [CheckConfig]
+
+    /// Reads and validates the configuration at `path`.
+    public static func load(path: String) throws(ConfigErrors) -> Config {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigErrors([ConfigProblem(file: path, line: nil, key: "", message: "cannot read the file: \(Self.reason(error))")])
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Validates `text` as if read from `file`; relative paths resolve against its directory.
+    public static func parse(_ text: String, file: String) throws(ConfigErrors) -> Config {
+        let problems = ConfigProblems(file: file)
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        guard let root = ConfigReader.document(text, problems: problems) else {
+            throw ConfigErrors(problems.all)
+        }
+        let node = root.mapping("node").flatMap(NodeIdentity.read)
+        if !root.has("node") {
+            problems.add("missing; expected a mapping with `name` and `cluster`", key: "node", at: root.mark)
+        }
+        let stateDirectory = resolve(root.optional("state_dir", String.self) ?? "/var/lib/vacataire", base: base)
+        let templatesDirectory = root.optional("templates_dir", String.self).map { resolve($0, base: base) }
+        if let templatesDirectory, !isDirectory(templatesDirectory) {
+            root.problem("templates_dir", "no such directory: \(templatesDirectory)")
+        }
+        let notify = root.mapping("notify").map { NotifyConfig.read($0) } ?? NotifyConfig(email: [], snmp: [])
+        let checks = root.list("checks") { CheckConfig.read($0, base: base) }
+        CheckConfig.validateUnique(checks, in: root)
+        root.finish()
+        guard problems.all.isEmpty, let node else {
+            throw ConfigErrors(problems.all)
+        }
+        return Config(
+            file: file, node: node, stateDirectory: stateDirectory,
+            templatesDirectory: templatesDirectory, notify: notify, checks: checks
+        )
+    }
+
+    static func resolve(_ path: String, base: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    static func reason(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            return String(cString: strerror(code.rawValue))
+        }
+        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError {
+            return "no such file"
+        }
+        return nsError.localizedDescription
+    }
+}
+
+/// Who this node is: its own name and the name of the pair it belongs to.
+public struct NodeIdentity: Sendable, Equatable {
+    /// This node's name, unique within the cluster (`alpha`, `web-1`).
+    public var name: String
+    /// The pair's name; both nodes must use the same one.
+    public var cluster: String
+
+    static func read(_ reader: ConfigReader) -> NodeIdentity? {
+        let name = reader.required("name", String.self)
+        let cluster = reader.required("cluster", String.self)
+        for (key, value) in [("name", name), ("cluster", cluster)] {
+            if let value, !isIdentifier(value) {
+                reader.problem(key, "expected letters, digits, `-`, `_` or `.` (1 to 64 of them), found `\(value)`")
+            }
+        }
+        reader.finish()
+        guard let name, let cluster else { return nil }
+        return NodeIdentity(name: name, cluster: cluster)
+    }
+
+    static func isIdentifier(_ text: String) -> Bool {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+        return (1...64).contains(text.count) && text.unicodeScalars.allSatisfy { $0.isASCII && allowed.contains($0) }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+
+/// Why a scalar could not be read as the expected type.
+public struct ConfigValueError: Error, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// A type that a single YAML scalar can be read as.
+public protocol ConfigValue {
+    /// What the user should write, for error messages ("a whole number").
+    static var expectation: String { get }
+    static func parse(_ text: String) -> Result<Self, ConfigValueError>
+}
+
+extension String: ConfigValue {
+    public static var expectation: String { "a text value" }
+    public static func parse(_ text: String) -> Result<String, ConfigValueError> {
+        .success(text)
+    }
+}
+
+extension Int: ConfigValue {
+    public static var expectation: String { "a whole number" }
+    public static func parse(_ text: String) -> Result<Int, ConfigValueError> {
+        guard let value = Int(text) else { return .failure(.init("expected a whole number")) }
+        return .success(value)
+    }
+}
+
+extension Bool: ConfigValue {
+    public static var expectation: String { "true or false" }
+    public static func parse(_ text: String) -> Result<Bool, ConfigValueError> {
+        switch text.lowercased() {
+        case "true", "yes", "on": return .success(true)
+        case "false", "no", "off": return .success(false)
+        default: return .failure(.init("expected true or false"))
+        }
+    }
+}
+
+/// A span of time written as `250ms`, `10s`, `2m`, `1h`, or a plain number of seconds.
+public struct ConfigDuration: ConfigValue, Equatable, Comparable, Sendable, CustomStringConvertible {
+    public var seconds: Double
+
+    public init(seconds: Double) {
+        self.seconds = seconds
+    }
+
+    public static var expectation: String { "a duration such as 500ms, 10s, 2m or 1h" }
+
+    public static func parse(_ text: String) -> Result<ConfigDuration, ConfigValueError> {
+        let units: [(suffix: String, factor: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for unit in units where trimmed.hasSuffix(unit.suffix) {
+            let number = trimmed.dropLast(unit.suffix.count).trimmingCharacters(in: .whitespaces)
+            if let value = Double(number), value.isFinite, value >= 0 {
+                return .success(ConfigDuration(seconds: value * unit.factor))
+            }
+        }
+        if let value = Double(trimmed), value.isFinite, value >= 0 {
+            return .success(ConfigDuration(seconds: value))
+        }
+        return .failure(.init("expected \(expectation)"))
+    }
+
+    public static func < (lhs: ConfigDuration, rhs: ConfigDuration) -> Bool {
+        lhs.seconds < rhs.seconds
+    }
+
+    public var description: String {
+        if seconds < 1, seconds > 0 { return "\(Int((seconds * 1000).rounded()))ms" }
+        if seconds == seconds.rounded() { return "\(Int(seconds))s" }
+        return "\(seconds)s"
+    }
+}
+
+/// A TCP or UDP port number, 1 to 65535.
+public struct Port: ConfigValue, Equatable, Sendable, CustomStringConvertible {
+    public var number: UInt16
+
+    public init(_ number: UInt16) {
+        self.number = number
+    }
+
+    public static var expectation: String { "a port number from 1 to 65535" }
+
+    public static func parse(_ text: String) -> Result<Port, ConfigValueError> {
+        guard let value = Int(text), (1...65535).contains(value) else {
+            return .failure(.init("expected \(expectation)"))
+        }
+        return .success(Port(UInt16(value)))
+    }
+
+    public var description: String { String(number) }
+}
+
+/// An email address for an envelope: `local@domain`, no spaces or angle brackets.
+public struct EmailAddress: ConfigValue, Equatable, Sendable, CustomStringConvertible {
+    public var address: String
+
+    public static var expectation: String { "an email address such as oncall@example.org" }
+
+    public static func parse(_ text: String) -> Result<EmailAddress, ConfigValueError> {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        let forbidden = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "<>,;\"()"))
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+              !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              text.rangeOfCharacter(from: forbidden) == nil
+        else {
+            return .failure(.init("expected \(expectation)"))
+        }
+        return .success(EmailAddress(address: text))
+    }
+
+    public var description: String { address }
+}
+
+/// A host name or an IPv4/IPv6 address (IPv6 without brackets).
+public struct HostAddress: ConfigValue, Equatable, Sendable, CustomStringConvertible {
+    public var host: String
+
+    public static var expectation: String { "a host name or an IP address" }
+
+    public static func parse(_ text: String) -> Result<HostAddress, ConfigValueError> {
+        if isIPv4(text) || isIPv6(text) { return .success(HostAddress(host: text)) }
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-"))
+        let looksLikeIPv4 = labels.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+        let valid = !text.isEmpty && text.count <= 253 && !looksLikeIPv4 && labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.unicodeScalars.allSatisfy { $0.isASCII && allowed.contains($0) }
+        }
+        return valid ? .success(HostAddress(host: text)) : .failure(.init("expected \(expectation)"))
+    }
+
+    public var isIPv6: Bool { Self.isIPv6(host) }
+
+    static func isIPv4(_ text: String) -> Bool {
+        var address = in_addr()
+        return inet_pton(AF_INET, text, &address) == 1
+    }
+
+    static func isIPv6(_ text: String) -> Bool {
+        var address = in6_addr()
+        return inet_pton(AF_INET6, text, &address) == 1
+    }
+
+    public var description: String { host }
+}
+
+/// A value from a fixed set of words, such as `version: 2c`.
+public protocol ConfigKeyword: ConfigValue, RawRepresentable, CaseIterable where RawValue == String {}
+
+extension ConfigKeyword {
+    public static var expectation: String {
+        "one of: " + allCases.map(\.rawValue).joined(separator: ", ")
+    }
+
+    public static func parse(_ text: String) -> Result<Self, ConfigValueError> {
+        guard let value = Self(rawValue: text) else { return .failure(.init("expected \(expectation)")) }
+        return .success(value)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Where notifications go: SMTP destinations for email and SNMP targets for the NMS.
+public struct NotifyConfig: Sendable {
+    public var email: [EmailDestination]
+    public var snmp: [SNMPTarget]
+
+    public init(email: [EmailDestination], snmp: [SNMPTarget]) {
+        self.email = email
+        self.snmp = snmp
+    }
+
+    static func read(_ reader: ConfigReader) -> NotifyConfig {
+        let email = reader.list("email", EmailDestination.read)
+        let snmp = reader.list("snmp", SNMPTarget.read)
+        reader.finish()
+        return NotifyConfig(email: email, snmp: snmp)
+    }
+}
+
+/// One SMTP server and the envelope of the messages sent through it.
+public struct EmailDestination: Sendable, Equatable {
+    /// A short name for output and logs; defaults to the server URL.
+    public var name: String
+    /// `smtp://host[:port]` or `smtps://host[:port]`.
+    public var url: URL
+    public var from: EmailAddress
+    public var to: [EmailAddress]
+    /// The whole delivery, connection included, must end within this.
+    public var timeout: ConfigDuration
+    /// Connecting must succeed within this.
+    public var connectTimeout: ConfigDuration
+
+    /// `host:port` as shown in errors.
+    public var endpoint: String {
+        let port = url.port ?? (url.scheme == "smtps" ? 465 : 25)
+        return "\(url.host ?? "?"):\(port)"
+    }
+
+    static func read(_ reader: ConfigReader) -> EmailDestination? {
+        let urlText = reader.required("url", String.self)
+        let url = urlText.flatMap { text -> URL? in
+            guard let url = URL(string: text), let scheme = url.scheme, ["smtp", "smtps"].contains(scheme),
+                  let host = url.host, !host.isEmpty
+            else {
+                reader.problem("url", "expected smtp://HOST[:PORT] or smtps://HOST[:PORT], found `\(text)`")
+                return nil
+            }
+            return url
+        }
+        let from = reader.required("from", EmailAddress.self)
+        let to = reader.values("to", EmailAddress.self)
+        if to == nil {
+            reader.problem("to", "missing; expected at least one recipient")
+        } else if reader.node("to")?.sequence?.isEmpty == true {
+            reader.problem("to", "expected at least one recipient, found an empty list")
+        }
+        let timeout = reader.optional("timeout", ConfigDuration.self) ?? ConfigDuration(seconds: 30)
+        let connectTimeout = reader.optional("connect_timeout", ConfigDuration.self) ?? ConfigDuration(seconds: 10)
+        if timeout.seconds <= 0 { reader.problem("timeout", "must be more than 0") }
+        if connectTimeout.seconds <= 0 { reader.problem("connect_timeout", "must be more than 0") }
+        let name = reader.optional("name", String.self) ?? urlText ?? ""
+        guard let url, let from, let to, !to.isEmpty else { return nil }
+        return EmailDestination(name: name, url: url, from: from, to: to, timeout: timeout, connectTimeout: connectTimeout)
+    }
+}
+
+/// The SNMP versions a target may speak.
+public enum SNMPVersion: String, ConfigKeyword, Sendable {
+    case v2c = "2c"
+}
+
+/// One SNMP notification receiver (an NMS or its trap forwarder).
+public struct SNMPTarget: Sendable, Equatable {
+    /// A short name for output and logs; defaults to `address:port`.
+    public var name: String
+    public var address: HostAddress
+    public var port: Port
+    public var version: SNMPVersion
+    /// The SNMPv2c community. A secret: never logged or printed.
+    public var community: String
+
+    /// `host:port` as shown in errors, with brackets around an IPv6 address.
+    public var endpoint: String {
+        address.isIPv6 ? "[\(address.host)]:\(port)" : "\(address.host):\(port)"
+    }
+
+    static func read(_ reader: ConfigReader) -> SNMPTarget? {
+        let address = reader.required("address", HostAddress.self)
+        let port = reader.optional("port", Port.self) ?? Port(162)
+        let version = reader.optional("version", SNMPVersion.self) ?? .v2c
+        let community = reader.optional("community", String.self) ?? "public"
+        if community.isEmpty { reader.problem("community", "must not be empty") }
+        let explicitName = reader.optional("name", String.self)
+        guard let address else { return nil }
+        var target = SNMPTarget(name: "", address: address, port: port, version: version, community: community)
+        target.name = explicitName ?? target.endpoint
+        return target
+    }
+}

@@ -1,0 +1,2 @@
+import VacataireCore
+print(VacataireCore.version)
