@@ -23,10 +23,11 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        .systemLibrary(
+        // Net-SNMP's headers stay inside this C target (they clash with libcurl's in one
+        // Swift module); Swift sees opaque handles. Debian: libsnmp-dev.
+        .target(
             name: "CNetSNMP",
-            pkgConfig: "netsnmp",
-            providers: [.apt(["libsnmp-dev"])]
+            linkerSettings: [.linkedLibrary("netsnmp")]
         ),
         // Pure code: configuration model and validation, events. No I/O beyond reading files.
         .target(

@@ -1,2 +1,4 @@
-import VacataireCore
-print(VacataireCore.version)
+import ArgumentParser
+import Foundation
+
+await VacataireCommand.runAsRoot()

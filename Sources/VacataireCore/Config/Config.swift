@@ -42,7 +42,7 @@ public struct Config: Sendable {
         if let templatesDirectory, !isDirectory(templatesDirectory) {
             root.problem("templates_dir", "no such directory: \(templatesDirectory)")
         }
-        let notify = root.mapping("notify").map { NotifyConfig.read($0) } ?? NotifyConfig(email: [], snmp: [])
+        let notify = root.mapping("notify").map { NotifyConfig.read($0, base: base) } ?? NotifyConfig(email: [], snmp: [])
         let checks = root.list("checks") { CheckConfig.read($0, base: base) }
         CheckConfig.validateUnique(checks, in: root)
         root.finish()
@@ -83,6 +83,11 @@ public struct NodeIdentity: Sendable, Equatable {
     public var name: String
     /// The pair's name; both nodes must use the same one.
     public var cluster: String
+
+    public init(name: String, cluster: String) {
+        self.name = name
+        self.cluster = cluster
+    }
 
     static func read(_ reader: ConfigReader) -> NodeIdentity? {
         let name = reader.required("name", String.self)

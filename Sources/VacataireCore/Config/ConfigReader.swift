@@ -118,7 +118,7 @@ public final class ConfigReader {
 
     /// A sequence of mappings, each read by `read`; absent reads as empty.
     public func list<Element>(_ key: String, _ read: (ConfigReader) -> Element?) -> [Element] {
-        guard let node = node(key) else { return [] }
+        guard let node = node(key), !Self.isNull(node) else { return [] }
         guard let sequence = node.sequence else {
             problems.add("expected a list (lines starting with `- `), found \(Self.kind(of: node))", key: keyPath(key), at: node.mark)
             return []
@@ -172,6 +172,12 @@ public final class ConfigReader {
             problems.add("\(reason.message) (found `\(scalar.string)`)", key: key, at: node.mark)
             return nil
         }
+    }
+
+    /// `key:` with nothing after it, `~` or `null`.
+    static func isNull(_ node: Node) -> Bool {
+        guard let scalar = node.scalar, scalar.style == .plain else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
     static func kind(of node: Node) -> String {

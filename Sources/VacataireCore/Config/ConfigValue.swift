@@ -99,6 +99,10 @@ public struct Port: ConfigValue, Equatable, Sendable, CustomStringConvertible {
 public struct EmailAddress: ConfigValue, Equatable, Sendable, CustomStringConvertible {
     public var address: String
 
+    public init(address: String) {
+        self.address = address
+    }
+
     public static var expectation: String { "an email address such as oncall@example.org" }
 
     public static func parse(_ text: String) -> Result<EmailAddress, ConfigValueError> {
@@ -119,6 +123,10 @@ public struct EmailAddress: ConfigValue, Equatable, Sendable, CustomStringConver
 /// A host name or an IPv4/IPv6 address (IPv6 without brackets).
 public struct HostAddress: ConfigValue, Equatable, Sendable, CustomStringConvertible {
     public var host: String
+
+    public init(host: String) {
+        self.host = host
+    }
 
     public static var expectation: String { "a host name or an IP address" }
 

@@ -10,8 +10,8 @@ public struct NotifyConfig: Sendable {
         self.snmp = snmp
     }
 
-    static func read(_ reader: ConfigReader) -> NotifyConfig {
-        let email = reader.list("email", EmailDestination.read)
+    static func read(_ reader: ConfigReader, base: String) -> NotifyConfig {
+        let email = reader.list("email") { EmailDestination.read($0, base: base) }
         let snmp = reader.list("snmp", SNMPTarget.read)
         reader.finish()
         return NotifyConfig(email: email, snmp: snmp)
@@ -30,6 +30,13 @@ public struct EmailDestination: Sendable, Equatable {
     public var timeout: ConfigDuration
     /// Connecting must succeed within this.
     public var connectTimeout: ConfigDuration
+    /// STARTTLS on `smtp://`: required unless the operator opts out explicitly.
+    public var starttls: StartTLSPolicy
+    /// A CA bundle to verify the server's certificate with, instead of the system's.
+    public var caFile: String?
+    /// Login for SMTP AUTH; the password is read from `passwordFile` at send time.
+    public var username: String?
+    public var passwordFile: String?
 
     /// `host:port` as shown in errors.
     public var endpoint: String {
@@ -37,7 +44,7 @@ public struct EmailDestination: Sendable, Equatable {
         return "\(url.host ?? "?"):\(port)"
     }
 
-    static func read(_ reader: ConfigReader) -> EmailDestination? {
+    static func read(_ reader: ConfigReader, base: String) -> EmailDestination? {
         let urlText = reader.required("url", String.self)
         let url = urlText.flatMap { text -> URL? in
             guard let url = URL(string: text), let scheme = url.scheme, ["smtp", "smtps"].contains(scheme),
@@ -59,10 +66,36 @@ public struct EmailDestination: Sendable, Equatable {
         let connectTimeout = reader.optional("connect_timeout", ConfigDuration.self) ?? ConfigDuration(seconds: 10)
         if timeout.seconds <= 0 { reader.problem("timeout", "must be more than 0") }
         if connectTimeout.seconds <= 0 { reader.problem("connect_timeout", "must be more than 0") }
+        let starttls = reader.optional("starttls", StartTLSPolicy.self) ?? .required
+        let caFile = reader.optional("ca_file", String.self).map { Config.resolve($0, base: base) }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            reader.problem("ca_file", "cannot read \(caFile)")
+        }
+        let username = reader.optional("username", String.self)
+        let passwordFile = reader.optional("password_file", String.self).map { Config.resolve($0, base: base) }
+        if let passwordFile, !FileManager.default.isReadableFile(atPath: passwordFile) {
+            reader.problem("password_file", "cannot read \(passwordFile)")
+        }
+        if (username == nil) != (passwordFile == nil) {
+            reader.problem(username == nil ? "password_file" : "username", "`username` and `password_file` go together; set both or neither")
+        }
         let name = reader.optional("name", String.self) ?? urlText ?? ""
         guard let url, let from, let to, !to.isEmpty else { return nil }
-        return EmailDestination(name: name, url: url, from: from, to: to, timeout: timeout, connectTimeout: connectTimeout)
+        return EmailDestination(
+            name: name, url: url, from: from, to: to, timeout: timeout, connectTimeout: connectTimeout,
+            starttls: starttls, caFile: caFile, username: username, passwordFile: passwordFile
+        )
     }
+}
+
+/// Whether `smtp://` delivery upgrades the connection with STARTTLS.
+public enum StartTLSPolicy: String, ConfigKeyword, Sendable {
+    /// Refuse to send unless the server offers STARTTLS and the upgrade succeeds.
+    case required
+    /// Upgrade when the server offers it, send in clear text otherwise.
+    case opportunistic
+    /// Never upgrade (a local relay on loopback, a test sink).
+    case off
 }
 
 /// The SNMP versions a target may speak.

@@ -1,0 +1,86 @@
+#include "cnetsnmp.h"
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void copy_error(char *error, size_t error_len, const char *text) {
+    if (error == NULL || error_len == 0) return;
+    snprintf(error, error_len, "%s", text ? text : "unknown error");
+}
+
+static void copy_session_error(void *session, char *error, size_t error_len) {
+    int lib_err = 0, sys_err = 0;
+    char *text = NULL;
+    snmp_sess_error(session, &lib_err, &sys_err, &text);
+    copy_error(error, error_len, text);
+    free(text);
+}
+
+void cnetsnmp_library_init(const char *app_name, const char *persistent_dir) {
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_CONFIG_LOAD, 1);
+    netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_MIB_WARNINGS, 0);
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, persistent_dir);
+    netsnmp_set_mib_directory("");
+    snmp_disable_log();
+    init_snmp(app_name);
+}
+
+void *cnetsnmp_open_v2c(const char *peer, const unsigned char *community, size_t community_len,
+                        long timeout_us, int retries, char *error, size_t error_len) {
+    netsnmp_session session;
+    snmp_sess_init(&session);
+    session.version = SNMP_VERSION_2c;
+    session.peername = (char *)peer;
+    session.community = (u_char *)community;
+    session.community_len = community_len;
+    session.timeout = timeout_us;
+    session.retries = retries;
+    void *handle = snmp_sess_open(&session);
+    if (handle == NULL) {
+        copy_error(error, error_len, snmp_api_errstring(session.s_snmp_errno ? session.s_snmp_errno : snmp_errno));
+    }
+    return handle;
+}
+
+void cnetsnmp_close(void *session) {
+    if (session) snmp_sess_close(session);
+}
+
+void *cnetsnmp_pdu_create(int kind) {
+    return snmp_pdu_create(kind == CNETSNMP_PDU_INFORM ? SNMP_MSG_INFORM : SNMP_MSG_TRAP2);
+}
+
+void cnetsnmp_pdu_free(void *pdu) {
+    if (pdu) snmp_free_pdu((netsnmp_pdu *)pdu);
+}
+
+int cnetsnmp_pdu_add(void *pdu, const cnetsnmp_oid *name, size_t name_len, unsigned char type,
+                     const void *value, size_t value_len) {
+    netsnmp_variable_list *added =
+        snmp_pdu_add_variable((netsnmp_pdu *)pdu, (const oid *)name, name_len, type, value, value_len);
+    return added == NULL ? -1 : 0;
+}
+
+int cnetsnmp_send(void *session, void *pdu, char *error, size_t error_len) {
+    if (snmp_sess_send(session, (netsnmp_pdu *)pdu) == 0) {
+        copy_session_error(session, error, error_len);
+        snmp_free_pdu((netsnmp_pdu *)pdu);
+        return -1;
+    }
+    return 0;
+}
+
+int cnetsnmp_send_acknowledged(void *session, void *pdu, char *error, size_t error_len) {
+    netsnmp_pdu *response = NULL;
+    int status = snmp_sess_synch_response(session, (netsnmp_pdu *)pdu, &response);
+    if (response) snmp_free_pdu(response);
+    if (status == STAT_SUCCESS) return 0;
+    if (status == STAT_TIMEOUT) {
+        copy_error(error, error_len, "no acknowledgement before the timeout");
+        return 1;
+    }
+    copy_session_error(session, error, error_len);
+    return -1;
+}

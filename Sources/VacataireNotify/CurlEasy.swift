@@ -1,0 +1,109 @@
+import CCurl
+import Foundation
+
+/// One libcurl easy handle with its error buffer, owned by one transfer on one thread.
+///
+/// The only place in this module that touches libcurl's setup calls; channels describe a
+/// transfer with typed options and read back the result.
+final class CurlEasy {
+    private let handle: UnsafeMutableRawPointer
+    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    private var lists: [UnsafeMutablePointer<curl_slist>] = []
+    private var strings: [UnsafeMutablePointer<CChar>] = []
+
+    /// libcurl's process-wide initialisation, done once before the first handle.
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    init() throws(DeliveryError) {
+        guard Self.globalInit == CURLE_OK, let handle = curl_easy_init() else {
+            throw DeliveryError(.internalError, "libcurl could not be initialised")
+        }
+        self.handle = handle
+        errorBuffer.withUnsafeMutableBufferPointer { buffer in
+            _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+        }
+        set(CURLOPT_NOSIGNAL, 1)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        lists.forEach { curl_slist_free_all($0) }
+        strings.forEach { free($0) }
+    }
+
+    func set(_ option: CURLoption, _ value: Int) {
+        _ = ccurl_setopt_long(handle, option, value)
+    }
+
+    /// Sets a string option; libcurl copies strings, but we keep ours alive for the handle's life.
+    func set(_ option: CURLoption, _ value: String) {
+        guard let copy = strdup(value) else { return }
+        strings.append(copy)
+        _ = ccurl_setopt_string(handle, option, copy)
+    }
+
+    func set(_ option: CURLoption, list values: [String]) {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for value in values {
+            list = curl_slist_append(list, value)
+        }
+        guard let list else { return }
+        lists.append(list)
+        _ = ccurl_setopt_slist(handle, option, list)
+    }
+
+    /// Uploads `data` as the request body (SMTP's DATA), then runs the transfer.
+    func perform(upload data: Data) -> CURLcode {
+        let source = UploadSource(data)
+        let context = Unmanaged.passRetained(source)
+        defer { context.release() }
+        _ = ccurl_setopt_callback(handle, CURLOPT_READFUNCTION) { buffer, size, count, userdata in
+            guard let buffer, let userdata else { return 0 }
+            let source = Unmanaged<UploadSource>.fromOpaque(userdata).takeUnretainedValue()
+            return source.read(into: buffer, capacity: size * count)
+        }
+        _ = ccurl_setopt_pointer(handle, CURLOPT_READDATA, context.toOpaque())
+        set(CURLOPT_UPLOAD, 1)
+        return curl_easy_perform(handle)
+    }
+
+    var responseCode: Int {
+        var value = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &value)
+        return value
+    }
+
+    /// The errno of the last failed connect, such as ECONNREFUSED.
+    var osErrno: Int32 {
+        var value = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_OS_ERRNO, &value)
+        return Int32(truncatingIfNeeded: value)
+    }
+
+    /// libcurl's own words for the last failure, or its generic text for `code`.
+    func errorText(_ code: CURLcode) -> String {
+        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+    }
+}
+
+/// The bytes libcurl reads for an upload, handed out in pieces.
+private final class UploadSource {
+    private let data: Data
+    private var offset = 0
+
+    init(_ data: Data) {
+        self.data = data
+    }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        let count = min(capacity, data.count - offset)
+        guard count > 0 else { return 0 }
+        data.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            memcpy(buffer, base + offset, count)
+        }
+        offset += count
+        return count
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import VacataireCore
+
+// VacataireNotify: turns events into messages and delivers them.
+//
+// Events → `NotifiableEvent` (what happened) → `TemplateSet` (Mustache text per event
+// kind) → channels: `SMTPChannel` (email through libcurl) and `SNMPChannel` (traps through
+// Net-SNMP). Everything that can fail returns a `DeliveryError` naming the destination.
+
+/// One event to tell humans and the NMS about, with everything a template may show.
+public struct NotifiableEvent: Sendable {
+    /// The state of one check at the time of the event.
+    public struct CheckSummary: Sendable {
+        public var name: String
+        public var status: String
+        public var output: String
+
+        public init(name: String, status: String, output: String) {
+            self.name = name
+            self.status = status
+            self.output = output
+        }
+    }
+
+    public var kind: EventKind
+    public var node: String
+    public var cluster: String
+    public var peer: String?
+    public var incidentID: String?
+    public var oldRole: String?
+    public var newRole: String?
+    /// The one-line reason sentence of the transition or command.
+    public var reason: String
+    public var checks: [CheckSummary]
+    public var time: Date
+    public var ackAuthor: String?
+    public var ackComment: String?
+    public var suppressedCount: Int
+    public var suppressedSummary: String?
+
+    public init(
+        kind: EventKind, node: String, cluster: String, peer: String? = nil, incidentID: String? = nil,
+        oldRole: String? = nil, newRole: String? = nil, reason: String, checks: [CheckSummary] = [],
+        time: Date, ackAuthor: String? = nil, ackComment: String? = nil,
+        suppressedCount: Int = 0, suppressedSummary: String? = nil
+    ) {
+        self.kind = kind
+        self.node = node
+        self.cluster = cluster
+        self.peer = peer
+        self.incidentID = incidentID
+        self.oldRole = oldRole
+        self.newRole = newRole
+        self.reason = reason
+        self.checks = checks
+        self.time = time
+        self.ackAuthor = ackAuthor
+        self.ackComment = ackComment
+        self.suppressedCount = suppressedCount
+        self.suppressedSummary = suppressedSummary
+    }
+
+    /// The variables a template sees; Docs/templates.md lists each with an example.
+    public var templateContext: [String: Any] {
+        var context: [String: Any] = [
+            "event": kind.rawValue,
+            "node": node,
+            "cluster": cluster,
+            "reason": reason,
+            "time_iso": Self.isoFormatter.string(from: time),
+            "time_local": Self.localFormatter.string(from: time),
+            "checks": checks.map { ["name": $0.name, "status": $0.status, "output": $0.output] },
+            "has_checks": !checks.isEmpty,
+            "suppressed_count": suppressedCount,
+            "has_suppressed": suppressedCount > 0,
+            "version": VacataireCore.version,
+        ]
+        let optional: [String: String?] = [
+            "peer": peer, "incident_id": incidentID, "old_role": oldRole, "new_role": newRole,
+            "ack_author": ackAuthor, "ack_comment": ackComment, "suppressed_summary": suppressedSummary,
+        ]
+        for (key, value) in optional {
+            if let value { context[key] = value }
+        }
+        return context
+    }
+
+    private static var isoFormatter: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter
+    }
+
+    private static var localFormatter: DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = .current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
+        return formatter
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import VacataireCore
+
+/// The channels a notification can go through.
+public enum NotifyChannel: String, CaseIterable, Sendable {
+    case email, snmp
+}
+
+/// The outcome of one delivery to one destination, as `notify-test` prints it.
+public struct DeliveryOutcome: Sendable {
+    public var channel: NotifyChannel
+    public var destination: String
+    public var error: DeliveryError?
+
+    public var succeeded: Bool { error == nil }
+
+    /// `email ops (127.0.0.1:2525): ok` or `email ops (127.0.0.1:2525): failed: ...`.
+    public var line: String {
+        "\(channel.rawValue) \(destination): " + (error.map { "failed: \($0.message)" } ?? "ok")
+    }
+}
+
+/// Sends one notification to every configured destination of the chosen channels,
+/// concurrently, each on its own thread, and reports one outcome per destination.
+public struct NotificationSender: Sendable {
+    public let config: Config
+    public let templates: TemplateSet
+    public let snmp: SNMPChannel?
+    private let snmpSetupError: DeliveryError?
+
+    public init(config: Config, templates: TemplateSet, startTime: Date = Date()) {
+        self.config = config
+        self.templates = templates
+        do throws(DeliveryError) {
+            snmp = try SNMPChannel(persistentDirectory: "\(config.stateDirectory)/snmp", startTime: startTime)
+            snmpSetupError = nil
+        } catch {
+            snmp = nil
+            snmpSetupError = error
+        }
+    }
+
+    /// A `test` notification from this node, naming who asked for it.
+    public func testNotification(requestedBy user: String, now: Date = Date()) -> NotifiableEvent {
+        NotifiableEvent(
+            kind: .test, node: config.node.name, cluster: config.node.cluster,
+            reason: "notification test requested by \(user)", time: now
+        )
+    }
+
+    public func send(_ notification: NotifiableEvent, channels: Set<NotifyChannel>) async -> [DeliveryOutcome] {
+        let rendered = templates.render(notification)
+        var jobs: [@Sendable () -> DeliveryOutcome] = []
+        if channels.contains(.email) {
+            for destination in config.notify.email {
+                let message = email(rendered, notification, to: destination)
+                jobs.append {
+                    var outcome = DeliveryOutcome(channel: .email, destination: "\(destination.name) (\(destination.endpoint))")
+                    do throws(DeliveryError) {
+                        try SMTPChannel().deliver(message, to: destination)
+                    } catch {
+                        outcome.error = error
+                    }
+                    return outcome
+                }
+            }
+        }
+        if channels.contains(.snmp) {
+            let values = SNMPChannel.values(for: notification, message: rendered.snmp)
+            for target in config.notify.snmp {
+                jobs.append { [snmp, snmpSetupError] in
+                    var outcome = DeliveryOutcome(channel: .snmp, destination: "\(target.name) (\(target.endpoint))")
+                    do throws(DeliveryError) {
+                        guard let snmp else {
+                            throw snmpSetupError ?? DeliveryError(.internalError, "SNMP is not set up")
+                        }
+                        try snmp.sendTrap(notification.kind, values: values, to: target)
+                    } catch {
+                        outcome.error = error
+                    }
+                    return outcome
+                }
+            }
+        }
+        return await withTaskGroup(of: (Int, DeliveryOutcome).self) { group in
+            for (index, job) in jobs.enumerated() {
+                group.addTask { (index, await BlockingWork.run(job)) }
+            }
+            var outcomes: [(Int, DeliveryOutcome)] = []
+            for await outcome in group {
+                outcomes.append(outcome)
+            }
+            return outcomes.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    private func email(_ rendered: TemplateSet.Rendered, _ notification: NotifiableEvent, to destination: EmailDestination) -> EmailMessage {
+        var headers: [(name: String, value: String)] = [
+            ("X-Vacataire-Event", notification.kind.rawValue),
+            ("X-Vacataire-Node", notification.node),
+        ]
+        if let incident = notification.incidentID {
+            headers.append(("X-Vacataire-Incident", incident))
+        }
+        return EmailMessage(
+            from: destination.from, to: destination.to, subject: rendered.subject, body: rendered.body, date: notification.time,
+            messageID: EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster),
+            extraHeaders: headers
+        )
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Mustache
+import VacataireCore
+
+/// The message templates of every event kind: one email subject, one email body and one
+/// SNMP message each, loaded from the default directory and overridden file by file.
+///
+/// Files are named `<event>.<part>.mustache`, e.g. `failover.subject.mustache`; shared
+/// pieces are partials named `<name>.partial.mustache`, used as `{{> name}}`. Templates
+/// render plain text: `{{name}}` is not HTML-escaped.
+public struct TemplateSet: Sendable {
+    /// The three texts of one message.
+    public enum Part: String, CaseIterable, Sendable {
+        case subject, body, snmp
+    }
+
+    /// A template that is missing or does not parse, named by its file.
+    public struct LoadError: Error, Sendable, CustomStringConvertible {
+        public var file: String
+        public var line: Int?
+        public var message: String
+
+        public var description: String {
+            let place = line.map { "\(file):\($0)" } ?? file
+            return "\(place): \(message)"
+        }
+    }
+
+    /// The rendered texts of one notification.
+    public struct Rendered: Sendable, Equatable {
+        public var subject: String
+        public var body: String
+        public var snmp: String
+    }
+
+    private var templates: [String: MustacheTemplate]
+    private var partials: MustacheLibrary
+    /// Where each template was read from, for `check-config` and errors.
+    public private(set) var sources: [String: String]
+
+    /// Loads every template for every event kind; collects all problems before throwing.
+    public init(defaults: String, overrides: String?) throws(TemplateSetErrors) {
+        var templates: [String: MustacheTemplate] = [:]
+        var sources: [String: String] = [:]
+        var errors: [LoadError] = []
+        var partials = MustacheLibrary()
+        for (name, path) in Self.partialFiles(defaults: defaults, overrides: overrides) {
+            switch Self.load(path) {
+            case .success(let template):
+                partials.register(template, named: name)
+                sources["\(name).partial.mustache"] = path
+            case .failure(let error):
+                errors.append(error)
+            }
+        }
+        for kind in EventKind.allCases {
+            for part in Part.allCases {
+                let name = Self.fileName(kind, part)
+                let override = overrides.map { "\($0)/\(name)" }
+                let path = override.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil } ?? "\(defaults)/\(name)"
+                switch Self.load(path) {
+                case .success(let template):
+                    templates[name] = template
+                    sources[name] = path
+                case .failure(let error):
+                    errors.append(error)
+                }
+            }
+        }
+        guard errors.isEmpty else { throw TemplateSetErrors(errors: errors) }
+        self.templates = templates
+        self.partials = partials
+        self.sources = sources
+    }
+
+    /// Partial name → file, the override directory's winning over the defaults'.
+    static func partialFiles(defaults: String, overrides: String?) -> [(String, String)] {
+        var files: [String: String] = [:]
+        for directory in [defaults, overrides].compactMap({ $0 }) {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for name in names where name.hasSuffix(".partial.mustache") {
+                files[String(name.dropLast(".partial.mustache".count))] = "\(directory)/\(name)"
+            }
+        }
+        return files.sorted { $0.key < $1.key }
+    }
+
+    /// Renders the three texts for `notification`.
+    public func render(_ notification: NotifiableEvent) -> Rendered {
+        let context = notification.templateContext
+        func text(_ part: Part) -> String {
+            templates[Self.fileName(notification.kind, part)]?.render(context, library: partials) ?? ""
+        }
+        let subject = text(.subject).split(whereSeparator: \.isNewline).joined(separator: " ")
+        return Rendered(
+            subject: subject.trimmingCharacters(in: .whitespaces),
+            body: text(.body),
+            snmp: text(.snmp).trimmingCharacters(in: .whitespacesAndNewlines)
+        )
+    }
+
+    /// The default templates directory: `$VACATAIRE_TEMPLATES`, the installed copy, or the
+    /// repository's Templates/ next to a development build.
+    public static func defaultDirectory(executable: String = CommandLine.arguments.first ?? "") -> String {
+        if let fromEnvironment = ProcessInfo.processInfo.environment["VACATAIRE_TEMPLATES"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        let installed = "/usr/share/vacataire/templates"
+        if FileManager.default.fileExists(atPath: installed) { return installed }
+        var directory = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            let candidate = directory.appendingPathComponent("Templates")
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("test.subject.mustache").path) {
+                return candidate.path
+            }
+            directory.deleteLastPathComponent()
+        }
+        return installed
+    }
+
+    static func fileName(_ kind: EventKind, _ part: Part) -> String {
+        "\(kind.rawValue).\(part.rawValue).mustache"
+    }
+
+    static func load(_ path: String) -> Result<MustacheTemplate, LoadError> {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            return .failure(LoadError(file: path, line: nil, message: "missing or unreadable template"))
+        }
+        do {
+            // The pragma makes `{{x}}` plain text; it adds no line, so error lines stay right.
+            return .success(try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT }}" + text))
+        } catch let error as MustacheTemplate.ParserError {
+            return .failure(LoadError(file: path, line: error.context.lineNumber, message: "template syntax error: \(error.error)"))
+        } catch {
+            return .failure(LoadError(file: path, line: nil, message: "template syntax error: \(error)"))
+        }
+    }
+}
+
+/// Every template that failed to load.
+public struct TemplateSetErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [TemplateSet.LoadError]
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}

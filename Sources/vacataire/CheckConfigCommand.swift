@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import VacataireCore
+import VacataireNotify
+
+/// `vacataire check-config FILE`: validates a configuration and its templates.
+struct CheckConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file and the templates it uses; print ok or every problem."
+    )
+
+    @Argument(help: "The configuration file to check.")
+    var file: String
+
+    func run() async throws {
+        let config: Config
+        do {
+            config = try Config.load(path: file)
+        } catch {
+            StandardError.print(error.description)
+            StandardError.print("\(error.problems.count) problem(s); vacataire refuses to start with this file")
+            throw ExitCode(.failed)
+        }
+        let defaults = TemplateSet.defaultDirectory()
+        do {
+            _ = try TemplateSet(defaults: defaults, overrides: config.templatesDirectory)
+        } catch {
+            StandardError.print(error.description)
+            throw ExitCode(.failed)
+        }
+        print("ok")
+        print("  node \(config.node.name) in cluster \(config.node.cluster), state in \(config.stateDirectory)")
+        print("  \(config.notify.email.count) email destination(s), \(config.notify.snmp.count) SNMP target(s)")
+        print("  templates: \(defaults)" + (config.templatesDirectory.map { ", overridden by \($0)" } ?? ""))
+    }
+}

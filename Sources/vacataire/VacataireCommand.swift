@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import VacataireCore
+
+/// `vacataire`: the failover agent's one executable. Docs/cli.md lists every subcommand
+/// and exit code.
+struct VacataireCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vacataire",
+        abstract: "Le Vacataire: a two-node failover agent that pages humans when it fails over.",
+        version: VacataireCore.version,
+        subcommands: [CheckConfigCommand.self, NotifyTestCommand.self]
+    )
+
+    /// Parses the command line and runs the chosen subcommand, with our exit codes:
+    /// 0 done, 1 failed or refused, 2 usage error.
+    static func runAsRoot() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usage.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The exit codes every subcommand shares (Docs/cli.md).
+enum ExitStatus: Int32 {
+    case done = 0
+    case failed = 1
+    case usage = 2
+    case daemonUnreachable = 3
+}
+
+extension ExitCode {
+    init(_ status: ExitStatus) {
+        self.init(status.rawValue)
+    }
+}
+
+/// Standard error output for messages that are not the command's result.
+enum StandardError {
+    static func print(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderNotifyTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,116 @@
+import Foundation
+
+/// A real SMTP server (aiosmtpd, Tests/Fixtures/smtp_sink.py) on a free loopback port,
+/// whose received messages a test can read back.
+public final class SMTPSink: @unchecked Sendable {
+    /// One message as the server received it.
+    public struct Received: Sendable {
+        /// The DATA exactly as sent, CRLF line endings.
+        public var raw: String
+        public var mailFrom: String
+        public var recipients: [String]
+        public var tls: Bool
+        public var authenticated: Bool
+
+        /// The header block, unfolded, by lower-cased name (the last one wins).
+        public var headers: [String: String] {
+            let head = raw.components(separatedBy: "\r\n\r\n").first ?? ""
+            let unfolded = head.replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\r\n\t", with: " ")
+            var result: [String: String] = [:]
+            for line in unfolded.components(separatedBy: "\r\n") {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                let name = line[..<colon].lowercased()
+                result[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            return result
+        }
+
+        /// The body, decoded from base64 when the message says so.
+        public var body: String {
+            let parts = raw.components(separatedBy: "\r\n\r\n")
+            let text = parts.dropFirst().joined(separator: "\r\n\r\n")
+            if headers["content-transfer-encoding"] == "base64" {
+                let joined = text.replacingOccurrences(of: "\r\n", with: "")
+                return Data(base64Encoded: joined).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            }
+            return text
+        }
+    }
+
+    public let port: Int
+    public let directory: TemporaryDirectory
+    private let server: ManagedProcess
+
+    /// Starts the sink; `arguments` go to smtp_sink.py (`--tls-cert`, `--auth`, ...).
+    public init(arguments: [String] = []) throws {
+        directory = try TemporaryDirectory("smtp-sink")
+        do {
+            try Self.requireAiosmtpd()
+            let server = try ManagedProcess(
+                name: "smtp-sink", executable: "/usr/bin/python3",
+                arguments: [Repository.path("Tests/Fixtures/smtp_sink.py"), "--dir", directory.file("mail")] + arguments,
+                workDirectory: directory.path, install: "python3"
+            )
+            var found = 0
+            try server.wait(for: "READY") {
+                guard let line = server.output.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }),
+                      let number = Int(line.dropFirst("READY ".count)) else { return false }
+                found = number
+                return true
+            }
+            port = found
+            self.server = server
+        } catch {
+            directory.remove()
+            throw error
+        }
+    }
+
+    deinit {
+        stop()
+    }
+
+    public func stop() {
+        server.stop()
+        directory.remove()
+    }
+
+    /// Every message received so far, oldest first.
+    public func messages() -> [Received] {
+        let mail = directory.file("mail")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: mail)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
+        return names.compactMap { name in
+            let stem = "\(mail)/\(name.dropLast(4))"
+            guard let raw = try? String(contentsOfFile: "\(stem).eml", encoding: .utf8),
+                  let metaData = FileManager.default.contents(atPath: "\(stem).json"),
+                  let meta = try? JSONSerialization.jsonObject(with: metaData) as? [String: Any]
+            else { return nil }
+            return Received(
+                raw: raw, mailFrom: meta["mail_from"] as? String ?? "",
+                recipients: meta["rcpt_tos"] as? [String] ?? [], tls: meta["tls"] as? Bool ?? false,
+                authenticated: meta["authenticated"] as? Bool ?? false
+            )
+        }
+    }
+
+    /// Waits until at least `count` messages arrived and returns them.
+    public func waitForMessages(_ count: Int, timeout: TimeInterval = 10) throws -> [Received] {
+        try server.wait(for: "\(count) message(s)", timeout: timeout) { messages().count >= count }
+        return messages()
+    }
+
+    static func requireAiosmtpd() throws {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        probe.arguments = ["-c", "import aiosmtpd"]
+        probe.standardError = FileHandle.nullDevice
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
+            throw FixtureError("the SMTP sink needs /usr/bin/python3: apt-get install python3 python3-aiosmtpd")
+        }
+        try probe.run()
+        probe.waitUntilExit()
+        guard probe.terminationStatus == 0 else {
+            throw FixtureError("the SMTP sink needs aiosmtpd: apt-get install python3-aiosmtpd")
+        }
+    }
+}
