@@ -33,9 +33,13 @@ public struct Perfdata: Sendable, Equatable, Codable, CustomStringConvertible {
         return "\(name)=\(fields.joined(separator: ";"))"
     }
 
+    /// Plain decimal notation (never `7.4e-05`), at most six decimals, no trailing zeros.
     static func format(_ number: Double) -> String {
         if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
-        return String(number)
+        var text = String(format: "%.6f", number)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 
     /// Parses every item of a perfdata text; malformed items are skipped, not fatal.

@@ -7,6 +7,7 @@ final class PluginOutputTests: XCTestCase {
         XCTAssertEqual(output.message, "TCP OK - 0.001 second response time on 127.0.0.1 port 80")
         XCTAssertEqual(output.perfdata, [Perfdata(label: "time", value: 0.000512, unit: "s", minimum: 0, maximum: 10)])
         XCTAssertEqual(output.details, "")
+        XCTAssertEqual(output.perfdata.first?.description, "time=0.000512s;;;0;10")
     }
 
     func testLongTextAndPerfdataOnSeveralLines() {
