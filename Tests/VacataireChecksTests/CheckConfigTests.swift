@@ -91,6 +91,27 @@ final class CheckConfigTests: XCTestCase {
         XCTAssertTrue(found.first?.description.hasPrefix("/etc/vacataire/node.yaml:6: checks[0].kind:") ?? false, "\(found)")
     }
 
+    func testMisspelledKindIsTheOnlyProblemReported() {
+        let found = problems("""
+              - name: web
+                kind: htp
+                url: http://127.0.0.1/
+                expect_bytes: 12
+            """)
+        XCTAssertEqual(found.map(\.key), ["checks[0].kind"])
+    }
+
+    func testTimeoutDefaultsToAtMostTheInterval() throws {
+        let checks = try parse("""
+              - name: db
+                kind: tcp
+                host: 127.0.0.1
+                port: 5432
+                interval: 2s
+            """).get()
+        XCTAssertEqual(checks.first?.timeout, ConfigDuration(seconds: 2))
+    }
+
     func testUnknownKeyOfTheKindIsReported() {
         let found = problems("""
               - name: web

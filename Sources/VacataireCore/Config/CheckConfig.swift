@@ -42,7 +42,8 @@ public struct CheckConfig: Sendable, Equatable {
             reader.problem("name", "expected letters, digits, `-`, `_` or `.` (1 to 64 of them), found `\(name)`")
         }
         let interval = reader.optional("interval", ConfigDuration.self) ?? defaultInterval
-        let timeout = reader.optional("timeout", ConfigDuration.self) ?? defaultTimeout
+        // Without a timeout of its own, a check run may take its whole interval, up to 5s.
+        let timeout = reader.optional("timeout", ConfigDuration.self) ?? min(defaultTimeout, interval)
         let rise = reader.optional("rise", Int.self) ?? defaultRise
         let fall = reader.optional("fall", Int.self) ?? defaultFall
         let severity = reader.optional("severity", CheckSeverity.self) ?? .critical
@@ -54,7 +55,11 @@ public struct CheckConfig: Sendable, Equatable {
         for (key, value) in [("rise", rise), ("fall", fall)] where !(1...100).contains(value) {
             reader.problem(key, "must be from 1 to 100, found \(value)")
         }
-        guard let kindName = reader.required("kind", CheckKindName.self) else { return nil }
+        guard let kindName = reader.required("kind", CheckKindName.self) else {
+            // The kind is wrong, not its settings: mark them known so only `kind` is reported.
+            for key in CheckKindName.settingKeys { _ = reader.has(key) }
+            return nil
+        }
         let kind: CheckKind?
         switch kindName {
         case .process: kind = ProcessCheckSettings.read(reader, base: base).map(CheckKind.process)
@@ -87,6 +92,14 @@ public enum CheckSeverity: String, ConfigKeyword, Sendable, Codable {
 /// The `kind:` word of a check.
 public enum CheckKindName: String, ConfigKeyword, Sendable {
     case process, memory, http, tcp, exec
+
+    /// Every key that some kind reads, besides the common ones.
+    static let settingKeys = [
+        "process_name", "cmdline_pattern", "pidfile", "min_count", "proc_root",
+        "min_available_percent", "min_swap_free_percent",
+        "url", "method", "headers", "ca_file", "verify_tls", "expect_status", "expect_bytes", "body_pattern",
+        "follow_redirects", "host", "port", "command", "on_timeout",
+    ]
 }
 
 /// What a check looks at, with the settings of that kind.
