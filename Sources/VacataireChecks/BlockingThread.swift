@@ -18,7 +18,8 @@ enum BlockingThread {
 }
 
 /// Awaits `work`, but no longer than `limit`: returns nil when the limit passes first (or
-/// the caller is cancelled), leaving the work to finish on its own in the background.
+/// the caller is cancelled). The work is then cancelled (an exec check kills its plugin)
+/// and left to finish on its own in the background.
 ///
 /// A task group cannot do this, since it waits for all its children; here neither side
 /// waits for the other.
@@ -32,19 +33,20 @@ func firstAnswer<T: Sendable>(within limit: Duration, _ work: @escaping @Sendabl
                 try? await Task.sleep(for: limit)
                 race.answer(nil)
             }
-            _ = worker
-            race.track(timer: timer)
+            race.track(worker: worker, timer: timer)
         }
     } onCancel: {
         race.answer(nil)
     }
 }
 
-/// The shared state of `firstAnswer`: the continuation is resumed exactly once.
+/// The shared state of `firstAnswer`: the continuation is resumed exactly once; the side
+/// that lost is cancelled.
 private final class AnswerRace<T: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<T?, Never>?
-        var answered = false
+        var answer: T??
+        var worker: Task<Void, Never>?
         var timer: Task<Void, Never>?
     }
 
@@ -52,7 +54,7 @@ private final class AnswerRace<T: Sendable>: Sendable {
 
     func start(_ continuation: CheckedContinuation<T?, Never>) {
         let early = state.withLock { state -> Bool in
-            if state.answered { return true }
+            if state.answer != nil { return true }
             state.continuation = continuation
             return false
         }
@@ -60,22 +62,30 @@ private final class AnswerRace<T: Sendable>: Sendable {
         if early { continuation.resume(returning: nil) }
     }
 
-    func track(timer: Task<Void, Never>) {
-        let done = state.withLock { state -> Bool in
-            if state.answered { return true }
-            state.timer = timer
-            return false
+    func track(worker: Task<Void, Never>, timer: Task<Void, Never>) {
+        let answer = state.withLock { state -> T?? in
+            if state.answer == nil {
+                state.worker = worker
+                state.timer = timer
+            }
+            return state.answer
         }
-        if done { timer.cancel() }
+        switch answer {
+        case .none: break
+        case .some(.none): worker.cancel(); timer.cancel()
+        case .some(.some): timer.cancel()
+        }
     }
 
     func answer(_ value: T?) {
-        let (continuation, timer) = state.withLock { state -> (CheckedContinuation<T?, Never>?, Task<Void, Never>?) in
-            guard !state.answered else { return (nil, nil) }
-            state.answered = true
-            defer { state.continuation = nil; state.timer = nil }
-            return (state.continuation, state.timer)
+        let taken = state.withLock { state -> (CheckedContinuation<T?, Never>?, Task<Void, Never>?, Task<Void, Never>?)? in
+            guard state.answer == nil else { return nil }
+            state.answer = .some(value)
+            defer { state.continuation = nil; state.worker = nil; state.timer = nil }
+            return (state.continuation, state.worker, state.timer)
         }
+        guard let (continuation, worker, timer) = taken else { return }
+        if value == nil { worker?.cancel() }
         timer?.cancel()
         continuation?.resume(returning: value)
     }

@@ -64,6 +64,26 @@ final class CheckSchedulerTests: XCTestCase {
         XCTAssertTrue(cut.latest?.message.contains("has still not ended") ?? false, cut.latest?.message ?? "")
     }
 
+    func testStoppingTheSchedulerKillsARunningPlugin() async throws {
+        let scratch = try CheckScratchDirectory("scheduler")
+        defer { scratch.remove() }
+        let pidFile = scratch.file("child.pid")
+        let plugin = ScheduledCheck(
+            name: "plugin", interval: .seconds(30), timeout: .seconds(30),
+            check: ExecCheck(ExecCheckSettings(command: [CheckFixtures.path("hang.sh"), pidFile]))
+        )
+        _ = try await runFor(CheckScheduler(checks: [plugin]), seconds: 1)
+        let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { _ = kill(pid, SIGKILL) }
+        var alive = true
+        for _ in 0..<100 where alive {
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            alive = stat.map { !$0.contains(") Z") } ?? false
+            if alive { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        XCTAssertFalse(alive, "the plugin's child \(pid) outlived the scheduler")
+    }
+
     func testTransitionsAndVerdict() async throws {
         let web = ScheduledCheck(name: "web", interval: .seconds(1), timeout: .seconds(1), rise: 2, fall: 2, check: StuckCheck())
         let disk = ScheduledCheck(name: "disk", severity: .warning, interval: .seconds(1), timeout: .seconds(1), rise: 1, fall: 1, check: StuckCheck())

@@ -17,6 +17,14 @@ final class ExecCheckTests: XCTestCase {
         return path
     }
 
+    /// Kills the hang script's child if it is still there, so a failing test leaves nothing behind.
+    private func killLeftover(_ pidFile: String) {
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
+            _ = kill(pid, SIGKILL)
+        }
+    }
+
     private func run(_ command: [String], timeout: Duration = .seconds(5), onTimeout: ExecTimeoutStatus = .critical) async -> CheckResult {
         await ExecCheck(ExecCheckSettings(command: command, onTimeout: onTimeout)).run(timeout: timeout)
     }
@@ -47,6 +55,7 @@ final class ExecCheckTests: XCTestCase {
         let scratch = try CheckScratchDirectory("exec")
         defer { scratch.remove() }
         let childFile = scratch.file("child.pid")
+        defer { killLeftover(childFile) }
         let result = await run([CheckFixtures.path("hang.sh"), childFile], timeout: .seconds(1))
         XCTAssertEqual(result.status, .critical)
         XCTAssertTrue(result.message.contains("timed out after 1s"), result.message)
@@ -66,6 +75,7 @@ final class ExecCheckTests: XCTestCase {
     func testTimeoutCanCountAsUnknown() async throws {
         let scratch = try CheckScratchDirectory("exec")
         defer { scratch.remove() }
+        defer { killLeftover(scratch.file("child.pid")) }
         let result = await run([CheckFixtures.path("hang.sh"), scratch.file("child.pid")], timeout: .milliseconds(500), onTimeout: .unknown)
         XCTAssertEqual(result.status, .unknown, result.message)
     }
