@@ -4,15 +4,13 @@ import VacataireCore
 /// Runs every check at its interval, concurrently, each bounded by its timeout, and keeps
 /// each check's health and the node's `HealthVerdict`.
 ///
-/// It owns the rise/fall trackers and the latest results. The engine and the notifier
-/// consume `transitions` (a check became failing, or recovered) and may ask `verdict()`
-/// or `snapshot()` at any time. A hung check never delays the others: each has its own
+/// It owns the rise/fall trackers and the latest results. The engine and the notifier each
+/// call `transitions()` (before `run()`) for their own stream of health changes (a check
+/// became failing, or recovered), and may ask `verdict()` or `snapshot()` at any time. A hung check never delays the others: each has its own
 /// loop, blocking work runs on dedicated threads, and the scheduler stops waiting for a
 /// run shortly after its timeout.
 public actor CheckScheduler {
-    /// Every change of a check's health, in order. Finishes when `run()` returns.
-    public nonisolated let transitions: AsyncStream<CheckTransition>
-    private let continuation: AsyncStream<CheckTransition>.Continuation
+    private let subscribers = TransitionSubscribers()
     private let checks: [ScheduledCheck]
     private let grace: Duration
     private var trackers: [String: RiseFallTracker] = [:]
@@ -23,7 +21,6 @@ public actor CheckScheduler {
     public init(checks: [ScheduledCheck], grace: Duration = .seconds(2)) {
         self.checks = checks
         self.grace = grace
-        (transitions, continuation) = AsyncStream.makeStream(of: CheckTransition.self)
         for check in checks {
             trackers[check.name] = RiseFallTracker(rise: check.rise, fall: check.fall)
         }
@@ -34,7 +31,13 @@ public actor CheckScheduler {
         self.init(checks: configs.map(ScheduledCheck.init))
     }
 
-    /// Runs every check until the calling task is cancelled, then finishes `transitions`.
+    /// A new stream of every change of a check's health from now on, in order; each caller
+    /// gets all of them. It finishes when `run()` returns.
+    public nonisolated func transitions() -> AsyncStream<CheckTransition> {
+        subscribers.subscribe()
+    }
+
+    /// Runs every check until the calling task is cancelled, then finishes the streams.
     public func run() async {
         let grace = grace
         await withDiscardingTaskGroup { group in
@@ -42,7 +45,7 @@ public actor CheckScheduler {
                 group.addTask { await self.loop(check, grace: grace) }
             }
         }
-        continuation.finish()
+        subscribers.finish()
     }
 
     private nonisolated func loop(_ check: ScheduledCheck, grace: Duration) async {
@@ -71,7 +74,7 @@ public actor CheckScheduler {
         let changed = tracker.record(passed: result.status.passed)
         trackers[check.name] = tracker
         guard let after = changed else { return }
-        continuation.yield(CheckTransition(
+        subscribers.yield(CheckTransition(
             check: check.name, severity: check.severity, from: before, to: after, result: result,
             at: Date(), verdict: verdict()
         ))

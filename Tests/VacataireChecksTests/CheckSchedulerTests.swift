@@ -72,7 +72,12 @@ final class CheckSchedulerTests: XCTestCase {
             name: "plugin", interval: .seconds(30), timeout: .seconds(30),
             check: ExecCheck(ExecCheckSettings(command: [CheckFixtures.path("hang.sh"), pidFile]))
         )
-        _ = try await runFor(CheckScheduler(checks: [plugin]), seconds: 1)
+        let scheduler = CheckScheduler(checks: [plugin])
+        let stream = scheduler.transitions()
+        _ = try await runFor(scheduler, seconds: 1)
+        var count = 0
+        for await _ in stream { count += 1 }
+        XCTAssertEqual(count, 0, "no run finished, so no transition; the stream ends with run()")
         let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { _ = kill(pid, SIGKILL) }
         var alive = true
@@ -88,6 +93,8 @@ final class CheckSchedulerTests: XCTestCase {
         let web = ScheduledCheck(name: "web", interval: .seconds(1), timeout: .seconds(1), rise: 2, fall: 2, check: StuckCheck())
         let disk = ScheduledCheck(name: "disk", severity: .warning, interval: .seconds(1), timeout: .seconds(1), rise: 1, fall: 1, check: StuckCheck())
         let scheduler = CheckScheduler(checks: [web, disk])
+        let engine = scheduler.transitions()
+        let notifier = scheduler.transitions()
         let ok = CheckResult(status: .ok, message: "fine")
         let bad = CheckResult(status: .critical, message: "expected 1234 bytes, got 512")
 
@@ -103,10 +110,16 @@ final class CheckSchedulerTests: XCTestCase {
         XCTAssertEqual(verdict.warnings, ["disk"])
 
         var seen: [CheckTransition] = []
-        for await transition in scheduler.transitions {
+        for await transition in engine {
             seen.append(transition)
             if seen.count == 4 { break }
         }
+        var alsoSeen: [CheckTransition] = []
+        for await transition in notifier {
+            alsoSeen.append(transition)
+            if alsoSeen.count == 4 { break }
+        }
+        XCTAssertEqual(alsoSeen, seen)
         XCTAssertEqual(seen.map(\.check), ["web", "web", "web", "disk"])
         XCTAssertEqual(seen.map(\.event), [nil, .checkFailed, .checkRecovered, .checkFailed])
         XCTAssertEqual(seen[1].verdict.failing, ["web"])
