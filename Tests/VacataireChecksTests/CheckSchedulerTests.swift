@@ -128,7 +128,7 @@ final class CheckSchedulerTests: XCTestCase {
         XCTAssertEqual(seen[3].severity, .warning)
     }
 
-    func testRunOnceRunsAllAtTheSameTime() async throws {
+    func testRunOnceReturnsEveryResultInOrder() async throws {
         let server = try HTTPFixtureServer()
         defer { server.stop() }
         let slow = ScheduledCheck(name: "slow", interval: .seconds(2), timeout: .seconds(2), check: HTTPCheck(HTTPCheckSettings(url: server.url("/slow"))))
