@@ -1,0 +1,132 @@
+import Foundation
+import VacataireCore
+
+/// Runs every check at its interval, concurrently, each bounded by its timeout, and keeps
+/// each check's health and the node's `HealthVerdict`.
+///
+/// It owns the rise/fall trackers and the latest results. The engine and the notifier each
+/// call `transitions()` (before `run()`) for their own stream of health changes (a check
+/// became failing, or recovered), and may ask `verdict()` or `snapshot()` at any time. A hung check never delays the others: each has its own
+/// loop, blocking work runs on dedicated threads, and the scheduler stops waiting for a
+/// run shortly after its timeout.
+public actor CheckScheduler {
+    private let subscribers = TransitionSubscribers()
+    private let checks: [ScheduledCheck]
+    private let grace: Duration
+    private var trackers: [String: RiseFallTracker] = [:]
+    private var latest: [String: CheckResult] = [:]
+    private var runs: [String: Int] = [:]
+
+    /// - Parameter grace: how long past a check's timeout the scheduler still waits for it.
+    public init(checks: [ScheduledCheck], grace: Duration = .seconds(2)) {
+        self.checks = checks
+        self.grace = grace
+        for check in checks {
+            trackers[check.name] = RiseFallTracker(rise: check.rise, fall: check.fall)
+        }
+    }
+
+    /// A scheduler for the configured checks.
+    public init(configs: [CheckConfig]) {
+        self.init(checks: configs.map(ScheduledCheck.init))
+    }
+
+    /// A new stream of every change of a check's health from now on, in order; each caller
+    /// gets all of them. It finishes when `run()` returns.
+    public nonisolated func transitions() -> AsyncStream<CheckTransition> {
+        subscribers.subscribe()
+    }
+
+    /// Runs every check until the calling task is cancelled, then finishes the streams.
+    public func run() async {
+        let grace = grace
+        await withDiscardingTaskGroup { group in
+            for check in checks {
+                group.addTask { await self.loop(check, grace: grace) }
+            }
+        }
+        subscribers.finish()
+    }
+
+    private nonisolated func loop(_ check: ScheduledCheck, grace: Duration) async {
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !Task.isCancelled {
+            let result = await check.runBounded(grace: grace)
+            if Task.isCancelled { break }
+            await record(check, result)
+            // Keep the rhythm; after a slow run, start again at once rather than catch up.
+            next = max(next + check.interval, clock.now)
+            do {
+                try await Task.sleep(until: next, clock: clock)
+            } catch {
+                break
+            }
+        }
+    }
+
+    /// Records a result as if a run had produced it; the scheduler's loops call this.
+    public func record(_ check: ScheduledCheck, _ result: CheckResult) {
+        runs[check.name, default: 0] += 1
+        latest[check.name] = result
+        guard var tracker = trackers[check.name] else { return }
+        let before = tracker.health
+        let changed = tracker.record(passed: result.status.passed)
+        trackers[check.name] = tracker
+        guard let after = changed else { return }
+        subscribers.yield(CheckTransition(
+            check: check.name, severity: check.severity, from: before, to: after, result: result,
+            at: Date(), verdict: verdict()
+        ))
+    }
+
+    /// May this node serve? Healthy when every critical check is healthy.
+    public func verdict() -> HealthVerdict {
+        var verdict = HealthVerdict()
+        for check in checks {
+            let health = trackers[check.name]?.health ?? .pending
+            switch (check.severity, health) {
+            case (.critical, .failing): verdict.failing.append(check.name)
+            case (.critical, .pending): verdict.pending.append(check.name)
+            case (.warning, .failing): verdict.warnings.append(check.name)
+            default: break
+            }
+        }
+        return verdict
+    }
+
+    /// Every check's current state, in configuration order, for `vacataire status`.
+    public func snapshot() -> [CheckSnapshot] {
+        checks.map { check in
+            CheckSnapshot(
+                name: check.name, severity: check.severity, health: trackers[check.name]?.health ?? .pending,
+                runs: runs[check.name] ?? 0, latest: latest[check.name]
+            )
+        }
+    }
+
+    /// Runs each check once, all at the same time, each bounded by its timeout; results in
+    /// the order given. For `vacataire check`.
+    public static func runOnce(_ checks: [ScheduledCheck], grace: Duration = .seconds(2)) async -> [CheckResult] {
+        await withTaskGroup(of: (Int, CheckResult).self) { group in
+            for (index, check) in checks.enumerated() {
+                group.addTask { (index, await check.runBounded(grace: grace)) }
+            }
+            var results = [CheckResult?](repeating: nil, count: checks.count)
+            for await (index, result) in group {
+                results[index] = result
+            }
+            return results.map { $0 ?? CheckResult(status: .unknown, message: "not run") }
+        }
+    }
+}
+
+/// One check's state as the scheduler sees it now.
+public struct CheckSnapshot: Sendable, Equatable {
+    public var name: String
+    public var severity: CheckSeverity
+    public var health: CheckHealth
+    /// Runs since the scheduler started.
+    public var runs: Int
+    public var latest: CheckResult?
+}

@@ -1,0 +1,139 @@
+import Foundation
+import VacataireChecks
+import VacataireCore
+import VacataireTestSupport
+import XCTest
+
+/// A check that ignores its timeout and blocks a thread of its own for a long time:
+/// the worst a check can do to the scheduler.
+private struct StuckCheck: HealthCheck {
+    func run(timeout: Duration) async -> CheckResult {
+        await withCheckedContinuation { continuation in
+            Thread {
+                Thread.sleep(forTimeInterval: 20)
+                continuation.resume(returning: CheckResult(status: .ok, message: "finally"))
+            }.start()
+        }
+    }
+}
+
+final class CheckSchedulerTests: XCTestCase {
+    private func memoryCheck(interval: Duration) -> ScheduledCheck {
+        let settings = MemoryCheckSettings(procRoot: CheckFixtures.path("meminfo/ok"))
+        return ScheduledCheck(name: "memory", interval: interval, timeout: interval, rise: 1, fall: 1, check: MemoryCheck(settings))
+    }
+
+    /// Runs the scheduler for `seconds` of real time and returns its snapshot.
+    private func runFor(_ scheduler: CheckScheduler, seconds: Double) async throws -> [CheckSnapshot] {
+        let task = Task { await scheduler.run() }
+        try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+        let snapshot = await scheduler.snapshot()
+        task.cancel()
+        await task.value
+        return snapshot
+    }
+
+    func testHungHTTPCheckDoesNotDelayAFastCheck() async throws {
+        let server = try HTTPFixtureServer()
+        defer { server.stop() }
+        let hung = ScheduledCheck(
+            name: "hung-page", interval: .seconds(2), timeout: .seconds(2), rise: 1, fall: 1,
+            check: HTTPCheck(HTTPCheckSettings(url: server.url("/hang")))
+        )
+        let scheduler = CheckScheduler(checks: [hung, memoryCheck(interval: .milliseconds(100))])
+        let snapshot = try await runFor(scheduler, seconds: 3)
+        let fast = try XCTUnwrap(snapshot.first { $0.name == "memory" })
+        let slow = try XCTUnwrap(snapshot.first { $0.name == "hung-page" })
+        // About 30 runs expected; a fast check blocked behind the hung one would have 1 or 2.
+        XCTAssertGreaterThanOrEqual(fast.runs, 10, "the fast check ran only \(fast.runs) times")
+        XCTAssertGreaterThanOrEqual(slow.runs, 1)
+        XCTAssertLessThanOrEqual(slow.runs, 3)
+        XCTAssertEqual(slow.latest?.status, .critical)
+        XCTAssertEqual(slow.health, .failing)
+    }
+
+    func testACheckThatIgnoresItsTimeoutIsCutOffAndNeverRunTwiceAtOnce() async throws {
+        let stuck = ScheduledCheck(name: "stuck", interval: .milliseconds(300), timeout: .milliseconds(300), rise: 1, fall: 1, check: StuckCheck())
+        let scheduler = CheckScheduler(checks: [stuck, memoryCheck(interval: .milliseconds(100))], grace: .milliseconds(200))
+        let snapshot = try await runFor(scheduler, seconds: 2.5)
+        let fast = try XCTUnwrap(snapshot.first { $0.name == "memory" })
+        let cut = try XCTUnwrap(snapshot.first { $0.name == "stuck" })
+        XCTAssertGreaterThanOrEqual(fast.runs, 8, "the fast check ran only \(fast.runs) times")
+        XCTAssertGreaterThanOrEqual(cut.runs, 2)
+        XCTAssertEqual(cut.latest?.status, .critical)
+        XCTAssertTrue(cut.latest?.message.contains("has still not ended") ?? false, cut.latest?.message ?? "")
+    }
+
+    func testStoppingTheSchedulerKillsARunningPlugin() async throws {
+        let scratch = try CheckScratchDirectory("scheduler")
+        defer { scratch.remove() }
+        let pidFile = scratch.file("child.pid")
+        let plugin = ScheduledCheck(
+            name: "plugin", interval: .seconds(30), timeout: .seconds(30),
+            check: ExecCheck(ExecCheckSettings(command: [CheckFixtures.path("hang.sh"), pidFile]))
+        )
+        let scheduler = CheckScheduler(checks: [plugin])
+        let stream = scheduler.transitions()
+        _ = try await runFor(scheduler, seconds: 1)
+        var count = 0
+        for await _ in stream { count += 1 }
+        XCTAssertEqual(count, 0, "no run finished, so no transition; the stream ends with run()")
+        let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { _ = kill(pid, SIGKILL) }
+        var alive = true
+        for _ in 0..<100 where alive {
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            alive = stat.map { !$0.contains(") Z") } ?? false
+            if alive { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        XCTAssertFalse(alive, "the plugin's child \(pid) outlived the scheduler")
+    }
+
+    func testTransitionsAndVerdict() async throws {
+        let web = ScheduledCheck(name: "web", interval: .seconds(1), timeout: .seconds(1), rise: 2, fall: 2, check: StuckCheck())
+        let disk = ScheduledCheck(name: "disk", severity: .warning, interval: .seconds(1), timeout: .seconds(1), rise: 1, fall: 1, check: StuckCheck())
+        let scheduler = CheckScheduler(checks: [web, disk])
+        let engine = scheduler.transitions()
+        let notifier = scheduler.transitions()
+        let ok = CheckResult(status: .ok, message: "fine")
+        let bad = CheckResult(status: .critical, message: "expected 1234 bytes, got 512")
+
+        var verdict = await scheduler.verdict()
+        XCTAssertFalse(verdict.healthy)
+        XCTAssertEqual(verdict.pending, ["web"])
+        for result in [ok, bad, bad, ok, ok] {
+            await scheduler.record(web, result)
+        }
+        await scheduler.record(disk, bad)
+        verdict = await scheduler.verdict()
+        XCTAssertTrue(verdict.healthy, verdict.reason)
+        XCTAssertEqual(verdict.warnings, ["disk"])
+
+        var seen: [CheckTransition] = []
+        for await transition in engine {
+            seen.append(transition)
+            if seen.count == 4 { break }
+        }
+        var alsoSeen: [CheckTransition] = []
+        for await transition in notifier {
+            alsoSeen.append(transition)
+            if alsoSeen.count == 4 { break }
+        }
+        XCTAssertEqual(alsoSeen, seen)
+        XCTAssertEqual(seen.map(\.check), ["web", "web", "web", "disk"])
+        XCTAssertEqual(seen.map(\.event), [nil, .checkFailed, .checkRecovered, .checkFailed])
+        XCTAssertEqual(seen[1].verdict.failing, ["web"])
+        XCTAssertEqual(seen[1].result.message, "expected 1234 bytes, got 512")
+        XCTAssertTrue(seen[2].verdict.healthy)
+        XCTAssertEqual(seen[3].severity, .warning)
+    }
+
+    func testRunOnceReturnsEveryResultInOrder() async throws {
+        let server = try HTTPFixtureServer()
+        defer { server.stop() }
+        let slow = ScheduledCheck(name: "slow", interval: .seconds(2), timeout: .seconds(2), check: HTTPCheck(HTTPCheckSettings(url: server.url("/slow"))))
+        let fast = memoryCheck(interval: .seconds(1))
+        let results = await CheckScheduler.runOnce([slow, fast])
+        XCTAssertEqual(results.map(\.status), [.critical, .ok])
+    }
+}

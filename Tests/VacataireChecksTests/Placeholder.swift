@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderChecksTests: XCTestCase { func testNothing() {} }

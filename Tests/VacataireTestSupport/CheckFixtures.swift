@@ -1,0 +1,81 @@
+import Foundation
+
+/// Where the check tests' fixture files live (`Tests/Fixtures/checks/`), and small helpers
+/// they share: scratch directories, a refused port, running a tool and waiting for it.
+public enum CheckFixtures {
+    /// The absolute path of `Tests/Fixtures/checks`.
+    public static let directory: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/checks").path
+
+    /// The absolute path of a fixture file, such as `hang.sh` or `meminfo/ok`.
+    public static func path(_ name: String) -> String {
+        "\(directory)/\(name)"
+    }
+
+    /// A port on 127.0.0.1 where nothing listens: bound, read, and closed again.
+    public static func refusedPort() throws -> UInt16 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw CheckFixtureError("socket: errno \(errno)") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw CheckFixtureError("bind: errno \(errno)") }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    /// Runs a tool to completion; throws with its output when it fails.
+    @discardableResult
+    public static func runTool(_ path: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw CheckFixtureError("\(path) \(arguments.joined(separator: " ")) failed: \(text)")
+        }
+        return text
+    }
+}
+
+/// A temporary directory for one test, removed by `remove()` (call it from a teardown block).
+public final class CheckScratchDirectory: @unchecked Sendable {
+    public let path: String
+
+    public init(_ label: String = "checks") throws {
+        path = NSTemporaryDirectory() + "vacataire-\(label)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// The path of `name` inside the directory.
+    public func file(_ name: String) -> String {
+        "\(path)/\(name)"
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// Why a check fixture could not be set up; the message says what to install or fix.
+public struct CheckFixtureError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
