@@ -278,7 +278,8 @@ extension FailoverMachine {
         if standby.guardPhase != .idle(nextProbe: nil) {
             state = .standby(.idle)  // the peer is back: whatever the guard was doing is moot
         }
-        guard let peer, peer.role == .standby || peer.role == .failed else { return }
+        // Only a view as new as our own epoch: an older one predates our last role change.
+        guard let peer, peer.epoch >= epoch, peer.role == .standby || peer.role == .failed else { return }
         // Nobody serves. The configured master serves when it can; the standby only for a failed master.
         let newEpoch = activationEpoch(peerEpoch: peer.epoch, peerRole: peer.role)
         switch (settings.role, isHealthy) {

@@ -106,17 +106,20 @@ extension FailoverMachine {
             if case .forPeer(let request) = quiesce.purpose, request == message.requestID { return }
             lastReason = "refusing \(peerName)'s quiesce request: I am already stopping"
             actions.append(.send(self.message(.status, request: message.requestID)))
-        case .active:
+        case .active, .handingOff:
+            // While handing off we want to give the service away anyway: stopping for the peer does that.
+            var then: ServiceRole = .standby
+            if case .handingOff(let handoff) = state, !handoff.planned { then = .failed }
             let newEpoch = max(epoch + 1, message.epoch)
             let reason = "quiescing: \(peerName) takes the service back (\(event.rawValue)); stopping mine, epoch \(newEpoch)"
-            stepDown(to: .standby, epoch: newEpoch, purpose: .forPeer(request: message.requestID), event: event,
+            stepDown(to: then, epoch: newEpoch, purpose: .forPeer(request: message.requestID), event: event,
                      incident: nil, reason: reason, &actions)
         case .standby, .failed:
             // Nothing runs here: the answer is immediate.
             let reply = self.message(.quiesceDone, request: message.requestID)
             remember(reply, for: key)
             actions.append(.send(reply))
-        case .starting, .handingOff, .takingOver, .maintenance:
+        case .starting, .takingOver, .maintenance:
             lastReason = "refusing \(peerName)'s quiesce request: I am \(stateName.rawValue)"
             actions.append(.send(self.message(.status, request: message.requestID)))
         }
@@ -183,13 +186,13 @@ extension FailoverMachine {
             let reason = "stepping down: \(peerName) is active at epoch \(message.epoch), newer than my \(epoch)"
             raise(incident, event, reason: reason, &actions)
             stepDown(to: then, epoch: message.epoch, purpose: .stepDown, event: event, incident: incident, reason: reason, &actions)
-        } else if settings.role == .standby {
+        } else if message.epoch == epoch, settings.role == .standby {
             let newEpoch = epoch + 1
             let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
             let reason = "stepping down: \(peerName) and I were both active at epoch \(epoch); the configured master keeps the service"
             raise(incident, .takeover, reason: reason, &actions)
             stepDown(to: then, epoch: newEpoch, purpose: .stepDown, event: .takeover, incident: incident, reason: reason, &actions)
-        } else {
+        } else if message.epoch == epoch {
             lastReason = "keeping the service: \(peerName) was also active at epoch \(epoch); as the configured master I win the tie"
         }
     }

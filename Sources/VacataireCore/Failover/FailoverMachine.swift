@@ -209,7 +209,7 @@ public struct FailoverMachine: Sendable {
         case .active, .handingOff: return .active
         case .takingOver(let takeOver):
             if case .starting = takeOver.phase { return .active }
-            return role
+            return .standby  // about to serve: never `failed`, or the peer would take over meanwhile
         case .standby, .quiescing, .failed, .maintenance: return role
         }
     }
