@@ -109,6 +109,7 @@ struct FailoverPair {
     var down = [false, false]
     var pendingActions: [[ServiceActionKind]] = [[], []]
     var holdStarts = [false, false]
+    var holdStops = [false, false]
     var startOutcome: [ActionOutcome] = [.succeeded, .succeeded]
     var pendingGuard = [false, false]
     var guardReport = [GuardReport(witnessReachable: true, peerServiceAnswers: false), GuardReport(witnessReachable: true, peerServiceAnswers: false)]
@@ -161,7 +162,8 @@ struct FailoverPair {
             for message in messages {
                 apply(index, nodes[index].received(message, now: now))
             }
-            if !holdStarts[index] || !pendingActions[index].contains(.start) {
+            let held = (holdStarts[index] && pendingActions[index].contains(.start)) || (holdStops[index] && pendingActions[index].contains(.stop))
+            if !held {
                 let pending = pendingActions[index]
                 pendingActions[index] = []
                 for kind in pending {
@@ -215,6 +217,8 @@ struct FailoverPair {
     /// The agent starts again from its store.
     mutating func restart(_ index: Int, healthy: Bool = true) {
         down[index] = false
+        holdStarts[index] = false
+        holdStops[index] = false
         nodes[index] = FailoverMachine(settings: settings[index], persisted: store[index], requestIDSeed: UInt64(index + 7) << 32, now: now)
         apply(index, nodes[index].boot(now: now))
         apply(index, nodes[index].healthChanged(healthy ? .healthy : failing, now: now))

@@ -192,9 +192,11 @@ final class FailoverPairTests: XCTestCase {
     func testRestartInEveryState() {
         // Crash alpha at each moment of a failure-and-failback cycle, restart it, and check
         // that the pair converges with one active and that a failed alpha stays failed.
-        for crashStep in stride(from: 0, to: 120, by: 3) {
+        var crashedIn: Set<FailoverStateName> = []
+        for (crashStep, slowStops) in (0..<120).flatMap({ step in [(step, false), (step, true)] }) {
             var pair = FailoverPair()
             pair.settle()
+            pair.holdStops[0] = slowStops  // stop actions that hang until the crash
             pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
             var seen: FailoverStateName = .starting
             for step in 0..<120 {
@@ -204,6 +206,7 @@ final class FailoverPairTests: XCTestCase {
                 pair.step()
             }
             let storedRole = pair.store[0]?.role
+            crashedIn.insert(seen)
             pair.crash(0, serviceDies: false)
             pair.run(0.5)
             pair.restart(0)
@@ -215,6 +218,7 @@ final class FailoverPairTests: XCTestCase {
                 XCTAssertEqual(states[0], .failed, "a failed master stays failed after a restart")
             }
         }
+        XCTAssertEqual(crashedIn, [.active, .handingOff, .quiescing, .failed, .takingOver], "the states alpha crashed in")
     }
 
     func testStandbyRestartInEveryState() {
