@@ -455,6 +455,20 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertFalse(all.startsService)
     }
 
+    func testFailbackOnAFailedStandbyOnlyClearsTheFailure() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.received(msg(.handoffRequest, epoch: 1, request: 7, role: .active, healthy: false), now: at(1))
+        _ = standby.actionFinished(.start, .failed("exit 1"), now: at(2))
+        _ = standby.actionFinished(.stop, .succeeded, now: at(3))
+        XCTAssertEqual(standby.stateName, .failed)
+        _ = standby.received(msg(.heartbeat, epoch: 3, role: .active), now: at(3.5))
+        let cleared = standby.failback(force: false, author: "ops", now: at(4))
+        XCTAssertEqual(cleared.answer?.accepted, true)
+        XCTAssertFalse(cleared.startsService)
+        XCTAssertEqual(standby.stateName, .standby)
+        XCTAssertEqual(cleared.persisted.last?.role, .standby)
+    }
+
     func testFailbackRefusedOnTheStandbyInMaintenanceAndWhenBusy() {
         var standby = Node.standby()
         XCTAssertEqual(standby.failback(force: true, author: "a", now: at(1)).answer?.accepted, false)

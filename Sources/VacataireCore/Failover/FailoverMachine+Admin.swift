@@ -6,7 +6,7 @@ extension FailoverMachine {
     public mutating func failback(force: Bool, author: String, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
         guard settings.role == .master else {
-            return refuse("failback runs on the configured master; use switchover to move the service to this node", &actions)
+            return clearFailure(force: force, author: author, now: now, &actions)
         }
         switch state {
         case .failed, .standby:
@@ -129,6 +129,23 @@ extension FailoverMachine {
             .notify(.acknowledged, incident: incident, reason: reason),
             .answerAdmin(accepted: true, reason: reason),
         ]
+    }
+
+    /// Failback on the configured standby: only takes a failed standby back to `standby`
+    /// (same health gate); the service moves to it by switchover or by the usual rules.
+    private mutating func clearFailure(force: Bool, author: String, now: MonotonicInstant, _ actions: inout [FailoverAction]) -> [FailoverAction] {
+        guard case .failed = state else {
+            return refuse("failback runs on the configured master; on the standby it only clears a failure; use switchover to move the service here", &actions)
+        }
+        if !isHealthy, !force {
+            return refuse("my checks are not healthy (\(health?.summary ?? "no verdict yet")); they must pass `rise` times, or use --force", &actions)
+        }
+        let reason = "failure cleared by \(author)\(isHealthy ? "" : " (forced while \(health?.summary ?? "checks unknown"))"): standby again"
+        persist(.standby, epoch: epoch + 1, &actions)
+        move(to: .standby(.idle), reason: reason, &actions)
+        actions.append(.answerAdmin(accepted: true, reason: reason))
+        decide(now, &actions)
+        return actions
     }
 
     private mutating func refuse(_ why: String, _ actions: inout [FailoverAction]) -> [FailoverAction] {
