@@ -118,6 +118,9 @@ struct FailoverPair {
     var log: [[FailoverAction]] = [[], []]
     var violations: [String] = []
     var bothServedAt: [MonotonicInstant] = []
+    /// The longest run of consecutive steps in which both services were on.
+    var longestDoubleService = 0
+    var doubleServiceRun = 0
     let settings: [FailoverSettings]
 
     init(master: FailoverSettings = failoverSettings(.master), standby: FailoverSettings = failoverSettings(.standby)) {
@@ -144,6 +147,9 @@ struct FailoverPair {
                 store[index] = state
             case .runStartActions:
                 pendingActions[index].append(.start)
+                if nodes[index].health?.healthy != true, !forcedFailback(index) {
+                    violations.append("node \(index) starts its service while its checks fail, at \(now)")
+                }
             case .runStopActions:
                 pendingActions[index].append(.stop)
             case .probeGuard:
@@ -152,6 +158,11 @@ struct FailoverPair {
                 break
             }
         }
+    }
+
+    func forcedFailback(_ index: Int) -> Bool {
+        if case .takingOver(let takeOver) = nodes[index].state, case .failback(_, true) = takeOver.purpose { return true }
+        return false
     }
 
     mutating func step(_ seconds: Double = 0.05) {
@@ -203,7 +214,13 @@ struct FailoverPair {
         if live.count == 2, nodes[0].stateName == .active, nodes[1].stateName == .active, nodes[0].epoch == nodes[1].epoch {
             violations.append("both active at epoch \(nodes[0].epoch) at \(now)")
         }
-        if serviceOn[0], serviceOn[1] { bothServedAt.append(now) }
+        if serviceOn[0], serviceOn[1] {
+            bothServedAt.append(now)
+            doubleServiceRun += 1
+            longestDoubleService = max(longestDoubleService, doubleServiceRun)
+        } else {
+            doubleServiceRun = 0
+        }
     }
 
     /// The agent dies (kill -9 with its service, or the machine).
