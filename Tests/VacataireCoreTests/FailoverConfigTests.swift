@@ -208,3 +208,46 @@ final class FailoverConfigTests: XCTestCase {
         XCTAssertTrue(problem?.file.hasSuffix("master.yaml") == true)
     }
 }
+
+/// The loopback pair of Docs/failover.md parses as written.
+final class FailoverConfigExampleTests: XCTestCase {
+    func testTheDocumentedLoopbackPairIsValid() throws {
+        let directory = NSTemporaryDirectory() + "failover-example-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("0123456789abcdef0123456789abcdef".utf8).write(to: URL(fileURLWithPath: directory + "/peer.key"))
+        let master = """
+            node: {name: alpha, cluster: web}
+            state_dir: state-alpha
+            failover:
+              role: master
+              peer: {name: beta, addresses: ["127.0.0.1:7412"]}
+              listen: {address: 127.0.0.1, port: 7411}
+              keys: [{id: k1, file: peer.key}]
+              heartbeat_interval: 200ms
+              dead_after: 3s
+              self_fence_after: 1s
+              handoff_timeout: 5s
+              handoff_retries: 2
+              actions:
+                start: {command: "./service.sh start alpha 8081", timeout: 5s}
+                stop: {command: "./service.sh stop alpha", timeout: 1500ms}
+              witness: tcp://127.0.0.1:8099          # e.g. the load balancer
+              service_probe: http://127.0.0.1:8082/  # beta's service
+            """
+        let standby = master
+            .replacingOccurrences(of: "name: alpha, cluster", with: "name: beta, cluster")
+            .replacingOccurrences(of: "state-alpha", with: "state-beta")
+            .replacingOccurrences(of: "role: master", with: "role: standby")
+            .replacingOccurrences(of: "{name: beta, addresses: [\"127.0.0.1:7412\"]}", with: "{name: alpha, addresses: [\"127.0.0.1:7411\"]}")
+            .replacingOccurrences(of: "port: 7411}", with: "port: 7412}")
+            .replacingOccurrences(of: "8082/", with: "8081/")
+        let alpha = try Config.parse(master, file: directory + "/master.yaml")
+        let beta = try Config.parse(standby, file: directory + "/standby.yaml")
+        XCTAssertEqual(alpha.failover?.role, .master)
+        XCTAssertEqual(beta.failover?.role, .standby)
+        XCTAssertEqual(beta.failover?.listen.port, Port(7412))
+        XCTAssertEqual(beta.failover?.peer.addresses.first?.description, "127.0.0.1:7411")
+        XCTAssertEqual(beta.failover?.serviceProbe?.port, 8081)
+    }
+}

@@ -52,12 +52,12 @@ extension Duration {
     }
 
     /// The duration in seconds as a `Double`.
-    public var seconds: Double {
+    var seconds: Double {
         Double(nanoseconds) / 1_000_000_000
     }
 
     /// "3.1 s", "250 ms": for reason sentences.
-    public var humanSeconds: String {
+    var humanSeconds: String {
         let value = seconds
         if value < 1 { return "\(Int((value * 1000).rounded())) ms" }
         return String(format: "%.1f s", value)
