@@ -14,6 +14,7 @@ public struct Config: Sendable {
     public var templatesDirectory: String?
     public var notify: NotifyConfig
     public var checks: [CheckConfig]
+    public var failover: FailoverConfig?
 
     /// Reads and validates the configuration at `path`.
     public static func load(path: String) throws(ConfigErrors) -> Config {
@@ -45,13 +46,14 @@ public struct Config: Sendable {
         let notify = root.mapping("notify").map { NotifyConfig.read($0, base: base) } ?? NotifyConfig(email: [], snmp: [])
         let checks = root.list("checks") { CheckConfig.read($0, base: base) }
         CheckConfig.validateUnique(checks, in: root)
+        let failover = root.mapping("failover").flatMap { FailoverConfig.read($0, base: base) }
         root.finish()
         guard problems.all.isEmpty, let node else {
             throw ConfigErrors(problems.all)
         }
         return Config(
             file: file, node: node, stateDirectory: stateDirectory,
-            templatesDirectory: templatesDirectory, notify: notify, checks: checks
+            templatesDirectory: templatesDirectory, notify: notify, checks: checks, failover: failover
         )
     }
 

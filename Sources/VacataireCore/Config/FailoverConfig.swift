@@ -1,0 +1,295 @@
+import Foundation
+
+/// The `failover:` section: this node's role, its peer, the peer link's keys, the timings,
+/// the service actions and the split-brain guard. Read and validated by `read`; turned into
+/// the state machine's `FailoverSettings` by `settings`.
+///
+/// Timings are checked against each other (Docs/failover.md, "Timing constraints"); both
+/// nodes should use the same timings, since each one's `self_fence_after` is measured
+/// against the other's `dead_after`.
+public struct FailoverConfig: Sendable, Equatable {
+    public var role: ConfiguredRole
+    public var peer: PeerLink
+    /// Where this node listens for the peer's datagrams.
+    public var listen: Endpoint
+    /// The shared HMAC keys; `activeKey` signs, all of them verify (rotation).
+    public var keys: [PeerKey]
+    public var activeKey: String
+    public var heartbeatInterval: ConfigDuration
+    public var deadAfter: ConfigDuration
+    public var selfFenceAfter: ConfigDuration
+    public var handoffTimeout: ConfigDuration
+    public var handoffRetries: Int
+    public var start: ActionCommand
+    public var stop: ActionCommand
+    public var status: ActionCommand?
+    public var witness: Witness?
+    /// The peer's service as the load balancer sees it; answering means "do not take over".
+    public var serviceProbe: URL?
+    public var fence: ActionCommand?
+    /// Set exactly when there is no witness.
+    public var noWitness: NoWitnessPolicy?
+
+    /// The port heartbeats use when none is written.
+    public static let defaultPort = Port(7411)
+
+    /// The peer node and the paths its heartbeats travel (a private link, the public network...).
+    public struct PeerLink: Sendable, Equatable {
+        public var name: String
+        public var addresses: [Endpoint]
+    }
+
+    /// A host and a UDP or TCP port.
+    public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+        public var host: HostAddress
+        public var port: Port
+
+        public var description: String {
+            host.isIPv6 ? "[\(host.host)]:\(port)" : "\(host.host):\(port)"
+        }
+
+        /// `host:port`, `[v6]:port`, or a bare host (port `defaultPort`).
+        static func parse(_ text: String, defaultPort: Port) -> Endpoint? {
+            var hostText = text
+            var port = defaultPort
+            if text.hasPrefix("[") {
+                guard let close = text.firstIndex(of: "]") else { return nil }
+                hostText = String(text[text.index(after: text.startIndex)..<close])
+                let rest = text[text.index(after: close)...]
+                if !rest.isEmpty {
+                    guard rest.hasPrefix(":"), case .success(let parsed) = Port.parse(String(rest.dropFirst())) else { return nil }
+                    port = parsed
+                }
+            } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+                hostText = String(text[..<colon])
+                guard case .success(let parsed) = Port.parse(String(text[text.index(after: colon)...])) else { return nil }
+                port = parsed
+            }
+            guard case .success(let host) = HostAddress.parse(hostText) else { return nil }
+            return Endpoint(host: host, port: port)
+        }
+    }
+
+    /// One HMAC key: an id sent with each message and the file holding the secret.
+    public struct PeerKey: Sendable, Equatable {
+        public var id: String
+        public var file: String
+    }
+
+    /// A command run through `/bin/sh -c`, killed (with its process group) after `timeout`.
+    public struct ActionCommand: Sendable, Equatable {
+        public var command: String
+        public var timeout: ConfigDuration
+    }
+
+    /// What a standby must reach to believe it is not the isolated one.
+    public enum Witness: Sendable, Equatable, CustomStringConvertible {
+        /// A TCP connect to `host:port` (`tcp://host:port` or plain `host:port`).
+        case tcp(Endpoint)
+        /// An HTTP(S) GET answering 2xx or 3xx.
+        case http(URL)
+
+        public var description: String {
+            switch self {
+            case .tcp(let endpoint): return "tcp://\(endpoint)"
+            case .http(let url): return url.absoluteString
+            }
+        }
+    }
+
+    /// The state machine's view of this configuration.
+    public var settings: FailoverSettings {
+        FailoverSettings(
+            role: role,
+            peerName: peer.name,
+            heartbeatInterval: .milliseconds(Int64((heartbeatInterval.seconds * 1000).rounded())),
+            deadAfter: .milliseconds(Int64((deadAfter.seconds * 1000).rounded())),
+            selfFenceAfter: .milliseconds(Int64((selfFenceAfter.seconds * 1000).rounded())),
+            handoffTimeout: .milliseconds(Int64((handoffTimeout.seconds * 1000).rounded())),
+            handoffRetries: handoffRetries,
+            hasWitness: witness != nil,
+            hasServiceProbe: serviceProbe != nil,
+            hasFence: fence != nil,
+            noWitnessPolicy: noWitness
+        )
+    }
+
+    static func read(_ reader: ConfigReader, base: String) -> FailoverConfig? {
+        let role = reader.required("role", ConfiguredRole.self)
+        let peer = readPeer(reader)
+        let listen = readListen(reader)
+        let (keys, activeKey) = readKeys(reader, base: base)
+        let heartbeat = reader.optional("heartbeat_interval", ConfigDuration.self) ?? ConfigDuration(seconds: 0.5)
+        let deadAfter = reader.optional("dead_after", ConfigDuration.self) ?? ConfigDuration(seconds: 15)
+        let selfFence = reader.optional("self_fence_after", ConfigDuration.self) ?? ConfigDuration(seconds: 3)
+        let handoffTimeout = reader.optional("handoff_timeout", ConfigDuration.self) ?? ConfigDuration(seconds: 15)
+        let retries = reader.optional("handoff_retries", Int.self) ?? 2
+        let actions = reader.mapping("actions")
+        if !reader.has("actions") {
+            reader.problem("actions", "missing; expected a mapping with `start` and `stop` commands")
+        }
+        let start = actions.flatMap { readCommand($0, "start", required: true, defaultTimeout: 30) }
+        let stop = actions.flatMap { readCommand($0, "stop", required: true, defaultTimeout: 10) }
+        let status = actions.flatMap { readCommand($0, "status", required: false, defaultTimeout: 5) }
+        actions?.finish()
+        let witness = reader.optional("witness", String.self).flatMap { readWitness($0, reader) }
+        let probe = reader.optional("service_probe", String.self).flatMap { text -> URL? in
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
+                reader.problem("service_probe", "expected an http:// or https:// URL of the peer's service, found `\(text)`")
+                return nil
+            }
+            return url
+        }
+        let fence = reader.mapping("fence").flatMap { fenceReader -> ActionCommand? in
+            let command = readCommand(fenceReader, "command", required: true, defaultTimeout: 30, timeoutKey: "timeout")
+            fenceReader.finish()
+            return command
+        }
+        let noWitness = reader.optional("no_witness", NoWitnessPolicy.self)
+
+        // The split-brain guard must be a deliberate choice.
+        if reader.has("witness") || witness != nil {
+            if reader.has("no_witness") {
+                reader.problem("no_witness", "only applies when no `witness` is configured; remove it")
+            }
+            if witness != nil, probe == nil, fence == nil {
+                reader.problem("witness", "a witness alone cannot tell a dead peer from a cut peer link; add `service_probe` (the peer's service as the load balancer sees it) or `fence`")
+            }
+        } else if !reader.has("no_witness") {
+            reader.problem("no_witness", "missing; without a `witness`, choose `stay` (never take over on silence) or `takeover` (risk serving twice if only the link is cut); see Docs/failover.md")
+        }
+
+        // Timings that cannot work together.
+        if heartbeat.seconds < 0.05 {
+            reader.problem("heartbeat_interval", "must be at least 50ms, found \(heartbeat)")
+        }
+        if deadAfter.seconds < heartbeat.seconds * 2 {
+            reader.problem("dead_after", "must be at least twice heartbeat_interval (\(heartbeat)) so that one lost heartbeat is not a death, found \(deadAfter)")
+        }
+        if selfFence.seconds <= heartbeat.seconds {
+            reader.problem("self_fence_after", "must be more than heartbeat_interval (\(heartbeat)), found \(selfFence)")
+        }
+        if let stop, selfFence.seconds + stop.timeout.seconds >= deadAfter.seconds {
+            reader.problem("self_fence_after", "self_fence_after (\(selfFence)) + actions.stop.timeout (\(stop.timeout)) must be less than dead_after (\(deadAfter)), so that a cut-off active node has stopped before its peer may take over")
+        }
+        if handoffTimeout.seconds <= heartbeat.seconds {
+            reader.problem("handoff_timeout", "must be more than heartbeat_interval (\(heartbeat)), found \(handoffTimeout)")
+        }
+        if !(0...10).contains(retries) {
+            reader.problem("handoff_retries", "must be from 0 to 10, found \(retries)")
+        }
+        if let start, handoffTimeout.seconds * Double(max(retries, 0) + 1) <= start.timeout.seconds {
+            reader.problem("handoff_timeout", "handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1) must be more than actions.start.timeout (\(start.timeout)), or a handoff gives up while the peer is still starting")
+        }
+        reader.finish()
+        guard let role, let peer, let listen, let keys, let activeKey, let start, let stop else { return nil }
+        return FailoverConfig(
+            role: role, peer: peer, listen: listen, keys: keys, activeKey: activeKey,
+            heartbeatInterval: heartbeat, deadAfter: deadAfter, selfFenceAfter: selfFence,
+            handoffTimeout: handoffTimeout, handoffRetries: retries, start: start, stop: stop, status: status,
+            witness: witness, serviceProbe: probe, fence: fence, noWitness: noWitness
+        )
+    }
+
+    static func readPeer(_ reader: ConfigReader) -> PeerLink? {
+        guard let peerReader = reader.mapping("peer") else {
+            if !reader.has("peer") { reader.problem("peer", "missing; expected a mapping with `name` and `addresses`") }
+            return nil
+        }
+        let name = peerReader.required("name", String.self)
+        if let name, !NodeIdentity.isIdentifier(name) {
+            peerReader.problem("name", "expected letters, digits, `-`, `_` or `.` (1 to 64 of them), found `\(name)`")
+        }
+        var addresses: [Endpoint] = []
+        if let texts = peerReader.values("addresses", String.self) {
+            for text in texts {
+                if let endpoint = Endpoint.parse(text, defaultPort: defaultPort) {
+                    addresses.append(endpoint)
+                } else {
+                    peerReader.problem("addresses", "expected HOST:PORT (or [IPv6]:PORT), found `\(text)`")
+                }
+            }
+            if texts.isEmpty { peerReader.problem("addresses", "expected at least one HOST:PORT path to the peer") }
+        } else {
+            peerReader.problem("addresses", "missing; expected a list of HOST:PORT paths to the peer")
+        }
+        peerReader.finish()
+        guard let name, !addresses.isEmpty else { return nil }
+        return PeerLink(name: name, addresses: addresses)
+    }
+
+    static func readListen(_ reader: ConfigReader) -> Endpoint? {
+        guard let listenReader = reader.mapping("listen") else {
+            return Endpoint(host: HostAddress(host: "0.0.0.0"), port: defaultPort)
+        }
+        let address = listenReader.optional("address", HostAddress.self) ?? HostAddress(host: "0.0.0.0")
+        let port = listenReader.optional("port", Port.self) ?? defaultPort
+        listenReader.finish()
+        return Endpoint(host: address, port: port)
+    }
+
+    static func readKeys(_ reader: ConfigReader, base: String) -> ([PeerKey]?, String?) {
+        let keys = reader.list("keys") { keyReader -> PeerKey? in
+            let id = keyReader.required("id", String.self)
+            let file = keyReader.required("file", String.self).map { Config.resolve($0, base: base) }
+            if let id, !NodeIdentity.isIdentifier(id) {
+                keyReader.problem("id", "expected letters, digits, `-`, `_` or `.`, found `\(id)`")
+            }
+            if let file, !FileManager.default.isReadableFile(atPath: file) {
+                keyReader.problem("file", "cannot read the key file \(file)")
+            }
+            guard let id, let file else { return nil }
+            return PeerKey(id: id, file: file)
+        }
+        if !reader.has("keys") {
+            reader.problem("keys", "missing; expected a list of `id` and `file` (the shared HMAC key)")
+        } else if keys.isEmpty {
+            reader.problem("keys", "expected at least one key")
+        }
+        var seen: Set<String> = []
+        for key in keys where !seen.insert(key.id).inserted {
+            reader.problem("keys", "two keys have the id `\(key.id)`; ids must be unique")
+        }
+        let active = reader.optional("active_key", String.self) ?? (keys.count == 1 ? keys.first?.id : nil)
+        if let active, !keys.isEmpty, !seen.contains(active) {
+            reader.problem("active_key", "`\(active)` is not one of the `keys` ids (\(keys.map(\.id).joined(separator: ", ")))")
+        } else if active == nil, keys.count > 1 {
+            reader.problem("active_key", "missing; with several keys, name the one that signs")
+        }
+        return (keys.isEmpty ? nil : keys, active)
+    }
+
+    static func readCommand(_ reader: ConfigReader, _ key: String, required: Bool, defaultTimeout: Double, timeoutKey: String? = nil) -> ActionCommand? {
+        if let timeoutKey {
+            // A flat mapping: `command` and `timeout` side by side (the fence).
+            let command = reader.required(key, String.self)
+            let timeout = reader.optional(timeoutKey, ConfigDuration.self) ?? ConfigDuration(seconds: defaultTimeout)
+            if timeout.seconds <= 0 { reader.problem(timeoutKey, "must be more than 0") }
+            if let command, command.trimmingCharacters(in: .whitespaces).isEmpty { reader.problem(key, "must not be empty") }
+            return command.map { ActionCommand(command: $0, timeout: timeout) }
+        }
+        guard let commandReader = reader.mapping(key) else {
+            if required, !reader.has(key) { reader.problem(key, "missing; expected a mapping with `command` and `timeout`") }
+            return nil
+        }
+        let command = readCommand(commandReader, "command", required: true, defaultTimeout: defaultTimeout, timeoutKey: "timeout")
+        commandReader.finish()
+        return command
+    }
+
+    static func readWitness(_ text: String, _ reader: ConfigReader) -> Witness? {
+        if text.hasPrefix("http://") || text.hasPrefix("https://") {
+            guard let url = URL(string: text), url.host?.isEmpty == false else {
+                reader.problem("witness", "expected http://HOST[:PORT]/PATH, found `\(text)`")
+                return nil
+            }
+            return .http(url)
+        }
+        let target = text.hasPrefix("tcp://") ? String(text.dropFirst("tcp://".count)) : text
+        guard target.contains(":"), let endpoint = Endpoint.parse(target, defaultPort: defaultPort) else {
+            reader.problem("witness", "expected tcp://HOST:PORT or an http:// URL, found `\(text)`")
+            return nil
+        }
+        return .tcp(endpoint)
+    }
+}

@@ -1,0 +1,32 @@
+/// One thing the daemon must do, returned by a `FailoverMachine` input, in order.
+///
+/// Execute them in the order given: `.persist` always comes before the start, stop or
+/// send that depends on it. Actions that need an answer are answered with another input:
+/// `.runStartActions`/`.runStopActions` by `actionFinished`, `.probeGuard` by
+/// `guardAnswered`, `.fencePeer` by `fenceFinished`.
+public enum FailoverAction: Sendable, Equatable {
+    /// Write role and epoch durably before doing anything that follows.
+    case persist(PersistedFailoverState)
+    /// Send a message to the peer on every configured path.
+    case send(FailoverMessage)
+    /// Run the `start` action command (with its timeout) and report with `actionFinished(.start, ...)`.
+    case runStartActions(ServiceActionContext)
+    /// Run the `stop` action command (with its timeout) and report with `actionFinished(.stop, ...)`.
+    case runStopActions(ServiceActionContext)
+    /// Probe the witness and/or the peer's service; report with `guardAnswered`.
+    case probeGuard(GuardProbe)
+    /// Run the fence command against the peer; report with `fenceFinished`.
+    case fencePeer(reason: String)
+    /// Open an incident (paged until acknowledged). Both nodes may raise the same id.
+    case raiseIncident(IncidentID, EventKind, reason: String)
+    /// Record that an incident was acknowledged (locally or by the peer); stop re-paging.
+    case acknowledgeIncident(IncidentID, author: String, comment: String?)
+    /// Close an incident: the situation it paged about is over.
+    case closeIncident(IncidentID, reason: String)
+    /// Send an event that opens no incident (peer-found, failback, acknowledged, ...).
+    case notify(EventKind, incident: IncidentID?, reason: String)
+    /// The state changed; log the reason and put it in the event history.
+    case transition(from: FailoverStateName, to: FailoverStateName, reason: String)
+    /// The answer to an admin command, for the control socket.
+    case answerAdmin(accepted: Bool, reason: String)
+}

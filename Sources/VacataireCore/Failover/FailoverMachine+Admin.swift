@@ -1,0 +1,156 @@
+extension FailoverMachine {
+    /// `vacataire failback [--force]` on the master: the standby quiesces, then the master starts.
+    ///
+    /// Gated on the master's critical checks being healthy (each passed `rise` times);
+    /// `force` overrides the gate and the override is recorded in the incident.
+    public mutating func failback(force: Bool, author: String, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        guard settings.role == .master else {
+            return clearFailure(force: force, author: author, now: now, &actions)
+        }
+        switch state {
+        case .failed, .standby:
+            break
+        case .maintenance:
+            return refuse("maintenance is on; turn it off first", &actions)
+        case .active:
+            return refuse("already active at epoch \(epoch)", &actions)
+        case .starting, .handingOff, .takingOver, .quiescing:
+            return refuse("busy: \(stateName.rawValue); try again when it settles", &actions)
+        }
+        let forced = !isHealthy
+        if forced, !force {
+            return refuse("my checks are not healthy (\(health?.summary ?? "no verdict yet")); they must pass `rise` times, or use --force", &actions)
+        }
+        let previous = role
+        if peerIsSilent(now) {
+            // Nobody can quiesce: leave failed and let the split-brain guard decide a takeover.
+            let reason = "failback by \(author) with \(peerName) silent: leaving failed; taking over once the split-brain guard allows"
+            if previous == .failed { persist(.standby, epoch: epoch + 1, &actions) }
+            move(to: .standby(.idle), reason: reason, &actions)
+            actions.append(.answerAdmin(accepted: true, reason: reason))
+            decide(now, &actions)
+            return actions
+        }
+        let request = newRequestID()
+        let reason = "failing back (by \(author)\(forced ? ", forced while \(health?.summary ?? "checks unknown")" : "")): asking \(peerName) to quiesce"
+        actions.append(.send(message(.quiesceRequest, request: request)))
+        if forced {
+            actions.append(.notify(.failback, incident: openIncidents.last { $0.topic == .roleChange }, reason: reason))
+        }
+        move(to: .takingOver(TakeOver(
+            purpose: .failback(author: author, forced: forced),
+            phase: .awaitingQuiesce(request: request, attempt: 1, deadline: now + settings.handoffTimeout, previous: previous)
+        )), reason: reason, &actions)
+        actions.append(.answerAdmin(accepted: true, reason: reason))
+        return actions
+    }
+
+    /// `vacataire switchover`: a planned move of the service to the other node, both healthy.
+    public mutating func switchover(author: String, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        if case .maintenance = state {
+            return refuse("maintenance is on; turn it off first", &actions)
+        }
+        guard isHealthy else {
+            return refuse("my checks are not healthy (\(health?.summary ?? "no verdict yet")); a switchover needs both nodes healthy", &actions)
+        }
+        guard let peer, !peerIsSilent(now) else {
+            return refuse("\(peerName) is silent; a switchover needs both nodes talking", &actions)
+        }
+        guard peer.healthy else {
+            return refuse("\(peerName) is not healthy; a switchover needs both nodes healthy", &actions)
+        }
+        let request = newRequestID()
+        switch (state, peer.role) {
+        case (.active, .standby):
+            let reason = "switching over (by \(author)): asking \(peerName) to take the service"
+            actions.append(.send(message(.handoffRequest, request: request)))
+            move(to: .handingOff(Handoff(request: request, attempt: 1, deadline: now + settings.handoffTimeout, planned: true, author: author)),
+                 reason: reason, &actions)
+            actions.append(.answerAdmin(accepted: true, reason: reason))
+        case (.standby, .active):
+            let reason = "switching over (by \(author)): asking \(peerName) to hand me the service"
+            actions.append(.send(message(.quiesceRequest, request: request)))
+            move(to: .takingOver(TakeOver(
+                purpose: .switchover(author: author),
+                phase: .awaitingQuiesce(request: request, attempt: 1, deadline: now + settings.handoffTimeout, previous: .standby)
+            )), reason: reason, &actions)
+            actions.append(.answerAdmin(accepted: true, reason: reason))
+        default:
+            return refuse("I am \(stateName.rawValue) and \(peerName) is \(peer.role.rawValue); a switchover goes from an active to a standby node", &actions)
+        }
+        return actions
+    }
+
+    /// `vacataire maintenance on|off`: pause or resume automatic actions.
+    ///
+    /// Paused: handoff, takeover, failback and switchover requests from the peer. Not paused:
+    /// stepping down for a newer active peer and self-fencing, which keep the pair safe.
+    public mutating func maintenance(on: Bool, author: String, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        if on {
+            let resume: ServiceRole
+            switch state {
+            case .active: resume = .active
+            case .standby: resume = .standby
+            case .failed: resume = .failed
+            case .maintenance: return refuse("maintenance is already on", &actions)
+            case .starting, .handingOff, .takingOver, .quiescing:
+                return refuse("busy: \(stateName.rawValue); try again when it settles", &actions)
+            }
+            let reason = "maintenance on (by \(author)): automatic actions paused; service stays \(resume == .active ? "on" : "off")"
+            move(to: .maintenance(resume: resume), reason: reason, &actions)
+            actions.append(.answerAdmin(accepted: true, reason: reason))
+            return actions
+        }
+        guard case .maintenance(let resume) = state else {
+            return refuse("maintenance is not on", &actions)
+        }
+        let reason = "maintenance off (by \(author)): automatic actions resume as \(resume.rawValue)"
+        switch resume {
+        case .active: move(to: .active, reason: reason, &actions)
+        case .failed: move(to: .failed, reason: reason, &actions)
+        case .standby, .starting: move(to: .standby(.idle), reason: reason, &actions)
+        }
+        actions.append(.answerAdmin(accepted: true, reason: reason))
+        decide(now, &actions)
+        return actions
+    }
+
+    /// `vacataire ack INCIDENT`: stop re-paging, tell the peer, send the acknowledgement out.
+    public mutating func acknowledge(incident: IncidentID, author: String, comment: String?, now: MonotonicInstant) -> [FailoverAction] {
+        let reason = "incident \(incident) acknowledged by \(author)" + (comment.map { ": \($0)" } ?? "")
+        lastReason = reason
+        return [
+            .acknowledgeIncident(incident, author: author, comment: comment),
+            // The request id carries the incident's epoch; the message's own epoch stays current.
+            .send(message(.ack, request: incident.epoch)),
+            .notify(.acknowledged, incident: incident, reason: reason),
+            .answerAdmin(accepted: true, reason: reason),
+        ]
+    }
+
+    /// Failback on the configured standby: only takes a failed standby back to `standby`
+    /// (same health gate); the service moves to it by switchover or by the usual rules.
+    private mutating func clearFailure(force: Bool, author: String, now: MonotonicInstant, _ actions: inout [FailoverAction]) -> [FailoverAction] {
+        guard case .failed = state else {
+            return refuse("failback runs on the configured master; on the standby it only clears a failure; use switchover to move the service here", &actions)
+        }
+        if !isHealthy, !force {
+            return refuse("my checks are not healthy (\(health?.summary ?? "no verdict yet")); they must pass `rise` times, or use --force", &actions)
+        }
+        let reason = "failure cleared by \(author)\(isHealthy ? "" : " (forced while \(health?.summary ?? "checks unknown"))"): standby again"
+        persist(.standby, epoch: epoch + 1, &actions)
+        move(to: .standby(.idle), reason: reason, &actions)
+        actions.append(.answerAdmin(accepted: true, reason: reason))
+        decide(now, &actions)
+        return actions
+    }
+
+    private mutating func refuse(_ why: String, _ actions: inout [FailoverAction]) -> [FailoverAction] {
+        lastReason = "refused: \(why)"
+        actions.append(.answerAdmin(accepted: false, reason: why))
+        return actions
+    }
+}

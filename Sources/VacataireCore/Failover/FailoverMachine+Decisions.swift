@@ -1,0 +1,233 @@
+extension FailoverMachine {
+    /// The timer: resends requests, gives up on them, checks silence, sends heartbeats.
+    /// Call it at least every heartbeat interval.
+    public mutating func tick(now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        switch state {
+        case .handingOff(var handoff) where now >= handoff.deadline:
+            if handoff.attempt <= settings.handoffRetries {
+                // No confirmation yet: the request or its answer may be lost; ask again, same id.
+                handoff.attempt += 1
+                handoff.deadline = now + settings.handoffTimeout
+                state = .handingOff(handoff)
+                lastReason = "handing off: no answer from \(peerName), attempt \(handoff.attempt) of \(settings.handoffRetries + 1)"
+                actions.append(.send(message(.handoffRequest, request: handoff.request)))
+            } else {
+                let waited = settings.handoffTimeout * (settings.handoffRetries + 1)
+                giveUpHandoff(handoff, why: "no confirmation from \(peerName) after \(handoff.attempt) attempts in \(waited.humanSeconds)", now, &actions)
+            }
+        case .takingOver(var takeOver):
+            guard case .awaitingQuiesce(let request, let attempt, let deadline, let previous) = takeOver.phase, now >= deadline else { break }
+            if attempt <= settings.handoffRetries {
+                takeOver.phase = .awaitingQuiesce(request: request, attempt: attempt + 1, deadline: now + settings.handoffTimeout, previous: previous)
+                state = .takingOver(takeOver)
+                lastReason = "waiting for \(peerName) to quiesce: attempt \(attempt + 1) of \(settings.handoffRetries + 1)"
+                actions.append(.send(message(.quiesceRequest, request: request)))
+            } else {
+                giveUpQuiesce(purpose: takeOver.purpose, previous: previous, why: "\(peerName) did not confirm after \(attempt) attempts", &actions)
+            }
+        default:
+            break
+        }
+        decide(now, &actions)
+        sendHeartbeatIfDue(now, &actions)
+        return actions
+    }
+
+    /// A new verdict from the check scheduler.
+    public mutating func healthChanged(_ verdict: HealthVerdict, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        let wasHealthy = health?.healthy
+        health = verdict
+        if verdict.healthy, wasHealthy != true {
+            handoffBlocked = nil
+            if case .active = state {
+                close(topics: [.handoffFailed], reason: "my checks are healthy again", &actions)
+            }
+        }
+        decide(now, &actions)
+        return actions
+    }
+
+    // MARK: - Automatic decisions
+
+    /// What the node does on its own, given what it knows now.
+    mutating func decide(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        switch state {
+        case .starting(let starting):
+            settle(starting, now, &actions)
+        case .standby(let standby):
+            decideStandby(standby, now, &actions)
+        case .active:
+            decideActive(now, &actions)
+        case .handingOff:
+            selfFenceIfCut(now, &actions)
+        case .maintenance(let resume) where resume == .active:
+            selfFenceIfCut(now, &actions)  // safety is not paused by maintenance
+        case .takingOver, .quiescing, .failed, .maintenance:
+            break
+        }
+    }
+
+    /// Leave `starting` once the peer was heard (or `startupWait` passed) and a verdict exists.
+    mutating func settle(_ starting: Starting, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        guard health != nil else { return }  // never decide without knowing our own health
+        guard peer != nil || now >= starting.until else { return }
+        let was = starting.persistedRole
+        if was == .failed {
+            move(to: .failed, reason: "failed: I had failed before the restart; waiting for an admin failback", &actions)
+            return
+        }
+        guard let peer else {
+            if was == .active {
+                stepDown(to: .standby, epoch: epoch + 1, purpose: .stepDown, event: nil, incident: nil,
+                         reason: "standby: no word from \(peerName) within \(settings.startupWait.humanSeconds) of starting; stopping my service until the guard allows", &actions)
+            } else {
+                move(to: .standby(.idle), reason: "standby: \(peerName) silent since I started; the guard decides", &actions)
+                decide(now, &actions)
+            }
+            return
+        }
+        if peer.role == .active {
+            if was == .active {
+                stepDown(to: isHealthy ? .standby : .failed, epoch: max(epoch + 1, peer.epoch), purpose: .stepDown, event: nil, incident: nil,
+                         reason: "standby: \(peerName) is active at epoch \(peer.epoch); stopping the service I had before the restart", &actions)
+            } else {
+                persist(.standby, epoch: max(epoch, peer.epoch), &actions)
+                move(to: .standby(.idle), reason: "standby: \(peerName) is active at epoch \(peer.epoch)", &actions)
+            }
+            return
+        }
+        if peer.role == .starting, peer.epoch > epoch, now < starting.until {
+            return  // the peer knows a newer epoch and is deciding too: let it speak first
+        }
+        if was == .active {
+            let tieLost = peer.epoch > epoch || (peer.epoch == epoch && peer.role == .starting && settings.role == .standby)
+            if isHealthy, !tieLost {
+                activate(epoch: epoch, purpose: .resume, event: nil, incident: nil,
+                         reason: "resuming: I was active at epoch \(epoch) and \(peerName) is \(peer.role.rawValue)", &actions)
+            } else {
+                stepDown(to: .standby, epoch: max(epoch + 1, peer.epoch), purpose: .stepDown, event: nil, incident: nil,
+                         reason: "standby: I was active before the restart but \(isHealthy ? "\(peerName) may resume" : "my checks fail"); stopping", &actions)
+            }
+            return
+        }
+        if peer.epoch > epoch { persist(.standby, epoch: peer.epoch, &actions) }
+        move(to: .standby(.idle), reason: "standby: \(peerName) is \(peer.role.rawValue) at epoch \(peer.epoch)", &actions)
+        decide(now, &actions)
+    }
+
+    mutating func decideStandby(_ standby: Standby, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        if peerIsSilent(now) {
+            let silence = peerSilence(now).humanSeconds
+            let policy = settings.mayTakeOverOnSilence ? "" : "; no witness and no_witness: stay, so an admin decides"
+            raise(IncidentID(epoch: epoch, topic: .peerLost), .peerLost,
+                  reason: "peer lost: no heartbeat from \(peerName) for \(silence)\(policy)", &actions)
+            guard settings.mayTakeOverOnSilence, isHealthy else { return }
+            guard case .idle(let nextProbe) = standby.guardPhase, nextProbe.map({ now >= $0 }) ?? true else { return }
+            if settings.hasWitness || settings.hasServiceProbe {
+                state = .standby(Standby(guardPhase: .probing))
+                lastReason = "peer silent for \(silence): probing the split-brain guard"
+                actions.append(.probeGuard(GuardProbe(witness: settings.hasWitness, peerService: settings.hasServiceProbe)))
+            } else if settings.hasFence {
+                state = .standby(Standby(guardPhase: .fencing(GuardReport())))
+                actions.append(.fencePeer(reason: "fencing \(peerName) before taking over: no heartbeat for \(silence)"))
+            } else {
+                takeOverOnSilence(GuardReport(), fenced: false, now, &actions)
+            }
+            return
+        }
+        if standby.guardPhase != .idle(nextProbe: nil) {
+            state = .standby(.idle)  // the peer is back: whatever the guard was doing is moot
+        }
+        // Only a view as new as our own epoch: an older one predates our last role change.
+        guard let peer, peer.epoch >= epoch, peer.role == .standby || peer.role == .failed else { return }
+        // Nobody serves. The configured master serves when it can; the standby only for a failed master.
+        let newEpoch = activationEpoch(peerEpoch: peer.epoch, peerRole: peer.role)
+        switch (settings.role, isHealthy) {
+        case (.master, true):
+            activate(epoch: newEpoch, purpose: .nobodyServes, event: nil, incident: nil,
+                     reason: "taking the service: \(peerName) is \(peer.role.rawValue) and nobody serves, epoch \(newEpoch)", &actions)
+        case (.master, false) where health != nil:
+            let reason = "failed: nobody serves and my checks fail (\(health?.summary ?? "")); \(peerName) may take over"
+            persist(.failed, epoch: epoch + 1, &actions)
+            raise(IncidentID(epoch: epoch, topic: .roleChange), .failover, reason: reason, &actions)
+            move(to: .failed, reason: reason, &actions)
+        case (.standby, true) where peer.role == .failed:
+            activate(epoch: newEpoch, purpose: .nobodyServes, event: .takeover, incident: IncidentID(epoch: newEpoch, topic: .roleChange),
+                     reason: "taking over: \(peerName) is failed and nobody serves, epoch \(newEpoch)", &actions)
+        default:
+            break
+        }
+    }
+
+    mutating func decideActive(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        if peerIsSilent(now) {
+            raise(IncidentID(epoch: epoch, topic: .peerLost), .peerLost,
+                  reason: "peer lost: no heartbeat from \(peerName) for \(peerSilence(now).humanSeconds); keeping the service", &actions)
+        }
+        if selfFenceIfCut(now, &actions) { return }
+        guard let health, !health.healthy else { return }
+        if let handoffBlocked, handoffBlocked.epoch == epoch, handoffBlocked.peer == peer {
+            return  // gave up on this peer as it is; try again when it changes
+        }
+        guard let peer, !peerIsSilent(now), peer.role == .standby, peer.healthy else {
+            let why = peerIsSilent(now) ? "\(peerName) is silent" : "\(peerName) is \(peer?.role.rawValue ?? "unknown")\(peer?.healthy == false ? " and unhealthy" : "")"
+            handoffBlocked = HandoffBlock(epoch: epoch, peer: self.peer)
+            raise(IncidentID(epoch: epoch, topic: .handoffFailed), .failover,
+                  reason: "cannot hand off (\(health.summary)): \(why); keeping the service (better a sick master than no master)", &actions)
+            return
+        }
+        let request = newRequestID()
+        actions.append(.send(message(.handoffRequest, request: request)))
+        move(to: .handingOff(Handoff(request: request, attempt: 1, deadline: now + settings.handoffTimeout, planned: false, author: nil)),
+             reason: "handing off: \(health.summary); asking \(peerName) to take over", &actions)
+    }
+
+    /// Self-fencing: an active node that hears neither peer nor witness for `selfFenceAfter` stops.
+    /// Only with a witness: without one, nobody takes over on a guard's word, so stopping gains nothing.
+    @discardableResult
+    mutating func selfFenceIfCut(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) -> Bool {
+        guard settings.hasWitness else { return false }
+        let lastPeer = max(peerLastHeard ?? bootedAt, activeSince)
+        let lastContact = max(lastPeer, lastWitnessContact ?? lastPeer)
+        let cut = now.since(lastContact)
+        if cut >= settings.selfFenceAfter {
+            let newEpoch = epoch + 1
+            let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
+            let reason = "self-fencing: heard neither \(peerName) nor the witness for \(cut.humanSeconds); stopping my service"
+            raise(incident, .peerLost, reason: reason, &actions)
+            stepDown(to: .standby, epoch: newEpoch, purpose: .selfFence, event: .peerLost, incident: incident, reason: reason, &actions)
+            return true
+        }
+        // The peer is quiet: keep the witness contact fresh, one probe per heartbeat interval.
+        if now.since(lastPeer) >= settings.heartbeatInterval * 2,
+           lastWitnessProbe.map({ now.since($0) >= settings.heartbeatInterval }) ?? true {
+            lastWitnessProbe = now
+            actions.append(.probeGuard(GuardProbe(witness: true, peerService: false)))
+        }
+        return false
+    }
+
+    mutating func refuseTakeover(_ why: String, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        state = .standby(Standby(guardPhase: .idle(nextProbe: now + settings.deadAfter)))
+        let reason = "not taking over: \(why)"
+        lastReason = reason
+        if lastGuardRefusal != reason {
+            lastGuardRefusal = reason
+            raise(IncidentID(epoch: epoch, topic: .peerLost), .peerLost, reason: "peer lost: \(why)", &actions)
+            actions.append(.notify(.peerLost, incident: IncidentID(epoch: epoch, topic: .peerLost), reason: reason))
+        }
+    }
+
+    mutating func takeOverOnSilence(_ report: GuardReport, fenced: Bool, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        let newEpoch = max(epoch, peer?.epoch ?? 0) + 1
+        var evidence = ["no heartbeat from \(peerName) for \(peerSilence(now).humanSeconds)"]
+        if report.witnessReachable == true { evidence.append("witness reachable") }
+        if report.peerServiceAnswers == false { evidence.append("\(peerName)'s service does not answer") }
+        if fenced { evidence.append("\(peerName) fenced") }
+        if !settings.hasWitness { evidence.append("no witness (no_witness: takeover)") }
+        activate(epoch: newEpoch, purpose: .silence, event: .takeover, incident: IncidentID(epoch: newEpoch, topic: .roleChange),
+                 reason: "taking over: " + evidence.joined(separator: ", "), &actions)
+    }
+}

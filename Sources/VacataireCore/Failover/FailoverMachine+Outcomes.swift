@@ -1,0 +1,141 @@
+/// The answers to what the machine asked the daemon to do: guard probes, fencing,
+/// start and stop actions, and what happens when a request is given up.
+extension FailoverMachine {
+    /// The answer to `.probeGuard`.
+    public mutating func guardAnswered(_ report: GuardReport, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        if report.witnessReachable == true {
+            lastWitnessContact = now
+        }
+        guard case .standby(let standby) = state, standby.guardPhase == .probing else {
+            decide(now, &actions)
+            return actions
+        }
+        guard peerIsSilent(now) else {
+            state = .standby(.idle)  // the peer spoke meanwhile: no takeover
+            return actions
+        }
+        if settings.hasWitness, report.witnessReachable != true {
+            refuseTakeover("the witness does not answer: I may be the isolated one", now, &actions)
+        } else if settings.hasServiceProbe, report.peerServiceAnswers != false {
+            refuseTakeover("the peer link is down but \(peerName)'s service still answers", now, &actions)
+        } else if !isHealthy {
+            refuseTakeover("my own checks fail (\(health?.summary ?? "no verdict yet"))", now, &actions)
+        } else if settings.hasFence {
+            state = .standby(Standby(guardPhase: .fencing(report)))
+            actions.append(.fencePeer(reason: "fencing \(peerName) before taking over: no heartbeat for \(peerSilence(now).humanSeconds)"))
+        } else {
+            takeOverOnSilence(report, fenced: false, now, &actions)
+        }
+        return actions
+    }
+
+    /// The answer to `.fencePeer`.
+    public mutating func fenceFinished(succeeded: Bool, detail: String = "", now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        guard case .standby(let standby) = state, case .fencing(let report) = standby.guardPhase else { return actions }
+        if !peerIsSilent(now) {
+            state = .standby(.idle)  // the peer spoke meanwhile
+        } else if succeeded, isHealthy {
+            takeOverOnSilence(report, fenced: true, now, &actions)
+        } else {
+            refuseTakeover(succeeded ? "my own checks fail" : "the fence command failed\(detail.isEmpty ? "" : " (\(detail))")", now, &actions)
+        }
+        return actions
+    }
+
+    /// A start or stop action finished.
+    public mutating func actionFinished(_ kind: ServiceActionKind, _ outcome: ActionOutcome, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        switch (state, kind) {
+        case (.takingOver(let takeOver), .start):
+            guard case .starting = takeOver.phase else { break }
+            startFinished(takeOver.purpose, outcome, now, &actions)
+        case (.quiescing(let quiesce), .stop):
+            stopFinished(quiesce, outcome, now, &actions)
+        default:
+            lastReason = "ignored a late \(kind.rawValue) outcome while \(stateName.rawValue)"
+        }
+        decide(now, &actions)
+        return actions
+    }
+
+    // MARK: - Outcomes
+
+    mutating func startFinished(_ purpose: TakeOver.Purpose, _ outcome: ActionOutcome, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        if case .failed(let why) = outcome {
+            let newEpoch = epoch + 1
+            let reason = "start actions failed (\(why)); stopping what may have started; failed"
+            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: reason, &actions)
+            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
+            if case .handoff(let request) = purpose {
+                actions.append(.send(message(.status, request: request)))  // tell the requester to keep serving
+            }
+            return
+        }
+        activeSince = now
+        var reason = "active: service started at epoch \(epoch)"
+        switch purpose {
+        case .handoff(let request):
+            let reply = message(.handoffDone, request: request)
+            remember(reply, for: AnswerKey(kind: .handoffRequest, request: request))
+            actions.append(.send(reply))
+            reason = "active: took over from \(peerName) at epoch \(epoch)"
+        case .failback(let author, let forced):
+            reason = "active: failback by \(author) done at epoch \(epoch)\(forced ? " (forced while checks failed)" : "")"
+            actions.append(.notify(.failback, incident: openIncidents.last { $0.topic == .roleChange }, reason: reason))
+            close(topics: [.roleChange, .handoffFailed, .actionFailed], reason: reason, &actions)
+        case .switchover(let author):
+            reason = "active: switchover by \(author) done at epoch \(epoch)"
+        case .silence:
+            reason = "active: took over from silent \(peerName) at epoch \(epoch)"
+        case .resume:
+            reason = "active: resumed my service after a restart, epoch \(epoch)"
+        case .nobodyServes:
+            reason = "active: serving at epoch \(epoch); \(peerName) is \(peer?.role.rawValue ?? "silent")"
+        }
+        move(to: .active, reason: reason, &actions)
+    }
+
+    mutating func stopFinished(_ quiesce: Quiesce, _ outcome: ActionOutcome, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        var reason = quiesce.then == .failed
+            ? "failed: service stopped; waiting for an admin failback"
+            : "standby: service stopped at epoch \(epoch)"
+        if case .failed(let why) = outcome {
+            reason = "stop actions failed (\(why)): the service may still be running; \(quiesce.then.rawValue)"
+            raise(IncidentID(epoch: epoch, topic: .actionFailed), .failover, reason: reason, &actions)
+        }
+        if case .forPeer(let request) = quiesce.purpose {
+            if outcome == .succeeded {
+                let reply = message(.quiesceDone, request: request)
+                remember(reply, for: AnswerKey(kind: .quiesceRequest, request: request))
+                actions.append(.send(reply))
+            } else {
+                actions.append(.send(message(.status, request: request)))  // not safe for the peer to start
+            }
+        }
+        move(to: quiesce.then == .failed ? .failed : .standby(.idle), reason: reason, &actions)
+    }
+
+    mutating func giveUpHandoff(_ handoff: Handoff, why: String, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        handoffBlocked = HandoffBlock(epoch: epoch, peer: peer)
+        if handoff.planned {
+            let reason = "switchover abandoned: \(why); keeping the service"
+            actions.append(.notify(.switchover, incident: nil, reason: reason))
+            move(to: .active, reason: reason, &actions)
+        } else {
+            let reason = "handoff failed: \(why); keeping the service (better a sick master than no master)"
+            raise(IncidentID(epoch: epoch, topic: .handoffFailed), .failover, reason: reason, &actions)
+            move(to: .active, reason: reason, &actions)
+        }
+    }
+
+    mutating func giveUpQuiesce(purpose: TakeOver.Purpose, previous: ServiceRole, why: String, _ actions: inout [FailoverAction]) {
+        let what: String
+        let event: EventKind
+        if case .switchover = purpose { what = "switchover"; event = .switchover } else { what = "failback"; event = .failback }
+        let reason = "\(what) abandoned: \(why); \(previous.rawValue) again"
+        actions.append(.notify(event, incident: nil, reason: reason))
+        move(to: previous == .failed ? .failed : .standby(.idle), reason: reason, &actions)
+    }
+}

@@ -1,0 +1,199 @@
+extension FailoverMachine {
+    /// A message from the peer, already authenticated by VacatairePeer.
+    public mutating func received(_ message: FailoverMessage, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        let wasSilent = openIncidents.contains { $0.topic == .peerLost }
+        peerLastHeard = now
+        if wasSilent {
+            // Any message, even a stale one, proves the peer and the link alive.
+            close(topics: [.peerLost], reason: "heard \(peerName) again", &actions)
+            actions.append(.notify(.peerFound, incident: nil, reason: "peer found: heard \(peerName) again (epoch \(message.epoch), \(message.role.rawValue))"))
+            lastGuardRefusal = nil
+        }
+        guard message.epoch >= epoch else {
+            // An older epoch: the sender has not learned the last role change; decide nothing on it.
+            return actions
+        }
+        peer = PeerView(epoch: message.epoch, role: message.role, healthy: message.healthy)
+        switch message.kind {
+        case .heartbeat:
+            break
+        case .handoffRequest:
+            handleHandoffRequest(message, now, &actions)
+        case .handoffDone:
+            handleHandoffDone(message, now, &actions)
+        case .quiesceRequest:
+            handleQuiesceRequest(message, now, &actions)
+        case .quiesceDone:
+            handleQuiesceDone(message, now, &actions)
+        case .status:
+            handleRefusal(message, now, &actions)
+        case .ack:
+            // The peer's admin acknowledged; the request id carries the incident's epoch.
+            actions.append(.acknowledgeIncident(IncidentID(epoch: message.requestID, topic: .roleChange), author: "\(peerName) (peer)", comment: nil))
+        }
+        resolveConflict(message, now, &actions)
+        decide(now, &actions)
+        return actions
+    }
+
+    mutating func handleHandoffRequest(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        let key = AnswerKey(kind: .handoffRequest, request: message.requestID)
+        if let reply = rememberedReply(for: key) {
+            // Already done: the confirmation was lost, say it again.
+            actions.append(.send(reply))
+            return
+        }
+        var awaitingQuiesce = false
+        switch state {
+        case .takingOver(let takeOver):
+            if case .handoff(let request) = takeOver.purpose, request == message.requestID {
+                return  // a resend of the request we are carrying out
+            }
+            if case .awaitingQuiesce = takeOver.phase { awaitingQuiesce = true }
+        default:
+            break
+        }
+        let refusal: String?
+        if case .standby = state, !isHealthy {
+            refusal = "my own checks fail (\(health?.summary ?? "no verdict yet"))"
+        } else if case .standby = state {
+            refusal = nil
+        } else if awaitingQuiesce, isHealthy {
+            refusal = nil  // we were asking for the service anyway (failback or switchover)
+        } else {
+            refusal = "I am \(stateName.rawValue)"
+        }
+        if let refusal {
+            // Not stored: a resend may be accepted once things change.
+            lastReason = "refusing \(peerName)'s handoff request: \(refusal)"
+            actions.append(.send(self.message(.status, request: message.requestID)))
+            return
+        }
+        let newEpoch = activationEpoch(peerEpoch: message.epoch, peerRole: message.role)
+        let event: EventKind = message.healthy ? .switchover : .failover
+        let reason = message.healthy
+            ? "taking over: \(peerName) asked me to take the service (switchover), epoch \(newEpoch)"
+            : "taking over: \(peerName) is failing and asked me to take the service, epoch \(newEpoch)"
+        activate(epoch: newEpoch, purpose: .handoff(request: message.requestID), event: event,
+                 incident: IncidentID(epoch: newEpoch, topic: .roleChange), reason: reason, &actions)
+    }
+
+    mutating func handleHandoffDone(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        guard case .handingOff(let handoff) = state, handoff.request == message.requestID else {
+            return  // a duplicate, or late: resolveConflict steps down if the peer is active and newer
+        }
+        let newEpoch = max(epoch + 1, message.epoch)
+        let then: ServiceRole = handoff.planned ? .standby : .failed
+        let event: EventKind = handoff.planned ? .switchover : .failover
+        let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
+        let reason = handoff.planned
+            ? "switched over: \(peerName) serves at epoch \(newEpoch); stopping my service"
+            : "failed over: \(peerName) serves at epoch \(newEpoch); stopping my service (\(health?.summary ?? "checks failing"))"
+        raise(incident, event, reason: reason, &actions)
+        stepDown(to: then, epoch: newEpoch, purpose: .handedOff, event: event, incident: incident, reason: reason, &actions)
+    }
+
+    mutating func handleQuiesceRequest(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        let key = AnswerKey(kind: .quiesceRequest, request: message.requestID)
+        if let reply = rememberedReply(for: key) {
+            actions.append(.send(reply))  // done already; the answer was lost
+            return
+        }
+        let event: EventKind = settings.role == .standby ? .failback : .switchover
+        switch state {
+        case .quiescing(let quiesce):
+            if case .forPeer(let request) = quiesce.purpose, request == message.requestID { return }
+            lastReason = "refusing \(peerName)'s quiesce request: I am already stopping"
+            actions.append(.send(self.message(.status, request: message.requestID)))
+        case .active, .handingOff:
+            // While handing off we want to give the service away anyway: stopping for the peer does that.
+            var then: ServiceRole = .standby
+            if case .handingOff(let handoff) = state, !handoff.planned { then = .failed }
+            let newEpoch = max(epoch + 1, message.epoch)
+            let reason = "quiescing: \(peerName) takes the service back (\(event.rawValue)); stopping mine, epoch \(newEpoch)"
+            stepDown(to: then, epoch: newEpoch, purpose: .forPeer(request: message.requestID), event: event,
+                     incident: nil, reason: reason, &actions)
+        case .standby, .failed:
+            // Nothing runs here: the answer is immediate.
+            let reply = self.message(.quiesceDone, request: message.requestID)
+            remember(reply, for: key)
+            actions.append(.send(reply))
+        case .starting, .takingOver, .maintenance:
+            lastReason = "refusing \(peerName)'s quiesce request: I am \(stateName.rawValue)"
+            actions.append(.send(self.message(.status, request: message.requestID)))
+        }
+    }
+
+    mutating func handleQuiesceDone(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        guard case .takingOver(let takeOver) = state,
+              case .awaitingQuiesce(let request, _, _, _) = takeOver.phase, request == message.requestID
+        else { return }
+        var forced = false
+        if case .failback(_, let isForced) = takeOver.purpose { forced = isForced }
+        guard isHealthy || forced else {
+            // Never start while our own checks fail; the peer, seeing us failed, takes over again.
+            let reason = "not starting: my checks fail (\(health?.summary ?? "no verdict")) and the failback was not forced; failed"
+            persist(.failed, epoch: max(epoch + 1, message.epoch), &actions)
+            move(to: .failed, reason: reason, &actions)
+            return
+        }
+        let newEpoch = activationEpoch(peerEpoch: message.epoch, peerRole: message.role)
+        switch takeOver.purpose {
+        case .switchover(let author):
+            activate(epoch: newEpoch, purpose: takeOver.purpose, event: .switchover,
+                     incident: IncidentID(epoch: newEpoch, topic: .roleChange),
+                     reason: "switching over (by \(author)): \(peerName) quiesced; starting my service, epoch \(newEpoch)", &actions)
+        default:
+            activate(epoch: newEpoch, purpose: takeOver.purpose, event: .failback, incident: nil,
+                     reason: "failing back: \(peerName) quiesced; starting my service, epoch \(newEpoch)", &actions)
+        }
+    }
+
+    /// A `status` that names our pending request is the peer's refusal of it.
+    mutating func handleRefusal(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        guard message.requestID != 0 else { return }
+        switch state {
+        case .handingOff(let handoff) where handoff.request == message.requestID && message.role != .active:
+            giveUpHandoff(handoff, why: "\(peerName) refused (it is \(message.role.rawValue), \(message.healthy ? "healthy" : "unhealthy"))", now, &actions)
+        case .takingOver(let takeOver):
+            guard case .awaitingQuiesce(let request, _, _, let previous) = takeOver.phase, request == message.requestID else { return }
+            giveUpQuiesce(purpose: takeOver.purpose, previous: previous, why: "\(peerName) refused to quiesce (it is \(message.role.rawValue))", &actions)
+        default:
+            break
+        }
+    }
+
+    /// Two actives: the newer epoch wins; on a tie, the configured master. Otherwise adopt a newer epoch.
+    mutating func resolveConflict(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        if case .starting = state { return }  // settling decides with the peer's epoch
+        guard message.role == .active, isServing else {
+            if message.epoch > epoch {
+                // Catch up with a role change we missed; our own role does not change.
+                persist(role, epoch: message.epoch, &actions)
+            }
+            return
+        }
+        var event: EventKind = .takeover
+        var then: ServiceRole = isHealthy ? .standby : .failed
+        if case .handingOff(let handoff) = state {
+            event = handoff.planned ? .switchover : .failover
+            then = handoff.planned ? .standby : .failed
+        }
+        if case .maintenance = state { then = .standby }
+        if message.epoch > epoch {
+            let incident = IncidentID(epoch: message.epoch, topic: .roleChange)
+            let reason = "stepping down: \(peerName) is active at epoch \(message.epoch), newer than my \(epoch)"
+            raise(incident, event, reason: reason, &actions)
+            stepDown(to: then, epoch: message.epoch, purpose: .stepDown, event: event, incident: incident, reason: reason, &actions)
+        } else if message.epoch == epoch, settings.role == .standby {
+            let newEpoch = epoch + 1
+            let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
+            let reason = "stepping down: \(peerName) and I were both active at epoch \(epoch); the configured master keeps the service"
+            raise(incident, .takeover, reason: reason, &actions)
+            stepDown(to: then, epoch: newEpoch, purpose: .stepDown, event: .takeover, incident: incident, reason: reason, &actions)
+        } else if message.epoch == epoch {
+            lastReason = "keeping the service: \(peerName) was also active at epoch \(epoch); as the configured master I win the tie"
+        }
+    }
+}

@@ -1,0 +1,327 @@
+/// The failover state machine of one node: roles, handoff, takeover, failback, epochs.
+///
+/// Pure: no clock, no socket, no process. Each input is a `mutating func` that takes `now`
+/// and returns the `FailoverAction`s the daemon executes in order (DESIGN.md §2, STYLE.md).
+/// It owns the node's role and epoch, what it last heard from its peer, the request in
+/// flight, and which incidents it has opened. Every state change comes with a one-line
+/// reason (`.transition`), kept in `lastReason` for `vacataire status`.
+///
+/// Rules it keeps (each has a test in FailoverMachineTests):
+/// - a role change moves the epoch strictly up, and `.persist` precedes the action;
+/// - a node becomes active only at an epoch where its peer cannot be active, so at most one
+///   node believes it is active per epoch; two actives at once resolve to the newer epoch,
+///   or the configured master on a tie;
+/// - messages from an older epoch only prove the peer alive; they decide nothing;
+/// - a node never starts its service while its critical checks fail (a forced failback
+///   excepted) nor, after a restart, before it has heard its peer or waited `startupWait`;
+/// - a node that failed stays failed, across restarts, until an admin fails back.
+public struct FailoverMachine: Sendable {
+    /// Where the node is; each case carries what that phase needs.
+    public enum State: Sendable, Equatable {
+        /// Just booted: service off (or unknown), learning the peer's state.
+        case starting(Starting)
+        /// Service off, ready to take over.
+        case standby(Standby)
+        /// Service on.
+        case active
+        /// Service on; the peer was asked to take over and has not confirmed yet.
+        case handingOff(Handoff)
+        /// Becoming active: waiting for the peer to quiesce, then running start actions.
+        case takingOver(TakeOver)
+        /// Running stop actions; `then` is the role persisted for afterwards.
+        case quiescing(Quiesce)
+        /// Service off after a failure; waits for an admin failback.
+        case failed
+        /// Automatic actions paused by the admin; the service stays as `resume` says.
+        case maintenance(resume: ServiceRole)
+    }
+
+    public struct Starting: Sendable, Equatable {
+        /// Decide alone after this instant if the peer stays silent.
+        public var until: MonotonicInstant
+        /// The role read back from the store.
+        public var persistedRole: ServiceRole
+    }
+
+    public struct Standby: Sendable, Equatable {
+        public var guardPhase: GuardPhase
+
+        public static let idle = Standby(guardPhase: .idle(nextProbe: nil))
+    }
+
+    /// The split-brain guard's progress while the peer is silent.
+    public enum GuardPhase: Sendable, Equatable {
+        /// Not probing; the next probe is allowed at `nextProbe` (nil: now).
+        case idle(nextProbe: MonotonicInstant?)
+        /// `.probeGuard` was emitted; waiting for `guardAnswered`.
+        case probing
+        /// `.fencePeer` was emitted; waiting for `fenceFinished`.
+        case fencing(GuardReport)
+    }
+
+    public struct Handoff: Sendable, Equatable {
+        public var request: UInt64
+        /// 1 for the first send; resends increment it up to `1 + handoffRetries`.
+        public var attempt: Int
+        public var deadline: MonotonicInstant
+        /// A switchover (planned, ends in standby) rather than a failure (ends in failed).
+        public var planned: Bool
+        public var author: String?
+    }
+
+    public struct TakeOver: Sendable, Equatable {
+        public var purpose: Purpose
+        public var phase: Phase
+
+        public enum Purpose: Sendable, Equatable {
+            /// The peer asked (handoff-request with this id).
+            case handoff(request: UInt64)
+            /// The peer went silent and the guard allowed it.
+            case silence
+            /// The admin failed back; `forced` when the checks were not healthy.
+            case failback(author: String, forced: Bool)
+            /// The admin switched over towards this node.
+            case switchover(author: String)
+            /// Restarted while active and the peer is not: start again.
+            case resume
+            /// Both nodes were off and this one is the one to serve.
+            case nobodyServes
+        }
+
+        public enum Phase: Sendable, Equatable {
+            /// Asked the peer to stop its service; `previous` is the role to go back to.
+            case awaitingQuiesce(request: UInt64, attempt: Int, deadline: MonotonicInstant, previous: ServiceRole)
+            /// Start actions are running.
+            case starting
+        }
+    }
+
+    public struct Quiesce: Sendable, Equatable {
+        public var purpose: Purpose
+        /// `standby` or `failed`, already persisted.
+        public var then: ServiceRole
+
+        public enum Purpose: Sendable, Equatable {
+            /// The peer confirmed it took over.
+            case handedOff
+            /// The peer asked for its service back (quiesce-request with this id).
+            case forPeer(request: UInt64)
+            /// Heard neither peer nor witness for `selfFenceAfter`.
+            case selfFence
+            /// Someone else is active at a newer epoch, or won a tie.
+            case stepDown
+            /// Start actions failed; cleaning up what may have started.
+            case abortedStart
+        }
+    }
+
+    /// What the node last heard from its peer in a message of a current epoch.
+    public struct PeerView: Sendable, Equatable {
+        public var epoch: UInt64
+        public var role: ServiceRole
+        public var healthy: Bool
+    }
+
+    struct AnswerKey: Sendable, Hashable {
+        var kind: FailoverMessage.Kind
+        var request: UInt64
+    }
+
+    struct HandoffBlock: Sendable, Equatable {
+        var epoch: UInt64
+        var peer: PeerView?
+    }
+
+    public let settings: FailoverSettings
+    public internal(set) var state: State
+    /// The epoch of the last role change this node knows of.
+    public internal(set) var epoch: UInt64
+    /// The role last persisted.
+    public internal(set) var role: ServiceRole
+    /// The last verdict of the check scheduler; nil until the first.
+    public internal(set) var health: HealthVerdict?
+    /// What the peer last said; nil until it said anything in a current epoch.
+    public internal(set) var peer: PeerView?
+    /// When anything at all (any epoch) was last heard from the peer.
+    public internal(set) var peerLastHeard: MonotonicInstant?
+    /// Incidents this node opened and has not closed, oldest first.
+    public internal(set) var openIncidents: [IncidentID] = []
+    /// The reason of the last transition or decision.
+    public internal(set) var lastReason: String
+
+    let bootedAt: MonotonicInstant
+    var nextRequestID: UInt64
+    var answered: [(key: AnswerKey, reply: FailoverMessage)] = []
+    var nextHeartbeatAt: MonotonicInstant
+    var activeSince: MonotonicInstant
+    var lastWitnessContact: MonotonicInstant?
+    var lastWitnessProbe: MonotonicInstant?
+    var lastGuardRefusal: String?
+    var handoffBlocked: HandoffBlock?
+
+    /// A machine for a node that just started, with what its store held (nil: first start).
+    ///
+    /// `requestIDSeed` makes request ids unique across restarts: pass the boot id shifted
+    /// left by 32 bits. Call `boot(now:)` next.
+    public init(settings: FailoverSettings, persisted: PersistedFailoverState?, requestIDSeed: UInt64 = 0, now: MonotonicInstant) {
+        let restored = persisted ?? PersistedFailoverState(role: .standby, epoch: 0)
+        self.settings = settings
+        self.epoch = restored.epoch
+        self.role = restored.role
+        self.state = .starting(Starting(until: now + settings.startupWait, persistedRole: restored.role))
+        self.bootedAt = now
+        self.nextRequestID = requestIDSeed
+        self.nextHeartbeatAt = now
+        self.activeSince = now
+        self.lastReason = "starting"
+    }
+
+    /// The first actions after start: say why we wait, and send the first heartbeat.
+    public mutating func boot(now: MonotonicInstant) -> [FailoverAction] {
+        let reason = "starting: epoch \(epoch), was \(role.rawValue) before the restart; "
+            + "learning \(settings.peerName)'s state for up to \(settings.startupWait.humanSeconds)"
+        lastReason = reason
+        var actions: [FailoverAction] = [.transition(from: .starting, to: .starting, reason: reason)]
+        sendHeartbeatIfDue(now, &actions)
+        return actions
+    }
+
+    // MARK: - Views
+
+    /// The state's name, for status output and logs.
+    public var stateName: FailoverStateName {
+        switch state {
+        case .starting: return .starting
+        case .standby: return .standby
+        case .active: return .active
+        case .handingOff: return .handingOff
+        case .takingOver: return .takingOver
+        case .quiescing: return .quiescing
+        case .failed: return .failed
+        case .maintenance: return .maintenance
+        }
+    }
+
+    /// The role told to the peer: `active` whenever this node's service is on or starting.
+    public var advertisedRole: ServiceRole {
+        switch state {
+        case .starting: return .starting
+        case .active, .handingOff: return .active
+        case .takingOver(let takeOver):
+            if case .starting = takeOver.phase { return .active }
+            return .standby  // about to serve: never `failed`, or the peer would take over meanwhile
+        case .standby, .quiescing, .failed, .maintenance: return role
+        }
+    }
+
+    /// Whether this node's service is (or may be) running and staying so.
+    var isServing: Bool {
+        switch state {
+        case .active, .handingOff: return true
+        case .takingOver(let takeOver):
+            if case .starting = takeOver.phase { return true }
+            return false
+        case .maintenance(let resume): return resume == .active
+        case .starting, .standby, .quiescing, .failed: return false
+        }
+    }
+
+    var isHealthy: Bool { health?.healthy == true }
+
+    func peerSilence(_ now: MonotonicInstant) -> Duration {
+        now.since(peerLastHeard ?? bootedAt)
+    }
+
+    func peerIsSilent(_ now: MonotonicInstant) -> Bool {
+        peerSilence(now) >= settings.deadAfter
+    }
+
+    var peerName: String { settings.peerName }
+
+    // MARK: - Action helpers
+
+    func message(_ kind: FailoverMessage.Kind, request: UInt64 = 0) -> FailoverMessage {
+        FailoverMessage(kind: kind, epoch: epoch, requestID: request, role: advertisedRole, healthy: isHealthy)
+    }
+
+    mutating func newRequestID() -> UInt64 {
+        nextRequestID &+= 1
+        return nextRequestID
+    }
+
+    mutating func remember(_ reply: FailoverMessage, for key: AnswerKey) {
+        answered.removeAll { $0.key == key }
+        answered.append((key, reply))
+        if answered.count > 16 { answered.removeFirst(answered.count - 16) }
+    }
+
+    func rememberedReply(for key: AnswerKey) -> FailoverMessage? {
+        answered.last { $0.key == key }?.reply
+    }
+
+    mutating func persist(_ newRole: ServiceRole, epoch newEpoch: UInt64, _ actions: inout [FailoverAction]) {
+        role = newRole == .starting ? .standby : newRole
+        epoch = max(epoch, newEpoch)  // epochs never go down
+        actions.append(.persist(PersistedFailoverState(role: role, epoch: epoch)))
+    }
+
+    mutating func move(to newState: State, reason: String, _ actions: inout [FailoverAction]) {
+        let from = stateName
+        state = newState
+        lastReason = reason
+        actions.append(.transition(from: from, to: stateName, reason: reason))
+    }
+
+    mutating func raise(_ id: IncidentID, _ kind: EventKind, reason: String, _ actions: inout [FailoverAction]) {
+        guard !openIncidents.contains(id) else { return }
+        openIncidents.append(id)
+        actions.append(.raiseIncident(id, kind, reason: reason))
+    }
+
+    mutating func close(topics: Set<IncidentID.Topic>, reason: String, _ actions: inout [FailoverAction]) {
+        for id in openIncidents where topics.contains(id.topic) {
+            actions.append(.closeIncident(id, reason: reason))
+        }
+        openIncidents.removeAll { topics.contains($0.topic) }
+    }
+
+    mutating func sendHeartbeatIfDue(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        guard now >= nextHeartbeatAt else { return }
+        actions.append(.send(message(.heartbeat)))
+        nextHeartbeatAt = now + settings.heartbeatInterval
+    }
+
+    /// Persist `active` at `newEpoch`, then run the start actions.
+    mutating func activate(
+        epoch newEpoch: UInt64, purpose: TakeOver.Purpose, event: EventKind?, incident: IncidentID?,
+        reason: String, _ actions: inout [FailoverAction]
+    ) {
+        persist(.active, epoch: newEpoch, &actions)
+        if let incident, let event {
+            raise(incident, event, reason: reason, &actions)
+        }
+        actions.append(.runStartActions(ServiceActionContext(role: .active, epoch: newEpoch, event: event, incident: incident, reason: reason)))
+        handoffBlocked = nil
+        move(to: .takingOver(TakeOver(purpose: purpose, phase: .starting)), reason: reason, &actions)
+    }
+
+    /// Persist `then` at `newEpoch`, then run the stop actions.
+    mutating func stepDown(
+        to then: ServiceRole, epoch newEpoch: UInt64, purpose: Quiesce.Purpose, event: EventKind?,
+        incident: IncidentID?, reason: String, _ actions: inout [FailoverAction]
+    ) {
+        persist(then, epoch: newEpoch, &actions)
+        actions.append(.runStopActions(ServiceActionContext(role: then, epoch: newEpoch, event: event, incident: incident, reason: reason)))
+        move(to: .quiescing(Quiesce(purpose: purpose, then: then)), reason: reason, &actions)
+    }
+
+    /// The epoch at which this node may become active given what it knows of its peer:
+    /// above its own, and above the peer's unless the peer is known not active there.
+    func activationEpoch(peerEpoch: UInt64?, peerRole: ServiceRole?) -> UInt64 {
+        guard let peerEpoch else { return epoch + 1 }
+        if peerRole == .standby || peerRole == .failed {
+            return max(epoch + 1, peerEpoch)
+        }
+        return max(epoch, peerEpoch) + 1
+    }
+}

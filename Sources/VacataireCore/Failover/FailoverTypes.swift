@@ -1,0 +1,212 @@
+import Foundation
+
+/// The role a node is configured for: the master normally serves, the standby waits.
+public enum ConfiguredRole: String, ConfigKeyword, Sendable, Codable {
+    case master
+    case standby
+}
+
+/// The role a node holds at run time, as persisted and as told to the peer.
+///
+/// `starting` is only ever told, never persisted: a node that is learning its peer's state.
+public enum ServiceRole: String, Sendable, Codable, Equatable, CaseIterable {
+    case starting
+    case standby
+    case active
+    case failed
+}
+
+/// What the node writes to its store before acting (DESIGN.md §7): role and epoch.
+///
+/// The machine emits `.persist` first in every action list that changes either, so a
+/// crash at any point leaves a store that never claims less than the node may have done.
+public struct PersistedFailoverState: Sendable, Equatable, Codable {
+    /// `active`, `standby` or `failed` (`starting` is read back as `standby`).
+    public var role: ServiceRole
+    /// The pair's role-change counter as this node last knew it.
+    public var epoch: UInt64
+
+    public init(role: ServiceRole, epoch: UInt64) {
+        self.role = role == .starting ? .standby : role
+        self.epoch = epoch
+    }
+}
+
+/// One critical check that is failing, as the check scheduler reports it.
+public struct FailingCheck: Sendable, Equatable {
+    public var name: String
+    /// The check's last output line ("HTTP 503", "process nginx: 0 running").
+    public var output: String
+
+    public init(name: String, output: String) {
+        self.name = name
+        self.output = output
+    }
+}
+
+/// The local health verdict the check scheduler hands the machine whenever it changes.
+///
+/// `healthy` means every critical check is in the healthy state, i.e. has passed `rise`
+/// times in a row since it last failed (DESIGN.md §1.2); this is the failback gate.
+public struct HealthVerdict: Sendable, Equatable {
+    public var healthy: Bool
+    /// The failing critical checks; empty when healthy.
+    public var failing: [FailingCheck]
+
+    public init(healthy: Bool, failing: [FailingCheck] = []) {
+        self.healthy = healthy
+        self.failing = failing
+    }
+
+    public static let healthy = HealthVerdict(healthy: true)
+
+    /// "http-content failing (HTTP 503)", for reason sentences.
+    public var summary: String {
+        if healthy { return "all critical checks healthy" }
+        if failing.isEmpty { return "critical checks failing" }
+        return failing.map { "\($0.name) failing (\($0.output))" }.joined(separator: ", ")
+    }
+}
+
+/// A peer message as the machine sees it: the codec (VacatairePeer) has already checked
+/// its MAC, replay window, cluster and size, and the daemon maps it to this.
+public struct FailoverMessage: Sendable, Equatable {
+    /// The message types of DESIGN.md §3.
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
+        case heartbeat
+        /// "I am failing (or switching over): take over." Answered by `handoffDone` or a refusing `status`.
+        case handoffRequest = "handoff-request"
+        /// "My service runs now." Carries the new epoch.
+        case handoffDone = "handoff-done"
+        /// "Stop your service, I take it back" (failback, switchover towards the sender).
+        case quiesceRequest = "quiesce-request"
+        /// "My service is stopped."
+        case quiesceDone = "quiesce-done"
+        /// An incident of `epoch` was acknowledged on the sender.
+        case ack
+        /// The sender's role and health; with a request id, a refusal of that request.
+        case status
+    }
+
+    public var kind: Kind
+    /// The sender's epoch.
+    public var epoch: UInt64
+    /// The request this message is or answers; 0 for heartbeats and unsolicited status.
+    public var requestID: UInt64
+    /// The sender's role: `active` whenever its service may be running.
+    public var role: ServiceRole
+    /// Whether the sender's critical checks are all healthy.
+    public var healthy: Bool
+
+    public init(kind: Kind, epoch: UInt64, requestID: UInt64 = 0, role: ServiceRole, healthy: Bool) {
+        self.kind = kind
+        self.epoch = epoch
+        self.requestID = requestID
+        self.role = role
+        self.healthy = healthy
+    }
+}
+
+/// Which parts of the split-brain guard the daemon should run now (`.probeGuard`).
+public struct GuardProbe: Sendable, Equatable {
+    /// Probe the witness (TCP connect or HTTP GET).
+    public var witness: Bool
+    /// Probe the peer's service the way the load balancer sees it.
+    public var peerService: Bool
+
+    public init(witness: Bool, peerService: Bool) {
+        self.witness = witness
+        self.peerService = peerService
+    }
+}
+
+/// The daemon's answer to `.probeGuard`: nil for a part that was not asked.
+public struct GuardReport: Sendable, Equatable {
+    public var witnessReachable: Bool?
+    public var peerServiceAnswers: Bool?
+
+    public init(witnessReachable: Bool? = nil, peerServiceAnswers: Bool? = nil) {
+        self.witnessReachable = witnessReachable
+        self.peerServiceAnswers = peerServiceAnswers
+    }
+}
+
+/// An incident as both nodes name it, without exchanging anything but the epoch.
+///
+/// A role change opens the incident of its new epoch (`e7`); problems that change no role
+/// are named after the epoch they happened in and their topic (`e7-peer-lost`).
+public struct IncidentID: Sendable, Hashable, CustomStringConvertible {
+    public enum Topic: String, Sendable, Hashable {
+        case roleChange = "role-change"
+        case peerLost = "peer-lost"
+        case handoffFailed = "handoff-failed"
+        case actionFailed = "action-failed"
+    }
+
+    public var epoch: UInt64
+    public var topic: Topic
+
+    public init(epoch: UInt64, topic: Topic) {
+        self.epoch = epoch
+        self.topic = topic
+    }
+
+    public var description: String {
+        topic == .roleChange ? "e\(epoch)" : "e\(epoch)-\(topic.rawValue)"
+    }
+}
+
+/// Which service actions finished.
+public enum ServiceActionKind: String, Sendable, Equatable {
+    case start
+    case stop
+}
+
+/// How a start or stop action ended, as the daemon reports it.
+public enum ActionOutcome: Sendable, Equatable {
+    case succeeded
+    /// Non-zero exit or timeout; the text is a short reason with the output tail.
+    case failed(String)
+}
+
+/// What the daemon passes to start/stop actions as environment (role, event, incident).
+public struct ServiceActionContext: Sendable, Equatable {
+    /// The role the node moves to.
+    public var role: ServiceRole
+    public var epoch: UInt64
+    public var event: EventKind?
+    public var incident: IncidentID?
+    /// The one-line reason of the transition.
+    public var reason: String
+
+    public init(role: ServiceRole, epoch: UInt64, event: EventKind?, incident: IncidentID?, reason: String) {
+        self.role = role
+        self.epoch = epoch
+        self.event = event
+        self.incident = incident
+        self.reason = reason
+    }
+}
+
+/// The machine's states by name, for logs, `vacataire status` and `.transition` actions.
+public enum FailoverStateName: String, Sendable, Equatable, CaseIterable {
+    case starting
+    case standby
+    case active
+    case handingOff = "handing-off"
+    case takingOver = "taking-over"
+    case quiescing
+    case failed
+    case maintenance
+}
+
+/// What to do when no witness is configured (`failover.no_witness`); no default.
+///
+/// Two nodes without a witness cannot tell a dead peer from a cut link.
+public enum NoWitnessPolicy: String, ConfigKeyword, Sendable {
+    /// Never take over on silence; page `peer-lost` and wait for an admin. No split-brain.
+    case stay
+    /// Take over on silence after the service probe and fence, if configured, allow it.
+    /// A cut link with both nodes alive serves twice unless a fence command is set.
+    case takeover
+}

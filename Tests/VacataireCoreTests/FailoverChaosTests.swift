@@ -1,0 +1,77 @@
+import XCTest
+@testable import VacataireCore
+
+/// Seeded random runs of the pair: health flips, partitions, crashes, restarts and admin
+/// commands at random instants. After every step: never two nodes active at one epoch,
+/// both services on for one step at most (a handoff's overlap),
+/// never a start while the node's checks fail, persist always before acting. At the end,
+/// with everything repaired and failed nodes failed back, exactly one node serves.
+final class FailoverChaosTests: XCTestCase {
+    /// A small deterministic generator (SplitMix64), so a failure replays exactly.
+    struct Dice {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var value = state
+            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+            return value ^ (value >> 31)
+        }
+        mutating func chance(_ probability: Double) -> Bool {
+            Double(next() % 1_000_000) / 1_000_000 < probability
+        }
+        mutating func pick(_ count: Int) -> Int { Int(next() % UInt64(count)) }
+    }
+
+    func testRandomRunsKeepTheInvariants() {
+        for seed in 1...150 {
+            var dice = Dice(state: UInt64(seed))
+            var pair = FailoverPair()
+            pair.settle()
+            for _ in 0..<2_000 {
+                for index in 0..<2 where !pair.down[index] {
+                    if dice.chance(0.004) {
+                        let verdict = pair.nodes[index].health?.healthy == true ? failing : HealthVerdict.healthy
+                        pair.apply(index, pair.nodes[index].healthChanged(verdict, now: pair.now))
+                    }
+                    if dice.chance(0.0015) { pair.crash(index) }
+                    if dice.chance(0.002) { pair.apply(index, pair.nodes[index].failback(force: false, author: "chaos", now: pair.now)) }
+                    if dice.chance(0.001) { pair.apply(index, pair.nodes[index].switchover(author: "chaos", now: pair.now)) }
+                    if dice.chance(0.001) { pair.apply(index, pair.nodes[index].maintenance(on: dice.chance(0.5), author: "chaos", now: pair.now)) }
+                }
+                for index in 0..<2 where pair.down[index] && dice.chance(0.01) {
+                    pair.restart(index, healthy: dice.chance(0.7))
+                }
+                if dice.chance(0.003) { pair.linkUp.toggle() }
+                // The guard tells the truth about the peer's service; the witness is reachable
+                // unless this node is on the cut side of a partition.
+                for index in 0..<2 {
+                    let peerServes = pair.serviceOn[1 - index] && !pair.down[1 - index]
+                    let reachesWitness = pair.linkUp || index == (seed % 2)
+                    pair.guardReport[index] = GuardReport(witnessReachable: reachesWitness, peerServiceAnswers: peerServes)
+                }
+                pair.step()
+            }
+            XCTAssertEqual(pair.violations, [], "seed \(seed)")
+            XCTAssertLessThanOrEqual(pair.longestDoubleService, 1, "seed \(seed): both services ran for \(pair.longestDoubleService) steps in a row")
+            // Repair everything.
+            pair.linkUp = true
+            for index in 0..<2 {
+                if pair.down[index] { pair.restart(index) }
+                pair.apply(index, pair.nodes[index].healthChanged(.healthy, now: pair.now))
+                pair.apply(index, pair.nodes[index].maintenance(on: false, author: "ops", now: pair.now))
+            }
+            pair.run(20)
+            for index in [1, 0] where pair.nodes[index].stateName == .failed {
+                pair.apply(index, pair.nodes[index].failback(force: false, author: "ops", now: pair.now))
+                pair.run(10)
+            }
+            pair.run(20)
+            let states = pair.nodes.map(\.stateName)
+            XCTAssertEqual(states.filter { $0 == .active }.count, 1, "seed \(seed): \(states), epochs \(pair.nodes.map(\.epoch))")
+            XCTAssertEqual(pair.serviceOn.filter { $0 }.count, 1, "seed \(seed): services \(pair.serviceOn)")
+            XCTAssertEqual(pair.nodes[0].epoch, pair.nodes[1].epoch, "seed \(seed)")
+            XCTAssertEqual(pair.violations, [], "seed \(seed)")
+        }
+    }
+}

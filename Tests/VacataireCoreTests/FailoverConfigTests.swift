@@ -1,0 +1,253 @@
+import Foundation
+import XCTest
+@testable import VacataireCore
+
+/// The `failover:` section: a valid master and standby on loopback, and every way to get it wrong.
+final class FailoverConfigTests: XCTestCase {
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "failover-config-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Data("0123456789abcdef0123456789abcdef".utf8).write(to: URL(fileURLWithPath: directory + "/peer.key"))
+        try Data("fedcba9876543210fedcba9876543210".utf8).write(to: URL(fileURLWithPath: directory + "/old.key"))
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A master's whole configuration file; `failover` replaces the section's body lines.
+    func document(_ failover: String) -> String {
+        """
+        node:
+          name: alpha
+          cluster: web
+        failover:
+        \(failover.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))
+        """
+    }
+
+    static let master = """
+        role: master
+        peer:
+          name: beta
+          addresses: ["127.0.0.1:7412", "[::1]:7412"]
+        listen:
+          address: 127.0.0.1
+          port: 7411
+        keys:
+          - id: k2026
+            file: peer.key
+        active_key: k2026
+        heartbeat_interval: 200ms
+        dead_after: 3s
+        self_fence_after: 1s
+        handoff_timeout: 5s
+        handoff_retries: 2
+        actions:
+          start: {command: "systemctl start web", timeout: 10s}
+          stop: {command: "systemctl stop web", timeout: 1s}
+          status: {command: "systemctl is-active web", timeout: 2s}
+        witness: tcp://127.0.0.1:9
+        service_probe: http://127.0.0.1:8082/health
+        """
+
+    func parse(_ failover: String) throws(ConfigErrors) -> Config {
+        try Config.parse(document(failover), file: directory + "/master.yaml")
+    }
+
+    func problems(_ failover: String) -> [ConfigProblem] {
+        do {
+            _ = try parse(failover)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    func assertProblem(_ failover: String, key: String, contains text: String, file: StaticString = #filePath, line: UInt = #line) {
+        let found = problems(failover)
+        XCTAssertTrue(found.contains { $0.key == key && $0.message.contains(text) },
+                      "expected `\(key)`: …\(text)…; got:\n\(found.map(\.description).joined(separator: "\n"))", file: file, line: line)
+    }
+
+    func replacing(_ old: String, with new: String) -> String {
+        Self.master.replacingOccurrences(of: old, with: new)
+    }
+
+    // MARK: - Valid
+
+    func testAValidMasterSection() throws {
+        let config = try parse(Self.master)
+        let failover = try XCTUnwrap(config.failover)
+        XCTAssertEqual(failover.role, .master)
+        XCTAssertEqual(failover.peer.name, "beta")
+        XCTAssertEqual(failover.peer.addresses.map(\.description), ["127.0.0.1:7412", "[::1]:7412"])
+        XCTAssertEqual(failover.listen.description, "127.0.0.1:7411")
+        XCTAssertEqual(failover.keys, [FailoverConfig.PeerKey(id: "k2026", file: directory + "/peer.key")])
+        XCTAssertEqual(failover.activeKey, "k2026")
+        XCTAssertEqual(failover.heartbeatInterval, ConfigDuration(seconds: 0.2))
+        XCTAssertEqual(failover.stop, FailoverConfig.ActionCommand(command: "systemctl stop web", timeout: ConfigDuration(seconds: 1)))
+        XCTAssertEqual(failover.witness?.description, "tcp://127.0.0.1:9")
+        XCTAssertEqual(failover.serviceProbe?.absoluteString, "http://127.0.0.1:8082/health")
+        let settings = failover.settings
+        XCTAssertEqual(settings.deadAfter, .seconds(3))
+        XCTAssertEqual(settings.heartbeatInterval, .milliseconds(200))
+        XCTAssertEqual(settings.peerName, "beta")
+        XCTAssertTrue(settings.hasWitness && settings.hasServiceProbe && !settings.hasFence)
+    }
+
+    func testNoFailoverSectionIsAllowed() throws {
+        let config = try Config.parse("node: {name: alpha, cluster: web}\n", file: directory + "/x.yaml")
+        XCTAssertNil(config.failover)
+    }
+
+    func testDefaultsAndAStandbyWithoutWitness() throws {
+        let config = try parse("""
+            role: standby
+            peer: {name: alpha, addresses: ["127.0.0.1"]}
+            keys: [{id: k1, file: peer.key}]
+            actions:
+              start: {command: "start-web"}
+              stop: {command: "stop-web"}
+            no_witness: stay
+            """)
+        let failover = try XCTUnwrap(config.failover)
+        XCTAssertEqual(failover.peer.addresses.first?.port, Port(7411))
+        XCTAssertEqual(failover.listen.port, Port(7411))
+        XCTAssertEqual(failover.activeKey, "k1", "a single key is the active one")
+        XCTAssertEqual(failover.noWitness, .stay)
+        XCTAssertNil(failover.witness)
+        XCTAssertEqual(failover.handoffRetries, 2)
+        XCTAssertEqual(failover.settings.noWitnessPolicy, .stay)
+    }
+
+    func testHTTPWitnessAndFence() throws {
+        let config = try parse(replacing("witness: tcp://127.0.0.1:9", with: "witness: http://192.0.2.1/ping\nfence: {command: \"ipmitool power off\", timeout: 5s}"))
+        XCTAssertEqual(config.failover?.witness, .http(try XCTUnwrap(URL(string: "http://192.0.2.1/ping"))))
+        XCTAssertEqual(config.failover?.fence?.timeout, ConfigDuration(seconds: 5))
+    }
+
+    // MARK: - Missing keys
+
+    func testMissingRequiredKeys() {
+        assertProblem(replacing("role: master\n", with: ""), key: "failover.role", contains: "missing")
+        assertProblem(replacing("peer:\n  name: beta\n  addresses: [\"127.0.0.1:7412\", \"[::1]:7412\"]\n", with: ""), key: "failover.peer", contains: "missing")
+        assertProblem(replacing("  name: beta\n", with: ""), key: "failover.peer.name", contains: "missing")
+        assertProblem(replacing("keys:\n  - id: k2026\n    file: peer.key\n", with: ""), key: "failover.keys", contains: "missing")
+        assertProblem(replacing("  start: {command: \"systemctl start web\", timeout: 10s}\n", with: ""), key: "failover.actions.start", contains: "missing")
+        assertProblem(replacing("stop: {command: \"systemctl stop web\", timeout: 1s}", with: "stop: {timeout: 1s}"), key: "failover.actions.stop.command", contains: "missing")
+        let noActions = Self.master.components(separatedBy: "\n").filter { !$0.contains("actions:") && !$0.contains("command:") }.joined(separator: "\n")
+        assertProblem(noActions, key: "failover.actions", contains: "missing")
+    }
+
+    func testNoWitnessNeedsAnExplicitPolicy() {
+        assertProblem(replacing("witness: tcp://127.0.0.1:9\n", with: ""), key: "failover.no_witness", contains: "choose `stay`")
+        assertProblem(Self.master + "\nno_witness: takeover", key: "failover.no_witness", contains: "only applies when no `witness`")
+        assertProblem(replacing("witness: tcp://127.0.0.1:9\n", with: "no_witness: sometimes\n"), key: "failover.no_witness", contains: "one of: stay, takeover")
+    }
+
+    func testAWitnessAloneIsNotAGuard() {
+        assertProblem(replacing("service_probe: http://127.0.0.1:8082/health", with: ""), key: "failover.witness", contains: "service_probe")
+    }
+
+    // MARK: - Bad values
+
+    func testBadValuesNameTheirKey() {
+        assertProblem(replacing("role: master", with: "role: primary"), key: "failover.role", contains: "one of: master, standby")
+        assertProblem(replacing("\"127.0.0.1:7412\", ", with: "\"127.0.0.1:99999\", "), key: "failover.peer.addresses", contains: "HOST:PORT")
+        assertProblem(replacing("active_key: k2026", with: "active_key: k2025"), key: "failover.active_key", contains: "not one of")
+        assertProblem(replacing("file: peer.key", with: "file: missing.key"), key: "failover.keys[0].file", contains: "cannot read")
+        assertProblem(replacing("witness: tcp://127.0.0.1:9", with: "witness: ftp://x"), key: "failover.witness", contains: "tcp://HOST:PORT")
+        assertProblem(replacing("service_probe: http://127.0.0.1:8082/health", with: "service_probe: 127.0.0.1:8082"), key: "failover.service_probe", contains: "http://")
+        assertProblem(replacing("handoff_retries: 2", with: "handoff_retries: 11"), key: "failover.handoff_retries", contains: "0 to 10")
+        assertProblem(replacing("port: 7411", with: "port: 0"), key: "failover.listen.port", contains: "port number")
+        assertProblem(Self.master + "\nheartbeat: 1s", key: "failover.heartbeat", contains: "unknown key")
+    }
+
+    func testDuplicateKeyIdsAndSeveralKeysNeedAnActiveOne() {
+        let two = replacing("    file: peer.key\n", with: "    file: peer.key\n  - id: k2025\n    file: old.key\n")
+        XCTAssertEqual(problems(two), [], "several keys with one active is key rotation")
+        assertProblem(two.replacingOccurrences(of: "active_key: k2026\n", with: ""), key: "failover.active_key", contains: "several keys")
+        let duplicate = replacing("    file: peer.key\n", with: "    file: peer.key\n  - id: k2026\n    file: old.key\n")
+        assertProblem(duplicate, key: "failover.keys", contains: "unique")
+    }
+
+    // MARK: - Impossible timings
+
+    func testHeartbeatBelowFiftyMilliseconds() {
+        assertProblem(replacing("heartbeat_interval: 200ms", with: "heartbeat_interval: 20ms"), key: "failover.heartbeat_interval", contains: "at least 50ms")
+        XCTAssertEqual(problems(replacing("heartbeat_interval: 200ms", with: "heartbeat_interval: 50ms")), [])
+    }
+
+    func testDeadAfterNotAboveTheHeartbeat() {
+        assertProblem(replacing("dead_after: 3s", with: "dead_after: 200ms"), key: "failover.dead_after", contains: "twice heartbeat_interval")
+        assertProblem(replacing("dead_after: 3s", with: "dead_after: 100ms"), key: "failover.dead_after", contains: "twice heartbeat_interval")
+    }
+
+    func testSelfFencePlusStopMustEndBeforeDeadAfter() {
+        assertProblem(replacing("self_fence_after: 1s", with: "self_fence_after: 2s"), key: "failover.self_fence_after", contains: "must be less than dead_after")
+        assertProblem(replacing("timeout: 1s}", with: "timeout: 2500ms}"), key: "failover.self_fence_after", contains: "actions.stop.timeout (2.5s)")
+        assertProblem(replacing("self_fence_after: 1s", with: "self_fence_after: 100ms"), key: "failover.self_fence_after", contains: "more than heartbeat_interval")
+    }
+
+    func testHandoffWindowMustOutlastTheStart() {
+        assertProblem(replacing("handoff_timeout: 5s", with: "handoff_timeout: 3s"), key: "failover.handoff_timeout", contains: "actions.start.timeout (10s)")
+        assertProblem(replacing("handoff_timeout: 5s", with: "handoff_timeout: 100ms"), key: "failover.handoff_timeout", contains: "more than heartbeat_interval")
+    }
+
+    func testZeroActionTimeout() {
+        assertProblem(replacing("timeout: 10s}", with: "timeout: 0s}"), key: "failover.actions.start.timeout", contains: "more than 0")
+    }
+
+    func testProblemsCarryTheFileAndLine() {
+        let found = problems(replacing("dead_after: 3s", with: "dead_after: 100ms"))
+        let problem = found.first { $0.key == "failover.dead_after" }
+        XCTAssertEqual(problem?.line, 17)
+        XCTAssertTrue(problem?.file.hasSuffix("master.yaml") == true)
+    }
+}
+
+/// The loopback pair of Docs/failover.md parses as written.
+final class FailoverConfigExampleTests: XCTestCase {
+    func testTheDocumentedLoopbackPairIsValid() throws {
+        let directory = NSTemporaryDirectory() + "failover-example-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("0123456789abcdef0123456789abcdef".utf8).write(to: URL(fileURLWithPath: directory + "/peer.key"))
+        let master = """
+            node: {name: alpha, cluster: web}
+            state_dir: state-alpha
+            failover:
+              role: master
+              peer: {name: beta, addresses: ["127.0.0.1:7412"]}
+              listen: {address: 127.0.0.1, port: 7411}
+              keys: [{id: k1, file: peer.key}]
+              heartbeat_interval: 200ms
+              dead_after: 3s
+              self_fence_after: 1s
+              handoff_timeout: 5s
+              handoff_retries: 2
+              actions:
+                start: {command: "./service.sh start alpha 8081", timeout: 5s}
+                stop: {command: "./service.sh stop alpha", timeout: 1500ms}
+              witness: tcp://127.0.0.1:8099          # e.g. the load balancer
+              service_probe: http://127.0.0.1:8082/  # beta's service
+            """
+        let standby = master
+            .replacingOccurrences(of: "name: alpha, cluster", with: "name: beta, cluster")
+            .replacingOccurrences(of: "state-alpha", with: "state-beta")
+            .replacingOccurrences(of: "role: master", with: "role: standby")
+            .replacingOccurrences(of: "{name: beta, addresses: [\"127.0.0.1:7412\"]}", with: "{name: alpha, addresses: [\"127.0.0.1:7411\"]}")
+            .replacingOccurrences(of: "port: 7411}", with: "port: 7412}")
+            .replacingOccurrences(of: "8082/", with: "8081/")
+        let alpha = try Config.parse(master, file: directory + "/master.yaml")
+        let beta = try Config.parse(standby, file: directory + "/standby.yaml")
+        XCTAssertEqual(alpha.failover?.role, .master)
+        XCTAssertEqual(beta.failover?.role, .standby)
+        XCTAssertEqual(beta.failover?.listen.port, Port(7412))
+        XCTAssertEqual(beta.failover?.peer.addresses.first?.description, "127.0.0.1:7411")
+        XCTAssertEqual(beta.failover?.serviceProbe?.port, 8081)
+    }
+}

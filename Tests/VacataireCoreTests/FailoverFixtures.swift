@@ -1,0 +1,250 @@
+import XCTest
+@testable import VacataireCore
+
+/// An instant `seconds` after the test's origin.
+func at(_ seconds: Double) -> MonotonicInstant { .seconds(seconds) }
+
+/// Settings used across the failover tests: 200 ms heartbeats, dead after 3 s, self-fence
+/// after 2 s, handoff timeout 5 s with 2 retries, a witness and a service probe.
+func failoverSettings(
+    _ role: ConfiguredRole,
+    witness: Bool = true, probe: Bool = true, fence: Bool = false, noWitness: NoWitnessPolicy? = nil
+) -> FailoverSettings {
+    FailoverSettings(
+        role: role, peerName: role == .master ? "beta" : "alpha",
+        heartbeatInterval: .milliseconds(200), deadAfter: .seconds(3), selfFenceAfter: .seconds(2),
+        handoffTimeout: .seconds(5), handoffRetries: 2,
+        hasWitness: witness, hasServiceProbe: probe, hasFence: fence, noWitnessPolicy: noWitness
+    )
+}
+
+func msg(_ kind: FailoverMessage.Kind, epoch: UInt64, request: UInt64 = 0, role: ServiceRole, healthy: Bool = true) -> FailoverMessage {
+    FailoverMessage(kind: kind, epoch: epoch, requestID: request, role: role, healthy: healthy)
+}
+
+let failing = HealthVerdict(healthy: false, failing: [FailingCheck(name: "http-content", output: "HTTP 503")])
+
+extension Array where Element == FailoverAction {
+    /// Messages sent, heartbeats left out.
+    var sent: [FailoverMessage] {
+        compactMap { if case .send(let message) = $0, message.kind != .heartbeat { return message } else { return nil } }
+    }
+    var heartbeats: [FailoverMessage] {
+        compactMap { if case .send(let message) = $0, message.kind == .heartbeat { return message } else { return nil } }
+    }
+    var persisted: [PersistedFailoverState] {
+        compactMap { if case .persist(let state) = $0 { return state } else { return nil } }
+    }
+    var raised: [(IncidentID, EventKind, String)] {
+        compactMap { if case .raiseIncident(let id, let kind, let reason) = $0 { return (id, kind, reason) } else { return nil } }
+    }
+    var closed: [IncidentID] {
+        compactMap { if case .closeIncident(let id, _) = $0 { return id } else { return nil } }
+    }
+    var transitions: [(FailoverStateName, FailoverStateName, String)] {
+        compactMap { if case .transition(let from, let to, let reason) = $0 { return (from, to, reason) } else { return nil } }
+    }
+    var answer: (accepted: Bool, reason: String)? {
+        for action in self { if case .answerAdmin(let accepted, let reason) = action { return (accepted, reason) } }
+        return nil
+    }
+    var startsService: Bool { contains { if case .runStartActions = $0 { return true } else { return false } } }
+    var stopsService: Bool { contains { if case .runStopActions = $0 { return true } else { return false } } }
+    var probes: [GuardProbe] {
+        compactMap { if case .probeGuard(let probe) = $0 { return probe } else { return nil } }
+    }
+    var fences: Bool { contains { if case .fencePeer = $0 { return true } else { return false } } }
+    var notified: [(EventKind, String)] {
+        compactMap { if case .notify(let kind, _, let reason) = $0 { return (kind, reason) } else { return nil } }
+    }
+
+    /// The rule "persist before acting": every start, stop or request sent comes after the
+    /// list's last persist of a role change, when there is one.
+    func assertPersistFirst(file: StaticString = #filePath, line: UInt = #line) {
+        guard let persistIndex = lastIndex(where: { if case .persist = $0 { return true } else { return false } }) else { return }
+        for (index, action) in enumerated() where index < persistIndex {
+            switch action {
+            case .runStartActions, .runStopActions:
+                XCTFail("\(action) comes before the persist at \(persistIndex)", file: file, line: line)
+            default:
+                break
+            }
+        }
+    }
+}
+
+/// Machines brought to a known state the short way, through their real inputs.
+enum Node {
+    /// A master that booted healthy, heard its standby at epoch 0 and serves at epoch 1.
+    static func activeMaster(_ settings: FailoverSettings = failoverSettings(.master), now: Double = 0) -> FailoverMachine {
+        var machine = FailoverMachine(settings: settings, persisted: nil, now: at(now))
+        _ = machine.boot(now: at(now))
+        _ = machine.healthChanged(.healthy, now: at(now))
+        _ = machine.received(msg(.heartbeat, epoch: 0, role: .standby), now: at(now + 0.1))
+        _ = machine.actionFinished(.start, .succeeded, now: at(now + 0.2))
+        return machine
+    }
+
+    /// A standby that booted healthy and heard its master active at `epoch`.
+    static func standby(_ settings: FailoverSettings = failoverSettings(.standby), epoch: UInt64 = 1, now: Double = 0) -> FailoverMachine {
+        var machine = FailoverMachine(settings: settings, persisted: nil, now: at(now))
+        _ = machine.boot(now: at(now))
+        _ = machine.healthChanged(.healthy, now: at(now))
+        _ = machine.received(msg(.heartbeat, epoch: epoch, role: .active), now: at(now + 0.1))
+        return machine
+    }
+}
+
+/// Two machines wired together through an in-test router with a hand-driven clock.
+///
+/// Start and stop actions finish at the next step (unless held), guard probes are answered
+/// from `guardReport`, and the invariant "at most one node believes it is active per epoch"
+/// is checked after every step.
+struct FailoverPair {
+    var nodes: [FailoverMachine]
+    var now: MonotonicInstant
+    var inbox: [[FailoverMessage]] = [[], []]
+    var linkUp = true
+    /// A dead agent: receives nothing, decides nothing.
+    var down = [false, false]
+    var pendingActions: [[ServiceActionKind]] = [[], []]
+    var holdStarts = [false, false]
+    var holdStops = [false, false]
+    var startOutcome: [ActionOutcome] = [.succeeded, .succeeded]
+    var pendingGuard = [false, false]
+    var guardReport = [GuardReport(witnessReachable: true, peerServiceAnswers: false), GuardReport(witnessReachable: true, peerServiceAnswers: false)]
+    var serviceOn = [false, false]
+    var store: [PersistedFailoverState?] = [nil, nil]
+    var log: [[FailoverAction]] = [[], []]
+    var violations: [String] = []
+    var bothServedAt: [MonotonicInstant] = []
+    /// The longest run of consecutive steps in which both services were on.
+    var longestDoubleService = 0
+    var doubleServiceRun = 0
+    let settings: [FailoverSettings]
+
+    init(master: FailoverSettings = failoverSettings(.master), standby: FailoverSettings = failoverSettings(.standby)) {
+        settings = [master, standby]
+        now = at(0)
+        nodes = [
+            FailoverMachine(settings: master, persisted: nil, requestIDSeed: 1 << 32, now: now),
+            FailoverMachine(settings: standby, persisted: nil, requestIDSeed: 2 << 32, now: now),
+        ]
+        apply(0, nodes[0].boot(now: now))
+        apply(1, nodes[1].boot(now: now))
+        apply(0, nodes[0].healthChanged(.healthy, now: now))
+        apply(1, nodes[1].healthChanged(.healthy, now: now))
+    }
+
+    mutating func apply(_ index: Int, _ actions: [FailoverAction]) {
+        actions.assertPersistFirst()
+        for action in actions {
+            log[index].append(action)
+            switch action {
+            case .send(let message):
+                if linkUp { inbox[1 - index].append(message) }
+            case .persist(let state):
+                store[index] = state
+            case .runStartActions:
+                pendingActions[index].append(.start)
+                if nodes[index].health?.healthy != true, !forcedFailback(index) {
+                    violations.append("node \(index) starts its service while its checks fail, at \(now)")
+                }
+            case .runStopActions:
+                pendingActions[index].append(.stop)
+            case .probeGuard:
+                pendingGuard[index] = true
+            default:
+                break
+            }
+        }
+    }
+
+    func forcedFailback(_ index: Int) -> Bool {
+        if case .takingOver(let takeOver) = nodes[index].state, case .failback(_, true) = takeOver.purpose { return true }
+        return false
+    }
+
+    mutating func step(_ seconds: Double = 0.05) {
+        now = now + .milliseconds(Int64(seconds * 1000))
+        for index in 0..<2 where !down[index] {
+            let messages = inbox[index]
+            inbox[index] = []
+            for message in messages {
+                apply(index, nodes[index].received(message, now: now))
+            }
+            let held = (holdStarts[index] && pendingActions[index].contains(.start)) || (holdStops[index] && pendingActions[index].contains(.stop))
+            if !held {
+                let pending = pendingActions[index]
+                pendingActions[index] = []
+                for kind in pending {
+                    let outcome = kind == .start ? startOutcome[index] : .succeeded
+                    serviceOn[index] = kind == .start ? outcome == .succeeded : false
+                    apply(index, nodes[index].actionFinished(kind, outcome, now: now))
+                }
+            }
+            if pendingGuard[index] {
+                pendingGuard[index] = false
+                apply(index, nodes[index].guardAnswered(guardReport[index], now: now))
+            }
+            apply(index, nodes[index].tick(now: now))
+        }
+        for index in 0..<2 where down[index] { inbox[index] = [] }
+        checkInvariants()
+    }
+
+    mutating func run(_ seconds: Double) {
+        for _ in 0..<Int((seconds / 0.05).rounded()) { step() }
+    }
+
+    /// Steps until `done` holds, for at most `limit` seconds; false on timeout.
+    @discardableResult
+    mutating func run(until done: (FailoverPair) -> Bool, limit: Double = 60) -> Bool {
+        var elapsed = 0.0
+        while !done(self) {
+            if elapsed >= limit { return false }
+            step()
+            elapsed += 0.05
+        }
+        return true
+    }
+
+    mutating func checkInvariants() {
+        let live = (0..<2).filter { !down[$0] }
+        if live.count == 2, nodes[0].stateName == .active, nodes[1].stateName == .active, nodes[0].epoch == nodes[1].epoch {
+            violations.append("both active at epoch \(nodes[0].epoch) at \(now)")
+        }
+        if serviceOn[0], serviceOn[1] {
+            bothServedAt.append(now)
+            doubleServiceRun += 1
+            longestDoubleService = max(longestDoubleService, doubleServiceRun)
+        } else {
+            doubleServiceRun = 0
+        }
+    }
+
+    /// The agent dies (kill -9 with its service, or the machine).
+    mutating func crash(_ index: Int, serviceDies: Bool = true) {
+        down[index] = true
+        pendingActions[index] = []
+        pendingGuard[index] = false
+        if serviceDies { serviceOn[index] = false }
+    }
+
+    /// The agent starts again from its store.
+    mutating func restart(_ index: Int, healthy: Bool = true) {
+        down[index] = false
+        holdStarts[index] = false
+        holdStops[index] = false
+        nodes[index] = FailoverMachine(settings: settings[index], persisted: store[index], requestIDSeed: UInt64(index + 7) << 32, now: now)
+        apply(index, nodes[index].boot(now: now))
+        apply(index, nodes[index].healthChanged(healthy ? .healthy : failing, now: now))
+    }
+
+    /// Brings the pair to: alpha active, beta standby.
+    mutating func settle() {
+        run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 10)
+    }
+
+    func all(_ index: Int) -> [FailoverAction] { log[index] }
+}

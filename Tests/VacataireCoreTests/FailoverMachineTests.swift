@@ -1,0 +1,564 @@
+import XCTest
+@testable import VacataireCore
+
+/// Single-machine tests: each input crafted by hand, each rule of DESIGN.md §2.
+final class FailoverMachineTests: XCTestCase {
+    // MARK: - Starting
+
+    func testMasterLearnsPeerThenActivatesAtNextEpochPersistingFirst() {
+        var master = FailoverMachine(settings: failoverSettings(.master), persisted: nil, now: at(0))
+        let boot = master.boot(now: at(0))
+        XCTAssertEqual(boot.heartbeats.first?.role, .starting)
+        XCTAssertEqual(master.stateName, .starting)
+        XCTAssertTrue(master.healthChanged(.healthy, now: at(0)).isEmpty, "no peer heard yet: keep learning")
+        let actions = master.received(msg(.heartbeat, epoch: 0, role: .standby), now: at(0.2))
+        XCTAssertEqual(actions.persisted, [PersistedFailoverState(role: .active, epoch: 1)])
+        XCTAssertTrue(actions.startsService)
+        actions.assertPersistFirst()
+        XCTAssertEqual(master.stateName, .takingOver)
+        XCTAssertEqual(master.advertisedRole, .active)
+        let started = master.actionFinished(.start, .succeeded, now: at(1))
+        XCTAssertEqual(started.transitions.last?.1, .active)
+        XCTAssertEqual(master.epoch, 1)
+    }
+
+    func testStartingWaitsForAHealthVerdict() {
+        var master = FailoverMachine(settings: failoverSettings(.master), persisted: nil, now: at(0))
+        _ = master.boot(now: at(0))
+        _ = master.received(msg(.heartbeat, epoch: 0, role: .standby), now: at(0.2))
+        XCTAssertEqual(master.stateName, .starting)
+        XCTAssertFalse(master.tick(now: at(10)).startsService)
+        _ = master.received(msg(.heartbeat, epoch: 0, role: .standby), now: at(10))
+        XCTAssertTrue(master.healthChanged(.healthy, now: at(10.1)).startsService)
+    }
+
+    func testStandbyLearnsActiveMasterAndAdoptsItsEpoch() {
+        var standby = FailoverMachine(settings: failoverSettings(.standby), persisted: PersistedFailoverState(role: .standby, epoch: 3), now: at(0))
+        _ = standby.boot(now: at(0))
+        _ = standby.healthChanged(.healthy, now: at(0))
+        let actions = standby.received(msg(.heartbeat, epoch: 5, role: .active), now: at(0.2))
+        XCTAssertEqual(actions.persisted, [PersistedFailoverState(role: .standby, epoch: 5)])
+        XCTAssertEqual(standby.stateName, .standby)
+        XCTAssertFalse(actions.startsService)
+    }
+
+    func testMasterNeverStartsWhileItsChecksFail() {
+        var master = FailoverMachine(settings: failoverSettings(.master), persisted: nil, now: at(0))
+        _ = master.boot(now: at(0))
+        _ = master.healthChanged(failing, now: at(0))
+        let actions = master.received(msg(.heartbeat, epoch: 0, role: .standby), now: at(0.2))
+        XCTAssertFalse(actions.startsService)
+        XCTAssertEqual(master.stateName, .failed, "nobody serves and I cannot: fail so the standby takes over")
+        XCTAssertEqual(master.role, .failed)
+    }
+
+    func testRestartedFailedMasterDoesNotTakeItsServiceBack() {
+        for peerRole in [ServiceRole.standby, .failed, .starting] {
+            var master = FailoverMachine(settings: failoverSettings(.master), persisted: PersistedFailoverState(role: .failed, epoch: 2), now: at(0))
+            _ = master.boot(now: at(0))
+            _ = master.healthChanged(.healthy, now: at(0))
+            let actions = master.received(msg(.heartbeat, epoch: 2, role: peerRole), now: at(0.2))
+            XCTAssertFalse(actions.startsService, "peer \(peerRole)")
+            XCTAssertEqual(master.stateName, .failed)
+            XCTAssertFalse(master.tick(now: at(30)).startsService)
+        }
+        // Nobody heard at all: still failed.
+        var lonely = FailoverMachine(settings: failoverSettings(.master), persisted: PersistedFailoverState(role: .failed, epoch: 2), now: at(0))
+        _ = lonely.boot(now: at(0))
+        _ = lonely.healthChanged(.healthy, now: at(0))
+        XCTAssertFalse(lonely.tick(now: at(4)).startsService)
+        XCTAssertEqual(lonely.stateName, .failed)
+    }
+
+    func testRestartWhileActiveResumesWhenPeerIsStandby() {
+        var master = FailoverMachine(settings: failoverSettings(.master), persisted: PersistedFailoverState(role: .active, epoch: 4), now: at(0))
+        _ = master.boot(now: at(0))
+        _ = master.healthChanged(.healthy, now: at(0))
+        let actions = master.received(msg(.heartbeat, epoch: 4, role: .standby), now: at(0.2))
+        XCTAssertTrue(actions.startsService)
+        XCTAssertEqual(master.epoch, 4, "resuming is not a role change")
+    }
+
+    func testRestartWhileActiveStepsDownWhenPeerIsActiveAtNewerEpoch() {
+        var master = FailoverMachine(settings: failoverSettings(.master), persisted: PersistedFailoverState(role: .active, epoch: 4), now: at(0))
+        _ = master.boot(now: at(0))
+        _ = master.healthChanged(.healthy, now: at(0))
+        let actions = master.received(msg(.heartbeat, epoch: 5, role: .active), now: at(0.2))
+        XCTAssertTrue(actions.stopsService)
+        XCTAssertEqual(actions.persisted.last, PersistedFailoverState(role: .standby, epoch: 5))
+        actions.assertPersistFirst()
+        _ = master.actionFinished(.stop, .succeeded, now: at(1))
+        XCTAssertEqual(master.stateName, .standby)
+    }
+
+    func testRestartWhileActiveWithSilentPeerStopsUntilTheGuardAllows() {
+        var master = FailoverMachine(settings: failoverSettings(.master), persisted: PersistedFailoverState(role: .active, epoch: 4), now: at(0))
+        _ = master.boot(now: at(0))
+        _ = master.healthChanged(.healthy, now: at(0))
+        XCTAssertTrue(master.tick(now: at(1)).isEmpty || master.stateName == .starting)
+        let actions = master.tick(now: at(3.1))
+        XCTAssertTrue(actions.stopsService)
+        XCTAssertEqual(actions.persisted.last, PersistedFailoverState(role: .standby, epoch: 5))
+    }
+
+    // MARK: - Heartbeats and epochs
+
+    func testHeartbeatsAtTheConfiguredInterval() {
+        var master = Node.activeMaster()
+        var count = 0
+        for step in 1...20 { count += master.tick(now: at(1 + Double(step) * 0.05)).heartbeats.count }
+        XCTAssertEqual(count, 5, "one per 200 ms over 1 s")
+    }
+
+    func testMessagesFromAnOlderEpochDecideNothing() {
+        var standby = Node.standby(epoch: 5)
+        let request = standby.received(msg(.handoffRequest, epoch: 3, request: 9, role: .active, healthy: false), now: at(1))
+        XCTAssertTrue(request.isEmpty)
+        XCTAssertEqual(standby.stateName, .standby)
+
+        var master = Node.activeMaster()
+        let stale = master.received(msg(.heartbeat, epoch: 0, role: .active), now: at(1))
+        XCTAssertFalse(stale.stopsService, "an old epoch's active claim does not make us step down")
+        XCTAssertEqual(master.stateName, .active)
+        // It still proves the peer alive: no peer-lost at 3 s after the last current message.
+        _ = master.received(msg(.heartbeat, epoch: 0, role: .standby), now: at(3.5))
+        XCTAssertTrue(master.tick(now: at(4)).raised.isEmpty)
+    }
+
+    func testEveryRoleChangeIncrementsTheEpoch() {
+        var master = Node.activeMaster()
+        XCTAssertEqual(master.epoch, 1)
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
+        _ = master.healthChanged(failing, now: at(1.1))
+        guard case .handingOff(let handoff) = master.state else { return XCTFail("expected handing-off") }
+        let done = master.received(msg(.handoffDone, epoch: 2, request: handoff.request, role: .active), now: at(2))
+        XCTAssertEqual(done.persisted.last?.epoch, 2)
+        _ = master.actionFinished(.stop, .succeeded, now: at(3))
+        XCTAssertEqual(master.stateName, .failed)
+        XCTAssertEqual(master.epoch, 2)
+    }
+
+    func testBothActiveAtTheSameEpochTheConfiguredMasterKeepsTheService() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.received(msg(.handoffRequest, epoch: 1, request: 5, role: .active, healthy: false), now: at(1))
+        _ = standby.actionFinished(.start, .succeeded, now: at(2))
+        XCTAssertEqual(standby.stateName, .active)
+        let actions = standby.received(msg(.heartbeat, epoch: 2, role: .active), now: at(3))
+        XCTAssertTrue(actions.stopsService, "the configured standby yields a tie")
+        XCTAssertEqual(actions.persisted.last?.epoch, 3)
+
+        var master = Node.activeMaster()
+        let kept = master.received(msg(.heartbeat, epoch: 1, role: .active), now: at(1))
+        XCTAssertFalse(kept.stopsService, "the configured master keeps a tie")
+    }
+
+    // MARK: - Handoff (master side)
+
+    func testFailingChecksStartAHandoffThenTheMasterStopsAndFails() {
+        var master = Node.activeMaster()
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
+        let asked = master.healthChanged(failing, now: at(1.1))
+        XCTAssertEqual(asked.sent.map(\.kind), [.handoffRequest])
+        XCTAssertFalse(asked.sent[0].healthy)
+        XCTAssertEqual(master.stateName, .handingOff)
+        XCTAssertTrue(asked.transitions.last?.2.contains("http-content failing (HTTP 503)") == true)
+        let request = asked.sent[0].requestID
+        let done = master.received(msg(.handoffDone, epoch: 2, request: request, role: .active), now: at(2))
+        XCTAssertEqual(done.persisted, [PersistedFailoverState(role: .failed, epoch: 2)])
+        XCTAssertTrue(done.stopsService)
+        done.assertPersistFirst()
+        XCTAssertEqual(done.raised.first?.0, IncidentID(epoch: 2, topic: .roleChange))
+        XCTAssertEqual(done.raised.first?.1, .failover)
+        _ = master.actionFinished(.stop, .succeeded, now: at(3))
+        XCTAssertEqual(master.stateName, .failed)
+    }
+
+    func testUnconfirmedHandoffIsRetriedThenTheMasterKeepsServingAndRaises() {
+        var master = Node.activeMaster()
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
+        let request = master.healthChanged(failing, now: at(1)).sent[0].requestID
+        var resent: [UInt64] = []
+        var last: [FailoverAction] = []
+        for step in 1...40 {
+            let now = 1 + Double(step) * 0.5
+            _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(now))
+            last = master.tick(now: at(now))
+            resent += last.sent.filter { $0.kind == .handoffRequest }.map(\.requestID)
+            if master.stateName == .active { break }
+        }
+        XCTAssertEqual(resent, [request, request], "two retries, same request id")
+        XCTAssertEqual(master.stateName, .active)
+        XCTAssertEqual(last.raised.first?.0.topic, .handoffFailed)
+        XCTAssertFalse(last.stopsService)
+        XCTAssertTrue(master.lastReason.contains("better a sick master than no master"))
+        // It does not loop: the same peer, the same epoch, no new handoff.
+        XCTAssertTrue(master.tick(now: at(40)).sent.isEmpty)
+    }
+
+    func testHandoffReplyAfterItsTimeoutStillMovesTheService() {
+        var master = Node.activeMaster()
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
+        let request = master.healthChanged(failing, now: at(1)).sent[0].requestID
+        for second in stride(from: 2.0, through: 17, by: 0.5) {
+            _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(second))
+            _ = master.tick(now: at(second))
+        }
+        XCTAssertEqual(master.stateName, .active, "gave up")
+        let late = master.received(msg(.handoffDone, epoch: 2, request: request, role: .active), now: at(17.5))
+        XCTAssertTrue(late.stopsService, "the standby did start: two services must not run")
+        XCTAssertEqual(late.persisted.last, PersistedFailoverState(role: .failed, epoch: 2))
+    }
+
+    func testHandoffRefusedByTheStandbyEndsAtOnce() {
+        var master = Node.activeMaster()
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
+        let request = master.healthChanged(failing, now: at(1)).sent[0].requestID
+        let refused = master.received(msg(.status, epoch: 1, request: request, role: .standby, healthy: false), now: at(1.1))
+        XCTAssertEqual(master.stateName, .active)
+        XCTAssertEqual(refused.raised.first?.0.topic, .handoffFailed)
+    }
+
+    func testNoHandoffToAnUnhealthyOrSilentStandby() {
+        var master = Node.activeMaster()
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby, healthy: false), now: at(1))
+        let actions = master.healthChanged(failing, now: at(1))
+        XCTAssertTrue(actions.sent.isEmpty)
+        XCTAssertEqual(actions.raised.first?.0.topic, .handoffFailed)
+        XCTAssertEqual(master.stateName, .active)
+        // When the standby becomes healthy, the handoff starts.
+        let retry = master.received(msg(.heartbeat, epoch: 1, role: .standby, healthy: true), now: at(2))
+        XCTAssertEqual(retry.sent.map(\.kind), [.handoffRequest])
+    }
+
+    // MARK: - Handoff (standby side)
+
+    func testStandbyTakesOverOnRequestIdempotently() {
+        var standby = Node.standby(epoch: 1)
+        let request = msg(.handoffRequest, epoch: 1, request: 42, role: .active, healthy: false)
+        let accepted = standby.received(request, now: at(1))
+        XCTAssertEqual(accepted.persisted, [PersistedFailoverState(role: .active, epoch: 2)])
+        XCTAssertTrue(accepted.startsService)
+        accepted.assertPersistFirst()
+        XCTAssertEqual(accepted.raised.first?.1, .failover)
+        XCTAssertTrue(standby.received(request, now: at(1.5)).sent.isEmpty, "a resend while starting changes nothing")
+        XCTAssertFalse(standby.received(request, now: at(1.5)).startsService)
+        let started = standby.actionFinished(.start, .succeeded, now: at(2))
+        XCTAssertEqual(started.sent.map(\.kind), [.handoffDone])
+        XCTAssertEqual(started.sent.first?.requestID, 42)
+        XCTAssertEqual(started.sent.first?.epoch, 2)
+        let again = standby.received(msg(.handoffRequest, epoch: 1, request: 42, role: .active, healthy: false), now: at(3))
+        XCTAssertTrue(again.isEmpty, "old epoch now: the master's resend is stale")
+        let sameEpoch = standby.received(msg(.handoffRequest, epoch: 2, request: 42, role: .failed, healthy: false), now: at(3))
+        XCTAssertEqual(sameEpoch.sent.map(\.kind), [.handoffDone], "a lost confirmation is sent again")
+        XCTAssertFalse(sameEpoch.startsService)
+    }
+
+    func testStandbyRefusesAHandoffWhileItsChecksFail() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.healthChanged(failing, now: at(0.5))
+        let actions = standby.received(msg(.handoffRequest, epoch: 1, request: 7, role: .active, healthy: false), now: at(1))
+        XCTAssertFalse(actions.startsService)
+        XCTAssertEqual(actions.sent.map(\.kind), [.status])
+        XCTAssertEqual(actions.sent.first?.requestID, 7)
+    }
+
+    func testStandbyWhoseStartFailsStopsAndTellsTheMaster() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.received(msg(.handoffRequest, epoch: 1, request: 7, role: .active, healthy: false), now: at(1))
+        let failed = standby.actionFinished(.start, .failed("exit 1: port in use"), now: at(2))
+        XCTAssertTrue(failed.stopsService)
+        XCTAssertEqual(failed.persisted.last?.role, .failed)
+        XCTAssertEqual(failed.sent.map(\.kind), [.status])
+        _ = standby.actionFinished(.stop, .succeeded, now: at(3))
+        XCTAssertEqual(standby.stateName, .failed)
+    }
+
+    // MARK: - Takeover on silence and the split-brain guard
+
+    func testTakeoverOnSilenceOnlyAfterTheGuardAllows() {
+        var standby = Node.standby(epoch: 1)
+        XCTAssertTrue(standby.tick(now: at(2)).probes.isEmpty, "not silent yet")
+        let silent = standby.tick(now: at(3.2))
+        XCTAssertEqual(silent.raised.first?.0, IncidentID(epoch: 1, topic: .peerLost))
+        XCTAssertEqual(silent.probes, [GuardProbe(witness: true, peerService: true)])
+        XCTAssertFalse(silent.startsService)
+        let allowed = standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: false), now: at(3.3))
+        XCTAssertEqual(allowed.persisted, [PersistedFailoverState(role: .active, epoch: 2)])
+        XCTAssertTrue(allowed.startsService)
+        allowed.assertPersistFirst()
+        XCTAssertEqual(allowed.raised.first?.1, .takeover)
+        let reason = allowed.transitions.last?.2 ?? ""
+        XCTAssertTrue(reason.hasPrefix("taking over: no heartbeat from alpha for 3.2 s, witness reachable"), reason)
+    }
+
+    func testNoTakeoverWhenTheWitnessIsUnreachable() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.tick(now: at(3.2))
+        let refused = standby.guardAnswered(GuardReport(witnessReachable: false, peerServiceAnswers: false), now: at(3.3))
+        XCTAssertFalse(refused.startsService)
+        XCTAssertTrue(standby.lastReason.contains("isolated"))
+        XCTAssertTrue(standby.tick(now: at(4)).probes.isEmpty, "next probe after dead_after")
+        XCTAssertEqual(standby.tick(now: at(6.4)).probes.count, 1)
+    }
+
+    func testLostLinkWhileMasterServesIsPeerLostNotTakeover() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.tick(now: at(3.2))
+        let refused = standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: true), now: at(3.3))
+        XCTAssertFalse(refused.startsService)
+        XCTAssertTrue(refused.notified.contains { $0.0 == .peerLost && $0.1.contains("service still answers") })
+        XCTAssertTrue(standby.openIncidents.contains(IncidentID(epoch: 1, topic: .peerLost)))
+        let found = standby.received(msg(.heartbeat, epoch: 1, role: .active), now: at(5))
+        XCTAssertEqual(found.closed, [IncidentID(epoch: 1, topic: .peerLost)])
+        XCTAssertTrue(found.notified.contains { $0.0 == .peerFound })
+    }
+
+    func testFenceMustSucceedBeforeTakeover() {
+        var standby = Node.standby(failoverSettings(.standby, fence: true), epoch: 1)
+        _ = standby.tick(now: at(3.2))
+        let fencing = standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: false), now: at(3.3))
+        XCTAssertTrue(fencing.fences)
+        XCTAssertFalse(fencing.startsService)
+        XCTAssertFalse(standby.fenceFinished(succeeded: false, detail: "exit 1", now: at(4)).startsService)
+        XCTAssertEqual(standby.tick(now: at(7.1)).probes.count, 1)
+        _ = standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: false), now: at(7.2))
+        let fenced = standby.fenceFinished(succeeded: true, now: at(7.5))
+        XCTAssertTrue(fenced.startsService)
+        XCTAssertTrue(fenced.transitions.last?.2.contains("alpha fenced") == true)
+    }
+
+    func testUnhealthyStandbyNeverTakesOver() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.healthChanged(failing, now: at(1))
+        let actions = standby.tick(now: at(5))
+        XCTAssertTrue(actions.probes.isEmpty)
+        XCTAssertFalse(actions.startsService)
+        XCTAssertEqual(actions.raised.first?.0.topic, .peerLost)
+    }
+
+    func testNoWitnessPolicyStayNeverTakesOver() {
+        var standby = Node.standby(failoverSettings(.standby, witness: false, probe: false, noWitness: .stay), epoch: 1)
+        var all: [FailoverAction] = []
+        for second in stride(from: 1.0, through: 60, by: 0.5) { all += standby.tick(now: at(second)) }
+        XCTAssertTrue(all.probes.isEmpty)
+        XCTAssertFalse(all.startsService)
+        XCTAssertEqual(all.raised.count, 1)
+        XCTAssertTrue(all.raised[0].2.contains("no_witness: stay"))
+    }
+
+    func testNoWitnessPolicyTakeoverUsesTheProbeAlone() {
+        var standby = Node.standby(failoverSettings(.standby, witness: false, probe: true, noWitness: .takeover), epoch: 1)
+        let silent = standby.tick(now: at(3.2))
+        XCTAssertEqual(silent.probes, [GuardProbe(witness: false, peerService: true)])
+        let allowed = standby.guardAnswered(GuardReport(peerServiceAnswers: false), now: at(3.3))
+        XCTAssertTrue(allowed.startsService)
+        XCTAssertTrue(allowed.transitions.last?.2.contains("no witness") == true)
+    }
+
+    // MARK: - Active side of the guard
+
+    func testActiveNodeRaisesPeerLostAndKeepsServing() {
+        var master = Node.activeMaster(failoverSettings(.master, witness: false, probe: false, noWitness: .stay))
+        let actions = master.tick(now: at(3.5))
+        XCTAssertTrue(actions.raised.contains { $0.0.topic == .peerLost })
+        XCTAssertFalse(actions.stopsService)
+    }
+
+    func testActiveNodeSelfFencesWhenItHearsNeitherPeerNorWitness() {
+        var master = Node.activeMaster()
+        var all: [FailoverAction] = []
+        var second = 0.2
+        while second < 2.4, !all.stopsService {
+            second += 0.05
+            let actions = master.tick(now: at(second))
+            all += actions
+            if !actions.probes.isEmpty {
+                all += master.guardAnswered(GuardReport(witnessReachable: false), now: at(second))
+            }
+        }
+        XCTAssertTrue(all.stopsService)
+        XCTAssertGreaterThanOrEqual(second, 2.2, "not before self_fence_after (2 s) of silence")
+        XCTAssertEqual(all.persisted.last, PersistedFailoverState(role: .standby, epoch: 2))
+        XCTAssertTrue(master.lastReason.hasPrefix("self-fencing"))
+    }
+
+    func testActiveNodeThatReachesTheWitnessKeepsServing() {
+        var master = Node.activeMaster()
+        var all: [FailoverAction] = []
+        for step in 1...200 {
+            let second = 0.2 + Double(step) * 0.05
+            let actions = master.tick(now: at(second))
+            all += actions
+            if !actions.probes.isEmpty {
+                all += master.guardAnswered(GuardReport(witnessReachable: true), now: at(second))
+            }
+        }
+        XCTAssertFalse(all.stopsService)
+        XCTAssertEqual(master.stateName, .active)
+    }
+
+    // MARK: - Failback
+
+    func failedMaster() -> FailoverMachine {
+        var master = Node.activeMaster()
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
+        let request = master.healthChanged(failing, now: at(1)).sent[0].requestID
+        _ = master.received(msg(.handoffDone, epoch: 2, request: request, role: .active), now: at(2))
+        _ = master.actionFinished(.stop, .succeeded, now: at(3))
+        return master
+    }
+
+    func testFailbackIsGatedOnHealthyChecksAndForceIsRecorded() {
+        var master = failedMaster()
+        _ = master.received(msg(.heartbeat, epoch: 2, role: .active), now: at(4))
+        let refused = master.failback(force: false, author: "alice", now: at(4))
+        XCTAssertEqual(refused.answer?.accepted, false)
+        XCTAssertTrue(refused.answer?.reason.contains("rise") == true)
+        XCTAssertTrue(refused.sent.isEmpty)
+        let forced = master.failback(force: true, author: "alice", now: at(4.1))
+        XCTAssertEqual(forced.answer?.accepted, true)
+        XCTAssertEqual(forced.sent.map(\.kind), [.quiesceRequest])
+        let note = forced.notified.first { $0.0 == .failback }
+        XCTAssertTrue(note?.1.contains("forced") == true && note?.1.contains("alice") == true)
+    }
+
+    func testFailbackAsksTheStandbyToQuiesceThenStarts() {
+        var master = failedMaster()
+        _ = master.received(msg(.heartbeat, epoch: 2, role: .active), now: at(4))
+        _ = master.healthChanged(.healthy, now: at(5))
+        let asked = master.failback(force: false, author: "alice", now: at(6))
+        XCTAssertEqual(asked.answer?.accepted, true)
+        XCTAssertFalse(asked.startsService, "not before the standby has stopped")
+        let request = asked.sent[0].requestID
+        let go = master.received(msg(.quiesceDone, epoch: 3, request: request, role: .standby), now: at(7))
+        XCTAssertEqual(go.persisted.last, PersistedFailoverState(role: .active, epoch: 3))
+        XCTAssertTrue(go.startsService)
+        go.assertPersistFirst()
+        let done = master.actionFinished(.start, .succeeded, now: at(8))
+        XCTAssertEqual(master.stateName, .active)
+        XCTAssertTrue(done.notified.contains { $0.0 == .failback })
+        XCTAssertTrue(done.closed.contains(IncidentID(epoch: 2, topic: .roleChange)))
+    }
+
+    func testFailbackWithoutAnswerIsAbandoned() {
+        var master = failedMaster()
+        _ = master.healthChanged(.healthy, now: at(3.5))
+        _ = master.received(msg(.heartbeat, epoch: 2, role: .active), now: at(4))
+        _ = master.failback(force: false, author: "alice", now: at(4))
+        var all: [FailoverAction] = []
+        for second in stride(from: 4.5, through: 20, by: 0.5) {
+            _ = master.received(msg(.heartbeat, epoch: 2, role: .active), now: at(second))
+            all += master.tick(now: at(second))
+        }
+        XCTAssertEqual(all.sent.filter { $0.kind == .quiesceRequest }.count, 2)
+        XCTAssertEqual(master.stateName, .failed)
+        XCTAssertFalse(all.startsService)
+    }
+
+    func testFailbackOnAFailedStandbyOnlyClearsTheFailure() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.received(msg(.handoffRequest, epoch: 1, request: 7, role: .active, healthy: false), now: at(1))
+        _ = standby.actionFinished(.start, .failed("exit 1"), now: at(2))
+        _ = standby.actionFinished(.stop, .succeeded, now: at(3))
+        XCTAssertEqual(standby.stateName, .failed)
+        _ = standby.received(msg(.heartbeat, epoch: 3, role: .active), now: at(3.5))
+        let cleared = standby.failback(force: false, author: "ops", now: at(4))
+        XCTAssertEqual(cleared.answer?.accepted, true)
+        XCTAssertFalse(cleared.startsService)
+        XCTAssertEqual(standby.stateName, .standby)
+        XCTAssertEqual(cleared.persisted.last?.role, .standby)
+    }
+
+    func testFailbackRefusedOnTheStandbyInMaintenanceAndWhenBusy() {
+        var standby = Node.standby()
+        XCTAssertEqual(standby.failback(force: true, author: "a", now: at(1)).answer?.accepted, false)
+        var master = failedMaster()
+        _ = master.maintenance(on: true, author: "a", now: at(4))
+        XCTAssertEqual(master.failback(force: true, author: "a", now: at(4)).answer?.accepted, false)
+    }
+
+    func testActiveStandbyQuiescesOnRequestIdempotently() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.received(msg(.handoffRequest, epoch: 1, request: 5, role: .active, healthy: false), now: at(1))
+        _ = standby.actionFinished(.start, .succeeded, now: at(2))
+        let request = msg(.quiesceRequest, epoch: 2, request: 77, role: .standby)
+        let stopping = standby.received(request, now: at(3))
+        XCTAssertEqual(stopping.persisted, [PersistedFailoverState(role: .standby, epoch: 3)])
+        XCTAssertTrue(stopping.stopsService)
+        XCTAssertTrue(standby.received(msg(.quiesceRequest, epoch: 3, request: 77, role: .standby), now: at(3.1)).isEmpty)
+        let stopped = standby.actionFinished(.stop, .succeeded, now: at(4))
+        XCTAssertEqual(stopped.sent.map(\.kind), [.quiesceDone])
+        XCTAssertEqual(standby.stateName, .standby)
+        let again = standby.received(msg(.quiesceRequest, epoch: 3, request: 77, role: .standby), now: at(5))
+        XCTAssertEqual(again.sent.map(\.kind), [.quiesceDone])
+        XCTAssertFalse(again.stopsService)
+    }
+
+    // MARK: - Switchover, maintenance, ack
+
+    func testSwitchoverNeedsBothHealthyAndEndsInStandby() {
+        var master = Node.activeMaster()
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby, healthy: false), now: at(1))
+        XCTAssertEqual(master.switchover(author: "bob", now: at(1)).answer?.accepted, false)
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby, healthy: true), now: at(1.2))
+        let asked = master.switchover(author: "bob", now: at(1.2))
+        XCTAssertEqual(asked.answer?.accepted, true)
+        XCTAssertEqual(asked.sent.first?.kind, .handoffRequest)
+        XCTAssertEqual(asked.sent.first?.healthy, true, "a healthy requester: the peer sees a switchover")
+        let done = master.received(msg(.handoffDone, epoch: 2, request: asked.sent[0].requestID, role: .active), now: at(2))
+        XCTAssertEqual(done.persisted.last, PersistedFailoverState(role: .standby, epoch: 2))
+        XCTAssertEqual(done.raised.first?.1, .switchover)
+    }
+
+    func testMaintenancePausesTheHandoffUntilItEnds() {
+        var master = Node.activeMaster()
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
+        XCTAssertEqual(master.maintenance(on: true, author: "carol", now: at(1)).answer?.accepted, true)
+        XCTAssertTrue(master.healthChanged(failing, now: at(1.1)).sent.isEmpty)
+        XCTAssertEqual(master.advertisedRole, .active, "service stays as it was")
+        let request = master.received(msg(.quiesceRequest, epoch: 1, request: 3, role: .standby), now: at(1.2))
+        XCTAssertEqual(request.sent.map(\.kind), [.status], "peer requests are refused in maintenance")
+        let off = master.maintenance(on: false, author: "carol", now: at(2))
+        XCTAssertEqual(off.sent.map(\.kind), [.handoffRequest])
+    }
+
+    func testMaintenanceDoesNotPauseSteppingDownForANewerActive() {
+        var master = Node.activeMaster()
+        _ = master.maintenance(on: true, author: "carol", now: at(1))
+        let actions = master.received(msg(.heartbeat, epoch: 4, role: .active), now: at(1.1))
+        XCTAssertTrue(actions.stopsService)
+    }
+
+    func testStandbyInMaintenanceDoesNotTakeOver() {
+        var standby = Node.standby()
+        _ = standby.maintenance(on: true, author: "carol", now: at(1))
+        let actions = standby.tick(now: at(10))
+        XCTAssertTrue(actions.probes.isEmpty)
+        XCTAssertFalse(actions.startsService)
+    }
+
+    func testAcknowledgeTellsThePeerAndTheNotifier() {
+        var master = Node.activeMaster()
+        let incident = IncidentID(epoch: 1, topic: .roleChange)
+        let actions = master.acknowledge(incident: incident, author: "dave", comment: "on it", now: at(1))
+        XCTAssertTrue(actions.contains(.acknowledgeIncident(incident, author: "dave", comment: "on it")))
+        XCTAssertEqual(actions.sent.first?.kind, .ack)
+        XCTAssertEqual(actions.sent.first?.requestID, 1)
+        XCTAssertTrue(actions.notified.contains { $0.0 == .acknowledged && $0.1.contains("dave: on it") })
+        var standby = Node.standby()
+        let received = standby.received(msg(.ack, epoch: 1, request: 1, role: .active), now: at(1))
+        XCTAssertTrue(received.contains(.acknowledgeIncident(incident, author: "alpha (peer)", comment: nil)))
+    }
+
+    func testEveryTransitionHasAReason() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.run(5)
+        for index in 0..<2 {
+            for transition in pair.all(index).transitions {
+                XCTAssertFalse(transition.2.isEmpty)
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import XCTest
+@testable import VacataireCore
+
+/// Two machines driven against each other through `FailoverPair`'s in-test router:
+/// whole incidents, races and restarts, on a hand-driven clock.
+final class FailoverPairTests: XCTestCase {
+    func testBothNodesBootingAtOnceEndWithExactlyOneActive() {
+        var pair = FailoverPair()
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 5))
+        pair.run(0.5)
+        XCTAssertEqual(pair.nodes[0].epoch, 1)
+        XCTAssertEqual(pair.nodes[1].epoch, 1)
+        XCTAssertEqual(pair.serviceOn, [true, false])
+        XCTAssertEqual(pair.violations, [])
+    }
+
+    func testWholeIncidentFromFailureToFailback() {
+        var pair = FailoverPair()
+        pair.settle()
+        // 1. The master's critical check fails: handoff.
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .failed && $0.nodes[1].stateName == .active }, limit: 5))
+        XCTAssertEqual(pair.serviceOn, [false, true])
+        XCTAssertEqual(pair.nodes[0].epoch, 2)
+        XCTAssertEqual(pair.nodes[1].epoch, 2)
+        let incident = IncidentID(epoch: 2, topic: .roleChange)
+        XCTAssertTrue(pair.all(0).raised.contains { $0.0 == incident && $0.1 == .failover })
+        XCTAssertTrue(pair.all(1).raised.contains { $0.0 == incident && $0.1 == .failover })
+        // 2. The admin acknowledges on the standby; the master hears of it.
+        pair.apply(1, pair.nodes[1].acknowledge(incident: incident, author: "alice", comment: "looking", now: pair.now))
+        pair.step()
+        XCTAssertTrue(pair.all(0).contains(.acknowledgeIncident(incident, author: "beta (peer)", comment: nil)))
+        // 3. Nothing happens on its own, however long we wait.
+        pair.run(30)
+        XCTAssertEqual(pair.nodes[0].stateName, .failed)
+        // 4. Repaired, the master fails back.
+        pair.apply(0, pair.nodes[0].healthChanged(.healthy, now: pair.now))
+        let failback = pair.nodes[0].failback(force: false, author: "alice", now: pair.now)
+        pair.apply(0, failback)
+        XCTAssertEqual(failback.answer?.accepted, true)
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 5))
+        XCTAssertEqual(pair.serviceOn, [true, false])
+        XCTAssertEqual(pair.nodes[0].epoch, pair.nodes[1].epoch)
+        XCTAssertTrue(pair.all(0).closed.contains(incident))
+        XCTAssertTrue(pair.all(0).notified.contains { $0.0 == .failback })
+        // 5. Normal again: stays so.
+        pair.run(10)
+        XCTAssertEqual(pair.nodes[0].stateName, .active)
+        XCTAssertEqual(pair.nodes[1].stateName, .standby)
+        XCTAssertEqual(pair.violations, [])
+        // A handoff starts the standby before stopping the master (DESIGN.md §1.3): the overlap
+        // lasts one exchange, here one 50 ms step.
+        XCTAssertLessThanOrEqual(pair.bothServedAt.count, 1)
+    }
+
+    func testMasterMachineDiesStandbyTakesOverWithinDeadAfter() {
+        var pair = FailoverPair()
+        pair.settle()
+        let died = pair.now
+        pair.crash(0)
+        XCTAssertTrue(pair.run(until: { $0.serviceOn[1] }, limit: 10))
+        let took = pair.now.since(died)
+        XCTAssertGreaterThanOrEqual(took, .seconds(3))
+        XCTAssertLessThan(took, .seconds(3.5))
+        XCTAssertEqual(pair.nodes[1].stateName, .active)
+        // The master comes back: it learns beta serves and stays off.
+        pair.restart(0)
+        pair.run(5)
+        XCTAssertEqual(pair.nodes[0].stateName, .standby)
+        XCTAssertEqual(pair.serviceOn, [false, true])
+        XCTAssertEqual(pair.violations, [])
+    }
+
+    func testRestartedFailedMasterStaysFailedUntilFailback() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.run(until: { $0.nodes[0].stateName == .failed }, limit: 5)
+        pair.crash(0)
+        pair.run(1)
+        pair.restart(0, healthy: true)
+        pair.run(20)
+        XCTAssertEqual(pair.nodes[0].stateName, .failed)
+        XCTAssertEqual(pair.serviceOn, [false, true])
+        pair.apply(0, pair.nodes[0].failback(force: false, author: "ops", now: pair.now))
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 5))
+    }
+
+    func testWitnessUnreachableForTheStandbyMeansNoTakeover() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.crash(0, serviceDies: true)
+        pair.guardReport[1] = GuardReport(witnessReachable: false, peerServiceAnswers: false)
+        pair.run(20)
+        XCTAssertFalse(pair.serviceOn[1])
+        XCTAssertTrue(pair.all(1).raised.contains { $0.0.topic == .peerLost })
+    }
+
+    func testPartitionTheCutOffActiveStopsBeforeTheStandbyStarts() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.linkUp = false
+        pair.guardReport[0] = GuardReport(witnessReachable: false)  // alpha is the isolated one
+        pair.guardReport[1] = GuardReport(witnessReachable: true, peerServiceAnswers: false)
+        var alphaStopped: MonotonicInstant?
+        var betaStarted: MonotonicInstant?
+        for _ in 0..<200 {
+            pair.step()
+            if alphaStopped == nil, !pair.serviceOn[0] { alphaStopped = pair.now }
+            if betaStarted == nil, pair.serviceOn[1] { betaStarted = pair.now }
+        }
+        guard let alphaStopped, let betaStarted else { return XCTFail("expected a self-fence and a takeover") }
+        XCTAssertLessThan(alphaStopped, betaStarted)
+        XCTAssertEqual(pair.bothServedAt, [])
+        // The link heals: alpha learns beta's epoch and stays standby.
+        pair.linkUp = true
+        pair.run(3)
+        XCTAssertEqual(pair.nodes[0].stateName, .standby)
+        XCTAssertEqual(pair.nodes[1].stateName, .active)
+        XCTAssertEqual(pair.nodes[0].epoch, pair.nodes[1].epoch)
+        XCTAssertEqual(pair.violations, [])
+    }
+
+    func testPartitionWithBothReachingTheWitnessIsPeerLostOnBoth() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.linkUp = false
+        pair.guardReport[0] = GuardReport(witnessReachable: true)
+        pair.guardReport[1] = GuardReport(witnessReachable: true, peerServiceAnswers: true)
+        pair.run(20)
+        XCTAssertEqual(pair.serviceOn, [true, false])
+        XCTAssertTrue(pair.all(0).raised.contains { $0.0.topic == .peerLost })
+        XCTAssertTrue(pair.all(1).raised.contains { $0.0.topic == .peerLost })
+        pair.linkUp = true
+        pair.run(1)
+        XCTAssertTrue(pair.all(0).notified.contains { $0.0 == .peerFound })
+        XCTAssertTrue(pair.all(1).notified.contains { $0.0 == .peerFound })
+    }
+
+    func testHandoffReplyAfterItsTimeoutStepsTheMasterDown() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.guardReport[0] = GuardReport(witnessReachable: true)
+        pair.holdStarts[1] = true  // beta's start actions are slow
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.step()
+        XCTAssertEqual(pair.nodes[1].stateName, .takingOver)
+        pair.linkUp = false  // and nothing beta says reaches alpha for a while
+        pair.run(16)
+        XCTAssertEqual(pair.nodes[0].stateName, .active, "alpha gave up and keeps serving")
+        XCTAssertTrue(pair.all(0).raised.contains { $0.0.topic == .handoffFailed })
+        pair.holdStarts[1] = false  // beta's start finally finishes; its confirmation is lost
+        pair.step()
+        XCTAssertEqual(pair.nodes[1].stateName, .active)
+        pair.linkUp = true
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .failed && $0.nodes[1].stateName == .active }, limit: 3))
+        XCTAssertEqual(pair.serviceOn, [false, true])
+        XCTAssertEqual(pair.violations, [])
+    }
+
+    func testFailbackDuringAHandoffConverges() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.run(until: { $0.nodes[0].stateName == .failed }, limit: 5)
+        pair.apply(0, pair.nodes[0].healthChanged(.healthy, now: pair.now))
+        pair.run(1)
+        // beta starts failing and hands off while the admin fails back on alpha: same instant.
+        pair.apply(1, pair.nodes[1].healthChanged(failing, now: pair.now))
+        pair.apply(0, pair.nodes[0].failback(force: false, author: "ops", now: pair.now))
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.serviceOn == [true, false] }, limit: 20))
+        pair.run(5)
+        XCTAssertEqual(pair.nodes[0].stateName, .active)
+        XCTAssertNotEqual(pair.nodes[1].stateName, .active)
+        XCTAssertEqual(pair.violations, [])
+    }
+
+    func testSwitchoverBothWaysWithBothHealthy() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.run(0.5)
+        pair.apply(0, pair.nodes[0].switchover(author: "ops", now: pair.now))
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .standby && $0.nodes[1].stateName == .active }, limit: 5))
+        XCTAssertTrue(pair.all(1).raised.contains { $0.1 == .switchover })
+        pair.run(5)
+        XCTAssertEqual(pair.serviceOn, [false, true], "a switched-over master does not take its service back")
+        pair.apply(0, pair.nodes[0].switchover(author: "ops", now: pair.now))
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 5))
+        XCTAssertEqual(pair.violations, [])
+    }
+
+    func testRestartInEveryState() {
+        // Crash alpha at each moment of a failure-and-failback cycle, restart it, and check
+        // that the pair converges with one active and that a failed alpha stays failed.
+        var crashedIn: Set<FailoverStateName> = []
+        for (crashStep, slowStops) in (0..<120).flatMap({ step in [(step, false), (step, true)] }) {
+            var pair = FailoverPair()
+            pair.settle()
+            pair.holdStops[0] = slowStops  // stop actions that hang until the crash
+            pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+            var seen: FailoverStateName = .starting
+            for step in 0..<120 {
+                if step == 40 { pair.apply(0, pair.nodes[0].healthChanged(.healthy, now: pair.now)) }
+                if step == 45 { pair.apply(0, pair.nodes[0].failback(force: false, author: "ops", now: pair.now)) }
+                if step == crashStep { seen = pair.nodes[0].stateName; break }
+                pair.step()
+            }
+            let storedRole = pair.store[0]?.role
+            crashedIn.insert(seen)
+            pair.crash(0, serviceDies: false)
+            pair.run(0.5)
+            pair.restart(0)
+            pair.run(10)
+            let states = pair.nodes.map(\.stateName)
+            XCTAssertEqual(pair.violations, [], "crash in \(seen)")
+            XCTAssertEqual(states.filter { $0 == .active }.count, 1, "crash in \(seen) (stored \(String(describing: storedRole))): \(states)")
+            if storedRole == .failed {
+                XCTAssertEqual(states[0], .failed, "a failed master stays failed after a restart")
+            }
+        }
+        XCTAssertEqual(crashedIn, [.active, .handingOff, .quiescing, .failed, .takingOver], "the states alpha crashed in")
+    }
+
+    func testStandbyRestartInEveryState() {
+        for crashStep in stride(from: 0, to: 60, by: 4) {
+            var pair = FailoverPair()
+            pair.settle()
+            pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+            for _ in 0..<crashStep { pair.step() }
+            pair.crash(1, serviceDies: false)
+            pair.run(0.5)
+            pair.restart(1)
+            pair.run(20)
+            let states = pair.nodes.map(\.stateName)
+            XCTAssertEqual(pair.violations, [], "crash at step \(crashStep)")
+            XCTAssertEqual(states.filter { $0 == .active }.count, 1, "crash at step \(crashStep): \(states)")
+        }
+    }
+}
