@@ -19,7 +19,9 @@ public struct PeerMessageEncoder: Sendable {
         }
         let body: [UInt8]
         do {
-            body = Array(try JSONEncoder().encode(PeerMessageBody(message)))
+            let json = JSONEncoder()
+            json.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            body = Array(try json.encode(PeerMessageBody(message)))
         } catch {
             throw .bodyNotEncodable(String(describing: error))
         }
