@@ -79,7 +79,6 @@ public struct PeerKey: Sendable, CustomStringConvertible, CustomReflectable {
         while end > 0, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") {
             end -= 1
         }
-        defer { for index in bytes.indices { bytes[index] = 0 } }
         return try PeerKey(id: id, bytes: bytes[0..<end], source: path)
     }
 
