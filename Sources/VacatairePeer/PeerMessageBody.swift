@@ -35,7 +35,8 @@ struct PeerMessageBody: Codable {
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         let any = try decoder.container(keyedBy: AnyKey.self)
         if let unknown = any.allKeys.first(where: { !known.contains($0.stringValue) }) {
-            throw UnknownField(name: String(unknown.stringValue.prefix(32)))
+            let printable = unknown.stringValue.utf8.prefix(32).map { FieldRule.isIdentifierByte($0) ? Character(Unicode.Scalar($0)) : "?" }
+            throw UnknownField(name: String(printable))
         }
         let body = try decoder.container(keyedBy: CodingKeys.self)
         message = PeerMessage(
