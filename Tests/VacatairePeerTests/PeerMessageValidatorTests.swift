@@ -125,6 +125,22 @@ final class PeerMessageValidatorTests: XCTestCase {
         }
     }
 
+    func testMalformedBodyDetailNamesTheFieldPrintably() throws {
+        let datagram = try PeerFixtures.encode(PeerFixtures.message())
+        let valid = String(decoding: datagram[8..<(datagram.count - 32)], as: UTF8.self)
+        let cases = [
+            (valid.replacingOccurrences(of: "{", with: "{\"ad\\nmin\\u001b[31m\":1,"), "unknown field `ad?min??31m`"),
+            (valid.replacingOccurrences(of: "\"epoch\":3", with: "\"epoch\":\"3\""), "wrong type for `epoch`"),
+            (valid.replacingOccurrences(of: "\"seq\":1,", with: ""), "missing field `seq`"),
+        ]
+        for (body, detail) in cases {
+            let signed = try XCTUnwrap(PeerWireFormat.seal(body: Array(body.utf8), key: PeerFixtures.keyOne))
+            XCTAssertThrowsError(try PeerMessageDecoder(keyring: PeerFixtures.ringOne).decode(signed)) { error in
+                XCTAssertEqual((error as? PeerRejection)?.detail, detail)
+            }
+        }
+    }
+
     func testWrongClusterIsRejected() throws {
         var validator = PeerFixtures.validator()
         let other = PeerIdentity(cluster: "db-pair", node: "beta")
