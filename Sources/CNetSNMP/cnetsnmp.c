@@ -23,7 +23,11 @@ void cnetsnmp_library_init(const char *app_name, const char *persistent_dir) {
     netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_MIB_WARNINGS, 0);
     netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, persistent_dir);
     netsnmp_set_mib_directory("");
+    /* With no log handler at all, Net-SNMP falls back to stderr (e.g. "Created directory:
+       .../cert_indexes" on first use). Errors reach Swift through the session's error
+       string instead, so the library's own log is swallowed. */
     snmp_disable_log();
+    netsnmp_register_loghandler(NETSNMP_LOGHANDLER_NONE, LOG_DEBUG);
     init_snmp(app_name);
 }
 

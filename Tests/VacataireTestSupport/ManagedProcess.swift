@@ -10,7 +10,7 @@ public struct FixtureError: Error, CustomStringConvertible {
 ///
 /// Output goes to files in the process's work directory so a failing test can show it.
 public final class ManagedProcess: @unchecked Sendable {
-    public let process = Process()
+    public let process: SpawnedProcess
     public let stdoutPath: String
     public let stderrPath: String
     private let name: String
@@ -27,17 +27,9 @@ public final class ManagedProcess: @unchecked Sendable {
         self.name = name
         stdoutPath = "\(workDirectory)/\(name).stdout"
         stderrPath = "\(workDirectory)/\(name).stderr"
-        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
-        process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try SpawnedProcess(
+            executable: executable, arguments: arguments, environment: environment,
+            stdoutPath: stdoutPath, stderrPath: stderrPath)
     }
 
     deinit {
@@ -53,8 +45,8 @@ public final class ManagedProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition() { return }
-            if !process.isRunning {
-                throw FixtureError("\(name) exited (status \(process.terminationStatus)) before \(what):\n\(output)\n\(errors)")
+            if let status = process.terminationStatus {
+                throw FixtureError("\(name) exited (status \(status)) before \(what):\n\(output)\n\(errors)")
             }
             usleep(20_000)
         }
@@ -63,16 +55,7 @@ public final class ManagedProcess: @unchecked Sendable {
 
     /// Stops the process (SIGTERM, then SIGKILL after two seconds) and reaps it.
     public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(2)
-        while process.isRunning, Date() < deadline {
-            usleep(10_000)
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-        }
-        process.waitUntilExit()
+        process.stop()
     }
 }
 
@@ -118,11 +101,25 @@ public enum Repository {
         "\(root)/\(relative)"
     }
 
-    /// The built `vacataire` executable next to the test bundle.
+    /// The built `vacataire` executable, next to the test runner in the build directory.
     public static var executable: String {
-        let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
-            ?? URL(fileURLWithPath: CommandLine.arguments.first ?? "")
-        return bundle.deletingLastPathComponent().appendingPathComponent("vacataire").path
+        let runner = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        return runner.deletingLastPathComponent().appendingPathComponent("vacataire").path
+    }
+
+    /// Runs the `vacataire` executable to its end and returns its status and output.
+    public static func runVacataire(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        let directory = try TemporaryDirectory("vacataire-run")
+        defer { directory.remove() }
+        let child = try SpawnedProcess(
+            executable: executable, arguments: arguments, environment: environment,
+            stdoutPath: directory.file("stdout"), stderrPath: directory.file("stderr"))
+        let status = child.waitUntilExit()
+        return CommandResult(
+            status: status,
+            stdout: (try? String(contentsOfFile: directory.file("stdout"), encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: directory.file("stderr"), encoding: .utf8)) ?? ""
+        )
     }
 
     /// The directory holding the IETF base MIB modules (SNMPv2-SMI, ...): from
@@ -141,4 +138,11 @@ public enum Repository {
             set VACATAIRE_BASE_MIBS to a directory holding them, or apt-get install snmp-mibs-downloader (non-free)
             """)
     }
+}
+
+/// What a finished command printed and how it ended.
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }

@@ -1,0 +1,93 @@
+import Foundation
+import VacataireTestSupport
+import XCTest
+
+/// The `vacataire` executable itself: exit codes and what it prints.
+final class CommandLineTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory("cli")
+    }
+
+    override func tearDown() {
+        directory.remove()
+    }
+
+    private func writeConfig(smtpPort: Int, trapPort: Int) throws -> String {
+        try directory.write("alpha.yaml", """
+            node:
+              name: alpha
+              cluster: web-pair
+            state_dir: state
+            notify:
+              email:
+                - url: smtp://127.0.0.1:\(smtpPort)
+                  from: vacataire@example.org
+                  to: oncall@example.org
+                  starttls: "off"
+              snmp:
+                - address: 127.0.0.1
+                  port: \(trapPort)
+                  community: do-not-print-me
+            """)
+    }
+
+    func testCheckConfigSaysOk() throws {
+        let result = try Repository.runVacataire(["check-config", try writeConfig(smtpPort: 2525, trapPort: 1162)])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("ok\n"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("do-not-print-me"), "a secret was printed")
+    }
+
+    func testCheckConfigNamesFileLineAndKey() throws {
+        let file = try directory.write("bad.yaml", "node:\n  name: alpha\n  cluster: pair\nnotify:\n  snmp:\n    - address: 127.0.0.1\n      prot: 162\n")
+        let result = try Repository.runVacataire(["check-config", file])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("\(file):7: notify.snmp[0].prot: unknown key"), result.stderr)
+        XCTAssertTrue(result.stdout.isEmpty)
+    }
+
+    func testBrokenOverrideTemplateFailsCheckConfig() throws {
+        try FileManager.default.createDirectory(atPath: directory.file("templates"), withIntermediateDirectories: true)
+        try directory.write("templates/failover.subject.mustache", "{{#open}} never closed")
+        let file = try directory.write("t.yaml", "node: {name: a, cluster: b}\ntemplates_dir: templates\n")
+        let result = try Repository.runVacataire(["check-config", file])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("failover.subject.mustache"), result.stderr)
+    }
+
+    func testUsageErrorExitsTwo() throws {
+        let result = try Repository.runVacataire(["notify-test", "--channel", "pigeon", "--config", "x.yaml"])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("pigeon"), result.stderr)
+    }
+
+    func testNotifyTestReachesRealServersAndPrintsOneLineEach() throws {
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        let receiver = try TrapReceiver(community: "do-not-print-me")
+        defer { receiver.stop() }
+        let config = try writeConfig(smtpPort: sink.port, trapPort: receiver.port)
+        let result = try Repository.runVacataire(["notify-test", "--config", config])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 2, result.stdout)
+        XCTAssertTrue(result.stdout.contains("email smtp://127.0.0.1:\(sink.port) (127.0.0.1:\(sink.port)): ok"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("snmp 127.0.0.1:\(receiver.port) (127.0.0.1:\(receiver.port)): ok"), result.stdout)
+        XCTAssertEqual(try sink.waitForMessages(1).count, 1)
+        XCTAssertEqual(try receiver.waitForNotifications(1).first?.value("vacEventKind"), "STRING: test")
+        XCTAssertFalse((result.stdout + result.stderr).contains("do-not-print-me"), "a secret was printed")
+        XCTAssertFalse(result.stderr.contains("Cannot find module"), "Net-SNMP must start quietly: \(result.stderr)")
+    }
+
+    func testNotifyTestFailsWithThePreciseError() throws {
+        let closed = try FreePort.tcp()
+        let config = try writeConfig(smtpPort: closed, trapPort: 1162)
+        let result = try Repository.runVacataire(["notify-test", "--config", config, "--channel", "email"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(
+            result.stdout,
+            "email smtp://127.0.0.1:\(closed) (127.0.0.1:\(closed)): failed: connection refused by 127.0.0.1:\(closed)\n"
+        )
+    }
+}
