@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // Thin C shims: typed wrappers for variadic and macro-only C APIs. No policy here.
@@ -42,10 +46,31 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // The peer protocol: message codec, HMAC-SHA256 authentication, replay window.
+        // The peer protocol: message codec, HMAC-SHA256 authentication, replay window,
+        // UDP transport over SwiftNIO.
         .target(
             name: "VacatairePeer",
-            dependencies: ["VacataireCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "VacataireCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Durable state in SQLite (GRDB, WAL): role and epoch, incidents, event history.
+        .target(
+            name: "VacataireStore",
+            dependencies: ["VacataireCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The daemon: wires checks, peer link, state machine, actions, store and notifier.
+        .target(
+            name: "VacataireAgent",
+            dependencies: [
+                "VacataireCore", "VacataireChecks", "VacatairePeer", "VacataireNotify", "VacataireStore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // Templates, message building, channels (SMTP through libcurl, SNMP through Net-SNMP).
         .target(
@@ -59,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "vacataire",
             dependencies: [
-                "VacataireCore", "VacataireNotify", "VacataireChecks", "VacatairePeer",
+                "VacataireCore", "VacataireNotify", "VacataireChecks", "VacatairePeer", "VacataireAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,6 +105,14 @@ let package = Package(
         .testTarget(
             name: "VacatairePeerTests",
             dependencies: ["VacatairePeer", "VacataireTestSupport"]
+        ),
+        .testTarget(
+            name: "VacataireStoreTests",
+            dependencies: ["VacataireStore", "VacataireTestSupport"]
+        ),
+        .testTarget(
+            name: "VacataireAgentTests",
+            dependencies: ["VacataireAgent", "VacataireTestSupport"]
         ),
         .testTarget(
             name: "VacataireNotifyTests",
