@@ -32,6 +32,14 @@ struct CheckConfigCommand: AsyncParsableCommand {
         print("ok")
         print("  node \(config.node.name) in cluster \(config.node.cluster), state in \(config.stateDirectory)")
         print("  \(config.notify.email.count) email destination(s), \(config.notify.snmp.count) SNMP target(s)")
+        let checks = config.checks.map { "\($0.name) (\($0.kind.name.rawValue), \($0.severity.rawValue))" }
+        print("  \(config.checks.count) check(s)" + (checks.isEmpty ? "" : ": " + checks.joined(separator: ", ")))
+        if let failover = config.failover {
+            let paths = failover.peer.addresses.map(\.description).joined(separator: ", ")
+            print("  failover: configured \(failover.role.rawValue), peer \(failover.peer.name) at \(paths), listening on \(failover.listen)")
+        } else {
+            print("  failover: not configured (checks and notifications only)")
+        }
         print("  templates: \(defaults)" + (config.templatesDirectory.map { ", overridden by \($0)" } ?? ""))
     }
 }

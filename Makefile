@@ -1,0 +1,43 @@
+# Le Vacataire: the README's commands. Run as root on a fresh Debian machine with Swift
+# at /opt/swift (or on PATH).
+#
+#   make demo    install what is needed, build, and run the demo
+#   make test    install what is needed, build with warnings checked, and run every test
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+export PATH := /opt/swift/usr/bin:$(PATH)
+SWIFT ?= swift
+
+# Build: libcurl and Net-SNMP headers, SQLite for GRDB, pkg-config.
+BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev libsqlite3-dev
+# Run and test: the real servers and tools the tests and the demo start.
+RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmptrapd smitools \
+               monitoring-plugins-basic haproxy iproute2 procps sqlite3
+
+.PHONY: deps build demo test clean
+
+deps:
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_PACKAGES) $(RUN_PACKAGES)
+	@# snmptrapd starts a system service on port 162 when installed; the tests run their own.
+	-systemctl disable --now snmptrapd >/dev/null 2>&1 || true
+
+build: deps
+	$(SWIFT) build
+
+demo: build
+	bash Config/demo/notify-demo.sh .build/debug/vacataire
+
+# Our own sources must build without a warning; then every test runs (XCTest prints the
+# summary line last).
+test: deps
+	mkdir -p .build
+	$(SWIFT) build --build-tests 2>&1 | tee .build/vacataire-build.log
+	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*warning:" .build/vacataire-build.log; then \
+		echo "the build printed warnings in our own code (above)"; exit 1; fi
+	$(SWIFT) test --skip-build --disable-swift-testing
+
+clean:
+	rm -rf .build demo-out
