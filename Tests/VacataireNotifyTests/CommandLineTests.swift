@@ -40,6 +40,16 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("do-not-print-me"), "a secret was printed")
     }
 
+    func testEveryExampleInConfigPassesCheckConfig() throws {
+        let directory = Repository.path("Config")
+        let examples = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }
+        XCTAssertFalse(examples.isEmpty, "Config/ holds no example")
+        for example in examples {
+            let result = try Repository.runVacataire(["check-config", "\(directory)/\(example)"])
+            XCTAssertEqual(result.status, 0, "\(example): \(result.stderr)")
+        }
+    }
+
     func testCheckConfigNamesFileLineAndKey() throws {
         let file = try directory.write("bad.yaml", "node:\n  name: alpha\n  cluster: pair\nnotify:\n  snmp:\n    - address: 127.0.0.1\n      prot: 162\n")
         let result = try Repository.runVacataire(["check-config", file])
