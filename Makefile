@@ -15,6 +15,14 @@ BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev lib
 RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmptrapd smitools \
                monitoring-plugins-basic haproxy iproute2 procps sqlite3
 
+# The IETF base MIB modules (SNMPv2-SMI, ...) that our MIB imports are not in Debian. They
+# are looked for beside this checkout (../shared/mibs), or beside the repository it was
+# cloned from when that is a local directory; the tests say what to do when none is found.
+ORIGIN := $(shell git remote get-url origin 2>/dev/null)
+VACATAIRE_BASE_MIBS ?= $(firstword $(foreach dir,$(CURDIR)/../shared/mibs $(ORIGIN)/../shared/mibs,\
+	$(if $(wildcard $(dir)/SNMPv2-SMI.txt),$(abspath $(dir)))))
+export VACATAIRE_BASE_MIBS
+
 .PHONY: deps build demo test clean
 
 deps:
