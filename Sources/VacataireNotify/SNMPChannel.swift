@@ -43,7 +43,7 @@ public struct SNMPChannel: Sendable {
             Self.add(pdu, VacataireMIB.snmpTrapOID, CNETSNMP_TYPE_OBJECT_ID, $0.baseAddress, $0.count * MemoryLayout<UInt>.size)
         }
         for object in VacataireMIB.Object.allCases {
-            let bytes = Array((values[object] ?? "").utf8.prefix(1024))
+            let bytes = Self.displayStringBytes(values[object] ?? "")
             added = added && bytes.withUnsafeBufferPointer {
                 Self.add(pdu, object.oid, CNETSNMP_TYPE_OCTET_STRING, $0.baseAddress, $0.count)
             }
@@ -53,6 +53,18 @@ public struct SNMPChannel: Sendable {
             throw DeliveryError(.internalError, "Net-SNMP could not build the trap for \(target.endpoint)")
         }
         try session.send(pdu)
+    }
+
+    /// The MIB's objects are DisplayStrings: at most 255 octets. Longer text is cut at a
+    /// character boundary so the receiver never sees half a UTF-8 sequence.
+    static func displayStringBytes(_ text: String, limit: Int = 255) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for character in text {
+            let encoded = Array(character.utf8)
+            guard bytes.count + encoded.count <= limit else { break }
+            bytes += encoded
+        }
+        return bytes
     }
 
     private static func add(

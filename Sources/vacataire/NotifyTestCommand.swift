@@ -14,8 +14,8 @@ struct NotifyTestCommand: AsyncParsableCommand {
         case email, snmp, all
     }
 
-    @Option(help: "The configuration file.")
-    var config: String
+    @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "FILE"))
+    var config: String = "/etc/vacataire/vacataire.yaml"
 
     @Option(help: "Which channel to test: email, snmp or all.")
     var channel: Channel = .all
