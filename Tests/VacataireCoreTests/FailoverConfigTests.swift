@@ -37,9 +37,9 @@ final class FailoverConfigTests: XCTestCase {
           address: 127.0.0.1
           port: 7411
         keys:
-          - id: k2026
+          - id: 2026
             file: peer.key
-        active_key: k2026
+        active_key: 2026
         heartbeat_interval: 200ms
         dead_after: 3s
         self_fence_after: 1s
@@ -85,8 +85,8 @@ final class FailoverConfigTests: XCTestCase {
         XCTAssertEqual(failover.peer.name, "beta")
         XCTAssertEqual(failover.peer.addresses.map(\.description), ["127.0.0.1:7412", "[::1]:7412"])
         XCTAssertEqual(failover.listen.description, "127.0.0.1:7411")
-        XCTAssertEqual(failover.keys, [FailoverConfig.PeerKey(id: "k2026", file: directory + "/peer.key")])
-        XCTAssertEqual(failover.activeKey, "k2026")
+        XCTAssertEqual(failover.keys, [FailoverConfig.PeerKey(id: 2026, file: directory + "/peer.key")])
+        XCTAssertEqual(failover.activeKey, 2026)
         XCTAssertEqual(failover.heartbeatInterval, ConfigDuration(seconds: 0.2))
         XCTAssertEqual(failover.stop, FailoverConfig.ActionCommand(command: "systemctl stop web", timeout: ConfigDuration(seconds: 1)))
         XCTAssertEqual(failover.witness?.description, "tcp://127.0.0.1:9")
@@ -107,7 +107,7 @@ final class FailoverConfigTests: XCTestCase {
         let config = try parse("""
             role: standby
             peer: {name: alpha, addresses: ["127.0.0.1"]}
-            keys: [{id: k1, file: peer.key}]
+            keys: [{id: 1, file: peer.key}]
             actions:
               start: {command: "start-web"}
               stop: {command: "stop-web"}
@@ -116,7 +116,7 @@ final class FailoverConfigTests: XCTestCase {
         let failover = try XCTUnwrap(config.failover)
         XCTAssertEqual(failover.peer.addresses.first?.port, Port(7411))
         XCTAssertEqual(failover.listen.port, Port(7411))
-        XCTAssertEqual(failover.activeKey, "k1", "a single key is the active one")
+        XCTAssertEqual(failover.activeKey, 1, "a single key is the active one")
         XCTAssertEqual(failover.noWitness, .stay)
         XCTAssertNil(failover.witness)
         XCTAssertEqual(failover.handoffRetries, 2)
@@ -135,7 +135,7 @@ final class FailoverConfigTests: XCTestCase {
         assertProblem(replacing("role: master\n", with: ""), key: "failover.role", contains: "missing")
         assertProblem(replacing("peer:\n  name: beta\n  addresses: [\"127.0.0.1:7412\", \"[::1]:7412\"]\n", with: ""), key: "failover.peer", contains: "missing")
         assertProblem(replacing("  name: beta\n", with: ""), key: "failover.peer.name", contains: "missing")
-        assertProblem(replacing("keys:\n  - id: k2026\n    file: peer.key\n", with: ""), key: "failover.keys", contains: "missing")
+        assertProblem(replacing("keys:\n  - id: 2026\n    file: peer.key\n", with: ""), key: "failover.keys", contains: "missing")
         assertProblem(replacing("  start: {command: \"systemctl start web\", timeout: 10s}\n", with: ""), key: "failover.actions.start", contains: "missing")
         assertProblem(replacing("stop: {command: \"systemctl stop web\", timeout: 1s}", with: "stop: {timeout: 1s}"), key: "failover.actions.stop.command", contains: "missing")
         let noActions = Self.master.components(separatedBy: "\n").filter { !$0.contains("actions:") && !$0.contains("command:") }.joined(separator: "\n")
@@ -157,7 +157,7 @@ final class FailoverConfigTests: XCTestCase {
     func testBadValuesNameTheirKey() {
         assertProblem(replacing("role: master", with: "role: primary"), key: "failover.role", contains: "one of: master, standby")
         assertProblem(replacing("\"127.0.0.1:7412\", ", with: "\"127.0.0.1:99999\", "), key: "failover.peer.addresses", contains: "HOST:PORT")
-        assertProblem(replacing("active_key: k2026", with: "active_key: k2025"), key: "failover.active_key", contains: "not one of")
+        assertProblem(replacing("active_key: 2026", with: "active_key: 2025"), key: "failover.active_key", contains: "not one of")
         assertProblem(replacing("file: peer.key", with: "file: missing.key"), key: "failover.keys[0].file", contains: "cannot read")
         assertProblem(replacing("witness: tcp://127.0.0.1:9", with: "witness: ftp://x"), key: "failover.witness", contains: "tcp://HOST:PORT")
         assertProblem(replacing("service_probe: http://127.0.0.1:8082/health", with: "service_probe: 127.0.0.1:8082"), key: "failover.service_probe", contains: "http://")
@@ -167,10 +167,10 @@ final class FailoverConfigTests: XCTestCase {
     }
 
     func testDuplicateKeyIdsAndSeveralKeysNeedAnActiveOne() {
-        let two = replacing("    file: peer.key\n", with: "    file: peer.key\n  - id: k2025\n    file: old.key\n")
+        let two = replacing("    file: peer.key\n", with: "    file: peer.key\n  - id: 2025\n    file: old.key\n")
         XCTAssertEqual(problems(two), [], "several keys with one active is key rotation")
-        assertProblem(two.replacingOccurrences(of: "active_key: k2026\n", with: ""), key: "failover.active_key", contains: "several keys")
-        let duplicate = replacing("    file: peer.key\n", with: "    file: peer.key\n  - id: k2026\n    file: old.key\n")
+        assertProblem(two.replacingOccurrences(of: "active_key: 2026\n", with: ""), key: "failover.active_key", contains: "several keys")
+        let duplicate = replacing("    file: peer.key\n", with: "    file: peer.key\n  - id: 2026\n    file: old.key\n")
         assertProblem(duplicate, key: "failover.keys", contains: "unique")
     }
 
@@ -223,7 +223,7 @@ final class FailoverConfigExampleTests: XCTestCase {
               role: master
               peer: {name: beta, addresses: ["127.0.0.1:7412"]}
               listen: {address: 127.0.0.1, port: 7411}
-              keys: [{id: k1, file: peer.key}]
+              keys: [{id: 1, file: peer.key}]
               heartbeat_interval: 200ms
               dead_after: 3s
               self_fence_after: 1s

@@ -14,7 +14,7 @@ public struct FailoverConfig: Sendable, Equatable {
     public var listen: Endpoint
     /// The shared HMAC keys; `activeKey` signs, all of them verify (rotation).
     public var keys: [PeerKey]
-    public var activeKey: String
+    public var activeKey: UInt16
     public var heartbeatInterval: ConfigDuration
     public var deadAfter: ConfigDuration
     public var selfFenceAfter: ConfigDuration
@@ -70,9 +70,9 @@ public struct FailoverConfig: Sendable, Equatable {
         }
     }
 
-    /// One HMAC key: an id sent with each message and the file holding the secret.
+    /// One HMAC key: its number, sent with each message, and the file holding the secret.
     public struct PeerKey: Sendable, Equatable {
-        public var id: String
+        public var id: UInt16
         public var file: String
     }
 
@@ -228,31 +228,33 @@ public struct FailoverConfig: Sendable, Equatable {
         return Endpoint(host: address, port: port)
     }
 
-    static func readKeys(_ reader: ConfigReader, base: String) -> ([PeerKey]?, String?) {
+    static func readKeys(_ reader: ConfigReader, base: String) -> ([PeerKey]?, UInt16?) {
         let keys = reader.list("keys") { keyReader -> PeerKey? in
-            let id = keyReader.required("id", String.self)
+            var id = keyReader.required("id", Int.self)
             let file = keyReader.required("file", String.self).map { Config.resolve($0, base: base) }
-            if let id, !NodeIdentity.isIdentifier(id) {
-                keyReader.problem("id", "expected letters, digits, `-`, `_` or `.`, found `\(id)`")
+            if let number = id, !(0...Int(UInt16.max)).contains(number) {
+                keyReader.problem("id", "expected a key number from 0 to 65535 (it is sent with every message), found \(number)")
+                id = nil
             }
             if let file, !FileManager.default.isReadableFile(atPath: file) {
                 keyReader.problem("file", "cannot read the key file \(file)")
             }
             guard let id, let file else { return nil }
-            return PeerKey(id: id, file: file)
+            return PeerKey(id: UInt16(id), file: file)
         }
         if !reader.has("keys") {
             reader.problem("keys", "missing; expected a list of `id` and `file` (the shared HMAC key)")
         } else if keys.isEmpty {
             reader.problem("keys", "expected at least one key")
         }
-        var seen: Set<String> = []
+        var seen: Set<UInt16> = []
         for key in keys where !seen.insert(key.id).inserted {
             reader.problem("keys", "two keys have the id `\(key.id)`; ids must be unique")
         }
-        let active = reader.optional("active_key", String.self) ?? (keys.count == 1 ? keys.first?.id : nil)
-        if let active, !keys.isEmpty, !seen.contains(active) {
-            reader.problem("active_key", "`\(active)` is not one of the `keys` ids (\(keys.map(\.id).joined(separator: ", ")))")
+        let written = reader.optional("active_key", Int.self)
+        let active = written.flatMap { UInt16(exactly: $0) } ?? (written == nil && keys.count == 1 ? keys.first?.id : nil)
+        if let written, !keys.isEmpty, active.map({ !seen.contains($0) }) ?? true {
+            reader.problem("active_key", "\(written) is not one of the `keys` ids (\(keys.map { String($0.id) }.joined(separator: ", ")))")
         } else if active == nil, keys.count > 1 {
             reader.problem("active_key", "missing; with several keys, name the one that signs")
         }
