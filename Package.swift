@@ -86,6 +86,7 @@ let package = Package(
             dependencies: [
                 "VacataireCore", "VacataireNotify", "VacataireChecks", "VacatairePeer", "VacataireAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Real servers for tests: aiosmtpd SMTP sink, snmptrapd, free ports, temp dirs.

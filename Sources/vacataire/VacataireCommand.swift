@@ -9,7 +9,7 @@ struct VacataireCommand: AsyncParsableCommand {
         commandName: "vacataire",
         abstract: "Le Vacataire: a two-node failover agent that pages humans when it fails over.",
         version: VacataireCore.version,
-        subcommands: [CheckConfigCommand.self, CheckCommand.self, NotifyTestCommand.self]
+        subcommands: [RunCommand.self, CheckConfigCommand.self, CheckCommand.self, NotifyTestCommand.self]
     )
 
     /// Parses the command line and runs the chosen subcommand, with our exit codes:

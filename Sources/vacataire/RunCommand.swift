@@ -1,0 +1,50 @@
+import ArgumentParser
+import Logging
+import VacataireAgent
+import VacataireCore
+import VacataireNotify
+
+/// `vacataire run`: the daemon. Logs go to standard error (journald under systemd), one
+/// line per event with the transition's reason.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the failover agent: checks, peer link, state machine, actions and notifications."
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "FILE"))
+    var config: String = "/etc/vacataire/vacataire.yaml"
+
+    @Option(name: .long, help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let loaded: Config
+        let templates: TemplateSet
+        do {
+            loaded = try Config.load(path: config)
+            templates = try TemplateSet(defaults: TemplateSet.defaultDirectory(), overrides: loaded.templatesDirectory)
+        } catch {
+            StandardError.print(String(describing: error))
+            StandardError.print("vacataire refuses to start with \(config)")
+            throw ExitCode(.failed)
+        }
+        let level = logLevel
+        let node = loaded.node.name
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            handler[metadataKey: "node"] = "\(node)"
+            return handler
+        }
+        let logger = Logger(label: "vacataire")
+        do {
+            try await AgentService.runUntilStopped(config: loaded, templates: templates, logger: logger)
+        } catch let error as AgentStartError {
+            logger.critical("cannot start: \(error.description)")
+            throw ExitCode(.failed)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
