@@ -55,6 +55,13 @@ public struct PeerMessageValidator: Sendable {
         }
     }
 
+    /// Counts a datagram longer than `PeerMessageLimits.maximumDatagramBytes` that the
+    /// transport did not read beyond the limit, and returns its rejection.
+    mutating func rejectOversized() -> PeerRejection {
+        counters.countRejected(.oversized)
+        return PeerRejection(.oversized, "more than \(PeerMessageLimits.maximumDatagramBytes) bytes; not read")
+    }
+
     private func check(_ message: PeerMessage, now: UInt64) throws(PeerRejection) {
         guard message.cluster == identity.cluster else {
             throw PeerRejection(.wrongCluster, "cluster \(message.cluster) from node \(message.sender), this node is in \(identity.cluster)")

@@ -1,0 +1,100 @@
+import VacataireCore
+
+/// A validated peer message that the state machine cannot take, and why.
+///
+/// The validator already guarantees framing, MAC, bounds and replay rules; this is about
+/// meaning: a `state` the machine has no role for, or a request without a request id.
+public struct UnmappablePeerMessage: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The message's kind on the wire.
+    public var kind: PeerMessageKind
+    /// What is wrong, such as "state `handing-off` is not one of starting, standby, active, failed".
+    public var detail: String
+
+    public var description: String { "peer message \(kind.rawValue) ignored: \(detail)" }
+}
+
+/// What `PeerLink.send` needs to put one `FailoverMessage` on the wire.
+public struct PeerOutgoingMessage: Sendable, Equatable {
+    public var kind: PeerMessageKind
+    public var epoch: UInt64
+    public var requestID: UInt64?
+    public var payload: PeerPayload
+}
+
+// The mapping between the state machine's messages and the wire's:
+//
+//     FailoverMessage.kind       <->  kind (same names)
+//     FailoverMessage.epoch      <->  epoch
+//     FailoverMessage.requestID  <->  request (0 is "none" and is left out, except on a
+//                                     request kind, which always carries its id)
+//     FailoverMessage.role       <->  state (`starting`, `standby`, `active`, `failed`)
+//     FailoverMessage.healthy    <->  healthy
+//     (not in FailoverMessage)   -->  role: this node's configured role, `master` or `standby`
+extension FailoverMessage {
+    /// The state machine's view of a validated peer message; throws when it has none.
+    public init(wire message: PeerMessage) throws(UnmappablePeerMessage) {
+        guard let role = ServiceRole(rawValue: message.payload.state) else {
+            let known = ServiceRole.allCases.map(\.rawValue).joined(separator: ", ")
+            throw UnmappablePeerMessage(kind: message.kind, detail: "state `\(message.payload.state)` is not one of \(known)")
+        }
+        if message.kind.isRequest, message.requestID == nil {
+            throw UnmappablePeerMessage(kind: message.kind, detail: "a \(message.kind.rawValue) without a request id")
+        }
+        self.init(
+            kind: Kind(message.kind), epoch: message.epoch, requestID: message.requestID ?? 0,
+            role: role, healthy: message.payload.healthy
+        )
+    }
+
+    /// This message as the wire carries it, from a node configured as `configuredRole`;
+    /// `incidentID` and `detail` fill the payload's optional fields (bounded, see
+    /// `PeerMessageLimits`; an out-of-bounds value makes the send fail and be counted).
+    public func wire(configuredRole: ConfiguredRole, incidentID: String? = nil, detail: String? = nil) -> PeerOutgoingMessage {
+        let wireKind = PeerMessageKind(kind)
+        return PeerOutgoingMessage(
+            kind: wireKind, epoch: epoch,
+            requestID: requestID == 0 && !wireKind.isRequest ? nil : requestID,
+            payload: PeerPayload(
+                role: configuredRole.rawValue, state: role.rawValue, healthy: healthy,
+                incidentID: incidentID, detail: detail
+            )
+        )
+    }
+}
+
+extension PeerMessage {
+    /// The state machine's view of this message, or nil (`FailoverMessage(wire:)` says why).
+    public var failoverMessage: FailoverMessage? {
+        try? FailoverMessage(wire: self)
+    }
+}
+
+extension FailoverMessage.Kind {
+    /// The state machine's name for a wire kind; every wire kind has one.
+    public init(_ kind: PeerMessageKind) {
+        switch kind {
+        case .heartbeat: self = .heartbeat
+        case .handoffRequest: self = .handoffRequest
+        case .handoffDone: self = .handoffDone
+        case .quiesceRequest: self = .quiesceRequest
+        case .quiesceDone: self = .quiesceDone
+        case .ack: self = .ack
+        case .status: self = .status
+        }
+    }
+}
+
+extension PeerMessageKind {
+    /// The wire kind of a state machine message kind; every one has one.
+    public init(_ kind: FailoverMessage.Kind) {
+        switch kind {
+        case .heartbeat: self = .heartbeat
+        case .handoffRequest: self = .handoffRequest
+        case .handoffDone: self = .handoffDone
+        case .quiesceRequest: self = .quiesceRequest
+        case .quiesceDone: self = .quiesceDone
+        case .ack: self = .ack
+        case .status: self = .status
+        }
+    }
+}

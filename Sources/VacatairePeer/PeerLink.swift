@@ -1,0 +1,301 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The UDP link to the peer: one listening socket, and one socket per configured path
+/// (peer address) that every message is sent on.
+///
+/// It owns the `PeerSender` (sequence numbers) and the `PeerMessageValidator` (replay window,
+/// counters): every datagram received goes through `validate`, and only valid messages come
+/// out of `incoming`, with the path they came over. `send` seals the message once per path
+/// (each copy has its own sequence number) and sends it on every path; a failure on one path
+/// is counted in `statistics()` and never stops the others, and never reaches the caller.
+///
+/// Each path has its own UDP socket connected to the peer address, so that the kernel
+/// reports "connection refused" (the peer host answered but nothing listens) and "no route"
+/// per path; a path socket that NIO closed after such an error is reopened on the next send.
+/// The peer sees these datagrams come from an ephemeral port, not from the listening port.
+///
+/// Call `close()` when done: it closes the sockets and ends `incoming`.
+public actor PeerLink {
+    /// How many valid messages `incoming` buffers for a slow reader; beyond, the oldest
+    /// are dropped and counted (`PeerLinkStatistics.undelivered`).
+    public static let incomingBufferSize = 256
+
+    /// Wall-clock milliseconds since 1970, the validator's `now` and the send time.
+    @Sendable public static func wallClockMilliseconds() -> UInt64 {
+        PeerMessage.milliseconds(secondsSince1970: Date().timeIntervalSince1970)
+    }
+
+    /// Valid messages, in the order received; ends after `close()`.
+    public nonisolated let incoming: AsyncStream<ReceivedPeerMessage>
+    /// The port the listening socket is bound to (the configured one, or the ephemeral one
+    /// the kernel chose for port 0).
+    public nonisolated let localPort: Int
+
+    private enum State {
+        case open
+        case closed
+    }
+
+    /// A path's socket: not opened (or lost), being opened, or open.
+    private enum PathSocket {
+        case down
+        case opening(Task<any Channel, any Error>)
+        case open(any Channel)
+    }
+
+    private struct Path {
+        let address: PeerEndpoint
+        /// The resolved peer address, to tell which path a datagram came over.
+        var remote: SocketAddress?
+        var socket: PathSocket = .down
+    }
+
+    private var state = State.open
+    private var sender: PeerSender
+    private var validator: PeerMessageValidator
+    private var counts = PeerLinkStatistics()
+    private var paths: [Path]
+    private let listenChannel: any Channel
+    private let group: MultiThreadedEventLoopGroup
+    private let clock: @Sendable () -> UInt64
+    private let incomingContinuation: AsyncStream<ReceivedPeerMessage>.Continuation
+    private let events: AsyncStream<PeerSocketEvent>
+    private let eventsContinuation: AsyncStream<PeerSocketEvent>.Continuation
+    private var eventTask: Task<Void, Never>?
+
+    /// Binds the listening socket, opens one socket per peer address and starts receiving.
+    ///
+    /// Only a listening socket that cannot be bound is an error; a path that cannot be
+    /// opened now is counted and retried on each send.
+    public static func open(
+        listen: PeerEndpoint, peerAddresses: [PeerEndpoint], sender: PeerSender,
+        validator: PeerMessageValidator, eventLoopGroup: MultiThreadedEventLoopGroup = .singleton,
+        clock: @escaping @Sendable () -> UInt64 = PeerLink.wallClockMilliseconds
+    ) async throws(PeerLinkError) -> PeerLink {
+        let (events, eventsContinuation) = AsyncStream.makeStream(of: PeerSocketEvent.self)
+        let channel: any Channel
+        do {
+            channel = try await bootstrap(eventLoopGroup, path: nil, report: eventsContinuation)
+                .bind(host: listen.host, port: listen.port).get()
+        } catch {
+            eventsContinuation.finish()
+            throw .cannotListen(listen, reason: PeerDatagramHandler.describe(error))
+        }
+        let link = PeerLink(
+            listenChannel: channel, peerAddresses: peerAddresses, sender: sender, validator: validator,
+            group: eventLoopGroup, clock: clock, events: (events, eventsContinuation)
+        )
+        await link.start()
+        return link
+    }
+
+    private init(
+        listenChannel: any Channel, peerAddresses: [PeerEndpoint], sender: PeerSender,
+        validator: PeerMessageValidator, group: MultiThreadedEventLoopGroup, clock: @escaping @Sendable () -> UInt64,
+        events: (AsyncStream<PeerSocketEvent>, AsyncStream<PeerSocketEvent>.Continuation)
+    ) {
+        self.listenChannel = listenChannel
+        self.localPort = listenChannel.localAddress?.port ?? 0
+        self.paths = peerAddresses.map { Path(address: $0, remote: try? SocketAddress(ipAddress: $0.host, port: $0.port)) }
+        self.counts.paths = peerAddresses.map(PeerPathStatistics.init(address:))
+        self.sender = sender
+        self.validator = validator
+        self.group = group
+        self.clock = clock
+        (self.events, self.eventsContinuation) = events
+        (self.incoming, self.incomingContinuation) = AsyncStream.makeStream(
+            of: ReceivedPeerMessage.self, bufferingPolicy: .bufferingOldest(Self.incomingBufferSize)
+        )
+    }
+
+    private func start() async {
+        let events = self.events
+        eventTask = Task {
+            for await event in events {
+                self.handle(event)
+            }
+        }
+        for index in paths.indices {
+            _ = await pathChannel(index)
+        }
+    }
+
+    /// Seals the message once per path (own sequence number each) and sends it on every
+    /// path. Failures are counted in `statistics()`, never thrown.
+    public func send(kind: PeerMessageKind, epoch: UInt64, requestID: UInt64? = nil, payload: PeerPayload) async {
+        var writes: [(path: Int, done: EventLoopFuture<Void>)] = []
+        for index in paths.indices {
+            guard case .open = state, let channel = await pathChannel(index) else { continue }
+            let datagram: [UInt8]
+            do {
+                datagram = try sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: clock())
+            } catch {
+                // The same message fails on every path: nothing is sent.
+                counts.sealFailures += 1
+                counts.lastSealFailure = error
+                break
+            }
+            writes.append((index, channel.writeAndFlush(ByteBuffer(bytes: datagram))))
+        }
+        for write in writes {
+            do {
+                try await write.done.get()
+                counts.datagramsSent += 1
+                counts.paths[write.path].datagramsSent += 1
+            } catch {
+                countFailure(path: write.path, PeerDatagramHandler.describe(error))
+            }
+        }
+    }
+
+    /// Counters so far: datagrams, per-path failures, the validator's accepted and rejected.
+    public func statistics() -> PeerLinkStatistics {
+        var snapshot = counts
+        snapshot.validation = validator.counters
+        return snapshot
+    }
+
+    /// Signs and verifies with new keys from now on (SIGHUP); counters and replay window stay.
+    public func replaceKeyring(_ keyring: PeerKeyring) {
+        sender.replaceKeyring(keyring)
+        validator.replaceKeyring(keyring)
+    }
+
+    /// Closes every socket and ends `incoming` once the datagrams already read are handled.
+    public func close() async {
+        guard case .open = state else { return }
+        state = .closed
+        try? await listenChannel.close()
+        for index in paths.indices {
+            switch paths[index].socket {
+            case .open(let channel):
+                try? await channel.close()
+            case .opening(let task):
+                // The opener sees `closed` and closes it too; closing twice is harmless.
+                try? await task.value.close()
+            case .down:
+                break
+            }
+            paths[index].socket = .down
+        }
+        eventsContinuation.finish()
+        await eventTask?.value
+        incomingContinuation.finish()
+    }
+
+    // MARK: - Receiving
+
+    private func handle(_ event: PeerSocketEvent) {
+        switch event {
+        case let .error(text, path):
+            if let path {
+                countFailure(path: path, text)
+            } else {
+                counts.receiveErrors += 1
+            }
+        case let .datagram(buffer, source, _):
+            counts.datagramsReceived += 1
+            guard buffer.readableBytes <= PeerMessageLimits.maximumDatagramBytes else {
+                counts.lastRejection = validator.rejectOversized()
+                return
+            }
+            let now = clock()
+            do {
+                let message = try validator.validate(Array(buffer.readableBytesView), now: now)
+                let path = pathIndex(of: source)
+                if let path {
+                    counts.paths[path].lastValidMessageMilliseconds = now
+                }
+                let received = ReceivedPeerMessage(message: message, source: PeerEndpoint(source), path: path)
+                if case .dropped = incomingContinuation.yield(received) {
+                    counts.undelivered += 1
+                }
+            } catch {
+                counts.lastRejection = error
+            }
+        }
+    }
+
+    /// The path whose peer address is `source`'s: the only one with its IP address, or the
+    /// only one with its address and port; nil otherwise.
+    private func pathIndex(of source: SocketAddress) -> Int? {
+        guard let address = source.ipAddress else { return nil }
+        let sameAddress = paths.indices.filter { paths[$0].remote?.ipAddress == address }
+        if sameAddress.count == 1 {
+            return sameAddress.first
+        }
+        let samePort = sameAddress.filter { paths[$0].remote?.port == source.port }
+        return samePort.count == 1 ? samePort.first : nil
+    }
+
+    // MARK: - Path sockets
+
+    /// The path's open socket, opening it first if needed; nil (failure counted) if it
+    /// cannot be opened now.
+    private func pathChannel(_ index: Int) async -> (any Channel)? {
+        let opening: Task<any Channel, any Error>
+        switch paths[index].socket {
+        case .open(let channel) where channel.isActive:
+            return channel
+        case .opening(let task):
+            // Another send is opening it and counts its failure.
+            return try? await task.value
+        case .open, .down:
+            let address = paths[index].address
+            let bootstrap = Self.bootstrap(group, path: index, report: eventsContinuation)
+            opening = Task { try await bootstrap.connect(host: address.host, port: address.port).get() }
+            paths[index].socket = .opening(opening)
+        }
+        do {
+            let channel = try await opening.value
+            guard case .open = state else {
+                try? await channel.close()
+                return nil
+            }
+            paths[index].socket = .open(channel)
+            paths[index].remote = channel.remoteAddress ?? paths[index].remote
+            return channel
+        } catch {
+            if case .open = state {
+                paths[index].socket = .down
+            }
+            countFailure(path: index, PeerDatagramHandler.describe(error))
+            return nil
+        }
+    }
+
+    private func countFailure(path: Int, _ text: String) {
+        counts.paths[path].sendFailures += 1
+        counts.paths[path].lastFailure = text
+    }
+
+    /// A UDP socket that reads whole datagrams of up to one byte more than the protocol's
+    /// limit (so a longer one is seen as too long without being read) and reports to `report`.
+    private static func bootstrap(
+        _ group: MultiThreadedEventLoopGroup, path: Int?, report: AsyncStream<PeerSocketEvent>.Continuation
+    ) -> DatagramBootstrap {
+        DatagramBootstrap(group: group)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: PeerMessageLimits.maximumDatagramBytes + 1))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = PeerDatagramHandler(path: path) { event in report.yield(event) }
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+    }
+}
+
+/// Why the peer link could not start.
+public enum PeerLinkError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The listening socket could not be bound (address in use, not an address of this host).
+    case cannotListen(PeerEndpoint, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotListen(endpoint, reason):
+            return "cannot listen for the peer on UDP \(endpoint): \(reason); check `failover.listen` and that no other process uses the port"
+        }
+    }
+}
