@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+import VacataireCore
+
+/// The agent's durable state: one SQLite database (`vacataire.sqlite`) in the state
+/// directory, in WAL mode, mode 0600 (DESIGN.md §7).
+///
+/// It owns the role and epoch written before acting, the incidents and the event history.
+/// Every method is one transaction, durable when it returns (`synchronous = FULL`), so a
+/// crash at any instant leaves the last committed state and nothing half-written. Methods
+/// are synchronous and short; call them from any thread or task.
+public final class AgentStore: Sendable {
+    /// The database file's name inside the state directory.
+    public static let fileName = "vacataire.sqlite"
+
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens `<stateDirectory>/vacataire.sqlite`, creating and migrating it if needed.
+    public convenience init(stateDirectory: String) throws {
+        let directory = stateDirectory.hasSuffix("/") ? String(stateDirectory.dropLast()) : stateDirectory
+        try self.init(path: "\(directory)/\(Self.fileName)")
+    }
+
+    /// Opens the database file at `path`, creating it (mode 0600) and migrating its schema.
+    ///
+    /// Throws `StoreError.cannotOpen` naming the path when the directory is missing or not
+    /// writable, the file is not a SQLite database, or a newer version wrote its schema.
+    public init(path: String) throws {
+        self.path = path
+        try Self.createPrivately(path)
+        var configuration = Configuration()
+        configuration.label = "vacataire-store"
+        configuration.busyMode = .timeout(5)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB picks NORMAL for WAL (a commit may be lost on power failure); the role
+            // and epoch must survive it, and writes are rare, so every commit is synced.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            let migrator = StoreMigration.migrator
+            if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw StoreError.cannotOpen(
+                    path: path, reason: "its schema was written by a newer version of vacataire; refusing to downgrade it")
+            }
+            try migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: Self.describe(error))
+        }
+    }
+
+    /// Checkpoints the WAL and closes the database; later calls fail.
+    public func close() throws {
+        do {
+            try pool.close()
+        } catch {
+            throw StoreError.failed(operation: "close", path: path, reason: Self.describe(error))
+        }
+    }
+
+    // MARK: - Role and epoch
+
+    /// The role and epoch last saved, or nil on a node that never persisted any.
+    public func loadFailoverState() throws -> PersistedFailoverState? {
+        try read("read the role and epoch") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT role, epoch FROM failover_state WHERE id = 1") else {
+                return nil
+            }
+            let roleText: String? = row["role"]
+            guard let roleText, let role = ServiceRole(rawValue: roleText) else {
+                throw StoreError.unreadable(path: path, detail: "failover_state.role holds `\(roleText ?? "NULL")`, not a role")
+            }
+            let epoch: Int64? = row["epoch"]
+            guard let epoch else {
+                throw StoreError.unreadable(path: path, detail: "failover_state.epoch is NULL")
+            }
+            return PersistedFailoverState(role: role, epoch: UInt64(storedValue: epoch))
+        }
+    }
+
+    /// Writes the role and epoch (`.persist`) in one transaction, synced to disk on return.
+    public func saveFailoverState(_ state: PersistedFailoverState, at time: Date = Date()) throws {
+        try write("save the role and epoch") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO failover_state (id, role, epoch, updated_at) VALUES (1, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET role = excluded.role, epoch = excluded.epoch, updated_at = excluded.updated_at
+                    """,
+                arguments: [state.role.rawValue, state.epoch.storedValue, time])
+        }
+    }
+
+    // MARK: - Plumbing
+
+    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.failed(operation: operation, path: path, reason: Self.describe(error))
+        }
+    }
+
+    func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.failed(operation: operation, path: path, reason: Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message ?? "\(error.resultCode)"
+        }
+        return "\(error)"
+    }
+
+    /// Creates the file with mode 0600 before SQLite does (its WAL and shared-memory files
+    /// take the same mode), and tightens the mode of an existing one.
+    static func createPrivately(_ path: String) throws {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            let directory = (path as NSString).deletingLastPathComponent
+            throw StoreError.cannotOpen(path: path, reason: "\(reason) (is the state directory \(directory) a writable directory?)")
+        }
+        defer { _ = Glibc.close(descriptor) }
+        if fchmod(descriptor, 0o600) != 0 {
+            throw StoreError.cannotOpen(path: path, reason: "cannot make it private (mode 0600): \(String(cString: strerror(errno)))")
+        }
+        for suffix in ["-wal", "-shm"] {
+            _ = chmod(path + suffix, 0o600)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import GRDB
+
+/// The schema's steps, in order, as `DatabaseMigrator` records them in `grdb_migrations`.
+///
+/// Never edit a step that has shipped; add a new one. Reserved for the next step:
+/// `4-notification-outbox` (the durable outbox of DESIGN.md §5).
+enum StoreMigration: String, CaseIterable {
+    case failoverState = "1-failover-state"
+    case incidents = "2-incidents"
+    case events = "3-events"
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for step in allCases {
+            migrator.registerMigration(step.rawValue) { db in try step.apply(db) }
+        }
+        return migrator
+    }
+
+    func apply(_ db: Database) throws {
+        switch self {
+        case .failoverState:
+            // One row: the role and epoch written before acting (`.persist`).
+            try db.execute(sql: """
+                CREATE TABLE failover_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    role TEXT NOT NULL,
+                    epoch INTEGER NOT NULL,
+                    updated_at TEXT NOT NULL
+                ) STRICT
+                """)
+        case .incidents:
+            // One row per incident id (`e7`, `e7-peer-lost`); both nodes use the same ids.
+            try db.execute(sql: """
+                CREATE TABLE incidents (
+                    id TEXT PRIMARY KEY,
+                    epoch INTEGER NOT NULL,
+                    topic TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    opened_at TEXT NOT NULL,
+                    acknowledged_at TEXT,
+                    acknowledged_by TEXT,
+                    ack_comment TEXT,
+                    closed_at TEXT,
+                    close_reason TEXT
+                ) STRICT;
+                CREATE INDEX incidents_open ON incidents (closed_at, opened_at);
+                """)
+        case .events:
+            // The event history: append-only, one line each, newest last.
+            try db.execute(sql: """
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    time TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    kind TEXT,
+                    incident TEXT,
+                    reason TEXT NOT NULL,
+                    detail TEXT,
+                    author TEXT
+                ) STRICT;
+                CREATE INDEX events_time ON events (time);
+                CREATE INDEX events_incident ON events (incident, time);
+                """)
+        }
+    }
+}
