@@ -206,7 +206,7 @@ public actor FailoverAgent {
                 let prober = prober
                 Task {
                     let (report, detail) = await prober.probe(request)
-                    await self.guardAnswered(report, detail: detail)
+                    self.guardAnswered(report, detail: detail)
                 }
             case .fencePeer(let reason):
                 fence(reason: reason)
@@ -235,7 +235,7 @@ public actor FailoverAgent {
         logger.notice("running the \(kind.rawValue) action: \(context.reason)")
         Task {
             let report = await runner.run(kind, command, context: context)
-            await self.actionFinished(kind, report)
+            self.actionFinished(kind, report)
         }
     }
 
@@ -249,7 +249,7 @@ public actor FailoverAgent {
         logger.notice("fencing \(failover.peer.name): \(reason)")
         Task {
             let report = await runner.run(fence, label: "fence", context: context)
-            await self.fenceFinished(report)
+            self.fenceFinished(report)
         }
     }
 
@@ -308,11 +308,11 @@ public actor FailoverAgent {
 
     /// The state machine's verdict from the scheduler's: failing and pending critical
     /// checks with their last output.
-    private func healthVerdict(_ verdict: VacataireChecks.HealthVerdict) async -> VacataireCore.HealthVerdict {
+    private func healthVerdict(_ verdict: CheckVerdict) async -> HealthVerdict {
         let latest = Dictionary(await scheduler.snapshot().map { ($0.name, $0.latest?.message) }) { first, _ in first }
         let failing = verdict.failing.map { FailingCheck(name: $0, output: (latest[$0] ?? nil) ?? "failing") }
             + verdict.pending.map { FailingCheck(name: $0, output: "no result yet") }
-        return VacataireCore.HealthVerdict(healthy: verdict.healthy, failing: failing)
+        return HealthVerdict(healthy: verdict.healthy, failing: failing)
     }
 
     private func checkSummaries() async -> [NotifiableEvent.CheckSummary] {

@@ -2,7 +2,7 @@ import Foundation
 import VacataireCore
 
 /// Runs every check at its interval, concurrently, each bounded by its timeout, and keeps
-/// each check's health and the node's `HealthVerdict`.
+/// each check's health and the node's `CheckVerdict`.
 ///
 /// It owns the rise/fall trackers and the latest results. The engine and the notifier each
 /// call `transitions()` (before `run()`) for their own stream of health changes (a check
@@ -81,8 +81,8 @@ public actor CheckScheduler {
     }
 
     /// May this node serve? Healthy when every critical check is healthy.
-    public func verdict() -> HealthVerdict {
-        var verdict = HealthVerdict()
+    public func verdict() -> CheckVerdict {
+        var verdict = CheckVerdict()
         for check in checks {
             let health = trackers[check.name]?.health ?? .pending
             switch (check.severity, health) {

@@ -12,11 +12,11 @@ public struct CheckTransition: Sendable, Equatable {
     public var result: CheckResult
     public var at: Date
     /// The node's verdict right after this change.
-    public var verdict: HealthVerdict
+    public var verdict: CheckVerdict
 
     public init(
         check: String, severity: CheckSeverity, from: CheckHealth, to: CheckHealth, result: CheckResult,
-        at: Date, verdict: HealthVerdict
+        at: Date, verdict: CheckVerdict
     ) {
         self.check = check
         self.severity = severity

@@ -8,6 +8,6 @@
 /// cooperative pool, so a hung check cannot starve the others or the peer link.
 ///
 /// `RiseFallTracker` turns results into health (`rise` passes, `fall` failures in a row),
-/// and `CheckScheduler` runs every check at its interval, keeps the `HealthVerdict`, and
+/// and `CheckScheduler` runs every check at its interval, keeps the `CheckVerdict`, and
 /// streams `CheckTransition`s (check-failed, check-recovered) to the engine and notifier.
 public enum VacataireChecks {}

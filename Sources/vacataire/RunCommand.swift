@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import VacataireAgent
 import VacataireCore
@@ -27,6 +28,13 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             StandardError.print(String(describing: error))
             StandardError.print("vacataire refuses to start with \(config)")
+            throw ExitCode(.failed)
+        }
+        // Relative commands in actions and plugins resolve like relative paths in the
+        // configuration: against the configuration file's directory.
+        let directory = URL(fileURLWithPath: loaded.file).deletingLastPathComponent().path
+        guard FileManager.default.changeCurrentDirectoryPath(directory) else {
+            StandardError.print("cannot change to the configuration's directory \(directory)")
             throw ExitCode(.failed)
         }
         let level = logLevel

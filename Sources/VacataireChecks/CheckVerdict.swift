@@ -1,6 +1,6 @@
 /// The scheduler's answer to "may this node serve?": healthy when every `critical` check
 /// is healthy. Failing `warning` checks are listed but never make the node unhealthy.
-public struct HealthVerdict: Sendable, Equatable {
+public struct CheckVerdict: Sendable, Equatable {
     /// Critical checks that are failing.
     public var failing: [String]
     /// Critical checks with no result yet (the node is not healthy until they have one).
