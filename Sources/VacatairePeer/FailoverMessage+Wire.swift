@@ -98,3 +98,12 @@ extension PeerMessageKind {
         }
     }
 }
+
+extension PeerLink {
+    /// Sends a state machine message (`FailoverAction.send`) on every path, from a node
+    /// configured as `configuredRole`.
+    public func send(_ message: FailoverMessage, configuredRole: ConfiguredRole, incidentID: String? = nil, detail: String? = nil) async {
+        let outgoing = message.wire(configuredRole: configuredRole, incidentID: incidentID, detail: detail)
+        await send(kind: outgoing.kind, epoch: outgoing.epoch, requestID: outgoing.requestID, payload: outgoing.payload)
+    }
+}

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import XCTest
+import VacataireCore
 import VacataireTestSupport
 @testable import VacatairePeer
 
@@ -129,6 +130,22 @@ final class PeerLinkTests: XCTestCase {
         let statistics = await alpha.statistics()
         XCTAssertEqual(statistics.datagramsReceived, 7)
         XCTAssertEqual(statistics.lastRejection?.reason, .replayed)
+        await alpha.close()
+        await beta.close()
+    }
+
+    func testAStateMachineMessageArrivesAsItWasSent() async throws {
+        let alphaPort = try FreePort.udp()
+        let beta = try await openBeta(paths: [alphaPort])
+        let alpha = try await openAlpha(listenPort: alphaPort, paths: [beta.localPort])
+        let betaInbox = Inbox.collecting(beta)
+        let sent = FailoverMessage(kind: .handoffDone, epoch: 8, requestID: 41, role: .active, healthy: true)
+        await alpha.send(sent, configuredRole: .master, detail: "started my service")
+        try await eventually("the handoff-done") { await betaInbox.count == 1 }
+        let messages = await betaInbox.messages
+        let received = try XCTUnwrap(messages.first)
+        XCTAssertEqual(try FailoverMessage(wire: received.message), sent)
+        XCTAssertEqual(received.message.payload.detail, "started my service")
         await alpha.close()
         await beta.close()
     }
