@@ -128,7 +128,9 @@ public actor FailoverAgent {
             outgoingQueue.finish()
             await link.close()
         }
-        record(.agent, reason: "agent stopped in state \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch))")
+        let stopped = "agent stopped in state \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch)); the service is left as it is"
+        logger.notice("\(stopped)")
+        record(.agent, reason: stopped)
         try? store.close()
     }
 
@@ -140,8 +142,7 @@ public actor FailoverAgent {
 
     private func checkChanged(_ transition: CheckTransition) async {
         let verdict = await healthVerdict(transition.verdict)
-        let line = "check \(transition.check) \(transition.from.rawValue) -> \(transition.to.rawValue): "
-            + "\(transition.result.status.rawValue.uppercased()) - \(transition.result.message)"
+        let line = "check \(transition.check) \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.result.message)"
         logger.info("\(line)")
         record(.check, kind: transition.to == .failing ? .checkFailed : .checkRecovered, reason: line)
         apply(machine.healthChanged(verdict, now: now()))
