@@ -186,6 +186,7 @@ public actor FailoverAgent {
     /// node must not act on a role or epoch it could not record.
     func apply(_ actions: [FailoverAction]) {
         let roleBefore = lastRole
+        var acknowledgement: (author: String, comment: String?)?
         for action in actions {
             guard !storeBroken else { return }
             switch action {
@@ -214,6 +215,7 @@ public actor FailoverAgent {
             case .raiseIncident(let id, let kind, let reason):
                 raise(id, kind, reason: reason, roleBefore: roleBefore)
             case .acknowledgeIncident(let id, let author, let comment):
+                acknowledgement = (author, comment)
                 _ = try? store.acknowledgeIncident(id, author: author, comment: comment, at: Date())
                 record(.incident, kind: .acknowledged, incident: id, reason: "incident \(id) acknowledged by \(author)", author: author)
             case .closeIncident(let id, let reason):
@@ -221,7 +223,8 @@ public actor FailoverAgent {
                 record(.incident, incident: id, reason: "incident \(id) closed: \(reason)")
             case .notify(let kind, let incident, let reason):
                 record(.notify, kind: kind, incident: incident, reason: reason)
-                notifier.send(notifier.event(kind, incident: incident, reason: reason))
+                let ack = kind == .acknowledged ? acknowledgement : nil
+                notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)")
                 record(.transition, reason: "\(from.rawValue) -> \(to.rawValue): \(reason)")
@@ -273,11 +276,12 @@ public actor FailoverAgent {
         }
     }
 
-    /// Check changes page on their own unless this node serves and the check is critical:
-    /// then the failover they cause is the page, with the checks in it.
+    /// Check changes page on their own for `warning` checks, and for `critical` checks on a
+    /// standby (the pair lost or regained its spare). On a serving node the failover they
+    /// cause is the page, with the checks in it; on a failed node the admin is at work.
     func notifyCheck(_ transition: CheckTransition) {
         guard transition.from != .pending || transition.to == .failing else { return }
-        if transition.severity == .critical, [.active, .handingOff].contains(machine.stateName) { return }
+        if transition.severity == .critical, machine.stateName != .standby { return }
         let kind: EventKind = transition.to == .failing ? .checkFailed : .checkRecovered
         let summary = NotifiableEvent.CheckSummary(
             name: transition.check, status: transition.result.status.rawValue.uppercased(), output: transition.result.message
