@@ -1,10 +1,12 @@
 import Logging
 import ServiceLifecycle
+import UnixSignals
 import VacataireCore
 import VacataireNotify
 
 /// `vacataire run` as a swift-service-lifecycle service: SIGTERM and SIGINT stop the agent
-/// cleanly (the role and epoch are already on disk; the service is left as it is).
+/// cleanly (the role and epoch are already on disk; the service is left as it is); SIGHUP
+/// reloads the configuration, keeping the role.
 public struct AgentService: Service {
     let agent: FailoverAgent
     let control: ControlServer
@@ -18,8 +20,14 @@ public struct AgentService: Service {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await control.run() }
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                        await agent.reload()
+                    }
+                }
                 await agent.run()
                 await control.close()
+                group.cancelAll()
             }
         }
     }

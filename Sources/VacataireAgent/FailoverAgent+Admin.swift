@@ -38,7 +38,7 @@ extension FailoverAgent {
         switch request.command {
         case .failback:
             return await command(machine.failback(force: request.force ?? false, author: author, now: now()), wait: wait) {
-                $0.stateName == .active ? "done: \(self.config.node.name) serves at epoch \($0.epoch)" : nil
+                $0.stateName == .active ? "done: \($0.nodeName) serves at epoch \($0.epoch)" : nil
             }
         case .switchover:
             if let target = request.to, ![config.node.name, failover.peer.name].contains(target) {

@@ -16,14 +16,14 @@ import VacataireStore
 /// leave through one ordered queue, so a `.persist` always precedes the send after it.
 public actor FailoverAgent {
     var machine: FailoverMachine
-    let config: Config
-    let failover: FailoverConfig
+    var config: Config
+    var failover: FailoverConfig
     let store: AgentStore
     let link: PeerLink
     let scheduler: CheckScheduler
-    let notifier: AgentNotifier
+    var notifier: AgentNotifier
     let runner: ServiceActionRunner
-    let prober: GuardProber
+    var prober: GuardProber
     let logger: Logger
     let origin = ContinuousClock.now
     let outgoing: AsyncStream<PeerOutgoingMessage>

@@ -23,7 +23,8 @@ struct RunCommand: AsyncParsableCommand {
         let loaded: Config
         let templates: TemplateSet
         do {
-            loaded = try Config.load(path: config)
+            // Absolute, so that SIGHUP rereads the same file after the change of directory.
+            loaded = try Config.load(path: URL(fileURLWithPath: config).standardizedFileURL.path)
             templates = try TemplateSet(defaults: TemplateSet.defaultDirectory(), overrides: loaded.templatesDirectory)
         } catch {
             StandardError.print(String(describing: error))
