@@ -2,7 +2,8 @@
 # The pair example's "service": a small HTTP server that says which node serves.
 # Started and stopped by the agent's actions (the agent runs them from this directory).
 #
-#   service.sh start NAME PORT    serve "served by NAME" on 127.0.0.1:PORT until stopped
+#   service.sh start NAME PORT [ADDRESS]   serve "served by NAME" on ADDRESS:PORT
+#                                          (default 127.0.0.1) until stopped
 #   service.sh stop NAME          stop it (no error if it is not running)
 set -eu
 name=$2
@@ -16,14 +17,15 @@ alive() {
 case "$1" in
 start)
     port=$3
+    address=${4:-127.0.0.1}
     if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then exit 0; fi
     echo "served by $name" >"www-$name/index.html"
-    setsid python3 -m http.server "$port" --bind 127.0.0.1 --directory "www-$name" \
+    setsid python3 -m http.server "$port" --bind "$address" --directory "www-$name" \
         >"run/$name.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
     # Ready when it answers: the agent's start action must mean "serving".
     for _ in $(seq 50); do
-        python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 0.2)" "$port" 2>/dev/null && exit 0
+        python3 -c "import socket,sys; socket.create_connection((sys.argv[2], int(sys.argv[1])), 0.2)" "$port" "$( [ "$address" = 0.0.0.0 ] && echo 127.0.0.1 || echo "$address")" 2>/dev/null && exit 0
         sleep 0.1
     done
     echo "the service of $name did not answer on port $port" >&2

@@ -187,6 +187,9 @@ public actor FailoverAgent {
     func apply(_ actions: [FailoverAction]) {
         let roleBefore = lastRole
         var acknowledgement: (author: String, comment: String?)?
+        // An incident raised in this list is paged once, by `raise`; a `.notify` of the same
+        // event about it in the same list would be a second page for one incident.
+        var raised: Set<String> = []
         for action in actions {
             guard !storeBroken else { return }
             switch action {
@@ -213,6 +216,7 @@ public actor FailoverAgent {
             case .fencePeer(let reason):
                 fence(reason: reason)
             case .raiseIncident(let id, let kind, let reason):
+                raised.insert("\(kind.rawValue) \(id)")
                 raise(id, kind, reason: reason, roleBefore: roleBefore)
             case .acknowledgeIncident(let id, let author, let comment):
                 acknowledgement = (author, comment)
@@ -223,6 +227,7 @@ public actor FailoverAgent {
                 record(.incident, incident: id, reason: "incident \(id) closed: \(reason)")
             case .notify(let kind, let incident, let reason):
                 record(.notify, kind: kind, incident: incident, reason: reason)
+                if let incident, raised.contains("\(kind.rawValue) \(incident)") { continue }
                 let ack = kind == .acknowledged ? acknowledgement : nil
                 notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):
