@@ -1,7 +1,7 @@
 # Le Vacataire: the README's commands. Run as root on a fresh Debian machine with Swift
 # at /opt/swift (or on PATH).
 #
-#   make demo    install what is needed, build, and run the demo
+#   make demo    install what is needed, build, and run the two-node demo
 #   make test    install what is needed, build with warnings checked, and run every test
 
 SHELL := /bin/bash
@@ -23,7 +23,7 @@ VACATAIRE_BASE_MIBS ?= $(firstword $(foreach dir,$(CURDIR)/../shared/mibs $(ORIG
 	$(if $(wildcard $(dir)/SNMPv2-SMI.txt),$(abspath $(dir)))))
 export VACATAIRE_BASE_MIBS
 
-.PHONY: deps build demo test clean
+.PHONY: deps build demo notify-demo test clean
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
@@ -35,7 +35,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# Two agents on loopback with a real SMTP sink and trap receiver: failover, page, ack, failback.
 demo: build
+	bash Config/demo/pair-demo.sh .build/debug/vacataire
+
+# Only the notification path: notify-test against a real SMTP sink and trap receiver.
+notify-demo: build
 	bash Config/demo/notify-demo.sh .build/debug/vacataire
 
 # Our own sources must build without a warning; then every test runs (XCTest prints the

@@ -8,18 +8,15 @@ set -eu
 name=$2
 pidfile="run/$name.pid"
 mkdir -p run "www-$name"
-
-# Running: the process exists and is not a zombie. A killed server stays a zombie until
-# its reaper collects it (PID 1 for this orphan; a slow or absent init may take seconds,
-# or forever), and `kill -0` still finds a zombie.
-running() {
-    state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+alive() {
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
     [ -n "$state" ] && [ "$state" != Z ]
 }
+
 case "$1" in
 start)
     port=$3
-    if [ -f "$pidfile" ] && running "$(cat "$pidfile")"; then exit 0; fi
+    if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then exit 0; fi
     echo "served by $name" >"www-$name/index.html"
     setsid python3 -m http.server "$port" --bind 127.0.0.1 --directory "www-$name" \
         >"run/$name.log" 2>&1 </dev/null &
@@ -36,8 +33,9 @@ stop)
     [ -f "$pidfile" ] || exit 0
     pid=$(cat "$pidfile")
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 30); do running "$pid" || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
+    # Gone, or a zombie waiting for init to reap it, counts as stopped.
+    for _ in $(seq 30); do alive "$pid" || break; sleep 0.1; done
+    alive "$pid" && kill -9 "$pid" 2>/dev/null
     rm -f "$pidfile"
     ;;
 *)

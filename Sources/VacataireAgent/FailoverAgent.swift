@@ -15,23 +15,23 @@ import VacataireStore
 /// inputs, so nothing slow ever holds the actor while a heartbeat is due. Peer messages
 /// leave through one ordered queue, so a `.persist` always precedes the send after it.
 public actor FailoverAgent {
-    private var machine: FailoverMachine
-    private let config: Config
-    private let failover: FailoverConfig
-    private let store: AgentStore
-    private let link: PeerLink
-    private let scheduler: CheckScheduler
-    private let notifier: AgentNotifier
-    private let runner: ServiceActionRunner
-    private let prober: GuardProber
-    private let logger: Logger
-    private let origin = ContinuousClock.now
-    private let outgoing: AsyncStream<PeerOutgoingMessage>
-    private let outgoingQueue: AsyncStream<PeerOutgoingMessage>.Continuation
+    var machine: FailoverMachine
+    let config: Config
+    let failover: FailoverConfig
+    let store: AgentStore
+    let link: PeerLink
+    let scheduler: CheckScheduler
+    let notifier: AgentNotifier
+    let runner: ServiceActionRunner
+    let prober: GuardProber
+    let logger: Logger
+    let origin = ContinuousClock.now
+    let outgoing: AsyncStream<PeerOutgoingMessage>
+    let outgoingQueue: AsyncStream<PeerOutgoingMessage>.Continuation
     /// The role before the latest role-changing action list, for notifications.
-    private var lastRole: ServiceRole
+    var lastRole: ServiceRole
     /// Set when a durable write failed: the agent stops acting rather than act unrecorded.
-    private var storeBroken = false
+    var storeBroken = false
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(config: Config, templates: TemplateSet, logger: Logger) async throws -> FailoverAgent {
@@ -136,11 +136,11 @@ public actor FailoverAgent {
 
     // MARK: - Inputs
 
-    private func tick() {
+    func tick() {
         apply(machine.tick(now: now()))
     }
 
-    private func checkChanged(_ transition: CheckTransition) async {
+    func checkChanged(_ transition: CheckTransition) async {
         let verdict = await healthVerdict(transition.verdict)
         let line = "check \(transition.check) \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.result.message)"
         logger.info("\(line)")
@@ -149,7 +149,7 @@ public actor FailoverAgent {
         notifyCheck(transition)
     }
 
-    private func peerMessage(_ received: ReceivedPeerMessage) {
+    func peerMessage(_ received: ReceivedPeerMessage) {
         let message: FailoverMessage
         do {
             message = try FailoverMessage(wire: received.message)
@@ -160,7 +160,7 @@ public actor FailoverAgent {
         apply(machine.received(message, now: now()))
     }
 
-    private func actionFinished(_ kind: ServiceActionKind, _ report: ServiceActionReport) {
+    func actionFinished(_ kind: ServiceActionKind, _ report: ServiceActionReport) {
         record(.action, reason: report.summary, detail: report.outputTail.isEmpty ? nil : report.outputTail)
         if report.succeeded {
             logger.info("\(report.summary)")
@@ -170,12 +170,12 @@ public actor FailoverAgent {
         apply(machine.actionFinished(kind, report.outcome, now: now()))
     }
 
-    private func guardAnswered(_ report: GuardReport, detail: String) {
+    func guardAnswered(_ report: GuardReport, detail: String) {
         logger.info("split-brain guard: \(detail)")
         apply(machine.guardAnswered(report, now: now()))
     }
 
-    private func fenceFinished(_ report: ServiceActionReport) {
+    func fenceFinished(_ report: ServiceActionReport) {
         record(.action, reason: report.summary, detail: report.outputTail.isEmpty ? nil : report.outputTail)
         apply(machine.fenceFinished(succeeded: report.succeeded, detail: report.summary, now: now()))
     }
@@ -184,8 +184,9 @@ public actor FailoverAgent {
 
     /// Executes the machine's actions in order. A failed durable write stops the list: the
     /// node must not act on a role or epoch it could not record.
-    private func apply(_ actions: [FailoverAction]) {
+    func apply(_ actions: [FailoverAction]) {
         let roleBefore = lastRole
+        var acknowledgement: (author: String, comment: String?)?
         for action in actions {
             guard !storeBroken else { return }
             switch action {
@@ -214,6 +215,7 @@ public actor FailoverAgent {
             case .raiseIncident(let id, let kind, let reason):
                 raise(id, kind, reason: reason, roleBefore: roleBefore)
             case .acknowledgeIncident(let id, let author, let comment):
+                acknowledgement = (author, comment)
                 _ = try? store.acknowledgeIncident(id, author: author, comment: comment, at: Date())
                 record(.incident, kind: .acknowledged, incident: id, reason: "incident \(id) acknowledged by \(author)", author: author)
             case .closeIncident(let id, let reason):
@@ -223,7 +225,8 @@ public actor FailoverAgent {
                 // Some decisions (a guard refusal, an abandoned failback) exist only as a notification.
                 logger.notice("\(kind.rawValue)\(incident.map { " (incident \($0))" } ?? ""): \(reason)")
                 record(.notify, kind: kind, incident: incident, reason: reason)
-                notifier.send(notifier.event(kind, incident: incident, reason: reason))
+                let ack = kind == .acknowledged ? acknowledgement : nil
+                notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)")
                 record(.transition, reason: "\(from.rawValue) -> \(to.rawValue): \(reason)")
@@ -233,7 +236,7 @@ public actor FailoverAgent {
         }
     }
 
-    private func runAction(_ kind: ServiceActionKind, _ command: FailoverConfig.ActionCommand, _ context: ServiceActionContext) {
+    func runAction(_ kind: ServiceActionKind, _ command: FailoverConfig.ActionCommand, _ context: ServiceActionContext) {
         let runner = runner
         logger.notice("running the \(kind.rawValue) action: \(context.reason)")
         Task {
@@ -242,7 +245,7 @@ public actor FailoverAgent {
         }
     }
 
-    private func fence(reason: String) {
+    func fence(reason: String) {
         guard let fence = failover.fence else {
             apply(machine.fenceFinished(succeeded: false, detail: "no fence command configured", now: now()))
             return
@@ -258,7 +261,7 @@ public actor FailoverAgent {
 
     /// Records the incident and pages about it. A role change is paged by the node that
     /// ends up serving (both nodes raise the same incident id); the other only records it.
-    private func raise(_ id: IncidentID, _ kind: EventKind, reason: String, roleBefore: ServiceRole) {
+    func raise(_ id: IncidentID, _ kind: EventKind, reason: String, roleBefore: ServiceRole) {
         _ = try? store.openIncident(id, kind: kind, reason: reason, at: Date())
         logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)")
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
@@ -276,11 +279,12 @@ public actor FailoverAgent {
         }
     }
 
-    /// Check changes page on their own unless this node serves and the check is critical:
-    /// then the failover they cause is the page, with the checks in it.
-    private func notifyCheck(_ transition: CheckTransition) {
+    /// Check changes page on their own for `warning` checks, and for `critical` checks on a
+    /// standby (the pair lost or regained its spare). On a serving node the failover they
+    /// cause is the page, with the checks in it; on a failed node the admin is at work.
+    func notifyCheck(_ transition: CheckTransition) {
         guard transition.from != .pending || transition.to == .failing else { return }
-        if transition.severity == .critical, [.active, .handingOff].contains(machine.stateName) { return }
+        if transition.severity == .critical, machine.stateName != .standby { return }
         let kind: EventKind = transition.to == .failing ? .checkFailed : .checkRecovered
         let summary = NotifiableEvent.CheckSummary(
             name: transition.check, status: transition.result.status.rawValue.uppercased(), output: transition.result.message
@@ -291,7 +295,7 @@ public actor FailoverAgent {
         ))
     }
 
-    private func sendQueued() async {
+    func sendQueued() async {
         for await message in outgoing {
             await link.send(kind: message.kind, epoch: message.epoch, requestID: message.requestID, payload: message.payload)
         }
@@ -299,12 +303,12 @@ public actor FailoverAgent {
 
     // MARK: - Helpers
 
-    private var tickPeriod: Duration {
+    var tickPeriod: Duration {
         let heartbeat = failover.heartbeatInterval.seconds
         return .milliseconds(Int64(min(250, max(10, heartbeat * 1000 / 4))))
     }
 
-    private func now() -> MonotonicInstant {
+    func now() -> MonotonicInstant {
         let elapsed = ContinuousClock.now - origin
         let (seconds, attoseconds) = elapsed.components
         return MonotonicInstant(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds / 1_000_000_000)))
@@ -312,14 +316,14 @@ public actor FailoverAgent {
 
     /// The state machine's verdict from the scheduler's: failing and pending critical
     /// checks with their last output.
-    private func healthVerdict(_ verdict: CheckVerdict) async -> HealthVerdict {
+    func healthVerdict(_ verdict: CheckVerdict) async -> HealthVerdict {
         let latest = Dictionary(await scheduler.snapshot().map { ($0.name, $0.latest?.message) }) { first, _ in first }
         let failing = verdict.failing.map { FailingCheck(name: $0, output: (latest[$0] ?? nil) ?? "failing") }
             + verdict.pending.map { FailingCheck(name: $0, output: "no result yet") }
         return HealthVerdict(healthy: verdict.healthy, failing: failing)
     }
 
-    private func checkSummaries() async -> [NotifiableEvent.CheckSummary] {
+    func checkSummaries() async -> [NotifiableEvent.CheckSummary] {
         await scheduler.snapshot().map { snapshot in
             NotifiableEvent.CheckSummary(
                 name: snapshot.name, status: snapshot.latest?.status.rawValue.uppercased() ?? "PENDING",
@@ -328,7 +332,7 @@ public actor FailoverAgent {
         }
     }
 
-    private func record(
+    func record(
         _ category: EventRecord.Category, kind: EventKind? = nil, incident: IncidentID? = nil, reason: String,
         detail: String? = nil, author: String? = nil
     ) {

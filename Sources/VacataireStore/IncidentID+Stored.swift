@@ -2,7 +2,7 @@ import VacataireCore
 
 extension IncidentID {
     /// Reads back the text form (`e7`, `e7-peer-lost`) that the store writes.
-    init?(storedText text: String) {
+    public init?(storedText text: String) {
         guard text.hasPrefix("e") else { return nil }
         let rest = text.dropFirst()
         let digits = rest.prefix { $0.isASCII && $0.isNumber }

@@ -9,7 +9,10 @@ struct VacataireCommand: AsyncParsableCommand {
         commandName: "vacataire",
         abstract: "Le Vacataire: a two-node failover agent that pages humans when it fails over.",
         version: VacataireCore.version,
-        subcommands: [RunCommand.self, CheckConfigCommand.self, CheckCommand.self, NotifyTestCommand.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, AckCommand.self, FailbackCommand.self, SwitchoverCommand.self,
+            MaintenanceCommand.self, EventsCommand.self, CheckConfigCommand.self, CheckCommand.self, NotifyTestCommand.self,
+        ]
     )
 
     /// Parses the command line and runs the chosen subcommand, with our exit codes:
@@ -39,6 +42,10 @@ enum ExitStatus: Int32 {
     case failed = 1
     case usage = 2
     case daemonUnreachable = 3
+    /// The daemon refused the caller: not root and not in `control.group`.
+    case notPermitted = 4
+    /// Accepted, but the outcome did not come within the wait.
+    case pending = 5
 }
 
 extension ExitCode {

@@ -50,6 +50,19 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    func testThePairExamplePassesCheckConfigOnceItHasAKey() throws {
+        let pair = directory.file("pair")
+        try FileManager.default.copyItem(atPath: Repository.path("Config/pair"), toPath: pair)
+        let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        try key.write(toFile: "\(pair)/peer.key", atomically: true, encoding: .utf8)
+        chmod("\(pair)/peer.key", 0o600)
+        for file in ["master.yaml", "standby.yaml"] {
+            let result = try Repository.runVacataire(["check-config", "\(pair)/\(file)"])
+            XCTAssertEqual(result.status, 0, "\(file): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("failover: configured"), result.stdout)
+        }
+    }
+
     func testCheckConfigNamesFileLineAndKey() throws {
         let file = try directory.write("bad.yaml", "node:\n  name: alpha\n  cluster: pair\nnotify:\n  snmp:\n    - address: 127.0.0.1\n      prot: 162\n")
         let result = try Repository.runVacataire(["check-config", file])

@@ -15,6 +15,8 @@ public struct Config: Sendable {
     public var notify: NotifyConfig
     public var checks: [CheckConfig]
     public var failover: FailoverConfig?
+    /// The control socket of `vacataire run` and the admin commands.
+    public var control: ControlConfig
 
     /// Reads and validates the configuration at `path`.
     public static func load(path: String) throws(ConfigErrors) -> Config {
@@ -47,13 +49,15 @@ public struct Config: Sendable {
         let checks = root.list("checks") { CheckConfig.read($0, base: base) }
         CheckConfig.validateUnique(checks, in: root)
         let failover = root.mapping("failover").flatMap { FailoverConfig.read($0, base: base) }
+        let control = root.mapping("control").map { ControlConfig.read($0, base: base) } ?? ControlConfig()
         root.finish()
         guard problems.all.isEmpty, let node else {
             throw ConfigErrors(problems.all)
         }
         return Config(
             file: file, node: node, stateDirectory: stateDirectory,
-            templatesDirectory: templatesDirectory, notify: notify, checks: checks, failover: failover
+            templatesDirectory: templatesDirectory, notify: notify, checks: checks, failover: failover,
+            control: control
         )
     }
 

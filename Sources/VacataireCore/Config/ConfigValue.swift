@@ -39,7 +39,7 @@ extension Bool: ConfigValue {
     }
 }
 
-/// A span of time written as `250ms`, `10s`, `2m`, `1h`, or a plain number of seconds.
+/// A span of time written as `250ms`, `10s`, `2m`, `1h`, `1d`, or a plain number of seconds.
 public struct ConfigDuration: ConfigValue, Equatable, Comparable, Sendable, CustomStringConvertible {
     public var seconds: Double
 
@@ -50,7 +50,7 @@ public struct ConfigDuration: ConfigValue, Equatable, Comparable, Sendable, Cust
     public static var expectation: String { "a duration such as 500ms, 10s, 2m or 1h" }
 
     public static func parse(_ text: String) -> Result<ConfigDuration, ConfigValueError> {
-        let units: [(suffix: String, factor: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(suffix: String, factor: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         for unit in units where trimmed.hasSuffix(unit.suffix) {
             let number = trimmed.dropLast(unit.suffix.count).trimmingCharacters(in: .whitespaces)

@@ -1,0 +1,155 @@
+import Foundation
+
+/// The control socket's protocol (Docs/cli.md): one JSON request line from the CLI, one
+/// JSON reply line from the daemon, then the daemon closes the connection.
+public enum ControlProtocol {
+    /// Bumped when a request or reply changes incompatibly; the daemon refuses others.
+    public static let version = 1
+    /// The longest request line the daemon reads.
+    public static let maximumRequestBytes = 16 * 1024
+}
+
+/// What the CLI asks.
+public struct ControlRequest: Codable, Sendable, Equatable {
+    public enum Command: String, Codable, Sendable, CaseIterable {
+        case status
+        case failback
+        case switchover
+        case maintenance
+        case ack
+        case events
+    }
+
+    public var version: Int
+    public var command: Command
+    /// `failback --force`.
+    public var force: Bool?
+    /// `maintenance on|off`.
+    public var on: Bool?
+    public var comment: String?
+    /// `ack INCIDENT`, `events --incident`.
+    public var incident: String?
+    /// `switchover --to NODE`.
+    public var to: String?
+    /// `events --since`, in seconds.
+    public var sinceSeconds: Double?
+    /// How long the CLI waits for the outcome, in seconds.
+    public var waitSeconds: Double?
+
+    public init(
+        command: Command, force: Bool? = nil, on: Bool? = nil, comment: String? = nil, incident: String? = nil,
+        to: String? = nil, sinceSeconds: Double? = nil, waitSeconds: Double? = nil
+    ) {
+        self.version = ControlProtocol.version
+        self.command = command
+        self.force = force
+        self.on = on
+        self.comment = comment
+        self.incident = incident
+        self.to = to
+        self.sinceSeconds = sinceSeconds
+        self.waitSeconds = waitSeconds
+    }
+}
+
+/// What the daemon answers.
+public struct ControlReply: Codable, Sendable, Equatable {
+    public enum Outcome: String, Codable, Sendable {
+        /// Done (or, for `status` and `events`, answered).
+        case done
+        /// Refused: the message says why and what would allow it.
+        case refused
+        /// Accepted, but the outcome did not come within the wait.
+        case pending
+        /// Not permitted for this user, or a malformed request.
+        case denied
+    }
+
+    public var version: Int
+    public var outcome: Outcome
+    /// One or more lines for the person at the terminal.
+    public var message: String
+    public var status: AgentStatus?
+    public var events: [AgentEvent]?
+
+    public init(outcome: Outcome, message: String, status: AgentStatus? = nil, events: [AgentEvent]? = nil) {
+        self.version = ControlProtocol.version
+        self.outcome = outcome
+        self.message = message
+        self.status = status
+        self.events = events
+    }
+}
+
+/// Everything `vacataire status` shows.
+public struct AgentStatus: Codable, Sendable, Equatable {
+    public struct Peer: Codable, Sendable, Equatable {
+        public var name: String
+        public var role: String?
+        public var healthy: Bool?
+        public var epoch: UInt64?
+        /// Seconds since its last valid message; nil if never heard since start.
+        public var lastHeardSeconds: Double?
+        public var addresses: [String]
+    }
+
+    public struct Check: Codable, Sendable, Equatable {
+        public var name: String
+        public var severity: String
+        public var health: String
+        public var status: String?
+        public var output: String?
+        public var runs: Int
+    }
+
+    public struct Incident: Codable, Sendable, Equatable {
+        public var id: String
+        public var kind: String
+        public var reason: String
+        public var openedAt: Date
+        public var acknowledgedBy: String?
+        public var acknowledgeComment: String?
+    }
+
+    public var node: String
+    public var cluster: String
+    public var configuredRole: String
+    public var state: String
+    public var role: String
+    public var epoch: UInt64
+    public var healthy: Bool?
+    public var lastReason: String
+    public var peer: Peer
+    public var checks: [Check]
+    public var incidents: [Incident]
+    public var peerRejections: [String: Int]
+}
+
+/// One line of the event history, as `vacataire events` prints it.
+public struct AgentEvent: Codable, Sendable, Equatable {
+    public var time: Date
+    public var category: String
+    public var kind: String?
+    public var incident: String?
+    public var reason: String
+    public var detail: String?
+    public var author: String?
+}
+
+extension JSONEncoder {
+    /// The control protocol's encoding: one line, sorted keys, ISO 8601 dates.
+    public static var control: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    public static var control: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

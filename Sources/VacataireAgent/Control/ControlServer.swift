@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import VacataireCore
+
+/// The daemon's end of the control socket: a Unix socket (SwiftNIO), one JSON request line
+/// per connection, answered by the agent. The caller is known from SO_PEERCRED, never from
+/// anything it writes.
+final class ControlServer: Sendable {
+    private let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    private let config: ControlConfig
+    private let agent: FailoverAgent
+    private let logger: Logger
+
+    /// Binds the socket (refusing one another agent still answers on), sets its mode and group.
+    static func bind(_ config: ControlConfig, agent: FailoverAgent, logger: Logger) async throws -> ControlServer {
+        let path = config.socket
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        if FileManager.default.fileExists(atPath: path) {
+            if ControlServer.answers(path) {
+                throw AgentStartError("another agent answers on the control socket \(path); stop it first, or set control.socket")
+            }
+        }
+        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        do {
+            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw AgentStartError("cannot listen on the control socket \(path): \(error)")
+        }
+        var gid: gid_t = 0
+        if let group = config.group, let entry = getgrnam(group) {
+            gid = entry.pointee.gr_gid
+        }
+        guard chmod(path, mode_t(config.mode)) == 0, chown(path, 0, config.group == nil ? getgid() : gid) == 0 else {
+            throw AgentStartError("cannot set the mode or group of \(path): \(String(cString: strerror(errno)))")
+        }
+        return ControlServer(server: server, config: config, agent: agent, logger: logger)
+    }
+
+    private init(server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, config: ControlConfig, agent: FailoverAgent, logger: Logger) {
+        self.server = server
+        self.config = config
+        self.agent = agent
+        self.logger = logger
+    }
+
+    /// Serves connections until the task is cancelled, then removes the socket file.
+    func run() async {
+        do {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } catch is CancellationError {
+        } catch {
+            logger.error("control socket \(config.socket) stopped: \(error)")
+        }
+        unlink(config.socket)
+    }
+
+    func close() async {
+        try? await server.channel.close()
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let caller = await self.caller(of: connection.channel)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                let reply: ControlReply
+                switch try await Self.readLine(inbound) {
+                case .line(let bytes):
+                    if let request = try? JSONDecoder.control.decode(ControlRequest.self, from: Data(bytes)) {
+                        reply = await agent.handle(request, from: caller)
+                    } else {
+                        reply = ControlReply(outcome: .denied, message: "not a control request (expected one JSON object per line; see Docs/cli.md)")
+                    }
+                case .tooLong:
+                    reply = ControlReply(outcome: .denied, message: "request longer than \(ControlProtocol.maximumRequestBytes) bytes")
+                case .closed:
+                    return
+                }
+                var data = (try? JSONEncoder.control.encode(reply)) ?? Data()
+                data.append(0x0A)
+                try await outbound.write(ByteBuffer(bytes: data))
+            }
+        } catch {
+            logger.debug("control connection from \(caller.name) ended: \(error)")
+        }
+    }
+
+    private enum Line {
+        case line([UInt8])
+        case tooLong
+        case closed
+    }
+
+    private static func readLine(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>) async throws -> Line {
+        var bytes: [UInt8] = []
+        for try await var buffer in inbound {
+            let chunk = buffer.readBytes(length: buffer.readableBytes) ?? []
+            if let newline = chunk.firstIndex(of: 0x0A) {
+                bytes += chunk[..<newline]
+                return bytes.count > ControlProtocol.maximumRequestBytes ? .tooLong : .line(bytes)
+            }
+            bytes += chunk
+            if bytes.count > ControlProtocol.maximumRequestBytes { return .tooLong }
+        }
+        return bytes.isEmpty ? .closed : .line(bytes)
+    }
+
+    /// The connecting process's user, from the kernel (SO_PEERCRED).
+    private func caller(of channel: any Channel) async -> ControlCaller {
+        var uid: uid_t = .max
+        var gid: gid_t = .max
+        if let provider = channel as? any SocketOptionProvider,
+           let credentials: PeerCredentials = try? await provider.unsafeGetSocketOption(
+               level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)
+           ).get() {
+            uid = credentials.uid
+            gid = credentials.gid
+        }
+        let name = UserDirectory.name(of: uid)
+        return ControlCaller(uid: uid, name: name, mayChange: uid == 0 || UserDirectory.isMember(uid: uid, gid: gid, of: config.group))
+    }
+
+    /// Whether something accepts connections on the Unix socket at `path`.
+    static func answers(_ path: String) -> Bool {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { Glibc.close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        let bytes = Array(path.utf8)
+        guard bytes.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
+        }
+    }
+}
+
+/// Linux's `struct ucred` (pid, uid, gid), which Glibc only declares under _GNU_SOURCE.
+struct PeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
+
+/// User and group lookups for the control socket's permission check.
+enum UserDirectory {
+    static func name(of uid: uid_t) -> String {
+        guard uid != .max else { return "unknown user" }
+        if let entry = getpwuid(uid), let name = entry.pointee.pw_name {
+            return String(cString: name)
+        }
+        return "uid \(uid)"
+    }
+
+    /// Whether the user is in `group`: as primary group or as a listed member.
+    static func isMember(uid: uid_t, gid: gid_t, of group: String?) -> Bool {
+        guard let group, let entry = getgrnam(group) else { return false }
+        let groupID = entry.pointee.gr_gid
+        if gid == groupID { return true }
+        if let user = getpwuid(uid) {
+            if user.pointee.pw_gid == groupID { return true }
+            let name = String(cString: user.pointee.pw_name)
+            var member = entry.pointee.gr_mem
+            while let pointer = member?.pointee {
+                if String(cString: pointer) == name { return true }
+                member = member?.advanced(by: 1)
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import VacataireChecks
+import VacataireCore
+import VacataireStore
+
+/// Who sent a control request, from the socket's peer credentials (SO_PEERCRED).
+public struct ControlCaller: Sendable, Equatable {
+    public var uid: uid_t
+    public var name: String
+    /// Whether this user may change state: root, or a member of `control.group`.
+    public var mayChange: Bool
+}
+
+extension FailoverAgent {
+    /// Answers one control request; commands that change state wait for their outcome
+    /// (the role they asked for, or the machine's refusal) up to the request's wait.
+    public func handle(_ request: ControlRequest, from caller: ControlCaller) async -> ControlReply {
+        guard request.version == ControlProtocol.version else {
+            return ControlReply(outcome: .denied, message: "protocol version \(request.version) is not \(ControlProtocol.version); use the vacataire of the same version as the daemon")
+        }
+        switch request.command {
+        case .status:
+            return ControlReply(outcome: .done, message: statusSentence(), status: await status())
+        case .events:
+            return events(request)
+        case .failback, .switchover, .maintenance, .ack:
+            guard caller.mayChange else {
+                let group = config.control.group.map { " or a member of group \($0)" } ?? ""
+                return ControlReply(outcome: .denied, message: "\(caller.name) may read the status but not \(request.command.rawValue): only root\(group) may change state")
+            }
+            record(.admin, reason: "\(request.command.rawValue) requested by \(caller.name)", author: caller.name)
+            return await change(request, author: caller.name)
+        }
+    }
+
+    private func change(_ request: ControlRequest, author: String) async -> ControlReply {
+        let wait = Duration.milliseconds(Int64(max(0, min(600, request.waitSeconds ?? defaultWait)) * 1000))
+        switch request.command {
+        case .failback:
+            return await command(machine.failback(force: request.force ?? false, author: author, now: now()), wait: wait) {
+                $0.stateName == .active ? "done: \(self.config.node.name) serves at epoch \($0.epoch)" : nil
+            }
+        case .switchover:
+            if let target = request.to, ![config.node.name, failover.peer.name].contains(target) {
+                return ControlReply(outcome: .refused, message: "refused: \(target) is not in this pair (\(config.node.name), \(failover.peer.name))")
+            }
+            let serving = machine.stateName == .active
+            if let target = request.to, (target == config.node.name) == serving {
+                return ControlReply(outcome: .refused, message: "refused: \(target) already serves")
+            }
+            let wasActive = serving
+            return await command(machine.switchover(author: author, now: now()), wait: wait) { agent in
+                let settled = wasActive ? agent.stateName == .standby : agent.stateName == .active
+                return settled ? "done: \(wasActive ? agent.failoverPeerName : agent.nodeName) serves at epoch \(agent.epoch)" : nil
+            }
+        case .maintenance:
+            let on = request.on ?? true
+            return await command(machine.maintenance(on: on, author: author, now: now()), wait: .zero) { _ in
+                "done: maintenance \(on ? "on" : "off")"
+            }
+        case .ack:
+            let target: IncidentID?
+            if let text = request.incident {
+                guard let id = IncidentID(storedText: text) else {
+                    return ControlReply(outcome: .refused, message: "refused: `\(text)` is not an incident id (they look like e7 or e7-peer-lost)")
+                }
+                target = id
+            } else {
+                target = machine.openIncidents.last
+            }
+            guard let target else {
+                return ControlReply(outcome: .refused, message: "refused: no open incident to acknowledge")
+            }
+            guard machine.openIncidents.contains(target) else {
+                let open = machine.openIncidents.map(\.description).joined(separator: ", ")
+                return ControlReply(outcome: .refused, message: "refused: incident \(target) is not open (open: \(open.isEmpty ? "none" : open))")
+            }
+            return await command(machine.acknowledge(incident: target, author: author, comment: request.comment, now: now()), wait: .zero) { _ in
+                "done: incident \(target) acknowledged by \(author)"
+            }
+        case .status, .events:
+            return ControlReply(outcome: .denied, message: "not a state change")
+        }
+    }
+
+    /// Applies an admin command's actions; on acceptance waits until `settled` says the
+    /// outcome is reached (or the machine fell back to `failed`), up to `wait`.
+    private func command(
+        _ actions: [FailoverAction], wait: Duration, settled: @Sendable (AgentView) -> String?
+    ) async -> ControlReply {
+        var answer: (accepted: Bool, reason: String)?
+        for case .answerAdmin(let accepted, let reason) in actions {
+            answer = (accepted, reason)
+        }
+        apply(actions)
+        guard let answer else {
+            return ControlReply(outcome: .done, message: machine.lastReason)
+        }
+        guard answer.accepted else {
+            return ControlReply(outcome: .refused, message: "refused: \(answer.reason)")
+        }
+        let deadline = ContinuousClock.now + wait
+        while true {
+            if let done = settled(view) {
+                return ControlReply(outcome: .done, message: "\(answer.reason)\n\(done)")
+            }
+            if machine.stateName == .failed || ContinuousClock.now >= deadline {
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if machine.stateName == .failed, settled(view) == nil {
+            return ControlReply(outcome: .refused, message: "\(answer.reason)\nnot done: \(machine.lastReason)")
+        }
+        return ControlReply(outcome: .pending, message: "\(answer.reason)\nnot settled after \(wait.formatted()); now \(machine.stateName.rawValue): \(machine.lastReason)")
+    }
+
+    /// The longest a change may take: every handoff attempt, then the start action.
+    private var defaultWait: Double {
+        failover.handoffTimeout.seconds * Double(failover.handoffRetries + 1) + failover.start.timeout.seconds + 2
+    }
+
+    private var view: AgentView {
+        AgentView(stateName: machine.stateName, epoch: machine.epoch, nodeName: config.node.name, failoverPeerName: failover.peer.name)
+    }
+
+    // MARK: - Status
+
+    func status() async -> AgentStatus {
+        let checkSnapshot = await scheduler.snapshot()
+        let statistics = await link.statistics()
+        var peerRejections: [String: Int] = [:]
+        for (reason, count) in statistics.validation.byReason where count > 0 {
+            peerRejections[reason.rawValue] = Int(clamping: count)
+        }
+        let heard = machine.peerLastHeard.map { now().since($0) }
+        let peer = AgentStatus.Peer(
+            name: failover.peer.name, role: machine.peer?.role.rawValue, healthy: machine.peer?.healthy,
+            epoch: machine.peer?.epoch, lastHeardSeconds: heard.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
+            addresses: failover.peer.addresses.map(\.description)
+        )
+        let incidents = ((try? store.openIncidents()) ?? []).map { record in
+            AgentStatus.Incident(
+                id: record.id.description, kind: record.kind.rawValue, reason: record.reason, openedAt: record.openedAt,
+                acknowledgedBy: record.acknowledgement?.author, acknowledgeComment: record.acknowledgement?.comment
+            )
+        }
+        return AgentStatus(
+            node: config.node.name, cluster: config.node.cluster, configuredRole: failover.role.rawValue,
+            state: machine.stateName.rawValue, role: machine.role.rawValue, epoch: machine.epoch,
+            healthy: machine.health?.healthy, lastReason: machine.lastReason, peer: peer,
+            checks: checkSnapshot.map { snapshot in
+                AgentStatus.Check(
+                    name: snapshot.name, severity: snapshot.severity.rawValue, health: snapshot.health.rawValue,
+                    status: snapshot.latest?.status.rawValue.uppercased(), output: snapshot.latest?.message, runs: snapshot.runs
+                )
+            },
+            incidents: incidents,
+            peerRejections: peerRejections
+        )
+    }
+
+    private func statusSentence() -> String {
+        "\(config.node.name) is \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch)): \(machine.lastReason)"
+    }
+
+    private func events(_ request: ControlRequest) -> ControlReply {
+        let since = request.sinceSeconds.map { Date().addingTimeInterval(-$0) }
+        var incident: IncidentID?
+        if let text = request.incident {
+            guard let id = IncidentID(storedText: text) else {
+                return ControlReply(outcome: .refused, message: "refused: `\(text)` is not an incident id (they look like e7 or e7-peer-lost)")
+            }
+            incident = id
+        }
+        do {
+            let records = try store.events(since: since, incident: incident, limit: 1000)
+            let events = records.map { record in
+                AgentEvent(
+                    time: record.time, category: record.category.rawValue, kind: record.kind?.rawValue,
+                    incident: record.incident?.description, reason: record.reason, detail: record.detail, author: record.author
+                )
+            }
+            return ControlReply(outcome: .done, message: "\(events.count) event(s)", events: events)
+        } catch {
+            return ControlReply(outcome: .refused, message: "cannot read the event history: \(error)")
+        }
+    }
+}
+
+/// What a waiting admin command looks at, copied out of the actor.
+struct AgentView: Sendable {
+    var stateName: FailoverStateName
+    var epoch: UInt64
+    var nodeName: String
+    var failoverPeerName: String
+}

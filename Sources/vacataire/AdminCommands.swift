@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import VacataireAgent
+import VacataireCore
+
+/// `vacataire status`: everything about this node and its peer, from the running daemon.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the role, the peer, the checks and the open incidents.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @Flag(help: "Print the status as JSON.") var json = false
+
+    func run() throws {
+        let reply = try daemon.send(ControlRequest(command: .status))
+        guard reply.outcome == .done, let status = reply.status else { return try reply.finish() }
+        if json {
+            let encoder = JSONEncoder.control
+            encoder.outputFormatting.insert(.prettyPrinted)
+            print(String(decoding: try encoder.encode(status), as: UTF8.self))
+        } else {
+            print(StatusText(status).lines.joined(separator: "\n"))
+        }
+    }
+}
+
+/// The human form of a status: one screen, the most urgent first.
+struct StatusText {
+    let status: AgentStatus
+
+    init(_ status: AgentStatus) {
+        self.status = status
+    }
+
+    var lines: [String] {
+        var lines: [String] = []
+        let health = status.healthy.map { $0 ? "healthy" : "NOT healthy" } ?? "health unknown"
+        lines.append("\(status.node) (\(status.cluster), configured \(status.configuredRole)): \(status.state.uppercased()), epoch \(status.epoch), \(health)")
+        lines.append("  why: \(status.lastReason)")
+        let peer = status.peer
+        var peerLine = "peer \(peer.name): "
+        if let role = peer.role {
+            peerLine += "\(role), \(peer.healthy == true ? "healthy" : "NOT healthy"), epoch \(peer.epoch.map(String.init) ?? "?")"
+        } else {
+            peerLine += "not heard since start"
+        }
+        if let age = peer.lastHeardSeconds {
+            peerLine += ", heard \(String(format: "%.1f", age)) s ago"
+        }
+        lines.append(peerLine + " (\(peer.addresses.joined(separator: ", ")))")
+        if !status.peerRejections.isEmpty {
+            let counts = status.peerRejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            lines.append("  rejected datagrams: \(counts.joined(separator: ", "))")
+        }
+        lines.append("checks:")
+        if status.checks.isEmpty { lines.append("  (none configured)") }
+        let width = status.checks.map(\.name.count).max() ?? 0
+        for check in status.checks {
+            let name = check.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            lines.append("  \(name)  \(check.health.padding(toLength: 8, withPad: " ", startingAt: 0)) \(check.status ?? "-")  \(check.output ?? "no result yet")")
+        }
+        lines.append("incidents:")
+        if status.incidents.isEmpty { lines.append("  none open") }
+        for incident in status.incidents {
+            let ack = incident.acknowledgedBy.map { "acknowledged by \($0)" + (incident.acknowledgeComment.map { ": \($0)" } ?? "") }
+                ?? "NOT acknowledged (vacataire ack \(incident.id))"
+            lines.append("  \(incident.id) \(incident.kind), opened \(Self.time(incident.openedAt)): \(incident.reason)")
+            lines.append("    \(ack)")
+        }
+        return lines
+    }
+
+    static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
+    }
+}
+
+/// `vacataire failback`: the master takes its service back from the standby.
+struct FailbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "failback",
+        abstract: "On the master: take the service back from the standby, once the master's checks pass.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @Flag(help: "Fail back even though the master's checks do not pass (recorded in the incident).") var force = false
+    @Option(help: "How long to wait for the outcome, in seconds (default: the handoff and start timeouts).") var wait: Double?
+
+    func run() throws {
+        try daemon.send(ControlRequest(command: .failback, force: force, waitSeconds: wait)).finish()
+    }
+}
+
+/// `vacataire switchover`: a planned move of the service to the other node.
+struct SwitchoverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchover", abstract: "Move the service to the other node, both being healthy.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @Option(help: "The node that should serve afterwards (default: the one not serving now).") var to: String?
+    @Option(help: "How long to wait for the outcome, in seconds.") var wait: Double?
+
+    func run() throws {
+        try daemon.send(ControlRequest(command: .switchover, to: to, waitSeconds: wait)).finish()
+    }
+}
+
+/// `vacataire maintenance on|off`.
+struct MaintenanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "maintenance", abstract: "Pause (on) or resume (off) every automatic action on this node.")
+
+    enum Switch: String, ExpressibleByArgument, CaseIterable {
+        case on, off
+    }
+
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "on or off.") var state: Switch
+    @Option(help: "Why, for the event history.") var comment: String?
+
+    func run() throws {
+        try daemon.send(ControlRequest(command: .maintenance, on: state == .on, comment: comment)).finish()
+    }
+}
+
+/// `vacataire ack`: acknowledge an incident; reminders stop on both nodes.
+struct AckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ack", abstract: "Acknowledge an incident (the latest open one by default).")
+
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The incident id, such as e7 or e7-peer-lost.") var incident: String?
+    @Option(help: "A comment for the event history and the acknowledgement notice.") var comment: String?
+
+    func run() throws {
+        try daemon.send(ControlRequest(command: .ack, comment: comment, incident: incident)).finish()
+    }
+}
+
+/// `vacataire events`: the event history.
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Show the event history: transitions, actions, checks, incidents, admin commands.")
+
+    @OptionGroup var daemon: DaemonOptions
+    @Option(help: ArgumentHelp("Only events this recent, such as 30m, 2h, 1d.", valueName: "DURATION")) var since: String?
+    @Option(help: "Only events of this incident, such as e7.") var incident: String?
+    @Flag(help: "Print the events as JSON.") var json = false
+
+    func validate() throws {
+        if let since, case .failure = ConfigDuration.parse(since) {
+            throw ValidationError("--since: expected a duration such as 30m, 2h or 1d, found `\(since)`")
+        }
+    }
+
+    func run() throws {
+        let seconds = since.flatMap { try? ConfigDuration.parse($0).get().seconds }
+        let reply = try daemon.send(ControlRequest(command: .events, incident: incident, sinceSeconds: seconds))
+        guard reply.outcome == .done, let events = reply.events else { return try reply.finish() }
+        if json {
+            let encoder = JSONEncoder.control
+            encoder.outputFormatting.insert(.prettyPrinted)
+            print(String(decoding: try encoder.encode(events), as: UTF8.self))
+            return
+        }
+        for event in events {
+            var line = "\(StatusText.time(event.time))  \(event.category.padding(toLength: 10, withPad: " ", startingAt: 0))"
+            if let incident = event.incident { line += " [\(incident)]" }
+            line += " \(event.reason)"
+            if let author = event.author, !event.reason.contains(author) { line += " (by \(author))" }
+            print(line)
+        }
+    }
+}

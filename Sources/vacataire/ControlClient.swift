@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import VacataireAgent
+import VacataireCore
+
+/// Where to find the daemon: its control socket, given or read from the configuration.
+struct DaemonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The configuration file; its `control.socket` is used.", valueName: "FILE"))
+    var config: String = "/etc/vacataire/vacataire.yaml"
+
+    @Option(name: .long, help: ArgumentHelp("The control socket, instead of the configuration's.", valueName: "PATH"))
+    var socket: String?
+
+    /// The socket path, or exit 1 with the configuration's errors.
+    func socketPath() throws -> String {
+        if let socket { return socket }
+        do {
+            return try Config.load(path: config).control.socket
+        } catch {
+            StandardError.print(error.description)
+            StandardError.print("(or give the socket with --socket PATH)")
+            throw ExitCode(.failed)
+        }
+    }
+
+    /// Sends `request` and returns the reply, or exits 3 saying plainly why the daemon
+    /// could not be reached.
+    func send(_ request: ControlRequest) throws -> ControlReply {
+        let path = try socketPath()
+        let wait = (request.waitSeconds ?? 60) + 10
+        do {
+            return try ControlClient.exchange(request, socket: path, timeout: wait)
+        } catch let error as ControlClient.Failure {
+            StandardError.print(error.description)
+            throw ExitCode(.daemonUnreachable)
+        }
+    }
+}
+
+/// The CLI's end of the control socket: one request line out, one reply line back.
+enum ControlClient {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func exchange(_ request: ControlRequest, socket path: String, timeout: Double) throws -> ControlReply {
+        let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure(description: "cannot create a socket: \(errorText())") }
+        defer { close(descriptor) }
+        var seconds = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw Failure(description: "the control socket path is too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else {
+            switch errno {
+            case ENOENT, ECONNREFUSED:
+                throw Failure(description: "the vacataire daemon is not running (nothing listens on \(path)); start it with `systemctl start vacataire` or `vacataire run`")
+            case EACCES, EPERM:
+                throw Failure(description: "permission denied on \(path): you are not in the group allowed to use the control socket (control.group), or not root")
+            default:
+                throw Failure(description: "cannot connect to \(path): \(errorText())")
+            }
+        }
+        var line = try JSONEncoder.control.encode(request)
+        line.append(0x0A)
+        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == line.count else { throw Failure(description: "cannot write to \(path): \(errorText())") }
+        var reply = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count > 0 {
+                reply.append(contentsOf: buffer[0..<count])
+                if reply.count > 64 << 20 { throw Failure(description: "the daemon's reply is too long") }
+                continue
+            }
+            if count == 0 { break }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK {
+                throw Failure(description: "no reply from the daemon within \(Int(timeout)) s")
+            }
+            throw Failure(description: "cannot read the daemon's reply: \(errorText())")
+        }
+        guard !reply.isEmpty else { throw Failure(description: "the daemon closed the connection without a reply") }
+        do {
+            return try JSONDecoder.control.decode(ControlReply.self, from: reply)
+        } catch {
+            throw Failure(description: "the daemon's reply is not understood (a different version?): \(error)")
+        }
+    }
+
+    private static func errorText() -> String {
+        String(cString: strerror(errno))
+    }
+}
+
+extension ControlReply {
+    /// Prints the message and exits with the outcome's code (Docs/cli.md).
+    func finish() throws {
+        switch outcome {
+        case .done:
+            print(message)
+        case .refused:
+            print(message)
+            throw ExitCode(.failed)
+        case .denied:
+            StandardError.print(message)
+            throw ExitCode(.notPermitted)
+        case .pending:
+            print(message)
+            throw ExitCode(.pending)
+        }
+    }
+}
