@@ -91,6 +91,7 @@ final class PairFixture: @unchecked Sendable {
         return """
             node: {name: \(node.rawValue), cluster: pair-test}
             state_dir: state-\(node.rawValue)
+            control: {socket: state-\(node.rawValue)/control.sock}
             notify:
               email:
                 - url: smtp://127.0.0.1:\(sink.port)
@@ -172,9 +173,30 @@ final class PairFixture: @unchecked Sendable {
         agents[node]?.isRunning ?? false
     }
 
+    /// Runs `vacataire ARGUMENTS --config NODE.yaml` (an admin command) to its end.
+    func admin(_ node: Node, _ arguments: [String]) throws -> CommandResult {
+        try Repository.runVacataire(arguments + ["--config", directory.file("\(node.rawValue).yaml")])
+    }
+
+    /// `vacataire status --json` of the node's daemon: its state, role and epoch, or nil
+    /// when the daemon does not answer.
+    func status(_ node: Node) -> (state: String, role: String, epoch: Int)? {
+        guard let result = try? admin(node, ["status", "--json"]), result.status == 0,
+              let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+              let state = object["state"] as? String, let role = object["role"] as? String,
+              let epoch = object["epoch"] as? Int
+        else { return nil }
+        return (state, role, epoch)
+    }
+
     /// Makes the node's critical check fail (`touch NODE.broken`).
     func breakCheck(_ node: Node) throws {
         try directory.write("\(node.rawValue).broken", "broken by a test\n")
+    }
+
+    /// Repairs the node's critical check (`rm NODE.broken`).
+    func repairCheck(_ node: Node) throws {
+        try FileManager.default.removeItem(atPath: directory.file("\(node.rawValue).broken"))
     }
 
     /// Kills both agents and both services, then stops the receivers and removes the files.

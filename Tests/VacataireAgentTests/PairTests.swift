@@ -3,7 +3,7 @@ import VacataireTestSupport
 import XCTest
 
 /// Two real `vacataire run` processes on loopback (PairFixture): handoff, takeover after a
-/// crash, a restarted failed master, and the witness guard. Real services, real peer
+/// crash, a restarted failed master and its failback, and the witness guard. Real services, real peer
 /// datagrams, real SMTP and SNMP receivers. Deadlines are generous; measured times are printed,
 /// never asserted against a speed.
 final class PairTests: XCTestCase {
@@ -54,8 +54,7 @@ final class PairTests: XCTestCase {
 
         // The role change is paged once, by beta (the node that ends up serving).
         let mail = try await waitForMail(pair, subjectContaining: "FAILOVER")
-        let subject = mail.headers["subject"] ?? ""
-        XCTAssertTrue(subject.hasPrefix("[pair-test] FAILOVER: ") && subject.hasSuffix(" (e2)"), subject)
+        XCTAssertEqual(mail.headers["subject"], "[pair-test] FAILOVER e2: beta is now active")
         XCTAssertTrue(mail.body.contains("Node:      beta"), mail.body)
         XCTAssertTrue(mail.body.contains("Event:     failover"), mail.body)
         XCTAssertTrue(mail.body.contains("Incident:  e2"), mail.body)
@@ -97,13 +96,13 @@ final class PairTests: XCTestCase {
 
     // MARK: - (c) restarted failed master
 
-    func testRestartedFailedMasterStaysFailed() async throws {
+    func testRestartedFailedMasterStaysFailedUntilFailback() async throws {
         let pair = try makePair()
         try await pair.startPair()
         try await handOff(pair)
         XCTAssertEqual(pair.terminate(.alpha), 0, "SIGTERM ends the agent cleanly\n\(pair.logs)")
         XCTAssertTrue(pair.log(.alpha).contains("agent stopped in state failed (role failed, epoch 2)"), pair.logs)
-        try FileManager.default.removeItem(atPath: pair.directory.file("alpha.broken"))  // repaired, yet no failback
+        try pair.repairCheck(.alpha)  // repaired, yet no failback
         try pair.start(.alpha)
         try await pair.waitUntil("alpha decides after its restart", timeout: 15) {
             pair.transitions(.alpha).contains { $0.contains("-> failed: failed: I had failed before the restart") }
@@ -117,10 +116,38 @@ final class PairTests: XCTestCase {
         XCTAssertTrue(pair.isAgentRunning(.alpha), pair.logs)
         XCTAssertFalse(pair.transitions(.alpha).contains { $0.contains("-> active") || $0.contains("-> taking-over") }, pair.logs)
         XCTAssertFalse(pair.transitions(.beta).contains { $0.contains("active -> ") }, "beta left active\n\(pair.logs)")
+        try await failBack(pair)
     }
 
-    func testFailbackAfterRepairTODO() throws {
-        throw XCTSkip("failback needs the control socket (issue 6)")
+    /// `vacataire failback` on the repaired, failed alpha: alpha serves again, beta stops.
+    private func failBack(_ pair: PairFixture) async throws {
+        try await pair.waitUntil("alpha's check is healthy", timeout: 10) {
+            pair.log(.alpha).contains("check app failing -> healthy") || pair.log(.alpha).contains("check app pending -> healthy")
+        }
+        let result = try pair.admin(.alpha, ["failback"])
+        XCTAssertEqual(result.status, 0, "\(result.stdout)\(result.stderr)\n\(pair.logs)")
+        let took = try await pair.waitUntil("alpha serves again", timeout: 15) { await pair.serving(.alpha) }
+        try await pair.waitUntil("beta's service stops", timeout: 10) { await !pair.serving(.beta) }
+        print("failback: alpha served \(String(format: "%.2f", took)) s after `vacataire failback` returned")
+        try await pair.waitUntil("alpha is active", timeout: 10) {
+            pair.transitions(.alpha).contains { $0.contains("taking-over -> active: active: failback by ") }
+        }
+        XCTAssertTrue(pair.transitions(.beta).contains { $0.contains("quiescing -> standby") }, pair.logs)
+        // beta quiesces at epoch 3; alpha starts at 3, or at 4 when a heartbeat of beta's at 3 came
+        // before the quiesce-done (both are above every epoch at which beta was active). The
+        // daemons' own status must agree on it once beta has heard alpha at that epoch.
+        try await pair.waitUntil("both daemons report the same epoch, alpha active", timeout: 10) {
+            guard let alpha = pair.status(.alpha), let beta = pair.status(.beta) else { return false }
+            return alpha.state == "active" && beta.state == "standby" && alpha.epoch == beta.epoch && alpha.epoch >= 3
+        }
+        let epoch = try XCTUnwrap(pair.epoch(.alpha))
+        XCTAssertTrue(pair.transitions(.alpha).contains { $0.contains("active: failback by ") && $0.contains("at epoch \(epoch)") }, pair.logs)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pair.directory.file("run/beta.pid")), "beta's service pid file remains")
+
+        let mail = try await waitForMail(pair, subjectContaining: "FAILBACK")
+        XCTAssertTrue(mail.headers["subject"]?.hasPrefix("[pair-test] FAILBACK: service back on alpha") == true, "\(mail.headers)")
+        let trap = try await waitForTrap(pair, oid: "vacFailback")
+        XCTAssertEqual(trap.value("vacNodeName"), "STRING: alpha")
     }
 
     // MARK: - (d) witness unreachable
