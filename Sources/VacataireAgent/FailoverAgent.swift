@@ -226,6 +226,8 @@ public actor FailoverAgent {
                 _ = try? store.closeIncident(id, reason: reason, at: Date())
                 record(.incident, incident: id, reason: "incident \(id) closed: \(reason)")
             case .notify(let kind, let incident, let reason):
+                // Some decisions (a guard refusal, an abandoned failback) exist only as a notification.
+                logger.notice("\(kind.rawValue)\(incident.map { " (incident \($0))" } ?? ""): \(reason)")
                 record(.notify, kind: kind, incident: incident, reason: reason)
                 if let incident, raised.contains("\(kind.rawValue) \(incident)") { continue }
                 let ack = kind == .acknowledged ? acknowledgement : nil
@@ -266,6 +268,7 @@ public actor FailoverAgent {
     /// ends up serving (both nodes raise the same incident id); the other only records it.
     func raise(_ id: IncidentID, _ kind: EventKind, reason: String, roleBefore: ServiceRole) {
         _ = try? store.openIncident(id, kind: kind, reason: reason, at: Date())
+        logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)")
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
         let serving = [.active, .takingOver].contains(machine.stateName)
         if id.topic == .roleChange, !serving {

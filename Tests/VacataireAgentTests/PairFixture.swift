@@ -1,0 +1,283 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import VacataireTestSupport
+
+/// Two real `vacataire run` daemons on loopback, alpha (configured master) and beta
+/// (configured standby), each with the pair example's service (Config/pair/service.sh, a
+/// python http.server saying "served by NAME") and exec check (app-check.sh, CRITICAL
+/// while NAME.broken exists), paging a real SMTP sink and a real snmptrapd.
+///
+/// Everything lives in one temporary directory: configurations, key, state, service pid
+/// files and the agents' logs (one file per start: alpha.1.log, alpha.2.log, ...).
+/// `tearDown()` kills both agents and both services, whatever state the test left.
+final class PairFixture: @unchecked Sendable {
+    enum Node: String, CaseIterable, Sendable {
+        case alpha, beta
+
+        var peer: Node { self == .alpha ? .beta : .alpha }
+        var role: String { self == .alpha ? "master" : "standby" }
+    }
+
+    /// Timings shared by both nodes (Docs/failover.md, "Timing constraints").
+    static let heartbeat = 0.1
+    static let deadAfter = 2.0
+    static let selfFenceAfter = 0.7
+    static let stopTimeout = 1.0
+    static let handoffTimeout = 2.0
+
+    let directory: TemporaryDirectory
+    let sink: SMTPSink
+    let traps: TrapReceiver
+    /// A TCP port nobody listens on, used as the witness when `unreachableWitness`.
+    let witnessPort: Int?
+    private let peerPorts: [Node: Int]
+    private let servicePorts: [Node: Int]
+    private var agents: [Node: SpawnedProcess] = [:]
+    private var starts: [Node: Int] = [:]
+    private let session: URLSession
+
+    /// Writes the pair's files and starts the mail and trap receivers; no agent runs yet.
+    init(unreachableWitness: Bool = false) throws {
+        directory = try TemporaryDirectory("pair")
+        do {
+            sink = try SMTPSink()
+            traps = try TrapReceiver()
+            var peers: [Node: Int] = [:]
+            var services: [Node: Int] = [:]
+            for node in Node.allCases {
+                peers[node] = try FreePort.udp()
+                services[node] = try FreePort.tcp()
+            }
+            peerPorts = peers
+            servicePorts = services
+            witnessPort = unreachableWitness ? try FreePort.tcp() : nil
+        } catch {
+            directory.remove()
+            throw error
+        }
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 1
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        session = URLSession(configuration: configuration)
+        do {
+            try writeFiles()
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    // MARK: - Files
+
+    private func writeFiles() throws {
+        for script in ["service.sh", "app-check.sh"] {
+            try FileManager.default.copyItem(atPath: Repository.path("Config/pair/\(script)"), toPath: directory.file(script))
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.file(script))
+        }
+        var key = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for index in key.indices { key[index] = generator.next() }
+        let keyPath = try directory.write("peer.key", key.map { String(format: "%02x", $0) }.joined() + "\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
+        for node in Node.allCases {
+            try directory.write("\(node.rawValue).yaml", config(node))
+        }
+    }
+
+    private func config(_ node: Node) -> String {
+        let guardLines = witnessPort.map { "  witness: tcp://127.0.0.1:\($0)\n" } ?? "  no_witness: takeover\n"
+        return """
+            node: {name: \(node.rawValue), cluster: pair-test}
+            state_dir: state-\(node.rawValue)
+            control: {socket: state-\(node.rawValue)/control.sock}
+            notify:
+              email:
+                - url: smtp://127.0.0.1:\(sink.port)
+                  from: vacataire@example.org
+                  to: [oncall@example.org]
+                  starttls: "off"
+                  timeout: 5s
+              snmp:
+                - {address: 127.0.0.1, port: \(traps.port), community: public}
+            checks:
+              - name: app
+                kind: exec
+                command: [./app-check.sh, \(node.rawValue)]
+                interval: 200ms
+                timeout: 200ms
+                rise: 2
+                fall: 2
+            failover:
+              role: \(node.role)
+              peer: {name: \(node.peer.rawValue), addresses: ["127.0.0.1:\(port(peer: node.peer))"]}
+              listen: {address: 127.0.0.1, port: \(port(peer: node))}
+              keys: [{id: 1, file: peer.key}]
+              heartbeat_interval: \(Int(Self.heartbeat * 1000))ms
+              dead_after: \(Int(Self.deadAfter * 1000))ms
+              self_fence_after: \(Int(Self.selfFenceAfter * 1000))ms
+              handoff_timeout: \(Int(Self.handoffTimeout * 1000))ms
+              handoff_retries: 2
+              actions:
+                start: {command: "./service.sh start \(node.rawValue) \(port(service: node))", timeout: 5s}
+                stop: {command: "./service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
+              service_probe: http://127.0.0.1:\(port(service: node.peer))/
+
+            """ + guardLines
+    }
+
+    private func port(peer node: Node) -> Int { peerPorts[node] ?? 0 }
+    private func port(service node: Node) -> Int { servicePorts[node] ?? 0 }
+
+    // MARK: - Agents
+
+    /// Starts `vacataire run --config NODE.yaml`; its standard error goes to a new log file.
+    func start(_ node: Node) throws {
+        let count = (starts[node] ?? 0) + 1
+        starts[node] = count
+        agents[node] = try SpawnedProcess(
+            executable: Repository.executable,
+            arguments: ["run", "--config", directory.file("\(node.rawValue).yaml")],
+            environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates")],
+            stdoutPath: directory.file("\(node.rawValue).\(count).stdout"),
+            stderrPath: directory.file("\(node.rawValue).\(count).log")
+        )
+    }
+
+    /// Stops the agent with SIGTERM (as systemd does) and returns its exit status.
+    @discardableResult
+    func terminate(_ node: Node) -> Int32? {
+        guard let agent = agents[node] else { return nil }
+        agent.stop(grace: 5)
+        return agent.terminationStatus
+    }
+
+    /// Kills the agent with SIGKILL, as a crashed machine would stop it.
+    func killAgent(_ node: Node) {
+        guard let agent = agents[node] else { return }
+        agent.signal(SIGKILL)
+        agent.waitUntilExit()
+    }
+
+    /// Kills the node's service (SIGKILL to the pid in run/NODE.pid), as a crashed machine would.
+    func killService(_ node: Node) {
+        let pidFile = directory.file("run/\(node.rawValue).pid")
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
+        else { return }
+        kill(pid, SIGKILL)
+    }
+
+    func isAgentRunning(_ node: Node) -> Bool {
+        agents[node]?.isRunning ?? false
+    }
+
+    /// Runs `vacataire ARGUMENTS --config NODE.yaml` (an admin command) to its end.
+    func admin(_ node: Node, _ arguments: [String]) throws -> CommandResult {
+        try Repository.runVacataire(arguments + ["--config", directory.file("\(node.rawValue).yaml")])
+    }
+
+    /// `vacataire status --json` of the node's daemon: its state, role and epoch, or nil
+    /// when the daemon does not answer.
+    func status(_ node: Node) -> (state: String, role: String, epoch: Int)? {
+        guard let result = try? admin(node, ["status", "--json"]), result.status == 0,
+              let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+              let state = object["state"] as? String, let role = object["role"] as? String,
+              let epoch = object["epoch"] as? Int
+        else { return nil }
+        return (state, role, epoch)
+    }
+
+    /// Makes the node's critical check fail (`touch NODE.broken`).
+    func breakCheck(_ node: Node) throws {
+        try directory.write("\(node.rawValue).broken", "broken by a test\n")
+    }
+
+    /// Repairs the node's critical check (`rm NODE.broken`).
+    func repairCheck(_ node: Node) throws {
+        try FileManager.default.removeItem(atPath: directory.file("\(node.rawValue).broken"))
+    }
+
+    /// Kills both agents and both services, then stops the receivers and removes the files.
+    func tearDown() {
+        for agent in agents.values {
+            agent.signal(SIGKILL)
+            agent.waitUntilExit()
+        }
+        for node in Node.allCases {
+            killService(node)
+        }
+        session.invalidateAndCancel()
+        sink.stop()
+        traps.stop()
+        if ProcessInfo.processInfo.environment["VACATAIRE_KEEP_PAIR"] == nil {
+            directory.remove()
+        } else {
+            print("pair files kept in \(directory.path)")
+        }
+    }
+
+    // MARK: - Observations
+
+    /// Whether an HTTP GET of the node's service port answers "served by NODE".
+    func serving(_ node: Node) async -> Bool {
+        guard let url = URL(string: "http://127.0.0.1:\(port(service: node))/") else { return false }
+        guard let (data, response) = try? await session.data(from: url),
+              (response as? HTTPURLResponse)?.statusCode == 200
+        else { return false }
+        return String(decoding: data, as: UTF8.self).contains("served by \(node.rawValue)")
+    }
+
+    /// The node's standard error since its latest start.
+    func log(_ node: Node) -> String {
+        let count = starts[node] ?? 1
+        return (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
+    }
+
+    /// Every log of the node, oldest start first.
+    func allLogs(_ node: Node) -> String {
+        (1...max(1, starts[node] ?? 1)).map { count in
+            (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
+        }.joined(separator: "\n")
+    }
+
+    /// The log lines of the node's transitions (`FROM -> TO: reason`), since its latest start.
+    func transitions(_ node: Node) -> [String] {
+        log(node).split(separator: "\n").map(String.init).filter { $0.contains(" -> ") }
+    }
+
+    /// The latest epoch the node's log mentions ("... at epoch 2", "epoch 2"), since its latest start.
+    func epoch(_ node: Node) -> Int? {
+        let matches = log(node).matches(of: /epoch (\d+)/)
+        return matches.last.flatMap { Int($0.output.1) }
+    }
+
+    /// Both agents' logs, for failure messages.
+    var logs: String {
+        Node.allCases.map { "--- \($0.rawValue) ---\n\(allLogs($0))" }.joined(separator: "\n")
+    }
+
+    /// Polls `condition` every 50 ms until it holds and returns the time it took; throws
+    /// with both agents' logs when `timeout` seconds pass first.
+    @discardableResult
+    func waitUntil(_ what: String, timeout: TimeInterval, _ condition: () async -> Bool) async throws -> TimeInterval {
+        let started = Date()
+        while true {
+            if await condition() { return Date().timeIntervalSince(started) }
+            if Date().timeIntervalSince(started) > timeout {
+                throw FixtureError("not within \(timeout) s: \(what)\n\(logs)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Starts both agents and waits until alpha serves and beta is a ready standby.
+    func startPair() async throws {
+        try start(.alpha)
+        try start(.beta)
+        try await waitUntil("alpha serves", timeout: 15) { await serving(.alpha) }
+        try await waitUntil("beta is standby", timeout: 15) { transitions(.beta).contains { $0.contains("-> standby") } }
+        try await waitUntil("alpha is active", timeout: 15) { transitions(.alpha).contains { $0.contains("-> active") } }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import VacataireTestSupport
+import XCTest
+
+/// Two real `vacataire run` processes on loopback (PairFixture): handoff, takeover after a
+/// crash, a restarted failed master and its failback, and the witness guard. Real services, real peer
+/// datagrams, real SMTP and SNMP receivers. Deadlines are generous; measured times are printed,
+/// never asserted against a speed.
+final class PairTests: XCTestCase {
+    private var pair: PairFixture?
+
+    override func tearDown() {
+        pair?.tearDown()
+        pair = nil
+    }
+
+    private func makePair(unreachableWitness: Bool = false) throws -> PairFixture {
+        let made = try PairFixture(unreachableWitness: unreachableWitness)
+        pair = made
+        return made
+    }
+
+    // MARK: - (a) handoff
+
+    func testFailingCheckOnMasterHandsTheServiceToStandby() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try await handOff(pair)
+    }
+
+    /// Breaks alpha's check and checks the whole handoff: service, epochs, email and trap.
+    private func handOff(_ pair: PairFixture) async throws {
+        try pair.breakCheck(.alpha)
+        let took = try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
+        try await pair.waitUntil("alpha is failed", timeout: 15) {
+            pair.transitions(.alpha).contains { $0.contains("-> failed") }
+        }
+        print("handoff: beta served \(String(format: "%.2f", took)) s after alpha.broken appeared")
+        let alphaServes = await pair.serving(.alpha)
+        let betaServes = await pair.serving(.beta)
+        XCTAssertFalse(alphaServes, "alpha's service still answers\n\(pair.logs)")
+        XCTAssertTrue(betaServes, "beta's service stopped answering\n\(pair.logs)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pair.directory.file("run/alpha.pid")), "alpha's service pid file remains")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: pair.directory.file("run/beta.pid")), "beta's service has no pid file")
+
+        try await pair.waitUntil("beta is active", timeout: 10) {
+            pair.transitions(.beta).contains { $0.contains("taking-over -> active: active: took over from alpha at epoch 2") }
+        }
+        // alpha steps down on beta's handoff-done or on its first heartbeat as active at epoch 2, whichever comes first.
+        XCTAssertTrue(pair.transitions(.alpha).contains { $0.contains("handing-off -> quiescing: ") && $0.contains("epoch 2") }, pair.logs)
+        XCTAssertTrue(pair.transitions(.alpha).contains { $0.contains("quiescing -> failed: failed: service stopped") }, pair.logs)
+        XCTAssertEqual(pair.epoch(.alpha), 2, pair.logs)
+        XCTAssertEqual(pair.epoch(.beta), 2, pair.logs)
+
+        // The role change is paged once, by beta (the node that ends up serving).
+        let mail = try await waitForMail(pair, subjectContaining: "FAILOVER")
+        XCTAssertEqual(mail.headers["subject"], "[pair-test] FAILOVER e2: beta is now active")
+        XCTAssertTrue(mail.body.contains("Node:      beta"), mail.body)
+        XCTAssertTrue(mail.body.contains("Event:     failover"), mail.body)
+        XCTAssertTrue(mail.body.contains("Incident:  e2"), mail.body)
+        XCTAssertTrue(mail.body.contains("taking over: alpha is failing"), mail.body)
+        let trap = try await waitForTrap(pair, oid: "vacFailover")
+        XCTAssertEqual(trap.value("vacNodeName"), "STRING: beta")
+        XCTAssertEqual(trap.value("vacEventKind"), "STRING: failover")
+        XCTAssertEqual(pair.sink.messages().filter { $0.headers["subject"]?.contains("FAILOVER") == true }.count, 1,
+                       "one page per role change: \(pair.sink.messages().map { $0.headers["subject"] ?? "" })")
+    }
+
+    // MARK: - (b) crashed master
+
+    func testStandbyTakesOverFromACrashedMaster() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        pair.killAgent(.alpha)
+        pair.killService(.alpha)
+        let deadline = PairFixture.deadAfter + 8
+        let took = try await pair.waitUntil("beta serves after alpha's crash", timeout: deadline) { await pair.serving(.beta) }
+        print("takeover: beta served \(String(format: "%.2f", took)) s after kill -9 of alpha (dead_after \(PairFixture.deadAfter) s)")
+        let alphaServes = await pair.serving(.alpha)
+        XCTAssertFalse(alphaServes)
+        try await pair.waitUntil("beta is active", timeout: 10) {
+            pair.transitions(.beta).contains { $0.contains("taking-over -> active: active: took over from silent alpha at epoch 2") }
+        }
+        XCTAssertTrue(pair.transitions(.beta).contains {
+            $0.contains("standby -> taking-over: taking over: no heartbeat from alpha") && $0.contains("alpha's service does not answer")
+        }, pair.logs)
+
+        let mail = try await waitForMail(pair, subjectContaining: "TAKEOVER")
+        XCTAssertEqual(mail.headers["subject"], "[pair-test] TAKEOVER: beta took over the service (e2)")
+        XCTAssertTrue(mail.body.contains("Event:     takeover"), mail.body)
+        XCTAssertTrue(mail.body.contains("Incident:  e2"), mail.body)
+        let trap = try await waitForTrap(pair, oid: "vacTakeover")
+        XCTAssertEqual(trap.value("vacNodeName"), "STRING: beta")
+        XCTAssertEqual(trap.value("vacEventKind"), "STRING: takeover")
+    }
+
+    // MARK: - (c) restarted failed master
+
+    func testRestartedFailedMasterStaysFailedUntilFailback() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try await handOff(pair)
+        XCTAssertEqual(pair.terminate(.alpha), 0, "SIGTERM ends the agent cleanly\n\(pair.logs)")
+        XCTAssertTrue(pair.log(.alpha).contains("agent stopped in state failed (role failed, epoch 2)"), pair.logs)
+        try pair.repairCheck(.alpha)  // repaired, yet no failback
+        try pair.start(.alpha)
+        try await pair.waitUntil("alpha decides after its restart", timeout: 15) {
+            pair.transitions(.alpha).contains { $0.contains("-> failed: failed: I had failed before the restart") }
+        }
+        // Give it a few heartbeats to do something wrong.
+        try await Task.sleep(for: .seconds(1))
+        let alphaServes = await pair.serving(.alpha)
+        let betaServes = await pair.serving(.beta)
+        XCTAssertFalse(alphaServes, "a restarted failed master took its service back\n\(pair.logs)")
+        XCTAssertTrue(betaServes, pair.logs)
+        XCTAssertTrue(pair.isAgentRunning(.alpha), pair.logs)
+        XCTAssertFalse(pair.transitions(.alpha).contains { $0.contains("-> active") || $0.contains("-> taking-over") }, pair.logs)
+        XCTAssertFalse(pair.transitions(.beta).contains { $0.contains("active -> ") }, "beta left active\n\(pair.logs)")
+        try await failBack(pair)
+    }
+
+    /// `vacataire failback` on the repaired, failed alpha: alpha serves again, beta stops.
+    private func failBack(_ pair: PairFixture) async throws {
+        try await pair.waitUntil("alpha's check is healthy", timeout: 10) {
+            pair.log(.alpha).contains("check app failing -> healthy") || pair.log(.alpha).contains("check app pending -> healthy")
+        }
+        let result = try pair.admin(.alpha, ["failback"])
+        XCTAssertEqual(result.status, 0, "\(result.stdout)\(result.stderr)\n\(pair.logs)")
+        let took = try await pair.waitUntil("alpha serves again", timeout: 15) { await pair.serving(.alpha) }
+        try await pair.waitUntil("beta's service stops", timeout: 10) { await !pair.serving(.beta) }
+        print("failback: alpha served \(String(format: "%.2f", took)) s after `vacataire failback` returned")
+        try await pair.waitUntil("alpha is active", timeout: 10) {
+            pair.transitions(.alpha).contains { $0.contains("taking-over -> active: active: failback by ") }
+        }
+        XCTAssertTrue(pair.transitions(.beta).contains { $0.contains("quiescing -> standby") }, pair.logs)
+        // beta quiesces at epoch 3; alpha starts at 3, or at 4 when a heartbeat of beta's at 3 came
+        // before the quiesce-done (both are above every epoch at which beta was active). The
+        // daemons' own status must agree on it once beta has heard alpha at that epoch.
+        try await pair.waitUntil("both daemons report the same epoch, alpha active", timeout: 10) {
+            guard let alpha = pair.status(.alpha), let beta = pair.status(.beta) else { return false }
+            return alpha.state == "active" && beta.state == "standby" && alpha.epoch == beta.epoch && alpha.epoch >= 3
+        }
+        let epoch = try XCTUnwrap(pair.epoch(.alpha))
+        XCTAssertTrue(pair.transitions(.alpha).contains { $0.contains("active: failback by ") && $0.contains("at epoch \(epoch)") }, pair.logs)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pair.directory.file("run/beta.pid")), "beta's service pid file remains")
+
+        let mail = try await waitForMail(pair, subjectContaining: "FAILBACK")
+        XCTAssertTrue(mail.headers["subject"]?.hasPrefix("[pair-test] FAILBACK: service back on alpha") == true, "\(mail.headers)")
+        let trap = try await waitForTrap(pair, oid: "vacFailback")
+        XCTAssertEqual(trap.value("vacNodeName"), "STRING: alpha")
+    }
+
+    // MARK: - (d) witness unreachable
+
+    func testStandbyThatCannotReachTheWitnessDoesNotTakeOver() async throws {
+        let pair = try makePair(unreachableWitness: true)
+        try await pair.startPair()
+        pair.killAgent(.alpha)
+        pair.killService(.alpha)
+        let killed = Date()
+        try await pair.waitUntil("beta's guard refuses", timeout: PairFixture.deadAfter + 5) {
+            pair.log(.beta).contains("peer-lost (incident e1-peer-lost): not taking over: the witness does not answer")
+        }
+        let remaining = 2 * PairFixture.deadAfter - Date().timeIntervalSince(killed)
+        if remaining > 0 { try await Task.sleep(for: .seconds(remaining)) }
+        let betaServes = await pair.serving(.beta)
+        XCTAssertFalse(betaServes, "beta took over without its witness\n\(pair.logs)")
+        XCTAssertFalse(pair.transitions(.beta).contains { $0.contains("-> taking-over") || $0.contains("-> active") }, pair.logs)
+        XCTAssertTrue(pair.log(.beta).contains("incident e1-peer-lost (peer-lost) opened: peer lost: no heartbeat from alpha"), pair.logs)
+        let peerLostMail = try await waitForMail(pair, subjectContaining: "PEER LOST: beta cannot hear alpha")
+        XCTAssertTrue(peerLostMail.body.contains("Event:     peer-lost"), peerLostMail.body)
+    }
+
+    // MARK: - Helpers
+
+    private func waitForMail(_ pair: PairFixture, subjectContaining text: String) async throws -> SMTPSink.Received {
+        var found: SMTPSink.Received?
+        try await pair.waitUntil("an email whose subject contains \(text)", timeout: 10) {
+            found = pair.sink.messages().first { $0.headers["subject"]?.contains(text) == true }
+            return found != nil
+        }
+        return try XCTUnwrap(found)
+    }
+
+    private func waitForTrap(_ pair: PairFixture, oid: String) async throws -> TrapReceiver.Received {
+        var found: TrapReceiver.Received?
+        try await pair.waitUntil("a trap \(oid)", timeout: 10) {
+            found = pair.traps.notifications().first { $0.value("snmpTrapOID") == "OID: LE-VACATAIRE-MIB::\(oid)" }
+            return found != nil
+        }
+        return try XCTUnwrap(found)
+    }
+}
