@@ -44,13 +44,19 @@ extension FailoverAgent {
             if let target = request.to, ![config.node.name, failover.peer.name].contains(target) {
                 return ControlReply(outcome: .refused, message: "refused: \(target) is not in this pair (\(config.node.name), \(failover.peer.name))")
             }
-            let serving = machine.stateName == .active
-            if let target = request.to, (target == config.node.name) == serving {
-                return ControlReply(outcome: .refused, message: "refused: \(target) already serves")
+            if let target = request.to {
+                let targetServes = target == config.node.name
+                    ? machine.advertisedRole == .active
+                    : machine.peer?.role == .active
+                if targetServes {
+                    return ControlReply(outcome: .refused, message: "refused: \(target) already serves")
+                }
             }
-            let wasActive = serving
+            let wasActive = machine.advertisedRole == .active
             return await command(machine.switchover(author: author, now: now()), wait: wait) { agent in
-                let settled = wasActive ? agent.stateName == .standby : agent.stateName == .active
+                let settled = wasActive
+                    ? agent.stateName == .standby && agent.peerRole == .active
+                    : agent.stateName == .active
                 return settled ? "done: \(wasActive ? agent.failoverPeerName : agent.nodeName) serves at epoch \(agent.epoch)" : nil
             }
         case .maintenance:
@@ -121,7 +127,9 @@ extension FailoverAgent {
     }
 
     private var view: AgentView {
-        AgentView(stateName: machine.stateName, epoch: machine.epoch, nodeName: config.node.name, failoverPeerName: failover.peer.name)
+        AgentView(
+            stateName: machine.stateName, epoch: machine.epoch, peerRole: machine.peer?.role,
+            nodeName: config.node.name, failoverPeerName: failover.peer.name)
     }
 
     // MARK: - Status
@@ -192,6 +200,7 @@ extension FailoverAgent {
 struct AgentView: Sendable {
     var stateName: FailoverStateName
     var epoch: UInt64
+    var peerRole: ServiceRole?
     var nodeName: String
     var failoverPeerName: String
 }

@@ -32,6 +32,7 @@ final class PairFixture: @unchecked Sendable {
     let traps: TrapReceiver
     /// A TCP port nobody listens on, used as the witness when `unreachableWitness`.
     let witnessPort: Int?
+    private let control: [Node: String]
     private let peerPorts: [Node: Int]
     private let servicePorts: [Node: Int]
     private var agents: [Node: SpawnedProcess] = [:]
@@ -39,7 +40,9 @@ final class PairFixture: @unchecked Sendable {
     private let session: URLSession
 
     /// Writes the pair's files and starts the mail and trap receivers; no agent runs yet.
-    init(unreachableWitness: Bool = false) throws {
+    /// `control` replaces a node's `control:` mapping (default: a socket in its state directory).
+    init(unreachableWitness: Bool = false, control: [Node: String] = [:]) throws {
+        self.control = control
         directory = try TemporaryDirectory("pair")
         do {
             sink = try SMTPSink()
@@ -91,7 +94,7 @@ final class PairFixture: @unchecked Sendable {
         return """
             node: {name: \(node.rawValue), cluster: pair-test}
             state_dir: state-\(node.rawValue)
-            control: {socket: state-\(node.rawValue)/control.sock}
+            control: \(control[node] ?? "{socket: state-\(node.rawValue)/control.sock}")
             notify:
               email:
                 - url: smtp://127.0.0.1:\(sink.port)

@@ -109,10 +109,15 @@ public enum Repository {
 
     /// Runs the `vacataire` executable to its end and returns its status and output.
     public static func runVacataire(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        try run(executable, arguments, environment: environment)
+    }
+
+    /// Runs a program to its end (no shell) and returns its status and output.
+    public static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
         let directory = try TemporaryDirectory("vacataire-run")
         defer { directory.remove() }
         let child = try SpawnedProcess(
-            executable: executable, arguments: arguments, environment: environment,
+            executable: program, arguments: arguments, environment: environment,
             stdoutPath: directory.file("stdout"), stderrPath: directory.file("stderr"))
         let status = child.waitUntilExit()
         return CommandResult(

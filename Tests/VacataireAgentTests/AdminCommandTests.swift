@@ -1,0 +1,152 @@
+import Foundation
+import VacataireTestSupport
+import XCTest
+
+/// The admin's commands against a real pair (PairFixture): what they print, their exit
+/// codes, their refusals, and who may use the control socket.
+final class AdminCommandTests: XCTestCase {
+    private var pair: PairFixture?
+
+    override func tearDown() {
+        pair?.tearDown()
+        pair = nil
+    }
+
+    private func makePair(control: [PairFixture.Node: String] = [:]) throws -> PairFixture {
+        let made = try PairFixture(control: control)
+        pair = made
+        return made
+    }
+
+    func testStatusShowsBothNodesAndEventsTheHistory() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try await pair.waitUntil("alpha is active", timeout: 10) { pair.status(.alpha)?.state == "active" }
+        let alpha = try pair.admin(.alpha, ["status"])
+        XCTAssertEqual(alpha.status, 0, alpha.stderr)
+        XCTAssertTrue(alpha.stdout.hasPrefix("alpha (pair-test, configured master): ACTIVE, epoch 1, healthy"), alpha.stdout)
+        XCTAssertTrue(alpha.stdout.contains("peer beta: standby, healthy, epoch 1"), alpha.stdout)
+        XCTAssertTrue(alpha.stdout.contains("app"), "each check is listed\n\(alpha.stdout)")
+        XCTAssertTrue(alpha.stdout.contains("none open"), alpha.stdout)
+
+        let events = try pair.admin(.alpha, ["events", "--since", "1h"])
+        XCTAssertEqual(events.status, 0, events.stderr)
+        XCTAssertTrue(events.stdout.contains("taking-over -> active"), events.stdout)
+        XCTAssertTrue(events.stdout.contains("start exited 0"), "actions are in the history\n\(events.stdout)")
+        let bad = try pair.admin(.alpha, ["events", "--since", "yesterday"])
+        XCTAssertEqual(bad.status, 2, "a bad duration is a usage error")
+        XCTAssertTrue(bad.stderr.contains("--since"), bad.stderr)
+    }
+
+    func testRefusalsSayWhyAndExitOne() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("alpha is failed", timeout: 15) { pair.status(.alpha)?.state == "failed" }
+        try await pair.waitUntil("beta is active", timeout: 15) { pair.status(.beta)?.state == "active" }
+
+        let failback = try pair.admin(.alpha, ["failback"])
+        XCTAssertEqual(failback.status, 1, failback.stdout)
+        XCTAssertTrue(failback.stdout.contains("refused: my checks are not healthy (app failing"), failback.stdout)
+        XCTAssertTrue(failback.stdout.contains("--force"), "the refusal says what would allow it\n\(failback.stdout)")
+
+        let ack = try pair.admin(.beta, ["ack", "e99"])
+        XCTAssertEqual(ack.status, 1)
+        XCTAssertTrue(ack.stdout.contains("refused: incident e99 is not open (open: e2"), ack.stdout)
+        let notAnID = try pair.admin(.beta, ["ack", "yesterday"])
+        XCTAssertEqual(notAnID.status, 1)
+        XCTAssertTrue(notAnID.stdout.contains("is not an incident id"), notAnID.stdout)
+
+        let maintenance = try pair.admin(.beta, ["maintenance", "on", "--comment", "kernel update"])
+        XCTAssertEqual(maintenance.status, 0, maintenance.stdout + maintenance.stderr)
+        let switchover = try pair.admin(.beta, ["switchover"])
+        XCTAssertEqual(switchover.status, 1)
+        XCTAssertTrue(switchover.stdout.contains("refused: maintenance is on"), switchover.stdout)
+        XCTAssertEqual(try pair.admin(.beta, ["maintenance", "off"]).status, 0)
+        XCTAssertTrue(pair.status(.beta)?.state == "active", "maintenance changed nothing but pausing")
+    }
+
+    func testAcknowledgementIsRecordedOnBothNodesAndNotified() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("beta is active", timeout: 15) { pair.status(.beta)?.state == "active" }
+
+        let ack = try pair.admin(.beta, ["ack", "--comment", "disk replaced"])
+        XCTAssertEqual(ack.status, 0, ack.stdout + ack.stderr)
+        XCTAssertTrue(ack.stdout.contains("done: incident e2 acknowledged by root"), ack.stdout)
+        let status = try pair.admin(.beta, ["status"]).stdout
+        XCTAssertTrue(status.contains("acknowledged by root: disk replaced"), status)
+        try await pair.waitUntil("alpha hears of the acknowledgement", timeout: 5) {
+            (try? pair.admin(.alpha, ["events", "--incident", "e2"]).stdout.contains("acknowledged")) ?? false
+        }
+        let mail = try await pair.waitUntil("the acknowledgement is emailed", timeout: 10) {
+            pair.sink.messages().contains { $0.raw.contains("acknowledged by root") }
+        }
+        print(String(format: "acknowledgement emailed %.2f s after the command", mail))
+    }
+
+    func testSwitchoverMovesTheServiceAndBack() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        let away = try pair.admin(.alpha, ["switchover"])
+        XCTAssertEqual(away.status, 0, away.stdout + away.stderr)
+        XCTAssertTrue(away.stdout.contains("done: beta serves"), away.stdout)
+        try await pair.waitUntil("beta serves", timeout: 10) { await pair.serving(.beta) }
+        try await pair.waitUntil("alpha stops", timeout: 10) { await !pair.serving(.alpha) }
+        XCTAssertEqual(pair.status(.alpha)?.state, "standby", "a switchover leaves the old node standby, not failed")
+        try await pair.waitUntil("beta is active", timeout: 10) { pair.status(.beta)?.state == "active" }
+
+        let already = try pair.admin(.beta, ["switchover", "--to", "beta"])
+        XCTAssertEqual(already.status, 1)
+        XCTAssertTrue(already.stdout.contains("refused: beta already serves"), already.stdout)
+        let back = try pair.admin(.beta, ["switchover", "--to", "alpha"])
+        XCTAssertEqual(back.status, 0, back.stdout + back.stderr)
+        try await pair.waitUntil("alpha serves again", timeout: 10) { await pair.serving(.alpha) }
+    }
+
+    func testNoDaemonMeansExitThreeAndAPlainMessage() throws {
+        let result = try Repository.runVacataire(["status", "--socket", "/nonexistent/vacataire.sock"])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertTrue(result.stderr.contains("the vacataire daemon is not running (nothing listens on /nonexistent/vacataire.sock)"), result.stderr)
+    }
+
+    /// A socket open to every local user (mode 0666) and a `control.group`: another user may
+    /// read the status but not change state; a member of the group may, and is recorded as
+    /// the author by the name the kernel gives, not by anything the client says.
+    func testOnlyRootAndTheControlGroupMayChangeState() async throws {
+        guard getuid() == 0 else {
+            throw FixtureError("the control socket permission test must run as root (it runs the CLI as nobody with setpriv)")
+        }
+        let pair = try makePair(control: [
+            .alpha: #"{socket: alpha.sock, group: users, mode: "0666"}"#,
+            .beta: #"{socket: beta.sock, group: users, mode: "0660"}"#,
+        ])
+        chmod(pair.directory.path, 0o755)
+        try await pair.startPair()
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("beta is active", timeout: 15) { pair.status(.beta)?.state == "active" }
+        let setpriv = "/usr/bin/setpriv"
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: setpriv), "needs setpriv: apt-get install util-linux")
+        func asNobody(groups: String, _ arguments: [String]) throws -> CommandResult {
+            try Repository.run(setpriv, ["--reuid=65534", "--regid=\(groups)", "--clear-groups", Repository.executable] + arguments)
+        }
+
+        let outsider = try asNobody(groups: "65534", ["status", "--socket", pair.directory.file("alpha.sock")])
+        XCTAssertEqual(outsider.status, 0, "mode 0666: anyone may read the status\n\(outsider.stderr)")
+        XCTAssertTrue(outsider.stdout.contains("alpha (pair-test"), outsider.stdout)
+        let refused = try asNobody(groups: "65534", ["failback", "--force", "--socket", pair.directory.file("alpha.sock")])
+        XCTAssertEqual(refused.status, 4, refused.stdout + refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("nobody may read the status but not failback: only root or a member of group users may change state"), refused.stderr)
+
+        let locked = try asNobody(groups: "65534", ["status", "--socket", pair.directory.file("beta.sock")])
+        XCTAssertEqual(locked.status, 3, "mode 0660: a user outside the group cannot even connect")
+        XCTAssertTrue(locked.stderr.contains("permission denied"), locked.stderr)
+
+        let member = try asNobody(groups: "100", ["ack", "--comment", "from the group", "--socket", pair.directory.file("beta.sock")])
+        XCTAssertEqual(member.status, 0, member.stdout + member.stderr)
+        XCTAssertTrue(member.stdout.contains("acknowledged by nobody"), "the author is the kernel's name for the caller\n\(member.stdout)")
+        let events = try pair.admin(.beta, ["events"]).stdout
+        XCTAssertTrue(events.contains("ack requested by nobody"), events)
+    }
+}
