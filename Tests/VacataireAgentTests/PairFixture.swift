@@ -79,11 +79,7 @@ final class PairFixture: @unchecked Sendable {
             try FileManager.default.copyItem(atPath: Repository.path("Config/pair/\(script)"), toPath: directory.file(script))
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.file(script))
         }
-        var key = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for index in key.indices { key[index] = generator.next() }
-        let keyPath = try directory.write("peer.key", key.map { String(format: "%02x", $0) }.joined() + "\n")
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
+        try directory.writePeerKey()
         for node in Node.allCases {
             try directory.write("\(node.rawValue).yaml", config(node))
         }

@@ -21,9 +21,7 @@ final class PartitionTests: XCTestCase {
         for script in ["service.sh", "app-check.sh"] {
             try FileManager.default.copyItem(atPath: Repository.path("Config/pair/\(script)"), toPath: directory.file(script))
         }
-        let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        try directory.write("peer.key", key)
-        chmod(directory.file("peer.key"), 0o600)
+        try directory.writePeerKey()
         let witnessPort = 7499
         witness = try SpawnedProcess(
             executable: "/usr/bin/python3",

@@ -53,9 +53,7 @@ final class CommandLineTests: XCTestCase {
     func testThePairExamplePassesCheckConfigOnceItHasAKey() throws {
         let pair = directory.file("pair")
         try FileManager.default.copyItem(atPath: Repository.path("Config/pair"), toPath: pair)
-        let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        try key.write(toFile: "\(pair)/peer.key", atomically: true, encoding: .utf8)
-        chmod("\(pair)/peer.key", 0o600)
+        try directory.writePeerKey("pair/peer.key")
         for file in ["master.yaml", "standby.yaml"] {
             let result = try Repository.runVacataire(["check-config", "\(pair)/\(file)"])
             XCTAssertEqual(result.status, 0, "\(file): \(result.stderr)")

@@ -87,6 +87,17 @@ public struct TemporaryDirectory: Sendable {
     public func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
+
+    /// Writes a fresh shared peer key (64 hex digits, mode 0600, as `openssl rand -hex 32`
+    /// makes one) to `name` and returns its path.
+    @discardableResult
+    public func writePeerKey(_ name: String = "peer.key") throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let path = try write(name, key + "\n")
+        guard chmod(path, 0o600) == 0 else { throw FixtureError("cannot make \(path) mode 0600") }
+        return path
+    }
 }
 
 /// Paths inside this repository, found from this source file's location.
