@@ -3,22 +3,18 @@ import Logging
 import VacataireCore
 import VacataireNotify
 
-/// Sends the agent's notifications on their own tasks, so that a slow or dead SMTP server
-/// never delays heartbeats, checks or a takeover. Each delivery's outcome is logged.
-///
-/// Delivery is attempted once per destination; the durable outbox with retries is the
-/// notifier issue's work.
+/// Builds the agent's notifications and hands them to the durable outbox, which delivers
+/// them on their own tasks: a slow or dead SMTP server never delays heartbeats, checks or
+/// a takeover.
 struct AgentNotifier: Sendable {
-    let sender: NotificationSender
+    let outbox: NotificationOutbox
     let node: NodeIdentity
     let peer: String
-    let logger: Logger
 
-    init(config: Config, templates: TemplateSet, peer: String, logger: Logger) {
-        sender = NotificationSender(config: config, templates: templates)
-        node = config.node
+    init(outbox: NotificationOutbox, node: NodeIdentity, peer: String) {
+        self.outbox = outbox
+        self.node = node
         self.peer = peer
-        self.logger = logger
     }
 
     /// A notification of `kind` about this node, with the current checks' state.
@@ -34,21 +30,9 @@ struct AgentNotifier: Sendable {
         )
     }
 
-    /// Starts delivering `notification` to every destination and returns at once.
-    @discardableResult
-    func send(_ notification: NotifiableEvent) -> Task<[DeliveryOutcome], Never> {
-        let sender = sender
-        let logger = logger
-        return Task.detached {
-            let outcomes = await sender.send(notification, channels: Set(NotifyChannel.allCases))
-            for outcome in outcomes {
-                if outcome.succeeded {
-                    logger.info("notification \(notification.kind.rawValue) sent: \(outcome.line)")
-                } else {
-                    logger.error("notification \(notification.kind.rawValue) not delivered: \(outcome.line)")
-                }
-            }
-            return outcomes
-        }
+    /// Commits `notification` to the outbox and returns at once; delivery follows.
+    func send(_ notification: NotifiableEvent) {
+        let outbox = outbox
+        Task { await outbox.enqueue(notification) }
     }
 }

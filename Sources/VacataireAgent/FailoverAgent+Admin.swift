@@ -141,6 +141,7 @@ extension FailoverAgent {
         for (reason, count) in statistics.validation.byReason where count > 0 {
             peerRejections[reason.rawValue] = Int(clamping: count)
         }
+        let backlog = try? store.outboxBacklog()
         let heard = machine.peerLastHeard.map { now().since($0) }
         let peer = AgentStatus.Peer(
             name: failover.peer.name, role: machine.peer?.role.rawValue, healthy: machine.peer?.healthy,
@@ -164,7 +165,10 @@ extension FailoverAgent {
                 )
             },
             incidents: incidents,
-            peerRejections: peerRejections
+            peerRejections: peerRejections,
+            outboxPending: backlog?.pending ?? 0,
+            outboxExpired: backlog?.expired ?? 0,
+            outboxOldestPendingSeconds: backlog?.oldestPending.map { Date().timeIntervalSince($0) }
         )
     }
 

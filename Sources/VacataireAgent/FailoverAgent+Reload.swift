@@ -25,7 +25,7 @@ extension FailoverAgent {
             return
         }
         let sameMachine = newFailover.settings == failover.settings
-        var applied = ["notifications and templates", "actions"] + (sameMachine ? ["split-brain guard"] : [])
+        var applied = ["notifications, templates and outbox retries", "actions"] + (sameMachine ? ["split-brain guard"] : [])
         if newFailover.keys != failover.keys || newFailover.activeKey != failover.activeKey {
             do {
                 let keyring = try PeerKeyring.load(
@@ -45,7 +45,9 @@ extension FailoverAgent {
         if newFailover.settings != failover.settings { restart.append("failover roles and timings") }
         if newFailover.listen != failover.listen || newFailover.peer != failover.peer { restart.append("peer addresses and listen") }
 
-        notifier = AgentNotifier(config: fresh, templates: templates, peer: failover.peer.name, logger: logger)
+        let outbox = outbox
+        let sender = NotificationSender(config: fresh, templates: templates)
+        Task { await outbox.replace(sender: sender, settings: fresh.outbox) }
         var kept = newFailover
         kept.role = failover.role
         kept.peer = failover.peer

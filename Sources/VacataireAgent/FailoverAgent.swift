@@ -21,7 +21,8 @@ public actor FailoverAgent {
     let store: AgentStore
     let link: PeerLink
     let scheduler: CheckScheduler
-    var notifier: AgentNotifier
+    let notifier: AgentNotifier
+    let outbox: NotificationOutbox
     let runner: ServiceActionRunner
     var prober: GuardProber
     let logger: Logger
@@ -83,7 +84,9 @@ public actor FailoverAgent {
         self.link = link
         self.logger = logger
         scheduler = CheckScheduler(configs: config.checks)
-        notifier = AgentNotifier(config: config, templates: templates, peer: failover.peer.name, logger: logger)
+        outbox = NotificationOutbox(
+            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store, logger: logger)
+        notifier = AgentNotifier(outbox: outbox, node: config.node, peer: failover.peer.name)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         prober = GuardProber(failover)
         machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: MonotonicInstant(nanoseconds: 0))
@@ -106,6 +109,7 @@ public actor FailoverAgent {
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.scheduler.run() }
+            group.addTask { await self.outbox.run() }
             group.addTask {
                 for await transition in transitions { await self.checkChanged(transition) }
             }

@@ -8,9 +8,9 @@ import VacataireCore
 // Net-SNMP). Everything that can fail returns a `DeliveryError` naming the destination.
 
 /// One event to tell humans and the NMS about, with everything a template may show.
-public struct NotifiableEvent: Sendable {
+public struct NotifiableEvent: Sendable, Codable {
     /// The state of one check at the time of the event.
-    public struct CheckSummary: Sendable {
+    public struct CheckSummary: Sendable, Codable {
         public var name: String
         public var status: String
         public var output: String
@@ -37,6 +37,9 @@ public struct NotifiableEvent: Sendable {
     public var ackComment: String?
     public var suppressedCount: Int
     public var suppressedSummary: String?
+    /// The email Message-ID, fixed when the notification enters the outbox so that a
+    /// repeated delivery (at-least-once) is recognisable; nil: a fresh one per send.
+    public var messageID: String?
 
     public init(
         kind: EventKind, node: String, cluster: String, peer: String? = nil, incidentID: String? = nil,

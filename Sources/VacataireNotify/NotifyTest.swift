@@ -10,6 +10,8 @@ public enum NotifyChannel: String, CaseIterable, Sendable {
 public struct DeliveryOutcome: Sendable {
     public var channel: NotifyChannel
     public var destination: String
+    /// `email:NAME` or `snmp:NAME`: the destination as the outbox names it.
+    public var key: String = ""
     public var error: DeliveryError?
 
     public var succeeded: Bool { error == nil }
@@ -48,14 +50,21 @@ public struct NotificationSender: Sendable {
         )
     }
 
-    public func send(_ notification: NotifiableEvent, channels: Set<NotifyChannel>) async -> [DeliveryOutcome] {
+    /// Every destination's outbox key (`email:NAME`, `snmp:NAME`).
+    public var destinationKeys: [String] {
+        config.notify.email.map { "email:\($0.name)" } + config.notify.snmp.map { "snmp:\($0.name)" }
+    }
+
+    /// Sends to every destination of `channels`, or only to those whose key is in `only`.
+    public func send(_ notification: NotifiableEvent, channels: Set<NotifyChannel>, only: Set<String>? = nil) async -> [DeliveryOutcome] {
         let rendered = templates.render(notification)
         var jobs: [@Sendable () -> DeliveryOutcome] = []
         if channels.contains(.email) {
-            for destination in config.notify.email {
+            for destination in config.notify.email where only?.contains("email:\(destination.name)") ?? true {
                 let message = email(rendered, notification, to: destination)
                 jobs.append {
                     var outcome = DeliveryOutcome(channel: .email, destination: "\(destination.name) (\(destination.endpoint))")
+                    outcome.key = "email:\(destination.name)"
                     do throws(DeliveryError) {
                         try SMTPChannel().deliver(message, to: destination)
                     } catch {
@@ -67,9 +76,10 @@ public struct NotificationSender: Sendable {
         }
         if channels.contains(.snmp) {
             let values = SNMPChannel.values(for: notification, message: rendered.snmp)
-            for target in config.notify.snmp {
+            for target in config.notify.snmp where only?.contains("snmp:\(target.name)") ?? true {
                 jobs.append { [snmp, snmpSetupError] in
                     var outcome = DeliveryOutcome(channel: .snmp, destination: "\(target.name) (\(target.endpoint))")
+                    outcome.key = "snmp:\(target.name)"
                     do throws(DeliveryError) {
                         guard let snmp else {
                             throw snmpSetupError ?? DeliveryError(.internalError, "SNMP is not set up")
@@ -104,7 +114,7 @@ public struct NotificationSender: Sendable {
         }
         return EmailMessage(
             from: destination.from, to: destination.to, subject: rendered.subject, body: rendered.body, date: notification.time,
-            messageID: EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster),
+            messageID: notification.messageID ?? EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster),
             extraHeaders: headers
         )
     }

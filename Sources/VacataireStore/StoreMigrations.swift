@@ -2,12 +2,12 @@ import GRDB
 
 /// The schema's steps, in order, as `DatabaseMigrator` records them in `grdb_migrations`.
 ///
-/// Never edit a step that has shipped; add a new one. Reserved for the next step:
-/// `4-notification-outbox` (the durable outbox of DESIGN.md §5).
+/// Never edit a step that has shipped; add a new one.
 enum StoreMigration: String, CaseIterable {
     case failoverState = "1-failover-state"
     case incidents = "2-incidents"
     case events = "3-events"
+    case outbox = "4-notification-outbox"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -62,6 +62,31 @@ enum StoreMigration: String, CaseIterable {
                 ) STRICT;
                 CREATE INDEX events_time ON events (time);
                 CREATE INDEX events_incident ON events (incident, time);
+                """)
+        case .outbox:
+            // The durable outbox (DESIGN.md §5): a notification is committed here before any
+            // delivery is tried, with one delivery row per destination.
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message_id TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    priority INTEGER NOT NULL,
+                    event TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE outbox_deliveries (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    outbox_id INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+                    destination TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_attempt_at TEXT NOT NULL,
+                    last_error TEXT,
+                    finished_at TEXT,
+                    UNIQUE (outbox_id, destination)
+                ) STRICT;
+                CREATE INDEX outbox_due ON outbox_deliveries (state, next_attempt_at);
                 """)
         }
     }

@@ -59,6 +59,12 @@ struct StatusText {
             let name = check.name.padding(toLength: width, withPad: " ", startingAt: 0)
             lines.append("  \(name)  \(check.health.padding(toLength: 8, withPad: " ", startingAt: 0)) \(check.status ?? "-")  \(check.output ?? "no result yet")")
         }
+        if status.outboxPending > 0 || status.outboxExpired > 0 {
+            var line = "notifications: \(status.outboxPending) delivery(ies) pending"
+            if let oldest = status.outboxOldestPendingSeconds { line += " (oldest \(Int(oldest)) s)" }
+            if status.outboxExpired > 0 { line += ", \(status.outboxExpired) GIVEN UP (see vacataire events and the log)" }
+            lines.append(line)
+        }
         lines.append("incidents:")
         if status.incidents.isEmpty { lines.append("  none open") }
         for incident in status.incidents {

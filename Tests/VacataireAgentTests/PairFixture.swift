@@ -33,6 +33,7 @@ final class PairFixture: @unchecked Sendable {
     /// A TCP port nobody listens on, used as the witness when `unreachableWitness`.
     let witnessPort: Int?
     private let control: [Node: String]
+    private let extra: String
     private let peerPorts: [Node: Int]
     private let servicePorts: [Node: Int]
     private var agents: [Node: SpawnedProcess] = [:]
@@ -41,8 +42,10 @@ final class PairFixture: @unchecked Sendable {
 
     /// Writes the pair's files and starts the mail and trap receivers; no agent runs yet.
     /// `control` replaces a node's `control:` mapping (default: a socket in its state directory).
-    init(unreachableWitness: Bool = false, control: [Node: String] = [:]) throws {
+    /// `extra` is appended to both configurations (top-level sections such as `outbox:`).
+    init(unreachableWitness: Bool = false, control: [Node: String] = [:], extra: String = "") throws {
         self.control = control
+        self.extra = extra
         directory = try TemporaryDirectory("pair")
         do {
             sink = try SMTPSink()
@@ -123,7 +126,7 @@ final class PairFixture: @unchecked Sendable {
                 stop: {command: "./service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
               service_probe: http://127.0.0.1:\(port(service: node.peer))/
 
-            """ + guardLines
+            """ + guardLines + extra
     }
 
     private func port(peer node: Node) -> Int { peerPorts[node] ?? 0 }

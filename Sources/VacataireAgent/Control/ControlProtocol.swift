@@ -123,6 +123,11 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var checks: [Check]
     public var incidents: [Incident]
     public var peerRejections: [String: Int]
+    /// Deliveries the outbox still owes, and those it gave up after `outbox.max_age`.
+    public var outboxPending: Int
+    public var outboxExpired: Int
+    /// Seconds since the oldest pending notification, if any.
+    public var outboxOldestPendingSeconds: Double?
 }
 
 /// One line of the event history, as `vacataire events` prints it.

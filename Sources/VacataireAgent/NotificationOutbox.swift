@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import VacataireCore
+import VacataireNotify
+import VacataireStore
+
+/// The durable outbox (DESIGN.md §5): every notification is committed to the store, one
+/// delivery per destination, before any delivery is tried; a delivery is marked done only
+/// when its server accepted it, and retried with exponential backoff while it is down.
+/// Pending deliveries survive a restart or a kill -9 (at-least-once: the email keeps its
+/// Message-ID, so a repeat is recognisable). A delivery failing for longer than `max_age`
+/// is given up, logged and counted in `vacataire status`.
+///
+/// Deliveries run on their own tasks: a dead server delays nothing but its own retries.
+actor NotificationOutbox {
+    private var sender: NotificationSender
+    private var settings: OutboxConfig
+    private let store: AgentStore
+    private let logger: Logger
+    /// Deliveries being tried right now, so that a slow one is not started twice.
+    private var inFlight: Set<Int64> = []
+
+    init(sender: NotificationSender, settings: OutboxConfig, store: AgentStore, logger: Logger) {
+        self.sender = sender
+        self.settings = settings
+        self.store = store
+        self.logger = logger
+    }
+
+    /// New destinations, templates or retry settings (SIGHUP). Pending deliveries to a
+    /// destination that no longer exists fail on their next try and expire.
+    func replace(sender: NotificationSender, settings: OutboxConfig) {
+        self.sender = sender
+        self.settings = settings
+    }
+
+    /// Commits `notification` for every destination, then starts delivering it.
+    func enqueue(_ notification: NotifiableEvent) {
+        var notification = notification
+        let config = sender.config
+        notification.messageID = EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster)
+        let destinations = sender.destinationKeys
+        guard !destinations.isEmpty else {
+            logger.warning("notification \(notification.kind.rawValue) not sent: no destination is configured (notify.email, notify.snmp)")
+            return
+        }
+        do {
+            let event = try JSONEncoder().encode(notification)
+            let (_, evicted) = try store.enqueue(
+                messageID: notification.messageID ?? "", kind: notification.kind.rawValue, priority: Self.priority(of: notification.kind),
+                event: event, destinations: destinations, at: Date(), limit: settings.maxEntries)
+            if evicted > 0 {
+                logger.warning("outbox full (\(settings.maxEntries) notifications): the \(evicted) oldest notice(s) were dropped")
+            }
+        } catch {
+            // The store is the outbox; without it, deliver once rather than lose the page.
+            logger.error("cannot commit notification \(notification.kind.rawValue) to the outbox (\(error)); sending it once without retries")
+            let sender = sender
+            let logger = logger
+            Task.detached {
+                for outcome in await sender.send(notification, channels: Set(NotifyChannel.allCases)) where !outcome.succeeded {
+                    logger.error("notification \(notification.kind.rawValue) not delivered: \(outcome.line)")
+                }
+            }
+            return
+        }
+        deliverDue()
+    }
+
+    /// Delivers what is due every 250 ms until the task is cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            deliverDue()
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// Starts every due delivery that is not already being tried, one task per notification.
+    func deliverDue() {
+        let due: [OutboxDelivery]
+        do {
+            due = try store.dueDeliveries(now: Date()).filter { !inFlight.contains($0.id) }
+        } catch {
+            logger.error("cannot read the outbox: \(error)")
+            return
+        }
+        let sender = sender
+        for (_, deliveries) in Dictionary(grouping: due, by: \.outboxID) {
+            guard let first = deliveries.first else { continue }
+            guard let notification = try? JSONDecoder().decode(NotifiableEvent.self, from: first.event) else {
+                for delivery in deliveries {
+                    try? store.markFailed(delivery.id, error: "the stored notification cannot be read", retryAt: nil, at: Date())
+                }
+                continue
+            }
+            inFlight.formUnion(deliveries.map(\.id))
+            let keys = Set(deliveries.map(\.destination))
+            Task.detached {
+                let outcomes = await sender.send(notification, channels: Set(NotifyChannel.allCases), only: keys)
+                await self.finished(deliveries, notification: notification, outcomes: outcomes)
+            }
+        }
+    }
+
+    private func finished(_ deliveries: [OutboxDelivery], notification: NotifiableEvent, outcomes: [DeliveryOutcome]) {
+        let now = Date()
+        let byKey = Dictionary(outcomes.map { ($0.key, $0) }) { first, _ in first }
+        for delivery in deliveries {
+            inFlight.remove(delivery.id)
+            let kind = notification.kind.rawValue
+            guard let outcome = byKey[delivery.destination] else {
+                // The destination is gone from the configuration (reload): nothing to try.
+                try? store.markFailed(delivery.id, error: "\(delivery.destination) is no longer configured", retryAt: nil, at: now)
+                logger.warning("notification \(kind) to \(delivery.destination) given up: no longer configured")
+                continue
+            }
+            do {
+                if let error = outcome.error {
+                    let attempt = delivery.attempts + 1
+                    let age = now.timeIntervalSince(delivery.createdAt)
+                    if age >= settings.maxAge.seconds {
+                        try store.markFailed(delivery.id, error: error.message, retryAt: nil, at: now)
+                        logger.critical("notification \(kind) to \(outcome.destination) given up after \(attempt) tries over \(Int(age)) s: \(error.message)")
+                    } else {
+                        let wait = settings.backoff(attempt: attempt)
+                        try store.markFailed(delivery.id, error: error.message, retryAt: now.addingTimeInterval(wait), at: now)
+                        logger.error("notification \(kind) not delivered (try \(attempt)), retrying in \(String(format: "%.1f", wait)) s: \(outcome.line)")
+                    }
+                } else {
+                    try store.markDelivered(delivery.id, at: now)
+                    logger.info("notification \(kind) sent: \(outcome.line)\(delivery.attempts > 0 ? " (after \(delivery.attempts + 1) tries)" : "")")
+                }
+            } catch {
+                logger.error("cannot record the delivery of \(kind) to \(delivery.destination): \(error)")
+            }
+        }
+        try? store.pruneOutbox(finishedBefore: now.addingTimeInterval(-settings.maxAge.seconds))
+    }
+
+    /// Pages (role changes and their incidents) are never dropped to make room.
+    static func priority(of kind: EventKind) -> OutboxPriority {
+        switch kind {
+        case .failover, .takeover, .failback, .switchover, .peerLost, .acknowledged, .reminder:
+            return .page
+        case .checkFailed, .checkRecovered, .peerFound, .test, .agentStarted, .agentStopped:
+            return .notice
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+
+/// One delivery the outbox still owes: a notification (as the notifier encoded it) to one
+/// destination.
+public struct OutboxDelivery: Sendable, Equatable {
+    public var id: Int64
+    public var outboxID: Int64
+    public var messageID: String
+    /// The notification, encoded by the notifier (JSON); the store does not read it.
+    public var event: Data
+    public var destination: String
+    public var attempts: Int
+    public var createdAt: Date
+}
+
+/// What `vacataire status` shows of the outbox.
+public struct OutboxBacklog: Sendable, Equatable {
+    /// Deliveries not yet accepted by their server.
+    public var pending: Int
+    /// Deliveries given up after `max_age`.
+    public var expired: Int
+    /// The oldest pending delivery's notification time.
+    public var oldestPending: Date?
+}
+
+/// How urgent a notification is: a page (role change, incident) is never evicted.
+public enum OutboxPriority: Int, Sendable {
+    case page = 0
+    case notice = 1
+}
+
+extension AgentStore {
+    /// Commits a notification and one pending delivery per destination, due now, before
+    /// anything is sent. When the outbox holds `limit` notifications or more, the oldest
+    /// notices go first (never a page); returns how many were evicted.
+    @discardableResult
+    public func enqueue(
+        messageID: String, kind: String, priority: OutboxPriority, event: Data, destinations: [String],
+        at time: Date, limit: Int
+    ) throws -> (id: Int64, evicted: Int) {
+        try write("commit a notification to the outbox") { db in
+            try db.execute(
+                sql: "INSERT INTO outbox (message_id, kind, priority, event, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [messageID, kind, priority.rawValue, String(decoding: event, as: UTF8.self), time])
+            let id = db.lastInsertedRowID
+            for destination in destinations {
+                try db.execute(
+                    sql: """
+                        INSERT INTO outbox_deliveries (outbox_id, destination, state, attempts, next_attempt_at)
+                        VALUES (?, ?, 'pending', 0, ?)
+                        """,
+                    arguments: [id, destination, time])
+            }
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
+            var evicted = 0
+            if count > limit {
+                let victims = try Int64.fetchAll(
+                    db, sql: "SELECT id FROM outbox WHERE priority = ? AND id != ? ORDER BY id LIMIT ?",
+                    arguments: [OutboxPriority.notice.rawValue, id, count - limit])
+                for victim in victims {
+                    try db.execute(sql: "DELETE FROM outbox_deliveries WHERE outbox_id = ?", arguments: [victim])
+                    try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [victim])
+                }
+                evicted = victims.count
+            }
+            return (id, evicted)
+        }
+    }
+
+    /// Pending deliveries due at `now`, oldest notification first.
+    public func dueDeliveries(now: Date, limit: Int = 100) throws -> [OutboxDelivery] {
+        try read("read the outbox") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, d.outbox_id, d.destination, d.attempts, o.message_id, o.event, o.created_at
+                    FROM outbox_deliveries d JOIN outbox o ON o.id = d.outbox_id
+                    WHERE d.state = 'pending' AND d.next_attempt_at <= ?
+                    ORDER BY o.priority, d.outbox_id, d.id LIMIT ?
+                    """,
+                arguments: [now, limit]
+            ).map { row in
+                let event: String = row["event"]
+                return OutboxDelivery(
+                    id: row["id"], outboxID: row["outbox_id"], messageID: row["message_id"], event: Data(event.utf8),
+                    destination: row["destination"], attempts: row["attempts"], createdAt: row["created_at"])
+            }
+        }
+    }
+
+    /// The server accepted it: the delivery is done.
+    public func markDelivered(_ delivery: Int64, at time: Date) throws {
+        try write("mark a delivery done") { db in
+            try db.execute(
+                sql: "UPDATE outbox_deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, finished_at = ? WHERE id = ?",
+                arguments: [time, delivery])
+        }
+    }
+
+    /// It failed: try again at `retryAt`, or give up (`expired`) when `retryAt` is nil.
+    public func markFailed(_ delivery: Int64, error: String, retryAt: Date?, at time: Date) throws {
+        try write("record a failed delivery") { db in
+            if let retryAt {
+                try db.execute(
+                    sql: "UPDATE outbox_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                    arguments: [error, retryAt, delivery])
+            } else {
+                try db.execute(
+                    sql: "UPDATE outbox_deliveries SET state = 'expired', attempts = attempts + 1, last_error = ?, finished_at = ? WHERE id = ?",
+                    arguments: [error, time, delivery])
+            }
+        }
+    }
+
+    /// Pending and expired deliveries, for status.
+    public func outboxBacklog() throws -> OutboxBacklog {
+        try read("read the outbox") { db in
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox_deliveries WHERE state = 'pending'") ?? 0
+            let expired = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox_deliveries WHERE state = 'expired'") ?? 0
+            let oldest = try Date.fetchOne(
+                db, sql: "SELECT MIN(o.created_at) FROM outbox_deliveries d JOIN outbox o ON o.id = d.outbox_id WHERE d.state = 'pending'")
+            return OutboxBacklog(pending: pending, expired: expired, oldestPending: oldest)
+        }
+    }
+
+    /// Deletes notifications whose every delivery finished before `before` (history is
+    /// in the events table); keeps the outbox small.
+    public func pruneOutbox(finishedBefore before: Date) throws {
+        try write("prune the outbox") { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM outbox WHERE id NOT IN (
+                        SELECT outbox_id FROM outbox_deliveries WHERE state = 'pending' OR finished_at >= ?)
+                    """,
+                arguments: [before])
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import VacataireTestSupport
+import XCTest
+
+/// The durable outbox with a real pair and a real SMTP server that is down when the page
+/// is due: the page waits, is retried, and arrives once the server is back, also across a
+/// kill -9 of the agent that owes it.
+final class OutboxTests: XCTestCase {
+    private var pair: PairFixture?
+    private var lateSink: SMTPSink?
+
+    override func tearDown() {
+        lateSink?.stop()
+        pair?.tearDown()
+        pair = nil
+    }
+
+    private func makePair() throws -> PairFixture {
+        let made = try PairFixture(extra: "outbox: {retry_initial: 200ms, retry_max: 1s}\n")
+        pair = made
+        return made
+    }
+
+    private func outboxPending(_ pair: PairFixture, _ node: PairFixture.Node) -> Int? {
+        guard let result = try? pair.admin(node, ["status", "--json"]), result.status == 0,
+              let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        else { return nil }
+        return object["outboxPending"] as? Int
+    }
+
+    /// Fails alpha over to beta while the SMTP server is down, and returns once beta owes
+    /// the page (the trap, on a live receiver, has gone).
+    private func failOverWithMailDown(_ pair: PairFixture) async throws {
+        try await pair.startPair()
+        pair.sink.stop()
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("beta is active", timeout: 15) { pair.status(.beta)?.state == "active" }
+        try await pair.waitUntil("beta's outbox owes the page", timeout: 10) { (outboxPending(pair, .beta) ?? 0) > 0 }
+        _ = try pair.traps.waitForNotifications(1, timeout: 10)
+        let status = try pair.admin(.beta, ["status"]).stdout
+        XCTAssertTrue(status.contains("notifications: 1 delivery(ies) pending"), status)
+    }
+
+    func testPageWaitsWhileTheSMTPServerIsDownAndArrivesWhenItIsBack() async throws {
+        let pair = try makePair()
+        try await failOverWithMailDown(pair)
+        try await Task.sleep(for: .seconds(1.5))
+        XCTAssertTrue(pair.log(.beta).contains("retrying in"), "each failed try is logged with its next retry\n\(pair.log(.beta))")
+        let sink = try SMTPSink(arguments: ["--port", String(pair.sink.port)])
+        lateSink = sink
+        let waited = try await pair.waitUntil("the page arrives", timeout: 15) {
+            sink.messages().contains { $0.raw.contains("FAILOVER e2") }
+        }
+        print(String(format: "page delivered %.2f s after the SMTP server came back", waited))
+        try await pair.waitUntil("the outbox is empty", timeout: 5) { outboxPending(pair, .beta) == 0 }
+        XCTAssertEqual(sink.messages().filter { $0.raw.contains("FAILOVER e2") }.count, 1, "one page, not one per retry")
+    }
+
+    func testOwedPageSurvivesAKill9OfTheAgent() async throws {
+        let pair = try makePair()
+        try await failOverWithMailDown(pair)
+        pair.killAgent(.beta)
+        let sink = try SMTPSink(arguments: ["--port", String(pair.sink.port)])
+        lateSink = sink
+        try pair.start(.beta)
+        try await pair.waitUntil("the page owed before the kill arrives", timeout: 15) {
+            sink.messages().contains { $0.raw.contains("FAILOVER e2") }
+        }
+        let messageIDs = sink.messages().filter { $0.raw.contains("FAILOVER e2") }.compactMap { $0.headers["message-id"] }
+        XCTAssertEqual(Set(messageIDs).count, 1, "a repeated delivery keeps its Message-ID: \(messageIDs)")
+    }
+}
