@@ -11,9 +11,9 @@ static void copy_error(char *error, size_t error_len, const char *text) {
 }
 
 static void copy_session_error(void *session, char *error, size_t error_len) {
-    int lib_err = 0, sys_err = 0;
+    int sys_err = 0, snmp_err = 0;
     char *text = NULL;
-    snmp_sess_error(session, &lib_err, &sys_err, &text);
+    snmp_sess_error(session, &sys_err, &snmp_err, &text);
     copy_error(error, error_len, text);
     free(text);
 }
@@ -87,8 +87,13 @@ int cnetsnmp_send_acknowledged(void *session, void *pdu, char *error, size_t err
         copy_error(error, error_len, "no acknowledgement before the timeout");
         return 1;
     }
-    copy_session_error(session, error, error_len);
-    return -1;
+    /* SNMPv3 discovers the receiver's engine first; its timeout comes back as an error. */
+    int sys_err = 0, snmp_err = 0;
+    char *text = NULL;
+    snmp_sess_error(session, &sys_err, &snmp_err, &text);
+    copy_error(error, error_len, text);
+    free(text);
+    return snmp_err == SNMPERR_TIMEOUT ? 1 : -1;
 }
 
 static const oid *auth_oid(int protocol, size_t *len) {

@@ -98,7 +98,7 @@ int cnetsnmp_send(void *session, void *pdu, char *error, size_t error_len);
 
 /* Sends a request that the receiver acknowledges (an inform), waits for the answer within
  * the session's timeout and retries, and frees `pdu`. Returns 0 when acknowledged, 1 on
- * timeout, -1 on another error (reason in `error`). */
+ * timeout (of the inform or of SNMPv3 engine discovery), -1 on another error (reason in `error`). */
 int cnetsnmp_send_acknowledged(void *session, void *pdu, char *error, size_t error_len);
 
 #endif
