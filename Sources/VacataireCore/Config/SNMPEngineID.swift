@@ -31,7 +31,7 @@ public struct SNMPEngineID: ConfigValue, Equatable, Sendable, CustomStringConver
             index = next
         }
         guard let id = SNMPEngineID(octets: octets) else {
-            return .failure(.init("expected 5 to 32 octets, found \(octets.count)"))
+            return .failure(.init("expected 5 to 32 octets, this is \(octets.count)"))
         }
         return .success(id)
     }
