@@ -11,14 +11,16 @@ static void copy_error(char *error, size_t error_len, const char *text) {
 }
 
 static void copy_session_error(void *session, char *error, size_t error_len) {
-    int lib_err = 0, sys_err = 0;
+    int sys_err = 0, snmp_err = 0;
     char *text = NULL;
-    snmp_sess_error(session, &lib_err, &sys_err, &text);
+    snmp_sess_error(session, &sys_err, &snmp_err, &text);
     copy_error(error, error_len, text);
     free(text);
 }
 
-void cnetsnmp_library_init(const char *app_name, const char *persistent_dir) {
+void cnetsnmp_library_init(const char *app_name, const char *persistent_dir,
+                           const unsigned char *engine_id, size_t engine_id_len) {
+    if (engine_id != NULL && engine_id_len > 0) set_exact_engineID(engine_id, engine_id_len);
     netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_CONFIG_LOAD, 1);
     netsnmp_ds_set_int(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_MIB_WARNINGS, 0);
     netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, persistent_dir);
@@ -85,6 +87,73 @@ int cnetsnmp_send_acknowledged(void *session, void *pdu, char *error, size_t err
         copy_error(error, error_len, "no acknowledgement before the timeout");
         return 1;
     }
-    copy_session_error(session, error, error_len);
-    return -1;
+    /* SNMPv3 discovers the receiver's engine first; its timeout comes back as an error. */
+    int sys_err = 0, snmp_err = 0;
+    char *text = NULL;
+    snmp_sess_error(session, &sys_err, &snmp_err, &text);
+    copy_error(error, error_len, text);
+    free(text);
+    return snmp_err == SNMPERR_TIMEOUT ? 1 : -1;
+}
+
+static const oid *auth_oid(int protocol, size_t *len) {
+    switch (protocol) {
+    case CNETSNMP_AUTH_SHA256: *len = OID_LENGTH(usmHMAC192SHA256AuthProtocol); return usmHMAC192SHA256AuthProtocol;
+    case CNETSNMP_AUTH_SHA512: *len = OID_LENGTH(usmHMAC384SHA512AuthProtocol); return usmHMAC384SHA512AuthProtocol;
+    default: *len = OID_LENGTH(usmHMACSHA1AuthProtocol); return usmHMACSHA1AuthProtocol;
+    }
+}
+
+static const oid *priv_oid(int protocol, size_t *len) {
+    switch (protocol) {
+    case CNETSNMP_PRIV_AES256: *len = OID_LENGTH(usmAES256PrivProtocol); return usmAES256PrivProtocol;
+    default: *len = OID_LENGTH(usmAESPrivProtocol); return usmAESPrivProtocol;
+    }
+}
+
+void *cnetsnmp_open_v3(const char *peer, const cnetsnmp_usm *usm, long timeout_us, int retries,
+                       int *failure, char *error, size_t error_len) {
+    netsnmp_session session;
+    snmp_sess_init(&session);
+    *failure = CNETSNMP_FAIL_OTHER;
+    session.version = SNMP_VERSION_3;
+    session.peername = (char *)peer;
+    session.timeout = timeout_us;
+    session.retries = retries;
+    session.securityName = (char *)usm->user;
+    session.securityNameLen = strlen(usm->user);
+    session.securityModel = SNMP_SEC_MODEL_USM;
+    session.securityLevel = usm->security_level == CNETSNMP_SEC_AUTH_PRIV ? SNMP_SEC_LEVEL_AUTHPRIV
+                                                                         : SNMP_SEC_LEVEL_AUTHNOPRIV;
+    session.securityAuthProto = (oid *)auth_oid(usm->auth_protocol, &session.securityAuthProtoLen);
+    session.securityAuthKeyLen = USM_AUTH_KU_LEN;
+    if (generate_Ku(session.securityAuthProto, session.securityAuthProtoLen, usm->auth_password,
+                    usm->auth_password_len, session.securityAuthKey, &session.securityAuthKeyLen) != SNMPERR_SUCCESS) {
+        copy_error(error, error_len, "cannot derive the authentication key");
+        return NULL;
+    }
+    if (session.securityLevel == SNMP_SEC_LEVEL_AUTHPRIV) {
+        session.securityPrivProto = (oid *)priv_oid(usm->priv_protocol, &session.securityPrivProtoLen);
+        session.securityPrivKeyLen = USM_PRIV_KU_LEN;
+        if (generate_Ku(session.securityAuthProto, session.securityAuthProtoLen, usm->priv_password,
+                        usm->priv_password_len, session.securityPrivKey, &session.securityPrivKeyLen) != SNMPERR_SUCCESS) {
+            copy_error(error, error_len, "cannot derive the privacy key");
+            return NULL;
+        }
+    }
+    if (usm->engine_id_len > 0) {
+        session.securityEngineID = (u_char *)usm->engine_id;
+        session.securityEngineIDLen = usm->engine_id_len;
+        session.contextEngineID = (u_char *)usm->engine_id;
+        session.contextEngineIDLen = usm->engine_id_len;
+        session.engineBoots = usm->engine_boots;
+        session.engineTime = usm->engine_time;
+    }
+    void *handle = snmp_sess_open(&session);
+    if (handle == NULL) {
+        int code = session.s_snmp_errno ? session.s_snmp_errno : snmp_errno;
+        if (code == SNMPERR_TIMEOUT) *failure = CNETSNMP_FAIL_TIMEOUT;
+        copy_error(error, error_len, snmp_api_errstring(code));
+    }
+    return handle;
 }

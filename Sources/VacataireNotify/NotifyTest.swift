@@ -13,12 +13,23 @@ public struct DeliveryOutcome: Sendable {
     /// `email:NAME` or `snmp:NAME`: the destination as the outbox names it.
     public var key: String = ""
     public var error: DeliveryError?
+    /// The server that accepted the message, when the destination has several.
+    public var deliveredBy: String?
+    /// Why the servers tried before `deliveredBy` did not take the message.
+    public var earlierFailures: [DeliveryError] = []
 
     public var succeeded: Bool { error == nil }
 
-    /// `email ops (127.0.0.1:2525): ok` or `email ops (127.0.0.1:2525): failed: ...`.
+    /// `email ops (127.0.0.1:2525): ok`, `email ops (127.0.0.1:2525): failed: ...`, or with
+    /// several servers `email ops (A, B): ok via B (after: connection refused by A)`.
     public var line: String {
-        "\(channel.rawValue) \(destination): " + (error.map { "failed: \($0.message)" } ?? "ok")
+        if let error { return "\(channel.rawValue) \(destination): failed: \(error.message)" }
+        var line = "\(channel.rawValue) \(destination): ok"
+        if let deliveredBy { line += " via \(deliveredBy)" }
+        if !earlierFailures.isEmpty {
+            line += " (after: " + earlierFailures.map(\.message).joined(separator: "; ") + ")"
+        }
+        return line
     }
 }
 
@@ -34,7 +45,11 @@ public struct NotificationSender: Sendable {
         self.config = config
         self.templates = templates
         do throws(DeliveryError) {
-            snmp = try SNMPChannel(persistentDirectory: "\(config.stateDirectory)/snmp", startTime: startTime)
+            let engine = try SNMPEngineIdentity.load(config)
+            snmp = try SNMPChannel(
+                persistentDirectory: SNMPEngineIdentity.directory(stateDirectory: config.stateDirectory),
+                engine: engine, startTime: startTime
+            )
             snmpSetupError = nil
         } catch {
             snmp = nil
@@ -63,10 +78,14 @@ public struct NotificationSender: Sendable {
             for destination in config.notify.email where only?.contains("email:\(destination.name)") ?? true {
                 let message = email(rendered, notification, to: destination)
                 jobs.append {
-                    var outcome = DeliveryOutcome(channel: .email, destination: "\(destination.name) (\(destination.endpoint))")
+                    var outcome = DeliveryOutcome(channel: .email, destination: "\(destination.name) (\(destination.endpoints))")
                     outcome.key = "email:\(destination.name)"
                     do throws(DeliveryError) {
-                        try SMTPChannel().deliver(message, to: destination)
+                        let delivery = try SMTPChannel().deliver(message, to: destination)
+                        if destination.servers.count > 1 {
+                            outcome.deliveredBy = delivery.server
+                            outcome.earlierFailures = delivery.earlierFailures
+                        }
                     } catch {
                         outcome.error = error
                     }
@@ -84,7 +103,7 @@ public struct NotificationSender: Sendable {
                         guard let snmp else {
                             throw snmpSetupError ?? DeliveryError(.internalError, "SNMP is not set up")
                         }
-                        try snmp.sendTrap(notification.kind, values: values, to: target)
+                        try snmp.send(notification.kind, values: values, to: target)
                     } catch {
                         outcome.error = error
                     }

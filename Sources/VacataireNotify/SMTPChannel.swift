@@ -4,20 +4,47 @@ import VacataireCore
 
 /// Delivers emails through libcurl's SMTP client, one destination at a time.
 ///
-/// A delivery either ends with the server's acceptance of the message for every recipient,
-/// or throws a `DeliveryError` that names the server and what went wrong. Blocking: call it
-/// off the cooperative thread pool (`BlockingWork.run`).
+/// A delivery either ends with one server's acceptance of the message for every recipient,
+/// or throws a `DeliveryError` that names each server tried and what went wrong. Blocking:
+/// call it off the cooperative thread pool (`BlockingWork.run`).
 public struct SMTPChannel: Sendable {
+    /// Which server took the message, and why the ones before it did not.
+    public struct Delivery: Sendable, Equatable {
+        /// `host:port` of the server that accepted the message.
+        public var server: String
+        public var earlierFailures: [DeliveryError]
+    }
+
     public init() {}
 
-    public func deliver(_ message: EmailMessage, to destination: EmailDestination) throws(DeliveryError) {
+    /// Tries the destination's servers in order until one accepts the message.
+    @discardableResult
+    public func deliver(_ message: EmailMessage, to destination: EmailDestination) throws(DeliveryError) -> Delivery {
+        var failures: [DeliveryError] = []
+        for server in destination.servers {
+            do throws(DeliveryError) {
+                try deliver(message, to: destination, via: server)
+                return Delivery(server: EmailDestination.endpoint(of: server), earlierFailures: failures)
+            } catch {
+                failures.append(error)
+            }
+        }
+        guard failures.count > 1, let last = failures.last else {
+            throw failures.first ?? DeliveryError(.configuration, "no SMTP server configured for \(destination.name)")
+        }
+        let all = failures.map(\.message).joined(separator: "; ")
+        throw DeliveryError(last.kind, "all \(failures.count) servers failed: \(all)")
+    }
+
+    /// One attempt through one server.
+    func deliver(_ message: EmailMessage, to destination: EmailDestination, via server: URL) throws(DeliveryError) {
         let curl = try CurlEasy()
-        curl.set(CURLOPT_URL, destination.url.absoluteString)
+        curl.set(CURLOPT_URL, server.absoluteString)
         curl.set(CURLOPT_MAIL_FROM, "<\(destination.from.address)>")
         curl.set(CURLOPT_MAIL_RCPT, list: destination.to.map { "<\($0.address)>" })
         curl.set(CURLOPT_CONNECTTIMEOUT_MS, Int(destination.connectTimeout.seconds * 1000))
         curl.set(CURLOPT_TIMEOUT_MS, Int(destination.timeout.seconds * 1000))
-        if destination.url.scheme == "smtp" {
+        if server.scheme == "smtp" {
             let policy: curl_usessl
             switch destination.starttls {
             case .required: policy = CURLUSESSL_ALL
@@ -31,24 +58,23 @@ public struct SMTPChannel: Sendable {
         }
         if let username = destination.username, let passwordFile = destination.passwordFile {
             curl.set(CURLOPT_USERNAME, username)
-            curl.set(CURLOPT_PASSWORD, try Self.readPassword(passwordFile, destination: destination))
+            curl.set(CURLOPT_PASSWORD, try Self.readPassword(passwordFile, server: server))
         }
         let code = curl.perform(upload: Data(message.rendered.utf8))
         guard code == CURLE_OK else {
-            throw Self.describe(code, curl: curl, destination: destination)
+            throw Self.describe(code, curl: curl, endpoint: EmailDestination.endpoint(of: server), username: destination.username)
         }
     }
 
-    static func readPassword(_ path: String, destination: EmailDestination) throws(DeliveryError) -> String {
+    static func readPassword(_ path: String, server: URL) throws(DeliveryError) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw DeliveryError(.configuration, "cannot read the SMTP password file \(path) for \(destination.endpoint)")
+            throw DeliveryError(.configuration, "cannot read the SMTP password file \(path) for \(EmailDestination.endpoint(of: server))")
         }
         return text.trimmingCharacters(in: .newlines)
     }
 
     /// Turns libcurl's result into a sentence that names the server.
-    static func describe(_ code: CURLcode, curl: CurlEasy, destination: EmailDestination) -> DeliveryError {
-        let endpoint = destination.endpoint
+    static func describe(_ code: CURLcode, curl: CurlEasy, endpoint: String, username: String?) -> DeliveryError {
         let detail = curl.errorText(code)
         switch code {
         case CURLE_COULDNT_CONNECT:
@@ -68,7 +94,9 @@ public struct SMTPChannel: Sendable {
         case CURLE_SSL_CONNECT_ERROR:
             return DeliveryError(.tls, "TLS with \(endpoint) failed: \(detail)")
         case CURLE_LOGIN_DENIED:
-            return DeliveryError(.authentication, "\(endpoint) rejected the login of \(destination.username ?? "?") (\(curl.responseCode))")
+            return DeliveryError(
+                .authentication, "authentication failed at \(endpoint): the server rejected the login of \(username ?? "?") (reply \(curl.responseCode))"
+            )
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_WEIRD_SERVER_REPLY, CURLE_UPLOAD_FAILED:
             let status = curl.responseCode
             if status >= 400 {

@@ -12,11 +12,14 @@ public struct SNMPChannel: Sendable {
     /// The message's varbind values, by object.
     public typealias Values = [VacataireMIB.Object: String]
 
-    /// What the agent's sysUpTime counts from.
+    /// What the agent's sysUpTime and snmpEngineTime count from.
     public let startTime: Date
+    /// This agent's engine: the authoritative one of its SNMPv3 traps.
+    public let engine: SNMPEngineIdentity
 
-    public init(persistentDirectory: String, startTime: Date = Date()) throws(DeliveryError) {
-        try NetSNMPLibrary.setUp(persistentDirectory: persistentDirectory)
+    public init(persistentDirectory: String, engine: SNMPEngineIdentity, startTime: Date = Date()) throws(DeliveryError) {
+        try NetSNMPLibrary.setUp(persistentDirectory: persistentDirectory, engineID: engine.id)
+        self.engine = engine
         self.startTime = startTime
     }
 
@@ -30,13 +33,42 @@ public struct SNMPChannel: Sendable {
         ]
     }
 
-    /// Sends one SNMPv2c trap of `kind` to `target`.
-    public func sendTrap(_ kind: EventKind, values: Values, to target: SNMPTarget, now: Date = Date()) throws(DeliveryError) {
-        let session = try NetSNMPSession(target: target)
-        guard let pdu = cnetsnmp_pdu_create(Int32(CNETSNMP_PDU_TRAP2)) else {
-            throw DeliveryError(.internalError, "Net-SNMP could not create a PDU for \(target.endpoint)")
+    /// Sends one notification of `kind` to `target`: a trap, or an inform that must be
+    /// acknowledged, over SNMPv2c or SNMPv3 as the target says.
+    public func send(_ kind: EventKind, values: Values, to target: SNMPTarget, now: Date = Date()) throws(DeliveryError) {
+        let uptime = max(0, now.timeIntervalSince(startTime))
+        if target.version == .v3 {
+            let credentials = try SNMPCredentials(target: target)
+            // Net-SNMP's USM user and engine-time tables are process-wide and unlocked.
+            try NetSNMPLibrary.withUSM { () throws(DeliveryError) in
+                let session = try NetSNMPSession(target: target, credentials: credentials, engine: engine, uptime: uptime)
+                try deliver(kind, values: values, uptime: uptime, to: target, through: session)
+            }
+        } else {
+            let session = try NetSNMPSession(target: target)
+            try deliver(kind, values: values, uptime: uptime, to: target, through: session)
         }
-        var ticks = UInt(max(0, now.timeIntervalSince(startTime)) * 100)
+    }
+
+    private func deliver(
+        _ kind: EventKind, values: Values, uptime: TimeInterval, to target: SNMPTarget, through session: NetSNMPSession
+    ) throws(DeliveryError) {
+        let pdu = try Self.pdu(kind, values: values, uptime: uptime, inform: target.inform, endpoint: target.endpoint)
+        if target.inform {
+            try session.sendAcknowledged(pdu, tries: target.tries)
+        } else {
+            try session.send(pdu)
+        }
+    }
+
+    /// sysUpTime.0, snmpTrapOID.0, then every object of the MIB.
+    static func pdu(
+        _ kind: EventKind, values: Values, uptime: TimeInterval, inform: Bool, endpoint: String
+    ) throws(DeliveryError) -> UnsafeMutableRawPointer {
+        guard let pdu = cnetsnmp_pdu_create(Int32(inform ? CNETSNMP_PDU_INFORM : CNETSNMP_PDU_TRAP2)) else {
+            throw DeliveryError(.internalError, "Net-SNMP could not create a PDU for \(endpoint)")
+        }
+        var ticks = UInt(uptime * 100)
         var added = Self.add(pdu, VacataireMIB.sysUpTime, CNETSNMP_TYPE_TIMETICKS, &ticks, MemoryLayout<UInt>.size)
         let trapOID = VacataireMIB.notification(kind)
         added = added && trapOID.withUnsafeBufferPointer {
@@ -50,9 +82,9 @@ public struct SNMPChannel: Sendable {
         }
         guard added else {
             cnetsnmp_pdu_free(pdu)
-            throw DeliveryError(.internalError, "Net-SNMP could not build the trap for \(target.endpoint)")
+            throw DeliveryError(.internalError, "Net-SNMP could not build the notification for \(endpoint)")
         }
-        try session.send(pdu)
+        return pdu
     }
 
     /// The MIB's objects are DisplayStrings: at most 255 octets. Longer text is cut at a
@@ -76,60 +108,3 @@ public struct SNMPChannel: Sendable {
     }
 }
 
-/// Net-SNMP's process-wide set-up, done once, before any session.
-enum NetSNMPLibrary {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var initialised = false
-
-    static func setUp(persistentDirectory: String) throws(DeliveryError) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !initialised else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: persistentDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw DeliveryError(.configuration, "cannot create Net-SNMP's directory \(persistentDirectory): \(error.localizedDescription)")
-        }
-        cnetsnmp_library_init("vacataire", persistentDirectory)
-        initialised = true
-    }
-}
-
-/// One open single-session to one target, closed when released.
-final class NetSNMPSession {
-    private let handle: UnsafeMutableRawPointer
-    private let endpoint: String
-
-    init(target: SNMPTarget, timeout: Double = 1, retries: Int = 0) throws(DeliveryError) {
-        endpoint = target.endpoint
-        let transport = target.address.isIPv6 ? "udp6" : "udp"
-        let community = Array(target.community.utf8)
-        var error = [CChar](repeating: 0, count: 256)
-        let opened = community.withUnsafeBufferPointer { bytes in
-            cnetsnmp_open_v2c("\(transport):\(target.endpoint)", bytes.baseAddress, bytes.count,
-                              Int(timeout * 1_000_000), Int32(retries), &error, error.count)
-        }
-        guard let opened else {
-            throw DeliveryError(.configuration, "cannot open an SNMP session to \(target.endpoint): \(Self.text(error))")
-        }
-        handle = opened
-    }
-
-    deinit {
-        cnetsnmp_close(handle)
-    }
-
-    /// The text of a NUL-terminated error buffer.
-    static func text(_ buffer: [CChar]) -> String {
-        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Sends `pdu` (and frees it, whatever happens).
-    func send(_ pdu: UnsafeMutableRawPointer) throws(DeliveryError) {
-        var error = [CChar](repeating: 0, count: 256)
-        guard cnetsnmp_send(handle, pdu, &error, error.count) == 0 else {
-            throw DeliveryError(.connection, "sending the trap to \(endpoint) failed: \(Self.text(error))")
-        }
-    }
-}

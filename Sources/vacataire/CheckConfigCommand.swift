@@ -32,6 +32,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
         print("ok")
         print("  node \(config.node.name) in cluster \(config.node.cluster), state in \(config.stateDirectory)")
         print("  \(config.notify.email.count) email destination(s), \(config.notify.snmp.count) SNMP target(s)")
+        print("  " + SNMPEngineIdentity.describe(config))
         let checks = config.checks.map { "\($0.name) (\($0.kind.name.rawValue), \($0.severity.rawValue))" }
         print("  \(config.checks.count) check(s)" + (checks.isEmpty ? "" : ": " + checks.joined(separator: ", ")))
         if let failover = config.failover {

@@ -5,8 +5,11 @@ Every accepted message is written to OUT/NNNN.eml (the DATA exactly as received)
 OUT/NNNN.json beside it (envelope sender, recipients, and whether the session was TLS
 and authenticated). Prints "READY <port>" on stdout once it accepts connections.
 
-    smtp_sink.py --dir OUT [--port N] [--tls-cert C --tls-key K [--require-starttls]]
+    smtp_sink.py --dir OUT [--port N] [--tls-cert C --tls-key K [--require-starttls | --smtps]]
                  [--auth USER:PASSWORD] [--reject-rcpt ADDRESS]
+
+--smtps speaks TLS from the first byte (implicit TLS, as on port 465) instead of offering
+STARTTLS.
 """
 import argparse
 import json
@@ -43,7 +46,7 @@ class Sink:
         meta = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
-            "tls": session.ssl is not None,
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
             "authenticated": bool(session.authenticated),
         }
         with open(stem + ".json", "w") as out:
@@ -65,6 +68,7 @@ def main():
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--require-starttls", action="store_true")
+    parser.add_argument("--smtps", action="store_true")
     parser.add_argument("--auth")
     parser.add_argument("--reject-rcpt", action="append", default=[])
     args = parser.parse_args()
@@ -74,15 +78,19 @@ def main():
     if args.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.tls_cert, args.tls_key)
-        options["tls_context"] = context
-        options["require_starttls"] = args.require_starttls
+        if args.smtps:
+            options["ssl_context"] = context
+        else:
+            options["tls_context"] = context
+            options["require_starttls"] = args.require_starttls
     if args.auth:
         user, password = args.auth.split(":", 1)
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user \
                 and auth_data.password.decode() == password
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd itself answers a failure with 535.
+            return AuthResult(success=ok, handled=False)
 
         options["authenticator"] = authenticator
         options["auth_required"] = True

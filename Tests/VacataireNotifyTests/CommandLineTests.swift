@@ -38,6 +38,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.hasPrefix("ok\n"), result.stdout)
         XCTAssertFalse(result.stdout.contains("do-not-print-me"), "a secret was printed")
+        XCTAssertTrue(result.stdout.contains("  snmp engine id"), result.stdout)
     }
 
     func testEveryExampleInConfigPassesCheckConfig() throws {

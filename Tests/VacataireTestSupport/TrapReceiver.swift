@@ -17,16 +17,53 @@ public final class TrapReceiver: @unchecked Sendable {
         }
     }
 
+    /// An SNMPv3 user the receiver accepts (`createUser` + `authUser log` in snmptrapd.conf).
+    public struct User: Sendable {
+        public var name: String
+        public var authProtocol: String
+        public var authPassword: String
+        /// nil for authNoPriv.
+        public var privProtocol: String?
+        public var privPassword: String?
+        /// The sender's engine id, which traps need (`createUser -e`); nil for informs,
+        /// which use the receiver's own engine id.
+        public var engineID: String?
+
+        public init(
+            name: String, authProtocol: String = "SHA", authPassword: String, privProtocol: String? = "AES",
+            privPassword: String? = nil, engineID: String? = nil
+        ) {
+            self.name = name
+            self.authProtocol = authProtocol
+            self.authPassword = authPassword
+            self.privProtocol = privProtocol
+            self.privPassword = privPassword
+            self.engineID = engineID
+        }
+
+        var configLines: String {
+            var create = "createUser"
+            if let engineID { create += " -e \(engineID)" }
+            create += " \(name) \(authProtocol) \(authPassword)"
+            if let privProtocol, let privPassword { create += " \(privProtocol) \(privPassword)" }
+            return create + "\nauthUser log \(name)\n"
+        }
+    }
+
     public let port: Int
     public let directory: TemporaryDirectory
     private let server: ManagedProcess
 
-    public init(community: String = "public") throws {
+    /// Starts snmptrapd on `port` (a free one when nil), accepting `community` over SNMPv2c
+    /// and `users` over SNMPv3. snmptrapd answers informs by itself.
+    public init(community: String = "public", users: [User] = [], port requestedPort: Int? = nil) throws {
         directory = try TemporaryDirectory("trap-receiver")
         do {
             let mibs = try Repository.baseMIBs()
-            let config = try directory.write("snmptrapd.conf", "authCommunity log \(community)\n")
-            port = try FreePort.udp()
+            let config = try directory.write(
+                "snmptrapd.conf", "authCommunity log \(community)\n" + users.map(\.configLines).joined()
+            )
+            port = try requestedPort ?? FreePort.udp()
             let server = try ManagedProcess(
                 name: "snmptrapd", executable: "/usr/sbin/snmptrapd",
                 arguments: [

@@ -13,6 +13,9 @@ public struct Config: Sendable {
     /// A directory whose templates replace the defaults file by file, if set.
     public var templatesDirectory: String?
     public var notify: NotifyConfig
+    /// The agent's own SNMP engine id when set in the file; otherwise one is generated
+    /// once and kept in the state directory (`SNMPEngineIdentity`).
+    public var snmpEngineID: SNMPEngineID?
     public var checks: [CheckConfig]
     public var failover: FailoverConfig?
     /// The control socket of `vacataire run` and the admin commands.
@@ -48,6 +51,7 @@ public struct Config: Sendable {
             root.problem("templates_dir", "no such directory: \(templatesDirectory)")
         }
         let notify = root.mapping("notify").map { NotifyConfig.read($0, base: base) } ?? NotifyConfig(email: [], snmp: [])
+        let snmpEngineID = root.optional("snmp_engine_id", SNMPEngineID.self)
         let checks = root.list("checks") { CheckConfig.read($0, base: base) }
         CheckConfig.validateUnique(checks, in: root)
         let failover = root.mapping("failover").flatMap { FailoverConfig.read($0, base: base) }
@@ -59,8 +63,8 @@ public struct Config: Sendable {
         }
         return Config(
             file: file, node: node, stateDirectory: stateDirectory,
-            templatesDirectory: templatesDirectory, notify: notify, checks: checks, failover: failover,
-            control: control, outbox: outbox
+            templatesDirectory: templatesDirectory, notify: notify, snmpEngineID: snmpEngineID, checks: checks,
+            failover: failover, control: control, outbox: outbox
         )
     }
 

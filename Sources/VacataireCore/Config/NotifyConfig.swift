@@ -12,18 +12,21 @@ public struct NotifyConfig: Sendable {
 
     static func read(_ reader: ConfigReader, base: String) -> NotifyConfig {
         let email = reader.list("email") { EmailDestination.read($0, base: base) }
-        let snmp = reader.list("snmp", SNMPTarget.read)
+        let snmp = reader.list("snmp") { SNMPTarget.read($0, base: base) }
         reader.finish()
         return NotifyConfig(email: email, snmp: snmp)
     }
 }
 
-/// One SMTP server and the envelope of the messages sent through it.
+/// One set of recipients and the ordered SMTP servers that may carry their messages.
+///
+/// A message goes out once: through the first server that accepts it. The others are
+/// fallbacks, tried in order when the one before fails.
 public struct EmailDestination: Sendable, Equatable {
-    /// A short name for output and logs; defaults to the server URL.
+    /// A short name for output and logs; defaults to the first server URL.
     public var name: String
-    /// `smtp://host[:port]` or `smtps://host[:port]`.
-    public var url: URL
+    /// `smtp://host[:port]` or `smtps://host[:port]` URLs, in the order they are tried; never empty.
+    public var servers: [URL]
     public var from: EmailAddress
     public var to: [EmailAddress]
     /// The whole delivery, connection included, must end within this.
@@ -38,22 +41,35 @@ public struct EmailDestination: Sendable, Equatable {
     public var username: String?
     public var passwordFile: String?
 
-    /// `host:port` as shown in errors.
-    public var endpoint: String {
-        let port = url.port ?? (url.scheme == "smtps" ? 465 : 25)
-        return "\(url.host ?? "?"):\(port)"
+    /// The first server, the one tried first.
+    public var url: URL {
+        get { servers[0] }
+        set { servers[0] = newValue }
+    }
+
+    /// `host:port` of the first server, as shown in errors.
+    public var endpoint: String { Self.endpoint(of: url) }
+
+    /// Every server's `host:port`, in order, comma-separated.
+    public var endpoints: String { servers.map(Self.endpoint(of:)).joined(separator: ", ") }
+
+    /// `host:port` of `server`, with the scheme's default port when the URL has none.
+    public static func endpoint(of server: URL) -> String {
+        let port = server.port ?? (server.scheme == "smtps" ? 465 : 25)
+        return "\(server.host ?? "?"):\(port)"
     }
 
     static func read(_ reader: ConfigReader, base: String) -> EmailDestination? {
-        let urlText = reader.required("url", String.self)
-        let url = urlText.flatMap { text -> URL? in
+        let texts = serverTexts(reader)
+        var servers: [URL] = []
+        for (key, text) in texts {
             guard let url = URL(string: text), let scheme = url.scheme, ["smtp", "smtps"].contains(scheme),
                   let host = url.host, !host.isEmpty
             else {
-                reader.problem("url", "expected smtp://HOST[:PORT] or smtps://HOST[:PORT], found `\(text)`")
-                return nil
+                reader.problem(key, "expected smtp://HOST[:PORT] or smtps://HOST[:PORT], found `\(text)`")
+                continue
             }
-            return url
+            servers.append(url)
         }
         let from = reader.required("from", EmailAddress.self)
         let to = reader.values("to", EmailAddress.self)
@@ -79,12 +95,33 @@ public struct EmailDestination: Sendable, Equatable {
         if (username == nil) != (passwordFile == nil) {
             reader.problem(username == nil ? "password_file" : "username", "`username` and `password_file` go together; set both or neither")
         }
-        let name = reader.optional("name", String.self) ?? urlText ?? ""
-        guard let url, let from, let to, !to.isEmpty else { return nil }
+        let name = reader.optional("name", String.self) ?? texts.first?.text ?? ""
+        guard servers.count == texts.count, !servers.isEmpty, let from, let to, !to.isEmpty else { return nil }
         return EmailDestination(
-            name: name, url: url, from: from, to: to, timeout: timeout, connectTimeout: connectTimeout,
+            name: name, servers: servers, from: from, to: to, timeout: timeout, connectTimeout: connectTimeout,
             starttls: starttls, caFile: caFile, username: username, passwordFile: passwordFile
         )
+    }
+}
+
+extension EmailDestination {
+    /// The server URLs as written: `url` (one server) or `servers` (several, in order), never both.
+    static func serverTexts(_ reader: ConfigReader) -> [(key: String, text: String)] {
+        let hasURL = reader.has("url"), hasServers = reader.has("servers")
+        if hasURL, hasServers {
+            reader.problem("servers", "`url` and `servers` both set; use `url` for one server or `servers` for several")
+            return []
+        }
+        if hasServers {
+            guard let list = reader.values("servers", String.self) else { return [] }
+            if list.isEmpty { reader.problem("servers", "expected at least one smtp:// or smtps:// URL, found an empty list") }
+            return list.map { (key: "servers", text: $0) }
+        }
+        guard hasURL else {
+            reader.problem("url", "missing; expected smtp://HOST[:PORT] or smtps://HOST[:PORT] (or `servers:` with several)")
+            return []
+        }
+        return reader.optional("url", String.self).map { [(key: "url", text: $0)] } ?? []
     }
 }
 
@@ -96,38 +133,4 @@ public enum StartTLSPolicy: String, ConfigKeyword, Sendable {
     case opportunistic
     /// Never upgrade (a local relay on loopback, a test sink).
     case off
-}
-
-/// The SNMP versions a target may speak.
-public enum SNMPVersion: String, ConfigKeyword, Sendable {
-    case v2c = "2c"
-}
-
-/// One SNMP notification receiver (an NMS or its trap forwarder).
-public struct SNMPTarget: Sendable, Equatable {
-    /// A short name for output and logs; defaults to `address:port`.
-    public var name: String
-    public var address: HostAddress
-    public var port: Port
-    public var version: SNMPVersion
-    /// The SNMPv2c community. A secret: never logged or printed.
-    public var community: String
-
-    /// `host:port` as shown in errors, with brackets around an IPv6 address.
-    public var endpoint: String {
-        address.isIPv6 ? "[\(address.host)]:\(port)" : "\(address.host):\(port)"
-    }
-
-    static func read(_ reader: ConfigReader) -> SNMPTarget? {
-        let address = reader.required("address", HostAddress.self)
-        let port = reader.optional("port", Port.self) ?? Port(162)
-        let version = reader.optional("version", SNMPVersion.self) ?? .v2c
-        let community = reader.optional("community", String.self) ?? "public"
-        if community.isEmpty { reader.problem("community", "must not be empty") }
-        let explicitName = reader.optional("name", String.self)
-        guard let address else { return nil }
-        var target = SNMPTarget(name: "", address: address, port: port, version: version, community: community)
-        target.name = explicitName ?? target.endpoint
-        return target
-    }
 }
