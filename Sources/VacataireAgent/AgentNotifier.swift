@@ -4,7 +4,8 @@ import VacataireCore
 import VacataireNotify
 
 /// Sends the agent's notifications on their own tasks, so that a slow or dead SMTP server
-/// never delays heartbeats, checks or a takeover. Each delivery's outcome is logged.
+/// never delays heartbeats, checks or a takeover. Each delivery's outcome is logged and
+/// counted (`vacataire_notifications_total`).
 ///
 /// Delivery is attempted once per destination; the durable outbox with retries is the
 /// notifier issue's work.
@@ -12,12 +13,14 @@ struct AgentNotifier: Sendable {
     let sender: NotificationSender
     let node: NodeIdentity
     let peer: String
+    let metrics: AgentMetrics
     let logger: Logger
 
-    init(config: Config, templates: TemplateSet, peer: String, logger: Logger) {
+    init(config: Config, templates: TemplateSet, peer: String, metrics: AgentMetrics, logger: Logger) {
         sender = NotificationSender(config: config, templates: templates)
         node = config.node
         self.peer = peer
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -39,9 +42,11 @@ struct AgentNotifier: Sendable {
     func send(_ notification: NotifiableEvent) -> Task<[DeliveryOutcome], Never> {
         let sender = sender
         let logger = logger
+        let metrics = metrics
         return Task.detached {
             let outcomes = await sender.send(notification, channels: Set(NotifyChannel.allCases))
             for outcome in outcomes {
+                metrics.notification(succeeded: outcome.succeeded)
                 if outcome.succeeded {
                     logger.info("notification \(notification.kind.rawValue) sent: \(outcome.line)")
                 } else {

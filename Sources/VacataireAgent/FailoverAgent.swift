@@ -24,6 +24,8 @@ public actor FailoverAgent {
     let notifier: AgentNotifier
     let runner: ServiceActionRunner
     let prober: GuardProber
+    /// The Prometheus metrics of `/metrics`; counted here and in the notifier.
+    let metrics: AgentMetrics
     let logger: Logger
     let origin = ContinuousClock.now
     let outgoing: AsyncStream<PeerOutgoingMessage>
@@ -83,7 +85,8 @@ public actor FailoverAgent {
         self.link = link
         self.logger = logger
         scheduler = CheckScheduler(configs: config.checks)
-        notifier = AgentNotifier(config: config, templates: templates, peer: failover.peer.name, logger: logger)
+        metrics = AgentMetrics(checks: config.checks.map(\.name))
+        notifier = AgentNotifier(config: config, templates: templates, peer: failover.peer.name, metrics: metrics, logger: logger)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         prober = GuardProber(failover)
         machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: MonotonicInstant(nanoseconds: 0))
@@ -224,6 +227,7 @@ public actor FailoverAgent {
                 notifier.send(notifier.event(kind, incident: incident, reason: reason))
             case .transition(let from, let to, let reason):
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)")
+                metrics.transitioned()
                 record(.transition, reason: "\(from.rawValue) -> \(to.rawValue): \(reason)")
             case .answerAdmin(let accepted, let reason):
                 logger.notice("admin command \(accepted ? "accepted" : "refused"): \(reason)")

@@ -17,6 +17,8 @@ public struct Config: Sendable {
     public var failover: FailoverConfig?
     /// The control socket of `vacataire run` and the admin commands.
     public var control: ControlConfig
+    /// The HTTP endpoint and the HAProxy agent-check port, each off unless configured.
+    public var loadBalancer: LoadBalancerConfig = LoadBalancerConfig()
 
     /// Reads and validates the configuration at `path`.
     public static func load(path: String) throws(ConfigErrors) -> Config {
@@ -50,6 +52,7 @@ public struct Config: Sendable {
         CheckConfig.validateUnique(checks, in: root)
         let failover = root.mapping("failover").flatMap { FailoverConfig.read($0, base: base) }
         let control = root.mapping("control").map { ControlConfig.read($0, base: base) } ?? ControlConfig()
+        let loadBalancer = LoadBalancerConfig.read(root)
         root.finish()
         guard problems.all.isEmpty, let node else {
             throw ConfigErrors(problems.all)
@@ -57,7 +60,7 @@ public struct Config: Sendable {
         return Config(
             file: file, node: node, stateDirectory: stateDirectory,
             templatesDirectory: templatesDirectory, notify: notify, checks: checks, failover: failover,
-            control: control
+            control: control, loadBalancer: loadBalancer
         )
     }
 
