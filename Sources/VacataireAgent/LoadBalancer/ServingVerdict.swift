@@ -40,11 +40,13 @@ public struct ServingVerdict: Sendable, Equatable {
     /// The HTTP status of `/health`: 200 when serving, 503 otherwise.
     public var httpStatus: Int { serving ? 200 : 503 }
 
-    /// The line HAProxy's agent-check reads: `up ready` brings the server back (also out
-    /// of a maintenance an earlier answer set), `down` marks it down, `maint` puts it in
-    /// maintenance. The `#` comment shows in HAProxy's stats as the check's description.
+    /// The line HAProxy's agent-check reads: an operational word (`up`, `down`) and an
+    /// administrative one (`ready`, `maint`). `ready` on every answer but maintenance's
+    /// matters: HAProxy keeps a server in maintenance until an answer says `ready`, so a
+    /// bare `down` after `maint` would leave it there. The `#` comment shows in HAProxy's
+    /// stats (`last_agt`) as `via agent : down (standby)`.
     public var agentCheckLine: String {
-        let verb = serving ? "up ready" : (maintenance ? "maint" : "down")
+        let verb = serving ? "up ready" : (maintenance ? "maint" : "down ready")
         return "\(verb) #\(word)\n"
     }
 }
