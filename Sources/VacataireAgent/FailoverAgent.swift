@@ -25,6 +25,8 @@ public actor FailoverAgent {
     let outbox: NotificationOutbox
     let runner: ServiceActionRunner
     var prober: GuardProber
+    /// The Prometheus metrics of `/metrics`; counted here and in the outbox.
+    let metrics: AgentMetrics
     let logger: Logger
     let origin = ContinuousClock.now
     let outgoing: AsyncStream<PeerOutgoingMessage>
@@ -84,8 +86,10 @@ public actor FailoverAgent {
         self.link = link
         self.logger = logger
         scheduler = CheckScheduler(configs: config.checks)
+        metrics = AgentMetrics(checks: config.checks.map(\.name))
         outbox = NotificationOutbox(
-            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store, logger: logger)
+            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store,
+            metrics: metrics, logger: logger)
         notifier = AgentNotifier(outbox: outbox, node: config.node, peer: failover.peer.name)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         prober = GuardProber(failover)
@@ -238,6 +242,7 @@ public actor FailoverAgent {
                 notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)")
+                metrics.transitioned()
                 record(.transition, reason: "\(from.rawValue) -> \(to.rawValue): \(reason)")
             case .answerAdmin(let accepted, let reason):
                 logger.notice("admin command \(accepted ? "accepted" : "refused"): \(reason)")

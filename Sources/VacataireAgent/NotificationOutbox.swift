@@ -16,14 +16,16 @@ actor NotificationOutbox {
     private var sender: NotificationSender
     private var settings: OutboxConfig
     private let store: AgentStore
+    private let metrics: AgentMetrics
     private let logger: Logger
     /// Deliveries being tried right now, so that a slow one is not started twice.
     private var inFlight: Set<Int64> = []
 
-    init(sender: NotificationSender, settings: OutboxConfig, store: AgentStore, logger: Logger) {
+    init(sender: NotificationSender, settings: OutboxConfig, store: AgentStore, metrics: AgentMetrics, logger: Logger) {
         self.sender = sender
         self.settings = settings
         self.store = store
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -109,11 +111,13 @@ actor NotificationOutbox {
             inFlight.remove(delivery.id)
             let kind = notification.kind.rawValue
             guard let outcome = byKey[delivery.destination] else {
+                metrics.notification(succeeded: false)
                 // The destination is gone from the configuration (reload): nothing to try.
                 try? store.markFailed(delivery.id, error: "\(delivery.destination) is no longer configured", retryAt: nil, at: now)
                 logger.warning("notification \(kind) to \(delivery.destination) given up: no longer configured")
                 continue
             }
+            metrics.notification(succeeded: outcome.succeeded)
             do {
                 if let error = outcome.error {
                     let attempt = delivery.attempts + 1

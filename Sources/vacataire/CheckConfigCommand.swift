@@ -41,6 +41,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
         } else {
             print("  failover: not configured (checks and notifications only)")
         }
+        let http = config.loadBalancer.http.map { "http://\($0)/health, /status, /metrics" } ?? "off"
+        let agentCheck = config.loadBalancer.agentCheck.map(\.description) ?? "off"
+        print("  load balancers: HTTP endpoint \(http); HAProxy agent-check \(agentCheck)")
         print("  templates: \(defaults)" + (config.templatesDirectory.map { ", overridden by \($0)" } ?? ""))
     }
 }

@@ -22,6 +22,8 @@ public struct Config: Sendable {
     public var control: ControlConfig
     /// Retries of the durable notification outbox.
     public var outbox: OutboxConfig
+    /// The HTTP endpoint and the HAProxy agent-check port, each off unless configured.
+    public var loadBalancer: LoadBalancerConfig = LoadBalancerConfig()
 
     /// Reads and validates the configuration at `path`.
     public static func load(path: String) throws(ConfigErrors) -> Config {
@@ -57,6 +59,7 @@ public struct Config: Sendable {
         let failover = root.mapping("failover").flatMap { FailoverConfig.read($0, base: base) }
         let control = root.mapping("control").map { ControlConfig.read($0, base: base) } ?? ControlConfig()
         let outbox = root.mapping("outbox").map(OutboxConfig.read) ?? OutboxConfig()
+        let loadBalancer = LoadBalancerConfig.read(root)
         root.finish()
         guard problems.all.isEmpty, let node else {
             throw ConfigErrors(problems.all)
@@ -64,7 +67,7 @@ public struct Config: Sendable {
         return Config(
             file: file, node: node, stateDirectory: stateDirectory,
             templatesDirectory: templatesDirectory, notify: notify, snmpEngineID: snmpEngineID, checks: checks,
-            failover: failover, control: control, outbox: outbox
+            failover: failover, control: control, outbox: outbox, loadBalancer: loadBalancer
         )
     }
 

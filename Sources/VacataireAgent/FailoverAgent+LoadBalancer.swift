@@ -1,0 +1,24 @@
+import VacataireCore
+
+extension FailoverAgent {
+    /// What load balancers are told about this node now (`/health`, agent-check).
+    public func servingVerdict() -> ServingVerdict {
+        ServingVerdict(state: machine.stateName, role: machine.role, healthy: machine.health?.healthy)
+    }
+
+    /// `/metrics`: the agent's state copied into the gauges, rendered as Prometheus text.
+    public func metricsText() async -> String {
+        let checks = await scheduler.snapshot()
+        let statistics = await link.statistics()
+        let backlog = try? store.outboxBacklog()
+        // Never heard: silent since the agent started (the machine's clock starts at zero).
+        let silence = now().since(machine.peerLastHeard ?? MonotonicInstant(nanoseconds: 0)).components
+        let snapshot = AgentMetricsSnapshot(
+            role: machine.role, state: machine.stateName, healthy: machine.health?.healthy == true,
+            epoch: machine.epoch, peerLastHeardSeconds: Double(silence.seconds) + Double(silence.attoseconds) / 1e18,
+            checks: checks, rejections: statistics.validation.byReason,
+            outboxPending: backlog?.pending ?? 0, outboxExpired: backlog?.expired ?? 0
+        )
+        return metrics.render(snapshot)
+    }
+}

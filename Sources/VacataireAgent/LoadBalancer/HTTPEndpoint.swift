@@ -1,0 +1,128 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import VacataireCore
+
+/// The load balancers' HTTP endpoint (`http:` in the configuration): HTTP/1.1 over
+/// SwiftNIO, one request per connection, answered by `HTTPRoutes`.
+///
+/// Bounded: request heads are limited by NIO's HTTP parser, request targets to
+/// `HTTPRoutes.maximumURIBytes`, bodies to `maximumBodyBytes`, and every connection is
+/// closed after its answer or after `connectionTimeout`, whichever comes first.
+final class HTTPEndpoint: Sendable {
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    private let server: NIOAsyncChannel<Connection, Never>
+    private let routes: HTTPRoutes
+    private let logger: Logger
+    /// Where it listens, for messages (the port is the bound one, also when 0 was asked).
+    let address: String
+
+    static let maximumBodyBytes = 4096
+    static let connectionTimeout = TimeAmount.seconds(10)
+
+    static func bind(_ endpoint: FailoverConfig.Endpoint, source: any LoadBalancerSource, logger: Logger) async throws -> HTTPEndpoint {
+        let server: NIOAsyncChannel<Connection, Never>
+        do {
+            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 64)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: endpoint.host.host, port: Int(endpoint.port.number)) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        channel.eventLoop.scheduleTask(in: connectionTimeout) { channel.close(promise: nil) }
+                        return try Connection(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw AgentStartError("cannot listen for HTTP on \(endpoint) (http:): \(error)")
+        }
+        let port = server.channel.localAddress?.port ?? Int(endpoint.port.number)
+        return HTTPEndpoint(server: server, routes: HTTPRoutes(source: source), logger: logger,
+                            address: FailoverConfig.Endpoint.text(host: endpoint.host.host, port: port))
+    }
+
+    private init(server: NIOAsyncChannel<Connection, Never>, routes: HTTPRoutes, logger: Logger, address: String) {
+        self.server = server
+        self.routes = routes
+        self.logger = logger
+        self.address = address
+    }
+
+    /// Serves connections until the task is cancelled or `close()` is called.
+    func run() async {
+        logger.info("HTTP endpoint on http://\(address)/ (/health, /status, /metrics)")
+        do {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } catch is CancellationError {
+        } catch {
+            logger.error("HTTP endpoint on \(address) stopped: \(error)")
+        }
+    }
+
+    func close() async {
+        try? await server.channel.close()
+    }
+
+    private func serve(_ connection: Connection) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var bodyBytes = 0
+                for try await part in inbound {
+                    switch part {
+                    case .head(let request):
+                        head = request
+                    case .body(let chunk):
+                        bodyBytes += chunk.readableBytes
+                        if bodyBytes > Self.maximumBodyBytes {
+                            try await Self.write(.text(.payloadTooLarge, "request body longer than \(Self.maximumBodyBytes) bytes\n"),
+                                                 head: false, to: outbound)
+                            return
+                        }
+                    case .end:
+                        guard let head else { return }
+                        let answer = await routes.answer(method: head.method, uri: head.uri)
+                        try await Self.write(answer, head: head.method == .HEAD, to: outbound)
+                        return
+                    }
+                }
+            }
+        } catch {
+            logger.debug("HTTP connection ended: \(error)")
+        }
+    }
+
+    /// Writes `answer` with `Connection: close`; for HEAD, the headers only.
+    private static func write(
+        _ answer: HTTPRoutes.Answer, head isHead: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        let body = ByteBuffer(string: answer.body)
+        var headers = HTTPHeaders([
+            ("Content-Type", answer.contentType),
+            ("Content-Length", String(body.readableBytes)),
+            ("Cache-Control", "no-store"),
+            ("Connection", "close"),
+        ])
+        if let allow = answer.allow { headers.add(name: "Allow", value: allow) }
+        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers)))
+        if !isHead {
+            try await outbound.write(.body(.byteBuffer(body)))
+        }
+        try await outbound.write(.end(nil))
+    }
+}
+
+extension FailoverConfig.Endpoint {
+    /// `host:port`, or `[v6]:port`.
+    static func text(host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}

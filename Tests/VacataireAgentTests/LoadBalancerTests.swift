@@ -1,0 +1,102 @@
+import Foundation
+import VacataireTestSupport
+import XCTest
+
+/// A real HAProxy in front of a real pair (Config/pair's agents and services): after a
+/// failover and after a failback, HAProxy routes to the node that serves, whether it learns
+/// the role from `/health` (`option httpchk`) or from the agent-check port.
+final class LoadBalancerTests: XCTestCase {
+    private var pair: LoadBalancedPair?
+    private var haproxy: HAProxyFixture?
+
+    override func tearDown() {
+        haproxy?.stop()
+        pair?.stop()
+        haproxy = nil
+        pair = nil
+    }
+
+    func testHAProxyWithHTTPCheckFollowsFailoverAndFailback() throws {
+        try failoverAndFailback(through: .httpCheck)
+    }
+
+    func testHAProxyWithAgentCheckFollowsFailoverAndFailback() throws {
+        try failoverAndFailback(through: .agentCheck)
+        // The agent's answers, with their `#` description, are what HAProxy went by.
+        let stats = try XCTUnwrap(haproxy).serverStats()
+        XCTAssertEqual(stats["alpha"]?["last_agt"], "via agent : up (active)", "\(stats["alpha"] ?? [:])")
+        XCTAssertEqual(stats["beta"]?["last_agt"], "via agent : down (standby)", "\(stats["beta"] ?? [:])")
+        XCTAssertEqual(stats["beta"]?["status"], "DOWN (agent)")
+    }
+
+    func testHAProxyAgentCheckPutsANodeInMaintenanceOnlyWhenItsServiceIsOff() throws {
+        let pair = try LoadBalancedPair()
+        self.pair = pair
+        try pair.start()
+        let haproxy = try HAProxyFixture(pair: pair, mode: .agentCheck)
+        self.haproxy = haproxy
+        try waitUntilRouted(to: pair.alpha, other: pair.beta, haproxy, pair)
+
+        // The standby in maintenance: its service is off, HAProxy shows it in maintenance.
+        let standby = try pair.admin(pair.beta, ["maintenance", "on"])
+        XCTAssertEqual(standby.status, 0, standby.stdout + standby.stderr)
+        try pair.waitFor("HAProxy to show beta in maintenance") {
+            try haproxy.serverStats()["beta"]?["status"]?.hasPrefix("MAINT") == true
+        } otherwise: { "\((try? haproxy.serverStats()) ?? [:])" }
+
+        // The active in maintenance keeps its service, so HAProxy keeps routing to it.
+        let active = try pair.admin(pair.alpha, ["maintenance", "on"])
+        XCTAssertEqual(active.status, 0, active.stdout + active.stderr)
+        Thread.sleep(forTimeInterval: 1)  // five agent checks
+        XCTAssertEqual(try haproxy.serverStats()["alpha"]?["status"], "UP")
+        XCTAssertEqual(haproxy.request().body, "served by alpha")
+
+        // Out of maintenance: `up ready` takes beta out of HAProxy's maintenance, as down.
+        _ = try pair.admin(pair.beta, ["maintenance", "off"])
+        try pair.waitFor("HAProxy to take beta out of maintenance") {
+            try haproxy.serverStats()["beta"]?["status"]?.hasPrefix("DOWN") == true
+        } otherwise: { "\((try? haproxy.serverStats()) ?? [:])" }
+    }
+
+    // MARK: - The scenario
+
+    private func failoverAndFailback(through mode: HAProxyFixture.Mode) throws {
+        let pair = try LoadBalancedPair()
+        self.pair = pair
+        try pair.start()
+        let haproxy = try HAProxyFixture(pair: pair, mode: mode)
+        self.haproxy = haproxy
+        try waitUntilRouted(to: pair.alpha, other: pair.beta, haproxy, pair)
+
+        // Failover: alpha's check fails, beta takes over, HAProxy follows.
+        try pair.setBroken(pair.alpha, true)
+        try waitUntilRouted(to: pair.beta, other: pair.alpha, haproxy, pair)
+
+        // Failback: alpha repaired, its check healthy again, the admin fails back.
+        try pair.setBroken(pair.alpha, false)
+        try pair.waitForCheck(pair.alpha, healthy: true)
+        let failback = try pair.admin(pair.alpha, ["failback"])
+        XCTAssertEqual(failback.status, 0, "failback: \(failback.stdout)\(failback.stderr)\n\(pair.logs())")
+        try waitUntilRouted(to: pair.alpha, other: pair.beta, haproxy, pair)
+    }
+
+    /// Waits until HAProxy shows `serving` up and `other` down (`DOWN`, or `DOWN (agent)`
+    /// when the agent said so), and three requests in a row
+    /// through its frontend answer "served by SERVING".
+    private func waitUntilRouted(
+        to serving: LoadBalancedPair.Node, other: LoadBalancedPair.Node, _ haproxy: HAProxyFixture, _ pair: LoadBalancedPair
+    ) throws {
+        var lastAnswers: [String] = []
+        try pair.waitFor("HAProxy to route to \(serving.name) only", timeout: 30) {
+            let stats = try haproxy.serverStats()
+            guard stats[serving.name]?["status"] == "UP", stats[other.name]?["status"]?.hasPrefix("DOWN") == true else {
+                lastAnswers = ["stats: \(serving.name) \(stats[serving.name]?["status"] ?? "?"), \(other.name) \(stats[other.name]?["status"] ?? "?")"]
+                return false
+            }
+            lastAnswers = (0..<3).map { _ in haproxy.request().body }
+            return lastAnswers.allSatisfy { $0 == "served by \(serving.name)" }
+        } otherwise: {
+            "last: \(lastAnswers)"
+        }
+    }
+}
