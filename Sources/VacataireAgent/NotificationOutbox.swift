@@ -122,7 +122,10 @@ actor NotificationOutbox {
                 if let error = outcome.error {
                     let attempt = delivery.attempts + 1
                     let age = now.timeIntervalSince(delivery.createdAt)
-                    if age >= settings.maxAge.seconds {
+                    if error.isPermanent {
+                        try store.markFailed(delivery.id, error: error.message, retryAt: nil, at: now)
+                        logger.critical("notification \(kind) to \(outcome.destination) refused for good, not retried: \(error.message)")
+                    } else if age >= settings.maxAge.seconds {
                         try store.markFailed(delivery.id, error: error.message, retryAt: nil, at: now)
                         logger.critical("notification \(kind) to \(outcome.destination) given up after \(attempt) tries over \(Int(age)) s: \(error.message)")
                     } else {

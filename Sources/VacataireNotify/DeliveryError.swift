@@ -10,10 +10,25 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var kind: Kind
     public var message: String
+    /// The server's reply code, when it refused the message (550, 451...).
+    public var replyCode: Int?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, replyCode: Int? = nil) {
         self.kind = kind
         self.message = message
+        self.replyCode = replyCode
+    }
+
+    /// Trying again cannot help: the server refused this message for good (a 5xx reply
+    /// such as 550 for an unknown recipient) or the configuration is wrong. Everything else
+    /// (refused connection, timeout, TLS, a 4xx reply, a failed login whose password file
+    /// may be fixed meanwhile) is worth a retry.
+    public var isPermanent: Bool {
+        switch kind {
+        case .rejected: return (replyCode ?? 0) >= 500
+        case .configuration: return true
+        default: return false
+        }
     }
 
     public var description: String { message }

@@ -38,6 +38,13 @@ public struct EmailMessage: Sendable {
         "\(unique)@\(node).\(cluster).vacataire"
     }
 
+    /// The thread root of an incident: the same on both nodes (it names the cluster and the
+    /// incident, not the node), so every message about the incident, from either node,
+    /// lands in one thread of the mail client.
+    public static func incidentThreadID(incident: String, cluster: String) -> String {
+        "incident-\(incident)@\(cluster).vacataire"
+    }
+
     /// The message as sent on the wire.
     public var rendered: String {
         var headers: [(String, String)] = [

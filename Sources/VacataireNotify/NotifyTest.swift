@@ -134,6 +134,7 @@ public struct NotificationSender: Sendable {
         return EmailMessage(
             from: destination.from, to: destination.to, subject: rendered.subject, body: rendered.body, date: notification.time,
             messageID: notification.messageID ?? EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster),
+            threadID: notification.incidentID.map { EmailMessage.incidentThreadID(incident: $0, cluster: config.node.cluster) },
             extraHeaders: headers
         )
     }

@@ -100,7 +100,7 @@ public struct SMTPChannel: Sendable {
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_WEIRD_SERVER_REPLY, CURLE_UPLOAD_FAILED:
             let status = curl.responseCode
             if status >= 400 {
-                return DeliveryError(.rejected, "\(endpoint) rejected the message: \(detail) (reply \(status))")
+                return DeliveryError(.rejected, "\(endpoint) rejected the message: \(detail) (reply \(status))", replyCode: status)
             }
             return DeliveryError(.connection, "\(endpoint) broke off the session: \(detail)")
         default:

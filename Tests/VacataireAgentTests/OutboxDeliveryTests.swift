@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+@testable import VacataireAgent
+import VacataireCore
+import VacataireNotify
+import VacataireStore
+import VacataireTestSupport
+import XCTest
+
+/// The outbox on its own, against real servers: what is retried, what is not, and the
+/// headers that thread an incident.
+final class OutboxDeliveryTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory("outbox")
+    }
+
+    override func tearDown() {
+        directory.remove()
+    }
+
+    private func outbox(notify: String) throws -> (NotificationOutbox, AgentStore) {
+        let config = try Config.parse("""
+            node: {name: alpha, cluster: pair-test}
+            state_dir: state
+            outbox: {retry_initial: 200ms, retry_max: 500ms}
+            notify:
+            \(notify)
+            """, file: directory.file("alpha.yaml"))
+        try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
+        let store = try AgentStore(stateDirectory: config.stateDirectory)
+        let templates = try TemplateSet(defaults: Repository.path("Templates"), overrides: nil)
+        let outbox = NotificationOutbox(
+            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store,
+            metrics: AgentMetrics(checks: []), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        return (outbox, store)
+    }
+
+    private func failover(incident: String = "e2") -> NotifiableEvent {
+        NotifiableEvent(
+            kind: .failover, node: "alpha", cluster: "pair-test", peer: "beta", incidentID: incident,
+            oldRole: "standby", newRole: "active", reason: "taking over: beta is failing", time: Date())
+    }
+
+    private func waitUntil(_ what: String, timeout: Double = 10, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(50_000)
+        }
+        XCTFail("not within \(timeout) s: \(what)")
+    }
+
+    func testARefusedRecipientIsAPermanentFailureNotRetried() async throws {
+        let sink = try SMTPSink(arguments: ["--reject-rcpt", "oncall@example.org"])
+        defer { sink.stop() }
+        let (outbox, store) = try outbox(notify: """
+              email:
+                - {name: relay, url: "smtp://127.0.0.1:\(sink.port)", from: vacataire@example.org, to: oncall@example.org, starttls: "off"}
+            """)
+        await outbox.enqueue(failover())
+        try waitUntil("the refusal is recorded") { try store.outboxBacklog().expired == 1 }
+        try await Task.sleep(for: .seconds(1))
+        let backlog = try store.outboxBacklog()
+        XCTAssertEqual(backlog.pending, 0, "a 550 is not retried")
+        XCTAssertEqual(backlog.expired, 1)
+        XCTAssertTrue(sink.messages().isEmpty)
+    }
+
+    func testAnInformToAReceiverThatComesUpLateIsDeliveredByTheRetries() async throws {
+        let port = try FreePort.udp()
+        let (outbox, store) = try outbox(notify: """
+              snmp:
+                - {name: nms, address: 127.0.0.1, port: \(port), inform: true, timeout: 300ms, retries: 0}
+            """)
+        await outbox.enqueue(failover())
+        try waitUntil("the first try fails") { try store.outboxBacklog().pending == 1 }
+        try await Task.sleep(for: .seconds(1))
+        XCTAssertEqual(try store.outboxBacklog().pending, 1, "still owed while nobody answers")
+        let receiver = try TrapReceiver(port: port)
+        defer { receiver.stop() }
+        let runner = Task { await outbox.run() }
+        defer { runner.cancel() }
+        let informs = try receiver.waitForNotifications(1, timeout: 10)
+        XCTAssertEqual(informs.first?.value("SNMPv2-MIB::snmpTrapOID.0"), "OID: LE-VACATAIRE-MIB::vacFailover")
+        try waitUntil("the delivery is recorded") { try store.outboxBacklog().pending == 0 }
+    }
+
+    func testEveryMessageOfAnIncidentIsInOneThread() async throws {
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        let (outbox, _) = try outbox(notify: """
+              email:
+                - {name: relay, url: "smtp://127.0.0.1:\(sink.port)", from: vacataire@example.org, to: oncall@example.org, starttls: "off"}
+            """)
+        await outbox.enqueue(failover())
+        var failback = failover()
+        failback.kind = .failback
+        await outbox.enqueue(failback)
+        let messages = try sink.waitForMessages(2)
+        let threads = Set(messages.compactMap { $0.headers["references"] })
+        XCTAssertEqual(threads, ["<incident-e2@pair-test.vacataire>"], "one thread per incident, named the same on both nodes")
+        XCTAssertEqual(Set(messages.compactMap { $0.headers["in-reply-to"] }), threads)
+        XCTAssertEqual(Set(messages.compactMap { $0.headers["message-id"] }).count, 2, "each message has its own id")
+        XCTAssertTrue(messages.allSatisfy { $0.headers["auto-submitted"] == "auto-generated" })
+    }
+}
