@@ -92,6 +92,14 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(found[0].message.contains("at least one recipient"))
     }
 
+    func testTwoDestinationsWithOneNameAreAnError() {
+        let second = "    - name: oncall\n      url: smtp://127.0.0.1:2526\n      from: vacataire@example.org\n      to: ops@example.org\n"
+        let twice = valid.replacingOccurrences(of: "  snmp:", with: second + "  snmp:")
+        let found = problems(twice)
+        XCTAssertEqual(found.map(\.key), ["notify.email"])
+        XCTAssertTrue(found.first?.message.contains("two destinations are named `oncall`") ?? false, "\(found)")
+    }
+
     func testBadAddressesAreErrors() {
         let badMail = problems(valid.replacingOccurrences(of: "boss@example.org", with: "boss at example"))
         XCTAssertEqual(badMail.map(\.key), ["notify.email[0].to[1]"])

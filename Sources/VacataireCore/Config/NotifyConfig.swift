@@ -11,12 +11,43 @@ public struct NotifyConfig: Sendable {
     }
 
     static func read(_ reader: ConfigReader, base: String) -> NotifyConfig {
-        let email = reader.list("email") { EmailDestination.read($0, base: base) }
-        let snmp = reader.list("snmp") { SNMPTarget.read($0, base: base) }
+        let readEmail = reader.list("email") { EmailDestination.read($0, base: base) }
+        let readSNMP = reader.list("snmp") { SNMPTarget.read($0, base: base) }
+        // The outbox, the logs and `notify-test` name destinations by `name`: two given
+        // names that are the same are an error; a default name (the URL, `address:port`)
+        // used twice gets its position appended.
+        let email = uniqueNames(readEmail, key: "email", reader: reader, isDefault: { $0.name == $0.servers.first?.absoluteString })
+        let snmp = uniqueNames(readSNMP, key: "snmp", reader: reader, isDefault: { $0.name == $0.endpoint })
         reader.finish()
         return NotifyConfig(email: email, snmp: snmp)
     }
+
+    private static func uniqueNames<Destination: NamedDestination>(
+        _ destinations: [Destination], key: String, reader: ConfigReader, isDefault: (Destination) -> Bool
+    ) -> [Destination] {
+        var seen: Set<String> = []
+        var result = destinations
+        for index in result.indices {
+            let name = result[index].name
+            if seen.insert(name).inserted { continue }
+            if isDefault(result[index]) {
+                result[index].name = "\(name) #\(index + 1)"
+                seen.insert(result[index].name)
+            } else {
+                reader.problem(key, "two destinations are named `\(name)`; give each its own `name`")
+            }
+        }
+        return result
+    }
 }
+
+/// A notification destination with a name that the outbox and the logs use.
+protocol NamedDestination {
+    var name: String { get set }
+}
+
+extension EmailDestination: NamedDestination {}
+extension SNMPTarget: NamedDestination {}
 
 /// One set of recipients and the ordered SMTP servers that may carry their messages.
 ///
