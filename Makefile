@@ -23,7 +23,7 @@ VACATAIRE_BASE_MIBS ?= $(firstword $(foreach dir,$(CURDIR)/../shared/mibs $(ORIG
 	$(if $(wildcard $(dir)/SNMPv2-SMI.txt),$(abspath $(dir)))))
 export VACATAIRE_BASE_MIBS
 
-.PHONY: deps build demo notify-demo test clean
+.PHONY: deps build demo notify-demo test bench clean
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
@@ -51,6 +51,10 @@ test: deps
 	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*warning:" .build/vacataire-build.log; then \
 		echo "the build printed warnings in our own code (above)"; exit 1; fi
 	$(SWIFT) test --skip-build --disable-swift-testing
+
+# Figures of a real pair (memory, CPU, handoff, failback and takeover times) into Docs/BENCHMARKS.md.
+bench: build
+	bash Tests/Benchmarks/pair-bench.sh .build/debug/vacataire
 
 clean:
 	rm -rf .build demo-out
