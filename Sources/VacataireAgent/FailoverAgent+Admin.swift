@@ -1,6 +1,7 @@
 import Foundation
 import VacataireChecks
 import VacataireCore
+import VacataireNotify
 import VacataireStore
 
 /// Who sent a control request, from the socket's peer credentials (SO_PEERCRED).
@@ -23,6 +24,8 @@ extension FailoverAgent {
             return ControlReply(outcome: .done, message: statusSentence(), status: await status())
         case .events:
             return events(request)
+        case .notifyTest:
+            return await notifyTest(request, by: caller.name)
         case .failback, .switchover, .maintenance, .ack:
             guard caller.mayChange else {
                 let group = config.control.group.map { " or a member of group \($0)" } ?? ""
@@ -84,7 +87,7 @@ extension FailoverAgent {
             return await command(machine.acknowledge(incident: target, author: author, comment: request.comment, now: now()), wait: .zero) { _ in
                 "done: incident \(target) acknowledged by \(author)"
             }
-        case .status, .events:
+        case .status, .events, .notifyTest:
             return ControlReply(outcome: .denied, message: "not a state change")
         }
     }
@@ -170,6 +173,22 @@ extension FailoverAgent {
             outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { Date().timeIntervalSince($0) }
         )
+    }
+
+    /// A test notification through the running daemon's destinations, delivered now (not
+    /// through the outbox: the caller wants each destination's answer).
+    private func notifyTest(_ request: ControlRequest, by user: String) async -> ControlReply {
+        let sender = await outbox.currentSender()
+        let channels: Set<NotifyChannel> = request.channel.flatMap(NotifyChannel.init(rawValue:)).map { [$0] } ?? Set(NotifyChannel.allCases)
+        var test = sender.testNotification(requestedBy: user)
+        test.reason += " through the running daemon"
+        record(.notify, kind: .test, reason: "notification test requested by \(user)", author: user)
+        let outcomes = await sender.send(test, channels: channels)
+        guard !outcomes.isEmpty else {
+            return ControlReply(outcome: .refused, message: "no destination configured for \(request.channel ?? "all") (see notify.email and notify.snmp)")
+        }
+        let lines = outcomes.map(\.line).joined(separator: "\n")
+        return ControlReply(outcome: outcomes.allSatisfy(\.succeeded) ? .done : .refused, message: lines)
     }
 
     private func statusSentence() -> String {

@@ -36,6 +36,11 @@ actor NotificationOutbox {
         self.settings = settings
     }
 
+    /// The sender with the running configuration's destinations and templates.
+    func currentSender() -> NotificationSender {
+        sender
+    }
+
     /// Commits `notification` for every destination, then starts delivering it.
     func enqueue(_ notification: NotifiableEvent) {
         var notification = notification

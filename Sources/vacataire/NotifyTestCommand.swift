@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VacataireAgent
 import VacataireCore
 import VacataireNotify
 
@@ -20,7 +21,20 @@ struct NotifyTestCommand: AsyncParsableCommand {
     @Option(help: "Which channel to test: email, snmp or all.")
     var channel: Channel = .all
 
+    @Flag(help: "Send it through the running daemon (its control socket), with the destinations it has loaded.")
+    var viaDaemon = false
+
+    @Option(name: .long, help: ArgumentHelp("With --via-daemon: the control socket, instead of the configuration's.", valueName: "PATH"))
+    var socket: String?
+
     func run() async throws {
+        if viaDaemon {
+            var daemon = DaemonOptions()
+            daemon.config = config
+            daemon.socket = socket
+            let request = ControlRequest(command: .notifyTest, waitSeconds: 60, channel: channel == .all ? nil : channel.rawValue)
+            return try daemon.send(request).finish()
+        }
         let loaded: Config
         do {
             loaded = try Config.load(path: config)

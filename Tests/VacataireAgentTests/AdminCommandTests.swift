@@ -105,6 +105,20 @@ final class AdminCommandTests: XCTestCase {
         try await pair.waitUntil("alpha serves again", timeout: 10) { await pair.serving(.alpha) }
     }
 
+    func testNotifyTestThroughTheDaemon() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        let result = try pair.admin(.alpha, ["notify-test", "--via-daemon"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, result.stdout)
+        XCTAssertTrue(lines.allSatisfy { $0.hasSuffix(": ok") }, result.stdout)
+        let mail = try pair.sink.waitForMessages(1)
+        XCTAssertTrue(mail.contains { $0.body.contains("notification test requested by root through the running daemon") })
+        let events = try pair.admin(.alpha, ["events"]).stdout
+        XCTAssertTrue(events.contains("notification test requested by root"), events)
+    }
+
     func testNoDaemonMeansExitThreeAndAPlainMessage() throws {
         let result = try Repository.runVacataire(["status", "--socket", "/nonexistent/vacataire.sock"])
         XCTAssertEqual(result.status, 3)

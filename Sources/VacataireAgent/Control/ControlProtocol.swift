@@ -18,6 +18,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         case maintenance
         case ack
         case events
+        /// Send a test notification through the daemon's own destinations and settings.
+        case notifyTest = "notify-test"
     }
 
     public var version: Int
@@ -35,10 +37,12 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var sinceSeconds: Double?
     /// How long the CLI waits for the outcome, in seconds.
     public var waitSeconds: Double?
+    /// `notify-test --channel`: `email`, `snmp` or nil for both.
+    public var channel: String?
 
     public init(
         command: Command, force: Bool? = nil, on: Bool? = nil, comment: String? = nil, incident: String? = nil,
-        to: String? = nil, sinceSeconds: Double? = nil, waitSeconds: Double? = nil
+        to: String? = nil, sinceSeconds: Double? = nil, waitSeconds: Double? = nil, channel: String? = nil
     ) {
         self.version = ControlProtocol.version
         self.command = command
@@ -49,6 +53,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.to = to
         self.sinceSeconds = sinceSeconds
         self.waitSeconds = waitSeconds
+        self.channel = channel
     }
 }
 
