@@ -11,6 +11,10 @@ final class FailoverConfigTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Data("0123456789abcdef0123456789abcdef".utf8).write(to: URL(fileURLWithPath: directory + "/peer.key"))
         try Data("fedcba9876543210fedcba9876543210".utf8).write(to: URL(fileURLWithPath: directory + "/old.key"))
+        chmod(directory + "/peer.key", 0o600)
+        chmod(directory + "/old.key", 0o400)
+        try Data("0123456789abcdef0123456789abcdef".utf8).write(to: URL(fileURLWithPath: directory + "/shared.key"))
+        chmod(directory + "/shared.key", 0o644)
     }
 
     override func tearDownWithError() throws {
@@ -159,6 +163,7 @@ final class FailoverConfigTests: XCTestCase {
         assertProblem(replacing("\"127.0.0.1:7412\", ", with: "\"127.0.0.1:99999\", "), key: "failover.peer.addresses", contains: "HOST:PORT")
         assertProblem(replacing("active_key: 2026", with: "active_key: 2025"), key: "failover.active_key", contains: "not one of")
         assertProblem(replacing("file: peer.key", with: "file: missing.key"), key: "failover.keys[0].file", contains: "cannot read")
+        assertProblem(replacing("file: peer.key", with: "file: shared.key"), key: "failover.keys[0].file", contains: "has mode 0644; others may read it")
         assertProblem(replacing("witness: tcp://127.0.0.1:9", with: "witness: ftp://x"), key: "failover.witness", contains: "tcp://HOST:PORT")
         assertProblem(replacing("service_probe: http://127.0.0.1:8082/health", with: "service_probe: 127.0.0.1:8082"), key: "failover.service_probe", contains: "http://")
         assertProblem(replacing("handoff_retries: 2", with: "handoff_retries: 11"), key: "failover.handoff_retries", contains: "0 to 10")
@@ -216,6 +221,7 @@ final class FailoverConfigExampleTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try Data("0123456789abcdef0123456789abcdef".utf8).write(to: URL(fileURLWithPath: directory + "/peer.key"))
+        chmod(directory + "/peer.key", 0o600)
         let master = """
             node: {name: alpha, cluster: web}
             state_dir: state-alpha

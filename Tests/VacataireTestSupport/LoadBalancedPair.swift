@@ -30,10 +30,7 @@ public final class LoadBalancedPair: @unchecked Sendable {
             try FileManager.default.copyItem(atPath: Repository.path("Config/pair/\(script)"), toPath: target)
             chmod(target, 0o755)
         }
-        var key = [UInt8](repeating: 0, count: 32)
-        for index in key.indices { key[index] = UInt8.random(in: 0...255) }
-        try directory.write("peer.key", key.map { String(format: "%02x", $0) }.joined() + "\n")
-        chmod(directory.file("peer.key"), 0o600)
+        try directory.writePeerKey()
         let directory = directory
         func node(_ name: String) throws -> Node {
             Node(name: name, peerPort: try FreePort.udp(), servicePort: try FreePort.tcp(), httpPort: try FreePort.tcp(),

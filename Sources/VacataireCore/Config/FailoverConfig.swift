@@ -238,6 +238,9 @@ public struct FailoverConfig: Sendable, Equatable {
             }
             if let file, !FileManager.default.isReadableFile(atPath: file) {
                 keyReader.problem("file", "cannot read the key file \(file)")
+            } else if let file, let mode = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? Int,
+                      mode & 0o077 != 0 {
+                keyReader.problem("file", "the key file \(file) has mode \(String(format: "%04o", mode)); others may read it, it must be 0600 or 0400 (then replace the key)")
             }
             guard let id, let file else { return nil }
             return PeerKey(id: UInt16(id), file: file)
