@@ -171,7 +171,8 @@ extension FailoverAgent {
             peerRejections: peerRejections,
             outboxPending: backlog?.pending ?? 0,
             outboxExpired: backlog?.expired ?? 0,
-            outboxOldestPendingSeconds: backlog?.oldestPending.map { Date().timeIntervalSince($0) }
+            outboxOldestPendingSeconds: backlog?.oldestPending.map { Date().timeIntervalSince($0) },
+            snmpEngine: config.notify.snmp.isEmpty ? nil : SNMPEngineIdentity.describe(config)
         )
     }
 

@@ -65,6 +65,9 @@ struct StatusText {
             if status.outboxExpired > 0 { line += ", \(status.outboxExpired) GIVEN UP (see vacataire events and the log)" }
             lines.append(line)
         }
+        if let engine = status.snmpEngine {
+            lines.append(engine)
+        }
         lines.append("incidents:")
         if status.incidents.isEmpty { lines.append("  none open") }
         for incident in status.incidents {

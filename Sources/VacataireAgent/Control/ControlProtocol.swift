@@ -133,6 +133,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var outboxExpired: Int
     /// Seconds since the oldest pending notification, if any.
     public var outboxOldestPendingSeconds: Double?
+    /// The SNMP engine id line: what a receiver of SNMPv3 traps must be configured with.
+    public var snmpEngine: String?
 }
 
 /// One line of the event history, as `vacataire events` prints it.
