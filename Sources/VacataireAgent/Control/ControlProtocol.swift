@@ -35,10 +35,12 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var sinceSeconds: Double?
     /// How long the CLI waits for the outcome, in seconds.
     public var waitSeconds: Double?
+    /// `ack --expires`: reminders resume this many seconds after the acknowledgement.
+    public var expiresSeconds: Double?
 
     public init(
         command: Command, force: Bool? = nil, on: Bool? = nil, comment: String? = nil, incident: String? = nil,
-        to: String? = nil, sinceSeconds: Double? = nil, waitSeconds: Double? = nil
+        to: String? = nil, sinceSeconds: Double? = nil, waitSeconds: Double? = nil, expiresSeconds: Double? = nil
     ) {
         self.version = ControlProtocol.version
         self.command = command
@@ -49,6 +51,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.to = to
         self.sinceSeconds = sinceSeconds
         self.waitSeconds = waitSeconds
+        self.expiresSeconds = expiresSeconds
     }
 }
 
