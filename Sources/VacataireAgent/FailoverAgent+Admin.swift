@@ -84,8 +84,12 @@ extension FailoverAgent {
                 let open = machine.openIncidents.map(\.description).joined(separator: ", ")
                 return ControlReply(outcome: .refused, message: "refused: incident \(target) is not open (open: \(open.isEmpty ? "none" : open))")
             }
+            let expiresAt = request.expiresSeconds.map { Date().addingTimeInterval(max(1, $0)) }
+            pendingAcknowledgement = PendingAcknowledgement(expiresAt: expiresAt)
+            defer { pendingAcknowledgement = nil }
+            let until = request.expiresSeconds.map { "; reminders resume in \(Self.duration(max(1, $0)))" } ?? ""
             return await command(machine.acknowledge(incident: target, author: author, comment: request.comment, now: now()), wait: .zero) { _ in
-                "done: incident \(target) acknowledged by \(author)"
+                "done: incident \(target) acknowledged by \(author)\(until)"
             }
         case .status, .events, .notifyTest:
             return ControlReply(outcome: .denied, message: "not a state change")

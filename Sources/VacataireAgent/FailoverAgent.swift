@@ -35,6 +35,11 @@ public actor FailoverAgent {
     var lastRole: ServiceRole
     /// Set when a durable write failed: the agent stops acting rather than act unrecorded.
     var storeBroken = false
+    /// Reminders of open incidents and the peer's delivery confirmations (`incidents:`).
+    var reminders: IncidentReminders
+    /// The acknowledgement `apply` is about to record: the admin's expiry, or the peer's
+    /// author, comment and expiry.
+    var pendingAcknowledgement: PendingAcknowledgement?
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(config: Config, templates: TemplateSet, logger: Logger) async throws -> FailoverAgent {
@@ -95,6 +100,7 @@ public actor FailoverAgent {
         prober = GuardProber(failover)
         machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: MonotonicInstant(nanoseconds: 0))
         lastRole = persisted?.role ?? .standby
+        reminders = Self.reminders(config)
         (outgoing, outgoingQueue) = AsyncStream.makeStream(of: PeerOutgoingMessage.self)
     }
 
@@ -114,6 +120,9 @@ public actor FailoverAgent {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.scheduler.run() }
             group.addTask { await self.outbox.run() }
+            group.addTask {
+                for await page in self.outbox.deliveredPages { await self.pageDelivered(page) }
+            }
             group.addTask {
                 for await transition in transitions { await self.checkChanged(transition) }
             }
@@ -146,6 +155,7 @@ public actor FailoverAgent {
 
     func tick() {
         apply(machine.tick(now: now()))
+        sendDueIncidentNotices()
     }
 
     func checkChanged(_ transition: CheckTransition) async {
@@ -165,7 +175,14 @@ public actor FailoverAgent {
             logger.warning("\(error.description) (from \(received.source))")
             return
         }
-        apply(machine.received(message, now: now()))
+        let acknowledgement = peerIncidentDetail(received.message)
+        var actions = machine.received(message, now: now())
+        if let acknowledgement {
+            actions = peerAcknowledgement(actions, acknowledgement)
+            pendingAcknowledgement = acknowledgement
+        }
+        apply(actions)
+        pendingAcknowledgement = nil
     }
 
     func actionFinished(_ kind: ServiceActionKind, _ report: ServiceActionReport) {
@@ -194,7 +211,7 @@ public actor FailoverAgent {
     /// node must not act on a role or epoch it could not record.
     func apply(_ actions: [FailoverAction]) {
         let roleBefore = lastRole
-        var acknowledgement: (author: String, comment: String?)?
+        var acknowledgement: (id: IncidentID, author: String, comment: String?, expiresAt: Date?)?
         // An incident raised in this list is paged once, by `raise`; a `.notify` of the same
         // event about it in the same list would be a second page for one incident.
         var raised: Set<String> = []
@@ -210,7 +227,17 @@ public actor FailoverAgent {
                     logger.critical("cannot record role \(state.role.rawValue) at epoch \(state.epoch): \(error); the agent stops acting")
                 }
             case .send(let message):
-                outgoingQueue.yield(message.wire(configuredRole: failover.role))
+                guard message.kind == .ack, let ack = acknowledgement else {
+                    outgoingQueue.yield(message.wire(configuredRole: failover.role))
+                    continue
+                }
+                // The peer records the real author, comment and expiry, and stops its reminders too.
+                var outgoing = message.wire(
+                    configuredRole: failover.role, incidentID: ack.id.description,
+                    detail: IncidentPeerDetail.ackDetail(expiresIn: ack.expiresAt.map { $0.timeIntervalSinceNow }))
+                outgoing.payload.ackAuthor = IncidentPeerDetail.truncated(ack.author, bytes: PeerMessageLimits.maximumAuthorBytes)
+                outgoing.payload.ackComment = ack.comment.map { IncidentPeerDetail.truncated($0, bytes: PeerMessageLimits.maximumTextBytes) }
+                outgoingQueue.yield(outgoing)
             case .runStartActions(let context):
                 runAction(.start, failover.start, context)
             case .runStopActions(let context):
@@ -227,18 +254,25 @@ public actor FailoverAgent {
                 raised.insert("\(kind.rawValue) \(id)")
                 raise(id, kind, reason: reason, roleBefore: roleBefore)
             case .acknowledgeIncident(let id, let author, let comment):
-                acknowledgement = (author, comment)
+                let pending = pendingAcknowledgement
+                pendingAcknowledgement = nil
+                acknowledgement = (id, author, comment, pending?.expiresAt)
                 _ = try? store.acknowledgeIncident(id, author: author, comment: comment, at: Date())
-                record(.incident, kind: .acknowledged, incident: id, reason: "incident \(id) acknowledged by \(author)", author: author)
+                reminders.acknowledged(id, expiresAt: pending?.expiresAt)
+                let via = pending?.via.map { " on \($0)" } ?? ""
+                let until = pending?.expiresAt.map { " until \(ISO8601DateFormatter().string(from: $0)), then reminders resume" }
+                    ?? "; no reminders until it is closed"
+                record(.incident, kind: .acknowledged, incident: id, reason: "incident \(id) acknowledged by \(author)\(via)\(until)", author: author)
             case .closeIncident(let id, let reason):
                 _ = try? store.closeIncident(id, reason: reason, at: Date())
+                reminders.closed(id)
                 record(.incident, incident: id, reason: "incident \(id) closed: \(reason)")
             case .notify(let kind, let incident, let reason):
                 // Some decisions (a guard refusal, an abandoned failback) exist only as a notification.
                 logger.notice("\(kind.rawValue)\(incident.map { " (incident \($0))" } ?? ""): \(reason)")
                 record(.notify, kind: kind, incident: incident, reason: reason)
                 if let incident, raised.contains("\(kind.rawValue) \(incident)") { continue }
-                let ack = kind == .acknowledged ? acknowledgement : nil
+                let ack = kind == .acknowledged ? acknowledgement.map { (author: $0.author, comment: $0.comment) } : nil
                 notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)")
@@ -280,10 +314,16 @@ public actor FailoverAgent {
         logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)")
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
         let serving = [.active, .takingOver].contains(machine.stateName)
-        if id.topic == .roleChange, !serving {
-            logger.info("incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which takes over")
+        let pagedHere = id.topic != .roleChange || serving
+        reminders.opened(id, kind: kind, reason: reason, openedAt: Date(), pagedHere: pagedHere, now: Date())
+        if !pagedHere {
+            let line = "incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which takes over; "
+                + "\(config.node.name) pages it if \(failover.peer.name) does not confirm delivering it within \(config.incidents.confirmTimeout)"
+            logger.info("\(line)")
+            record(.notify, kind: kind, incident: id, reason: line)
             return
         }
+        record(.notify, kind: kind, incident: id, reason: "incident \(id) (\(kind.rawValue)) paged by \(config.node.name)")
         let newRole: ServiceRole = machine.stateName == .takingOver ? .active : machine.role
         Task {
             let checks = await self.checkSummaries()

@@ -20,6 +20,10 @@ actor NotificationOutbox {
     private let logger: Logger
     /// Deliveries being tried right now, so that a slow one is not started twice.
     private var inFlight: Set<Int64> = []
+    /// Pages about an incident that at least one destination accepted, for the agent to
+    /// confirm to its peer (one page per incident, Docs/notifications.md).
+    nonisolated let deliveredPages: AsyncStream<NotifiableEvent>
+    private let deliveredPagesQueue: AsyncStream<NotifiableEvent>.Continuation
 
     init(sender: NotificationSender, settings: OutboxConfig, store: AgentStore, metrics: AgentMetrics, logger: Logger) {
         self.sender = sender
@@ -27,6 +31,7 @@ actor NotificationOutbox {
         self.store = store
         self.metrics = metrics
         self.logger = logger
+        (deliveredPages, deliveredPagesQueue) = AsyncStream.makeStream(of: NotifiableEvent.self, bufferingPolicy: .bufferingNewest(64))
     }
 
     /// New destinations, templates or retry settings (SIGHUP). Pending deliveries to a
@@ -145,6 +150,9 @@ actor NotificationOutbox {
             } catch {
                 logger.error("cannot record the delivery of \(kind) to \(delivery.destination): \(error)")
             }
+        }
+        if notification.incidentID != nil, Self.priority(of: notification.kind) == .page, outcomes.contains(where: \.succeeded) {
+            deliveredPagesQueue.yield(notification)
         }
         try? store.pruneOutbox(finishedBefore: now.addingTimeInterval(-settings.maxAge.seconds))
     }

@@ -141,9 +141,20 @@ struct AckCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "The incident id, such as e7 or e7-peer-lost.") var incident: String?
     @Option(help: "A comment for the event history and the acknowledgement notice.") var comment: String?
+    @Option(help: ArgumentHelp("Reminders resume after this long, such as 30m or 4h (default: when the incident closes).",
+                               valueName: "DURATION")) var expires: String?
+
+    func validate() throws {
+        if let expires {
+            guard case .success(let duration) = ConfigDuration.parse(expires), duration.seconds >= 1 else {
+                throw ValidationError("--expires: expected a duration of at least 1s, such as 30m or 4h, found `\(expires)`")
+            }
+        }
+    }
 
     func run() throws {
-        try daemon.send(ControlRequest(command: .ack, comment: comment, incident: incident)).finish()
+        let seconds = expires.flatMap { try? ConfigDuration.parse($0).get().seconds }
+        try daemon.send(ControlRequest(command: .ack, comment: comment, incident: incident, expiresSeconds: seconds)).finish()
     }
 }
 

@@ -34,6 +34,7 @@ final class PairFixture: @unchecked Sendable {
     let witnessPort: Int?
     private let control: [Node: String]
     private let extra: String
+    private let notify: [Node: String]
     private let peerPorts: [Node: Int]
     private let servicePorts: [Node: Int]
     private var agents: [Node: SpawnedProcess] = [:]
@@ -43,9 +44,11 @@ final class PairFixture: @unchecked Sendable {
     /// Writes the pair's files and starts the mail and trap receivers; no agent runs yet.
     /// `control` replaces a node's `control:` mapping (default: a socket in its state directory).
     /// `extra` is appended to both configurations (top-level sections such as `outbox:`).
-    init(unreachableWitness: Bool = false, control: [Node: String] = [:], extra: String = "") throws {
+    /// `notify` replaces a node's `notify:` mapping (default: the shared SMTP sink and trap receiver).
+    init(unreachableWitness: Bool = false, control: [Node: String] = [:], extra: String = "", notify: [Node: String] = [:]) throws {
         self.control = control
         self.extra = extra
+        self.notify = notify
         directory = try TemporaryDirectory("pair")
         do {
             sink = try SMTPSink()
@@ -94,15 +97,7 @@ final class PairFixture: @unchecked Sendable {
             node: {name: \(node.rawValue), cluster: pair-test}
             state_dir: state-\(node.rawValue)
             control: \(control[node] ?? "{socket: state-\(node.rawValue)/control.sock}")
-            notify:
-              email:
-                - url: smtp://127.0.0.1:\(sink.port)
-                  from: vacataire@example.org
-                  to: [oncall@example.org]
-                  starttls: "off"
-                  timeout: 5s
-              snmp:
-                - {address: 127.0.0.1, port: \(traps.port), community: public}
+            notify: \(notify[node] ?? defaultNotify)
             checks:
               - name: app
                 kind: exec
@@ -127,6 +122,11 @@ final class PairFixture: @unchecked Sendable {
               service_probe: http://127.0.0.1:\(port(service: node.peer))/
 
             """ + guardLines + extra
+    }
+
+    private var defaultNotify: String {
+        #"{email: [{url: "smtp://127.0.0.1:\#(sink.port)", from: vacataire@example.org, to: [oncall@example.org], starttls: "off", timeout: 5s}], "#
+            + #"snmp: [{address: 127.0.0.1, port: \#(traps.port), community: public}]}"#
     }
 
     private func port(peer node: Node) -> Int { peerPorts[node] ?? 0 }

@@ -39,10 +39,13 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var waitSeconds: Double?
     /// `notify-test --channel`: `email`, `snmp` or nil for both.
     public var channel: String?
+    /// `ack --expires`: reminders resume this many seconds after the acknowledgement.
+    public var expiresSeconds: Double?
 
     public init(
         command: Command, force: Bool? = nil, on: Bool? = nil, comment: String? = nil, incident: String? = nil,
-        to: String? = nil, sinceSeconds: Double? = nil, waitSeconds: Double? = nil, channel: String? = nil
+        to: String? = nil, sinceSeconds: Double? = nil, waitSeconds: Double? = nil, channel: String? = nil,
+        expiresSeconds: Double? = nil
     ) {
         self.version = ControlProtocol.version
         self.command = command
@@ -54,6 +57,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.sinceSeconds = sinceSeconds
         self.waitSeconds = waitSeconds
         self.channel = channel
+        self.expiresSeconds = expiresSeconds
     }
 }
 

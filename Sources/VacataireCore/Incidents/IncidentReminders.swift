@@ -1,0 +1,134 @@
+import Foundation
+
+/// The repeat-until-acknowledged schedule of one node's open incidents, and the "one page
+/// per incident" bookkeeping between the two nodes (Docs/notifications.md, "Incidents,
+/// reminders and acknowledgements").
+///
+/// A pure value like `FailoverMachine`: the agent tells it what happened (an incident was
+/// opened, acknowledged, closed; the peer confirmed delivering a page) and asks it with an
+/// explicit `now` what is due; it returns `Action`s and never sends anything itself.
+///
+/// Who pages: a role-change incident is paged by the node that serves; the other node only
+/// records it and, if its peer has not confirmed a delivery within `confirmTimeout`, pages
+/// it itself and from then on also sends its reminders (until a confirmation arrives).
+/// Other incidents exist only on the node that raised them, which pages them.
+public struct IncidentReminders: Sendable {
+    /// Something the agent must send now.
+    public enum Action: Sendable, Equatable {
+        /// Page `incident` again: it has been open `openFor` seconds; `count` is 1 for the first reminder.
+        case remind(IncidentID, kind: EventKind, reason: String, openFor: TimeInterval, count: Int)
+        /// The peer did not confirm delivering the page of `incident` in time: page it from here.
+        case pageForPeer(IncidentID, kind: EventKind, reason: String)
+        /// The acknowledgement of `incident` expired: reminders resume (log it).
+        case acknowledgementExpired(IncidentID)
+    }
+
+    /// One open incident as the schedule sees it.
+    struct Tracked: Sendable {
+        var kind: EventKind
+        var reason: String
+        var openedAt: Date
+        var nextReminder: Date
+        var reminders = 0
+        /// Acknowledged: no reminders until this time (`distantFuture`: until closed).
+        var acknowledgedUntil: Date?
+        /// The peer owes a delivery confirmation by then; nil when none is awaited.
+        var confirmationDeadline: Date?
+        /// This node paged for its peer, so it sends the reminders too.
+        var pagedForPeer = false
+    }
+
+    public var repeatInterval: TimeInterval
+    public var confirmTimeout: TimeInterval
+    private(set) var tracked: [IncidentID: Tracked] = [:]
+    /// Confirmations that came before this node opened the incident (a fast peer).
+    private var earlyConfirmations: Set<IncidentID> = []
+
+    public init(repeatInterval: TimeInterval, confirmTimeout: TimeInterval) {
+        self.repeatInterval = repeatInterval
+        self.confirmTimeout = confirmTimeout
+    }
+
+    /// The incidents this schedule follows, for tests and status.
+    public var incidents: [IncidentID] { Array(tracked.keys) }
+
+    /// Whether `incident` is acknowledged at `now`.
+    public func isAcknowledged(_ incident: IncidentID, now: Date) -> Bool {
+        guard let until = tracked[incident]?.acknowledgedUntil else { return false }
+        return now < until
+    }
+
+    /// An incident was opened at `openedAt`. `pagedHere`: this node sent its page; otherwise
+    /// the peer should, and a confirmation is awaited for `confirmTimeout`. Opening an
+    /// incident already followed changes nothing.
+    public mutating func opened(
+        _ incident: IncidentID, kind: EventKind, reason: String, openedAt: Date, pagedHere: Bool, now: Date
+    ) {
+        guard tracked[incident] == nil else { return }
+        var entry = Tracked(kind: kind, reason: reason, openedAt: openedAt, nextReminder: openedAt.addingTimeInterval(repeatInterval))
+        if !pagedHere, earlyConfirmations.remove(incident) == nil {
+            entry.confirmationDeadline = now.addingTimeInterval(confirmTimeout)
+        }
+        tracked[incident] = entry
+    }
+
+    /// Acknowledged (here or on the peer): no reminders until `expiresAt`, or until the
+    /// incident is closed if nil. A later acknowledgement replaces an earlier one.
+    public mutating func acknowledged(_ incident: IncidentID, expiresAt: Date?) {
+        tracked[incident]?.acknowledgedUntil = expiresAt ?? .distantFuture
+    }
+
+    /// Closed (failback, peer found...): nothing more is sent about it.
+    public mutating func closed(_ incident: IncidentID) {
+        tracked[incident] = nil
+        earlyConfirmations.remove(incident)
+    }
+
+    /// The peer delivered a page of `incident`: it need not be paged from here.
+    public mutating func confirmed(_ incident: IncidentID) {
+        guard tracked[incident] != nil else {
+            // Bounded: a confirmation only matters for an incident about to be opened.
+            if earlyConfirmations.count >= 64 { earlyConfirmations.removeAll() }
+            earlyConfirmations.insert(incident)
+            return
+        }
+        tracked[incident]?.confirmationDeadline = nil
+        tracked[incident]?.pagedForPeer = false
+    }
+
+    /// What is due at `now`. `serving`: this node serves, so it pages the role-change incidents.
+    public mutating func due(now: Date, serving: Bool) -> [Action] {
+        var actions: [Action] = []
+        for id in tracked.keys.sorted(by: { $0.description < $1.description }) {
+            guard var entry = tracked[id] else { continue }
+            if let deadline = entry.confirmationDeadline, now >= deadline {
+                // The peer did not say it delivered the page: better two pages than none.
+                entry.confirmationDeadline = nil
+                entry.pagedForPeer = true
+                actions.append(.pageForPeer(id, kind: entry.kind, reason: entry.reason))
+            }
+            if let until = entry.acknowledgedUntil {
+                guard now >= until else {
+                    tracked[id] = entry
+                    continue
+                }
+                // The acknowledgement ran out: remind at once, then every interval.
+                entry.acknowledgedUntil = nil
+                entry.nextReminder = min(entry.nextReminder, now)
+                actions.append(.acknowledgementExpired(id))
+            }
+            if now >= entry.nextReminder {
+                // Skipped reminders are not made up: one now, the next an interval later.
+                entry.nextReminder = now.addingTimeInterval(repeatInterval)
+                let responsible = id.topic != .roleChange || serving || entry.pagedForPeer
+                if responsible {
+                    entry.reminders += 1
+                    actions.append(.remind(id, kind: entry.kind, reason: entry.reason,
+                                           openFor: now.timeIntervalSince(entry.openedAt), count: entry.reminders))
+                }
+            }
+            tracked[id] = entry
+        }
+        return actions
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import VacataireCore
+import VacataireTestSupport
+import XCTest
+
+/// The repeat-until-acknowledged schedule and the peer-confirmation timeout, driven through
+/// whole incidents with an explicit clock (no sleeping).
+final class IncidentRemindersTests: XCTestCase {
+    private let e2 = IncidentID(epoch: 2, topic: .roleChange)
+    private let start = Date(timeIntervalSince1970: 1_000_000)
+
+    private func at(_ seconds: TimeInterval) -> Date { start.addingTimeInterval(seconds) }
+
+    private func reminders(_ schedule: inout IncidentReminders, at seconds: TimeInterval, serving: Bool = true) -> [Int] {
+        schedule.due(now: at(seconds), serving: serving).compactMap {
+            if case .remind(_, _, _, _, let count) = $0 { return count }
+            return nil
+        }
+    }
+
+    func testRemindsEveryIntervalUntilAcknowledgedAndNotAfterClosing() {
+        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
+        schedule.opened(e2, kind: .failover, reason: "alpha failed", openedAt: at(0), pagedHere: true, now: at(0))
+        XCTAssertEqual(reminders(&schedule, at: 59), [], "nothing before one interval")
+        let first = schedule.due(now: at(60), serving: true)
+        XCTAssertEqual(first, [.remind(e2, kind: .failover, reason: "alpha failed", openFor: 60, count: 1)])
+        XCTAssertEqual(reminders(&schedule, at: 61), [])
+        XCTAssertEqual(reminders(&schedule, at: 120), [2])
+        XCTAssertEqual(reminders(&schedule, at: 500), [3], "missed reminders are not made up in a burst")
+        XCTAssertEqual(reminders(&schedule, at: 559), [])
+        schedule.acknowledged(e2, expiresAt: nil)
+        XCTAssertTrue(schedule.isAcknowledged(e2, now: at(10_000)))
+        XCTAssertEqual(reminders(&schedule, at: 10_000), [], "an acknowledgement without expiry lasts until closing")
+        schedule.closed(e2)
+        XCTAssertEqual(schedule.due(now: at(20_000), serving: true), [])
+        XCTAssertEqual(schedule.incidents, [])
+    }
+
+    func testAcknowledgementExpiryResumesRemindersAtOnce() {
+        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
+        schedule.opened(e2, kind: .takeover, reason: "alpha silent", openedAt: at(0), pagedHere: true, now: at(0))
+        schedule.acknowledged(e2, expiresAt: at(30))
+        XCTAssertEqual(reminders(&schedule, at: 29), [])
+        XCTAssertEqual(schedule.due(now: at(100), serving: true), [
+            .acknowledgementExpired(e2),
+            .remind(e2, kind: .takeover, reason: "alpha silent", openFor: 100, count: 1),
+        ])
+        XCTAssertEqual(reminders(&schedule, at: 159), [])
+        XCTAssertEqual(reminders(&schedule, at: 160), [2])
+        schedule.acknowledged(e2, expiresAt: at(1000))
+        XCTAssertEqual(reminders(&schedule, at: 999), [], "a second acknowledgement replaces the expired one")
+    }
+
+    func testOnlyTheServingNodeRemindsOfARoleChange() {
+        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
+        schedule.opened(e2, kind: .failover, reason: "failed over", openedAt: at(0), pagedHere: false, now: at(0))
+        schedule.confirmed(e2)
+        XCTAssertEqual(reminders(&schedule, at: 60, serving: false), [], "the peer serves and reminds")
+        XCTAssertEqual(reminders(&schedule, at: 120, serving: true), [1], "after a switchover this node reminds")
+        let lost = IncidentID(epoch: 2, topic: .peerLost)
+        schedule.opened(lost, kind: .peerLost, reason: "beta silent", openedAt: at(120), pagedHere: true, now: at(120))
+        XCTAssertEqual(schedule.due(now: at(180), serving: false), [.remind(lost, kind: .peerLost, reason: "beta silent", openFor: 60, count: 1)],
+                       "an incident of its own is reminded by the node that has it; the role change by the serving peer")
+    }
+
+    func testThePeerPagesWhenNoConfirmationComesInTime() {
+        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
+        schedule.opened(e2, kind: .failover, reason: "failed over", openedAt: at(0), pagedHere: false, now: at(0))
+        XCTAssertEqual(schedule.due(now: at(9.9), serving: false), [])
+        XCTAssertEqual(schedule.due(now: at(10), serving: false), [.pageForPeer(e2, kind: .failover, reason: "failed over")])
+        XCTAssertEqual(schedule.due(now: at(11), serving: false), [], "paged once")
+        XCTAssertEqual(reminders(&schedule, at: 60, serving: false), [1], "having paged for its peer, it reminds too")
+        schedule.confirmed(e2)
+        XCTAssertEqual(reminders(&schedule, at: 120, serving: false), [], "until the peer confirms a delivery")
+    }
+
+    func testAConfirmationInTimeOrEvenEarlyMeansNoSecondPage() {
+        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
+        schedule.opened(e2, kind: .failover, reason: "failed over", openedAt: at(0), pagedHere: false, now: at(0))
+        schedule.confirmed(e2)
+        XCTAssertEqual(schedule.due(now: at(30), serving: false), [])
+        let e3 = IncidentID(epoch: 3, topic: .roleChange)
+        schedule.confirmed(e3)
+        schedule.opened(e3, kind: .failback, reason: "failed back", openedAt: at(40), pagedHere: false, now: at(40))
+        XCTAssertEqual(schedule.due(now: at(55), serving: false), [], "a confirmation that overtook the incident counts")
+        let paged = IncidentID(epoch: 4, topic: .roleChange)
+        schedule.opened(paged, kind: .takeover, reason: "took over", openedAt: at(60), pagedHere: true, now: at(60))
+        XCTAssertFalse(schedule.due(now: at(80), serving: true).contains { if case .pageForPeer = $0 { true } else { false } },
+                       "the paging node awaits no confirmation")
+    }
+
+    func testConfigSectionDefaultsAndErrors() throws {
+        let directory = try TemporaryDirectory("incidents-config")
+        defer { directory.remove() }
+        let head = "node: {name: alpha, cluster: web-pair}\nstate_dir: state\n"
+        let defaults = try Config.parse(head, file: directory.file("node.yaml"))
+        XCTAssertEqual(defaults.incidents, IncidentsConfig(repeatInterval: ConfigDuration(seconds: 1800), confirmTimeout: ConfigDuration(seconds: 30)))
+        let set = try Config.parse(head + "incidents: {repeat_interval: 10m, confirm_timeout: 5s}\n", file: directory.file("node.yaml"))
+        XCTAssertEqual(set.incidents.repeatInterval.seconds, 600)
+        XCTAssertEqual(set.incidents.confirmTimeout.seconds, 5)
+        do {
+            _ = try Config.parse(head + "incidents:\n  repeat_interval: 500ms\n  confirm_timeout: 2s\n  repeat: 1m\n", file: directory.file("node.yaml"))
+            XCTFail("expected errors")
+        } catch {
+            let lines = error.problems.map { "\($0.line ?? 0) \($0.key): \($0.message)" }
+            XCTAssertTrue(lines.contains("4 incidents.repeat_interval: must be at least 1s, found 500ms"), "\(lines)")
+            XCTAssertTrue(lines.contains { $0.hasPrefix("5 incidents.confirm_timeout: must not be longer than repeat_interval") }, "\(lines)")
+            XCTAssertTrue(lines.contains { $0.hasPrefix("6 incidents.repeat") }, "an unknown key is reported\n\(lines)")
+        }
+    }
+}
