@@ -24,6 +24,8 @@ public struct Config: Sendable {
     public var outbox: OutboxConfig
     /// The HTTP endpoint and the HAProxy agent-check port, each off unless configured.
     public var loadBalancer: LoadBalancerConfig = LoadBalancerConfig()
+    /// The notification rate limiter, de-duplication and flap detection (`rate_limit:`).
+    public var rateLimit: RateLimitConfig = RateLimitConfig()
 
     /// Reads and validates the configuration at `path`.
     public static func load(path: String) throws(ConfigErrors) -> Config {
@@ -60,6 +62,7 @@ public struct Config: Sendable {
         let control = root.mapping("control").map { ControlConfig.read($0, base: base) } ?? ControlConfig()
         let outbox = root.mapping("outbox").map(OutboxConfig.read) ?? OutboxConfig()
         let loadBalancer = LoadBalancerConfig.read(root)
+        let rateLimit = root.mapping("rate_limit").map(RateLimitConfig.read) ?? RateLimitConfig()
         root.finish()
         guard problems.all.isEmpty, let node else {
             throw ConfigErrors(problems.all)
@@ -67,7 +70,7 @@ public struct Config: Sendable {
         return Config(
             file: file, node: node, stateDirectory: stateDirectory,
             templatesDirectory: templatesDirectory, notify: notify, snmpEngineID: snmpEngineID, checks: checks,
-            failover: failover, control: control, outbox: outbox, loadBalancer: loadBalancer
+            failover: failover, control: control, outbox: outbox, loadBalancer: loadBalancer, rateLimit: rateLimit
         )
     }
 
