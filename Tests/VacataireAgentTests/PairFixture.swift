@@ -34,6 +34,7 @@ final class PairFixture: @unchecked Sendable {
     let witnessPort: Int?
     private let control: [Node: String]
     private let extra: String
+    private let extraChecks: String
     private let peerPorts: [Node: Int]
     private let servicePorts: [Node: Int]
     private var agents: [Node: SpawnedProcess] = [:]
@@ -42,10 +43,12 @@ final class PairFixture: @unchecked Sendable {
 
     /// Writes the pair's files and starts the mail and trap receivers; no agent runs yet.
     /// `control` replaces a node's `control:` mapping (default: a socket in its state directory).
-    /// `extra` is appended to both configurations (top-level sections such as `outbox:`).
-    init(unreachableWitness: Bool = false, control: [Node: String] = [:], extra: String = "") throws {
+    /// `extra` is appended to both configurations (top-level sections such as `outbox:`);
+    /// `checks` to both `checks:` lists (entries starting with `  - `; NODE is the node's name).
+    init(unreachableWitness: Bool = false, control: [Node: String] = [:], extra: String = "", checks: String = "") throws {
         self.control = control
         self.extra = extra
+        extraChecks = checks
         directory = try TemporaryDirectory("pair")
         do {
             sink = try SMTPSink()
@@ -111,6 +114,7 @@ final class PairFixture: @unchecked Sendable {
                 timeout: 200ms
                 rise: 2
                 fall: 2
+            \(extraChecks.replacingOccurrences(of: "NODE", with: node.rawValue))
             failover:
               role: \(node.role)
               peer: {name: \(node.peer.rawValue), addresses: ["127.0.0.1:\(port(peer: node.peer))"]}
