@@ -12,6 +12,9 @@ import VacataireStore
 /// is given up, logged and counted in `vacataire status`.
 ///
 /// Deliveries run on their own tasks: a dead server delays nothing but its own retries.
+///
+/// Before anything is committed, the rate limiter (`NotificationLimiter`, `rate_limit:`)
+/// decides which destinations get a notification; only those get a delivery row.
 actor NotificationOutbox {
     private var sender: NotificationSender
     private var settings: OutboxConfig
@@ -24,6 +27,8 @@ actor NotificationOutbox {
     /// confirm to its peer (one page per incident, Docs/notifications.md).
     nonisolated let deliveredPages: AsyncStream<NotifiableEvent>
     private let deliveredPagesQueue: AsyncStream<NotifiableEvent>.Continuation
+    /// Rate limit, de-duplication and flapping, per destination (Docs/notifications.md).
+    private var limiter: NotificationLimiter
 
     init(sender: NotificationSender, settings: OutboxConfig, store: AgentStore, metrics: AgentMetrics, logger: Logger) {
         self.sender = sender
@@ -32,6 +37,7 @@ actor NotificationOutbox {
         self.metrics = metrics
         self.logger = logger
         (deliveredPages, deliveredPagesQueue) = AsyncStream.makeStream(of: NotifiableEvent.self, bufferingPolicy: .bufferingNewest(64))
+        limiter = NotificationLimiter(settings: sender.config.rateLimit)
     }
 
     /// New destinations, templates or retry settings (SIGHUP). Pending deliveries to a
@@ -39,6 +45,7 @@ actor NotificationOutbox {
     func replace(sender: NotificationSender, settings: OutboxConfig) {
         self.sender = sender
         self.settings = settings
+        limiter.reconfigure(sender.config.rateLimit)
     }
 
     /// The sender with the running configuration's destinations and templates.
@@ -46,16 +53,60 @@ actor NotificationOutbox {
         sender
     }
 
-    /// Commits `notification` for every destination, then starts delivering it.
+    /// Offers `notification` to the rate limiter, commits it for every destination the
+    /// limiter lets it through to (with what was held back for it), then starts delivering.
     func enqueue(_ notification: NotifiableEvent) {
-        var notification = notification
-        let config = sender.config
-        notification.messageID = EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster)
         let destinations = sender.destinationKeys
         guard !destinations.isEmpty else {
             logger.warning("notification \(notification.kind.rawValue) not sent: no destination is configured (notify.email, notify.snmp)")
             return
         }
+        // Rate limiting: held-back notices are counted by the limiter and told later; the
+        // event itself is already in the event history (FailoverAgent.record).
+        let decision = limiter.admit(Self.limiterEvent(notification), to: destinations, now: Date())
+        if let why = decision.why, !decision.suppressed.isEmpty {
+            logger.info("notification \(notification.kind.rawValue) held back for \(decision.suppressed.joined(separator: ", ")): \(why)")
+        }
+        commit(decision.sends, offered: notification)
+    }
+
+    /// The limiter's view of a notification: what it is about is its check or incident.
+    static func limiterEvent(_ notification: NotifiableEvent) -> LimiterEvent {
+        let isCheck = [.checkFailed, .checkRecovered].contains(notification.kind)
+        let subject = (isCheck ? notification.checks.first?.name : notification.incidentID) ?? ""
+        return LimiterEvent(kind: notification.kind, subject: subject, reason: notification.reason)
+    }
+
+    /// Turns the limiter's sends into notifications and commits each.
+    private func commit(_ sends: [LimiterSend], offered: NotifiableEvent?) {
+        let config = sender.config
+        for send in sends {
+            var notification: NotifiableEvent
+            switch send.content {
+            case .offered:
+                guard let offered else { continue }
+                notification = offered
+            case .notice(let kind, let subject, let reason):
+                notification = NotifiableEvent(
+                    kind: kind, node: config.node.name, cluster: config.node.cluster, peer: config.failover?.peer.name,
+                    reason: reason, checks: subject.isEmpty ? [] : [.init(name: subject, status: kind.rawValue.uppercased(), output: reason)],
+                    time: Date())
+                logger.notice("\(kind.rawValue): \(reason)")
+            }
+            notification.suppressedCount = send.suppressed.total
+            notification.suppressedSummary = send.suppressed.summary
+            commit(notification, destinations: send.destinations)
+        }
+        if !sends.isEmpty {
+            deliverDue()
+        }
+    }
+
+    /// Commits `notification` for `destinations`; delivery starts with the next `deliverDue`.
+    private func commit(_ notification: NotifiableEvent, destinations: [String]) {
+        var notification = notification
+        let config = sender.config
+        notification.messageID = EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster)
         do {
             let event = try JSONEncoder().encode(notification)
             let (_, evicted) = try store.enqueue(
@@ -69,19 +120,20 @@ actor NotificationOutbox {
             logger.error("cannot commit notification \(notification.kind.rawValue) to the outbox (\(error)); sending it once without retries")
             let sender = sender
             let logger = logger
+            let only = Set(destinations)
             Task.detached {
-                for outcome in await sender.send(notification, channels: Set(NotifyChannel.allCases)) where !outcome.succeeded {
+                for outcome in await sender.send(notification, channels: Set(NotifyChannel.allCases), only: only) where !outcome.succeeded {
                     logger.error("notification \(notification.kind.rawValue) not delivered: \(outcome.line)")
                 }
             }
-            return
         }
-        deliverDue()
     }
 
-    /// Delivers what is due every 250 ms until the task is cancelled.
+    /// Delivers what is due every 250 ms until the task is cancelled; first commits what
+    /// the rate limiter owes (a check stopped flapping, digests).
     func run() async {
         while !Task.isCancelled {
+            commit(limiter.tick(now: Date(), destinations: sender.destinationKeys), offered: nil)
             deliverDue()
             try? await Task.sleep(for: .milliseconds(250))
         }
@@ -159,11 +211,6 @@ actor NotificationOutbox {
 
     /// Pages (role changes and their incidents) are never dropped to make room.
     static func priority(of kind: EventKind) -> OutboxPriority {
-        switch kind {
-        case .failover, .takeover, .failback, .switchover, .peerLost, .acknowledged, .reminder:
-            return .page
-        case .checkFailed, .checkRecovered, .peerFound, .test, .agentStarted, .agentStopped:
-            return .notice
-        }
+        NotificationLimiter.isPage(kind) ? .page : .notice
     }
 }

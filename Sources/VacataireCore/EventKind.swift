@@ -15,6 +15,11 @@ public enum EventKind: String, CaseIterable, Sendable, Codable {
     case test
     case agentStarted = "agent-started"
     case agentStopped = "agent-stopped"
+    /// A check started or stopped flapping (the reason says which); its notices in
+    /// between are held back by the rate limiter.
+    case flapping
+    /// What the rate limiter held back, counted by kind and subject.
+    case digest
 
     /// Role changes open an incident that later events name.
     public var opensIncident: Bool {

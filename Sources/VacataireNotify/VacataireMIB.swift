@@ -37,6 +37,8 @@ public enum VacataireMIB {
         case .test: number = 11
         case .agentStarted: number = 12
         case .agentStopped: number = 13
+        case .flapping: number = 14
+        case .digest: number = 15
         }
         return enterprise + [0, number]
     }

@@ -35,6 +35,7 @@ final class PairFixture: @unchecked Sendable {
     private let control: [Node: String]
     private let extra: String
     private let notify: [Node: String]
+    private let extraChecks: String
     private let peerPorts: [Node: Int]
     private let servicePorts: [Node: Int]
     private var agents: [Node: SpawnedProcess] = [:]
@@ -43,11 +44,16 @@ final class PairFixture: @unchecked Sendable {
 
     /// Writes the pair's files and starts the mail and trap receivers; no agent runs yet.
     /// `control` replaces a node's `control:` mapping (default: a socket in its state directory).
-    /// `extra` is appended to both configurations (top-level sections such as `outbox:`).
+    /// `extra` is appended to both configurations (top-level sections such as `outbox:`);
+    /// `checks` to both `checks:` lists (entries starting with `  - `; NODE is the node's name).
     /// `notify` replaces a node's `notify:` mapping (default: the shared SMTP sink and trap receiver).
-    init(unreachableWitness: Bool = false, control: [Node: String] = [:], extra: String = "", notify: [Node: String] = [:]) throws {
+    init(
+        unreachableWitness: Bool = false, control: [Node: String] = [:], extra: String = "", checks: String = "",
+        notify: [Node: String] = [:]
+    ) throws {
         self.control = control
         self.extra = extra
+        extraChecks = checks
         self.notify = notify
         directory = try TemporaryDirectory("pair")
         do {
@@ -106,6 +112,7 @@ final class PairFixture: @unchecked Sendable {
                 timeout: 200ms
                 rise: 2
                 fall: 2
+            \(extraChecks.replacingOccurrences(of: "NODE", with: node.rawValue))
             failover:
               role: \(node.role)
               peer: {name: \(node.peer.rawValue), addresses: ["127.0.0.1:\(port(peer: node.peer))"]}

@@ -26,6 +26,8 @@ public struct Config: Sendable {
     public var loadBalancer: LoadBalancerConfig = LoadBalancerConfig()
     /// Reminders of unacknowledged incidents and the peer's delivery confirmations.
     public var incidents: IncidentsConfig = IncidentsConfig()
+    /// The notification rate limiter, de-duplication and flap detection (`rate_limit:`).
+    public var rateLimit: RateLimitConfig = RateLimitConfig()
 
     /// Reads and validates the configuration at `path`.
     public static func load(path: String) throws(ConfigErrors) -> Config {
@@ -63,6 +65,7 @@ public struct Config: Sendable {
         let outbox = root.mapping("outbox").map(OutboxConfig.read) ?? OutboxConfig()
         let loadBalancer = LoadBalancerConfig.read(root)
         let incidents = root.mapping("incidents").map(IncidentsConfig.read) ?? IncidentsConfig()
+        let rateLimit = root.mapping("rate_limit").map(RateLimitConfig.read) ?? RateLimitConfig()
         root.finish()
         guard problems.all.isEmpty, let node else {
             throw ConfigErrors(problems.all)
@@ -70,7 +73,8 @@ public struct Config: Sendable {
         return Config(
             file: file, node: node, stateDirectory: stateDirectory,
             templatesDirectory: templatesDirectory, notify: notify, snmpEngineID: snmpEngineID, checks: checks,
-            failover: failover, control: control, outbox: outbox, loadBalancer: loadBalancer, incidents: incidents
+            failover: failover, control: control, outbox: outbox, loadBalancer: loadBalancer, incidents: incidents,
+            rateLimit: rateLimit
         )
     }
 
