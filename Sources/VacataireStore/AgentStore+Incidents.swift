@@ -66,7 +66,7 @@ extension AgentStore {
     /// The incidents not closed yet, oldest first.
     public func openIncidents() throws -> [IncidentRecord] {
         try read("list open incidents") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY opened_at, id")
+            try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY opened_at, epoch, id")
                 .map { try incidentRecord($0) }
         }
     }
