@@ -187,9 +187,11 @@ actor NotificationOutbox {
                     if error.isPermanent {
                         try store.markFailed(delivery.id, error: error.message, retryAt: nil, at: now)
                         logger.critical("notification \(kind) to \(outcome.destination) refused for good, not retried: \(error.message)")
+                        reportLost(notification, to: delivery.destination, why: "refused for good: \(error.message)")
                     } else if age >= settings.maxAge.seconds {
                         try store.markFailed(delivery.id, error: error.message, retryAt: nil, at: now)
                         logger.critical("notification \(kind) to \(outcome.destination) given up after \(attempt) tries over \(Int(age)) s: \(error.message)")
+                        reportLost(notification, to: delivery.destination, why: "still failing after \(attempt) tries over \(Int(age)) s: \(error.message)")
                     } else {
                         let wait = settings.backoff(attempt: attempt)
                         try store.markFailed(delivery.id, error: error.message, retryAt: now.addingTimeInterval(wait), at: now)
@@ -207,6 +209,27 @@ actor NotificationOutbox {
             deliveredPagesQueue.yield(notification)
         }
         try? store.pruneOutbox(finishedBefore: now.addingTimeInterval(-settings.maxAge.seconds))
+    }
+
+    /// Tells the other destinations that `notification` could not reach `destination`:
+    /// a broken mail path then shows at the NMS, and a broken NMS path in the mailbox. A
+    /// lost `delivery-failed` notice is not reported again (no echo between two broken paths).
+    private func reportLost(_ notification: NotifiableEvent, to destination: String, why: String) {
+        guard notification.kind != .deliveryFailed else { return }
+        let others = sender.destinationKeys.filter { $0 != destination }
+        guard !others.isEmpty else { return }
+        let config = sender.config
+        let report = NotifiableEvent(
+            kind: .deliveryFailed, node: config.node.name, cluster: config.node.cluster, peer: config.failover?.peer.name,
+            incidentID: notification.incidentID,
+            reason: "the \(notification.kind.rawValue) notification of \(Self.timestamp(notification.time)) did not reach \(destination): \(why)",
+            time: Date())
+        commit(report, destinations: others)
+        deliverDue()
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601)
     }
 
     /// Pages (role changes and their incidents) are never dropped to make room.

@@ -20,6 +20,10 @@ public enum EventKind: String, CaseIterable, Sendable, Codable {
     case flapping
     /// What the rate limiter held back, counted by kind and subject.
     case digest
+    /// The outbox gave up a delivery (refused for good, or failing past `max_age`); sent
+    /// through the other destinations, so that a broken mail path reaches the NMS and a
+    /// broken NMS path reaches the mailbox.
+    case deliveryFailed = "delivery-failed"
 
     /// Role changes open an incident that later events name.
     public var opensIncident: Bool {

@@ -39,6 +39,7 @@ public enum VacataireMIB {
         case .agentStopped: number = 13
         case .flapping: number = 14
         case .digest: number = 15
+        case .deliveryFailed: number = 16
         }
         return enterprise + [0, number]
     }

@@ -52,15 +52,25 @@ final class OutboxDeliveryTests: XCTestCase {
         XCTFail("not within \(timeout) s: \(what)")
     }
 
-    func testARefusedRecipientIsAPermanentFailureNotRetried() async throws {
+    func testARefusedRecipientIsAPermanentFailureNotRetriedAndReportedThroughTheNMS() async throws {
         let sink = try SMTPSink(arguments: ["--reject-rcpt", "oncall@example.org"])
         defer { sink.stop() }
+        let receiver = try TrapReceiver()
+        defer { receiver.stop() }
         let (outbox, store) = try outbox(notify: """
               email:
                 - {name: relay, url: "smtp://127.0.0.1:\(sink.port)", from: vacataire@example.org, to: oncall@example.org, starttls: "off"}
+              snmp:
+                - {name: nms, address: 127.0.0.1, port: \(receiver.port)}
             """)
         await outbox.enqueue(failover())
         try waitUntil("the refusal is recorded") { try store.outboxBacklog().expired == 1 }
+        let traps = try receiver.waitForNotifications(2, timeout: 10)
+        let lost = try XCTUnwrap(traps.first { $0.value("SNMPv2-MIB::snmpTrapOID.0") == "OID: LE-VACATAIRE-MIB::vacDeliveryFailed" },
+                                 "the lost page is reported to the NMS: \(traps.map { $0.value("SNMPv2-MIB::snmpTrapOID.0") ?? "?" })")
+        XCTAssertTrue(lost.value("LE-VACATAIRE-MIB::vacReason.0")?.contains("did not reach email:relay: refused for good") ?? false,
+                      lost.value("LE-VACATAIRE-MIB::vacReason.0") ?? "no reason")
+        XCTAssertEqual(lost.value("LE-VACATAIRE-MIB::vacIncidentId.0"), "STRING: e2")
         try await Task.sleep(for: .seconds(1))
         let backlog = try store.outboxBacklog()
         XCTAssertEqual(backlog.pending, 0, "a 550 is not retried")

@@ -52,10 +52,11 @@ public struct NotificationLimiter: Sendable {
         isPage(kind) || kind == .test
     }
 
-    /// Role changes and their incidents: never held back, never dropped from the outbox.
+    /// Role changes and their incidents, and a lost delivery: never held back, never
+    /// dropped from the outbox.
     public static func isPage(_ kind: EventKind) -> Bool {
         switch kind {
-        case .failover, .takeover, .failback, .switchover, .peerLost, .acknowledged, .reminder:
+        case .failover, .takeover, .failback, .switchover, .peerLost, .acknowledged, .reminder, .deliveryFailed:
             return true
         case .checkFailed, .checkRecovered, .peerFound, .test, .agentStarted, .agentStopped, .flapping, .digest:
             return false
