@@ -69,4 +69,40 @@ final class OutboxTests: XCTestCase {
         let messageIDs = sink.messages().filter { $0.raw.contains("FAILOVER e2") }.compactMap { $0.headers["message-id"] }
         XCTAssertEqual(Set(messageIDs).count, 1, "a repeated delivery keeps its Message-ID: \(messageIDs)")
     }
+
+    /// A mail server that accepts connections and never answers (a hung relay): the page
+    /// waits on its own task while the pair hands over in its usual time, with heartbeats
+    /// flowing all along.
+    func testAHungMailServerDelaysNoHandoffAndNoHeartbeat() async throws {
+        let port = try FreePort.tcp()
+        let directory = try TemporaryDirectory("black-hole")
+        defer { directory.remove() }
+        let hole = try SpawnedProcess(
+            executable: "/usr/bin/python3",
+            arguments: ["-c", """
+                import socket, time
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", \(port))); s.listen(64)
+                held = []
+                while True:
+                    c, _ = s.accept(); held.append(c)
+                """],
+            stdoutPath: directory.file("out"), stderrPath: directory.file("err"))
+        defer { hole.stop(grace: 0.2) }
+        let mail = """
+            {email: [{name: hung, url: "smtp://127.0.0.1:\(port)", from: vacataire@example.org, to: oncall@example.org, starttls: "off", timeout: 30s}]}
+            """
+        let pair = try PairFixture(notify: [.alpha: mail, .beta: mail])
+        self.pair = pair
+        try await pair.startPair()
+        try pair.breakCheck(.alpha)
+        let took = try await pair.waitUntil("beta serves", timeout: 10) { await pair.serving(.beta) }
+        print(String(format: "handoff with a hung mail server: beta served %.2f s after alpha's check broke", took))
+        try await Task.sleep(for: .seconds(3))
+        XCTAssertEqual(outboxPending(pair, .beta), 1, "the page is still owed to the hung server")
+        XCTAssertEqual(pair.status(.beta)?.state, "active")
+        for node in PairFixture.Node.allCases {
+            XCTAssertFalse(pair.log(node).contains("peer lost"), "\(node): heartbeats kept flowing\n\(pair.log(node))")
+        }
+    }
 }
