@@ -113,6 +113,7 @@ public actor FailoverAgent {
         let tick = tickPeriod
         record(.agent, reason: "agent started: \(config.node.name) in cluster \(config.node.cluster), "
             + "configured \(failover.role.rawValue), peer \(failover.peer.name)")
+        restoreIncidents()
         apply(machine.boot(now: now()))
         if config.checks.isEmpty {
             apply(machine.healthChanged(.healthy, now: now()))
@@ -305,6 +306,22 @@ public actor FailoverAgent {
             let report = await runner.run(fence, label: "fence", context: context)
             self.fenceFinished(report)
         }
+    }
+
+    /// After a restart, the incidents still open in the store go on: the machine closes them
+    /// at failback, and unacknowledged ones are reminded of again. (An acknowledgement's
+    /// expiry is not kept across a restart: an acknowledged incident stays quiet until closed.)
+    func restoreIncidents() {
+        guard let open = try? store.openIncidents(), !open.isEmpty else { return }
+        machine.restore(openIncidents: open.map(\.id))
+        for incident in open {
+            reminders.opened(incident.id, kind: incident.kind, reason: incident.reason, openedAt: incident.openedAt, pagedHere: true, now: Date())
+            if incident.acknowledgement != nil {
+                reminders.acknowledged(incident.id, expiresAt: nil)
+            }
+        }
+        let ids = open.map { $0.id.description + ($0.acknowledgement == nil ? "" : " (acknowledged)") }
+        logger.notice("open incidents from before the restart: \(ids.joined(separator: ", "))")
     }
 
     /// Records the incident and pages about it. A role change is paged by the node that

@@ -121,4 +121,30 @@ final class ReminderTests: XCTestCase {
         try await Task.sleep(for: .seconds(2))
         XCTAssertEqual(mails(pair, "FAILOVER e2").count, 1, "alpha pages once")
     }
+
+    /// An agent restarted with an incident open and unacknowledged goes on reminding, and a
+    /// failback after the restart still closes the incident (no reminder after it).
+    func testRemindersGoOnAcrossARestartAndStopAtFailback() async throws {
+        let pair = try makePair(repeatInterval: "1s")
+        try await failOver(pair)
+        try await pair.waitUntil("a first reminder", timeout: 10) { reminders(pair) >= 1 }
+        XCTAssertEqual(pair.terminate(.beta), 0)
+        let before = reminders(pair)
+        try pair.start(.beta)
+        try await pair.waitUntil("beta reminds again after its restart", timeout: 15) { reminders(pair) > before }
+        XCTAssertTrue(pair.log(.beta).contains("open incidents from before the restart: e2"), pair.log(.beta))
+
+        try pair.repairCheck(.alpha)
+        try await pair.waitUntil("alpha's check is healthy", timeout: 10) {
+            (try? pair.admin(.alpha, ["status"]).stdout.split(separator: "\n").first?.hasSuffix(", healthy")) ?? false
+        }
+        let failback = try pair.admin(.alpha, ["failback"])
+        XCTAssertEqual(failback.status, 0, failback.stdout + failback.stderr)
+        try await pair.waitUntil("beta closes e2", timeout: 10) {
+            ((try? events(pair, .beta)) ?? "").contains("incident e2 closed")
+        }
+        let after = reminders(pair)
+        try await Task.sleep(for: .seconds(2.5))
+        XCTAssertEqual(reminders(pair), after, "no reminder once the incident is closed")
+    }
 }

@@ -106,6 +106,11 @@ extension FailoverMachine {
             raise(IncidentID(epoch: epoch, topic: .actionFailed), .failover, reason: reason, &actions)
         }
         if case .forPeer(let request) = quiesce.purpose {
+            if outcome == .succeeded, settings.role == .standby {
+                // A failback: the master serves again, so its incidents are over here too.
+                close(topics: [.roleChange, .handoffFailed, .actionFailed],
+                      reason: "failback: \(peerName) takes its service back at epoch \(epoch)", &actions)
+            }
             if outcome == .succeeded {
                 let reply = message(.quiesceDone, request: request)
                 remember(reply, for: AnswerKey(kind: .quiesceRequest, request: request))

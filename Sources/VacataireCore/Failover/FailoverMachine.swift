@@ -176,6 +176,14 @@ public struct FailoverMachine: Sendable {
         self.lastReason = "starting"
     }
 
+    /// After a restart: the incidents the store still holds open, so that the failback or
+    /// recovery that ends them closes them, as it would have without the restart.
+    public mutating func restore(openIncidents ids: [IncidentID]) {
+        for id in ids where !openIncidents.contains(id) {
+            openIncidents.append(id)
+        }
+    }
+
     /// The first actions after start: say why we wait, and send the first heartbeat.
     public mutating func boot(now: MonotonicInstant) -> [FailoverAction] {
         let reason = "starting: epoch \(epoch), was \(role.rawValue) before the restart; "
