@@ -178,6 +178,11 @@ final class PairFixture: @unchecked Sendable {
         kill(pid, SIGKILL)
     }
 
+    /// Sends `signal` to the node's agent (SIGHUP: reload the configuration).
+    func signal(_ node: Node, _ signal: Int32) {
+        agents[node]?.signal(signal)
+    }
+
     func isAgentRunning(_ node: Node) -> Bool {
         agents[node]?.isRunning ?? false
     }
