@@ -54,18 +54,7 @@ final class ControlServer: Sendable {
 
     /// Serves connections until the task is cancelled, then removes the socket file.
     func run() async {
-        do {
-            try await server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
-                    }
-                }
-            }
-        } catch is CancellationError {
-        } catch {
-            logger.error("control socket \(config.socket) stopped: \(error)")
-        }
+        await acceptConnections(server, what: "control socket \(config.socket)", logger: logger) { await self.serve($0) }
         unlink(config.socket)
     }
 

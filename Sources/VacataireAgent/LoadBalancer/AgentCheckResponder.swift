@@ -44,18 +44,7 @@ final class AgentCheckResponder: Sendable {
     /// Answers connections until the task is cancelled or `close()` is called.
     func run() async {
         logger.info("HAProxy agent-check on \(address)")
-        do {
-            try await server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask { await self.answer(connection) }
-                    }
-                }
-            }
-        } catch is CancellationError {
-        } catch {
-            logger.error("agent-check port \(address) stopped: \(error)")
-        }
+        await acceptConnections(server, what: "agent-check port \(address)", logger: logger) { await self.answer($0) }
     }
 
     func close() async {

@@ -53,18 +53,7 @@ final class HTTPEndpoint: Sendable {
     /// Serves connections until the task is cancelled or `close()` is called.
     func run() async {
         logger.info("HTTP endpoint on http://\(address)/ (/health, /status, /metrics)")
-        do {
-            try await server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
-                    }
-                }
-            }
-        } catch is CancellationError {
-        } catch {
-            logger.error("HTTP endpoint on \(address) stopped: \(error)")
-        }
+        await acceptConnections(server, what: "HTTP endpoint on \(address)", logger: logger) { await self.serve($0) }
     }
 
     func close() async {
