@@ -1,4 +1,5 @@
 import Foundation
+import VacataireChecks
 import Subprocess
 import VacataireCore
 

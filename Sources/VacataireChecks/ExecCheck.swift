@@ -23,35 +23,20 @@ public struct ExecCheck: HealthCheck {
         guard let program = settings.command.first else {
             return CheckResult(status: .unknown, message: "no command to run")
         }
-        let group = PluginGroup()
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { group.kill(timedOut: true) }
-        }
-        defer { timer.cancel() }
         let executable: Executable = program.contains("/") ? .path(.init(program)) : .name(program)
         var options = PlatformOptions()
         options.processGroupID = 0
-        let outcome: Result<(TerminationStatus, [UInt8], [UInt8]), any Error>
-        do {
-            let result = try await withTaskCancellationHandler {
-                try await Subprocess.run(
-                    executable, arguments: Arguments(Array(settings.command.dropFirst())), platformOptions: options,
-                    input: .none, output: .bytes(limit: Self.outputLimit), error: .bytes(limit: Self.outputLimit)
-                ) { execution in
-                    group.started(execution.processIdentifier.value)
-                }
-            } onCancel: {
-                group.kill(timedOut: false)
+        let arguments = Arguments(Array(settings.command.dropFirst()))
+        let (outcome, kill) = await ProcessGroupDeadline.run(timeout: timeout) { group in
+            let result = try await Subprocess.run(
+                executable, arguments: arguments, platformOptions: options,
+                input: .none, output: .bytes(limit: Self.outputLimit), error: .bytes(limit: Self.outputLimit)
+            ) { execution in
+                group.started(execution.processIdentifier.value)
             }
-            group.finished()
-            outcome = .success((result.terminationStatus, result.standardOutput, result.standardError))
-        } catch {
-            group.finished()
-            outcome = .failure(error)
+            return (result.terminationStatus, result.standardOutput, result.standardError)
         }
-        timer.cancel()
-        var judged = judge(outcome, program: program, timedOut: group.timedOut, timeout: timeout)
+        var judged = judge(outcome, program: program, timedOut: kill == .timedOut, timeout: timeout)
         judged.duration = ContinuousClock.now - start
         return judged
     }
@@ -87,42 +72,5 @@ public struct ExecCheck: HealthCheck {
                 return CheckResult(status: .unknown, message: "\(name) was killed by signal \(signal)", details: output.message)
             }
         }
-    }
-}
-
-/// The running plugin's process group, so the timer can kill it exactly once and never
-/// after it has been reaped.
-private final class PluginGroup: Sendable {
-    private struct State {
-        var pid: pid_t?
-        var done = false
-        var killRequested = false
-        var timedOut = false
-    }
-
-    private let state = Mutex(State())
-
-    var timedOut: Bool { state.withLock { $0.timedOut } }
-
-    func started(_ pid: pid_t) {
-        let killNow = state.withLock { state -> Bool in
-            state.pid = pid
-            return state.killRequested
-        }
-        if killNow { _ = Glibc.kill(-pid, SIGKILL) }
-    }
-
-    func kill(timedOut: Bool) {
-        state.withLock { state in
-            guard !state.done else { return }
-            state.killRequested = true
-            if timedOut { state.timedOut = true }
-            // The group id is the plugin's pid (processGroupID 0 makes a new group).
-            if let pid = state.pid { _ = Glibc.kill(-pid, SIGKILL) }
-        }
-    }
-
-    func finished() {
-        state.withLock { $0.done = true }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Why a command's process group was killed before it finished on its own.
-enum ProcessGroupKill: Sendable, Equatable {
+public enum ProcessGroupKill: Sendable, Equatable {
     /// Its deadline passed.
     case timedOut
     /// The task waiting for it was cancelled (the agent is stopping).
@@ -14,8 +14,8 @@ enum ProcessGroupKill: Sendable, Equatable {
 ///
 /// The command must run in a new process group (`PlatformOptions.processGroupID = 0`), so
 /// the group id is its pid and the kill reaches whatever it started in the background.
-/// `VacataireChecks.ExecCheck` follows the same approach for plugins.
-final class ProcessGroupDeadline: Sendable {
+/// Exec checks (plugins) and the agent's start, stop and fence commands both run this way.
+public final class ProcessGroupDeadline: Sendable {
     private struct State {
         var leader: pid_t?
         var done = false
@@ -25,11 +25,11 @@ final class ProcessGroupDeadline: Sendable {
     private let state = Mutex(State())
 
     /// Why the group was killed, if it was.
-    var kill: ProcessGroupKill? { state.withLock { $0.kill } }
+    public var kill: ProcessGroupKill? { state.withLock { $0.kill } }
 
     /// Runs `body` (which starts the command and calls `started` with its pid) with a timer
     /// that kills the group after `timeout`, and kills it too if the task is cancelled.
-    static func run<T>(
+    public static func run<T>(
         timeout: Duration, _ body: (ProcessGroupDeadline) async throws -> T
     ) async -> (result: Result<T, any Error>, kill: ProcessGroupKill?) {
         let group = ProcessGroupDeadline()
@@ -55,7 +55,7 @@ final class ProcessGroupDeadline: Sendable {
     }
 
     /// The command started; its pid is its process group's id.
-    func started(_ pid: pid_t) {
+    public func started(_ pid: pid_t) {
         let killNow = state.withLock { state -> Bool in
             state.leader = pid
             return state.kill != nil
