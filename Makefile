@@ -52,9 +52,11 @@ test: deps
 		echo "the build printed warnings in our own code (above)"; exit 1; fi
 	$(SWIFT) test --skip-build --disable-swift-testing
 
-# Figures of a real pair (memory, CPU, handoff, failback and takeover times) into Docs/BENCHMARKS.md.
-bench: build
-	bash Tests/Benchmarks/pair-bench.sh .build/debug/vacataire
+# Figures of a real pair (memory, CPU, handoff, failback and takeover times), release
+# build, into Docs/BENCHMARKS.md.
+bench: deps
+	$(SWIFT) build -c release --product vacataire
+	bash Tests/Benchmarks/pair-bench.sh .build/release/vacataire
 
 clean:
 	rm -rf .build demo-out

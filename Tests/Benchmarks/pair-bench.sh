@@ -88,7 +88,7 @@ service answering over HTTP, sampled every 20 ms; $rounds rounds each.
 | idle agent CPU (heartbeats every 200 ms, one check every 500 ms) | alpha ${cpu_alpha}%, beta ${cpu_beta}% of one core |
 | handoff: master's check fails -> standby serves | median ${handoff_med} s (min ${handoff_min}, max ${handoff_max}) |
 | failback: \`vacataire failback\` -> master serves | median ${failback_med} s (min ${failback_min}, max ${failback_max}) |
-| takeover: master crashes (agent and service killed) -> standby serves | ${takeovers[0]} s (dead_after 3 s + guard probe + start) |
+| takeover: master crashes (agent and service killed) -> standby serves | ${takeovers[0]} s (dead_after 3 s, counted from the last heartbeat heard, + guard probe + start) |
 | standby's memory after $rounds handoffs, $rounds failbacks and a takeover | $((rss_after / 1024)) MiB |
 
 The handoff time is mostly the check's \`fall\` (2 failures × 500 ms) plus the start action;
