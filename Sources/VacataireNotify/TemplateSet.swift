@@ -67,6 +67,10 @@ public struct TemplateSet: Sendable {
                 }
             }
         }
+        errors += Self.missingPartials(in: sources.values.sorted(), known: Set(Self.partialFiles(defaults: defaults, overrides: overrides).map(\.0)))
+        if let overrides {
+            errors += Self.strayOverrides(in: overrides)
+        }
         guard errors.isEmpty else { throw TemplateSetErrors(errors: errors) }
         self.templates = templates
         self.partials = partials
@@ -116,6 +120,34 @@ public struct TemplateSet: Sendable {
             directory.deleteLastPathComponent()
         }
         return installed
+    }
+
+    /// `{{> name}}` with no `name.partial.mustache`: Mustache would render nothing there,
+    /// silently; `check-config` says so instead.
+    static func missingPartials(in paths: [String], known: Set<String>) -> [LoadError] {
+        var errors: [LoadError] = []
+        for path in paths {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                for match in line.matches(of: /\{\{\s*>\s*([A-Za-z0-9_.-]+)\s*\}\}/) where !known.contains(String(match.output.1)) {
+                    errors.append(LoadError(
+                        file: path, line: index + 1,
+                        message: "partial `\(match.output.1)` does not exist (no \(match.output.1).partial.mustache in the templates or templates_dir)"))
+                }
+            }
+        }
+        return errors
+    }
+
+    /// A `.mustache` file in `templates_dir` that replaces nothing (a misspelt name would
+    /// otherwise be ignored without a word).
+    static func strayOverrides(in directory: String) -> [LoadError] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let expected = Set(EventKind.allCases.flatMap { kind in Part.allCases.map { fileName(kind, $0) } })
+        return names.sorted().filter { $0.hasSuffix(".mustache") && !$0.hasSuffix(".partial.mustache") && !expected.contains($0) }.map {
+            LoadError(file: "\(directory)/\($0)", line: nil,
+                      message: "replaces no template: expected EVENT.subject.mustache, EVENT.body.mustache, EVENT.snmp.mustache (EVENT one of \(EventKind.allCases.map(\.rawValue).joined(separator: ", "))) or NAME.partial.mustache")
+        }
     }
 
     static func fileName(_ kind: EventKind, _ part: Part) -> String {

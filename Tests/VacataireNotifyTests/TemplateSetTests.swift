@@ -63,4 +63,18 @@ final class TemplateSetTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("test.subject.mustache: missing or unreadable template"), "\(error)")
         }
     }
+
+    func testAMissingPartialAndAStrayOverrideAreErrors() throws {
+        let overrides = try TemporaryDirectory("templates")
+        defer { overrides.remove() }
+        try overrides.write("failover.body.mustache", "{{node}} moved\n\n{{> detials}}\n")
+        try overrides.write("failovr.subject.mustache", "typo\n")
+        try overrides.write("README", "not a template, left alone\n")
+        XCTAssertThrowsError(try TemplateSet(defaults: defaults, overrides: overrides.path)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("\(overrides.file("failover.body.mustache")):3: partial `detials` does not exist"), text)
+            XCTAssertTrue(text.contains("\(overrides.file("failovr.subject.mustache")): replaces no template"), text)
+            XCTAssertFalse(text.contains("README"), text)
+        }
+    }
 }
