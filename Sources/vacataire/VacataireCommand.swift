@@ -29,6 +29,11 @@ struct VacataireCommand: AsyncParsableCommand {
             let code = exitCode(for: error)
             if code == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                // `check` speaks the monitoring-plugin convention: a usage error is UNKNOWN
+                // (3), never CRITICAL (2), so a monitoring system can tell the two apart.
+                if CommandLine.arguments.dropFirst().first == CheckCommand.configuration.commandName {
+                    Foundation.exit(3)
+                }
                 Foundation.exit(ExitStatus.usage.rawValue)
             }
             exit(withError: error)

@@ -62,6 +62,13 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    func testAUsageErrorOfCheckIsUnknownNotCritical() throws {
+        let result = try Repository.runVacataire(["check", "--bogus"])
+        XCTAssertEqual(result.status, 3, "monitoring-plugin convention: UNKNOWN")
+        XCTAssertTrue(result.stderr.contains("Unknown option '--bogus'"), result.stderr)
+        XCTAssertEqual(try Repository.runVacataire(["status", "--bogus"]).status, 2, "other commands: usage error")
+    }
+
     func testCheckConfigNamesFileLineAndKey() throws {
         let file = try directory.write("bad.yaml", "node:\n  name: alpha\n  cluster: pair\nnotify:\n  snmp:\n    - address: 127.0.0.1\n      prot: 162\n")
         let result = try Repository.runVacataire(["check-config", file])
