@@ -13,7 +13,7 @@ SWIFT ?= swift
 BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev libsqlite3-dev
 # Run and test: the real servers and tools the tests and the demo start.
 RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmptrapd smitools \
-               monitoring-plugins-basic haproxy iproute2 procps sqlite3
+               monitoring-plugins-basic haproxy iproute2 procps sqlite3 curl bc util-linux
 
 # The IETF base MIB modules (SNMPv2-SMI, ...) that our MIB imports are not in Debian. They
 # are looked for beside this checkout (../shared/mibs), or beside the repository it was
