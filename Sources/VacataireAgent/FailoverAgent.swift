@@ -258,7 +258,7 @@ public actor FailoverAgent {
                 let pending = pendingAcknowledgement
                 pendingAcknowledgement = nil
                 acknowledgement = (id, author, comment, pending?.expiresAt)
-                _ = try? store.acknowledgeIncident(id, author: author, comment: comment, at: Date())
+                _ = try? store.acknowledgeIncident(id, author: author, comment: comment, at: Date(), expiresAt: pending?.expiresAt)
                 reminders.acknowledged(id, expiresAt: pending?.expiresAt)
                 let via = pending?.via.map { " on \($0)" } ?? ""
                 let until = pending?.expiresAt.map { " until \(ISO8601DateFormatter().string(from: $0)), then reminders resume" }
@@ -309,15 +309,15 @@ public actor FailoverAgent {
     }
 
     /// After a restart, the incidents still open in the store go on: the machine closes them
-    /// at failback, and unacknowledged ones are reminded of again. (An acknowledgement's
-    /// expiry is not kept across a restart: an acknowledged incident stays quiet until closed.)
+    /// at failback, unacknowledged ones are reminded of again, and an acknowledgement with
+    /// an expiry still ends when it said.
     func restoreIncidents() {
         guard let open = try? store.openIncidents(), !open.isEmpty else { return }
         machine.restore(openIncidents: open.map(\.id))
         for incident in open {
             reminders.opened(incident.id, kind: incident.kind, reason: incident.reason, openedAt: incident.openedAt, pagedHere: true, now: Date())
-            if incident.acknowledgement != nil {
-                reminders.acknowledged(incident.id, expiresAt: nil)
+            if let acknowledgement = incident.acknowledgement {
+                reminders.acknowledged(incident.id, expiresAt: acknowledgement.expiresAt)
             }
         }
         let ids = open.map { $0.id.description + ($0.acknowledgement == nil ? "" : " (acknowledged)") }

@@ -31,9 +31,11 @@ extension AgentStore {
 
     /// Records an acknowledgement; false if the incident is unknown here.
     ///
-    /// The first acknowledgement is kept: the peer's echo of an ack made here changes nothing.
+    /// The first acknowledgement's author, comment and time are kept: the peer's echo of an
+    /// ack made here changes nothing. The expiry is the latest acknowledgement's: an ack
+    /// given after an earlier one expired silences the reminders again.
     @discardableResult
-    public func acknowledgeIncident(_ id: IncidentID, author: String, comment: String?, at time: Date) throws -> Bool {
+    public func acknowledgeIncident(_ id: IncidentID, author: String, comment: String?, at time: Date, expiresAt: Date? = nil) throws -> Bool {
         try write("acknowledge incident \(id)") { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM incidents WHERE id = ?", arguments: [id.description]) != nil else {
                 return false
@@ -44,6 +46,7 @@ extension AgentStore {
                     WHERE id = ? AND acknowledged_at IS NULL
                     """,
                 arguments: [time, author, comment, id.description])
+            try db.execute(sql: "UPDATE incidents SET ack_expires_at = ? WHERE id = ?", arguments: [expiresAt, id.description])
             return true
         }
     }
@@ -97,7 +100,8 @@ extension AgentStore {
         let ackTime: Date? = row["acknowledged_at"]
         var acknowledgement: IncidentRecord.Acknowledgement?
         if let ackAuthor, let ackTime {
-            acknowledgement = IncidentRecord.Acknowledgement(author: ackAuthor, comment: row["ack_comment"], time: ackTime)
+            acknowledgement = IncidentRecord.Acknowledgement(
+                author: ackAuthor, comment: row["ack_comment"], time: ackTime, expiresAt: row["ack_expires_at"])
         }
         return IncidentRecord(
             id: id, kind: kind, reason: reason, openedAt: openedAt, acknowledgement: acknowledgement,

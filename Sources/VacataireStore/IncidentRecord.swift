@@ -9,11 +9,14 @@ public struct IncidentRecord: Sendable, Equatable {
         public var author: String
         public var comment: String?
         public var time: Date
+        /// When reminders resume (the latest acknowledgement's `--expires`); nil: never.
+        public var expiresAt: Date?
 
-        public init(author: String, comment: String?, time: Date) {
+        public init(author: String, comment: String?, time: Date, expiresAt: Date? = nil) {
             self.author = author
             self.comment = comment
             self.time = time
+            self.expiresAt = expiresAt
         }
     }
 

@@ -8,6 +8,7 @@ enum StoreMigration: String, CaseIterable {
     case incidents = "2-incidents"
     case events = "3-events"
     case outbox = "4-notification-outbox"
+    case acknowledgementExpiry = "5-acknowledgement-expiry"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -88,6 +89,9 @@ enum StoreMigration: String, CaseIterable {
                 ) STRICT;
                 CREATE INDEX outbox_due ON outbox_deliveries (state, next_attempt_at);
                 """)
+        case .acknowledgementExpiry:
+            // `ack --expires`: reminders resume after this; NULL: quiet until closed.
+            try db.execute(sql: "ALTER TABLE incidents ADD COLUMN ack_expires_at TEXT")
         }
     }
 }

@@ -157,6 +157,20 @@ final class AgentStoreTests: XCTestCase {
         XCTAssertNil(try store.incident(IncidentID(epoch: 99, topic: .handoffFailed)))
     }
 
+    func testAnAcknowledgementsExpiryIsTheLatestAndSurvivesReopening() throws {
+        let store = try AgentStore(stateDirectory: scratch.path)
+        let role = IncidentID(epoch: 3, topic: .roleChange)
+        try store.openIncident(role, kind: .failover, reason: "failed over", at: t(0))
+        try store.acknowledgeIncident(role, author: "alice", comment: "for an hour", at: t(1), expiresAt: t(3601))
+        try store.close()
+        let reopened = try AgentStore(stateDirectory: scratch.path)
+        XCTAssertEqual(try reopened.incident(role)?.acknowledgement?.expiresAt, t(3601), "kept across a restart")
+        try reopened.acknowledgeIncident(role, author: "bob", comment: "for good", at: t(4000))
+        let acknowledgement = try reopened.incident(role)?.acknowledgement
+        XCTAssertEqual(acknowledgement?.author, "alice", "the first author is kept")
+        XCTAssertNil(acknowledgement?.expiresAt, "the latest ack, without expiry, silences reminders until closed")
+    }
+
     func testRaisingAClosedIncidentAgainReopensItUnacknowledged() throws {
         let store = try AgentStore(stateDirectory: scratch.path)
         let lost = IncidentID(epoch: 7, topic: .peerLost)
