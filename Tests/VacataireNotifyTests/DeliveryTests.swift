@@ -123,16 +123,9 @@ final class DeliveryTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: smilint) else {
             throw FixtureError("the MIB lint needs smilint: apt-get install smitools")
         }
-        let lint = Process()
-        lint.executableURL = URL(fileURLWithPath: smilint)
-        lint.arguments = ["-l", "3", Repository.path("Docs/mibs/LE-VACATAIRE-MIB.txt")]
-        lint.environment = ["SMIPATH": try Repository.baseMIBs()]
-        let output = Pipe()
-        lint.standardOutput = output
-        lint.standardError = output
-        try lint.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        lint.waitUntilExit()
+        let lint = try Repository.run(
+            smilint, ["-l", "3", Repository.path("Docs/mibs/LE-VACATAIRE-MIB.txt")], environment: ["SMIPATH": try Repository.baseMIBs()])
+        let text = lint.stdout + lint.stderr
         XCTAssertEqual(text, "", "smilint -l 3 complains")
     }
 }

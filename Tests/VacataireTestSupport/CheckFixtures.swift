@@ -15,37 +15,15 @@ public enum CheckFixtures {
 
     /// A port on 127.0.0.1 where nothing listens: bound, read, and closed again.
     public static func refusedPort() throws -> UInt16 {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw CheckFixtureError("socket: errno \(errno)") }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw CheckFixtureError("bind: errno \(errno)") }
-        return UInt16(bigEndian: address.sin_port)
+        UInt16(try FreePort.tcp())
     }
 
     /// Runs a tool to completion; throws with its output when it fails.
     @discardableResult
     public static func runTool(_ path: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        let result = try Repository.run(path, arguments)
+        let text = result.stdout + result.stderr
+        guard result.status == 0 else {
             throw CheckFixtureError("\(path) \(arguments.joined(separator: " ")) failed: \(text)")
         }
         return text

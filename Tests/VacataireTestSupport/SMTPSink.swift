@@ -100,16 +100,10 @@ public final class SMTPSink: @unchecked Sendable {
     }
 
     static func requireAiosmtpd() throws {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        probe.arguments = ["-c", "import aiosmtpd"]
-        probe.standardError = FileHandle.nullDevice
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
             throw FixtureError("the SMTP sink needs /usr/bin/python3: apt-get install python3 python3-aiosmtpd")
         }
-        try probe.run()
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else {
+        guard try Repository.run("/usr/bin/python3", ["-c", "import aiosmtpd"]).status == 0 else {
             throw FixtureError("the SMTP sink needs aiosmtpd: apt-get install python3-aiosmtpd")
         }
     }

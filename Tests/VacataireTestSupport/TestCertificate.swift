@@ -14,21 +14,13 @@ public struct TestCertificate: Sendable {
         }
         certificate = directory.file("\(name).pem")
         key = directory.file("\(name).key")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: openssl)
-        process.arguments = [
+        let result = try Repository.run(openssl, [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-sha256",
             "-keyout", key, "-out", certificate, "-subj", "/CN=127.0.0.1",
             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError("openssl req failed: \(text)")
+        ])
+        guard result.status == 0 else {
+            throw FixtureError("openssl req failed: \(result.stdout)\(result.stderr)")
         }
     }
 }
