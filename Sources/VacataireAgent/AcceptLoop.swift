@@ -1,5 +1,7 @@
 import Logging
 import NIOCore
+import NIOPosix
+import VacataireCore
 
 /// Accepts connections on `server` until the task is cancelled or the channel is closed,
 /// each handled on its own child task, so one slow client never holds up the next. The
@@ -21,4 +23,26 @@ func acceptConnections<Connection: Sendable>(
     } catch {
         logger.error("\(what) stopped: \(error)")
     }
+}
+
+/// Listens on `endpoint` over TCP for a load balancer (backlog 64, address reuse), each
+/// accepted channel wrapped by `wrap`; returns the server and the address it is bound to
+/// (the real port, also when 0 was asked). `what` and `key` name it in the start error.
+func listenTCP<Connection: Sendable>(
+    _ endpoint: FailoverConfig.Endpoint, what: String, key: String,
+    _ wrap: @escaping @Sendable (any Channel) throws -> Connection
+) async throws -> (server: NIOAsyncChannel<Connection, Never>, address: String) {
+    let server: NIOAsyncChannel<Connection, Never>
+    do {
+        server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: endpoint.host.host, port: Int(endpoint.port.number)) { channel in
+                channel.eventLoop.makeCompletedFuture { try wrap(channel) }
+            }
+    } catch {
+        throw AgentStartError("cannot listen for \(what) on \(endpoint) (\(key):): \(error)")
+    }
+    let port = server.channel.localAddress?.port ?? Int(endpoint.port.number)
+    return (server, FailoverConfig.Endpoint.text(host: endpoint.host.host, port: port))
 }

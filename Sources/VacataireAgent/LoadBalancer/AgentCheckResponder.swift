@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOPosix
 import VacataireCore
 
 /// HAProxy's agent-check protocol on a TCP port (`agent_check:` in the configuration): on
@@ -16,22 +15,10 @@ final class AgentCheckResponder: Sendable {
     let address: String
 
     static func bind(_ endpoint: FailoverConfig.Endpoint, source: any LoadBalancerSource, logger: Logger) async throws -> AgentCheckResponder {
-        let server: NIOAsyncChannel<Connection, Never>
-        do {
-            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.backlog, value: 64)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: endpoint.host.host, port: Int(endpoint.port.number)) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try Connection(wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            throw AgentStartError("cannot listen for agent checks on \(endpoint) (agent_check:): \(error)")
+        let (server, address) = try await listenTCP(endpoint, what: "agent checks", key: "agent_check") { channel in
+            try Connection(wrappingChannelSynchronously: channel)
         }
-        let port = server.channel.localAddress?.port ?? Int(endpoint.port.number)
-        return AgentCheckResponder(server: server, source: source, logger: logger,
-                                   address: FailoverConfig.Endpoint.text(host: endpoint.host.host, port: port))
+        return AgentCheckResponder(server: server, source: source, logger: logger, address: address)
     }
 
     private init(server: NIOAsyncChannel<Connection, Never>, source: any LoadBalancerSource, logger: Logger, address: String) {

@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import VacataireCore
 
 /// The load balancers' HTTP endpoint (`http:` in the configuration): HTTP/1.1 over
@@ -23,24 +22,12 @@ final class HTTPEndpoint: Sendable {
     static let connectionTimeout = TimeAmount.seconds(10)
 
     static func bind(_ endpoint: FailoverConfig.Endpoint, source: any LoadBalancerSource, logger: Logger) async throws -> HTTPEndpoint {
-        let server: NIOAsyncChannel<Connection, Never>
-        do {
-            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.backlog, value: 64)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: endpoint.host.host, port: Int(endpoint.port.number)) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        channel.eventLoop.scheduleTask(in: connectionTimeout) { channel.close(promise: nil) }
-                        return try Connection(wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            throw AgentStartError("cannot listen for HTTP on \(endpoint) (http:): \(error)")
+        let (server, address) = try await listenTCP(endpoint, what: "HTTP", key: "http") { channel in
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+            channel.eventLoop.scheduleTask(in: connectionTimeout) { channel.close(promise: nil) }
+            return try Connection(wrappingChannelSynchronously: channel)
         }
-        let port = server.channel.localAddress?.port ?? Int(endpoint.port.number)
-        return HTTPEndpoint(server: server, routes: HTTPRoutes(source: source), logger: logger,
-                            address: FailoverConfig.Endpoint.text(host: endpoint.host.host, port: port))
+        return HTTPEndpoint(server: server, routes: HTTPRoutes(source: source), logger: logger, address: address)
     }
 
     private init(server: NIOAsyncChannel<Connection, Never>, routes: HTTPRoutes, logger: Logger, address: String) {
