@@ -49,26 +49,17 @@ enum ControlClient {
         defer { close(descriptor) }
         var seconds = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Failure(description: "the control socket path is too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            switch errno {
+        let failure = connectUnixSocket(descriptor, to: path)
+        guard failure == 0 else {
+            switch failure {
             case ENOENT, ECONNREFUSED:
                 throw Failure(description: "the vacataire daemon is not running (nothing listens on \(path)); start it with `systemctl start vacataire` or `vacataire run`")
             case EACCES, EPERM:
                 throw Failure(description: "permission denied on \(path): you are not in the group allowed to use the control socket (control.group), or not root")
+            case ENAMETOOLONG:
+                throw Failure(description: "the control socket path is too long: \(path)")
             default:
-                throw Failure(description: "cannot connect to \(path): \(errorText())")
+                throw Failure(description: "cannot connect to \(path): \(String(cString: strerror(failure)))")
             }
         }
         var line = try JSONEncoder.control.encode(request)
