@@ -213,9 +213,6 @@ public actor FailoverAgent {
     func apply(_ actions: [FailoverAction]) {
         let roleBefore = lastRole
         var acknowledgement: (id: IncidentID, author: String, comment: String?, expiresAt: Date?)?
-        // An incident raised in this list is paged once, by `raise`; a `.notify` of the same
-        // event about it in the same list would be a second page for one incident.
-        var raised: Set<String> = []
         for action in actions {
             guard !storeBroken else { return }
             switch action {
@@ -252,7 +249,6 @@ public actor FailoverAgent {
             case .fencePeer(let reason):
                 fence(reason: reason)
             case .raiseIncident(let id, let kind, let reason):
-                raised.insert("\(kind.rawValue) \(id)")
                 raise(id, kind, reason: reason, roleBefore: roleBefore)
             case .acknowledgeIncident(let id, let author, let comment):
                 let pending = pendingAcknowledgement
@@ -272,7 +268,6 @@ public actor FailoverAgent {
                 // Some decisions (a guard refusal, an abandoned failback) exist only as a notification.
                 logger.notice("\(kind.rawValue)\(incident.map { " (incident \($0))" } ?? ""): \(reason)")
                 record(.notify, kind: kind, incident: incident, reason: reason)
-                if let incident, raised.contains("\(kind.rawValue) \(incident)") { continue }
                 let ack = kind == .acknowledged ? acknowledgement.map { (author: $0.author, comment: $0.comment) } : nil
                 notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):

@@ -307,6 +307,7 @@ final class FailoverMachineTests: XCTestCase {
         let refused = standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: true), now: at(3.3))
         XCTAssertFalse(refused.startsService)
         XCTAssertTrue(refused.notified.contains { $0.0 == .peerLost && $0.1.contains("service still answers") })
+        XCTAssertTrue(refused.raised.isEmpty, "the incident opened with the silence; the refusal is news about it, one page")
         XCTAssertTrue(standby.openIncidents.contains(IncidentID(epoch: 1, topic: .peerLost)))
         let found = standby.received(msg(.heartbeat, epoch: 1, role: .active), now: at(5))
         XCTAssertEqual(found.closed, [IncidentID(epoch: 1, topic: .peerLost)])

@@ -215,8 +215,13 @@ extension FailoverMachine {
         lastReason = reason
         if lastGuardRefusal != reason {
             lastGuardRefusal = reason
-            raise(IncidentID(epoch: epoch, topic: .peerLost), .peerLost, reason: "peer lost: \(why)", &actions)
-            actions.append(.notify(.peerLost, incident: IncidentID(epoch: epoch, topic: .peerLost), reason: reason))
+            // One page per step: opening the incident pages it; an open one gets the news.
+            let incident = IncidentID(epoch: epoch, topic: .peerLost)
+            if openIncidents.contains(incident) {
+                actions.append(.notify(.peerLost, incident: incident, reason: reason))
+            } else {
+                raise(incident, .peerLost, reason: "peer lost: \(why)", &actions)
+            }
         }
     }
 
