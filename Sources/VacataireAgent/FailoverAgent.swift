@@ -31,6 +31,11 @@ public actor FailoverAgent {
     let origin = ContinuousClock.now
     let outgoing: AsyncStream<PeerOutgoingMessage>
     let outgoingQueue: AsyncStream<PeerOutgoingMessage>.Continuation
+    /// Whether the service checks run, as last told to the scheduler (in order, through
+    /// `serviceCheckModes`), following the machine's `runsServiceChecks`.
+    var serviceChecksRunning: Bool
+    let serviceCheckModes: AsyncStream<Bool>
+    let serviceCheckModeQueue: AsyncStream<Bool>.Continuation
     /// The role before the latest role-changing action list, for notifications.
     var lastRole: ServiceRole
     /// Set when a durable write failed: the agent stops acting rather than act unrecorded.
@@ -90,7 +95,10 @@ public actor FailoverAgent {
         self.store = store
         self.link = link
         self.logger = logger
-        scheduler = CheckScheduler(configs: config.checks)
+        // A node that was active may still run its service: check it from the start.
+        serviceChecksRunning = persisted?.role == .active
+        scheduler = CheckScheduler(configs: config.checks, serviceChecksRun: serviceChecksRunning)
+        (serviceCheckModes, serviceCheckModeQueue) = AsyncStream.makeStream(of: Bool.self)
         metrics = AgentMetrics(checks: config.checks.map(\.name))
         outbox = NotificationOutbox(
             sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store,
@@ -110,7 +118,7 @@ public actor FailoverAgent {
     public func run() async {
         let transitions = scheduler.transitions()
         let incoming = link.incoming
-        let tick = tickPeriod
+        let tick = failover.settings.tickPeriod
         record(.agent, reason: "agent started: \(config.node.name) in cluster \(config.node.cluster), "
             + "configured \(failover.role.rawValue), peer \(failover.peer.name)")
         restoreIncidents()
@@ -132,6 +140,9 @@ public actor FailoverAgent {
             }
             group.addTask { await self.sendQueued() }
             group.addTask {
+                for await running in self.serviceCheckModes { await self.scheduler.setServiceChecks(running: running) }
+            }
+            group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: tick)
                     await self.tick()
@@ -144,6 +155,7 @@ public actor FailoverAgent {
             } onCancel: {}
             group.cancelAll()
             outgoingQueue.finish()
+            serviceCheckModeQueue.finish()
             await link.close()
         }
         let stopped = "agent stopped in state \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch)); the service is left as it is"
@@ -278,6 +290,17 @@ public actor FailoverAgent {
                 logger.notice("admin command \(accepted ? "accepted" : "refused"): \(reason)")
             }
         }
+        followServiceChecks()
+    }
+
+    /// Service checks run where the service runs (Docs/checks.md, "Scope"): tell the
+    /// scheduler whenever the machine's answer changes, in order.
+    func followServiceChecks() {
+        let running = machine.runsServiceChecks
+        guard running != serviceChecksRunning else { return }
+        serviceChecksRunning = running
+        logger.info("service checks \(running ? "start: the service runs here" : "go idle: the service is off here")")
+        serviceCheckModeQueue.yield(running)
     }
 
     func runAction(_ kind: ServiceActionKind, _ command: FailoverConfig.ActionCommand, _ context: ServiceActionContext) {
@@ -350,6 +373,8 @@ public actor FailoverAgent {
     /// cause is the page, with the checks in it; on a failed node the admin is at work.
     func notifyCheck(_ transition: CheckTransition) {
         guard transition.from != .pending || transition.to == .failing else { return }
+        // A service check starting or stopping with its service is no news.
+        guard transition.from != .idle, transition.to != .idle else { return }
         if transition.severity == .critical, machine.stateName != .standby { return }
         let kind: EventKind = transition.to == .failing ? .checkFailed : .checkRecovered
         let summary = NotifiableEvent.CheckSummary(
@@ -369,11 +394,6 @@ public actor FailoverAgent {
 
     // MARK: - Helpers
 
-    var tickPeriod: Duration {
-        let heartbeat = failover.heartbeatInterval.seconds
-        return .milliseconds(Int64(min(250, max(10, heartbeat * 1000 / 4))))
-    }
-
     func now() -> MonotonicInstant {
         let elapsed = ContinuousClock.now - origin
         let (seconds, attoseconds) = elapsed.components
@@ -385,8 +405,19 @@ public actor FailoverAgent {
     func healthVerdict(_ verdict: CheckVerdict) async -> HealthVerdict {
         let latest = Dictionary(await scheduler.snapshot().map { ($0.name, $0.latest?.message) }) { first, _ in first }
         let failing = verdict.failing.map { FailingCheck(name: $0, output: (latest[$0] ?? nil) ?? "failing") }
-            + verdict.pending.map { FailingCheck(name: $0, output: "no result yet") }
-        return HealthVerdict(healthy: verdict.healthy, failing: failing)
+            + verdict.pending.map { FailingCheck(name: $0, output: FailingCheck.noResultYet) }
+        let service: HealthVerdict.ServiceHealth
+        let serviceFailing = failing.filter { verdict.serviceChecks.contains($0.name) }
+        if verdict.serviceChecks.isEmpty {
+            service = .unchecked
+        } else if !verdict.idle.isEmpty {
+            service = .idle
+        } else {
+            service = serviceFailing.isEmpty ? .healthy : .failing(serviceFailing)
+        }
+        return HealthVerdict(
+            nodeFailing: failing.filter { !verdict.serviceChecks.contains($0.name) }, service: service,
+            pending: !verdict.pending.isEmpty)
     }
 
     func checkSummaries() async -> [NotifiableEvent.CheckSummary] {

@@ -16,19 +16,47 @@ public actor CheckScheduler {
     private var trackers: [String: RiseFallTracker] = [:]
     private var latest: [String: CheckResult] = [:]
     private var runs: [String: Int] = [:]
+    /// Whether the service checks run (the service runs here) or are idle.
+    public private(set) var serviceChecksRun: Bool
 
-    /// - Parameter grace: how long past a check's timeout the scheduler still waits for it.
-    public init(checks: [ScheduledCheck], grace: Duration = .seconds(2)) {
+    /// - Parameters:
+    ///   - grace: how long past a check's timeout the scheduler still waits for it.
+    ///   - serviceChecksRun: whether the service runs here at start; if not, service
+    ///     checks start idle.
+    public init(checks: [ScheduledCheck], grace: Duration = .seconds(2), serviceChecksRun: Bool = true) {
         self.checks = checks
         self.grace = grace
+        self.serviceChecksRun = serviceChecksRun
         for check in checks {
-            trackers[check.name] = RiseFallTracker(rise: check.rise, fall: check.fall)
+            var tracker = RiseFallTracker(rise: check.rise, fall: check.fall)
+            if check.scope == .service, !serviceChecksRun { tracker.makeIdle() }
+            trackers[check.name] = tracker
         }
     }
 
     /// A scheduler for the configured checks.
-    public init(configs: [CheckConfig]) {
-        self.init(checks: configs.map(ScheduledCheck.init))
+    public init(configs: [CheckConfig], serviceChecksRun: Bool = true) {
+        self.init(checks: configs.map(ScheduledCheck.init), serviceChecksRun: serviceChecksRun)
+    }
+
+    /// Starts or stops the service checks: the agent calls this as its service starts
+    /// (they must then pass `rise` times) and stops (they go idle, with a transition each).
+    public func setServiceChecks(running: Bool) {
+        guard running != serviceChecksRun else { return }
+        serviceChecksRun = running
+        for check in checks where check.scope == .service {
+            guard var tracker = trackers[check.name] else { continue }
+            let before = tracker.health
+            tracker.makeIdle()
+            trackers[check.name] = tracker
+            latest[check.name] = nil
+            if !running, before != .idle {
+                subscribers.yield(CheckTransition(
+                    check: check.name, severity: check.severity, from: before, to: .idle,
+                    result: CheckResult(status: .ok, message: "idle: the service is off here"), at: Date(), verdict: verdict()
+                ))
+            }
+        }
     }
 
     /// A new stream of every change of a check's health from now on, in order; each caller
@@ -52,6 +80,12 @@ public actor CheckScheduler {
         let clock = ContinuousClock()
         var next = clock.now
         while !Task.isCancelled {
+            if check.scope == .service, await !serviceChecksRun {
+                // The service is off here: look again soon, so that a start is verified quickly.
+                do { try await Task.sleep(for: min(check.interval, .milliseconds(50))) } catch { break }
+                next = clock.now
+                continue
+            }
             let result = await check.runBounded(grace: grace)
             if Task.isCancelled { break }
             await record(check, result)
@@ -67,6 +101,8 @@ public actor CheckScheduler {
 
     /// Records a result as if a run had produced it; the scheduler's loops call this.
     public func record(_ check: ScheduledCheck, _ result: CheckResult) {
+        // A run that began before its service stopped says nothing about it now.
+        if check.scope == .service, !serviceChecksRun { return }
         runs[check.name, default: 0] += 1
         latest[check.name] = result
         guard var tracker = trackers[check.name] else { return }
@@ -84,10 +120,13 @@ public actor CheckScheduler {
     public func verdict() -> CheckVerdict {
         var verdict = CheckVerdict()
         for check in checks {
+            if check.severity == .critical, check.scope == .service { verdict.serviceChecks.insert(check.name) }
             let health = trackers[check.name]?.health ?? .pending
             switch (check.severity, health) {
             case (.critical, .failing): verdict.failing.append(check.name)
             case (.critical, .pending): verdict.pending.append(check.name)
+            case (.critical, .idle) where serviceChecksRun: verdict.pending.append(check.name)  // started, not yet verified
+            case (.critical, .idle): verdict.idle.append(check.name)
             case (.warning, .failing): verdict.warnings.append(check.name)
             default: break
             }
@@ -99,7 +138,7 @@ public actor CheckScheduler {
     public func snapshot() -> [CheckSnapshot] {
         checks.map { check in
             CheckSnapshot(
-                name: check.name, severity: check.severity, health: trackers[check.name]?.health ?? .pending,
+                name: check.name, severity: check.severity, scope: check.scope, health: trackers[check.name]?.health ?? .pending,
                 runs: runs[check.name] ?? 0, latest: latest[check.name]
             )
         }
@@ -125,6 +164,7 @@ public actor CheckScheduler {
 public struct CheckSnapshot: Sendable, Equatable {
     public var name: String
     public var severity: CheckSeverity
+    public var scope: CheckScope
     public var health: CheckHealth
     /// Runs since the scheduler started.
     public var runs: Int

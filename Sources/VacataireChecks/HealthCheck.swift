@@ -20,10 +20,3 @@ extension CheckConfig {
         }
     }
 }
-
-extension ConfigDuration {
-    /// The same span as a Swift `Duration`.
-    public var duration: Duration {
-        .nanoseconds(Int64((seconds * 1e9).rounded()))
-    }
-}

@@ -4,6 +4,10 @@ public enum CheckHealth: String, Sendable, Codable {
     case pending
     case healthy
     case failing
+    /// A service check where the service is off: not run, judged neither way. Once it
+    /// runs again it becomes healthy only after `rise` passes in a row (a fresh start
+    /// must prove itself), failing after `fall` failures.
+    case idle
 }
 
 /// Turns a check's results, one by one, into its health: `fall` failures in a row make a
@@ -21,6 +25,13 @@ public struct RiseFallTracker: Sendable, Equatable {
     public init(rise: Int, fall: Int) {
         self.rise = max(1, rise)
         self.fall = max(1, fall)
+    }
+
+    /// The check stops running here (the service is off); its counts start again.
+    public mutating func makeIdle() {
+        health = .idle
+        passesInARow = 0
+        failuresInARow = 0
     }
 
     /// Records one result and returns the new health when it changed, nil otherwise.
@@ -43,6 +54,9 @@ public struct RiseFallTracker: Sendable, Equatable {
         case .failing:
             // Recovery needs `rise` good results in a row, so a flapping check stays failing.
             next = passesInARow >= rise ? .healthy : .failing
+        case .idle:
+            // A service just started: `rise` passes verify it, `fall` failures condemn it.
+            next = passesInARow >= rise ? .healthy : (failuresInARow >= fall ? .failing : .idle)
         }
         guard next != health else { return nil }
         health = next

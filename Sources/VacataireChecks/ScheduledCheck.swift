@@ -5,6 +5,8 @@ import VacataireCore
 public struct ScheduledCheck: Sendable {
     public var name: String
     public var severity: CheckSeverity
+    /// Service checks run only where the service runs; node checks run everywhere.
+    public var scope: CheckScope
     public var interval: Duration
     public var timeout: Duration
     public var rise: Int
@@ -15,11 +17,12 @@ public struct ScheduledCheck: Sendable {
     let inFlight = InFlightFlag()
 
     public init(
-        name: String, severity: CheckSeverity = .critical, interval: Duration, timeout: Duration,
+        name: String, severity: CheckSeverity = .critical, scope: CheckScope = .node, interval: Duration, timeout: Duration,
         rise: Int = CheckConfig.defaultRise, fall: Int = CheckConfig.defaultFall, check: any HealthCheck
     ) {
         self.name = name
         self.severity = severity
+        self.scope = scope
         self.interval = interval
         self.timeout = timeout
         self.rise = rise
@@ -30,7 +33,7 @@ public struct ScheduledCheck: Sendable {
     /// The check a configuration entry describes, with its schedule.
     public init(_ config: CheckConfig) {
         self.init(
-            name: config.name, severity: config.severity, interval: config.interval.duration,
+            name: config.name, severity: config.severity, scope: config.scope, interval: config.interval.duration,
             timeout: config.timeout.duration, rise: config.rise, fall: config.fall, check: config.makeCheck()
         )
     }

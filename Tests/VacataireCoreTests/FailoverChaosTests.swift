@@ -3,7 +3,9 @@ import XCTest
 
 /// Seeded random runs of the pair: health flips, partitions, crashes, restarts and admin
 /// commands at random instants. After every step: never two nodes active at one epoch,
-/// both services on for one step at most (a handoff's overlap),
+/// both services on for three steps at most (make before break: the new service starts,
+/// the old one is asked to stop, and stops; a link that goes quiet meanwhile ends the
+/// overlap as soon as the taking-over node notices),
 /// never a start while the node's checks fail, persist always before acting. At the end,
 /// with everything repaired and failed nodes failed back, exactly one node serves.
 final class FailoverChaosTests: XCTestCase {
@@ -53,7 +55,7 @@ final class FailoverChaosTests: XCTestCase {
                 pair.step()
             }
             XCTAssertEqual(pair.violations, [], "seed \(seed)")
-            XCTAssertLessThanOrEqual(pair.longestDoubleService, 1, "seed \(seed): both services ran for \(pair.longestDoubleService) steps in a row")
+            XCTAssertLessThanOrEqual(pair.longestDoubleService, 3, "seed \(seed): both services ran for \(pair.longestDoubleService) steps in a row: \(pair.doubleServiceNote)")
             // Repair everything.
             pair.linkUp = true
             for index in 0..<2 {

@@ -187,19 +187,21 @@ final class FailoverConfigTests: XCTestCase {
     }
 
     func testDeadAfterNotAboveTheHeartbeat() {
-        assertProblem(replacing("dead_after: 3s", with: "dead_after: 200ms"), key: "failover.dead_after", contains: "twice heartbeat_interval")
-        assertProblem(replacing("dead_after: 3s", with: "dead_after: 100ms"), key: "failover.dead_after", contains: "twice heartbeat_interval")
+        assertProblem(replacing("dead_after: 3s", with: "dead_after: 200ms"), key: "failover.dead_after", contains: "never mistakes a late heartbeat")
+        assertProblem(replacing("dead_after: 3s", with: "dead_after: 100ms"), key: "failover.dead_after", contains: "at least 400 ms")
     }
 
     func testSelfFencePlusStopMustEndBeforeDeadAfter() {
         assertProblem(replacing("self_fence_after: 1s", with: "self_fence_after: 2s"), key: "failover.self_fence_after", contains: "must be less than dead_after")
         assertProblem(replacing("timeout: 1s}", with: "timeout: 2500ms}"), key: "failover.self_fence_after", contains: "actions.stop.timeout (2.5s)")
-        assertProblem(replacing("self_fence_after: 1s", with: "self_fence_after: 100ms"), key: "failover.self_fence_after", contains: "more than heartbeat_interval")
+        assertProblem(replacing("self_fence_after: 1s", with: "self_fence_after: 100ms"), key: "failover.self_fence_after", contains: "never fences itself")
+        assertProblem(replacing("self_fence_after: 1s", with: "self_fence_after: 300ms"), key: "failover.self_fence_after", contains: "at least 350 ms")
     }
 
     func testHandoffWindowMustOutlastTheStart() {
         assertProblem(replacing("handoff_timeout: 5s", with: "handoff_timeout: 3s"), key: "failover.handoff_timeout", contains: "actions.start.timeout (10s)")
         assertProblem(replacing("handoff_timeout: 5s", with: "handoff_timeout: 100ms"), key: "failover.handoff_timeout", contains: "more than heartbeat_interval")
+        assertProblem(replacing("handoff_timeout: 5s", with: "handoff_timeout: 5s\nverify_timeout: 6s"), key: "failover.verify_timeout", contains: "must fit in handoff_timeout")
     }
 
     func testZeroActionTimeout() {

@@ -121,6 +121,7 @@ struct FailoverPair {
     /// The longest run of consecutive steps in which both services were on.
     var longestDoubleService = 0
     var doubleServiceRun = 0
+    var doubleServiceNote = ""
     let settings: [FailoverSettings]
 
     init(master: FailoverSettings = failoverSettings(.master), standby: FailoverSettings = failoverSettings(.standby)) {
@@ -217,6 +218,7 @@ struct FailoverPair {
         if serviceOn[0], serviceOn[1] {
             bothServedAt.append(now)
             doubleServiceRun += 1
+            if doubleServiceRun == 4 { doubleServiceNote = "\(nodes.map(\.stateName)) \(nodes.map(\.lastReason)) down \(down) link \(linkUp)" }
             longestDoubleService = max(longestDoubleService, doubleServiceRun)
         } else {
             doubleServiceRun = 0

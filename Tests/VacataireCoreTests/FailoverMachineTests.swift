@@ -16,7 +16,7 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(actions.startsService)
         actions.assertPersistFirst()
         XCTAssertEqual(master.stateName, .takingOver)
-        XCTAssertEqual(master.advertisedRole, .active)
+        XCTAssertEqual(master.advertisedRole, .takingOver)
         let started = master.actionFinished(.start, .succeeded, now: at(1))
         XCTAssertEqual(started.transitions.last?.1, .active)
         XCTAssertEqual(master.epoch, 1)
@@ -418,27 +418,86 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(refused.sent.isEmpty)
         let forced = master.failback(force: true, author: "alice", now: at(4.1))
         XCTAssertEqual(forced.answer?.accepted, true)
-        XCTAssertEqual(forced.sent.map(\.kind), [.quiesceRequest])
+        XCTAssertTrue(forced.startsService, "a forced failback starts although the checks fail")
+        XCTAssertEqual(forced.sent.map(\.kind), [], "the standby quiesces only once the master's service is verified")
         let note = forced.notified.first { $0.0 == .failback }
         XCTAssertTrue(note?.1.contains("forced") == true && note?.1.contains("alice") == true)
     }
 
-    func testFailbackAsksTheStandbyToQuiesceThenStarts() {
+    func testFailbackStartsAndVerifiesThenTheStandbyQuiesces() {
         var master = failedMaster()
         _ = master.received(msg(.heartbeat, epoch: 2, role: .active), now: at(4))
         _ = master.healthChanged(.healthy, now: at(5))
         let asked = master.failback(force: false, author: "alice", now: at(6))
         XCTAssertEqual(asked.answer?.accepted, true)
-        XCTAssertFalse(asked.startsService, "not before the standby has stopped")
-        let request = asked.sent[0].requestID
-        let go = master.received(msg(.quiesceDone, epoch: 3, request: request, role: .standby), now: at(7))
-        XCTAssertEqual(go.persisted.last, PersistedFailoverState(role: .active, epoch: 3))
-        XCTAssertTrue(go.startsService)
-        go.assertPersistFirst()
-        let done = master.actionFinished(.start, .succeeded, now: at(8))
+        XCTAssertTrue(asked.startsService, "make before break: the master starts first")
+        XCTAssertEqual(asked.persisted.last, PersistedFailoverState(role: .active, epoch: 3))
+        asked.assertPersistFirst()
+        XCTAssertTrue(asked.sent.isEmpty, "the standby keeps serving until the master's service is verified")
+        // No service checks here: a started service counts as verified.
+        let started = master.actionFinished(.start, .succeeded, now: at(7))
+        let request = started.sent.first { $0.kind == .quiesceRequest }?.requestID
+        XCTAssertNotNil(request)
+        XCTAssertEqual(started.sent.first?.role, .takingOver, "not active before the standby has stopped")
+        XCTAssertEqual(master.stateName, .takingOver)
+        XCTAssertTrue(master.loadBalancerUp, "verified: the load balancer may use it before the standby stops")
+        let done = master.received(msg(.quiesceDone, epoch: 3, request: request ?? 0, role: .standby), now: at(8))
         XCTAssertEqual(master.stateName, .active)
         XCTAssertTrue(done.notified.contains { $0.0 == .failback })
         XCTAssertTrue(done.closed.contains(IncidentID(epoch: 2, topic: .roleChange)))
+    }
+
+    func testATakingOverNodeWaitsForItsServiceChecksBeforeConfirming() {
+        var standby = Node.standby(epoch: 1)
+        let ready = HealthVerdict(nodeFailing: [], service: .idle)
+        _ = standby.healthChanged(ready, now: at(0.5))
+        XCTAssertTrue(standby.isHealthy, "a standby whose service is off is ready when its node checks pass")
+        XCTAssertFalse(standby.runsServiceChecks)
+        let start = standby.received(msg(.handoffRequest, epoch: 1, request: 7, role: .active, healthy: false), now: at(1))
+        XCTAssertTrue(start.startsService)
+        XCTAssertEqual(standby.advertisedRole, .takingOver)
+        let started = standby.actionFinished(.start, .succeeded, now: at(2))
+        XCTAssertTrue(started.sent.isEmpty, "no confirmation before the service checks pass")
+        XCTAssertTrue(standby.runsServiceChecks)
+        XCTAssertFalse(standby.loadBalancerUp)
+        let unverified = HealthVerdict(service: .failing([FailingCheck(name: "page", output: FailingCheck.noResultYet)]))
+        XCTAssertTrue(standby.healthChanged(unverified, now: at(2.2)).sent.isEmpty)
+        let verified = standby.healthChanged(HealthVerdict(service: .healthy), now: at(2.5))
+        XCTAssertEqual(verified.sent.map(\.kind), [.handoffDone])
+        XCTAssertEqual(verified.sent.first?.role, .active)
+        XCTAssertEqual(standby.stateName, .active)
+    }
+
+    func testAServiceThatNeverPassesItsChecksIsStoppedAndTheMasterKeepsServing() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.healthChanged(HealthVerdict(service: .idle), now: at(0.5))
+        _ = standby.received(msg(.handoffRequest, epoch: 1, request: 7, role: .active, healthy: false), now: at(1))
+        _ = standby.actionFinished(.start, .succeeded, now: at(2))
+        _ = standby.healthChanged(HealthVerdict(service: .failing([FailingCheck(name: "page", output: "expected 4096 bytes, got 1024")])), now: at(3))
+        var all: [FailoverAction] = []
+        for second in stride(from: 3.5, through: 30, by: 0.5) { all += standby.tick(now: at(second)) }
+        XCTAssertTrue(all.stopsService)
+        XCTAssertTrue(all.sent.contains { $0.kind == .status && $0.requestID == 7 }, "the master is told to keep serving")
+        XCTAssertFalse(all.sent.contains { $0.kind == .handoffDone })
+        XCTAssertTrue(standby.lastReason.contains("expected 4096 bytes, got 1024") || all.contains {
+            if case .raiseIncident(_, _, let reason) = $0 { return reason.contains("expected 4096 bytes, got 1024") } else { return false }
+        })
+    }
+
+    func testTheMasterKeepsServingUntilTheStandbyConfirmsThenDrains() {
+        var settings = failoverSettings(.master)
+        settings.drain = .seconds(1)
+        var master = Node.activeMaster(settings)
+        XCTAssertEqual(master.stateName, .active)
+        let request = master.healthChanged(failing, now: at(1)).sent[0].requestID
+        let meanwhile = master.received(msg(.heartbeat, epoch: master.epoch + 1, role: .takingOver), now: at(1.2))
+        XCTAssertFalse(meanwhile.stopsService, "the standby is still starting and verifying")
+        XCTAssertEqual(master.stateName, .handingOff)
+        let done = master.received(msg(.handoffDone, epoch: master.epoch + 1, request: request, role: .active), now: at(2))
+        XCTAssertFalse(done.stopsService, "draining: the load balancer moves first")
+        XCTAssertFalse(master.loadBalancerUp)
+        XCTAssertFalse(master.tick(now: at(2.5)).stopsService)
+        XCTAssertTrue(master.tick(now: at(3)).stopsService)
     }
 
     func testFailbackWithoutAnswerIsAbandoned() {
@@ -446,14 +505,15 @@ final class FailoverMachineTests: XCTestCase {
         _ = master.healthChanged(.healthy, now: at(3.5))
         _ = master.received(msg(.heartbeat, epoch: 2, role: .active), now: at(4))
         _ = master.failback(force: false, author: "alice", now: at(4))
-        var all: [FailoverAction] = []
+        var all = master.actionFinished(.start, .succeeded, now: at(4.2))
         for second in stride(from: 4.5, through: 20, by: 0.5) {
             _ = master.received(msg(.heartbeat, epoch: 2, role: .active), now: at(second))
             all += master.tick(now: at(second))
         }
-        XCTAssertEqual(all.sent.filter { $0.kind == .quiesceRequest }.count, 2)
+        XCTAssertEqual(all.sent.filter { $0.kind == .quiesceRequest }.count, master.settings.handoffRetries + 1)
+        XCTAssertTrue(all.stopsService, "abandoned: the master stops the service it started")
+        _ = master.actionFinished(.stop, .succeeded, now: at(21))
         XCTAssertEqual(master.stateName, .failed)
-        XCTAssertFalse(all.startsService)
     }
 
     func testFailbackOnAFailedStandbyOnlyClearsTheFailure() {

@@ -95,6 +95,7 @@ public final class AgentMetrics: Sendable {
             case .healthy: 1
             case .failing: 0
             case .pending: -1
+            case .idle: -2  // a service check where the service is off
             }
             checkHealthy[check.name]?.set(to: value)
             if let latest = check.latest {

@@ -3,7 +3,8 @@ import VacataireCore
 /// What a load balancer should be told about this node: whether to send it traffic, and
 /// why not. One source for `/health` and the agent-check answer, so the two never disagree.
 ///
-/// The node serves when its machine is `active` and its critical checks pass. In
+/// The node serves when its machine is `active` and its critical checks pass, and during
+/// the make-before-break moments the machine's `loadBalancerUp` names. In
 /// maintenance the service stays as it was (DESIGN.md §2), so the load balancer keeps
 /// following it: a node in maintenance that still runs the service, healthy, stays in
 /// rotation; one whose service is off answers `maintenance`.
@@ -16,21 +17,32 @@ public struct ServingVerdict: Sendable, Equatable {
     /// Whether the node is in maintenance (agent-check answers `maint` when not serving).
     public var maintenance: Bool
 
-    public init(state: FailoverStateName, role: ServiceRole, healthy: Bool?) {
+    /// - Parameter up: the machine's `loadBalancerUp`: whether this node owns a running
+    ///   service (including a taking-over node whose service passed its checks, and a
+    ///   restarted node that was active and has not stopped).
+    public init(state: FailoverStateName, role: ServiceRole, healthy: Bool?, up: Bool? = nil) {
         let healthy = healthy == true
+        let up = up ?? (state == .active)
         switch state {
-        case .active:
-            // The one serving state; a sick active still serves until it hands off, but the
-            // load balancer should prefer the peer as soon as the checks say so.
-            serving = healthy
-            word = healthy ? "active" : "unhealthy"
+        case .active, .handingOff:
+            // A sick active still serves until it hands off, but the load balancer should
+            // prefer the peer as soon as the checks say so; a planned switchover keeps it
+            // in rotation until the peer's service passed its checks.
+            serving = up && healthy
+            word = serving ? "active" : (healthy ? state.rawValue : "unhealthy")
             maintenance = false
         case .maintenance:
             // Automatic actions are paused, not the service: follow whether it runs.
             serving = role == .active && healthy
             word = serving ? "active" : "maintenance"
             maintenance = true
-        case .standby, .failed, .starting, .handingOff, .takingOver, .quiescing:
+        case .takingOver, .starting:
+            // Make before break: in rotation once the new service passed its checks; a
+            // restarted active node stays in rotation while its service answers.
+            serving = up
+            word = state.rawValue
+            maintenance = false
+        case .standby, .failed, .quiescing:
             serving = false
             word = state.rawValue
             maintenance = false

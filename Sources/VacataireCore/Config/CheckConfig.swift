@@ -16,6 +16,8 @@ public struct CheckConfig: Sendable, Equatable {
     /// Failures in a row that make a healthy check failing.
     public var fall: Int
     public var severity: CheckSeverity
+    /// What the check judges: the service (runs where the service runs) or the node.
+    public var scope: CheckScope
 
     public static let defaultInterval = ConfigDuration(seconds: 10)
     public static let defaultTimeout = ConfigDuration(seconds: 5)
@@ -25,7 +27,8 @@ public struct CheckConfig: Sendable, Equatable {
     public init(
         name: String, kind: CheckKind,
         interval: ConfigDuration = CheckConfig.defaultInterval, timeout: ConfigDuration = CheckConfig.defaultTimeout,
-        rise: Int = CheckConfig.defaultRise, fall: Int = CheckConfig.defaultFall, severity: CheckSeverity = .critical
+        rise: Int = CheckConfig.defaultRise, fall: Int = CheckConfig.defaultFall, severity: CheckSeverity = .critical,
+        scope: CheckScope? = nil
     ) {
         self.name = name
         self.kind = kind
@@ -34,6 +37,7 @@ public struct CheckConfig: Sendable, Equatable {
         self.rise = rise
         self.fall = fall
         self.severity = severity
+        self.scope = scope ?? CheckScope.default(for: kind.name)
     }
 
     static func read(_ reader: ConfigReader, base: String) -> CheckConfig? {
@@ -47,6 +51,7 @@ public struct CheckConfig: Sendable, Equatable {
         let rise = reader.optional("rise", Int.self) ?? defaultRise
         let fall = reader.optional("fall", Int.self) ?? defaultFall
         let severity = reader.optional("severity", CheckSeverity.self) ?? .critical
+        let scope = reader.optional("scope", CheckScope.self)
         if interval.seconds <= 0 { reader.problem("interval", "must be longer than 0s") }
         if timeout.seconds <= 0 { reader.problem("timeout", "must be longer than 0s") }
         if timeout > interval {
@@ -71,7 +76,7 @@ public struct CheckConfig: Sendable, Equatable {
         guard let name, let kind else { return nil }
         return CheckConfig(
             name: name, kind: kind, interval: interval, timeout: timeout,
-            rise: rise, fall: fall, severity: severity
+            rise: rise, fall: fall, severity: severity, scope: scope
         )
     }
 
@@ -87,6 +92,23 @@ public struct CheckConfig: Sendable, Equatable {
 public enum CheckSeverity: String, ConfigKeyword, Sendable, Codable {
     case critical
     case warning
+}
+
+/// What a check judges, and so where it runs (Docs/checks.md, "Scope").
+///
+/// A `service` check judges the service itself: it runs where the service runs (the active
+/// node, and a node verifying the service it has just started) and is idle elsewhere, so a
+/// standby whose service is off by design is not "unhealthy". A `node` check judges whether
+/// this node may serve at all (memory, disk, a backend it needs) and runs everywhere: a
+/// standby is ready when its node checks pass.
+public enum CheckScope: String, ConfigKeyword, Sendable, Codable {
+    case service
+    case node
+
+    /// `memory` judges the node; `process`, `http`, `tcp` and `exec` judge the service.
+    public static func `default`(for kind: CheckKindName) -> CheckScope {
+        kind == .memory ? .node : .service
+    }
 }
 
 /// The `kind:` word of a check.

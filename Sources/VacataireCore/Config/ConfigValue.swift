@@ -68,6 +68,13 @@ public struct ConfigDuration: ConfigValue, Equatable, Comparable, Sendable, Cust
         lhs.seconds < rhs.seconds
     }
 
+    /// The same span as a Swift `Duration`, saturating at about 292 years.
+    public var duration: Duration {
+        let nanoseconds = (seconds * 1e9).rounded()
+        guard nanoseconds < Double(Int64.max) else { return .nanoseconds(Int64.max) }
+        return .nanoseconds(Int64(max(0, nanoseconds)))
+    }
+
     public var description: String {
         if seconds < 1, seconds > 0 { return "\(Int((seconds * 1000).rounded()))ms" }
         if seconds == seconds.rounded() { return "\(Int(seconds))s" }

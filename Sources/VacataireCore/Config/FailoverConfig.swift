@@ -20,6 +20,10 @@ public struct FailoverConfig: Sendable, Equatable {
     public var selfFenceAfter: ConfigDuration
     public var handoffTimeout: ConfigDuration
     public var handoffRetries: Int
+    /// How long a started service has to pass its service checks (make before break).
+    public var verifyTimeout: ConfigDuration
+    /// How long a node keeps its service after the peer's passed its checks, before stopping.
+    public var drain: ConfigDuration
     public var start: ActionCommand
     public var stop: ActionCommand
     public var status: ActionCommand?
@@ -107,6 +111,8 @@ public struct FailoverConfig: Sendable, Equatable {
             selfFenceAfter: .milliseconds(Int64((selfFenceAfter.seconds * 1000).rounded())),
             handoffTimeout: .milliseconds(Int64((handoffTimeout.seconds * 1000).rounded())),
             handoffRetries: handoffRetries,
+            verifyTimeout: verifyTimeout.duration,
+            drain: drain.duration,
             hasWitness: witness != nil,
             hasServiceProbe: serviceProbe != nil,
             hasFence: fence != nil,
@@ -124,6 +130,7 @@ public struct FailoverConfig: Sendable, Equatable {
         let selfFence = reader.optional("self_fence_after", ConfigDuration.self) ?? ConfigDuration(seconds: 3)
         let handoffTimeout = reader.optional("handoff_timeout", ConfigDuration.self) ?? ConfigDuration(seconds: 15)
         let retries = reader.optional("handoff_retries", Int.self) ?? 2
+        let drain = reader.optional("drain", ConfigDuration.self) ?? ConfigDuration(seconds: 1)
         let actions = reader.mapping("actions")
         if !reader.has("actions") {
             reader.problem("actions", "missing; expected a mapping with `start` and `stop` commands")
@@ -132,6 +139,11 @@ public struct FailoverConfig: Sendable, Equatable {
         let stop = actions.flatMap { readCommand($0, "stop", required: true, defaultTimeout: 10) }
         let status = actions.flatMap { readCommand($0, "status", required: false, defaultTimeout: 5) }
         actions?.finish()
+        // By default a started service has what the handoff window leaves after the start
+        // timeout (and a heartbeat to confirm), from 1 to 10 seconds, to pass its checks.
+        let handoffWindow = handoffTimeout.seconds * Double(min(max(retries, 0), 10) + 1)
+        let defaultVerify = min(10, max(1, handoffWindow - (start?.timeout.seconds ?? 0) - heartbeat.seconds))
+        let verifyTimeout = reader.optional("verify_timeout", ConfigDuration.self) ?? ConfigDuration(seconds: defaultVerify)
         let witness = reader.optional("witness", String.self).flatMap { readWitness($0, reader) }
         let probe = reader.optional("service_probe", String.self).flatMap { text -> URL? in
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
@@ -163,11 +175,22 @@ public struct FailoverConfig: Sendable, Equatable {
         if heartbeat.seconds < 0.05 {
             reader.problem("heartbeat_interval", "must be at least 50ms, found \(heartbeat)")
         }
-        if deadAfter.seconds < heartbeat.seconds * 2 {
-            reader.problem("dead_after", "must be at least twice heartbeat_interval (\(heartbeat)) so that one lost heartbeat is not a death, found \(deadAfter)")
+        // The rules the machine keeps with 20 ms of jitter (Docs/failover.md, "Timing rules").
+        let minimumDeadAfter = FailoverSettings.minimumDeadAfter(heartbeat: heartbeat.duration)
+        if deadAfter.duration < minimumDeadAfter {
+            reader.problem("dead_after", "must be at least \(minimumDeadAfter.humanSeconds) with heartbeat_interval \(heartbeat) "
+                + "(twice the interval, and one interval late plus 50 ms of jitter and scheduling), so that an idle pair never mistakes a late heartbeat for a death; found \(deadAfter)")
         }
-        if selfFence.seconds <= heartbeat.seconds {
-            reader.problem("self_fence_after", "must be more than heartbeat_interval (\(heartbeat)), found \(selfFence)")
+        let minimumSelfFence = FailoverSettings.minimumSelfFenceAfter(heartbeat: heartbeat.duration)
+        if selfFence.duration < minimumSelfFence {
+            reader.problem("self_fence_after", "must be at least \(minimumSelfFence.humanSeconds) with heartbeat_interval \(heartbeat) "
+                + "(a late heartbeat, then the witness's answer, with jitter), so that an active node never fences itself while its peer or witness answers; found \(selfFence)")
+        }
+        if verifyTimeout.seconds <= 0 {
+            reader.problem("verify_timeout", "must be longer than 0s, found \(verifyTimeout)")
+        }
+        if drain.seconds < 0 {
+            reader.problem("drain", "must not be negative, found \(drain)")
         }
         if let stop, selfFence.seconds + stop.timeout.seconds >= deadAfter.seconds {
             reader.problem("self_fence_after", "self_fence_after (\(selfFence)) + actions.stop.timeout (\(stop.timeout)) must be less than dead_after (\(deadAfter)), so that a cut-off active node has stopped before its peer may take over")
@@ -180,13 +203,15 @@ public struct FailoverConfig: Sendable, Equatable {
         }
         if let start, handoffTimeout.seconds * Double(max(retries, 0) + 1) <= start.timeout.seconds {
             reader.problem("handoff_timeout", "handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1) must be more than actions.start.timeout (\(start.timeout)), or a handoff gives up while the peer is still starting")
+        } else if let start, handoffWindow < start.timeout.seconds + verifyTimeout.seconds {
+            reader.problem("verify_timeout", "actions.start.timeout (\(start.timeout)) + verify_timeout (\(verifyTimeout)) must fit in handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1), or a handoff gives up while the peer is still verifying its service")
         }
         reader.finish()
         guard let role, let peer, let listen, let keys, let activeKey, let start, let stop else { return nil }
         return FailoverConfig(
             role: role, peer: peer, listen: listen, keys: keys, activeKey: activeKey,
             heartbeatInterval: heartbeat, deadAfter: deadAfter, selfFenceAfter: selfFence,
-            handoffTimeout: handoffTimeout, handoffRetries: retries, start: start, stop: stop, status: status,
+            handoffTimeout: handoffTimeout, handoffRetries: retries, verifyTimeout: verifyTimeout, drain: drain, start: start, stop: stop, status: status,
             witness: witness, serviceProbe: probe, fence: fence, noWitness: noWitness
         )
     }

@@ -1,5 +1,6 @@
 extension FailoverMachine {
-    /// `vacataire failback [--force]` on the master: the standby quiesces, then the master starts.
+    /// `vacataire failback [--force]` on the master, make before break: the master starts its
+    /// service and verifies it, then the standby quiesces, then the master is active.
     ///
     /// Gated on the master's critical checks being healthy (each passed `rise` times);
     /// `force` overrides the gate and the override is recorded in the incident.
@@ -32,16 +33,13 @@ extension FailoverMachine {
             decide(now, &actions)
             return actions
         }
-        let request = newRequestID()
-        let reason = "failing back (by \(author)\(forced ? ", forced while \(health?.summary ?? "checks unknown")" : "")): asking \(peerName) to quiesce"
-        actions.append(.send(message(.quiesceRequest, request: request)))
+        let newEpoch = activationEpoch(peerEpoch: peer?.epoch, peerRole: peer?.role)
+        let reason = "failing back (by \(author)\(forced ? ", forced while \(health?.summary ?? "checks unknown")" : "")): "
+            + "starting my service at epoch \(newEpoch); \(peerName) stops its own once mine passes its checks"
         if forced {
             actions.append(.notify(.failback, incident: openIncidents.last { $0.topic == .roleChange }, reason: reason))
         }
-        move(to: .takingOver(TakeOver(
-            purpose: .failback(author: author, forced: forced),
-            phase: .awaitingQuiesce(request: request, attempt: 1, deadline: now + settings.handoffTimeout, previous: previous)
-        )), reason: reason, &actions)
+        activate(epoch: newEpoch, purpose: .failback(author: author, forced: forced), event: nil, incident: nil, reason: reason, &actions)
         actions.append(.answerAdmin(accepted: true, reason: reason))
         return actions
     }
@@ -70,12 +68,10 @@ extension FailoverMachine {
                  reason: reason, &actions)
             actions.append(.answerAdmin(accepted: true, reason: reason))
         case (.standby, .active):
-            let reason = "switching over (by \(author)): asking \(peerName) to hand me the service"
-            actions.append(.send(message(.quiesceRequest, request: request)))
-            move(to: .takingOver(TakeOver(
-                purpose: .switchover(author: author),
-                phase: .awaitingQuiesce(request: request, attempt: 1, deadline: now + settings.handoffTimeout, previous: .standby)
-            )), reason: reason, &actions)
+            let newEpoch = activationEpoch(peerEpoch: peer.epoch, peerRole: peer.role)
+            let reason = "switching over (by \(author)): starting my service at epoch \(newEpoch); \(peerName) stops its own once mine passes its checks"
+            activate(epoch: newEpoch, purpose: .switchover(author: author), event: .switchover,
+                     incident: IncidentID(epoch: newEpoch, topic: .roleChange), reason: reason, &actions)
             actions.append(.answerAdmin(accepted: true, reason: reason))
         default:
             return refuse("I am \(stateName.rawValue) and \(peerName) is \(peer.role.rawValue); a switchover goes from an active to a standby node", &actions)
@@ -111,7 +107,7 @@ extension FailoverMachine {
         switch resume {
         case .active: move(to: .active, reason: reason, &actions)
         case .failed: move(to: .failed, reason: reason, &actions)
-        case .standby, .starting: move(to: .standby(.idle), reason: reason, &actions)
+        case .standby, .starting, .takingOver: move(to: .standby(.idle), reason: reason, &actions)
         }
         actions.append(.answerAdmin(accepted: true, reason: reason))
         decide(now, &actions)

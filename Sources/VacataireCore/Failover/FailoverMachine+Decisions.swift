@@ -17,15 +17,27 @@ extension FailoverMachine {
                 giveUpHandoff(handoff, why: "no confirmation from \(peerName) after \(handoff.attempt) attempts in \(waited.humanSeconds)", now, &actions)
             }
         case .takingOver(var takeOver):
-            guard case .awaitingQuiesce(let request, let attempt, let deadline, let previous) = takeOver.phase, now >= deadline else { break }
-            if attempt <= settings.handoffRetries {
-                takeOver.phase = .awaitingQuiesce(request: request, attempt: attempt + 1, deadline: now + settings.handoffTimeout, previous: previous)
-                state = .takingOver(takeOver)
-                lastReason = "waiting for \(peerName) to quiesce: attempt \(attempt + 1) of \(settings.handoffRetries + 1)"
-                actions.append(.send(message(.quiesceRequest, request: request)))
-            } else {
-                giveUpQuiesce(purpose: takeOver.purpose, previous: previous, why: "\(peerName) did not confirm after \(attempt) attempts", &actions)
+            switch takeOver.phase {
+            case .verifying(let deadline) where now >= deadline:
+                let why = "its service checks did not pass within \(settings.verifyTimeout.humanSeconds) of starting (\(health?.summary ?? "no verdict"))"
+                abandonTakeOver(takeOver, why: why, &actions)
+            case .awaitingQuiesce where now.since(peerLastHeard ?? bootedAt) >= settings.heartbeatInterval * 2 + settings.tickPeriod:
+                // Both services run while we wait: never longer than the link stays quiet.
+                abandonTakeOver(takeOver, why: "\(peerName) went quiet (\(now.since(peerLastHeard ?? bootedAt).humanSeconds)) before it stopped its service", &actions)
+            case .awaitingQuiesce(let request, let attempt, let deadline) where now >= deadline:
+                if attempt <= settings.handoffRetries {
+                    takeOver.phase = .awaitingQuiesce(request: request, attempt: attempt + 1, deadline: now + settings.handoffTimeout)
+                    state = .takingOver(takeOver)
+                    lastReason = "waiting for \(peerName) to quiesce: attempt \(attempt + 1) of \(settings.handoffRetries + 1)"
+                    actions.append(.send(message(.quiesceRequest, request: request)))
+                } else {
+                    abandonTakeOver(takeOver, why: "\(peerName) did not confirm stopping its service after \(attempt) attempts", &actions)
+                }
+            default:
+                break
             }
+        case .quiescing:
+            stopIfDrained(now, &actions)
         default:
             break
         }
@@ -44,6 +56,10 @@ extension FailoverMachine {
             if case .active = state {
                 close(topics: [.handoffFailed], reason: "my checks are healthy again", &actions)
             }
+        }
+        if case .takingOver(let takeOver) = state, case .verifying = takeOver.phase,
+           verdict.service != .idle, verdict.serviceHealthy {
+            serviceVerified(takeOver, now, &actions)
         }
         decide(now, &actions)
         return actions
@@ -71,8 +87,10 @@ extension FailoverMachine {
 
     /// Leave `starting` once the peer was heard (or `startupWait` passed) and a verdict exists.
     mutating func settle(_ starting: Starting, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
-        guard health != nil else { return }  // never decide without knowing our own health
+        guard let health else { return }  // never decide without knowing our own health
         guard peer != nil || now >= starting.until else { return }
+        // A restarted node that was active first learns whether its service still answers.
+        if health.pending, now < starting.until { return }
         let was = starting.persistedRole
         if was == .failed {
             move(to: .failed, reason: "failed: I had failed before the restart; waiting for an admin failback", &actions)
@@ -200,8 +218,8 @@ extension FailoverMachine {
             stepDown(to: .standby, epoch: newEpoch, purpose: .selfFence, event: .peerLost, incident: incident, reason: reason, &actions)
             return true
         }
-        // The peer is quiet: keep the witness contact fresh, one probe per heartbeat interval.
-        if now.since(lastPeer) >= settings.heartbeatInterval * 2,
+        // A heartbeat is late: keep the witness contact fresh, one probe per heartbeat interval.
+        if now.since(lastPeer) >= settings.heartbeatInterval + settings.tickPeriod,
            lastWitnessProbe.map({ now.since($0) >= settings.heartbeatInterval }) ?? true {
             lastWitnessProbe = now
             actions.append(.probeGuard(GuardProbe(witness: true, peerService: false)))

@@ -50,7 +50,7 @@ extension FailoverMachine {
         switch (state, kind) {
         case (.takingOver(let takeOver), .start):
             guard case .starting = takeOver.phase else { break }
-            startFinished(takeOver.purpose, outcome, now, &actions)
+            startFinished(takeOver, outcome, now, &actions)
         case (.quiescing(let quiesce), .stop):
             stopFinished(quiesce, outcome, now, &actions)
         default:
@@ -62,25 +62,50 @@ extension FailoverMachine {
 
     // MARK: - Outcomes
 
-    mutating func startFinished(_ purpose: TakeOver.Purpose, _ outcome: ActionOutcome, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+    mutating func startFinished(_ takeOver: TakeOver, _ outcome: ActionOutcome, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         if case .failed(let why) = outcome {
-            let newEpoch = epoch + 1
-            let reason = "start actions failed (\(why)); stopping what may have started; failed"
-            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: reason, &actions)
-            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
-            if case .handoff(let request) = purpose {
-                actions.append(.send(message(.status, request: request)))  // tell the requester to keep serving
-            }
+            abandonTakeOver(takeOver, why: "start actions failed (\(why))", &actions)
             return
         }
         activeSince = now
-        var reason = "active: service started at epoch \(epoch)"
+        // A service nobody checks counts as verified; a resumed one was checked before resuming.
+        let alreadyVerified = health.map { $0.service == .unchecked || ($0.service == .healthy && takeOver.purpose == .resume) } ?? false
+        if alreadyVerified {
+            serviceVerified(takeOver, now, &actions)
+            return
+        }
+        var verifying = takeOver
+        verifying.phase = .verifying(deadline: now + settings.verifyTimeout)
+        state = .takingOver(verifying)
+        lastReason = "taking over: service started at epoch \(epoch); waiting for its service checks to pass (up to \(settings.verifyTimeout.humanSeconds))"
+    }
+
+    /// The started service passed its checks: become active, or (failback, switchover towards
+    /// this node) ask the peer to stop its own first.
+    mutating func serviceVerified(_ takeOver: TakeOver, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        switch takeOver.purpose {
+        case .failback, .switchover:
+            let request = newRequestID()
+            var waiting = takeOver
+            waiting.phase = .awaitingQuiesce(request: request, attempt: 1, deadline: now + settings.handoffTimeout)
+            actions.append(.send(message(.quiesceRequest, request: request)))
+            state = .takingOver(waiting)
+            lastReason = "service started and verified at epoch \(epoch); asking \(peerName) to stop its own"
+        case .handoff, .silence, .resume, .nobodyServes:
+            becomeActive(takeOver.purpose, now, &actions)
+        }
+    }
+
+    /// The take-over is complete: this node serves, and says so.
+    mutating func becomeActive(_ purpose: TakeOver.Purpose, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        var reason = "active: service started and verified at epoch \(epoch)"
         switch purpose {
         case .handoff(let request):
-            let reply = message(.handoffDone, request: request)
+            // The confirmation says `active`: it is sent as this node becomes so.
+            let reply = FailoverMessage(kind: .handoffDone, epoch: epoch, requestID: request, role: .active, healthy: isHealthy)
             remember(reply, for: AnswerKey(kind: .handoffRequest, request: request))
+            reason = "active: took over from \(peerName) at epoch \(epoch); my service checks pass"
             actions.append(.send(reply))
-            reason = "active: took over from \(peerName) at epoch \(epoch)"
         case .failback(let author, let forced):
             reason = "active: failback by \(author) done at epoch \(epoch)\(forced ? " (forced while checks failed)" : "")"
             actions.append(.notify(.failback, incident: openIncidents.last { $0.topic == .roleChange }, reason: reason))
@@ -88,13 +113,37 @@ extension FailoverMachine {
         case .switchover(let author):
             reason = "active: switchover by \(author) done at epoch \(epoch)"
         case .silence:
-            reason = "active: took over from silent \(peerName) at epoch \(epoch)"
+            reason = "active: took over from silent \(peerName) at epoch \(epoch); my service checks pass"
         case .resume:
             reason = "active: resumed my service after a restart, epoch \(epoch)"
         case .nobodyServes:
             reason = "active: serving at epoch \(epoch); \(peerName) is \(peer?.role.rawValue ?? "silent")"
         }
         move(to: .active, reason: reason, &actions)
+    }
+
+    /// The take-over cannot complete: stop what may have started. A node that was asked
+    /// (handoff) or took over on its own goes `failed` and pages; a failback or switchover
+    /// goes back to the role it had, and the peer keeps serving.
+    mutating func abandonTakeOver(_ takeOver: TakeOver, why: String, _ actions: inout [FailoverAction]) {
+        let newEpoch = epoch + 1
+        switch takeOver.purpose {
+        case .failback, .switchover:
+            let what: String
+            let event: EventKind
+            if case .switchover = takeOver.purpose { what = "switchover"; event = .switchover } else { what = "failback"; event = .failback }
+            let back: ServiceRole = takeOver.previous == .failed ? .failed : .standby
+            let reason = "\(what) abandoned: \(why); stopping my service, \(back.rawValue) again; \(peerName) keeps serving"
+            actions.append(.notify(event, incident: openIncidents.last { $0.topic == .roleChange }, reason: reason))
+            stepDown(to: back, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
+        case .handoff, .silence, .resume, .nobodyServes:
+            let reason = "\(why); stopping what may have started; failed"
+            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: reason, &actions)
+            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
+            if case .handoff(let request) = takeOver.purpose {
+                actions.append(.send(message(.status, request: request)))  // tell the requester to keep serving
+            }
+        }
     }
 
     mutating func stopFinished(_ quiesce: Quiesce, _ outcome: ActionOutcome, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
@@ -133,14 +182,5 @@ extension FailoverMachine {
             raise(IncidentID(epoch: epoch, topic: .handoffFailed), .failover, reason: reason, &actions)
             move(to: .active, reason: reason, &actions)
         }
-    }
-
-    mutating func giveUpQuiesce(purpose: TakeOver.Purpose, previous: ServiceRole, why: String, _ actions: inout [FailoverAction]) {
-        let what: String
-        let event: EventKind
-        if case .switchover = purpose { what = "switchover"; event = .switchover } else { what = "failback"; event = .failback }
-        let reason = "\(what) abandoned: \(why); \(previous.rawValue) again"
-        actions.append(.notify(event, incident: nil, reason: reason))
-        move(to: previous == .failed ? .failed : .standby(.idle), reason: reason, &actions)
     }
 }

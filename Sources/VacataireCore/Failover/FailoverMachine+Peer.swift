@@ -11,7 +11,9 @@ extension FailoverMachine {
             lastGuardRefusal = nil
         }
         guard message.epoch >= epoch else {
-            // An older epoch: the sender has not learned the last role change; decide nothing on it.
+            // An older epoch: the sender has not learned the last role change; decide nothing
+            // on it, except its refusal of our own request (we raised the epoch to take over).
+            if message.kind == .status { handleRefusal(message, now, &actions) }
             return actions
         }
         peer = PeerView(epoch: message.epoch, role: message.role, healthy: message.healthy)
@@ -44,13 +46,20 @@ extension FailoverMachine {
             actions.append(.send(reply))
             return
         }
-        var awaitingQuiesce = false
         switch state {
         case .takingOver(let takeOver):
             if case .handoff(let request) = takeOver.purpose, request == message.requestID {
                 return  // a resend of the request we are carrying out
             }
-            if case .awaitingQuiesce = takeOver.phase { awaitingQuiesce = true }
+            if case .awaitingQuiesce = takeOver.phase {
+                // Our service runs and passed its checks, and we were asking for it anyway
+                // (failback or switchover): done; the peer stops on our confirmation.
+                let reply = FailoverMessage(kind: .handoffDone, epoch: epoch, requestID: message.requestID, role: .active, healthy: isHealthy)
+                remember(reply, for: key)
+                actions.append(.send(reply))
+                becomeActive(takeOver.purpose, now, &actions)
+                return
+            }
         default:
             break
         }
@@ -59,8 +68,6 @@ extension FailoverMachine {
             refusal = "my own checks fail (\(health?.summary ?? "no verdict yet"))"
         } else if case .standby = state {
             refusal = nil
-        } else if awaitingQuiesce, isHealthy {
-            refusal = nil  // we were asking for the service anyway (failback or switchover)
         } else {
             refusal = "I am \(stateName.rawValue)"
         }
@@ -91,7 +98,7 @@ extension FailoverMachine {
             ? "switched over: \(peerName) serves at epoch \(newEpoch); stopping my service"
             : "failed over: \(peerName) serves at epoch \(newEpoch); stopping my service (\(health?.summary ?? "checks failing"))"
         raise(incident, event, reason: reason, &actions)
-        stepDown(to: then, epoch: newEpoch, purpose: .handedOff, event: event, incident: incident, reason: reason, &actions)
+        stepDown(to: then, epoch: newEpoch, purpose: .handedOff, event: event, incident: incident, reason: reason, drainFrom: now, &actions)
     }
 
     mutating func handleQuiesceRequest(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
@@ -112,8 +119,9 @@ extension FailoverMachine {
             if case .handingOff(let handoff) = state, !handoff.planned { then = .failed }
             let newEpoch = max(epoch + 1, message.epoch)
             let reason = "quiescing: \(peerName) takes the service back (\(event.rawValue)); stopping mine, epoch \(newEpoch)"
+            // The peer's service already runs and passed its checks (make before break).
             stepDown(to: then, epoch: newEpoch, purpose: .forPeer(request: message.requestID), event: event,
-                     incident: nil, reason: reason, &actions)
+                     incident: nil, reason: reason, drainFrom: now, &actions)
         case .standby, .failed:
             // Nothing runs here: the answer is immediate.
             let reply = self.message(.quiesceDone, request: message.requestID)
@@ -127,27 +135,10 @@ extension FailoverMachine {
 
     mutating func handleQuiesceDone(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         guard case .takingOver(let takeOver) = state,
-              case .awaitingQuiesce(let request, _, _, _) = takeOver.phase, request == message.requestID
+              case .awaitingQuiesce(let request, _, _) = takeOver.phase, request == message.requestID
         else { return }
-        var forced = false
-        if case .failback(_, let isForced) = takeOver.purpose { forced = isForced }
-        guard isHealthy || forced else {
-            // Never start while our own checks fail; the peer, seeing us failed, takes over again.
-            let reason = "not starting: my checks fail (\(health?.summary ?? "no verdict")) and the failback was not forced; failed"
-            persist(.failed, epoch: max(epoch + 1, message.epoch), &actions)
-            move(to: .failed, reason: reason, &actions)
-            return
-        }
-        let newEpoch = activationEpoch(peerEpoch: message.epoch, peerRole: message.role)
-        switch takeOver.purpose {
-        case .switchover(let author):
-            activate(epoch: newEpoch, purpose: takeOver.purpose, event: .switchover,
-                     incident: IncidentID(epoch: newEpoch, topic: .roleChange),
-                     reason: "switching over (by \(author)): \(peerName) quiesced; starting my service, epoch \(newEpoch)", &actions)
-        default:
-            activate(epoch: newEpoch, purpose: takeOver.purpose, event: .failback, incident: nil,
-                     reason: "failing back: \(peerName) quiesced; starting my service, epoch \(newEpoch)", &actions)
-        }
+        // Our service already runs and passed its checks: the take-over is complete.
+        becomeActive(takeOver.purpose, now, &actions)
     }
 
     /// A `status` that names our pending request is the peer's refusal of it.
@@ -157,8 +148,8 @@ extension FailoverMachine {
         case .handingOff(let handoff) where handoff.request == message.requestID && message.role != .active:
             giveUpHandoff(handoff, why: "\(peerName) refused (it is \(message.role.rawValue), \(message.healthy ? "healthy" : "unhealthy"))", now, &actions)
         case .takingOver(let takeOver):
-            guard case .awaitingQuiesce(let request, _, _, let previous) = takeOver.phase, request == message.requestID else { return }
-            giveUpQuiesce(purpose: takeOver.purpose, previous: previous, why: "\(peerName) refused to quiesce (it is \(message.role.rawValue))", &actions)
+            guard case .awaitingQuiesce(let request, _, _) = takeOver.phase, request == message.requestID else { return }
+            abandonTakeOver(takeOver, why: "\(peerName) refused to stop its service (it is \(message.role.rawValue))", &actions)
         default:
             break
         }
@@ -168,7 +159,8 @@ extension FailoverMachine {
     mutating func resolveConflict(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         if case .starting = state { return }  // settling decides with the peer's epoch
         guard message.role == .active, isServing else {
-            if message.epoch > epoch {
+            // A peer that is taking over has not changed roles yet: nothing to adopt from it.
+            if message.epoch > epoch, message.role != .takingOver {
                 // Catch up with a role change we missed; our own role does not change.
                 persist(role, epoch: message.epoch, &actions)
             }

@@ -26,7 +26,8 @@ public struct FailoverMachine: Sendable {
         case active
         /// Service on; the peer was asked to take over and has not confirmed yet.
         case handingOff(Handoff)
-        /// Becoming active: waiting for the peer to quiesce, then running start actions.
+        /// Becoming active, make before break: start actions, then the service checks must
+        /// pass, then (failback, switchover towards this node) the peer quiesces.
         case takingOver(TakeOver)
         /// Running stop actions; `then` is the role persisted for afterwards.
         case quiescing(Quiesce)
@@ -72,6 +73,8 @@ public struct FailoverMachine: Sendable {
     public struct TakeOver: Sendable, Equatable {
         public var purpose: Purpose
         public var phase: Phase
+        /// The role to go back to when the take-over is abandoned.
+        public var previous: ServiceRole
 
         public enum Purpose: Sendable, Equatable {
             /// The peer asked (handoff-request with this id).
@@ -89,10 +92,12 @@ public struct FailoverMachine: Sendable {
         }
 
         public enum Phase: Sendable, Equatable {
-            /// Asked the peer to stop its service; `previous` is the role to go back to.
-            case awaitingQuiesce(request: UInt64, attempt: Int, deadline: MonotonicInstant, previous: ServiceRole)
             /// Start actions are running.
             case starting
+            /// The service started; its service checks must pass `rise` times before `deadline`.
+            case verifying(deadline: MonotonicInstant)
+            /// The service runs and passed its checks; the peer was asked to stop its own.
+            case awaitingQuiesce(request: UInt64, attempt: Int, deadline: MonotonicInstant)
         }
     }
 
@@ -100,6 +105,11 @@ public struct FailoverMachine: Sendable {
         public var purpose: Purpose
         /// `standby` or `failed`, already persisted.
         public var then: ServiceRole
+        /// Draining: the load balancer was told to leave this node; the stop actions run
+        /// at this instant (`drain` after the peer's service was verified). Nil: running.
+        public var stopAt: MonotonicInstant?
+        /// The stop actions to run at `stopAt`.
+        public var pendingStop: ServiceActionContext?
 
         public enum Purpose: Sendable, Equatable {
             /// The peer confirmed it took over.
@@ -110,7 +120,8 @@ public struct FailoverMachine: Sendable {
             case selfFence
             /// Someone else is active at a newer epoch, or won a tie.
             case stepDown
-            /// Start actions failed; cleaning up what may have started.
+            /// Start actions or the service checks after them failed, or the peer would not
+            /// quiesce: stopping what may have started.
             case abortedStart
         }
     }
@@ -215,9 +226,8 @@ public struct FailoverMachine: Sendable {
         switch state {
         case .starting: return .starting
         case .active, .handingOff: return .active
-        case .takingOver(let takeOver):
-            if case .starting = takeOver.phase { return .active }
-            return .standby  // about to serve: never `failed`, or the peer would take over meanwhile
+        case .takingOver:
+            return .takingOver  // not serving yet: the peer keeps its service until told (make before break)
         case .standby, .quiescing, .failed, .maintenance: return role
         }
     }
@@ -225,16 +235,50 @@ public struct FailoverMachine: Sendable {
     /// Whether this node's service is (or may be) running and staying so.
     var isServing: Bool {
         switch state {
-        case .active, .handingOff: return true
-        case .takingOver(let takeOver):
-            if case .starting = takeOver.phase { return true }
-            return false
+        case .active, .handingOff, .takingOver: return true
         case .maintenance(let resume): return resume == .active
         case .starting, .standby, .quiescing, .failed: return false
         }
     }
 
+    /// Everything that applies is healthy: the node checks, and the service checks where
+    /// they run. On a node whose service is off this is its readiness to serve.
     var isHealthy: Bool { health?.healthy == true }
+
+    /// Whether this node's service checks should run now: wherever the service runs or is
+    /// being verified, and while a restarted node that was active learns whether it still serves.
+    public var runsServiceChecks: Bool {
+        switch state {
+        case .active, .handingOff: return true
+        case .takingOver(let takeOver):
+            if case .starting = takeOver.phase { return false }
+            return true
+        case .starting(let starting): return starting.persistedRole == .active
+        case .maintenance(let resume): return resume == .active
+        case .standby, .quiescing, .failed: return false
+        }
+    }
+
+    /// What the load balancer should do with this node now (`/health`, agent-check).
+    ///
+    /// Up while the service runs and this node owns it, and from the moment a taking-over
+    /// node's service passed its checks (so the load balancer has the new node before the
+    /// old one stops); down while a node drains and stops. A restarted node that was active
+    /// stays up while it learns its peer's state, unless its service checks fail.
+    public var loadBalancerUp: Bool {
+        switch state {
+        case .active, .handingOff: return true
+        case .takingOver(let takeOver):
+            if case .awaitingQuiesce = takeOver.phase { return true }
+            return false
+        case .starting(let starting):
+            guard starting.persistedRole == .active else { return false }
+            if case .failing(let checks) = health?.service, checks.contains(where: { $0.output != FailingCheck.noResultYet }) { return false }
+            return health?.nodeHealthy != false
+        case .maintenance(let resume): return resume == .active
+        case .standby, .quiescing, .failed: return false
+        }
+    }
 
     func peerSilence(_ now: MonotonicInstant) -> Duration {
         now.since(peerLastHeard ?? bootedAt)
@@ -299,28 +343,47 @@ public struct FailoverMachine: Sendable {
         nextHeartbeatAt = now + settings.heartbeatInterval
     }
 
-    /// Persist `active` at `newEpoch`, then run the start actions.
+    /// Persist `active` at `newEpoch`, then run the start actions; the service checks verify
+    /// the service before the node calls itself active.
     mutating func activate(
         epoch newEpoch: UInt64, purpose: TakeOver.Purpose, event: EventKind?, incident: IncidentID?,
         reason: String, _ actions: inout [FailoverAction]
     ) {
+        let previous = role
         persist(.active, epoch: newEpoch, &actions)
         if let incident, let event {
             raise(incident, event, reason: reason, &actions)
         }
         actions.append(.runStartActions(ServiceActionContext(role: .active, epoch: newEpoch, event: event, incident: incident, reason: reason)))
         handoffBlocked = nil
-        move(to: .takingOver(TakeOver(purpose: purpose, phase: .starting)), reason: reason, &actions)
+        move(to: .takingOver(TakeOver(purpose: purpose, phase: .starting, previous: previous)), reason: reason, &actions)
     }
 
-    /// Persist `then` at `newEpoch`, then run the stop actions.
+    /// Persist `then` at `newEpoch`, then run the stop actions: at once, or after `drain`
+    /// when `drainFrom` is given (the peer's service is verified and the load balancer must
+    /// move to it before this one stops).
     mutating func stepDown(
         to then: ServiceRole, epoch newEpoch: UInt64, purpose: Quiesce.Purpose, event: EventKind?,
-        incident: IncidentID?, reason: String, _ actions: inout [FailoverAction]
+        incident: IncidentID?, reason: String, drainFrom now: MonotonicInstant? = nil, _ actions: inout [FailoverAction]
     ) {
         persist(then, epoch: newEpoch, &actions)
-        actions.append(.runStopActions(ServiceActionContext(role: then, epoch: newEpoch, event: event, incident: incident, reason: reason)))
-        move(to: .quiescing(Quiesce(purpose: purpose, then: then)), reason: reason, &actions)
+        let stop = ServiceActionContext(role: then, epoch: newEpoch, event: event, incident: incident, reason: reason)
+        if let now, settings.drain > .zero {
+            move(to: .quiescing(Quiesce(purpose: purpose, then: then, stopAt: now + settings.drain, pendingStop: stop)),
+                 reason: reason + "; draining for \(settings.drain.humanSeconds) first", &actions)
+        } else {
+            actions.append(.runStopActions(stop))
+            move(to: .quiescing(Quiesce(purpose: purpose, then: then)), reason: reason, &actions)
+        }
+    }
+
+    /// Runs the stop actions of a drained step-down once its instant has come.
+    mutating func stopIfDrained(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        guard case .quiescing(var quiesce) = state, let stopAt = quiesce.stopAt, now >= stopAt, let stop = quiesce.pendingStop else { return }
+        quiesce.stopAt = nil
+        quiesce.pendingStop = nil
+        state = .quiescing(quiesce)
+        actions.append(.runStopActions(stop))
     }
 
     /// The epoch at which this node may become active given what it knows of its peer:

@@ -17,6 +17,11 @@ public struct FailoverSettings: Sendable, Equatable {
     public var handoffRetries: Int
     /// How long a booting node waits to hear its peer before deciding alone.
     public var startupWait: Duration
+    /// How long a started service has to pass its service checks before the node gives up.
+    public var verifyTimeout: Duration
+    /// How long a node that hands its service to a verified peer keeps it before stopping,
+    /// so that the load balancer moves first (make before break).
+    public var drain: Duration
     public var hasWitness: Bool
     public var hasServiceProbe: Bool
     public var hasFence: Bool
@@ -32,6 +37,8 @@ public struct FailoverSettings: Sendable, Equatable {
         handoffTimeout: Duration = .seconds(5),
         handoffRetries: Int = 2,
         startupWait: Duration? = nil,
+        verifyTimeout: Duration = .seconds(10),
+        drain: Duration = .zero,
         hasWitness: Bool = true,
         hasServiceProbe: Bool = true,
         hasFence: Bool = false,
@@ -45,10 +52,35 @@ public struct FailoverSettings: Sendable, Equatable {
         self.handoffTimeout = handoffTimeout
         self.handoffRetries = handoffRetries
         self.startupWait = startupWait ?? deadAfter
+        self.verifyTimeout = verifyTimeout
+        self.drain = drain
         self.hasWitness = hasWitness
         self.hasServiceProbe = hasServiceProbe
         self.hasFence = hasFence
         self.noWitnessPolicy = noWitnessPolicy
+    }
+
+    /// How often the daemon calls `tick`: a quarter of the heartbeat interval, 10 to 250 ms.
+    public var tickPeriod: Duration { Self.tickPeriod(heartbeat: heartbeatInterval) }
+
+    public static func tickPeriod(heartbeat: Duration) -> Duration {
+        min(.milliseconds(250), max(.milliseconds(10), heartbeat / 4))
+    }
+
+    /// The network jitter the timing rules allow for (Docs/failover.md, "Timing rules").
+    public static let jitterAllowance: Duration = .milliseconds(20)
+
+    /// The shortest `dead_after` an idle pair never mistakes for a death: a heartbeat
+    /// interval, a tick late, with twice the jitter allowance and 10 ms to spare.
+    public static func minimumDeadAfter(heartbeat: Duration) -> Duration {
+        max(heartbeat * 2, heartbeat + tickPeriod(heartbeat: heartbeat) + jitterAllowance * 2 + .milliseconds(10))
+    }
+
+    /// The shortest `self_fence_after` an active node keeps without fencing itself while
+    /// its peer or witness answers: the witness is probed once a heartbeat is a tick late,
+    /// and its answer may take the jitter allowance twice.
+    public static func minimumSelfFenceAfter(heartbeat: Duration) -> Duration {
+        heartbeat + tickPeriod(heartbeat: heartbeat) * 2 + jitterAllowance * 2 + .milliseconds(10)
     }
 
     /// Whether a silent peer may ever be replaced without an admin.

@@ -14,6 +14,9 @@ public enum ServiceRole: String, Sendable, Codable, Equatable, CaseIterable {
     case standby
     case active
     case failed
+    /// Only ever told: starting and verifying its service to take over; not yet serving.
+    /// The peer keeps serving meanwhile (make before break) and adopts nothing from it.
+    case takingOver = "taking-over"
 }
 
 /// What the node writes to its store before acting (DESIGN.md §7): role and epoch.
@@ -21,13 +24,17 @@ public enum ServiceRole: String, Sendable, Codable, Equatable, CaseIterable {
 /// The machine emits `.persist` first in every action list that changes either, so a
 /// crash at any point leaves a store that never claims less than the node may have done.
 public struct PersistedFailoverState: Sendable, Equatable, Codable {
-    /// `active`, `standby` or `failed` (`starting` is read back as `standby`).
+    /// `active`, `standby` or `failed` (`starting` is read back as `standby`, `taking-over` as `active`).
     public var role: ServiceRole
     /// The pair's role-change counter as this node last knew it.
     public var epoch: UInt64
 
     public init(role: ServiceRole, epoch: UInt64) {
-        self.role = role == .starting ? .standby : role
+        switch role {
+        case .starting: self.role = .standby
+        case .takingOver: self.role = .active  // its service may be running
+        case .standby, .active, .failed: self.role = role
+        }
         self.epoch = epoch
     }
 }
@@ -42,28 +49,75 @@ public struct FailingCheck: Sendable, Equatable {
         self.name = name
         self.output = output
     }
+
+    /// The output of a check that has not run since it (re)started.
+    public static let noResultYet = "no result yet"
 }
 
 /// The local health verdict the check scheduler hands the machine whenever it changes.
 ///
-/// `healthy` means every critical check is in the healthy state, i.e. has passed `rise`
-/// times in a row since it last failed (DESIGN.md §1.2); this is the failback gate.
+/// Two parts, by check scope (Docs/checks.md): the node checks say whether this node may
+/// serve at all (a standby is ready when they pass); the service checks say whether the
+/// service answers, and run only where the service runs.
 public struct HealthVerdict: Sendable, Equatable {
-    public var healthy: Bool
-    /// The failing critical checks; empty when healthy.
-    public var failing: [FailingCheck]
-
-    public init(healthy: Bool, failing: [FailingCheck] = []) {
-        self.healthy = healthy
-        self.failing = failing
+    /// What the service-scope critical checks say.
+    public enum ServiceHealth: Sendable, Equatable {
+        /// No service-scope critical check is configured: a started service counts as verified.
+        case unchecked
+        /// The service checks are not running here (the service is off by design).
+        case idle
+        /// Every service check passed (`rise` times in a row since it started running).
+        case healthy
+        /// Some service check is failing or has no result yet.
+        case failing([FailingCheck])
     }
 
-    public static let healthy = HealthVerdict(healthy: true)
+    /// Failing (or not yet known) node-scope critical checks; empty when the node may serve.
+    public var nodeFailing: [FailingCheck]
+    public var service: ServiceHealth
+    /// Some critical check has no result yet since it started running.
+    public var pending: Bool
+
+    public init(nodeFailing: [FailingCheck] = [], service: ServiceHealth = .unchecked, pending: Bool = false) {
+        self.nodeFailing = nodeFailing
+        self.service = service
+        self.pending = pending
+    }
+
+    /// A verdict in which every check judges the node (the scope-less view of older tests).
+    public init(healthy: Bool, failing: [FailingCheck] = []) {
+        let failing = healthy ? [] : (failing.isEmpty ? [FailingCheck(name: "checks", output: "failing")] : failing)
+        self.init(nodeFailing: failing)
+    }
+
+    public static let healthy = HealthVerdict()
+
+    /// May this node serve at all? Its node checks pass.
+    public var nodeHealthy: Bool { nodeFailing.isEmpty }
+
+    /// The service answers as its checks expect (or nothing checks it).
+    public var serviceHealthy: Bool {
+        switch service {
+        case .unchecked, .healthy: return true
+        case .idle, .failing: return false
+        }
+    }
+
+    /// Everything that applies is healthy: the node checks, and the service checks where they run.
+    public var healthy: Bool {
+        nodeHealthy && (service == .idle || serviceHealthy)
+    }
+
+    /// Every failing critical check, node checks first.
+    public var failing: [FailingCheck] {
+        if case .failing(let checks) = service { return nodeFailing + checks }
+        return nodeFailing
+    }
 
     /// "http-content failing (HTTP 503)", for reason sentences.
     public var summary: String {
-        if healthy { return "all critical checks healthy" }
-        if failing.isEmpty { return "critical checks failing" }
+        let failing = failing
+        if failing.isEmpty { return "all critical checks healthy" }
         return failing.map { "\($0.name) failing (\($0.output))" }.joined(separator: ", ")
     }
 }
