@@ -123,9 +123,9 @@ public actor FailoverAgent {
             + "configured \(failover.role.rawValue), peer \(failover.peer.name)")
         restoreIncidents()
         apply(machine.boot(now: now()))
-        if config.checks.isEmpty {
-            apply(machine.healthChanged(.healthy, now: now()))
-        }
+        // The first verdict: node checks with no result yet, service checks idle where the
+        // service is off (they may never change, and the machine never decides without one).
+        apply(machine.healthChanged(await healthVerdict(scheduler.verdict()), now: now()))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.scheduler.run() }
             group.addTask { await self.outbox.run() }

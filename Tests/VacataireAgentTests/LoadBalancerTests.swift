@@ -22,8 +22,15 @@ final class LoadBalancerTests: XCTestCase {
 
     func testHAProxyWithAgentCheckFollowsFailoverAndFailback() throws {
         try failoverAndFailback(through: .agentCheck)
-        // The agent's answers, with their `#` description, are what HAProxy went by.
-        let stats = try XCTUnwrap(haproxy).serverStats()
+        // The agent's answers, with their `#` description, are what HAProxy went by. HAProxy
+        // routes to alpha as soon as its service passed its checks (`up (taking-over)`, make
+        // before break); the words settle once beta has stopped.
+        let haproxy = try XCTUnwrap(haproxy)
+        try XCTUnwrap(pair).waitFor("HAProxy to see the settled words") {
+            let stats = try haproxy.serverStats()
+            return stats["alpha"]?["last_agt"] == "via agent : up (active)" && stats["beta"]?["last_agt"] == "via agent : down (standby)"
+        } otherwise: { "\((try? haproxy.serverStats()) ?? [:])" }
+        let stats = try haproxy.serverStats()
         XCTAssertEqual(stats["alpha"]?["last_agt"], "via agent : up (active)", "\(stats["alpha"] ?? [:])")
         XCTAssertEqual(stats["beta"]?["last_agt"], "via agent : down (standby)", "\(stats["beta"] ?? [:])")
         XCTAssertEqual(stats["beta"]?["status"], "DOWN (agent)")
@@ -75,6 +82,8 @@ final class LoadBalancerTests: XCTestCase {
         // Failback: alpha repaired, its check healthy again, the admin fails back.
         try pair.setBroken(pair.alpha, false)
         try pair.waitForCheck(pair.alpha, healthy: true)
+        // Make before break: alpha drained and stopped its service once beta's passed its checks.
+        try pair.waitForHealth(pair.alpha, status: 503, word: "failed")
         let failback = try pair.admin(pair.alpha, ["failback"])
         XCTAssertEqual(failback.status, 0, "failback: \(failback.stdout)\(failback.stderr)\n\(pair.logs())")
         try waitUntilRouted(to: pair.alpha, other: pair.beta, haproxy, pair)

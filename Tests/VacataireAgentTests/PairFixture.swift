@@ -107,6 +107,8 @@ final class PairFixture: @unchecked Sendable {
             checks:
               - name: app
                 kind: exec
+                # A marker file stands for whatever the node needs: a node check.
+                scope: node
                 command: [./app-check.sh, \(node.rawValue)]
                 interval: 200ms
                 timeout: 200ms

@@ -56,6 +56,7 @@ public final class LoadBalancedPair: @unchecked Sendable {
         checks:
           - name: app
             kind: exec
+            scope: node
             command: [./app-check.sh, \(node.name)]
             interval: 300ms
             timeout: 300ms
