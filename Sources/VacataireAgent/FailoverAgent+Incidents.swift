@@ -12,14 +12,6 @@ struct IncidentPeerDetail: Sendable, Equatable {
     static let delivered = "delivered"
     private static let expiresPrefix = "expires-in "
 
-    /// `text` cut to at most `bytes` UTF-8 bytes on a character boundary, so that a long
-    /// comment shortens the message instead of making the send fail.
-    static func truncated(_ text: String, bytes: Int) -> String {
-        var result = text
-        while result.utf8.count > bytes { result.removeLast() }
-        return result
-    }
-
     /// The `ack` detail for an acknowledgement that lasts `seconds` more ("expires-in 600"),
     /// or nil for one that lasts until the incident is closed.
     static func ackDetail(expiresIn seconds: TimeInterval?) -> String? {

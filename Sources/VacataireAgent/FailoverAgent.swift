@@ -34,6 +34,8 @@ public actor FailoverAgent {
     /// Whether the service checks run, as last told to the scheduler (in order, through
     /// `serviceCheckModes`), following the machine's `runsServiceChecks`.
     var serviceChecksRunning: Bool
+    /// Every check's last result, as a page lists them: refreshed with each check change.
+    var checkSummaryCache: [NotifiableEvent.CheckSummary] = []
     let serviceCheckModes: AsyncStream<Bool>
     let serviceCheckModeQueue: AsyncStream<Bool>.Continuation
     /// The role before the latest role-changing action list, for notifications.
@@ -173,6 +175,7 @@ public actor FailoverAgent {
 
     func checkChanged(_ transition: CheckTransition) async {
         let verdict = await healthVerdict(transition.verdict)
+        checkSummaryCache = await checkSummaries()
         let line = "check \(transition.check) \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.result.message)"
         logger.info("\(line)")
         record(.check, kind: transition.to == .failing ? .checkFailed : .checkRecovered, reason: line)
@@ -245,8 +248,8 @@ public actor FailoverAgent {
                 var outgoing = message.wire(
                     configuredRole: failover.role, incidentID: ack.id.description,
                     detail: IncidentPeerDetail.ackDetail(expiresIn: ack.expiresAt.map { $0.timeIntervalSinceNow }))
-                outgoing.payload.ackAuthor = IncidentPeerDetail.truncated(ack.author, bytes: PeerMessageLimits.maximumAuthorBytes)
-                outgoing.payload.ackComment = ack.comment.map { IncidentPeerDetail.truncated($0, bytes: PeerMessageLimits.maximumTextBytes) }
+                outgoing.payload.ackAuthor = PeerMessageLimits.truncated(ack.author, bytes: PeerMessageLimits.maximumAuthorBytes)
+                outgoing.payload.ackComment = ack.comment.map { PeerMessageLimits.truncated($0, bytes: PeerMessageLimits.maximumTextBytes) }
                 outgoingQueue.yield(outgoing)
             case .runStartActions(let context):
                 runAction(.start, failover.start, context)
@@ -260,8 +263,8 @@ public actor FailoverAgent {
                 }
             case .fencePeer(let reason):
                 fence(reason: reason)
-            case .raiseIncident(let id, let kind, let reason):
-                raise(id, kind, reason: reason, roleBefore: roleBefore)
+            case .raiseIncident(let id, let kind, let reason, let paged, let failing):
+                raise(id, kind, reason: reason, paged: paged, failing: failing, roleBefore: roleBefore)
             case .acknowledgeIncident(let id, let author, let comment):
                 let pending = pendingAcknowledgement
                 pendingAcknowledgement = nil
@@ -281,6 +284,7 @@ public actor FailoverAgent {
                 logger.notice("\(kind.rawValue)\(incident.map { " (incident \($0))" } ?? ""): \(reason)")
                 record(.notify, kind: kind, incident: incident, reason: reason)
                 let ack = kind == .acknowledged ? acknowledgement.map { (author: $0.author, comment: $0.comment) } : nil
+                if let incident { reminders.pagedHere(incident) }  // its news goes out from here, so do its reminders
                 notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)")
@@ -330,8 +334,11 @@ public actor FailoverAgent {
     /// at failback, unacknowledged ones are reminded of again, and an acknowledgement with
     /// an expiry still ends when it said.
     func restoreIncidents() {
-        guard let open = try? store.openIncidents(), !open.isEmpty else { return }
-        machine.restore(openIncidents: open.map(\.id))
+        // Ids already used in the last epochs are never given to a new incident.
+        let used = (try? store.incidentIDs(fromEpoch: machine.epoch > 2 ? machine.epoch - 2 : 0)) ?? []
+        let open = (try? store.openIncidents()) ?? []
+        machine.restore(openIncidents: open.map(\.id), used: used)
+        guard !open.isEmpty else { return }
         for incident in open {
             reminders.opened(incident.id, kind: incident.kind, reason: incident.reason, openedAt: incident.openedAt, pagedHere: true, now: Date())
             if let acknowledgement = incident.acknowledgement {
@@ -342,30 +349,31 @@ public actor FailoverAgent {
         logger.notice("open incidents from before the restart: \(ids.joined(separator: ", "))")
     }
 
-    /// Records the incident and pages about it. A role change is paged by the node that
-    /// ends up serving (both nodes raise the same incident id); the other only records it.
-    func raise(_ id: IncidentID, _ kind: EventKind, reason: String, roleBefore: ServiceRole) {
+    /// Records the incident and, when the machine says this node pages it, pages about it
+    /// with the failing node's checks (the peer's, carried in its handoff request, or this
+    /// node's own). Otherwise the peer pages it; a role change it does not confirm
+    /// delivering within `confirm_timeout` is paged from here after all.
+    func raise(_ id: IncidentID, _ kind: EventKind, reason: String, paged: Bool, failing: [FailingCheck], roleBefore: ServiceRole) {
         _ = try? store.openIncident(id, kind: kind, reason: reason, at: Date())
         logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)")
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
-        let serving = [.active, .takingOver].contains(machine.stateName)
-        let pagedHere = id.topic != .roleChange || serving
-        reminders.opened(id, kind: kind, reason: reason, openedAt: Date(), pagedHere: pagedHere, now: Date())
-        if !pagedHere {
-            let line = "incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which takes over; "
-                + "\(config.node.name) pages it if \(failover.peer.name) does not confirm delivering it within \(config.incidents.confirmTimeout)"
+        reminders.opened(id, kind: kind, reason: reason, openedAt: Date(), pagedHere: paged,
+                         awaitConfirmation: !paged && id.topic == .roleChange, now: Date())
+        guard paged else {
+            let line = id.topic == .roleChange
+                ? "incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which serves; \(config.node.name) pages it if "
+                    + "\(failover.peer.name) does not confirm delivering it within \(config.incidents.confirmTimeout)"
+                : "incident \(id) (\(kind.rawValue)) recorded, not paged from \(config.node.name): \(failover.peer.name) serves and pages it"
             logger.info("\(line)")
             record(.notify, kind: kind, incident: id, reason: line)
             return
         }
         record(.notify, kind: kind, incident: id, reason: "incident \(id) (\(kind.rawValue)) paged by \(config.node.name)")
         let newRole: ServiceRole = machine.stateName == .takingOver ? .active : machine.role
-        Task {
-            let checks = await self.checkSummaries()
-            self.notifier.send(self.notifier.event(
-                kind, incident: id, reason: reason, oldRole: roleBefore, newRole: newRole, checks: checks
-            ))
-        }
+        let checks = failing.map { NotifiableEvent.CheckSummary(name: $0.name, status: "CRITICAL", output: $0.output) }
+        notifier.send(notifier.event(
+            kind, incident: id, reason: reason, oldRole: roleBefore, newRole: newRole, checks: checks.isEmpty ? checkSummaryCache : checks
+        ))
     }
 
     /// Check changes page on their own for `warning` checks, and for `critical` checks on a

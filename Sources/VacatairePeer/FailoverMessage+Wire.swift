@@ -40,9 +40,14 @@ extension FailoverMessage {
         if message.kind.isRequest, message.requestID == nil {
             throw UnmappablePeerMessage(kind: message.kind, detail: "a \(message.kind.rawValue) without a request id")
         }
+        // A heartbeat or handoff request names its incident; other kinds use the field for
+        // their own purposes (the agent reads those: acknowledgements, confirmations).
+        let carriesIncident = message.kind == .heartbeat || message.kind == .handoffRequest
         self.init(
             kind: Kind(message.kind), epoch: message.epoch, requestID: message.requestID ?? 0,
-            role: role, healthy: message.payload.healthy
+            role: role, healthy: message.payload.healthy,
+            incident: carriesIncident ? message.payload.incidentID.flatMap(IncidentID.init(storedText:)) : nil,
+            detail: message.kind == .handoffRequest ? message.payload.detail : nil
         )
     }
 
@@ -51,6 +56,9 @@ extension FailoverMessage {
     /// `PeerMessageLimits`; an out-of-bounds value makes the send fail and be counted).
     public func wire(configuredRole: ConfiguredRole, incidentID: String? = nil, detail: String? = nil) -> PeerOutgoingMessage {
         let wireKind = PeerMessageKind(kind)
+        let incidentID = incidentID ?? incident?.description
+        // Bounded like every text field (PeerMessageLimits): a long list of checks is cut.
+        let detail = detail ?? self.detail.map { PeerMessageLimits.truncated($0, bytes: PeerMessageLimits.maximumTextBytes) }
         return PeerOutgoingMessage(
             kind: wireKind, epoch: epoch,
             requestID: requestID == 0 && !wireKind.isRequest ? nil : requestID,

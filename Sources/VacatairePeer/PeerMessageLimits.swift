@@ -16,6 +16,14 @@ public enum PeerMessageLimits {
     public static let maximumAuthorBytes = 64
     /// The ack comment and the detail text.
     public static let maximumTextBytes = 256
+
+    /// `text` cut to at most `bytes` UTF-8 bytes on a character boundary, so that a long
+    /// text shortens the message instead of making the send fail.
+    public static func truncated(_ text: String, bytes: Int) -> String {
+        var result = text
+        while result.utf8.count > bytes { result.removeLast() }
+        return result
+    }
 }
 
 /// Which field of a peer message breaks a bound of `PeerMessageLimits`, and how.

@@ -66,6 +66,15 @@ extension AgentStore {
         }
     }
 
+    /// The ids of every incident of `epoch` or later, open or closed: the machine numbers a
+    /// new incident past them, so that an id is never reused.
+    public func incidentIDs(fromEpoch epoch: UInt64) throws -> [IncidentID] {
+        try read("list incident ids") { db in
+            try String.fetchAll(db, sql: "SELECT id FROM incidents WHERE epoch >= ?", arguments: [epoch.storedValue])
+                .compactMap(IncidentID.init(storedText:))
+        }
+    }
+
     /// The incidents not closed yet, oldest first.
     public func openIncidents() throws -> [IncidentRecord] {
         try read("list open incidents") { db in

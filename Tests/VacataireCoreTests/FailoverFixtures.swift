@@ -36,7 +36,17 @@ extension Array where Element == FailoverAction {
         compactMap { if case .persist(let state) = $0 { return state } else { return nil } }
     }
     var raised: [(IncidentID, EventKind, String)] {
-        compactMap { if case .raiseIncident(let id, let kind, let reason) = $0 { return (id, kind, reason) } else { return nil } }
+        compactMap { if case .raiseIncident(let id, let kind, let reason, _, _) = $0 { return (id, kind, reason) } else { return nil } }
+    }
+    /// What this node pages: the incidents it opens paged, and every notification, in order.
+    var pages: [(EventKind, IncidentID?)] {
+        compactMap {
+            switch $0 {
+            case .raiseIncident(let id, let kind, _, true, _): return (kind, id)
+            case .notify(let kind, let id, _): return (kind, id)
+            default: return nil
+            }
+        }
     }
     var closed: [IncidentID] {
         compactMap { if case .closeIncident(let id, _) = $0 { return id } else { return nil } }

@@ -279,14 +279,18 @@ final class FailoverMachineTests: XCTestCase {
         var standby = Node.standby(epoch: 1)
         XCTAssertTrue(standby.tick(now: at(2)).probes.isEmpty, "not silent yet")
         let silent = standby.tick(now: at(3.2))
-        XCTAssertEqual(silent.raised.first?.0, IncidentID(epoch: 1, topic: .peerLost))
+        let lost = IncidentID(epoch: 1, topic: .peerLost)
+        XCTAssertEqual(silent.raised.first?.0, lost)
+        XCTAssertTrue(silent.pages.isEmpty, "a standby that may take over leaves the page to the guard's outcome")
         XCTAssertEqual(silent.probes, [GuardProbe(witness: true, peerService: true)])
         XCTAssertFalse(silent.startsService)
         let allowed = standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: false), now: at(3.3))
         XCTAssertEqual(allowed.persisted, [PersistedFailoverState(role: .active, epoch: 2)])
         XCTAssertTrue(allowed.startsService)
         allowed.assertPersistFirst()
-        XCTAssertEqual(allowed.raised.first?.1, .takeover)
+        XCTAssertTrue(allowed.raised.isEmpty, "the takeover belongs to the peer-loss incident")
+        XCTAssertEqual(allowed.pages.map(\.0), [.takeover])
+        XCTAssertEqual(allowed.pages.first?.1, lost, "one incident, one thread")
         let reason = allowed.transitions.last?.2 ?? ""
         XCTAssertTrue(reason.hasPrefix("taking over: no heartbeat from alpha for 3.2 s, witness reachable"), reason)
     }
@@ -306,12 +310,15 @@ final class FailoverMachineTests: XCTestCase {
         _ = standby.tick(now: at(3.2))
         let refused = standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: true), now: at(3.3))
         XCTAssertFalse(refused.startsService)
-        XCTAssertTrue(refused.notified.contains { $0.0 == .peerLost && $0.1.contains("service still answers") })
-        XCTAssertTrue(refused.raised.isEmpty, "the incident opened with the silence; the refusal is news about it, one page")
+        XCTAssertTrue(refused.pages.isEmpty, "the master serves and pages the lost peer; the standby only records it")
+        XCTAssertTrue(standby.lastReason.contains("service still answers"))
         XCTAssertTrue(standby.openIncidents.contains(IncidentID(epoch: 1, topic: .peerLost)))
         let found = standby.received(msg(.heartbeat, epoch: 1, role: .active), now: at(5))
         XCTAssertEqual(found.closed, [IncidentID(epoch: 1, topic: .peerLost)])
-        XCTAssertTrue(found.notified.contains { $0.0 == .peerFound })
+        XCTAssertTrue(found.pages.isEmpty, "the recovery comes from the node that paged the loss")
+        // A second loss in the same epoch is a new incident with a new id.
+        _ = standby.tick(now: at(8.5))
+        XCTAssertTrue(standby.openIncidents.contains(IncidentID(epoch: 1, topic: .peerLost, occurrence: 2)), "\(standby.openIncidents)")
     }
 
     func testFenceMustSucceedBeforeTakeover() {
@@ -480,7 +487,7 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(all.sent.contains { $0.kind == .status && $0.requestID == 7 }, "the master is told to keep serving")
         XCTAssertFalse(all.sent.contains { $0.kind == .handoffDone })
         XCTAssertTrue(standby.lastReason.contains("expected 4096 bytes, got 1024") || all.contains {
-            if case .raiseIncident(_, _, let reason) = $0 { return reason.contains("expected 4096 bytes, got 1024") } else { return false }
+            if case .raiseIncident(_, _, let reason, _, _) = $0 { return reason.contains("expected 4096 bytes, got 1024") } else { return false }
         })
     }
 

@@ -121,6 +121,55 @@ final class FailoverPairTests: XCTestCase {
         XCTAssertEqual(pair.violations, [])
     }
 
+    func testAnIsolatedMasterItsSelfFenceTheTakeoverAndTheFailbackAreOneIncident() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.run(1)  // beta hears alpha active at epoch 1
+        let before = pair.all(0).count
+        let betaBefore = pair.all(1).count
+        pair.linkUp = false
+        pair.guardReport[0] = GuardReport(witnessReachable: false)  // alpha is the isolated one
+        pair.guardReport[1] = GuardReport(witnessReachable: true, peerServiceAnswers: false)
+        pair.run(10)
+        pair.linkUp = true
+        pair.run(3)
+        XCTAssertEqual(pair.nodes.map(\.stateName), [.standby, .active])
+        pair.apply(0, pair.nodes[0].failback(force: false, author: "ops", now: pair.now))
+        pair.run(5)
+        XCTAssertEqual(pair.nodes.map(\.stateName), [.active, .standby])
+        let alpha = Array(pair.all(0)[before...]).pages
+        let beta = Array(pair.all(1)[betaBefore...]).pages
+        let incident = IncidentID(epoch: 1, topic: .peerLost)
+        // alpha: its self-fence (queued while isolated), then the failback that closes it.
+        XCTAssertEqual(alpha.map(\.0), [.peerLost, .failback], "\(alpha)")
+        // beta: the takeover (the page that wakes someone), then the peer's return.
+        XCTAssertEqual(beta.map(\.0), [.takeover, .peerFound], "\(beta)")
+        XCTAssertEqual(Set((alpha + beta).map(\.1)), [incident], "one incident, one thread")
+        XCTAssertEqual(Array(pair.all(0)[before...]).closed, [incident])
+        XCTAssertEqual(Array(pair.all(1)[betaBefore...]).closed, [incident])
+    }
+
+    func testTheFailoverPageNamesTheMastersFailingChecksAndOnlyTheNewActivePagesIt() {
+        var pair = FailoverPair()
+        pair.settle()
+        let before = (pair.all(0).count, pair.all(1).count)
+        let failing = HealthVerdict(service: .failing([FailingCheck(name: "page", output: "expected 4096 bytes, got 1024")]))
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.run(3)
+        XCTAssertEqual(pair.nodes.map(\.stateName), [.failed, .active])
+        let alpha = Array(pair.all(0)[before.0...])
+        let beta = Array(pair.all(1)[before.1...])
+        XCTAssertEqual(alpha.pages.count, 0, "the node that stops records the incident; the one that serves pages it")
+        XCTAssertEqual(beta.pages.map(\.0), [.failover])
+        let opened = beta.compactMap { action -> (String, [FailingCheck])? in
+            if case .raiseIncident(_, _, let reason, true, let checks) = action { return (reason, checks) } else { return nil }
+        }
+        XCTAssertEqual(opened.first?.1, [FailingCheck(name: "page", output: "expected 4096 bytes, got 1024")])
+        XCTAssertTrue(opened.first?.0.contains("expected 4096 bytes, got 1024") == true, "\(opened)")
+        XCTAssertTrue(opened.first?.0.contains("vacataire failback") == true, "the page says what to do next")
+        XCTAssertEqual(alpha.raised.map(\.0), beta.raised.map(\.0), "both nodes name it alike")
+    }
+
     func testPartitionWithBothReachingTheWitnessIsPeerLostOnBoth() {
         var pair = FailoverPair()
         pair.settle()
@@ -133,8 +182,10 @@ final class FailoverPairTests: XCTestCase {
         XCTAssertTrue(pair.all(1).raised.contains { $0.0.topic == .peerLost })
         pair.linkUp = true
         pair.run(1)
-        XCTAssertTrue(pair.all(0).notified.contains { $0.0 == .peerFound })
-        XCTAssertTrue(pair.all(1).notified.contains { $0.0 == .peerFound })
+        // One warning and one recovery, both from the serving node, in one thread.
+        XCTAssertEqual(pair.all(0).pages.map(\.0), [.peerLost, .peerFound])
+        XCTAssertEqual(Set(pair.all(0).pages.map(\.1)).count, 1)
+        XCTAssertEqual(pair.all(1).pages.map(\.0), [], "the standby records the loss and leaves the page to the active node")
     }
 
     func testHandoffReplyAfterItsTimeoutStepsTheMasterDown() {

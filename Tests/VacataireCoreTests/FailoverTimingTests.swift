@@ -79,7 +79,7 @@ final class FailoverTimingTests: XCTestCase {
                     if settled { surprises.append("node \(index) stops its service at \(now)") }
                 case .transition(let from, let to, let reason) where settled:
                     surprises.append("node \(index) \(from.rawValue) -> \(to.rawValue) at \(now): \(reason)")
-                case .raiseIncident(let id, _, let reason) where settled:
+                case .raiseIncident(let id, _, let reason, _, _) where settled:
                     surprises.append("node \(index) raises \(id) at \(now): \(reason)")
                 case .notify(let kind, _, let reason) where settled:
                     surprises.append("node \(index) notifies \(kind.rawValue) at \(now): \(reason)")

@@ -20,8 +20,12 @@ final class FailoverMessageWireTests: XCTestCase {
                         let decoded = try decoder.decode(datagram).message
                         XCTAssertEqual(decoded.payload.role, "standby")
                         XCTAssertEqual(decoded.payload.incidentID, "e12")
-                        XCTAssertEqual(try FailoverMessage(wire: decoded), original, "\(original)")
-                        XCTAssertEqual(decoded.failoverMessage, original)
+                        // Heartbeats and handoff requests carry their incident; a request its reason too.
+                        var expected = original
+                        if kind == .heartbeat || kind == .handoffRequest { expected.incident = IncidentID(epoch: 12, topic: .roleChange) }
+                        if kind == .handoffRequest { expected.detail = "why" }
+                        XCTAssertEqual(try FailoverMessage(wire: decoded), expected, "\(original)")
+                        XCTAssertEqual(decoded.failoverMessage, expected)
                     }
                 }
             }

@@ -17,8 +17,11 @@ public enum FailoverAction: Sendable, Equatable {
     case probeGuard(GuardProbe)
     /// Run the fence command against the peer; report with `fenceFinished`.
     case fencePeer(reason: String)
-    /// Open an incident (paged until acknowledged). Both nodes may raise the same id.
-    case raiseIncident(IncidentID, EventKind, reason: String)
+    /// Open an incident (reminded until acknowledged). Both nodes may raise the same id;
+    /// `paged`: this node sends the page (who pages is decided here, Docs/notifications.md);
+    /// otherwise it only records it and the peer pages. `failing`: the failing node's
+    /// critical checks with their output, for the page.
+    case raiseIncident(IncidentID, EventKind, reason: String, paged: Bool, failing: [FailingCheck])
     /// Record that an incident was acknowledged (locally or by the peer); stop re-paging.
     case acknowledgeIncident(IncidentID, author: String, comment: String?)
     /// Close an incident: the situation it paged about is over.

@@ -37,7 +37,7 @@ extension FailoverMachine {
         let reason = "failing back (by \(author)\(forced ? ", forced while \(health?.summary ?? "checks unknown")" : "")): "
             + "starting my service at epoch \(newEpoch); \(peerName) stops its own once mine passes its checks"
         if forced {
-            actions.append(.notify(.failback, incident: openIncidents.last { $0.topic == .roleChange }, reason: reason))
+            actions.append(.notify(.failback, incident: roleChangeIncident, reason: reason))
         }
         activate(epoch: newEpoch, purpose: .failback(author: author, forced: forced), event: nil, incident: nil, reason: reason, &actions)
         actions.append(.answerAdmin(accepted: true, reason: reason))

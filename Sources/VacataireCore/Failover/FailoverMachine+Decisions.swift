@@ -11,7 +11,7 @@ extension FailoverMachine {
                 handoff.deadline = now + settings.handoffTimeout
                 state = .handingOff(handoff)
                 lastReason = "handing off: no answer from \(peerName), attempt \(handoff.attempt) of \(settings.handoffRetries + 1)"
-                actions.append(.send(message(.handoffRequest, request: handoff.request)))
+                actions.append(.send(handoffRequest(handoff.request)))
             } else {
                 let waited = settings.handoffTimeout * (settings.handoffRetries + 1)
                 giveUpHandoff(handoff, why: "no confirmation from \(peerName) after \(handoff.attempt) attempts in \(waited.humanSeconds)", now, &actions)
@@ -139,8 +139,10 @@ extension FailoverMachine {
         if peerIsSilent(now) {
             let silence = peerSilence(now).humanSeconds
             let policy = settings.mayTakeOverOnSilence ? "" : "; no witness and no_witness: stay, so an admin decides"
-            raise(IncidentID(epoch: epoch, topic: .peerLost), .peerLost,
-                  reason: "peer lost: no heartbeat from \(peerName) for \(silence)\(policy)", &actions)
+            // The active node pages a lost peer; a standby only when nobody else will act on
+            // it: it may not take over (policy, or its own checks fail).
+            raise(peerLossIncident, .peerLost, reason: "peer lost: no heartbeat from \(peerName) for \(silence)\(policy)",
+                  paged: !settings.mayTakeOverOnSilence || !isHealthy, &actions)
             guard settings.mayTakeOverOnSilence, isHealthy else { return }
             guard case .idle(let nextProbe) = standby.guardPhase, nextProbe.map({ now >= $0 }) ?? true else { return }
             if settings.hasWitness || settings.hasServiceProbe {
@@ -169,7 +171,7 @@ extension FailoverMachine {
         case (.master, false) where health != nil:
             let reason = "failed: nobody serves and my checks fail (\(health?.summary ?? "")); \(peerName) may take over"
             persist(.failed, epoch: epoch + 1, &actions)
-            raise(IncidentID(epoch: epoch, topic: .roleChange), .failover, reason: reason, &actions)
+            raise(IncidentID(epoch: epoch, topic: .roleChange), .failover, reason: reason, paged: true, failing: health?.failing ?? [], &actions)
             move(to: .failed, reason: reason, &actions)
         case (.standby, true) where peer.role == .failed:
             activate(epoch: newEpoch, purpose: .nobodyServes, event: .takeover, incident: IncidentID(epoch: newEpoch, topic: .roleChange),
@@ -181,8 +183,8 @@ extension FailoverMachine {
 
     mutating func decideActive(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         if peerIsSilent(now) {
-            raise(IncidentID(epoch: epoch, topic: .peerLost), .peerLost,
-                  reason: "peer lost: no heartbeat from \(peerName) for \(peerSilence(now).humanSeconds); keeping the service", &actions)
+            raise(peerLossIncident, .peerLost,
+                  reason: "peer lost: no heartbeat from \(peerName) for \(peerSilence(now).humanSeconds); keeping the service", paged: true, &actions)
         }
         if selfFenceIfCut(now, &actions) { return }
         guard let health, !health.healthy else { return }
@@ -192,12 +194,13 @@ extension FailoverMachine {
         guard let peer, !peerIsSilent(now), peer.role == .standby, peer.healthy else {
             let why = peerIsSilent(now) ? "\(peerName) is silent" : "\(peerName) is \(peer?.role.rawValue ?? "unknown")\(peer?.healthy == false ? " and unhealthy" : "")"
             handoffBlocked = HandoffBlock(epoch: epoch, peer: self.peer)
-            raise(IncidentID(epoch: epoch, topic: .handoffFailed), .failover,
-                  reason: "cannot hand off (\(health.summary)): \(why); keeping the service (better a sick master than no master)", &actions)
+            raise(openIncidents.last { $0.topic == .handoffFailed } ?? newIncident(.handoffFailed), .failover,
+                  reason: "cannot hand off (\(health.summary)): \(why); keeping the service (better a sick master than no master)",
+                  paged: true, failing: health.failing, &actions)
             return
         }
         let request = newRequestID()
-        actions.append(.send(message(.handoffRequest, request: request)))
+        actions.append(.send(handoffRequest(request)))
         move(to: .handingOff(Handoff(request: request, attempt: 1, deadline: now + settings.handoffTimeout, planned: false, author: nil)),
              reason: "handing off: \(health.summary); asking \(peerName) to take over", &actions)
     }
@@ -212,9 +215,12 @@ extension FailoverMachine {
         let cut = now.since(lastContact)
         if cut >= settings.selfFenceAfter {
             let newEpoch = epoch + 1
-            let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
+            // The peer loss, the self-fence and the peer's takeover are one incident.
+            let incident = peerLossIncident
             let reason = "self-fencing: heard neither \(peerName) nor the witness for \(cut.humanSeconds); stopping my service"
-            raise(incident, .peerLost, reason: reason, &actions)
+            raise(incident, .peerLost, reason: reason, paged: true, news: true, &actions)
+            roleChangedIncidents.insert(incident)
+            roleChangeIncident = incident
             stepDown(to: .standby, epoch: newEpoch, purpose: .selfFence, event: .peerLost, incident: incident, reason: reason, &actions)
             return true
         }
@@ -227,20 +233,25 @@ extension FailoverMachine {
         return false
     }
 
-    mutating func refuseTakeover(_ why: String, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+    /// `pages`: the refusal leaves nobody else to act (the fence failed, this node's own
+    /// checks fail), so this node pages it; an isolated standby, or one that sees its peer's
+    /// service answer, leaves the page to the active node.
+    mutating func refuseTakeover(_ why: String, pages: Bool, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         state = .standby(Standby(guardPhase: .idle(nextProbe: now + settings.deadAfter)))
         let reason = "not taking over: \(why)"
         lastReason = reason
         if lastGuardRefusal != reason {
             lastGuardRefusal = reason
             // One page per step: opening the incident pages it; an open one gets the news.
-            let incident = IncidentID(epoch: epoch, topic: .peerLost)
-            if openIncidents.contains(incident) {
-                actions.append(.notify(.peerLost, incident: incident, reason: reason))
-            } else {
-                raise(incident, .peerLost, reason: "peer lost: \(why)", &actions)
-            }
+            raise(peerLossIncident, .peerLost, reason: "peer lost, \(reason)", paged: pages, news: pages, &actions)
         }
+    }
+
+    /// A handoff request naming this node's failing checks, for the peer's page.
+    func handoffRequest(_ request: UInt64) -> FailoverMessage {
+        var request = message(.handoffRequest, request: request)
+        request.detail = health.map { FailingCheck.lines($0.failing) }
+        return request
     }
 
     mutating func takeOverOnSilence(_ report: GuardReport, fenced: Bool, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
@@ -250,7 +261,8 @@ extension FailoverMachine {
         if report.peerServiceAnswers == false { evidence.append("\(peerName)'s service does not answer") }
         if fenced { evidence.append("\(peerName) fenced") }
         if !settings.hasWitness { evidence.append("no witness (no_witness: takeover)") }
-        activate(epoch: newEpoch, purpose: .silence, event: .takeover, incident: IncidentID(epoch: newEpoch, topic: .roleChange),
+        evidence.append("what to do: repair \(peerName), then `vacataire failback` on it")
+        activate(epoch: newEpoch, purpose: .silence, event: .takeover, incident: peerLossIncident,
                  reason: "taking over: " + evidence.joined(separator: ", "), &actions)
     }
 }

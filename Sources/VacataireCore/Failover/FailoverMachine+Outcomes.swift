@@ -16,11 +16,11 @@ extension FailoverMachine {
             return actions
         }
         if settings.hasWitness, report.witnessReachable != true {
-            refuseTakeover("the witness does not answer: I may be the isolated one", now, &actions)
+            refuseTakeover("the witness does not answer: I may be the isolated one", pages: false, now, &actions)
         } else if settings.hasServiceProbe, report.peerServiceAnswers != false {
-            refuseTakeover("the peer link is down but \(peerName)'s service still answers", now, &actions)
+            refuseTakeover("the peer link is down but \(peerName)'s service still answers", pages: false, now, &actions)
         } else if !isHealthy {
-            refuseTakeover("my own checks fail (\(health?.summary ?? "no verdict yet"))", now, &actions)
+            refuseTakeover("my own checks fail (\(health?.summary ?? "no verdict yet"))", pages: true, now, &actions)
         } else if settings.hasFence {
             state = .standby(Standby(guardPhase: .fencing(report)))
             actions.append(.fencePeer(reason: "fencing \(peerName) before taking over: no heartbeat for \(peerSilence(now).humanSeconds)"))
@@ -39,7 +39,7 @@ extension FailoverMachine {
         } else if succeeded, isHealthy {
             takeOverOnSilence(report, fenced: true, now, &actions)
         } else {
-            refuseTakeover(succeeded ? "my own checks fail" : "the fence command failed\(detail.isEmpty ? "" : " (\(detail))")", now, &actions)
+            refuseTakeover(succeeded ? "my own checks fail" : "the fence command failed\(detail.isEmpty ? "" : " (\(detail))")", pages: true, now, &actions)
         }
         return actions
     }
@@ -108,8 +108,9 @@ extension FailoverMachine {
             actions.append(.send(reply))
         case .failback(let author, let forced):
             reason = "active: failback by \(author) done at epoch \(epoch)\(forced ? " (forced while checks failed)" : "")"
-            actions.append(.notify(.failback, incident: openIncidents.last { $0.topic == .roleChange }, reason: reason))
-            close(topics: [.roleChange, .handoffFailed, .actionFailed], reason: reason, &actions)
+            actions.append(.notify(.failback, incident: roleChangeIncident, reason: reason))
+            close(topics: Self.failbackTopics, reason: reason, &actions)
+            roleChangeIncident = nil
         case .switchover(let author):
             reason = "active: switchover by \(author) done at epoch \(epoch)"
         case .silence:
@@ -134,11 +135,11 @@ extension FailoverMachine {
             if case .switchover = takeOver.purpose { what = "switchover"; event = .switchover } else { what = "failback"; event = .failback }
             let back: ServiceRole = takeOver.previous == .failed ? .failed : .standby
             let reason = "\(what) abandoned: \(why); stopping my service, \(back.rawValue) again; \(peerName) keeps serving"
-            actions.append(.notify(event, incident: openIncidents.last { $0.topic == .roleChange }, reason: reason))
+            actions.append(.notify(event, incident: roleChangeIncident, reason: reason))
             stepDown(to: back, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
         case .handoff, .silence, .resume, .nobodyServes:
             let reason = "\(why); stopping what may have started; failed"
-            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: reason, &actions)
+            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: reason, paged: true, failing: health?.failing ?? [], &actions)
             stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
             if case .handoff(let request) = takeOver.purpose {
                 actions.append(.send(message(.status, request: request)))  // tell the requester to keep serving
@@ -152,13 +153,13 @@ extension FailoverMachine {
             : "standby: service stopped at epoch \(epoch)"
         if case .failed(let why) = outcome {
             reason = "stop actions failed (\(why)): the service may still be running; \(quiesce.then.rawValue)"
-            raise(IncidentID(epoch: epoch, topic: .actionFailed), .failover, reason: reason, &actions)
+            raise(openIncidents.last { $0.topic == .actionFailed } ?? newIncident(.actionFailed), .failover, reason: reason, paged: true, &actions)
         }
         if case .forPeer(let request) = quiesce.purpose {
             if outcome == .succeeded, settings.role == .standby {
                 // A failback: the master serves again, so its incidents are over here too.
-                close(topics: [.roleChange, .handoffFailed, .actionFailed],
-                      reason: "failback: \(peerName) takes its service back at epoch \(epoch)", &actions)
+                close(topics: Self.failbackTopics, reason: "failback: \(peerName) takes its service back at epoch \(epoch)", &actions)
+                roleChangeIncident = nil
             }
             if outcome == .succeeded {
                 let reply = message(.quiesceDone, request: request)
@@ -179,7 +180,8 @@ extension FailoverMachine {
             move(to: .active, reason: reason, &actions)
         } else {
             let reason = "handoff failed: \(why); keeping the service (better a sick master than no master)"
-            raise(IncidentID(epoch: epoch, topic: .handoffFailed), .failover, reason: reason, &actions)
+            raise(openIncidents.last { $0.topic == .handoffFailed } ?? newIncident(.handoffFailed), .failover, reason: reason,
+                  paged: true, failing: health?.failing ?? [], &actions)
             move(to: .active, reason: reason, &actions)
         }
     }

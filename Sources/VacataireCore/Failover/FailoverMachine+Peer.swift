@@ -2,12 +2,18 @@ extension FailoverMachine {
     /// A message from the peer, already authenticated by VacatairePeer.
     public mutating func received(_ message: FailoverMessage, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
-        let wasSilent = openIncidents.contains { $0.topic == .peerLost }
+        let wasSilent = peerLastHeard.map { now.since($0) >= settings.deadAfter } ?? true
         peerLastHeard = now
-        if wasSilent {
-            // Any message, even a stale one, proves the peer and the link alive.
-            close(topics: [.peerLost], reason: "heard \(peerName) again", &actions)
-            actions.append(.notify(.peerFound, incident: nil, reason: "peer found: heard \(peerName) again (epoch \(message.epoch), \(message.role.rawValue))"))
+        if wasSilent, openIncidents.contains(where: { $0.topic == .peerLost }) {
+            // Any message, even a stale one, proves the peer and the link alive. The node
+            // that paged the loss tells the recovery, in its thread; a loss that ended in a
+            // role change stays open until the failback.
+            let found = "peer found: heard \(peerName) again (epoch \(message.epoch), \(message.role.rawValue))"
+            for id in openIncidents where id.topic == .peerLost && pagedIncidents.contains(id)
+                && (!roleChangedIncidents.contains(id) || isServing) {
+                actions.append(.notify(.peerFound, incident: id, reason: found))
+            }
+            close(openIncidents.filter { $0.topic == .peerLost && !roleChangedIncidents.contains($0) }, reason: found, &actions)
             lastGuardRefusal = nil
         }
         guard message.epoch >= epoch else {
@@ -17,6 +23,9 @@ extension FailoverMachine {
             return actions
         }
         peer = PeerView(epoch: message.epoch, role: message.role, healthy: message.healthy)
+        if message.kind == .heartbeat, message.role == .active, let incident = message.incident {
+            roleChangeIncident = incident  // the serving peer's incident: a failback threads into it
+        }
         switch message.kind {
         case .heartbeat:
             break
@@ -32,7 +41,8 @@ extension FailoverMachine {
             handleRefusal(message, now, &actions)
         case .ack:
             // The peer's admin acknowledged; the request id carries the incident's epoch.
-            actions.append(.acknowledgeIncident(IncidentID(epoch: message.requestID, topic: .roleChange), author: "\(peerName) (peer)", comment: nil))
+            actions.append(.acknowledgeIncident(message.incident ?? IncidentID(epoch: message.requestID, topic: .roleChange),
+                                                author: "\(peerName) (peer)", comment: nil))
         }
         resolveConflict(message, now, &actions)
         decide(now, &actions)
@@ -79,9 +89,13 @@ extension FailoverMachine {
         }
         let newEpoch = activationEpoch(peerEpoch: message.epoch, peerRole: message.role)
         let event: EventKind = message.healthy ? .switchover : .failover
+        let failing = message.detail.map(FailingCheck.parse(lines:)) ?? []
+        let checks = failing.isEmpty ? "" : " (\(failing.map { "\($0.name) failing: \($0.output)" }.joined(separator: "; ")))"
         let reason = message.healthy
             ? "taking over: \(peerName) asked me to take the service (switchover), epoch \(newEpoch)"
-            : "taking over: \(peerName) is failing and asked me to take the service, epoch \(newEpoch)"
+            : "taking over: \(peerName) is failing\(checks) and asked me to take the service, epoch \(newEpoch); "
+                + "what to do: repair \(peerName), then `vacataire failback` on it"
+        peerFailing = failing
         activate(epoch: newEpoch, purpose: .handoff(request: message.requestID), event: event,
                  incident: IncidentID(epoch: newEpoch, topic: .roleChange), reason: reason, &actions)
     }
@@ -97,7 +111,8 @@ extension FailoverMachine {
         let reason = handoff.planned
             ? "switched over: \(peerName) serves at epoch \(newEpoch); stopping my service"
             : "failed over: \(peerName) serves at epoch \(newEpoch); stopping my service (\(health?.summary ?? "checks failing"))"
-        raise(incident, event, reason: reason, &actions)
+        raise(incident, event, reason: reason, paged: false, failing: health?.failing ?? [], &actions)  // the peer, serving now, pages it
+        roleChangeIncident = incident
         stepDown(to: then, epoch: newEpoch, purpose: .handedOff, event: event, incident: incident, reason: reason, drainFrom: now, &actions)
     }
 
@@ -176,13 +191,15 @@ extension FailoverMachine {
         if message.epoch > epoch {
             let incident = IncidentID(epoch: message.epoch, topic: .roleChange)
             let reason = "stepping down: \(peerName) is active at epoch \(message.epoch), newer than my \(epoch)"
-            raise(incident, event, reason: reason, &actions)
+            raise(incident, event, reason: reason, paged: false, &actions)  // the serving peer pages it
+            roleChangeIncident = incident
             stepDown(to: then, epoch: message.epoch, purpose: .stepDown, event: event, incident: incident, reason: reason, &actions)
         } else if message.epoch == epoch, settings.role == .standby {
             let newEpoch = epoch + 1
             let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
             let reason = "stepping down: \(peerName) and I were both active at epoch \(epoch); the configured master keeps the service"
-            raise(incident, .takeover, reason: reason, &actions)
+            raise(incident, .takeover, reason: reason, paged: false, &actions)  // the configured master keeps serving and pages
+            roleChangeIncident = incident
             stepDown(to: then, epoch: newEpoch, purpose: .stepDown, event: .takeover, incident: incident, reason: reason, &actions)
         } else if message.epoch == epoch {
             lastReason = "keeping the service: \(peerName) was also active at epoch \(epoch); as the configured master I win the tie"

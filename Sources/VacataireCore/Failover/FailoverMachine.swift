@@ -157,6 +157,18 @@ public struct FailoverMachine: Sendable {
     public internal(set) var peerLastHeard: MonotonicInstant?
     /// Incidents this node opened and has not closed, oldest first.
     public internal(set) var openIncidents: [IncidentID] = []
+    /// The open incidents this node paged (so it also sends their news and recovery).
+    var pagedIncidents: Set<IncidentID> = []
+    /// Peer-loss incidents that ended in a role change (a takeover, a self-fence): the
+    /// peer's return does not close them; the failback does.
+    var roleChangedIncidents: Set<IncidentID> = []
+    /// The incident of the last role change, this node's or the peer's (learned from its
+    /// heartbeats): a failback threads into it, even after a restart.
+    public internal(set) var roleChangeIncident: IncidentID?
+    /// The highest occurrence used per epoch and topic, so that an id is never reused.
+    var usedOccurrences: [String: Int] = [:]
+    /// The failing checks the peer named in its handoff request, for the failover page.
+    var peerFailing: [FailingCheck] = []
     /// The reason of the last transition or decision.
     public internal(set) var lastReason: String
 
@@ -189,9 +201,16 @@ public struct FailoverMachine: Sendable {
 
     /// After a restart: the incidents the store still holds open, so that the failback or
     /// recovery that ends them closes them, as it would have without the restart.
-    public mutating func restore(openIncidents ids: [IncidentID]) {
+    public mutating func restore(openIncidents ids: [IncidentID], used: [IncidentID] = []) {
+        for id in used + ids {
+            let key = "\(id.epoch)-\(id.topic.rawValue)"
+            usedOccurrences[key] = max(usedOccurrences[key] ?? 0, id.occurrence)
+        }
         for id in ids where !openIncidents.contains(id) {
             openIncidents.append(id)
+            pagedIncidents.insert(id)  // reminded from here as before the restart
+            if id.topic == .roleChange || id.topic == .peerLost { roleChangeIncident = id }
+            if id.topic == .peerLost { roleChangedIncidents.insert(id) }  // kept until a failback
         }
     }
 
@@ -293,7 +312,12 @@ public struct FailoverMachine: Sendable {
     // MARK: - Action helpers
 
     func message(_ kind: FailoverMessage.Kind, request: UInt64 = 0) -> FailoverMessage {
-        FailoverMessage(kind: kind, epoch: epoch, requestID: request, role: advertisedRole, healthy: isHealthy)
+        var message = FailoverMessage(kind: kind, epoch: epoch, requestID: request, role: advertisedRole, healthy: isHealthy)
+        // The serving node names the open incident of the last role change, for its peer.
+        if kind == .heartbeat, isServing, let incident = roleChangeIncident, openIncidents.contains(incident) {
+            message.incident = incident
+        }
+        return message
     }
 
     mutating func newRequestID() -> UInt64 {
@@ -324,18 +348,56 @@ public struct FailoverMachine: Sendable {
         actions.append(.transition(from: from, to: stateName, reason: reason))
     }
 
-    mutating func raise(_ id: IncidentID, _ kind: EventKind, reason: String, _ actions: inout [FailoverAction]) {
-        guard !openIncidents.contains(id) else { return }
+    /// Opens `id`, paged from here or only recorded. An incident already open gets the news
+    /// instead, paged if this node pages it (or starts to, `paged`).
+    /// `news`: what happened is worth a message in the incident's thread (a takeover, a
+    /// self-fence), sent if this node pages the incident.
+    mutating func raise(
+        _ id: IncidentID, _ kind: EventKind, reason: String, paged: Bool, news: Bool = false, failing: [FailingCheck] = [],
+        _ actions: inout [FailoverAction]
+    ) {
+        guard !openIncidents.contains(id) else {
+            let startsPaging = paged && !pagedIncidents.contains(id)
+            if startsPaging || (news && (paged || pagedIncidents.contains(id))) {
+                pagedIncidents.insert(id)
+                actions.append(.notify(kind, incident: id, reason: reason))
+            }
+            return
+        }
         openIncidents.append(id)
-        actions.append(.raiseIncident(id, kind, reason: reason))
+        if paged { pagedIncidents.insert(id) }
+        let key = "\(id.epoch)-\(id.topic.rawValue)"
+        usedOccurrences[key] = max(usedOccurrences[key] ?? 0, id.occurrence)
+        actions.append(.raiseIncident(id, kind, reason: reason, paged: paged, failing: failing))
+    }
+
+    /// A new incident of `topic` in this epoch: never an id used before.
+    func newIncident(_ topic: IncidentID.Topic) -> IncidentID {
+        let used = usedOccurrences["\(epoch)-\(topic.rawValue)"] ?? 0
+        return IncidentID(epoch: epoch, topic: topic, occurrence: used + 1)
+    }
+
+    /// The open incident about losing the peer, or a new one: the peer loss, the takeover
+    /// it may end in and the isolated node's self-fence are one incident.
+    var peerLossIncident: IncidentID {
+        openIncidents.last { $0.topic == .peerLost } ?? newIncident(.peerLost)
     }
 
     mutating func close(topics: Set<IncidentID.Topic>, reason: String, _ actions: inout [FailoverAction]) {
-        for id in openIncidents where topics.contains(id.topic) {
-            actions.append(.closeIncident(id, reason: reason))
-        }
-        openIncidents.removeAll { topics.contains($0.topic) }
+        close(openIncidents.filter { topics.contains($0.topic) }, reason: reason, &actions)
     }
+
+    mutating func close(_ ids: [IncidentID], reason: String, _ actions: inout [FailoverAction]) {
+        for id in ids where openIncidents.contains(id) {
+            actions.append(.closeIncident(id, reason: reason))
+            pagedIncidents.remove(id)
+            roleChangedIncidents.remove(id)
+        }
+        openIncidents.removeAll { ids.contains($0) }
+    }
+
+    /// Everything a failback ends: the role change and what came with it.
+    static let failbackTopics: Set<IncidentID.Topic> = [.roleChange, .handoffFailed, .actionFailed, .peerLost]
 
     mutating func sendHeartbeatIfDue(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         guard now >= nextHeartbeatAt else { return }
@@ -352,10 +414,14 @@ public struct FailoverMachine: Sendable {
         let previous = role
         persist(.active, epoch: newEpoch, &actions)
         if let incident, let event {
-            raise(incident, event, reason: reason, &actions)
+            // The node that will serve pages the role change.
+            raise(incident, event, reason: reason, paged: true, news: true, failing: peerFailing, &actions)
+            roleChangeIncident = incident
+            if incident.topic == .peerLost { roleChangedIncidents.insert(incident) }
         }
         actions.append(.runStartActions(ServiceActionContext(role: .active, epoch: newEpoch, event: event, incident: incident, reason: reason)))
         handoffBlocked = nil
+        peerFailing = []
         move(to: .takingOver(TakeOver(purpose: purpose, phase: .starting, previous: previous)), reason: reason, &actions)
     }
 

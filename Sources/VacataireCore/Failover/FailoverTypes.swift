@@ -52,6 +52,19 @@ public struct FailingCheck: Sendable, Equatable {
 
     /// The output of a check that has not run since it (re)started.
     public static let noResultYet = "no result yet"
+
+    /// One line each, `name: output`, as a handoff request carries them to the peer.
+    public static func lines(_ checks: [FailingCheck]) -> String {
+        checks.map { "\($0.name): \($0.output)" }.joined(separator: "\n")
+    }
+
+    /// Reads `lines` back; a line without `: ` is a check named by the whole line.
+    public static func parse(lines text: String) -> [FailingCheck] {
+        text.split(separator: "\n").map { line in
+            guard let colon = line.range(of: ": ") else { return FailingCheck(name: String(line), output: "failing") }
+            return FailingCheck(name: String(line[..<colon.lowerBound]), output: String(line[colon.upperBound...]))
+        }
+    }
 }
 
 /// The local health verdict the check scheduler hands the machine whenever it changes.
@@ -151,13 +164,23 @@ public struct FailoverMessage: Sendable, Equatable {
     public var role: ServiceRole
     /// Whether the sender's critical checks are all healthy.
     public var healthy: Bool
+    /// The incident the message is about: on a handoff request, the one the sender opens;
+    /// on an active node's heartbeat, its open role-change incident, so that the peer
+    /// threads its own news (a failback after a restart) into it.
+    public var incident: IncidentID?
+    /// Why, in a few words: on a handoff request, the sender's failing checks and their
+    /// output ("page: expected 4096 bytes, got 1024"), for the page the peer sends.
+    public var detail: String?
 
-    public init(kind: Kind, epoch: UInt64, requestID: UInt64 = 0, role: ServiceRole, healthy: Bool) {
+    public init(kind: Kind, epoch: UInt64, requestID: UInt64 = 0, role: ServiceRole, healthy: Bool,
+                incident: IncidentID? = nil, detail: String? = nil) {
         self.kind = kind
         self.epoch = epoch
         self.requestID = requestID
         self.role = role
         self.healthy = healthy
+        self.incident = incident
+        self.detail = detail
     }
 }
 
@@ -188,7 +211,10 @@ public struct GuardReport: Sendable, Equatable {
 /// An incident as both nodes name it, without exchanging anything but the epoch.
 ///
 /// A role change opens the incident of its new epoch (`e7`); problems that change no role
-/// are named after the epoch they happened in and their topic (`e7-peer-lost`).
+/// are named after the epoch they happened in and their topic (`e7-peer-lost`), and a
+/// second one of the same topic in the same epoch gets its count (`e7-peer-lost-2`): an
+/// id names one incident forever. A peer lost in epoch 7 that ends in a takeover, and the
+/// isolated node's self-fence, stay `e7-peer-lost` on both nodes: one incident, one thread.
 public struct IncidentID: Sendable, Hashable, CustomStringConvertible {
     public enum Topic: String, Sendable, Hashable {
         case roleChange = "role-change"
@@ -199,14 +225,18 @@ public struct IncidentID: Sendable, Hashable, CustomStringConvertible {
 
     public var epoch: UInt64
     public var topic: Topic
+    /// 1 for the first incident of this topic in this epoch, 2 for the next...
+    public var occurrence: Int
 
-    public init(epoch: UInt64, topic: Topic) {
+    public init(epoch: UInt64, topic: Topic, occurrence: Int = 1) {
         self.epoch = epoch
         self.topic = topic
+        self.occurrence = topic == .roleChange ? 1 : max(1, occurrence)
     }
 
     public var description: String {
-        topic == .roleChange ? "e\(epoch)" : "e\(epoch)-\(topic.rawValue)"
+        if topic == .roleChange { return "e\(epoch)" }
+        return "e\(epoch)-\(topic.rawValue)" + (occurrence > 1 ? "-\(occurrence)" : "")
     }
 }
 

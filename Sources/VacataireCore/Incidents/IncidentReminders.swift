@@ -8,10 +8,10 @@ import Foundation
 /// opened, acknowledged, closed; the peer confirmed delivering a page) and asks it with an
 /// explicit `now` what is due; it returns `Action`s and never sends anything itself.
 ///
-/// Who pages: a role-change incident is paged by the node that serves; the other node only
-/// records it and, if its peer has not confirmed a delivery within `confirmTimeout`, pages
-/// it itself and from then on also sends its reminders (until a confirmation arrives).
-/// Other incidents exist only on the node that raised them, which pages them.
+/// Who pages is the failover machine's decision (`FailoverAction.raiseIncident`'s `paged`):
+/// the node that paged an incident reminds of it. A role change this node did not page
+/// awaits the peer's delivery confirmation; without one within `confirmTimeout` this node
+/// pages it itself and from then on also sends its reminders (until a confirmation arrives).
 public struct IncidentReminders: Sendable {
     /// Something the agent must send now.
     public enum Action: Sendable, Equatable {
@@ -36,6 +36,8 @@ public struct IncidentReminders: Sendable {
         var confirmationDeadline: Date?
         /// This node paged for its peer, so it sends the reminders too.
         var pagedForPeer = false
+        /// This node paged it (or sent its news), so it reminds of it.
+        var pagedHere = false
     }
 
     public var repeatInterval: TimeInterval
@@ -59,17 +61,27 @@ public struct IncidentReminders: Sendable {
     }
 
     /// An incident was opened at `openedAt`. `pagedHere`: this node sent its page; otherwise
-    /// the peer should, and a confirmation is awaited for `confirmTimeout`. Opening an
-    /// incident already followed changes nothing.
+    /// the peer should, and with `awaitConfirmation` (by default: when not paged here) a
+    /// confirmation is awaited for `confirmTimeout`. Opening an incident already followed
+    /// changes nothing.
     public mutating func opened(
-        _ incident: IncidentID, kind: EventKind, reason: String, openedAt: Date, pagedHere: Bool, now: Date
+        _ incident: IncidentID, kind: EventKind, reason: String, openedAt: Date, pagedHere: Bool,
+        awaitConfirmation: Bool? = nil, now: Date
     ) {
         guard tracked[incident] == nil else { return }
         var entry = Tracked(kind: kind, reason: reason, openedAt: openedAt, nextReminder: openedAt.addingTimeInterval(repeatInterval))
-        if !pagedHere, earlyConfirmations.remove(incident) == nil {
+        entry.pagedHere = pagedHere
+        if awaitConfirmation ?? !pagedHere, earlyConfirmations.remove(incident) == nil {
             entry.confirmationDeadline = now.addingTimeInterval(confirmTimeout)
         }
         tracked[incident] = entry
+    }
+
+    /// This node now sends the incident's news (it took over after a peer loss it had only
+    /// recorded): it reminds of it from now on.
+    public mutating func pagedHere(_ incident: IncidentID) {
+        tracked[incident]?.pagedHere = true
+        tracked[incident]?.confirmationDeadline = nil
     }
 
     /// Acknowledged (here or on the peer): no reminders until `expiresAt`, or until the
@@ -120,7 +132,7 @@ public struct IncidentReminders: Sendable {
             if now >= entry.nextReminder {
                 // Skipped reminders are not made up: one now, the next an interval later.
                 entry.nextReminder = now.addingTimeInterval(repeatInterval)
-                let responsible = id.topic != .roleChange || serving || entry.pagedForPeer
+                let responsible = entry.pagedHere || entry.pagedForPeer || (id.topic == .roleChange && serving)
                 if responsible {
                     entry.reminders += 1
                     actions.append(.remind(id, kind: entry.kind, reason: entry.reason,
