@@ -148,6 +148,13 @@ void *cnetsnmp_open_v3(const char *peer, const cnetsnmp_usm *usm, long timeout_u
         session.contextEngineIDLen = usm->engine_id_len;
         session.engineBoots = usm->engine_boots;
         session.engineTime = usm->engine_time;
+        /* Our engine id is Net-SNMP's local engine (set_exact_engineID). For a trap the library
+           takes msgAuthoritativeEngineBoots/Time from its engine-time cache, which init_snmp
+           filled with its own count (1, as it keeps no configuration): put ours there (RFC
+           3414: boots persisted and counted at each start, time since then), or every trap
+           says boots 1 and a receiver that saw a later engine time drops it. */
+        set_enginetime(usm->engine_id, (u_int)usm->engine_id_len, (u_int)usm->engine_boots,
+                       (u_int)usm->engine_time, TRUE);
     }
     void *handle = snmp_sess_open(&session);
     if (handle == NULL) {

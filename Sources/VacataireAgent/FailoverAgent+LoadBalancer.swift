@@ -3,7 +3,7 @@ import VacataireCore
 extension FailoverAgent {
     /// What load balancers are told about this node now (`/health`, agent-check).
     public func servingVerdict() -> ServingVerdict {
-        ServingVerdict(state: machine.stateName, role: machine.role, healthy: machine.health?.healthy, up: machine.loadBalancerUp)
+        ServingVerdict(state: machine.stateName, role: machine.role, healthy: machine.health?.healthy, up: machine.loadBalancerUp(at: now()))
     }
 
     /// `/metrics`: the agent's state copied into the gauges, rendered as Prometheus text.

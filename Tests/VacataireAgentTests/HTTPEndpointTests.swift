@@ -59,7 +59,7 @@ final class HTTPEndpointTests: XCTestCase {
 
         for (verdict, word) in [
             (ServingVerdict(state: .standby, role: .standby, healthy: true), "standby"),
-            (ServingVerdict(state: .active, role: .active, healthy: false), "unhealthy"),
+            (ServingVerdict(state: .quiescing, role: .standby, healthy: true, up: false), "quiescing"),
             (ServingVerdict(state: .failed, role: .failed, healthy: true), "failed"),
             (ServingVerdict(state: .maintenance, role: .standby, healthy: true), "maintenance"),
         ] {
@@ -111,7 +111,9 @@ final class HTTPEndpointTests: XCTestCase {
         for (verdict, line) in [
             (ServingVerdict(state: .active, role: .active, healthy: true), "up ready #active\n"),
             (ServingVerdict(state: .standby, role: .standby, healthy: true), "down ready #standby\n"),
-            (ServingVerdict(state: .active, role: .active, healthy: false), "down ready #unhealthy\n"),
+            // Better a sick master than no master: in rotation until its peer serves.
+            (ServingVerdict(state: .active, role: .active, healthy: false), "up ready #unhealthy\n"),
+            (ServingVerdict(state: .takingOver, role: .active, healthy: false, up: false), "down ready #taking-over\n"),
             (ServingVerdict(state: .maintenance, role: .standby, healthy: true), "maint #maintenance\n"),
             (ServingVerdict(state: .maintenance, role: .active, healthy: true), "up ready #active\n"),
         ] {
@@ -128,12 +130,18 @@ final class HTTPEndpointTests: XCTestCase {
 
     func testServingVerdictFollowsTheStateAndTheService() {
         XCTAssertEqual(ServingVerdict(state: .active, role: .active, healthy: nil).word, "unhealthy")
-        for state in [FailoverStateName.starting, .handingOff, .takingOver, .quiescing] {
-            let verdict = ServingVerdict(state: state, role: .active, healthy: true)
+        for state in [FailoverStateName.starting, .takingOver, .quiescing] {
+            let verdict = ServingVerdict(state: state, role: .active, healthy: true, up: false)
             XCTAssertFalse(verdict.serving, state.rawValue)
             XCTAssertEqual(verdict.httpStatus, 503)
             XCTAssertEqual(verdict.word, state.rawValue)
         }
+        // Make before break: what the machine says is up stays in rotation.
+        XCTAssertTrue(ServingVerdict(state: .takingOver, role: .active, healthy: true, up: true).serving)
+        XCTAssertTrue(ServingVerdict(state: .quiescing, role: .standby, healthy: true, up: true).serving)
+        let sick = ServingVerdict(state: .handingOff, role: .active, healthy: false, up: true)
+        XCTAssertTrue(sick.serving, "better a sick master than no master")
+        XCTAssertEqual(sick.word, "unhealthy")
         let maintained = ServingVerdict(state: .maintenance, role: .active, healthy: true)
         XCTAssertTrue(maintained.serving)
         XCTAssertEqual(maintained.httpStatus, 200)

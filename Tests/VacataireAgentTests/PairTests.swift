@@ -86,9 +86,10 @@ final class PairTests: XCTestCase {
         }, pair.logs)
 
         let mail = try await waitForMail(pair, subjectContaining: "TAKEOVER")
-        XCTAssertEqual(mail.headers["subject"], "[pair-test] TAKEOVER: beta took over the service (e2)")
+        // The takeover belongs to the incident of the lost peer (epoch 1), one thread.
+        XCTAssertEqual(mail.headers["subject"], "[pair-test] TAKEOVER: beta took over the service (e1-peer-lost)")
         XCTAssertTrue(mail.body.contains("Event:     takeover"), mail.body)
-        XCTAssertTrue(mail.body.contains("Incident:  e2"), mail.body)
+        XCTAssertTrue(mail.body.contains("Incident:  e1-peer-lost"), mail.body)
         let trap = try await waitForTrap(pair, oid: "vacTakeover")
         XCTAssertEqual(trap.value("vacNodeName"), "STRING: beta")
         XCTAssertEqual(trap.value("vacEventKind"), "STRING: takeover")
@@ -159,7 +160,7 @@ final class PairTests: XCTestCase {
         pair.killService(.alpha)
         let killed = Date()
         try await pair.waitUntil("beta's guard refuses", timeout: PairFixture.deadAfter + 5) {
-            pair.log(.beta).contains("peer-lost (incident e1-peer-lost): not taking over: the witness does not answer")
+            pair.log(.beta).contains("peer-lost (incident e1-peer-lost): peer lost, not taking over: the witness does not answer")
         }
         let remaining = 2 * PairFixture.deadAfter - Date().timeIntervalSince(killed)
         if remaining > 0 { try await Task.sleep(for: .seconds(remaining)) }

@@ -102,7 +102,7 @@ final class ReminderTests: XCTestCase {
         let alpha = try events(pair, .alpha)
         let beta = try events(pair, .beta)
         XCTAssertTrue(alpha.contains("incident e2 opened") && beta.contains("incident e2 opened"), "both nodes record it\n\(alpha)\n\(beta)")
-        XCTAssertTrue(alpha.contains("is paged by beta, which takes over"), alpha)
+        XCTAssertTrue(alpha.contains("is paged by beta, which serves"), alpha)
         XCTAssertTrue(beta.contains("incident e2 (failover) paged by beta"), beta)
         XCTAssertTrue(beta.contains("delivered by beta; confirmed to alpha"), beta)
     }
@@ -135,6 +135,7 @@ final class ReminderTests: XCTestCase {
         XCTAssertTrue(pair.log(.beta).contains("open incidents from before the restart: e2"), pair.log(.beta))
 
         try pair.repairCheck(.alpha)
+        try await pair.waitUntil("alpha has drained and stopped", timeout: 10) { pair.status(.alpha)?.state == "failed" }
         try await pair.waitUntil("alpha's check is healthy", timeout: 10) {
             (try? pair.admin(.alpha, ["status"]).stdout.split(separator: "\n").first?.hasSuffix(", healthy")) ?? false
         }

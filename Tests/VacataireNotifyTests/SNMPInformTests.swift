@@ -155,6 +155,48 @@ final class SNMPInformTests: XCTestCase {
         XCTAssertFalse(outcome.line.contains("short\n") || outcome.line.hasSuffix("short"), outcome.line)
     }
 
+    /// RFC 3414: each start counts a boot, and a receiver accepts a new boot whatever engine
+    /// time it saw last. Here the receiver has already seen our engine at boot N with an
+    /// engine time of 1000 s (a long run); after a restart, our trap says boot N+1 and
+    /// arrives. (With boots stuck at 1 it was dropped as outside the time window.)
+    func testAfterARestartTrapsCarryTheNextBootAndAreAcceptedByAReceiverThatSawALaterTime() throws {
+        let engineID = "0x80007ed90574657374020304"
+        let user = TrapReceiver.User(name: "vacataire", authPassword: authPassword, privPassword: privPassword, engineID: engineID)
+        let receiver = try TrapReceiver(users: [user])
+        defer { receiver.stop() }
+        let config = try state.write("agent.yaml", """
+            node: {name: alpha, cluster: web-pair}
+            state_dir: \(state.path)/agent-state
+            snmp_engine_id: "\(engineID)"
+            notify:
+              snmp:
+                - {\(try v3Target(port: receiver.port, inform: false))}
+            """)
+        // The first start: boot 1 (the trap is sent by a process of its own, as the agent's would be).
+        var result = try Repository.runVacataire(["notify-test", "--config", config, "--channel", "snmp"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertEqual(try receiver.waitForNotifications(1).count, 1, receiver.log)
+        let bootsFile = "\(state.path)/agent-state/snmp/engine-boots"
+        let boots = try XCTUnwrap(Int(try String(contentsOfFile: bootsFile, encoding: .utf8).split(separator: " ").last?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        // That boot ran long: the receiver sees our engine at this boot with 1000 s on its clock.
+        let seeded = try Repository.run("/usr/bin/snmptrap", [
+            "-v", "3", "-u", "vacataire", "-l", "authPriv", "-a", "SHA", "-A", authPassword, "-x", "AES", "-X", privPassword,
+            "-e", engineID, "-Z", "\(boots),1000", "-M", "", "-m", "", "127.0.0.1:\(receiver.port)", "",
+            "1.3.6.1.6.3.1.1.5.1",
+        ])
+        XCTAssertEqual(seeded.status, 0, seeded.stderr)
+        XCTAssertEqual(try receiver.waitForNotifications(2).count, 2, "the seeding trap: \(seeded.stderr)\n\(receiver.log)")
+        // The restart: the next boot, engine time from 0, accepted.
+        result = try Repository.runVacataire(["notify-test", "--config", config, "--channel", "snmp"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let all = try receiver.waitForNotifications(3, timeout: 5)
+        XCTAssertEqual(all.count, 3, "the trap after the restart was dropped:\n\(receiver.log)")
+        XCTAssertEqual(all.last?.value("snmpTrapOID"), "OID: LE-VACATAIRE-MIB::vacTest")
+        let after = try String(contentsOfFile: bootsFile, encoding: .utf8)
+        XCTAssertTrue(after.hasSuffix(" \(boots + 1)\n"), after)
+    }
+
     func testGeneratedEngineIDIsKeptAndBootsCount() throws {
         let config = try Config.parse("""
             node: {name: alpha, cluster: web-pair}

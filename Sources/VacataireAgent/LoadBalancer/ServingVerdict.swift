@@ -25,24 +25,24 @@ public struct ServingVerdict: Sendable, Equatable {
         let up = up ?? (state == .active)
         switch state {
         case .active, .handingOff:
-            // A sick active still serves until it hands off, but the load balancer should
-            // prefer the peer as soon as the checks say so; a planned switchover keeps it
-            // in rotation until the peer's service passed its checks.
-            serving = up && healthy
-            word = serving ? "active" : (healthy ? state.rawValue : "unhealthy")
+            // Better a sick master than no master: in rotation until its peer's service
+            // passed its checks and serves (make before break); the word says it is sick.
+            serving = up
+            word = healthy ? "active" : "unhealthy"
             maintenance = false
         case .maintenance:
             // Automatic actions are paused, not the service: follow whether it runs.
             serving = role == .active && healthy
             word = serving ? "active" : "maintenance"
             maintenance = true
-        case .takingOver, .starting:
+        case .takingOver, .starting, .quiescing:
             // Make before break: in rotation once the new service passed its checks; a
-            // restarted active node stays in rotation while its service answers.
+            // restarted active node stays in rotation while its service answers; a node
+            // handing its service over stays until the load balancer has seen the peer.
             serving = up
             word = state.rawValue
             maintenance = false
-        case .standby, .failed, .quiescing:
+        case .standby, .failed:
             serving = false
             word = state.rawValue
             maintenance = false

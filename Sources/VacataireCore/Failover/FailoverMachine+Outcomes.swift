@@ -16,7 +16,7 @@ extension FailoverMachine {
             return actions
         }
         if settings.hasWitness, report.witnessReachable != true {
-            refuseTakeover("the witness does not answer: I may be the isolated one", pages: false, now, &actions)
+            refuseTakeover("the witness does not answer: I may be the isolated one", pages: true, now, &actions)
         } else if settings.hasServiceProbe, report.peerServiceAnswers != false {
             refuseTakeover("the peer link is down but \(peerName)'s service still answers", pages: false, now, &actions)
         } else if !isHealthy {

@@ -174,8 +174,10 @@ extension FailoverMachine {
     mutating func resolveConflict(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         if case .starting = state { return }  // settling decides with the peer's epoch
         guard message.role == .active, isServing else {
-            // A peer that is taking over has not changed roles yet: nothing to adopt from it.
-            if message.epoch > epoch, message.role != .takingOver {
+            // Catch up with the epoch of a role change we missed. A serving node adopts
+            // nothing from a peer that is only taking over: its handoff confirmation or
+            // quiesce request brings the epoch when the role really changes.
+            if message.epoch > epoch, message.role != .takingOver || !isServing {
                 // Catch up with a role change we missed; our own role does not change.
                 persist(role, epoch: message.epoch, &actions)
             }

@@ -105,8 +105,10 @@ public struct FailoverMachine: Sendable {
         public var purpose: Purpose
         /// `standby` or `failed`, already persisted.
         public var then: ServiceRole
-        /// Draining: the load balancer was told to leave this node; the stop actions run
-        /// at this instant (`drain` after the peer's service was verified). Nil: running.
+        /// Draining, in two steps of `drain` each: until `downAt` the load balancer still
+        /// has this node (it must first see the peer's service, verified and up), then it
+        /// is told to leave it; the stop actions run at `stopAt`. Nil: not draining.
+        public var downAt: MonotonicInstant?
         public var stopAt: MonotonicInstant?
         /// The stop actions to run at `stopAt`.
         public var pendingStop: ServiceActionContext?
@@ -173,6 +175,8 @@ public struct FailoverMachine: Sendable {
     public internal(set) var lastReason: String
 
     let bootedAt: MonotonicInstant
+    /// No store yet: this node's very first start.
+    let firstStart: Bool
     var nextRequestID: UInt64
     var answered: [(key: AnswerKey, reply: FailoverMessage)] = []
     var nextHeartbeatAt: MonotonicInstant
@@ -193,6 +197,7 @@ public struct FailoverMachine: Sendable {
         self.role = restored.role
         self.state = .starting(Starting(until: now + settings.startupWait, persistedRole: restored.role))
         self.bootedAt = now
+        self.firstStart = persisted == nil
         self.nextRequestID = requestIDSeed
         self.nextHeartbeatAt = now
         self.activeSince = now
@@ -216,7 +221,8 @@ public struct FailoverMachine: Sendable {
 
     /// The first actions after start: say why we wait, and send the first heartbeat.
     public mutating func boot(now: MonotonicInstant) -> [FailoverAction] {
-        let reason = "starting: epoch \(epoch), was \(role.rawValue) before the restart; "
+        let before = firstStart ? "first start" : "was \(role.rawValue) before the restart"
+        let reason = "starting: epoch \(epoch), \(before); "
             + "learning \(settings.peerName)'s state for up to \(settings.startupWait.humanSeconds)"
         lastReason = reason
         var actions: [FailoverAction] = [.transition(from: .starting, to: .starting, reason: reason)]
@@ -270,11 +276,12 @@ public struct FailoverMachine: Sendable {
         switch state {
         case .active, .handingOff: return true
         case .takingOver(let takeOver):
-            if case .starting = takeOver.phase { return false }
+            if case .starting = takeOver.phase { return takeOver.purpose == .resume }  // it never stopped
             return true
         case .starting(let starting): return starting.persistedRole == .active
         case .maintenance(let resume): return resume == .active
-        case .standby, .quiescing, .failed: return false
+        case .quiescing(let quiesce): return quiesce.stopAt != nil  // draining: it still serves
+        case .standby, .failed: return false
         }
     }
 
@@ -284,19 +291,24 @@ public struct FailoverMachine: Sendable {
     /// node's service passed its checks (so the load balancer has the new node before the
     /// old one stops); down while a node drains and stops. A restarted node that was active
     /// stays up while it learns its peer's state, unless its service checks fail.
-    public var loadBalancerUp: Bool {
+    public func loadBalancerUp(at now: MonotonicInstant) -> Bool {
         switch state {
-        case .active, .handingOff: return true
+        case .active, .handingOff: return true  // better a sick master than no master, until the peer serves
         case .takingOver(let takeOver):
             if case .awaitingQuiesce = takeOver.phase { return true }
-            return false
+            return takeOver.purpose == .resume && !serviceChecksFail  // a restart: it never stopped
         case .starting(let starting):
-            guard starting.persistedRole == .active else { return false }
-            if case .failing(let checks) = health?.service, checks.contains(where: { $0.output != FailingCheck.noResultYet }) { return false }
-            return health?.nodeHealthy != false
+            return starting.persistedRole == .active && !serviceChecksFail && health?.nodeHealthy != false
         case .maintenance(let resume): return resume == .active
-        case .standby, .quiescing, .failed: return false
+        case .quiescing(let quiesce): return quiesce.downAt.map { now < $0 } ?? false
+        case .standby, .failed: return false
         }
+    }
+
+    /// Some service check has a failing result (not merely none yet).
+    var serviceChecksFail: Bool {
+        guard case .failing(let checks) = health?.service else { return false }
+        return checks.contains { $0.output != FailingCheck.noResultYet }
     }
 
     func peerSilence(_ now: MonotonicInstant) -> Duration {
@@ -435,8 +447,9 @@ public struct FailoverMachine: Sendable {
         persist(then, epoch: newEpoch, &actions)
         let stop = ServiceActionContext(role: then, epoch: newEpoch, event: event, incident: incident, reason: reason)
         if let now, settings.drain > .zero {
-            move(to: .quiescing(Quiesce(purpose: purpose, then: then, stopAt: now + settings.drain, pendingStop: stop)),
-                 reason: reason + "; draining for \(settings.drain.humanSeconds) first", &actions)
+            let quiesce = Quiesce(purpose: purpose, then: then, downAt: now + settings.drain, stopAt: now + settings.drain * 2, pendingStop: stop)
+            move(to: .quiescing(quiesce),
+                 reason: reason + "; in the load balancer for \(settings.drain.humanSeconds) more, then out of it for as long before stopping", &actions)
         } else {
             actions.append(.runStopActions(stop))
             move(to: .quiescing(Quiesce(purpose: purpose, then: then)), reason: reason, &actions)
@@ -446,6 +459,7 @@ public struct FailoverMachine: Sendable {
     /// Runs the stop actions of a drained step-down once its instant has come.
     mutating func stopIfDrained(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         guard case .quiescing(var quiesce) = state, let stopAt = quiesce.stopAt, now >= stopAt, let stop = quiesce.pendingStop else { return }
+        quiesce.downAt = nil
         quiesce.stopAt = nil
         quiesce.pendingStop = nil
         state = .quiescing(quiesce)
