@@ -20,6 +20,35 @@ final class OperatorScenarioTests: XCTestCase {
         lab = nil
     }
 
+    // MARK: - The lab itself
+
+    /// The lab's plumbing, as every scenario relies on it: from inside each node's
+    /// namespace, `vacataire notify-test` reaches lb's SMTP server (STARTTLS, AUTH) and NMS
+    /// (SNMPv3 authPriv with the node's engine id); lb samples both services and HAProxy.
+    func testLabDeliversThroughTheLoadBalancerHost() throws {
+        let lab = try OperatorLab()
+        self.lab = lab
+        let mark = lab.mark()
+        for node in OperatorLab.Node.allCases {
+            let result = try lab.onNode(node, ["notify-test"])
+            XCTAssertEqual(result.status, 0, "notify-test from \(node.rawValue): \(result.stdout)\(result.stderr)")
+        }
+        let mails = try lab.sink.waitForMessages(mark.mails + 2, timeout: 20).dropFirst(mark.mails)
+        let traps = try lab.traps.waitForNotifications(mark.traps + 2, timeout: 20).dropFirst(mark.traps)
+        XCTAssertEqual(mails.count, 2)
+        for mail in mails {
+            XCTAssertTrue(mail.tls && mail.authenticated, "a mail arrived without STARTTLS or AUTH: \(mail.headers)")
+        }
+        XCTAssertEqual(Set(mails.compactMap { $0.headers["x-vacataire-node"] }), ["alpha", "beta"])
+        for trap in traps {
+            XCTAssertTrue(trap.security.contains("SNMP v3, user vacataire"), "a trap arrived without the SNMPv3 user: \(trap.security)")
+        }
+        XCTAssertTrue(lab.waitUntil(timeout: 5) { lab.samples.samples.count >= 10 }, "lb's sampler wrote no samples")
+        let last = try XCTUnwrap(lab.lastSample)
+        XCTAssertEqual(last.alpha.who, "refused", "no agent runs, so alpha's service is off: \(last.alpha)")
+        XCTAssertEqual(last.frontend.status, 503, "HAProxy has no server up: \(last.frontend)")
+    }
+
     // MARK: - Scenarios
 
     /// The master's page is truncated (1024 of 4096 bytes): one page (one failover mail and

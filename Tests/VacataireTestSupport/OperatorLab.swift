@@ -356,6 +356,13 @@ public final class OperatorLab: @unchecked Sendable {
         try Repository.runVacataire(arguments + ["--config", configPath(node)])
     }
 
+    /// Runs `vacataire ARGUMENTS --config NODE.yaml` inside the node's namespace (a command
+    /// that talks to the network itself, such as `notify-test`).
+    public func onNode(_ node: Node, _ arguments: [String]) throws -> CommandResult {
+        let command = network.command(in: node.host, [Repository.executable] + arguments + ["--config", configPath(node)])
+        return try Repository.run(command[0], Array(command.dropFirst()), environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates")])
+    }
+
     // MARK: - Observations
 
     /// Everything sampled so far.
