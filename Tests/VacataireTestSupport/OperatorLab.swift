@@ -265,6 +265,11 @@ public final class OperatorLab: @unchecked Sendable {
               retry_initial: 1s
               retry_max: 2s
 
+            # The peer pages an incident itself if the serving node does not confirm a
+            # delivery within this: short, so that such a second page shows within a scenario.
+            incidents:
+              confirm_timeout: 3s
+
             checks:
               - name: home-page
                 kind: http

@@ -3,7 +3,7 @@
 
     sampler.py OUT PERIOD_MS MAX_SECONDS NAME=URL ...
 
-Every PERIOD_MS it GETs every URL at once (one thread each, 200 ms timeout) and appends one
+Every PERIOD_MS it GETs every URL at once (one thread each, 500 ms timeout) and appends one
 line to OUT: `TIME NAME=STATUS/BYTES/WHO ...`, TIME in seconds since the Unix epoch,
 STATUS 0 when there was no HTTP answer (WHO then says why: refused, timeout, reset...),
 WHO the node the page says served it ("served by alpha" -> alpha). It stops on SIGTERM or
@@ -17,7 +17,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-TIMEOUT = 0.2
+TIMEOUT = 0.5
 
 
 def probe(url):
