@@ -217,6 +217,7 @@ final class OperatorScenarioTests: XCTestCase {
     func testAgentRestartWithTheServiceUpIsInvisible() throws {
         let lab = try startLab(gated: true)
         let mark = lab.mark()
+        let downBefore = lab.haproxyDownTransitions(.alpha)
         let status = lab.terminate(.alpha)
         print("[operator] alpha's agent exited with status \(status.map(String.init) ?? "none") on SIGTERM")
         try lab.start(.alpha)
@@ -227,11 +228,19 @@ final class OperatorScenarioTests: XCTestCase {
         let mails = lab.mails(since: mark)
         let traps = lab.trapsReceived(since: mark)
         report("agent restart with the service up", lab: lab, mark: mark, mails: mails, traps: traps)
+        let downAfter = lab.haproxyDownTransitions(.alpha)
+        print("[operator] HAProxy's UP->DOWN transitions of alpha: \(downBefore.map(String.init) ?? "?") before the restart, \(downAfter.map(String.init) ?? "?") after")
 
         XCTAssertTrue(resumed, "the restarted agent did not log `-> active` within 15 s:\n\(lab.log(.alpha))")
         XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
         XCTAssertFalse(samples.samples.contains { $0.beta.answers }, "beta's service answered:\n\(samples.timeline(since: mark.time))")
         XCTAssertEqual(samples.frontendErrors.count, 0, "HAProxy answers other than 200:\n\(samples.timeline(since: mark.time))")
+        let agentDown = samples.samples.filter { ["down", "maint"].contains($0.others["alpha-agent"]?.who ?? "") }
+        print(String(format: "[operator] alpha's agent-check answered down or maint in %d sample(s) (%.3f s) while its service ran",
+                     agentDown.count, samples.duration { ["down", "maint"].contains($0.others["alpha-agent"]?.who ?? "") }))
+        XCTAssertEqual(agentDown.count, 0, "alpha's agent-check told HAProxy `down` while its service ran:\n\(samples.timeline(since: mark.time))")
+        XCTAssertNotNil(downAfter, "HAProxy's stats socket did not answer")
+        XCTAssertEqual(downAfter, downBefore, "HAProxy took alpha out (UP->DOWN) during the agent's restart:\n\(lab.log(.alpha))")
         XCTAssertEqual(mails.pages.count, 0, "pages by mail for a restart:\n\(mails.listing)")
         XCTAssertEqual(traps.pages.count, 0, "pages by trap for a restart:\n\(traps.listing)")
     }

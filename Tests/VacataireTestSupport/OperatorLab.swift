@@ -11,7 +11,7 @@ import Foundation
 ///   snmptrapd with the SNMPv3 authPriv user of both agents' engine ids). The sink and the
 ///   receiver listen on the test's loopback; `lb_ports.py` listens on lb's address and
 ///   relays to them. `sampler.py` GETs alpha's service, beta's service and HAProxy's
-///   frontend from lb every 20 ms (`samples`).
+///   frontend from lb every 20 ms, and reads both agents' agent-check answers (`samples`).
 /// - alpha (master, 198.51.100.1) and beta (standby, 198.51.100.2), peer link on the private
 ///   veth (203.0.113.1 — 203.0.113.2) only, each serving `page_server.py`'s 4096-byte page on
 ///   port 8080 while its agent has started it (`web_service.sh`), HTTP endpoint on 9411 and
@@ -165,6 +165,8 @@ public final class OperatorLab: @unchecked Sendable {
             "alpha=http://\(Node.alpha.publicAddress):\(Self.servicePort)/",
             "beta=http://\(Node.beta.publicAddress):\(Self.servicePort)/",
             "lb=http://\(lb):\(Self.frontendPort)/",
+            "alpha-agent=agent://\(Node.alpha.publicAddress):\(Self.agentCheckPort)",
+            "beta-agent=agent://\(Node.beta.publicAddress):\(Self.agentCheckPort)",
         ], install: "python3")
         try sampler.wait(for: "READY") { sampler.output.contains("READY") }
     }
@@ -457,6 +459,21 @@ public final class OperatorLab: @unchecked Sendable {
     public func frontendServes(_ node: Node) -> Bool {
         guard let sample = lastSample else { return false }
         return sample.frontend.answers && sample.frontend.who == node.rawValue && sample.frontend.bytes == Self.pageBytes
+    }
+
+    /// HAProxy's count of UP to DOWN transitions of the node's server (`show stat`'s
+    /// `chkdown`: its own check or the agent's `down`), or nil when the stats socket does
+    /// not answer. A sample can fall between two polls; this cannot.
+    public func haproxyDownTransitions(_ node: Node) -> Int? {
+        guard let csv = try? LoopbackClient.unix(path: statsSocket, send: "show stat\n") else { return nil }
+        let lines = csv.split(separator: "\n").map(String.init)
+        guard let header = lines.first, header.hasPrefix("# ") else { return nil }
+        let columns = header.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for line in lines.dropFirst() {
+            let row = Dictionary(zip(columns, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init))) { first, _ in first }
+            if row["pxname"] == "pair", row["svname"] == node.rawValue { return row["chkdown"].flatMap { Int($0) } }
+        }
+        return nil
     }
 
     /// Starts both agents with no service running and waits until HAProxy serves alpha's

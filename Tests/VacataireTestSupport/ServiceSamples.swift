@@ -23,6 +23,8 @@ public struct ServiceSamples: Sendable {
         public var alpha: Answer
         public var beta: Answer
         public var frontend: Answer
+        /// Further targets by name (`alpha-agent`: alpha's agent-check answer, in `who`).
+        public var others: [String: Answer] = [:]
 
         public var both: Bool { alpha.answers && beta.answers }
         public var nobody: Bool { !alpha.answers && !beta.answers }
@@ -39,7 +41,7 @@ public struct ServiceSamples: Sendable {
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         samples = text.split(separator: "\n").compactMap { line -> Sample? in
             let fields = line.split(separator: " ")
-            guard fields.count == 4, let seconds = Double(fields[0]) else { return nil }
+            guard fields.count >= 4, let seconds = Double(fields[0]) else { return nil }
             var answers: [String: Answer] = [:]
             for field in fields.dropFirst() {
                 let pair = field.split(separator: "=", maxSplits: 1)
@@ -48,7 +50,9 @@ public struct ServiceSamples: Sendable {
                 answers[String(pair[0])] = Answer(status: status, bytes: bytes, who: String(parts[2]))
             }
             guard let alpha = answers["alpha"], let beta = answers["beta"], let frontend = answers["lb"] else { return nil }
-            return Sample(time: Date(timeIntervalSince1970: seconds), alpha: alpha, beta: beta, frontend: frontend)
+            return Sample(
+                time: Date(timeIntervalSince1970: seconds), alpha: alpha, beta: beta, frontend: frontend,
+                others: answers.filter { !["alpha", "beta", "lb"].contains($0.key) })
         }
     }
 
@@ -109,7 +113,8 @@ public struct ServiceSamples: Sendable {
         var lines: [String] = []
         var last = ""
         for sample in since(start).samples {
-            let now = "alpha: \(sample.alpha) | beta: \(sample.beta) | lb: \(sample.frontend)"
+            let agents = sample.others.sorted { $0.key < $1.key }.map { " | \($0.key): \($0.value.who)" }.joined()
+            let now = "alpha: \(sample.alpha) | beta: \(sample.beta) | lb: \(sample.frontend)\(agents)"
             if now != last {
                 lines.append(String(format: "+%.3f s  ", sample.time.timeIntervalSince(start)) + now)
                 last = now

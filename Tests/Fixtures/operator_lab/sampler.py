@@ -6,7 +6,9 @@
 Every PERIOD_MS it GETs every URL at once (one thread each, 500 ms timeout) and appends one
 line to OUT: `TIME NAME=STATUS/BYTES/WHO ...`, TIME in seconds since the Unix epoch,
 STATUS 0 when there was no HTTP answer (WHO then says why: refused, timeout, reset...),
-WHO the node the page says served it ("served by alpha" -> alpha). It stops on SIGTERM or
+WHO the node the page says served it ("served by alpha" -> alpha). An agent://HOST:PORT
+target is an agent-check port: STATUS 0 and WHO the first word of its line (up, down,
+maint) or why there was none. It stops on SIGTERM or
 after MAX_SECONDS, whichever comes first.
 """
 import concurrent.futures
@@ -22,6 +24,8 @@ TIMEOUT = 0.5
 
 def probe(url):
     parts = urlsplit(url)
+    if parts.scheme == "agent":
+        return agent_check(parts)
     try:
         with socket.create_connection((parts.hostname, parts.port or 80), timeout=TIMEOUT) as sock:
             sock.settimeout(TIMEOUT)
@@ -49,6 +53,27 @@ def probe(url):
     if body.startswith(b"served by "):
         who = body[len(b"served by "):].split(b"\n", 1)[0].decode(errors="replace") or "-"
     return "%d/%d/%s" % (status, len(body), who)
+
+
+def agent_check(parts):
+    """HAProxy's agent-check: connect, read the agent's line (`up ready #active`)."""
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
+            sock.settimeout(TIMEOUT)
+            data = b""
+            while b"\n" not in data:
+                chunk = sock.recv(1024)
+                if not chunk:
+                    break
+                data += chunk
+    except ConnectionRefusedError:
+        return "0/0/refused"
+    except socket.timeout:
+        return "0/0/timeout"
+    except OSError as error:
+        return "0/0/%s" % (error.strerror or "error").replace(" ", "-").replace("/", "-").lower()
+    words = data.decode(errors="replace").split()
+    return "0/%d/%s" % (len(data), words[0] if words else "empty")
 
 
 def main():
