@@ -14,7 +14,8 @@ import Synchronization
 /// Unlike `NetworkLab`, nothing lives in the test's own namespace: the bridge and the
 /// public veths' far ends are inside `lb`, so a lab never collides with another lab or with
 /// `NetworkLab` (which puts 198.51.100.254 on a bridge of the root namespace). Namespace
-/// names start with `vop-` and carry the pid. `remove()` kills every process left in the
+/// names are `vop-X-PID-N` (X the host's initial, PID the test process's); a new lab first
+/// deletes those whose test process is gone. `remove()` kills every process left in the
 /// three namespaces, deletes them (their links go with them) and is safe to call twice.
 public final class OperatorNetwork: @unchecked Sendable {
     /// A host of the lab.
@@ -37,7 +38,8 @@ public final class OperatorNetwork: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: NetworkLab.ip) else {
             throw FixtureError("the operator lab needs \(NetworkLab.ip): apt-get install iproute2")
         }
-        let tag = "\(getpid() % 100_000)-\(Self.nextLab())"
+        Self.removeAbandonedLabs()
+        let tag = "\(getpid())-\(Self.nextLab())"
         namespaces = [.lb: "vop-l-\(tag)", .alpha: "vop-a-\(tag)", .beta: "vop-b-\(tag)"]
         do {
             try build()
@@ -57,6 +59,22 @@ public final class OperatorNetwork: @unchecked Sendable {
         counter.withLock { value in
             value += 1
             return value
+        }
+    }
+
+    /// Deletes the namespaces of labs whose test process is gone (killed before its
+    /// tear-down), with whatever still runs in them. Names are `vop-X-PID-N`.
+    private static func removeAbandonedLabs() {
+        guard let listing = try? Repository.run(NetworkLab.ip, ["netns", "list"]), listing.status == 0 else { return }
+        for line in listing.stdout.split(whereSeparator: \.isNewline) {
+            let name = String(line.split(separator: " ").first ?? "")
+            let parts = name.split(separator: "-")
+            guard parts.count == 4, parts[0] == "vop", let pid = pid_t(parts[2]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            if let pids = try? Repository.run(NetworkLab.ip, ["netns", "pids", name]) {
+                for leftover in pids.stdout.split(whereSeparator: \.isNewline).compactMap({ pid_t($0) }) { kill(leftover, SIGKILL) }
+            }
+            _ = try? Repository.run(NetworkLab.ip, ["netns", "delete", name])
         }
     }
 
