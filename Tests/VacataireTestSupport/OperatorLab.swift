@@ -65,7 +65,7 @@ public final class OperatorLab: @unchecked Sendable {
     public let statsSocket: String
     private var servers: [ManagedProcess] = []
     private var agents: [Node: SpawnedProcess] = [:]
-    private var starts: [Node: Int] = [:]
+    private(set) var starts: [Node: Int] = [:]
     private static let smtpPassword = "lab-smtp-secret"
     private static let snmpAuthPassword = "lab-auth-password"
     private static let snmpPrivPassword = "lab-priv-password"
@@ -180,34 +180,6 @@ public final class OperatorLab: @unchecked Sendable {
         return process
     }
 
-    /// HAProxy as Config/haproxy/haproxy-agent-check.cfg has it, with the lab's addresses
-    /// and fast checks (every 200 ms, one answer flips a server).
-    private func haproxyConfig() -> String {
-        let servers = Node.allCases.map {
-            "    server \($0.rawValue) \($0.publicAddress):\(Self.servicePort) check inter 200ms fall 1 rise 1 "
-                + "agent-check agent-port \(Self.agentCheckPort) agent-inter 200ms"
-        }.joined(separator: "\n")
-        return """
-            global
-                stats socket \(statsSocket) level admin
-
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
-                timeout check 1s
-
-            frontend web
-                bind \(OperatorNetwork.lbAddress):\(Self.frontendPort)
-                default_backend pair
-
-            backend pair
-            \(servers)
-
-            """
-    }
-
     // MARK: - The nodes' files
 
     private func writeFiles(certificate: String) throws {
@@ -224,82 +196,6 @@ public final class OperatorLab: @unchecked Sendable {
         for node in Node.allCases {
             try directory.write("\(node.rawValue).yaml", config(node, certificate: certificate))
         }
-    }
-
-    /// One node's configuration, written as an operator would from
-    /// Config/vacataire.example.yaml and Docs/: no `scope:` on the check.
-    public func config(_ node: Node, certificate: String) -> String {
-        let lb = OperatorNetwork.lbAddress
-        return """
-            node: {name: \(node.rawValue), cluster: shop}
-            state_dir: state-\(node.rawValue)
-            control: {socket: state-\(node.rawValue)/control.sock}
-            snmp_engine_id: "\(node.engineID)"
-            http: {address: \(node.publicAddress), port: \(Self.httpPort)}
-            agent_check: {address: \(node.publicAddress), port: \(Self.agentCheckPort)}
-
-            notify:
-              email:
-                - name: oncall
-                  url: smtp://\(lb):\(Self.smtpPort)
-                  from: vacataire-\(node.rawValue)@example.org
-                  to: [oncall@example.org]
-                  starttls: required
-                  ca_file: \(certificate)
-                  username: vacataire
-                  password_file: smtp.password
-                  timeout: 5s
-                  connect_timeout: 2s
-              snmp:
-                - name: nms
-                  address: \(lb)
-                  port: \(Self.trapPort)
-                  version: 3
-                  user: vacataire
-                  security_level: authPriv
-                  auth_protocol: SHA
-                  auth_password_file: snmp-auth.password
-                  priv_protocol: AES
-                  priv_password_file: snmp-priv.password
-
-            # Retry soon: a node cut off from lb delivers what it owes once it is back.
-            outbox:
-              retry_initial: 1s
-              retry_max: 2s
-
-            # The peer pages an incident itself if the serving node does not confirm a
-            # delivery within this: short, so that such a second page shows within a scenario.
-            incidents:
-              confirm_timeout: 3s
-
-            checks:
-              - name: home-page
-                kind: http
-                url: http://127.0.0.1:\(Self.servicePort)/
-                expect_status: 200
-                expect_bytes: \(Self.pageBytes)
-                interval: 200ms
-                timeout: 200ms
-                rise: 2
-                fall: 2
-
-            failover:
-              role: \(node.role)
-              peer: {name: \(node.peer.rawValue), addresses: ["\(node.peer.privateAddress):\(Self.peerPort)"]}
-              listen: {address: \(node.privateAddress), port: \(Self.peerPort)}
-              keys: [{id: 1, file: peer.key}]
-              heartbeat_interval: \(Int(Self.heartbeat * 1000))ms
-              dead_after: \(Int(Self.deadAfter * 1000))ms
-              self_fence_after: \(Int(Self.selfFenceAfter * 1000))ms
-              handoff_timeout: \(Int(Self.handoffTimeout * 1000))ms
-              handoff_retries: 2
-              actions:
-                start: {command: "./web_service.sh start \(node.rawValue) \(Self.servicePort)", timeout: 5s}
-                stop: {command: "./web_service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
-              witness: tcp://\(lb):\(Self.witnessPort)
-              service_probe: http://\(node.peer.publicAddress):\(Self.servicePort)/
-
-            """
     }
 
     public func configPath(_ node: Node) -> String {
@@ -368,112 +264,6 @@ public final class OperatorLab: @unchecked Sendable {
     public func onNode(_ node: Node, _ arguments: [String]) throws -> CommandResult {
         let command = network.command(in: node.host, [Repository.executable] + arguments + ["--config", configPath(node)])
         return try Repository.run(command[0], Array(command.dropFirst()), environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates")])
-    }
-
-    // MARK: - Observations
-
-    /// Everything sampled so far.
-    public var samples: ServiceSamples {
-        ServiceSamples(file: samplesFile)
-    }
-
-    /// The latest sample, if any.
-    public var lastSample: ServiceSamples.Sample? {
-        samples.samples.last
-    }
-
-    /// The node's standard error since its latest start.
-    public func log(_ node: Node) -> String {
-        let count = starts[node] ?? 1
-        return (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
-    }
-
-    /// Every log of the node, oldest start first.
-    public func allLogs(_ node: Node) -> String {
-        (1...max(1, starts[node] ?? 1)).map { count in
-            (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
-        }.joined(separator: "\n")
-    }
-
-    /// The transition lines (`FROM -> TO: reason`) of all the node's logs.
-    public func transitions(_ node: Node) -> [String] {
-        allLogs(node).split(separator: "\n").map(String.init).filter { $0.contains(" -> ") }
-    }
-
-    /// Both agents' logs, for failure messages.
-    public var logs: String {
-        Node.allCases.map { "--- \($0.rawValue) ---\n\(allLogs($0))" }.joined(separator: "\n")
-    }
-
-    /// A point in the run: what had arrived so far, and when.
-    public struct Mark: Sendable {
-        public var time: Date
-        public var mails: Int
-        public var traps: Int
-    }
-
-    public func mark() -> Mark {
-        Mark(time: Date(), mails: sink.messages().count, traps: traps.notifications().count)
-    }
-
-    /// The mails received after `mark`, in order of arrival.
-    public func mails(since mark: Mark) -> [LabMail] {
-        sink.messages().enumerated().dropFirst(mark.mails).map { LabMail(index: $0.offset + 1, received: $0.element) }
-    }
-
-    /// The traps logged after `mark`, in order of arrival.
-    public func trapsReceived(since mark: Mark) -> [LabTrap] {
-        traps.notifications().enumerated().dropFirst(mark.traps).map { LabTrap(index: $0.offset + 1, received: $0.element) }
-    }
-
-    /// Waits until no mail nor trap arrived for `quiet` seconds (at most `timeout`): the
-    /// outboxes have delivered what they had.
-    public func waitForQuietNotifications(quiet: TimeInterval = 3, timeout: TimeInterval = 30) {
-        let deadline = Date().addingTimeInterval(timeout)
-        var last = (sink.messages().count, traps.notifications().count)
-        var stableSince = Date()
-        while Date() < deadline {
-            usleep(200_000)
-            let now = (sink.messages().count, traps.notifications().count)
-            if now != last {
-                last = now
-                stableSince = Date()
-            } else if Date().timeIntervalSince(stableSince) >= quiet {
-                return
-            }
-        }
-    }
-
-    /// Polls `condition` every 50 ms; returns whether it held within `timeout` seconds.
-    @discardableResult
-    public func waitUntil(timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
-    }
-
-    /// Whether lb's latest sample shows HAProxy's frontend answering with `node`'s full page.
-    public func frontendServes(_ node: Node) -> Bool {
-        guard let sample = lastSample else { return false }
-        return sample.frontend.answers && sample.frontend.who == node.rawValue && sample.frontend.bytes == Self.pageBytes
-    }
-
-    /// HAProxy's count of UP to DOWN transitions of the node's server (`show stat`'s
-    /// `chkdown`: its own check or the agent's `down`), or nil when the stats socket does
-    /// not answer. A sample can fall between two polls; this cannot.
-    public func haproxyDownTransitions(_ node: Node) -> Int? {
-        guard let csv = try? LoopbackClient.unix(path: statsSocket, send: "show stat\n") else { return nil }
-        let lines = csv.split(separator: "\n").map(String.init)
-        guard let header = lines.first, header.hasPrefix("# ") else { return nil }
-        let columns = header.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        for line in lines.dropFirst() {
-            let row = Dictionary(zip(columns, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init))) { first, _ in first }
-            if row["pxname"] == "pair", row["svname"] == node.rawValue { return row["chkdown"].flatMap { Int($0) } }
-        }
-        return nil
     }
 
     /// Starts both agents with no service running and waits until HAProxy serves alpha's
