@@ -231,6 +231,7 @@ final class OperatorScenarioTests: XCTestCase {
         let downAfter = lab.haproxyDownTransitions(.alpha)
         print("[operator] HAProxy's UP->DOWN transitions of alpha: \(downBefore.map(String.init) ?? "?") before the restart, \(downAfter.map(String.init) ?? "?") after")
 
+        XCTAssertEqual(status, 0, "the agent did not exit cleanly on SIGTERM (128 + N: killed by signal N):\n\(lab.allLogs(.alpha).suffix(4000))")
         XCTAssertTrue(resumed, "the restarted agent did not log `-> active` within 15 s:\n\(lab.log(.alpha))")
         XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
         XCTAssertFalse(samples.samples.contains { $0.beta.answers }, "beta's service answered:\n\(samples.timeline(since: mark.time))")
