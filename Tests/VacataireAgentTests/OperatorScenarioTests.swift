@@ -161,7 +161,7 @@ final class OperatorScenarioTests: XCTestCase {
     /// recovery, by mail and by trap; no role changes, alpha serves throughout.
     func testPeerLinkCutWithBothHealthyWarnsOnceAndRecoversOnce() throws {
         let lab = try startLab(gated: true)
-        let transitionsBefore = OperatorLab.Node.allCases.map { lab.transitions($0).count }
+        let changesBefore = OperatorLab.Node.allCases.map { lab.stateChanges($0).count }
         let mark = lab.mark()
         try lab.network.setPrivateLink(up: false)
         Thread.sleep(forTimeInterval: OperatorLab.deadAfter * 3)
@@ -173,13 +173,13 @@ final class OperatorScenarioTests: XCTestCase {
         let mails = lab.mails(since: mark)
         let traps = lab.trapsReceived(since: mark)
         report("peer link cut with both healthy", lab: lab, mark: mark, mails: mails, traps: traps)
-        let newTransitions = zip(OperatorLab.Node.allCases, transitionsBefore).flatMap { node, count in
-            lab.transitions(node).dropFirst(count).map { "\(node.rawValue): \($0)" }
+        let newChanges = zip(OperatorLab.Node.allCases, changesBefore).flatMap { node, count in
+            lab.stateChanges(node).dropFirst(count).map { "\(node.rawValue): \($0)" }
         }
-        print("[operator] transitions after the cut:\n\(newTransitions.joined(separator: "\n"))")
+        print("[operator] state changes after the cut:\n\(newChanges.joined(separator: "\n"))")
         print("[operator] mails during the cut: \(restored.mails - mark.mails), after the restore: \(mails.count - (restored.mails - mark.mails))")
 
-        XCTAssertTrue(newTransitions.isEmpty, "role changes during a peer-link cut with both healthy:\n\(newTransitions.joined(separator: "\n"))")
+        XCTAssertTrue(newChanges.isEmpty, "state changes during a peer-link cut with both healthy:\n\(newChanges.joined(separator: "\n"))")
         XCTAssertFalse(samples.samples.contains { $0.beta.answers }, "beta's service answered:\n\(samples.timeline(since: mark.time))")
         XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
         let recoveryKinds: Set<String> = ["peer-found", "check-recovered"]

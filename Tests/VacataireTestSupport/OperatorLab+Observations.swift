@@ -31,6 +31,15 @@ extension OperatorLab {
         allLogs(node).split(separator: "\n").map(String.init).filter { $0.contains(" -> ") }
     }
 
+    /// The node's state changes (`active -> quiescing: ...`; not a check's, nor a new reason
+    /// for the same state), from all its logs.
+    public func stateChanges(_ node: Node) -> [String] {
+        transitions(node).filter { line in
+            guard let match = line.firstMatch(of: #/\] ([a-z-]+) -> ([a-z-]+): /#) else { return false }
+            return match.output.1 != match.output.2
+        }
+    }
+
     /// Both agents' logs, for failure messages.
     public var logs: String {
         Node.allCases.map { "--- \($0.rawValue) ---\n\(allLogs($0))" }.joined(separator: "\n")
