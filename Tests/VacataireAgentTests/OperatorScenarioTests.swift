@@ -79,6 +79,9 @@ final class OperatorScenarioTests: XCTestCase {
                 format: "[operator] beta's service answered %.3f s after the truncation; then both answered for %.3f s in %d window(s); nobody answered in %d sample(s) (%.3f s)",
                 started.time.timeIntervalSince(mark.time), overlap, after.windows(where: \.both).count, after.nobodyCount,
                 after.duration(where: \.nobody)))
+            print(String(
+                format: "[operator] HAProxy answered other than 200 in %d sample(s) (%.3f s) after the truncation, %d of them after beta's service answered",
+                samples.frontendErrors.count, samples.duration { !$0.frontend.answers }, after.frontendErrors.count))
             XCTAssertEqual(after.nobodyCount, 0, "samples with nobody serving after beta's service started:\n\(samples.timeline(since: mark.time))")
             XCTAssertLessThanOrEqual(after.windows(where: \.both).count, 1, "both answered in more than one window:\n\(samples.timeline(since: mark.time))")
             XCTAssertLessThan(overlap, 5, "both services answered for \(overlap) s: longer than a start and its verification")
@@ -284,6 +287,8 @@ final class OperatorScenarioTests: XCTestCase {
         XCTAssertTrue(onAlpha, "HAProxy did not move back to alpha (with beta's service stopped) within 20 s of the failback")
         XCTAssertEqual(samples.frontendErrors.count, 0, "HAProxy answers other than 200:\n\(samples.timeline(since: mark.time))")
         XCTAssertEqual(samples.nobodyCount, 0, "samples with nobody serving:\n\(samples.timeline(since: mark.time))")
+        XCTAssertLessThan(there.duration(where: \.both), 5, "both services ran for longer than a start, a verification and a drain")
+        XCTAssertLessThan(back.duration(where: \.both), 5, "both services ran for longer than a start, a verification and a drain")
     }
 
     // MARK: - Helpers
