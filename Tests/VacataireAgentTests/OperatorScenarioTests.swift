@@ -1,0 +1,329 @@
+import Foundation
+import VacataireTestSupport
+import XCTest
+
+/// Issue 10's operator-seat suite: the pair as operators deploy it (`OperatorLab`: three
+/// namespace hosts, real HAProxy, aiosmtpd with STARTTLS and AUTH, snmptrapd with SNMPv3
+/// authPriv, a web service started and stopped by the agents and checked by an `http` check
+/// of its exact page size), asserting what people and the load balancer see: mails and traps
+/// per incident, and lb's samples of both services and of HAProxy every 20 ms.
+///
+/// Scenarios that fail on the daemon as it is run only with `VACATAIRE_OPERATOR_SUITE=1`
+/// (they are skipped otherwise, saying so); the gate goes as the fixes land. Every scenario
+/// prints its figures (`[operator] ...` lines). `VACATAIRE_KEEP_LAB=1` keeps the lab's files
+/// (agents' logs, configurations, samples) and prints where.
+final class OperatorScenarioTests: XCTestCase {
+    private var lab: OperatorLab?
+
+    override func tearDown() {
+        lab?.tearDown()
+        lab = nil
+    }
+
+    // MARK: - The lab itself
+
+    /// The lab's plumbing, as every scenario relies on it: from inside each node's
+    /// namespace, `vacataire notify-test` reaches lb's SMTP server (STARTTLS, AUTH) and NMS
+    /// (SNMPv3 authPriv with the node's engine id); lb samples both services and HAProxy.
+    func testLabDeliversThroughTheLoadBalancerHost() throws {
+        let lab = try OperatorLab()
+        self.lab = lab
+        let mark = lab.mark()
+        for node in OperatorLab.Node.allCases {
+            let result = try lab.onNode(node, ["notify-test"])
+            XCTAssertEqual(result.status, 0, "notify-test from \(node.rawValue): \(result.stdout)\(result.stderr)")
+        }
+        let mails = try lab.sink.waitForMessages(mark.mails + 2, timeout: 20).dropFirst(mark.mails)
+        let traps = try lab.traps.waitForNotifications(mark.traps + 2, timeout: 20).dropFirst(mark.traps)
+        XCTAssertEqual(mails.count, 2)
+        for mail in mails {
+            XCTAssertTrue(mail.tls && mail.authenticated, "a mail arrived without STARTTLS or AUTH: \(mail.headers)")
+        }
+        XCTAssertEqual(Set(mails.compactMap { $0.headers["x-vacataire-node"] }), ["alpha", "beta"])
+        for trap in traps {
+            XCTAssertTrue(trap.security.contains("SNMP v3, user vacataire"), "a trap arrived without the SNMPv3 user: \(trap.security)")
+        }
+        XCTAssertTrue(lab.waitUntil(timeout: 5) { lab.samples.samples.count >= 10 }, "lb's sampler wrote no samples")
+        let last = try XCTUnwrap(lab.lastSample)
+        XCTAssertEqual(last.alpha.who, "refused", "no agent runs, so alpha's service is off: \(last.alpha)")
+        XCTAssertEqual(last.frontend.status, 503, "HAProxy has no server up: \(last.frontend)")
+    }
+
+    // MARK: - Scenarios
+
+    /// The master's page is truncated (1024 of 4096 bytes): one page (one failover mail and
+    /// one trap) that names the failing check and its output; once the standby's service
+    /// answers, no sample without a serving node; both answer only in one short window
+    /// (the standby's start and verification), which is measured.
+    func testTruncatedPageOnTheMasterPagesOnceAndNeverLeavesTheServiceDown() throws {
+        let lab = try startLab(gated: true)
+        let mark = lab.mark()
+        try lab.truncatePage(.alpha, true)
+        let betaAnswered = lab.waitUntil(timeout: 20) { lab.samples.since(mark.time).first(where: \.beta.answers) != nil }
+        let alphaStopped = betaAnswered && lab.waitUntil(timeout: 20) {
+            guard let last = lab.lastSample else { return false }
+            return !last.alpha.answers && last.beta.answers
+        }
+        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        let samples = lab.samples.since(mark.time)
+        let mails = lab.mails(since: mark)
+        let traps = lab.trapsReceived(since: mark)
+        report("truncated page on the master", lab: lab, mark: mark, mails: mails, traps: traps)
+
+        XCTAssertTrue(betaAnswered, "beta's service never answered within 20 s of alpha's page being truncated\n\(lab.logs)")
+        XCTAssertTrue(alphaStopped, "alpha's service did not stop with beta's answering within 20 s\n\(lab.transitions(.alpha))")
+        if let started = samples.first(where: \.beta.answers) {
+            let after = samples.since(started.time)
+            let overlap = after.duration(where: \.both)
+            print(String(
+                format: "[operator] beta's service answered %.3f s after the truncation; then both answered for %.3f s in %d window(s); nobody answered in %d sample(s) (%.3f s)",
+                started.time.timeIntervalSince(mark.time), overlap, after.windows(where: \.both).count, after.nobodyCount,
+                after.duration(where: \.nobody)))
+            print(String(
+                format: "[operator] HAProxy answered other than 200 in %d sample(s) (%.3f s) after the truncation, %d of them after beta's service answered",
+                samples.frontendErrors.count, samples.duration { !$0.frontend.answers }, after.frontendErrors.count))
+            XCTAssertEqual(after.nobodyCount, 0, "samples with nobody serving after beta's service started:\n\(samples.timeline(since: mark.time))")
+            XCTAssertLessThanOrEqual(after.windows(where: \.both).count, 1, "both answered in more than one window:\n\(samples.timeline(since: mark.time))")
+            XCTAssertLessThan(overlap, 5, "both services answered for \(overlap) s: longer than a start and its verification")
+        }
+        XCTAssertEqual(mails.pages.count, 1, "pages by mail for one failover:\n\(mails.listing)")
+        XCTAssertEqual(traps.pages.count, 1, "pages by trap for one failover:\n\(traps.listing)")
+        let failover = mails.filter { $0.event == "failover" }
+        XCTAssertEqual(failover.count, 1, "failover mails:\n\(mails.listing)")
+        if let page = failover.first {
+            XCTAssertTrue(page.body.contains("home-page"), "the failover page names the failing check `home-page`:\n\(page.body)")
+            XCTAssertTrue(
+                page.body.contains("expected \(OperatorLab.pageBytes) bytes, got 1024"),
+                "the failover page gives the check's output (expected 4096 bytes, got 1024):\n\(page.body)")
+        }
+    }
+
+    /// The master loses both links (public and peer), then gets them back, and the admin
+    /// fails back: the whole incident is one mail thread, nothing of it is delivered after
+    /// the mail that closed it (the failback), and lb never sees both services answer.
+    func testIsolatedMasterAndRejoinMakeOneIncidentThread() throws {
+        let lab = try startLab(gated: true)
+        let mark = lab.mark()
+        try lab.network.setPrivateLink(up: false)
+        try lab.network.setPublicLink(.alpha, up: false)
+        let betaAnswered = lab.waitUntil(timeout: 20) { lab.lastSample?.beta.answers == true }
+        // Let both sides settle (the isolated master queues what it cannot deliver).
+        Thread.sleep(forTimeInterval: OperatorLab.deadAfter * 2)
+        let rejoined = lab.mark()
+        try lab.network.setPublicLink(.alpha, up: true)
+        try lab.network.setPrivateLink(up: true)
+        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+
+        let failbackMark = lab.mark()
+        var failback = try lab.admin(.alpha, ["failback"])
+        print("[operator] vacataire failback on alpha: exit \(failback.status): \(failback.stdout)\(failback.stderr)")
+        if failback.status != 0 {
+            XCTFail("`vacataire failback` on the rejoined master failed (exit \(failback.status)): \(failback.stdout)\(failback.stderr)")
+            failback = try lab.admin(.alpha, ["failback", "--force"])
+            print("[operator] vacataire failback --force on alpha: exit \(failback.status): \(failback.stdout)\(failback.stderr)")
+        }
+        let alphaBack = lab.waitUntil(timeout: 20) { lab.frontendServes(.alpha) }
+        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        let samples = lab.samples.since(mark.time)
+        let mails = lab.mails(since: mark)
+        let traps = lab.trapsReceived(since: mark)
+        report("master isolated and rejoined", lab: lab, mark: mark, mails: mails, traps: traps)
+        print(String(
+            format: "[operator] rejoined %.3f s after the cut; mails before the rejoin: %d, after: %d",
+            rejoined.time.timeIntervalSince(mark.time), rejoined.mails - mark.mails, mails.count - (rejoined.mails - mark.mails)))
+
+        XCTAssertTrue(betaAnswered, "beta's service never answered within 20 s of alpha's isolation\n\(lab.logs)")
+        XCTAssertTrue(alphaBack, "HAProxy did not serve alpha's page within 20 s of the failback")
+        // Until the failback: a failback is make-before-break, so both may answer during it.
+        let beforeFailback = samples.since(mark.time, until: failbackMark.time)
+        print(String(
+            format: "[operator] before the failback: both answering in %d sample(s), nobody in %d (%.3f s); during and after it: both answering %.3f s, nobody %.3f s",
+            beforeFailback.bothCount, beforeFailback.nobodyCount, beforeFailback.duration(where: \.nobody),
+            samples.since(failbackMark.time).duration(where: \.both), samples.since(failbackMark.time).duration(where: \.nobody)))
+        XCTAssertEqual(beforeFailback.bothCount, 0, "samples where both services answered:\n\(samples.timeline(since: mark.time))")
+        let threads = Set(mails.compactMap(\.threadRoot))
+        XCTAssertEqual(threads.count, 1, "the incident's mails are in \(threads.count) threads (\(threads.sorted())):\n\(mails.listing)")
+        let unthreaded = mails.filter { $0.threadRoot == nil }
+        XCTAssertTrue(unthreaded.isEmpty, "mails outside any incident thread:\n\(unthreaded.listing)")
+        if let close = mails.first(where: { $0.event == "failback" }) {
+            let late = mails.filter { $0.index > close.index && ($0.isPage || $0.threadRoot == close.threadRoot) }
+            XCTAssertTrue(late.isEmpty, "delivered after the mail that closed the incident (#\(close.index)):\n\(late.listing)")
+        } else {
+            XCTFail("no FAILBACK mail closed the incident:\n\(mails.listing)")
+        }
+        if let close = traps.first(where: { $0.event == "failback" }) {
+            let late = traps.filter { $0.index > close.index && $0.isPage }
+            XCTAssertTrue(late.isEmpty, "traps after the one that closed the incident (#\(close.index)):\n\(late.listing)")
+        } else {
+            XCTFail("no FAILBACK trap closed the incident:\n\(traps.listing)")
+        }
+    }
+
+    /// The private peer link (the only peer path) is cut for three times `dead_after` while
+    /// both nodes and the witness are fine, then restored: at most one warning and one
+    /// recovery, by mail and by trap; no role changes, alpha serves throughout.
+    func testPeerLinkCutWithBothHealthyWarnsOnceAndRecoversOnce() throws {
+        let lab = try startLab(gated: true)
+        let changesBefore = OperatorLab.Node.allCases.map { lab.stateChanges($0).count }
+        let mark = lab.mark()
+        try lab.network.setPrivateLink(up: false)
+        Thread.sleep(forTimeInterval: OperatorLab.deadAfter * 3)
+        let restored = lab.mark()
+        try lab.network.setPrivateLink(up: true)
+        Thread.sleep(forTimeInterval: OperatorLab.deadAfter * 2)
+        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        let samples = lab.samples.since(mark.time)
+        let mails = lab.mails(since: mark)
+        let traps = lab.trapsReceived(since: mark)
+        report("peer link cut with both healthy", lab: lab, mark: mark, mails: mails, traps: traps)
+        let newChanges = zip(OperatorLab.Node.allCases, changesBefore).flatMap { node, count in
+            lab.stateChanges(node).dropFirst(count).map { "\(node.rawValue): \($0)" }
+        }
+        print("[operator] state changes after the cut:\n\(newChanges.joined(separator: "\n"))")
+        print("[operator] mails during the cut: \(restored.mails - mark.mails), after the restore: \(mails.count - (restored.mails - mark.mails))")
+
+        XCTAssertTrue(newChanges.isEmpty, "state changes during a peer-link cut with both healthy:\n\(newChanges.joined(separator: "\n"))")
+        XCTAssertFalse(samples.samples.contains { $0.beta.answers }, "beta's service answered:\n\(samples.timeline(since: mark.time))")
+        XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
+        let recoveryKinds: Set<String> = ["peer-found", "check-recovered"]
+        XCTAssertLessThanOrEqual(mails.filter { !recoveryKinds.contains($0.event) }.count, 1, "warning mails:\n\(mails.listing)")
+        XCTAssertLessThanOrEqual(mails.filter { recoveryKinds.contains($0.event) }.count, 1, "recovery mails:\n\(mails.listing)")
+        XCTAssertLessThanOrEqual(traps.filter { !recoveryKinds.contains($0.event) }.count, 1, "warning traps:\n\(traps.listing)")
+        XCTAssertLessThanOrEqual(traps.filter { recoveryKinds.contains($0.event) }.count, 1, "recovery traps:\n\(traps.listing)")
+        XCTAssertFalse(mails.contains { OperatorLab.roleChangeKinds.contains($0.event) }, "a mail announces a role change:\n\(mails.listing)")
+        XCTAssertFalse(traps.contains { OperatorLab.roleChangeKinds.contains($0.event) }, "a trap announces a role change:\n\(traps.listing)")
+    }
+
+    /// alpha's machine crashes (every process in its namespace killed): beta takes over,
+    /// and the people on call get exactly one page (one mail, one trap).
+    func testMasterCrashPagesOnce() throws {
+        let lab = try startLab(gated: true)
+        let mark = lab.mark()
+        lab.crash(.alpha)
+        let betaServes = lab.waitUntil(timeout: 25) { lab.frontendServes(.beta) }
+        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        let samples = lab.samples.since(mark.time)
+        let mails = lab.mails(since: mark)
+        let traps = lab.trapsReceived(since: mark)
+        report("master crash", lab: lab, mark: mark, mails: mails, traps: traps)
+        if let first = samples.first(where: \.beta.answers) {
+            print(String(format: "[operator] beta's service answered %.3f s after the crash", first.time.timeIntervalSince(mark.time)))
+        }
+
+        XCTAssertTrue(betaServes, "HAProxy did not serve beta's page within 25 s of alpha's crash\n\(lab.logs)")
+        XCTAssertEqual(mails.pages.count, 1, "pages by mail for one crash:\n\(mails.listing)")
+        XCTAssertEqual(traps.pages.count, 1, "pages by trap for one crash:\n\(traps.listing)")
+    }
+
+    /// alpha's agent is restarted (SIGTERM, then started again) while it serves: its
+    /// service never stops, HAProxy never answers anything but 200, and nobody is paged.
+    func testAgentRestartWithTheServiceUpIsInvisible() throws {
+        let lab = try startLab(gated: true)
+        let mark = lab.mark()
+        let downBefore = lab.haproxyDownTransitions(.alpha)
+        let status = lab.terminate(.alpha)
+        print("[operator] alpha's agent exited with status \(status.map(String.init) ?? "none") on SIGTERM")
+        try lab.start(.alpha)
+        let resumed = lab.waitUntil(timeout: 15) { lab.log(.alpha).contains("-> active") }
+        Thread.sleep(forTimeInterval: 2)
+        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        let samples = lab.samples.since(mark.time)
+        let mails = lab.mails(since: mark)
+        let traps = lab.trapsReceived(since: mark)
+        report("agent restart with the service up", lab: lab, mark: mark, mails: mails, traps: traps)
+        let downAfter = lab.haproxyDownTransitions(.alpha)
+        print("[operator] HAProxy's UP->DOWN transitions of alpha: \(downBefore.map(String.init) ?? "?") before the restart, \(downAfter.map(String.init) ?? "?") after")
+
+        XCTAssertEqual(status, 0, "the agent did not exit cleanly on SIGTERM (128 + N: killed by signal N):\n\(lab.allLogs(.alpha).suffix(4000))")
+        XCTAssertTrue(resumed, "the restarted agent did not log `-> active` within 15 s:\n\(lab.log(.alpha))")
+        XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
+        XCTAssertFalse(samples.samples.contains { $0.beta.answers }, "beta's service answered:\n\(samples.timeline(since: mark.time))")
+        XCTAssertEqual(samples.frontendErrors.count, 0, "HAProxy answers other than 200:\n\(samples.timeline(since: mark.time))")
+        let agentDown = samples.samples.filter { ["down", "maint"].contains($0.others["alpha-agent"]?.who ?? "") }
+        print(String(format: "[operator] alpha's agent-check answered down or maint in %d sample(s) (%.3f s) while its service ran",
+                     agentDown.count, samples.duration { ["down", "maint"].contains($0.others["alpha-agent"]?.who ?? "") }))
+        XCTAssertEqual(agentDown.count, 0, "alpha's agent-check told HAProxy `down` while its service ran:\n\(samples.timeline(since: mark.time))")
+        XCTAssertNotNil(downAfter, "HAProxy's stats socket did not answer")
+        XCTAssertEqual(downAfter, downBefore, "HAProxy took alpha out (UP->DOWN) during the agent's restart:\n\(lab.log(.alpha))")
+        XCTAssertEqual(mails.pages.count, 0, "pages by mail for a restart:\n\(mails.listing)")
+        XCTAssertEqual(traps.pages.count, 0, "pages by trap for a restart:\n\(traps.listing)")
+    }
+
+    /// A planned switchover to beta, then a failback to alpha, both from the CLI: HAProxy
+    /// answers 200 throughout, never a sample without a serving node; the overlap where
+    /// both run is measured for each move.
+    func testSwitchoverAndFailbackKeepTheServiceUp() throws {
+        let lab = try startLab(gated: true)
+        let mark = lab.mark()
+        let switchover = try lab.admin(.alpha, ["switchover"])
+        print("[operator] vacataire switchover on alpha: exit \(switchover.status): \(switchover.stdout)\(switchover.stderr)")
+        let onBeta = lab.waitUntil(timeout: 20) {
+            guard let last = lab.lastSample else { return false }
+            return lab.frontendServes(.beta) && !last.alpha.answers
+        }
+        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        let middle = lab.mark()
+        let failback = try lab.admin(.alpha, ["failback"])
+        print("[operator] vacataire failback on alpha: exit \(failback.status): \(failback.stdout)\(failback.stderr)")
+        let onAlpha = lab.waitUntil(timeout: 20) {
+            guard let last = lab.lastSample else { return false }
+            return lab.frontendServes(.alpha) && !last.beta.answers
+        }
+        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        let samples = lab.samples.since(mark.time)
+        let mails = lab.mails(since: mark)
+        let traps = lab.trapsReceived(since: mark)
+        report("switchover and failback", lab: lab, mark: mark, mails: mails, traps: traps)
+        let there = samples.since(mark.time, until: middle.time)
+        let back = samples.since(middle.time)
+        print(String(
+            format: "[operator] switchover: both answering %.3f s, nobody %.3f s, HAProxy non-200 %d; failback: both answering %.3f s, nobody %.3f s, HAProxy non-200 %d",
+            there.duration(where: \.both), there.duration(where: \.nobody), there.frontendErrors.count,
+            back.duration(where: \.both), back.duration(where: \.nobody), back.frontendErrors.count))
+
+        XCTAssertEqual(switchover.status, 0, "`vacataire switchover` failed: \(switchover.stdout)\(switchover.stderr)")
+        XCTAssertTrue(onBeta, "HAProxy did not move to beta (with alpha's service stopped) within 20 s of the switchover")
+        XCTAssertEqual(failback.status, 0, "`vacataire failback` failed: \(failback.stdout)\(failback.stderr)")
+        XCTAssertTrue(onAlpha, "HAProxy did not move back to alpha (with beta's service stopped) within 20 s of the failback")
+        XCTAssertEqual(samples.frontendErrors.count, 0, "HAProxy answers other than 200:\n\(samples.timeline(since: mark.time))")
+        XCTAssertEqual(samples.nobodyCount, 0, "samples with nobody serving:\n\(samples.timeline(since: mark.time))")
+        XCTAssertLessThan(there.duration(where: \.both), 5, "both services ran for longer than a start, a verification and a drain")
+        XCTAssertLessThan(back.duration(where: \.both), 5, "both services ran for longer than a start, a verification and a drain")
+    }
+
+    // MARK: - Helpers
+
+    /// Skips a gated scenario unless `VACATAIRE_OPERATOR_SUITE=1`; builds the lab and
+    /// starts the pair, failing the test for anything that went otherwise than documented.
+    private func startLab(gated: Bool, file: StaticString = #filePath, line: UInt = #line) throws -> OperatorLab {
+        if gated {
+            try XCTSkipUnless(
+                ProcessInfo.processInfo.environment["VACATAIRE_OPERATOR_SUITE"] == "1",
+                "issue 10's operator scenario fails on the daemon as it is; run it with VACATAIRE_OPERATOR_SUITE=1")
+        }
+        let lab = try OperatorLab()
+        self.lab = lab
+        for problem in try lab.startPair() {
+            XCTFail("starting the pair: \(problem)", file: file, line: line)
+        }
+        return lab
+    }
+
+    /// Prints a scenario's figures: what lb saw, every mail and trap, the transitions.
+    private func report(_ scenario: String, lab: OperatorLab, mark: OperatorLab.Mark, mails: [LabMail], traps: [LabTrap]) {
+        let samples = lab.samples
+        print("""
+            [operator] === \(scenario) ===
+            [operator] \(samples.summary(since: mark.time))
+            [operator] mails: \(mails.count) (pages \(mails.pages.count)); traps: \(traps.count) (pages \(traps.pages.count))
+            [operator] mails:
+            \(mails.listing)
+            [operator] traps:
+            \(traps.listing)
+            [operator] what lb saw (changes only):
+            \(samples.timeline(since: mark.time))
+            [operator] transitions:
+            \(OperatorLab.Node.allCases.map { node in lab.transitions(node).map { "  \(node.rawValue): \($0)" }.joined(separator: "\n") }.joined(separator: "\n"))
+            """)
+    }
+}

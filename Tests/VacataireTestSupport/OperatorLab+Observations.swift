@@ -1,0 +1,118 @@
+import Foundation
+
+/// What the operator lab shows a test: lb's samples, the agents' logs, the mails and traps
+/// that arrived since a mark, HAProxy's view; and waiting for them.
+extension OperatorLab {
+    /// Everything sampled so far.
+    public var samples: ServiceSamples {
+        ServiceSamples(file: samplesFile)
+    }
+
+    /// The latest sample, if any.
+    public var lastSample: ServiceSamples.Sample? {
+        samples.samples.last
+    }
+
+    /// The node's standard error since its latest start.
+    public func log(_ node: Node) -> String {
+        let count = starts[node] ?? 1
+        return (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
+    }
+
+    /// Every log of the node, oldest start first.
+    public func allLogs(_ node: Node) -> String {
+        (1...max(1, starts[node] ?? 1)).map { count in
+            (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
+        }.joined(separator: "\n")
+    }
+
+    /// The transition lines (`FROM -> TO: reason`) of all the node's logs.
+    public func transitions(_ node: Node) -> [String] {
+        allLogs(node).split(separator: "\n").map(String.init).filter { $0.contains(" -> ") }
+    }
+
+    /// The node's state changes (`active -> quiescing: ...`; not a check's, nor a new reason
+    /// for the same state), from all its logs.
+    public func stateChanges(_ node: Node) -> [String] {
+        transitions(node).filter { line in
+            guard let match = line.firstMatch(of: #/\] ([a-z-]+) -> ([a-z-]+): /#) else { return false }
+            return match.output.1 != match.output.2
+        }
+    }
+
+    /// Both agents' logs, for failure messages.
+    public var logs: String {
+        Node.allCases.map { "--- \($0.rawValue) ---\n\(allLogs($0))" }.joined(separator: "\n")
+    }
+
+    /// A point in the run: what had arrived so far, and when.
+    public struct Mark: Sendable {
+        public var time: Date
+        public var mails: Int
+        public var traps: Int
+    }
+
+    public func mark() -> Mark {
+        Mark(time: Date(), mails: sink.messages().count, traps: traps.notifications().count)
+    }
+
+    /// The mails received after `mark`, in order of arrival.
+    public func mails(since mark: Mark) -> [LabMail] {
+        sink.messages().enumerated().dropFirst(mark.mails).map { LabMail(index: $0.offset + 1, received: $0.element) }
+    }
+
+    /// The traps logged after `mark`, in order of arrival.
+    public func trapsReceived(since mark: Mark) -> [LabTrap] {
+        traps.notifications().enumerated().dropFirst(mark.traps).map { LabTrap(index: $0.offset + 1, received: $0.element) }
+    }
+
+    /// Waits until no mail nor trap arrived for `quiet` seconds (at most `timeout`): the
+    /// outboxes have delivered what they had.
+    public func waitForQuietNotifications(quiet: TimeInterval = 3, timeout: TimeInterval = 30) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = (sink.messages().count, traps.notifications().count)
+        var stableSince = Date()
+        while Date() < deadline {
+            usleep(200_000)
+            let now = (sink.messages().count, traps.notifications().count)
+            if now != last {
+                last = now
+                stableSince = Date()
+            } else if Date().timeIntervalSince(stableSince) >= quiet {
+                return
+            }
+        }
+    }
+
+    /// Polls `condition` every 50 ms; returns whether it held within `timeout` seconds.
+    @discardableResult
+    public func waitUntil(timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(50_000)
+        }
+        return condition()
+    }
+
+    /// Whether lb's latest sample shows HAProxy's frontend answering with `node`'s full page.
+    public func frontendServes(_ node: Node) -> Bool {
+        guard let sample = lastSample else { return false }
+        return sample.frontend.answers && sample.frontend.who == node.rawValue && sample.frontend.bytes == Self.pageBytes
+    }
+
+    /// HAProxy's count of UP to DOWN transitions of the node's server (`show stat`'s
+    /// `chkdown`: its own check or the agent's `down`), or nil when the stats socket does
+    /// not answer. A sample can fall between two polls; this cannot.
+    public func haproxyDownTransitions(_ node: Node) -> Int? {
+        guard let csv = try? LoopbackClient.unix(path: statsSocket, send: "show stat\n") else { return nil }
+        let lines = csv.split(separator: "\n").map(String.init)
+        guard let header = lines.first, header.hasPrefix("# ") else { return nil }
+        let columns = header.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for line in lines.dropFirst() {
+            let row = Dictionary(zip(columns, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init))) { first, _ in first }
+            if row["pxname"] == "pair", row["svname"] == node.rawValue { return row["chkdown"].flatMap { Int($0) } }
+        }
+        return nil
+    }
+}
