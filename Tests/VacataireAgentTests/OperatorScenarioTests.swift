@@ -8,9 +8,7 @@ import XCTest
 /// of its exact page size), asserting what people and the load balancer see: mails and traps
 /// per incident, and lb's samples of both services and of HAProxy every 20 ms.
 ///
-/// Scenarios that fail on the daemon as it is run only with `VACATAIRE_OPERATOR_SUITE=1`
-/// (they are skipped otherwise, saying so); the gate goes as the fixes land. Every scenario
-/// prints its figures (`[operator] ...` lines). `VACATAIRE_KEEP_LAB=1` keeps the lab's files
+/// Every scenario prints its figures (`[operator] ...` lines). `VACATAIRE_KEEP_LAB=1` keeps the lab's files
 /// (agents' logs, configurations, samples) and prints where.
 final class OperatorScenarioTests: XCTestCase {
     private var lab: OperatorLab?
@@ -56,7 +54,7 @@ final class OperatorScenarioTests: XCTestCase {
     /// answers, no sample without a serving node; both answer only in one short window
     /// (the standby's start and verification), which is measured.
     func testTruncatedPageOnTheMasterPagesOnceAndNeverLeavesTheServiceDown() throws {
-        let lab = try startLab(gated: true)
+        let lab = try startLab()
         let mark = lab.mark()
         try lab.truncatePage(.alpha, true)
         let betaAnswered = lab.waitUntil(timeout: 20) { lab.samples.since(mark.time).first(where: \.beta.answers) != nil }
@@ -102,7 +100,7 @@ final class OperatorScenarioTests: XCTestCase {
     /// fails back: the whole incident is one mail thread, nothing of it is delivered after
     /// the mail that closed it (the failback), and lb never sees both services answer.
     func testIsolatedMasterAndRejoinMakeOneIncidentThread() throws {
-        let lab = try startLab(gated: true)
+        let lab = try startLab()
         let mark = lab.mark()
         try lab.network.setPrivateLink(up: false)
         try lab.network.setPublicLink(.alpha, up: false)
@@ -163,7 +161,7 @@ final class OperatorScenarioTests: XCTestCase {
     /// both nodes and the witness are fine, then restored: at most one warning and one
     /// recovery, by mail and by trap; no role changes, alpha serves throughout.
     func testPeerLinkCutWithBothHealthyWarnsOnceAndRecoversOnce() throws {
-        let lab = try startLab(gated: true)
+        let lab = try startLab()
         let changesBefore = OperatorLab.Node.allCases.map { lab.stateChanges($0).count }
         let mark = lab.mark()
         try lab.network.setPrivateLink(up: false)
@@ -197,7 +195,7 @@ final class OperatorScenarioTests: XCTestCase {
     /// alpha's machine crashes (every process in its namespace killed): beta takes over,
     /// and the people on call get exactly one page (one mail, one trap).
     func testMasterCrashPagesOnce() throws {
-        let lab = try startLab(gated: true)
+        let lab = try startLab()
         let mark = lab.mark()
         lab.crash(.alpha)
         let betaServes = lab.waitUntil(timeout: 25) { lab.frontendServes(.beta) }
@@ -218,7 +216,7 @@ final class OperatorScenarioTests: XCTestCase {
     /// alpha's agent is restarted (SIGTERM, then started again) while it serves: its
     /// service never stops, HAProxy never answers anything but 200, and nobody is paged.
     func testAgentRestartWithTheServiceUpIsInvisible() throws {
-        let lab = try startLab(gated: true)
+        let lab = try startLab()
         let mark = lab.mark()
         let downBefore = lab.haproxyDownTransitions(.alpha)
         let status = lab.terminate(.alpha)
@@ -253,7 +251,7 @@ final class OperatorScenarioTests: XCTestCase {
     /// answers 200 throughout, never a sample without a serving node; the overlap where
     /// both run is measured for each move.
     func testSwitchoverAndFailbackKeepTheServiceUp() throws {
-        let lab = try startLab(gated: true)
+        let lab = try startLab()
         let mark = lab.mark()
         let switchover = try lab.admin(.alpha, ["switchover"])
         print("[operator] vacataire switchover on alpha: exit \(switchover.status): \(switchover.stdout)\(switchover.stderr)")
@@ -293,14 +291,9 @@ final class OperatorScenarioTests: XCTestCase {
 
     // MARK: - Helpers
 
-    /// Skips a gated scenario unless `VACATAIRE_OPERATOR_SUITE=1`; builds the lab and
-    /// starts the pair, failing the test for anything that went otherwise than documented.
-    private func startLab(gated: Bool, file: StaticString = #filePath, line: UInt = #line) throws -> OperatorLab {
-        if gated {
-            try XCTSkipUnless(
-                ProcessInfo.processInfo.environment["VACATAIRE_OPERATOR_SUITE"] == "1",
-                "issue 10's operator scenario fails on the daemon as it is; run it with VACATAIRE_OPERATOR_SUITE=1")
-        }
+    /// Builds the lab and starts the pair, failing the test for anything that went otherwise
+    /// than documented.
+    private func startLab(file: StaticString = #filePath, line: UInt = #line) throws -> OperatorLab {
         let lab = try OperatorLab()
         self.lab = lab
         for problem in try lab.startPair() {
