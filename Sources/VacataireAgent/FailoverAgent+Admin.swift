@@ -176,7 +176,8 @@ extension FailoverAgent {
             outboxPending: backlog?.pending ?? 0,
             outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { Date().timeIntervalSince($0) },
-            snmpEngine: config.notify.snmp.isEmpty ? nil : SNMPEngineIdentity.describe(config)
+            snmpEngine: config.notify.snmp.isEmpty ? nil : SNMPEngineIdentity.describe(config),
+            stateNotWritable: stateNotWritable
         )
     }
 

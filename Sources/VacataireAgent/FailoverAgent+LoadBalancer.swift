@@ -3,7 +3,9 @@ import VacataireCore
 extension FailoverAgent {
     /// What load balancers are told about this node now (`/health`, agent-check).
     public func servingVerdict() -> ServingVerdict {
-        ServingVerdict(state: machine.stateName, role: machine.role, healthy: machine.health?.healthy, up: machine.loadBalancerUp(at: now()))
+        var verdict = ServingVerdict(state: machine.stateName, role: machine.role, healthy: machine.health?.healthy, up: machine.loadBalancerUp(at: now()))
+        if stateNotWritable != nil { verdict.word += ", state not writable" }
+        return verdict
     }
 
     /// `/metrics`: the agent's state copied into the gauges, rendered as Prometheus text.

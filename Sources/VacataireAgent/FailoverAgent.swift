@@ -40,8 +40,11 @@ public actor FailoverAgent {
     let serviceCheckModeQueue: AsyncStream<Bool>.Continuation
     /// The role before the latest role-changing action list, for notifications.
     var lastRole: ServiceRole
-    /// Set when a durable write failed: the agent stops acting rather than act unrecorded.
-    var storeBroken = false
+    /// The role and epoch the store could not take yet (Docs/persistence.md, "When the
+    /// state cannot be written"): written again at every tick until it accepts them.
+    var unwrittenState: PersistedFailoverState?
+    /// Why the state directory does not take writes; nil while it does.
+    var stateNotWritable: String?
     /// Reminders of open incidents and the peer's delivery confirmations (`incidents:`).
     var reminders: IncidentReminders
     /// The acknowledgement `apply` is about to record: the admin's expiry, or the peer's
@@ -169,6 +172,7 @@ public actor FailoverAgent {
     // MARK: - Inputs
 
     func tick() {
+        if let unwrittenState { _ = persist(unwrittenState) }
         apply(machine.tick(now: now()))
         sendDueIncidentNotices()
     }
@@ -223,22 +227,23 @@ public actor FailoverAgent {
 
     // MARK: - Actions
 
-    /// Executes the machine's actions in order. A failed durable write stops the list: the
-    /// node must not act on a role or epoch it could not record.
+    /// Executes the machine's actions in order. A role or epoch that cannot be written never
+    /// blocks a step towards safety (stopping, staying off): it goes ahead in memory and is
+    /// written as soon as the store takes writes again. A step that would start the service
+    /// is refused instead: its start actions do not run and the machine hears that the start
+    /// failed, so it stops what may have started and its peer keeps serving.
     func apply(_ actions: [FailoverAction]) {
         let roleBefore = lastRole
         var acknowledgement: (id: IncidentID, author: String, comment: String?, expiresAt: Date?)?
+        var refusedStart: String?
         for action in actions {
-            guard !storeBroken else { return }
             switch action {
             case .persist(let state):
-                do {
-                    try store.saveFailoverState(state)
-                    lastRole = state.role
-                } catch {
-                    storeBroken = true
-                    logger.critical("cannot record role \(state.role.rawValue) at epoch \(state.epoch): \(error); the agent stops acting")
+                if let why = persist(state), state.role == .active {
+                    refusedStart = "cannot record role active at epoch \(state.epoch) (\(why)); not starting while the state directory cannot be written"
                 }
+            case .runStartActions where refusedStart != nil:
+                logger.critical("\(refusedStart ?? "")")
             case .send(let message):
                 guard message.kind == .ack, let ack = acknowledgement else {
                     outgoingQueue.yield(message.wire(configuredRole: failover.role))
@@ -295,7 +300,57 @@ public actor FailoverAgent {
             }
         }
         followServiceChecks()
+        if let refusedStart {
+            apply(machine.actionFinished(.start, .failed(refusedStart), now: now()))
+        }
     }
+
+    /// Writes the role and epoch; on failure keeps them to write later and says so once.
+    /// Returns why the write failed, nil when it succeeded.
+    func persist(_ state: PersistedFailoverState) -> String? {
+        do {
+            try store.saveFailoverState(state)
+            lastRole = state.role
+            unwrittenState = nil
+            stateWritable()
+            return nil
+        } catch {
+            lastRole = state.role  // in memory: the node acts on it, the store catches up
+            unwrittenState = state
+            metrics.stateWriteFailed()
+            let why = "\(error)"
+            stateNotWritableNow(why, state)
+            return why
+        }
+    }
+
+    /// The store refused a write: page once (a notification the outbox cannot commit is
+    /// delivered directly), show it in status, /health and agent-check.
+    func stateNotWritableNow(_ why: String, _ state: PersistedFailoverState) {
+        logger.critical("cannot record role \(state.role.rawValue) at epoch \(state.epoch) in \(store.path): \(why); going on in memory, stopping is still allowed, starting is not")
+        guard stateNotWritable == nil else { return }
+        stateNotWritable = why
+        let summary = NotifiableEvent.CheckSummary(name: Self.stateCheckName, status: "CRITICAL", output: "cannot write \(store.path): \(why)")
+        notifier.send(notifier.event(
+            .checkFailed, incident: nil,
+            reason: "state not writable: \(config.node.name) cannot write its state (\(why)); it may stop its service but will not start it until the state directory takes writes again",
+            checks: [summary]))
+    }
+
+    /// The store takes writes again: catch up, and say so once.
+    func stateWritable() {
+        guard let why = stateNotWritable else { return }
+        stateNotWritable = nil
+        let line = "state writable again: \(store.path) takes writes (it did not: \(why)); role \(machine.role.rawValue) at epoch \(machine.epoch) recorded"
+        logger.notice("\(line)")
+        record(.agent, reason: line)
+        notifier.send(notifier.event(
+            .checkRecovered, incident: nil, reason: line,
+            checks: [NotifiableEvent.CheckSummary(name: Self.stateCheckName, status: "OK", output: "state directory writable")]))
+    }
+
+    /// The name pages and status use for the state directory's health.
+    static let stateCheckName = "state-directory"
 
     /// Service checks run where the service runs (Docs/checks.md, "Scope"): tell the
     /// scheduler whenever the machine's answer changes, in order.

@@ -68,6 +68,9 @@ struct StatusText {
         if let engine = status.snmpEngine {
             lines.append(engine)
         }
+        if let why = status.stateNotWritable {
+            lines.append("STATE NOT WRITABLE: \(why); stopping is allowed, starting is not, and the state is written once space returns")
+        }
         lines.append("incidents:")
         if status.incidents.isEmpty { lines.append("  none open") }
         for incident in status.incidents {

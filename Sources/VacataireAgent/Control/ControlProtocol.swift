@@ -139,6 +139,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var outboxOldestPendingSeconds: Double?
     /// The SNMP engine id line: what a receiver of SNMPv3 traps must be configured with.
     public var snmpEngine: String?
+    /// Why the state directory does not take writes (Docs/persistence.md); nil while it does.
+    public var stateNotWritable: String?
 }
 
 /// One line of the event history, as `vacataire events` prints it.

@@ -14,6 +14,7 @@ import VacatairePeer
 public final class AgentMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let transitions: CoreMetrics.Counter
+    private let stateWritesFailed: CoreMetrics.Counter
     private let notificationsSent: CoreMetrics.Counter
     private let notificationsFailed: CoreMetrics.Counter
     private let rejected: [PeerRejectionReason: CoreMetrics.Counter]
@@ -31,6 +32,7 @@ public final class AgentMetrics: Sendable {
     public init(checks: [String]) {
         let factory = PrometheusMetricsFactory(registry: registry)
         transitions = CoreMetrics.Counter(label: "vacataire_transitions_total", factory: factory)
+        stateWritesFailed = CoreMetrics.Counter(label: "vacataire_state_write_failures_total", factory: factory)
         notificationsSent = CoreMetrics.Counter(label: "vacataire_notifications_total", dimensions: [("result", "sent")], factory: factory)
         notificationsFailed = CoreMetrics.Counter(label: "vacataire_notifications_total", dimensions: [("result", "failed")], factory: factory)
         var rejected: [PeerRejectionReason: CoreMetrics.Counter] = [:]
@@ -73,6 +75,11 @@ public final class AgentMetrics: Sendable {
     /// One role change of the state machine.
     func transitioned() {
         transitions.increment()
+    }
+
+    /// A write of the role and epoch to the state directory failed.
+    func stateWriteFailed() {
+        stateWritesFailed.increment()
     }
 
     /// One notification delivery to one destination.
