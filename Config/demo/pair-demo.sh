@@ -90,13 +90,16 @@ show_traps "$out" | sed 's/^/   /'
 step "acknowledging on beta: vacataire ack --comment \"looking at alpha\""
 "$vacataire" ack --config "$pair/standby.yaml" --comment "looking at alpha" | sed 's/^/   /'
 
-step "failback before the repair is refused"
+step "failback before the repair: alpha starts its service, its check still fails, it stops it again; beta never stops"
 "$vacataire" failback --config "$pair/master.yaml" | sed 's/^/   /' || echo "   (exit status ${PIPESTATUS[0]})"
+wait_for 30 "alpha to give the failback up" bash -c "'$vacataire' events --config '$pair/master.yaml' | grep -q 'failback abandoned'"
+wait_for 20 "alpha to be failed again" bash -c "'$vacataire' status --config '$pair/master.yaml' | head -1 | grep -q ': FAILED'"
+"$vacataire" events --config "$pair/master.yaml" | grep "failback abandoned" | head -1 | sed 's/^/   /'
 
 step "repairing alpha (rm alpha.broken) and failing back: vacataire failback"
 rm "$pair/alpha.broken"
-wait_for 20 "alpha's checks to pass" bash -c "'$vacataire' status --config '$pair/master.yaml' | head -1 | grep -q ', healthy$'"
 "$vacataire" failback --config "$pair/master.yaml" | sed 's/^/   /'
+wait_for 30 "alpha to serve again" bash -c "'$vacataire' status --config '$pair/master.yaml' | head -1 | grep -q ': ACTIVE'"
 serving
 
 step "alpha's event history: vacataire events"

@@ -87,7 +87,7 @@ extension FailoverAgent {
             let expiresAt = request.expiresSeconds.map { Date().addingTimeInterval(max(1, $0)) }
             pendingAcknowledgement = PendingAcknowledgement(expiresAt: expiresAt)
             defer { pendingAcknowledgement = nil }
-            let until = request.expiresSeconds.map { "; reminders resume in \(Self.duration(max(1, $0)))" } ?? ""
+            let until = request.expiresSeconds.map { "; reminders resume in \(NotifiableEvent.span(max(1, $0)))" } ?? ""
             return await command(machine.acknowledge(incident: target, author: author, comment: request.comment, now: now()), wait: .zero) { _ in
                 "done: incident \(target) acknowledged by \(author)\(until)"
             }

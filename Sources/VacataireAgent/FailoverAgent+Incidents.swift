@@ -54,7 +54,7 @@ extension FailoverAgent {
         for action in reminders.due(now: now, serving: servesIncidents) {
             switch action {
             case .remind(let id, let kind, let reason, let openFor, let count):
-                let line = "incident \(id) (\(kind.rawValue)) open for \(Self.duration(openFor)) and not acknowledged "
+                let line = "incident \(id) (\(kind.rawValue)) open for \(NotifiableEvent.span(openFor)) and not acknowledged "
                     + "(reminder \(count), every \(config.incidents.repeatInterval)): \(reason)"
                 logger.notice("\(line)")
                 record(.notify, kind: .reminder, incident: id, reason: "\(line); paged by \(config.node.name)")
@@ -107,12 +107,5 @@ extension FailoverAgent {
             guard case .acknowledgeIncident(let id, let author, let comment) = action else { return action }
             return .acknowledgeIncident(detail.incident ?? id, author: detail.author ?? author, comment: detail.comment ?? comment)
         }
-    }
-
-    static func duration(_ seconds: TimeInterval) -> String {
-        let whole = Int(seconds.rounded())
-        if whole < 120 { return "\(whole) s" }
-        if whole < 7200 { return "\(whole / 60) min" }
-        return "\(whole / 3600) h \(whole % 3600 / 60) min"
     }
 }

@@ -151,13 +151,14 @@ actor NotificationOutbox {
         let sender = sender
         for (_, deliveries) in Dictionary(grouping: due, by: \.outboxID) {
             guard let first = deliveries.first else { continue }
-            guard let notification = try? JSONDecoder().decode(NotifiableEvent.self, from: first.event) else {
+            guard var notification = try? JSONDecoder().decode(NotifiableEvent.self, from: first.event) else {
                 for delivery in deliveries {
                     try? store.markFailed(delivery.id, error: "the stored notification cannot be read", retryAt: nil, at: Date())
                 }
                 continue
             }
             inFlight.formUnion(deliveries.map(\.id))
+            notification.deliveredAt = Date()
             let keys = Set(deliveries.map(\.destination))
             Task.detached {
                 let outcomes = await sender.send(notification, channels: Set(NotifyChannel.allCases), only: keys)

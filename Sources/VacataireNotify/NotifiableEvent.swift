@@ -40,6 +40,12 @@ public struct NotifiableEvent: Sendable, Codable {
     /// The email Message-ID, fixed when the notification enters the outbox so that a
     /// repeated delivery (at-least-once) is recognisable; nil: a fresh one per send.
     public var messageID: String?
+    /// When the outbox hands it to a server: a notification written long before (a node cut
+    /// off from its mail server, a server that was down) says that it is late.
+    public var deliveredAt: Date?
+
+    /// How long after it was written a notification counts as late.
+    public static let lateAfter: TimeInterval = 5
 
     public init(
         kind: EventKind, node: String, cluster: String, peer: String? = nil, incidentID: String? = nil,
@@ -85,7 +91,19 @@ public struct NotifiableEvent: Sendable, Codable {
         for (key, value) in optional {
             if let value { context[key] = value }
         }
+        if let deliveredAt, deliveredAt.timeIntervalSince(time) >= Self.lateAfter {
+            context["late"] = "delivered late, \(Self.span(deliveredAt.timeIntervalSince(time))) after it was written: "
+                + "\(node) could not send it until now"
+        }
         return context
+    }
+
+    /// "42 s", "3 min", "2 h 5 min".
+    public static func span(_ seconds: TimeInterval) -> String {
+        let whole = Int(seconds.rounded())
+        if whole < 120 { return "\(whole) s" }
+        if whole < 7200 { return "\(whole / 60) min" }
+        return "\(whole / 3600) h \(whole % 3600 / 60) min"
     }
 
     private static var isoFormatter: ISO8601DateFormatter {

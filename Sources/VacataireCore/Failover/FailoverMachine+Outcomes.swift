@@ -130,12 +130,12 @@ extension FailoverMachine {
         let newEpoch = epoch + 1
         switch takeOver.purpose {
         case .failback, .switchover:
-            let what: String
-            let event: EventKind
-            if case .switchover = takeOver.purpose { what = "switchover"; event = .switchover } else { what = "failback"; event = .failback }
+            // No page: the admin who asked sees it in `status` and `events`; a failback page
+            // would claim a move that did not happen.
+            var what = "failback"
+            if case .switchover = takeOver.purpose { what = "switchover" }
             let back: ServiceRole = takeOver.previous == .failed ? .failed : .standby
             let reason = "\(what) abandoned: \(why); stopping my service, \(back.rawValue) again; \(peerName) keeps serving"
-            actions.append(.notify(event, incident: roleChangeIncident, reason: reason))
             stepDown(to: back, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
         case .handoff, .silence, .resume, .nobodyServes:
             let reason = "\(why); stopping what may have started; failed"
@@ -175,8 +175,8 @@ extension FailoverMachine {
     mutating func giveUpHandoff(_ handoff: Handoff, why: String, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         handoffBlocked = HandoffBlock(epoch: epoch, peer: peer)
         if handoff.planned {
+            // The admin who asked sees it in `status` and `events`; no page claims a move.
             let reason = "switchover abandoned: \(why); keeping the service"
-            actions.append(.notify(.switchover, incident: nil, reason: reason))
             move(to: .active, reason: reason, &actions)
         } else {
             let reason = "handoff failed: \(why); keeping the service (better a sick master than no master)"
