@@ -3,18 +3,21 @@ import Logging
 import VacataireCore
 import VacataireNotify
 
-/// Builds the agent's notifications and hands them to the durable outbox, which delivers
-/// them on their own tasks: a slow or dead SMTP server never delays heartbeats, checks or
-/// a takeover.
+/// Builds the agent's notifications and hands them to the durable outbox through one
+/// ordered queue (`queued`, which the agent drains into the outbox), so that they are
+/// committed in the order the machine decided them; the outbox delivers them on their own
+/// tasks: a slow or dead SMTP server never delays heartbeats, checks or a takeover.
 struct AgentNotifier: Sendable {
-    let outbox: NotificationOutbox
     let node: NodeIdentity
     let peer: String
+    /// The notifications in the order they were decided, for the outbox.
+    let queued: AsyncStream<NotifiableEvent>
+    private let queue: AsyncStream<NotifiableEvent>.Continuation
 
-    init(outbox: NotificationOutbox, node: NodeIdentity, peer: String) {
-        self.outbox = outbox
+    init(node: NodeIdentity, peer: String) {
         self.node = node
         self.peer = peer
+        (queued, queue) = AsyncStream.makeStream(of: NotifiableEvent.self)
     }
 
     /// A notification of `kind` about this node, with the current checks' state.
@@ -30,9 +33,13 @@ struct AgentNotifier: Sendable {
         )
     }
 
-    /// Commits `notification` to the outbox and returns at once; delivery follows.
+    /// Queues `notification` for the outbox, after every one queued before it; returns at once.
     func send(_ notification: NotifiableEvent) {
-        let outbox = outbox
-        Task { await outbox.enqueue(notification) }
+        queue.yield(notification)
+    }
+
+    /// No more notifications (the agent stops): the queue ends once drained.
+    func finish() {
+        queue.finish()
     }
 }

@@ -108,7 +108,7 @@ public actor FailoverAgent {
         outbox = NotificationOutbox(
             sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store,
             metrics: metrics, logger: logger)
-        notifier = AgentNotifier(outbox: outbox, node: config.node, peer: failover.peer.name)
+        notifier = AgentNotifier(node: config.node, peer: failover.peer.name)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         prober = GuardProber(failover)
         machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: MonotonicInstant(nanoseconds: 0))
@@ -134,6 +134,10 @@ public actor FailoverAgent {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.scheduler.run() }
             group.addTask { await self.outbox.run() }
+            group.addTask {
+                // One consumer: the outbox commits notifications in the order they were decided.
+                for await notification in self.notifier.queued { await self.outbox.enqueue(notification) }
+            }
             group.addTask {
                 for await page in self.outbox.deliveredPages { await self.pageDelivered(page) }
             }
