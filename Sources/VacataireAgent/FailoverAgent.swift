@@ -435,14 +435,16 @@ public actor FailoverAgent {
         ))
     }
 
-    /// Check changes page on their own for `warning` checks, and for `critical` checks on a
-    /// standby (the pair lost or regained its spare). On a serving node the failover they
-    /// cause is the page, with the checks in it; on a failed node the admin is at work.
+    /// Pages a check's change when `CheckChangePolicy` says it is news.
     func notifyCheck(_ transition: CheckTransition) {
-        guard transition.from != .pending || transition.to == .failing else { return }
-        // A service check starting or stopping with its service is no news.
-        guard transition.from != .idle, transition.to != .idle else { return }
-        if transition.severity == .critical, machine.stateName != .standby { return }
+        let change: CheckChangePolicy.Change
+        switch (transition.from, transition.to) {
+        case (.idle, _), (_, .idle): change = .followedTheService
+        case (_, .failing): change = .failing
+        case (.pending, _): change = .firstResultPassed
+        default: change = .recovered
+        }
+        guard CheckChangePolicy.pages(change, severity: transition.severity, state: machine.stateName) else { return }
         let kind: EventKind = transition.to == .failing ? .checkFailed : .checkRecovered
         let summary = NotifiableEvent.CheckSummary(
             name: transition.check, status: transition.result.status.rawValue.uppercased(), output: transition.result.message

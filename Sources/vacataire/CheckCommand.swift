@@ -52,6 +52,11 @@ struct CheckCommand: AsyncParsableCommand {
             for (check, result) in zip(selected, results) {
                 print(result.pluginLine(name: check.name))
             }
+            // Each check's scope: where the daemon runs it (Docs/checks.md, "Scope").
+            let service = selected.filter { $0.scope == .service }.map(\.name)
+            let node = selected.filter { $0.scope == .node }.map(\.name)
+            print("scope: service checks (run where the service runs): \(service.isEmpty ? "none" : service.joined(separator: ", ")); "
+                + "node checks (run everywhere): \(node.isEmpty ? "none" : node.joined(separator: ", "))")
         }
         let worst = CheckStatus.worst(results.map(\.status))
         if worst != .ok { throw ExitCode(worst.exitCode) }
@@ -62,7 +67,7 @@ struct CheckCommand: AsyncParsableCommand {
         let reports = zip(checks, results).map { check, result in
             CheckReport(
                 name: check.name, kind: check.kind.name.rawValue, severity: check.severity.rawValue,
-                status: result.label, exitCode: result.status.exitCode, message: result.message,
+                scope: check.scope.rawValue, status: result.label, exitCode: result.status.exitCode, message: result.message,
                 details: result.details, perfdata: result.perfdata,
                 durationSeconds: (result.seconds * 1000).rounded() / 1000
             )
@@ -78,6 +83,7 @@ private struct CheckReport: Encodable {
     var name: String
     var kind: String
     var severity: String
+    var scope: String
     var status: String
     var exitCode: Int32
     var message: String
@@ -86,7 +92,7 @@ private struct CheckReport: Encodable {
     var durationSeconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, severity, status, message, details, perfdata
+        case name, kind, severity, scope, status, message, details, perfdata
         case exitCode = "exit_code"
         case durationSeconds = "duration_seconds"
     }

@@ -33,7 +33,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
         print("  node \(config.node.name) in cluster \(config.node.cluster), state in \(config.stateDirectory)")
         print("  \(config.notify.email.count) email destination(s), \(config.notify.snmp.count) SNMP target(s)")
         print("  " + SNMPEngineIdentity.describe(config))
-        let checks = config.checks.map { "\($0.name) (\($0.kind.name.rawValue), \($0.severity.rawValue))" }
+        let checks = config.checks.map { "\($0.name) (\($0.kind.name.rawValue), \($0.severity.rawValue), \($0.scope.rawValue) scope)" }
         print("  \(config.checks.count) check(s)" + (checks.isEmpty ? "" : ": " + checks.joined(separator: ", ")))
         if let failover = config.failover {
             let paths = failover.peer.addresses.map(\.description).joined(separator: ", ")

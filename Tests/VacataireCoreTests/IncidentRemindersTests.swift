@@ -109,3 +109,18 @@ final class IncidentRemindersTests: XCTestCase {
         }
     }
 }
+
+final class CheckChangePolicyTests: XCTestCase {
+    func testWhichCheckChangesPage() {
+        // A serving node's critical failure is told by the failover page it causes.
+        XCTAssertFalse(CheckChangePolicy.pages(.failing, severity: .critical, state: .active))
+        XCTAssertFalse(CheckChangePolicy.pages(.failing, severity: .critical, state: .failed), "the admin is at work")
+        XCTAssertTrue(CheckChangePolicy.pages(.failing, severity: .critical, state: .standby), "the pair lost its spare")
+        XCTAssertTrue(CheckChangePolicy.pages(.recovered, severity: .critical, state: .standby))
+        XCTAssertTrue(CheckChangePolicy.pages(.failing, severity: .warning, state: .active), "a warning check pages anywhere")
+        // No news: a first pass, and a service check following its service.
+        XCTAssertFalse(CheckChangePolicy.pages(.firstResultPassed, severity: .warning, state: .standby))
+        XCTAssertFalse(CheckChangePolicy.pages(.followedTheService, severity: .critical, state: .standby))
+        XCTAssertFalse(CheckChangePolicy.pages(.followedTheService, severity: .warning, state: .active))
+    }
+}

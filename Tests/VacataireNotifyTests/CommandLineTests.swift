@@ -33,6 +33,34 @@ final class CommandLineTests: XCTestCase {
             """)
     }
 
+    func testCheckConfigAndCheckShowEachChecksScope() throws {
+        let config = try directory.write("scoped.yaml", """
+            node: {name: alpha, cluster: web-pair}
+            state_dir: state
+            checks:
+              - {name: page, kind: http, url: "http://127.0.0.1:9/", expect_bytes: 4096}
+              - {name: mem, kind: memory, min_available_percent: 1}
+              - {name: disk, kind: exec, command: [/bin/true], scope: node}
+            """)
+        let checked = try Repository.runVacataire(["check-config", config])
+        XCTAssertEqual(checked.status, 0, checked.stderr)
+        XCTAssertTrue(checked.stdout.contains("page (http, critical, service scope)"), checked.stdout)
+        XCTAssertTrue(checked.stdout.contains("mem (memory, critical, node scope)"), checked.stdout)
+        XCTAssertTrue(checked.stdout.contains("disk (exec, critical, node scope)"), checked.stdout)
+        let run = try Repository.runVacataire(["check", "--config", config])
+        XCTAssertTrue(run.stdout.contains("scope: service checks (run where the service runs): page; node checks (run everywhere): mem, disk"), run.stdout)
+        let json = try Repository.runVacataire(["check", "--config", config, "--json"])
+        XCTAssertTrue(json.stdout.contains(#""scope" : "service""#) && json.stdout.contains(#""scope" : "node""#), json.stdout)
+        let bad = try directory.write("bad-scope.yaml", """
+            node: {name: alpha, cluster: web-pair}
+            checks:
+              - {name: mem, kind: memory, scope: everywhere}
+            """)
+        let refused = try Repository.runVacataire(["check-config", bad])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stdout.contains("checks[0].scope") || refused.stderr.contains("checks[0].scope"), refused.stdout + refused.stderr)
+    }
+
     func testCheckConfigSaysOk() throws {
         let result = try Repository.runVacataire(["check-config", try writeConfig(smtpPort: 2525, trapPort: 1162)])
         XCTAssertEqual(result.status, 0, result.stderr)
