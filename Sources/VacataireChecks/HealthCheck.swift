@@ -21,9 +21,3 @@ extension CheckConfig {
     }
 }
 
-extension ConfigDuration {
-    /// The same span as a Swift `Duration`.
-    public var duration: Duration {
-        .nanoseconds(Int64((seconds * 1e9).rounded()))
-    }
-}

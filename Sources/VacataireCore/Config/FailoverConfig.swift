@@ -102,10 +102,10 @@ public struct FailoverConfig: Sendable, Equatable {
         FailoverSettings(
             role: role,
             peerName: peer.name,
-            heartbeatInterval: .milliseconds(Int64((heartbeatInterval.seconds * 1000).rounded())),
-            deadAfter: .milliseconds(Int64((deadAfter.seconds * 1000).rounded())),
-            selfFenceAfter: .milliseconds(Int64((selfFenceAfter.seconds * 1000).rounded())),
-            handoffTimeout: .milliseconds(Int64((handoffTimeout.seconds * 1000).rounded())),
+            heartbeatInterval: .milliseconds(heartbeatInterval.milliseconds),
+            deadAfter: .milliseconds(deadAfter.milliseconds),
+            selfFenceAfter: .milliseconds(selfFenceAfter.milliseconds),
+            handoffTimeout: .milliseconds(handoffTimeout.milliseconds),
             handoffRetries: handoffRetries,
             hasWitness: witness != nil,
             hasServiceProbe: serviceProbe != nil,
@@ -119,10 +119,10 @@ public struct FailoverConfig: Sendable, Equatable {
         let peer = readPeer(reader)
         let listen = readListen(reader)
         let (keys, activeKey) = readKeys(reader, base: base)
-        let heartbeat = reader.optional("heartbeat_interval", ConfigDuration.self) ?? ConfigDuration(seconds: 0.5)
-        let deadAfter = reader.optional("dead_after", ConfigDuration.self) ?? ConfigDuration(seconds: 15)
-        let selfFence = reader.optional("self_fence_after", ConfigDuration.self) ?? ConfigDuration(seconds: 3)
-        let handoffTimeout = reader.optional("handoff_timeout", ConfigDuration.self) ?? ConfigDuration(seconds: 15)
+        let heartbeat = reader.duration("heartbeat_interval", default: ConfigDuration(seconds: 0.5), within: ConfigDuration(milliseconds: 50)...ConfigDuration(seconds: 60))
+        let deadAfter = reader.duration("dead_after", default: ConfigDuration(seconds: 15), within: ConfigDuration.failoverTiming)
+        let selfFence = reader.duration("self_fence_after", default: ConfigDuration(seconds: 3), within: ConfigDuration.failoverTiming)
+        let handoffTimeout = reader.duration("handoff_timeout", default: ConfigDuration(seconds: 15), within: ConfigDuration.failoverTiming)
         let retries = reader.optional("handoff_retries", Int.self) ?? 2
         let actions = reader.mapping("actions")
         if !reader.has("actions") {
@@ -160,9 +160,6 @@ public struct FailoverConfig: Sendable, Equatable {
         }
 
         // Timings that cannot work together.
-        if heartbeat.seconds < 0.05 {
-            reader.problem("heartbeat_interval", "must be at least 50ms, found \(heartbeat)")
-        }
         if deadAfter.seconds < heartbeat.seconds * 2 {
             reader.problem("dead_after", "must be at least twice heartbeat_interval (\(heartbeat)) so that one lost heartbeat is not a death, found \(deadAfter)")
         }
@@ -268,8 +265,7 @@ public struct FailoverConfig: Sendable, Equatable {
         if let timeoutKey {
             // A flat mapping: `command` and `timeout` side by side (the fence).
             let command = reader.required(key, String.self)
-            let timeout = reader.optional(timeoutKey, ConfigDuration.self) ?? ConfigDuration(seconds: defaultTimeout)
-            if timeout.seconds <= 0 { reader.problem(timeoutKey, "must be more than 0") }
+            let timeout = reader.duration(timeoutKey, default: ConfigDuration(seconds: defaultTimeout), within: ConfigDuration.actionTimeout)
             if let command, command.trimmingCharacters(in: .whitespaces).isEmpty { reader.problem(key, "must not be empty") }
             return command.map { ActionCommand(command: $0, timeout: timeout) }
         }
