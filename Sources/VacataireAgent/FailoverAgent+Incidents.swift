@@ -23,7 +23,7 @@ struct IncidentPeerDetail: Sendable, Equatable {
     /// The `ack` detail for an acknowledgement that lasts `seconds` more ("expires-in 600"),
     /// or nil for one that lasts until the incident is closed.
     static func ackDetail(expiresIn seconds: TimeInterval?) -> String? {
-        seconds.map { "\(expiresPrefix)\(Int(max(0, $0).rounded(.up)))" }
+        seconds.map { "\(expiresPrefix)\(ConfigDuration(seconds: max(0, $0.rounded(.up))).milliseconds / 1_000)" }
     }
 
     /// The seconds an `ack` detail gives the acknowledgement; nil when it has none (or is not one).
@@ -31,7 +31,7 @@ struct IncidentPeerDetail: Sendable, Equatable {
         guard let detail, detail.hasPrefix(expiresPrefix),
               let seconds = Int(detail.dropFirst(expiresPrefix.count)), seconds >= 0
         else { return nil }
-        return TimeInterval(seconds)
+        return min(TimeInterval(seconds), ControlRequest.maximumExpiresSeconds)
     }
 }
 
@@ -118,7 +118,7 @@ extension FailoverAgent {
     }
 
     static func duration(_ seconds: TimeInterval) -> String {
-        let whole = Int(seconds.rounded())
+        let whole = Int(ConfigDuration(seconds: max(0, seconds)).milliseconds / 1_000)
         if whole < 120 { return "\(whole) s" }
         if whole < 7200 { return "\(whole / 60) min" }
         return "\(whole / 3600) h \(whole % 3600 / 60) min"
