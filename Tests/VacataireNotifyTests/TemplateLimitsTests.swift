@@ -30,6 +30,18 @@ final class TemplateLimitsTests: XCTestCase {
         XCTAssertTrue(text.contains("details.partial.mustache:2: partial `details` includes itself"), text)
     }
 
+    /// check-config (like `run`, `notify-test` and a SIGHUP reload, which load templates
+    /// through the same `TemplateSet`) refuses the cycle instead of saying ok.
+    func testCheckConfigRefusesAPartialThatIncludesItself() throws {
+        let directory = try TemporaryDirectory("cycle")
+        defer { directory.remove() }
+        try directory.write("details.partial.mustache", "{{> details}}\n")
+        let config = try directory.write("node.yaml", "node: {name: alpha, cluster: web}\nstate_dir: state\ntemplates_dir: \(directory.path)\n")
+        let result = try Repository.runVacataire(["check-config", config], environment: ["VACATAIRE_TEMPLATES": defaults])
+        XCTAssertNotEqual(result.status, 0, result.stdout)
+        XCTAssertTrue((result.stdout + result.stderr).contains("details.partial.mustache:1: partial `details` includes itself"), result.stdout + result.stderr)
+    }
+
     func testAPartialCycleThroughAnotherIsRefused() throws {
         let text = try loadError([
             "details.partial.mustache": "{{> a}}\n",
