@@ -30,7 +30,10 @@ for target in "${TARGETS[@]}"; do
     mkdir -p "$work" "$artifacts"
     cp -n Tests/Fuzz/"$target"/corpus/* "$work"/ 2>/dev/null || true
     log="$SCRATCH/$target.log"
-    "$BIN/$target" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    # A datagram is at most 1,500 bytes; configurations and templates may be longer.
+    maxlen=65536
+    [ "$target" = FuzzPeerDatagram ] && maxlen=2048
+    "$BIN/$target" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -max_len="$maxlen" \
         -print_final_stats=1 -artifact_prefix="$artifacts" "$work" >"$log" 2>&1
     code=$?
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
