@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (Tests/Fuzz/*/) with -sanitize=fuzzer into .build-fuzz and
 # runs each for FUZZ_SECONDS seconds (default 60), starting from a copy of its committed
 # seed corpus. Prints one line of figures per target; exits non-zero if any target
-# crashed, leaked or ran out of memory (its reproducer is left in .build-fuzz/artifacts/).
+# crashed, leaked or ran out of memory (its reproducer is left in .build-fuzz/crashes/).
 #
 #   Tests/Fuzz/run.sh                 # every target, 60 s each
 #   FUZZ_SECONDS=5 Tests/Fuzz/run.sh  # the brief run of `make test`
@@ -26,7 +26,7 @@ export VACATAIRE_TEMPLATES="$PWD/Templates"
 status=0
 for target in "${TARGETS[@]}"; do
     work="$SCRATCH/corpus/$target"
-    artifacts="$SCRATCH/artifacts/$target/"
+    artifacts="$SCRATCH/crashes/$target/"
     mkdir -p "$work" "$artifacts"
     cp -n Tests/Fuzz/"$target"/corpus/* "$work"/ 2>/dev/null || true
     log="$SCRATCH/$target.log"
