@@ -23,7 +23,7 @@ VACATAIRE_BASE_MIBS ?= $(firstword $(foreach dir,$(CURDIR)/../shared/mibs $(ORIG
 	$(if $(wildcard $(dir)/SNMPv2-SMI.txt),$(abspath $(dir)))))
 export VACATAIRE_BASE_MIBS
 
-.PHONY: deps build demo notify-demo test bench clean
+.PHONY: deps build demo notify-demo test fuzz tsan bench clean
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
@@ -51,6 +51,20 @@ test: deps
 	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*warning:" .build/vacataire-build.log; then \
 		echo "the build printed warnings in our own code (above)"; exit 1; fi
 	$(SWIFT) test --skip-build --disable-swift-testing
+	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) SWIFT=$(SWIFT) bash Tests/Fuzz/run.sh
+
+# libFuzzer targets (Tests/Fuzz): the configuration loader, templates, the peer datagram
+# decoder and the control protocol decoder, each run FUZZ_SECONDS from its seed corpus
+# (release build with -sanitize=fuzzer in .build-fuzz). `make test` runs each briefly.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) bash Tests/Fuzz/run.sh
+
+# The whole test suite under ThreadSanitizer (slow: a separate build in .build-tsan).
+tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --disable-swift-testing
 
 # Figures of a real pair (memory, CPU, handoff, failback and takeover times), release
 # build, into Docs/BENCHMARKS.md.
@@ -59,4 +73,4 @@ bench: deps
 	bash Tests/Benchmarks/pair-bench.sh .build/release/vacataire
 
 clean:
-	rm -rf .build demo-out
+	rm -rf .build .build-fuzz .build-tsan demo-out

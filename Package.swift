@@ -131,3 +131,23 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Tests/Fuzz, Docs/hardening.md): only with VACATAIRE_FUZZ=1, as
+// `make fuzz` builds them (`-sanitize=fuzzer`, scratch path .build-fuzz); libFuzzer
+// supplies `main`, so they are not part of the normal build.
+if Context.environment["VACATAIRE_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzConfig", ["VacataireCore"]),
+        ("FuzzTemplates", ["VacataireCore", "VacataireNotify"]),
+        ("FuzzPeerDatagram", ["VacataireCore", "VacatairePeer"]),
+        ("FuzzControlRequest", ["VacataireAgent"]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: target.name, dependencies: target.dependencies, path: "Tests/Fuzz/\(target.name)",
+            exclude: ["corpus"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ))
+        package.products.append(.executable(name: target.name, targets: [target.name]))
+    }
+}

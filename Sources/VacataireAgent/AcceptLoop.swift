@@ -26,10 +26,10 @@ func acceptConnections<Connection: Sendable>(
 }
 
 /// Listens on `endpoint` over TCP for a load balancer (backlog 64, address reuse), each
-/// accepted channel wrapped by `wrap`; returns the server and the address it is bound to
+/// accepted channel admitted by `slots` (connection limit, request timeout) and wrapped by `wrap`; returns the server and the address it is bound to
 /// (the real port, also when 0 was asked). `what` and `key` name it in the start error.
 func listenTCP<Connection: Sendable>(
-    _ endpoint: FailoverConfig.Endpoint, what: String, key: String,
+    _ endpoint: FailoverConfig.Endpoint, what: String, key: String, slots: ConnectionSlots,
     _ wrap: @escaping @Sendable (any Channel) throws -> Connection
 ) async throws -> (server: NIOAsyncChannel<Connection, Never>, address: String) {
     let server: NIOAsyncChannel<Connection, Never>
@@ -37,8 +37,12 @@ func listenTCP<Connection: Sendable>(
         server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: endpoint.host.host, port: Int(endpoint.port.number)) { channel in
-                channel.eventLoop.makeCompletedFuture { try wrap(channel) }
+                channel.eventLoop.makeCompletedFuture {
+                    slots.admit(channel)
+                    return try wrap(channel)
+                }
             }
     } catch {
         throw AgentStartError("cannot listen for \(what) on \(endpoint) (\(key):): \(error)")

@@ -43,6 +43,10 @@ public struct AgentService: Service {
 
     /// Starts the agent for `config` and runs it until SIGTERM or SIGINT.
     public static func runUntilStopped(config: Config, templates: TemplateSet, logger: Logger) async throws {
+        let descriptors = DescriptorBudget.raiseLimit()
+        let perListener = DescriptorBudget.listenerCapacity(limit: Int(clamping: descriptors.limit))
+        let raised = descriptors.raisedFrom.map { " (raised from \($0))" } ?? ""
+        logger.info("descriptor limit \(descriptors.limit)\(raised); each listener holds at most \(perListener) connections, \(DescriptorBudget.reserve) kept for checks, actions and deliveries")
         let agent = try await FailoverAgent.start(config: config, templates: templates, logger: logger)
         let control = try await ControlServer.bind(config.control, agent: agent, logger: logger)
         let http = try await config.loadBalancer.http.asyncMap { try await HTTPEndpoint.bind($0, source: agent, logger: logger) }

@@ -19,6 +19,13 @@ extension FailoverAgent {
         guard request.version == ControlProtocol.version else {
             return ControlReply(outcome: .denied, message: "protocol version \(request.version) is not \(ControlProtocol.version); use the vacataire of the same version as the daemon")
         }
+        if let problem = request.limitProblem {
+            return ControlReply(outcome: .denied, message: "\(request.command.rawValue): \(problem)")
+        }
+        if request.needsAdminRights, !caller.mayChange {
+            let group = config.control.group.map { " or a member of group \($0)" } ?? ""
+            return ControlReply(outcome: .denied, message: "\(caller.name) may read the status but not \(request.command.rawValue): only root\(group) may change state or send pages")
+        }
         switch request.command {
         case .status:
             return ControlReply(outcome: .done, message: statusSentence(), status: await status())
@@ -27,10 +34,6 @@ extension FailoverAgent {
         case .notifyTest:
             return await notifyTest(request, by: caller.name)
         case .failback, .switchover, .maintenance, .ack:
-            guard caller.mayChange else {
-                let group = config.control.group.map { " or a member of group \($0)" } ?? ""
-                return ControlReply(outcome: .denied, message: "\(caller.name) may read the status but not \(request.command.rawValue): only root\(group) may change state")
-            }
             record(.admin, reason: "\(request.command.rawValue) requested by \(caller.name)", author: caller.name)
             return await change(request, author: caller.name)
         }

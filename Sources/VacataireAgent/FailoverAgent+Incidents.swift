@@ -15,7 +15,7 @@ struct IncidentPeerDetail: Sendable, Equatable {
     /// The `ack` detail for an acknowledgement that lasts `seconds` more ("expires-in 600"),
     /// or nil for one that lasts until the incident is closed.
     static func ackDetail(expiresIn seconds: TimeInterval?) -> String? {
-        seconds.map { "\(expiresPrefix)\(Int(max(0, $0).rounded(.up)))" }
+        seconds.map { "\(expiresPrefix)\(ConfigDuration(seconds: max(0, $0.rounded(.up))).milliseconds / 1_000)" }
     }
 
     /// The seconds an `ack` detail gives the acknowledgement; nil when it has none (or is not one).
@@ -23,7 +23,7 @@ struct IncidentPeerDetail: Sendable, Equatable {
         guard let detail, detail.hasPrefix(expiresPrefix),
               let seconds = Int(detail.dropFirst(expiresPrefix.count)), seconds >= 0
         else { return nil }
-        return TimeInterval(seconds)
+        return min(TimeInterval(seconds), ControlRequest.maximumExpiresSeconds)
     }
 }
 

@@ -79,7 +79,8 @@ public actor FailoverAgent {
                 listen: PeerEndpoint(host: failover.listen.host.host, port: Int(failover.listen.port.number)),
                 peerAddresses: failover.peer.addresses.map { PeerEndpoint(host: $0.host.host, port: Int($0.port.number)) },
                 sender: PeerSender(identity: identity, bootID: bootID, keyring: keyring),
-                validator: PeerMessageValidator(identity: identity, peers: [failover.peer.name], keyring: keyring)
+                validator: PeerMessageValidator(identity: identity, peers: [failover.peer.name], keyring: keyring),
+                rejectionLog: { logger.warning("\($0)") }
             )
         } catch {
             throw AgentStartError(error.description)

@@ -21,22 +21,55 @@ public struct ServiceActionRunner: Sendable {
     public var peer: String
     /// The shell commands run through; only tests change it.
     public var shell: String
+    /// The process group of the last start action, stopped by signals when the stop
+    /// action cannot be started at all.
+    public let startedService: StartedServiceGroup
+    /// How often a stop action that cannot be started is tried before the escalation.
+    public static let stopStartAttempts = 3
 
-    public init(node: String, peer: String, shell: String = "/bin/sh") {
+    public init(node: String, peer: String, shell: String = "/bin/sh", startedService: StartedServiceGroup = StartedServiceGroup()) {
         self.node = node
         self.peer = peer
         self.shell = shell
+        self.startedService = startedService
     }
 
     /// Runs a start or stop action (`.runStartActions`/`.runStopActions`).
+    ///
+    /// A stop action that cannot be started (no descriptor, no memory, no shell) is tried
+    /// again, `stopStartAttempts` times in all within its timeout; if it still cannot start,
+    /// the start action's process group gets SIGTERM, then SIGKILL. The report stays a
+    /// failure either way (its summary says what the signals did): the service may have
+    /// left that group, so only the stop command itself can say it is stopped.
     public func run(_ kind: ServiceActionKind, _ command: FailoverConfig.ActionCommand, context: ServiceActionContext) async -> ServiceActionReport {
-        await run(command, label: kind.rawValue, context: context)
+        switch kind {
+        case .start:
+            return await run(command, label: kind.rawValue, context: context, started: startedService.started)
+        case .stop:
+            let deadline = ContinuousClock.now + command.timeout.duration
+            var report = await run(command, label: kind.rawValue, context: context)
+            var attempt = 1
+            var pause = Duration.milliseconds(100)
+            while case .notStarted = report.termination, attempt < Self.stopStartAttempts, ContinuousClock.now + pause < deadline {
+                try? await Task.sleep(for: pause)
+                pause *= 2
+                attempt += 1
+                report = await run(command, label: kind.rawValue, context: context)
+            }
+            guard case .notStarted = report.termination else { return report }
+            let outcome = await startedService.terminate(grace: .seconds(min(5, max(0.5, command.timeout.seconds / 2))))
+            report.summary += " (\(attempt) tries); \(outcome)"
+            return report
+        }
     }
 
     /// Runs any action command; `label` names it in the summary and in `VACATAIRE_ACTION`.
     /// Without a context (the fence) only the node, peer and action variables are set.
-    public func run(_ command: FailoverConfig.ActionCommand, label: String, context: ServiceActionContext?) async -> ServiceActionReport {
-        let timeout = Duration.milliseconds(Int64((max(command.timeout.seconds, 0) * 1000).rounded()))
+    public func run(
+        _ command: FailoverConfig.ActionCommand, label: String, context: ServiceActionContext?,
+        started: @Sendable (pid_t) -> Void = { _ in }
+    ) async -> ServiceActionReport {
+        let timeout = command.timeout.duration
         let start = ContinuousClock.now
         var options = PlatformOptions()
         options.processGroupID = 0  // a new group whose id is the shell's pid
@@ -47,6 +80,7 @@ public struct ServiceActionRunner: Sendable {
                 platformOptions: options, input: .none, output: .sequence, error: .combinedWithOutput
             ) { execution in
                 group.started(execution.processIdentifier.value)
+                started(execution.processIdentifier.value)
                 var tail = OutputTail()
                 for try await chunk in execution.standardOutput {
                     chunk.withUnsafeBytes { tail.append($0) }

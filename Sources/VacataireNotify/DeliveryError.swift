@@ -6,6 +6,8 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     /// Broad classes, for retry decisions and metrics.
     public enum Kind: String, Sendable {
         case connection, timeout, tls, authentication, rejected, configuration, internalError = "internal"
+        /// The agent ran short of descriptors or memory for a moment (EMFILE, ENOMEM...): retried.
+        case resources
     }
 
     public var kind: Kind
@@ -22,7 +24,8 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     /// Trying again cannot help: the server refused this message for good (a 5xx reply
     /// such as 550 for an unknown recipient) or the configuration is wrong. Everything else
     /// (refused connection, timeout, TLS, a 4xx reply, a failed login whose password file
-    /// may be fixed meanwhile) is worth a retry.
+    /// may be fixed meanwhile, a process out of descriptors or memory, a host name that
+    /// does not resolve now) is worth a retry.
     public var isPermanent: Bool {
         switch kind {
         case .rejected: return (replyCode ?? 0) >= 500

@@ -34,7 +34,7 @@ public struct EmailMessage: Sendable {
     }
 
     /// A Message-ID unique to this message and recognisable as ours.
-    public static func makeMessageID(node: String, cluster: String, unique: String = UUID().uuidString.lowercased()) -> String {
+    public static func makeMessageID(node: String, cluster: String, unique: String = MessageToken.next()) -> String {
         "\(unique)@\(node).\(cluster).vacataire"
     }
 

@@ -51,8 +51,8 @@ struct SNMPCredentials {
     }
 
     private static func read(_ path: String, what: String, target: SNMPTarget) throws(DeliveryError) -> [UInt8] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw DeliveryError(.configuration, "cannot read the SNMPv3 \(what) password file \(path) for \(target.endpoint)")
+        let text = try SecretFile.read(path) { reason in
+            "cannot read the SNMPv3 \(what) password file \(path) for \(target.endpoint): \(reason)"
         }
         let password = Array(text.trimmingCharacters(in: .newlines).utf8)
         guard password.count >= minimumLength else {
@@ -77,7 +77,9 @@ final class NetSNMPSession {
                               Self.microseconds(target.timeout), Int32(target.retries), &error, error.count)
         }
         guard let opened else {
-            throw DeliveryError(.configuration, "cannot open an SNMP session to \(target.endpoint): \(Self.text(error))")
+            // The target was validated at load: failing now is the machine's state (no
+            // descriptor for the socket, a name that does not resolve now), so retried.
+            throw DeliveryError(.connection, "cannot open an SNMP session to \(target.endpoint): \(Self.text(error))")
         }
         handle = opened
     }
@@ -116,7 +118,7 @@ final class NetSNMPSession {
             if failure == CNETSNMP_FAIL_TIMEOUT {
                 throw DeliveryError(.timeout, "no acknowledgement from \(target.endpoint) after \(target.tries) tries (SNMPv3 engine discovery)")
             }
-            throw DeliveryError(.configuration, "cannot open an SNMPv3 session to \(target.endpoint): \(Self.text(error))")
+            throw DeliveryError(.connection, "cannot open an SNMPv3 session to \(target.endpoint): \(Self.text(error))")
         }
         handle = opened
     }

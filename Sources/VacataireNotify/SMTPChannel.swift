@@ -67,8 +67,8 @@ public struct SMTPChannel: Sendable {
     }
 
     static func readPassword(_ path: String, server: URL) throws(DeliveryError) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw DeliveryError(.configuration, "cannot read the SMTP password file \(path) for \(EmailDestination.endpoint(of: server))")
+        let text = try SecretFile.read(path) { reason in
+            "cannot read the SMTP password file \(path) for \(EmailDestination.endpoint(of: server)): \(reason)"
         }
         return text.trimmingCharacters(in: .newlines)
     }

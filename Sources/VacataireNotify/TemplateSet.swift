@@ -33,21 +33,24 @@ public struct TemplateSet: Sendable {
         public var snmp: String
     }
 
-    private var templates: [String: MustacheTemplate]
+    private var templates: [String: ChunkedTemplate]
     private var partials: MustacheLibrary
     /// Where each template was read from, for `check-config` and errors.
     public private(set) var sources: [String: String]
 
     /// Loads every template for every event kind; collects all problems before throwing.
     public init(defaults: String, overrides: String?) throws(TemplateSetErrors) {
-        var templates: [String: MustacheTemplate] = [:]
+        var templates: [String: ChunkedTemplate] = [:]
         var sources: [String: String] = [:]
         var errors: [LoadError] = []
         var partials = MustacheLibrary()
+        var partialOutlines: [String: PartialGraph.Node] = [:]
+        var templateOutlines: [PartialGraph.Node] = []
         for (name, path) in Self.partialFiles(defaults: defaults, overrides: overrides) {
-            switch Self.load(path) {
-            case .success(let template):
+            switch Self.load(path, as: PartialTemplate.self) {
+            case .success(let (template, outline)):
                 partials.register(template, named: name)
+                partialOutlines[name] = PartialGraph.Node(path: path, outline: outline)
                 sources["\(name).partial.mustache"] = path
             case .failure(let error):
                 errors.append(error)
@@ -58,16 +61,19 @@ public struct TemplateSet: Sendable {
                 let name = Self.fileName(kind, part)
                 let override = overrides.map { "\($0)/\(name)" }
                 let path = override.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil } ?? "\(defaults)/\(name)"
-                switch Self.load(path) {
-                case .success(let template):
+                switch Self.load(path, as: ChunkedTemplate.self) {
+                case .success(let (template, outline)):
                     templates[name] = template
+                    templateOutlines.append(PartialGraph.Node(path: path, outline: outline))
                     sources[name] = path
                 case .failure(let error):
                     errors.append(error)
                 }
             }
         }
-        errors += Self.missingPartials(in: sources.values.sorted(), known: Set(Self.partialFiles(defaults: defaults, overrides: overrides).map(\.0)))
+        errors += Self.missingPartials(in: partialOutlines.values.map { $0 } + templateOutlines, known: Set(partialOutlines.keys))
+        var graph = PartialGraph(partials: partialOutlines)
+        errors += graph.problems(templates: templateOutlines)
         if let overrides {
             errors += Self.strayOverrides(in: overrides)
         }
@@ -124,16 +130,13 @@ public struct TemplateSet: Sendable {
 
     /// `{{> name}}` with no `name.partial.mustache`: Mustache would render nothing there,
     /// silently; `check-config` says so instead.
-    static func missingPartials(in paths: [String], known: Set<String>) -> [LoadError] {
+    static func missingPartials(in files: [PartialGraph.Node], known: Set<String>) -> [LoadError] {
         var errors: [LoadError] = []
-        for path in paths {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
-            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                for match in line.matches(of: /\{\{\s*>\s*([A-Za-z0-9_.-]+)\s*\}\}/) where !known.contains(String(match.output.1)) {
-                    errors.append(LoadError(
-                        file: path, line: index + 1,
-                        message: "partial `\(match.output.1)` does not exist (no \(match.output.1).partial.mustache in the templates or templates_dir)"))
-                }
+        for file in files.sorted(by: { $0.path < $1.path }) {
+            for inclusion in file.outline.inclusions where !known.contains(inclusion.name) {
+                errors.append(LoadError(
+                    file: file.path, line: inclusion.line,
+                    message: "partial `\(inclusion.name)` does not exist (no \(inclusion.name).partial.mustache in the templates or templates_dir)"))
             }
         }
         return errors
@@ -154,18 +157,13 @@ public struct TemplateSet: Sendable {
         "\(kind.rawValue).\(part.rawValue).mustache"
     }
 
-    static func load(_ path: String) -> Result<MustacheTemplate, LoadError> {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            return .failure(LoadError(file: path, line: nil, message: "missing or unreadable template"))
+    static func load<Compiled: CompiledTemplate>(_ path: String, as kind: Compiled.Type) -> Result<(Compiled.Template, TemplateOutline), LoadError> {
+        let text: String
+        switch TemplateFile.read(path) {
+        case .success(let read): text = read
+        case .failure(let error): return .failure(error)
         }
-        do {
-            // The pragma makes `{{x}}` plain text; it adds no line, so error lines stay right.
-            return .success(try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT }}" + text))
-        } catch let error as MustacheTemplate.ParserError {
-            return .failure(LoadError(file: path, line: error.context.lineNumber, message: "template syntax error: \(error.error)"))
-        } catch {
-            return .failure(LoadError(file: path, line: nil, message: "template syntax error: \(error)"))
-        }
+        return Compiled.compile(text, file: path)
     }
 }
 

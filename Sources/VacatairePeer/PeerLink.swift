@@ -64,6 +64,9 @@ public actor PeerLink {
     private let events: AsyncStream<PeerSocketEvent>
     private let eventsContinuation: AsyncStream<PeerSocketEvent>.Continuation
     private var eventTask: Task<Void, Never>?
+    /// Where rejected datagrams are described, rate-limited by `rejections`.
+    private let log: (@Sendable (String) -> Void)?
+    private var rejections = PeerRejectionLog()
 
     /// Binds the listening socket, opens one socket per peer address and starts receiving.
     ///
@@ -72,7 +75,8 @@ public actor PeerLink {
     public static func open(
         listen: PeerEndpoint, peerAddresses: [PeerEndpoint], sender: PeerSender,
         validator: PeerMessageValidator, eventLoopGroup: MultiThreadedEventLoopGroup = .singleton,
-        clock: @escaping @Sendable () -> UInt64 = PeerLink.wallClockMilliseconds
+        clock: @escaping @Sendable () -> UInt64 = PeerLink.wallClockMilliseconds,
+        rejectionLog: (@Sendable (String) -> Void)? = nil
     ) async throws(PeerLinkError) -> PeerLink {
         let (events, eventsContinuation) = AsyncStream.makeStream(of: PeerSocketEvent.self)
         let channel: any Channel
@@ -85,7 +89,7 @@ public actor PeerLink {
         }
         let link = PeerLink(
             listenChannel: channel, peerAddresses: peerAddresses, sender: sender, validator: validator,
-            group: eventLoopGroup, clock: clock, events: (events, eventsContinuation)
+            group: eventLoopGroup, clock: clock, events: (events, eventsContinuation), log: rejectionLog
         )
         await link.start()
         return link
@@ -94,8 +98,10 @@ public actor PeerLink {
     private init(
         listenChannel: any Channel, peerAddresses: [PeerEndpoint], sender: PeerSender,
         validator: PeerMessageValidator, group: MultiThreadedEventLoopGroup, clock: @escaping @Sendable () -> UInt64,
-        events: (AsyncStream<PeerSocketEvent>, AsyncStream<PeerSocketEvent>.Continuation)
+        events: (AsyncStream<PeerSocketEvent>, AsyncStream<PeerSocketEvent>.Continuation),
+        log: (@Sendable (String) -> Void)?
     ) {
+        self.log = log
         self.listenChannel = listenChannel
         self.localPort = listenChannel.localAddress?.port ?? 0
         self.paths = peerAddresses.map { Path(address: $0, remote: try? SocketAddress(ipAddress: $0.host, port: $0.port)) }
@@ -125,6 +131,7 @@ public actor PeerLink {
     /// Seals the message once per path (own sequence number each) and sends it on every
     /// path. Failures are counted in `statistics()`, never thrown.
     public func send(kind: PeerMessageKind, epoch: UInt64, requestID: UInt64? = nil, payload: PeerPayload) async {
+        flushRejections()
         var writes: [(path: Int, done: EventLoopFuture<Void>)] = []
         for index in paths.indices {
             guard case .open = state, let channel = await pathChannel(index) else { continue }
@@ -198,7 +205,9 @@ public actor PeerLink {
         case let .datagram(buffer, source, _):
             counts.datagramsReceived += 1
             guard buffer.readableBytes <= PeerMessageLimits.maximumDatagramBytes else {
-                counts.lastRejection = validator.rejectOversized()
+                let rejection = validator.rejectOversized()
+                counts.lastRejection = rejection
+                describe(rejection, from: source)
                 return
             }
             let now = clock()
@@ -214,7 +223,24 @@ public actor PeerLink {
                 }
             } catch {
                 counts.lastRejection = error
+                describe(error, from: source)
             }
+        }
+    }
+
+    private func describe(_ rejection: PeerRejection, from source: SocketAddress) {
+        guard let log else { return }
+        let from = source.ipAddress.map { "\($0):\(source.port ?? 0)" } ?? "\(source)"
+        for line in rejections.record(rejection, from: from, now: clock()) {
+            log(line)
+        }
+    }
+
+    /// Logs the summary of rejected datagrams if its interval is over (called on each send).
+    private func flushRejections() {
+        guard let log else { return }
+        for line in rejections.flush(now: clock()) {
+            log(line)
         }
     }
 

@@ -26,7 +26,9 @@ public enum PeerWireFormat {
     public static let maximumBodyBytes = PeerMessageLimits.maximumDatagramBytes - headerBytes - tagBytes
 
     /// Frames `body` and signs it with `key`; nil when the body does not fit one datagram.
-    static func seal(body: [UInt8], key: PeerKey, version: UInt8 = version) -> [UInt8]? {
+    /// Public for the peer decoder's fuzz target (Tests/Fuzz), which signs fuzzed bodies
+    /// to reach the body parser behind the MAC.
+    public static func seal(body: [UInt8], key: PeerKey, version: UInt8 = version) -> [UInt8]? {
         guard body.count <= maximumBodyBytes else { return nil }
         var datagram = magic
         datagram.reserveCapacity(headerBytes + body.count + tagBytes)

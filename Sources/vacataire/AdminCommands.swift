@@ -99,6 +99,10 @@ struct FailbackCommand: ParsableCommand {
     @Flag(help: "Fail back even though the master's checks do not pass (recorded in the incident).") var force = false
     @Option(help: "How long to wait for the outcome, in seconds (default: the handoff and start timeouts).") var wait: Double?
 
+    func validate() throws {
+        try validateWait(wait)
+    }
+
     func run() throws {
         try daemon.send(ControlRequest(command: .failback, force: force, waitSeconds: wait)).finish()
     }
@@ -112,6 +116,10 @@ struct SwitchoverCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @Option(help: "The node that should serve afterwards (default: the one not serving now).") var to: String?
     @Option(help: "How long to wait for the outcome, in seconds.") var wait: Double?
+
+    func validate() throws {
+        try validateWait(wait)
+    }
 
     func run() throws {
         try daemon.send(ControlRequest(command: .switchover, to: to, waitSeconds: wait)).finish()
@@ -150,7 +158,7 @@ struct AckCommand: ParsableCommand {
     func validate() throws {
         if let expires {
             guard case .success(let duration) = ConfigDuration.parse(expires), duration.seconds >= 1 else {
-                throw ValidationError("--expires: expected a duration of at least 1s, such as 30m or 4h, found `\(expires)`")
+                throw ValidationError("--expires: expected a duration from 1s to 365d, such as 30m or 4h, found `\(expires)`")
             }
         }
     }
@@ -173,7 +181,7 @@ struct EventsCommand: ParsableCommand {
 
     func validate() throws {
         if let since, case .failure = ConfigDuration.parse(since) {
-            throw ValidationError("--since: expected a duration such as 30m, 2h or 1d, found `\(since)`")
+            throw ValidationError("--since: expected a duration up to 365d, such as 30m, 2h or 1d, found `\(since)`")
         }
     }
 
@@ -194,5 +202,12 @@ struct EventsCommand: ParsableCommand {
             if let author = event.author, !event.reason.contains(author) { line += " (by \(author))" }
             print(line)
         }
+    }
+}
+
+/// `--wait SECONDS`: from 0 to 600, as the daemon grants at most that.
+func validateWait(_ wait: Double?) throws {
+    if let wait, !(wait.isFinite && wait >= 0 && wait <= ControlRequest.maximumWaitSeconds) {
+        throw ValidationError("--wait: expected a number of seconds from 0 to \(Int(ControlRequest.maximumWaitSeconds)), found \(wait)")
     }
 }

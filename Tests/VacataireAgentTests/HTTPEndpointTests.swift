@@ -19,7 +19,7 @@ final class HTTPEndpointTests: XCTestCase {
 
     // MARK: - The protocol, against a fixed answer
 
-    private struct FixedSource: LoadBalancerSource {
+    struct FixedSource: LoadBalancerSource {
         var verdict: ServingVerdict
         func servingVerdict() async -> ServingVerdict { verdict }
         func status() async -> AgentStatus {

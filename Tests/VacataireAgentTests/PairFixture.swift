@@ -34,6 +34,7 @@ final class PairFixture: @unchecked Sendable {
     let witnessPort: Int?
     private let control: [Node: String]
     private let extra: String
+    private let extraFor: [Node: String]
     private let notify: [Node: String]
     private let extraChecks: String
     private let peerPorts: [Node: Int]
@@ -41,18 +42,22 @@ final class PairFixture: @unchecked Sendable {
     private var agents: [Node: SpawnedProcess] = [:]
     private var starts: [Node: Int] = [:]
     private let session: URLSession
+    /// A command the agents run under, such as `prlimit --nofile=512:512 --`.
+    var agentPrefix: [String] = []
 
     /// Writes the pair's files and starts the mail and trap receivers; no agent runs yet.
     /// `control` replaces a node's `control:` mapping (default: a socket in its state directory).
-    /// `extra` is appended to both configurations (top-level sections such as `outbox:`);
+    /// `extra` is appended to both configurations (top-level sections such as `outbox:`),
+    /// `extraFor` to one node's;
     /// `checks` to both `checks:` lists (entries starting with `  - `; NODE is the node's name).
     /// `notify` replaces a node's `notify:` mapping (default: the shared SMTP sink and trap receiver).
     init(
-        unreachableWitness: Bool = false, control: [Node: String] = [:], extra: String = "", checks: String = "",
+        unreachableWitness: Bool = false, control: [Node: String] = [:], extra: String = "", extraFor: [Node: String] = [:], checks: String = "",
         notify: [Node: String] = [:]
     ) throws {
         self.control = control
         self.extra = extra
+        self.extraFor = extraFor
         extraChecks = checks
         self.notify = notify
         directory = try TemporaryDirectory("pair")
@@ -130,7 +135,7 @@ final class PairFixture: @unchecked Sendable {
                 stop: {command: "./service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
               service_probe: http://127.0.0.1:\(port(service: node.peer))/
 
-            """ + guardLines + extra
+            """ + guardLines + extra + (extraFor[node] ?? "")
     }
 
     private var defaultNotify: String {
@@ -147,9 +152,11 @@ final class PairFixture: @unchecked Sendable {
     func start(_ node: Node) throws {
         let count = (starts[node] ?? 0) + 1
         starts[node] = count
+        let run = [Repository.executable, "run", "--config", directory.file("\(node.rawValue).yaml")]
+        let command = agentPrefix + run
         agents[node] = try SpawnedProcess(
-            executable: Repository.executable,
-            arguments: ["run", "--config", directory.file("\(node.rawValue).yaml")],
+            executable: command[0],
+            arguments: Array(command.dropFirst()),
             environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates")],
             stdoutPath: directory.file("\(node.rawValue).\(count).stdout"),
             stderrPath: directory.file("\(node.rawValue).\(count).log")

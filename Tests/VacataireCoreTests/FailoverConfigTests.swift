@@ -110,7 +110,7 @@ final class FailoverConfigTests: XCTestCase {
     func testDefaultsAndAStandbyWithoutWitness() throws {
         let config = try parse("""
             role: standby
-            peer: {name: alpha, addresses: ["127.0.0.1"]}
+            peer: {name: beta, addresses: ["192.0.2.10"]}
             keys: [{id: 1, file: peer.key}]
             actions:
               start: {command: "start-web"}
@@ -205,7 +205,7 @@ final class FailoverConfigTests: XCTestCase {
     }
 
     func testZeroActionTimeout() {
-        assertProblem(replacing("timeout: 10s}", with: "timeout: 0s}"), key: "failover.actions.start.timeout", contains: "more than 0")
+        assertProblem(replacing("timeout: 10s}", with: "timeout: 0s}"), key: "failover.actions.start.timeout", contains: "must be at least 100ms, found 0s")
     }
 
     func testProblemsCarryTheFileAndLine() {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 import XCTest
 import VacataireCore
 import VacataireTestSupport
@@ -191,6 +192,28 @@ final class PeerLinkTests: XCTestCase {
     }
 
     // MARK: - Fixtures
+
+    /// Issue 11, case 9: each rejection reaches the log (rate-limited by `PeerRejectionLog`),
+    /// with its reason and source.
+    func testRejectedDatagramsAreLoggedWithTheirSourceAndReason() async throws {
+        let lines = Mutex<[String]>([])
+        let alpha = try await PeerLink.open(
+            listen: PeerEndpoint(host: loopback, port: 0), peerAddresses: [],
+            sender: PeerSender(identity: PeerFixtures.alpha, bootID: 3, keyring: PeerFixtures.ringOne),
+            validator: PeerMessageValidator(identity: PeerFixtures.alpha, peers: ["beta"], keyring: PeerFixtures.ringOne),
+            rejectionLog: { line in lines.withLock { $0.append(line) } }
+        )
+        let raw = try RawUDPSocket()
+        for _ in 0..<100 {
+            try raw.send(Array("GET / HTTP/1.0\r\n\r\n".utf8), to: alpha.localPort)
+        }
+        try await eventually("a hundred rejections") { await alpha.statistics().validation.totalRejected == 100 }
+        let logged = lines.withLock { $0 }
+        XCTAssertEqual(logged.count, 1, "one line now, the rest summed up later: \(logged)")
+        XCTAssertTrue(logged.first?.contains("peer datagram rejected (bad-magic)") ?? false, "\(logged)")
+        XCTAssertTrue(logged.first?.contains("from 127.0.0.1:\(raw.port)") ?? false, "\(logged)")
+        await alpha.close()
+    }
 
     static let alphaPayload = PeerPayload(role: "master", state: "active", healthy: true)
     static let betaPayload = PeerPayload(role: "standby", state: "standby", healthy: true)

@@ -6,12 +6,18 @@ import VacataireCore
 
 /// The daemon's end of the control socket: a Unix socket (SwiftNIO), one JSON request line
 /// per connection, answered by the agent. The caller is known from SO_PEERCRED, never from
-/// anything it writes.
+/// anything it writes. A client may half-close after its request and still gets the reply;
+/// at most `DescriptorBudget.listenerCapacity()` connections are held (`ConnectionSlots`),
+/// and a request must arrive within `requestTimeout`.
 final class ControlServer: Sendable {
     private let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
     private let config: ControlConfig
     private let agent: FailoverAgent
     private let logger: Logger
+    /// How many connections it holds (the idle ones closed first when full).
+    let slots: ConnectionSlots
+    /// How long a client may take to send its request line.
+    static let requestTimeout = TimeAmount.seconds(5)
 
     /// Binds the socket (refusing one another agent still answers on), sets its mode and group.
     static func bind(_ config: ControlConfig, agent: FailoverAgent, logger: Logger) async throws -> ControlServer {
@@ -25,11 +31,16 @@ final class ControlServer: Sendable {
             }
         }
         let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        let slots = ConnectionSlots(capacity: DescriptorBudget.listenerCapacity(), requestTimeout: requestTimeout)
         do {
             server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 256)
+                // A client may shut its sending side after the request and still read the reply.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        slots.admit(channel)
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {
@@ -42,11 +53,15 @@ final class ControlServer: Sendable {
         guard chmod(path, mode_t(config.mode)) == 0, chown(path, 0, config.group == nil ? getgid() : gid) == 0 else {
             throw AgentStartError("cannot set the mode or group of \(path): \(String(cString: strerror(errno)))")
         }
-        return ControlServer(server: server, config: config, agent: agent, logger: logger)
+        return ControlServer(server: server, config: config, agent: agent, logger: logger, slots: slots)
     }
 
-    private init(server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, config: ControlConfig, agent: FailoverAgent, logger: Logger) {
+    private init(
+        server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, config: ControlConfig, agent: FailoverAgent,
+        logger: Logger, slots: ConnectionSlots
+    ) {
         self.server = server
+        self.slots = slots
         self.config = config
         self.agent = agent
         self.logger = logger
@@ -69,6 +84,7 @@ final class ControlServer: Sendable {
                 let reply: ControlReply
                 switch try await Self.readLine(inbound) {
                 case .line(let bytes):
+                    slots.answering(connection.channel)
                     if let request = try? JSONDecoder.control.decode(ControlRequest.self, from: Data(bytes)) {
                         reply = await agent.handle(request, from: caller)
                     } else {

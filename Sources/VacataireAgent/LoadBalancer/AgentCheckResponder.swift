@@ -15,8 +15,11 @@ final class AgentCheckResponder: Sendable {
     let address: String
 
     static func bind(_ endpoint: FailoverConfig.Endpoint, source: any LoadBalancerSource, logger: Logger) async throws -> AgentCheckResponder {
-        let (server, address) = try await listenTCP(endpoint, what: "agent checks", key: "agent_check") { channel in
-            try Connection(wrappingChannelSynchronously: channel)
+        let slots = ConnectionSlots(capacity: DescriptorBudget.listenerCapacity(), requestTimeout: .seconds(5))
+        let (server, address) = try await listenTCP(endpoint, what: "agent checks", key: "agent_check", slots: slots) { channel in
+            // Answered at once: the load balancer sends nothing that needs waiting for.
+            slots.answering(channel)
+            return try Connection(wrappingChannelSynchronously: channel)
         }
         return AgentCheckResponder(server: server, source: source, logger: logger, address: address)
     }

@@ -7,8 +7,11 @@ import VacataireCore
 /// SwiftNIO, one request per connection, answered by `HTTPRoutes`.
 ///
 /// Bounded: request heads are limited by NIO's HTTP parser, request targets to
-/// `HTTPRoutes.maximumURIBytes`, bodies to `maximumBodyBytes`, and every connection is
-/// closed after its answer or after `connectionTimeout`, whichever comes first.
+/// `HTTPRoutes.maximumURIBytes`, bodies to `maximumBodyBytes`; at most
+/// `DescriptorBudget.listenerCapacity()` connections are held (`ConnectionSlots`), a
+/// request must arrive within `requestTimeout`, and every connection is closed after its
+/// answer or after `connectionTimeout`, whichever comes first. A request the parser
+/// cannot read gets one `400` (`BadRequestResponder`).
 final class HTTPEndpoint: Sendable {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
@@ -20,18 +23,25 @@ final class HTTPEndpoint: Sendable {
 
     static let maximumBodyBytes = 4096
     static let connectionTimeout = TimeAmount.seconds(10)
+    /// How long a client may take to send its whole request.
+    static let requestTimeout = TimeAmount.seconds(5)
+    /// How many connections it holds, and how many it closed unanswered.
+    let slots: ConnectionSlots
 
     static func bind(_ endpoint: FailoverConfig.Endpoint, source: any LoadBalancerSource, logger: Logger) async throws -> HTTPEndpoint {
-        let (server, address) = try await listenTCP(endpoint, what: "HTTP", key: "http") { channel in
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+        let slots = ConnectionSlots(capacity: DescriptorBudget.listenerCapacity(), requestTimeout: requestTimeout)
+        let (server, address) = try await listenTCP(endpoint, what: "HTTP", key: "http", slots: slots) { channel in
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
+            try channel.pipeline.syncOperations.addHandler(BadRequestResponder())
             channel.eventLoop.scheduleTask(in: connectionTimeout) { channel.close(promise: nil) }
             return try Connection(wrappingChannelSynchronously: channel)
         }
-        return HTTPEndpoint(server: server, routes: HTTPRoutes(source: source), logger: logger, address: address)
+        return HTTPEndpoint(server: server, routes: HTTPRoutes(source: source), logger: logger, address: address, slots: slots)
     }
 
-    private init(server: NIOAsyncChannel<Connection, Never>, routes: HTTPRoutes, logger: Logger, address: String) {
+    private init(server: NIOAsyncChannel<Connection, Never>, routes: HTTPRoutes, logger: Logger, address: String, slots: ConnectionSlots) {
         self.server = server
+        self.slots = slots
         self.routes = routes
         self.logger = logger
         self.address = address
@@ -65,6 +75,7 @@ final class HTTPEndpoint: Sendable {
                         }
                     case .end:
                         guard let head else { return }
+                        slots.answering(connection.channel)
                         let answer = await routes.answer(method: head.method, uri: head.uri)
                         try await Self.write(answer, head: head.method == .HEAD, to: outbound)
                         return

@@ -23,6 +23,10 @@ public struct CheckConfig: Sendable, Equatable {
     public static let defaultTimeout = ConfigDuration(seconds: 5)
     public static let defaultRise = 2
     public static let defaultFall = 3
+    /// A check runs at most ten times a second and at least once a day.
+    public static let intervalBounds = ConfigDuration(milliseconds: 100)...ConfigDuration(seconds: 86_400)
+    /// One run may take from 10ms (a local TCP connect) to an hour.
+    public static let timeoutBounds = ConfigDuration(milliseconds: 10)...ConfigDuration(seconds: 3_600)
 
     public init(
         name: String, kind: CheckKind,
@@ -45,15 +49,13 @@ public struct CheckConfig: Sendable, Equatable {
         if let name, !NodeIdentity.isIdentifier(name) {
             reader.problem("name", "expected letters, digits, `-`, `_` or `.` (1 to 64 of them), found `\(name)`")
         }
-        let interval = reader.optional("interval", ConfigDuration.self) ?? defaultInterval
+        let interval = reader.duration("interval", default: defaultInterval, within: intervalBounds)
         // Without a timeout of its own, a check run may take its whole interval, up to 5s.
-        let timeout = reader.optional("timeout", ConfigDuration.self) ?? min(defaultTimeout, interval)
+        let timeout = reader.duration("timeout", default: min(defaultTimeout, interval), within: timeoutBounds)
         let rise = reader.optional("rise", Int.self) ?? defaultRise
         let fall = reader.optional("fall", Int.self) ?? defaultFall
         let severity = reader.optional("severity", CheckSeverity.self) ?? .critical
         let scope = reader.optional("scope", CheckScope.self)
-        if interval.seconds <= 0 { reader.problem("interval", "must be longer than 0s") }
-        if timeout.seconds <= 0 { reader.problem("timeout", "must be longer than 0s") }
         if timeout > interval {
             reader.problem("timeout", "must not be longer than `interval` (\(interval)); one run must end before the next starts")
         }

@@ -31,6 +31,9 @@ public struct Config: Sendable {
 
     /// Reads and validates the configuration at `path`.
     public static func load(path: String) throws(ConfigErrors) -> Config {
+        if let refusal = ConfigFileKind.refusal(path) {
+            throw ConfigErrors([ConfigProblem(file: path, line: nil, key: "", message: refusal)])
+        }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -51,7 +54,11 @@ public struct Config: Sendable {
         if !root.has("node") {
             problems.add("missing; expected a mapping with `name` and `cluster`", key: "node", at: root.mark)
         }
-        let stateDirectory = resolve(root.optional("state_dir", String.self) ?? "/var/lib/vacataire", base: base)
+        let stateDirectoryText = root.optional("state_dir", String.self) ?? "/var/lib/vacataire"
+        if stateDirectoryText.trimmingCharacters(in: .whitespaces).isEmpty {
+            root.problem("state_dir", "must not be empty; expected a directory such as /var/lib/vacataire")
+        }
+        let stateDirectory = resolve(stateDirectoryText, base: base)
         let templatesDirectory = root.optional("templates_dir", String.self).map { resolve($0, base: base) }
         if let templatesDirectory, !isDirectory(templatesDirectory) {
             root.problem("templates_dir", "no such directory: \(templatesDirectory)")
@@ -66,6 +73,7 @@ public struct Config: Sendable {
         let loadBalancer = LoadBalancerConfig.read(root)
         let incidents = root.mapping("incidents").map(IncidentsConfig.read) ?? IncidentsConfig()
         let rateLimit = root.mapping("rate_limit").map(RateLimitConfig.read) ?? RateLimitConfig()
+        ConfigSanity.check(node: node, checks: checks, failover: failover, loadBalancer: loadBalancer, in: root)
         root.finish()
         guard problems.all.isEmpty, let node else {
             throw ConfigErrors(problems.all)

@@ -26,7 +26,7 @@ public final class ConfigReader {
     public let path: String
     public let mark: Mark?
     public let problems: ConfigProblems
-    private let pairs: [(key: String, keyMark: Mark?, value: Node)]
+    let pairs: [(key: String, keyMark: Mark?, value: Node)]
     private var known: Set<String> = []
 
     /// Reads the whole document of `text`, or records why it cannot be read.

@@ -49,35 +49,65 @@ public struct ConfigDuration: ConfigValue, Equatable, Comparable, Sendable, Cust
 
     public static var expectation: String { "a duration such as 500ms, 10s, 2m or 1h" }
 
+    /// The longest duration any setting accepts: 365 days. Keys with tighter bounds check
+    /// them where they are read (`ConfigReader.duration`); this one keeps every conversion
+    /// to nanoseconds far from `Int64.max` (about 292 years).
+    public static let maximum = ConfigDuration(seconds: 365 * 86_400)
+
     public static func parse(_ text: String) -> Result<ConfigDuration, ConfigValueError> {
         let units: [(suffix: String, factor: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var parsed: Double?
         for unit in units where trimmed.hasSuffix(unit.suffix) {
             let number = trimmed.dropLast(unit.suffix.count).trimmingCharacters(in: .whitespaces)
             if let value = Double(number), value.isFinite, value >= 0 {
-                return .success(ConfigDuration(seconds: value * unit.factor))
+                parsed = value * unit.factor
+                break
             }
         }
-        if let value = Double(trimmed), value.isFinite, value >= 0 {
-            return .success(ConfigDuration(seconds: value))
+        if parsed == nil, let value = Double(trimmed), value.isFinite, value >= 0 {
+            parsed = value
         }
-        return .failure(.init("expected \(expectation)"))
+        guard let seconds = parsed else { return .failure(.init("expected \(expectation)")) }
+        guard seconds.isFinite, seconds <= maximum.seconds else {
+            return .failure(.init("expected a duration of at most 365d"))
+        }
+        return .success(ConfigDuration(seconds: seconds))
+    }
+
+    /// Whole milliseconds, rounded, saturating at 0 and `Int64.max` (never traps).
+    public var milliseconds: Int64 {
+        Self.saturating(seconds * 1_000)
+    }
+
+    /// Whole nanoseconds, rounded, saturating at 0 and `Int64.max` (never traps).
+    public var nanoseconds: Int64 {
+        Self.saturating(seconds * 1_000_000_000)
+    }
+
+    /// The same span as a Swift `Duration`, saturating like `nanoseconds`.
+    public var duration: Duration {
+        .nanoseconds(nanoseconds)
+    }
+
+    static func saturating(_ value: Double) -> Int64 {
+        guard !value.isNaN else { return 0 }
+        let rounded = value.rounded()
+        if !(rounded > 0) { return 0 }
+        // 2^63 is exactly representable; anything at or above it does not fit.
+        if rounded >= 9_223_372_036_854_775_808.0 { return Int64.max }
+        return Int64(rounded)
     }
 
     public static func < (lhs: ConfigDuration, rhs: ConfigDuration) -> Bool {
         lhs.seconds < rhs.seconds
     }
 
-    /// The same span as a Swift `Duration`, saturating at about 292 years.
-    public var duration: Duration {
-        let nanoseconds = (seconds * 1e9).rounded()
-        guard nanoseconds < Double(Int64.max) else { return .nanoseconds(Int64.max) }
-        return .nanoseconds(Int64(max(0, nanoseconds)))
-    }
-
     public var description: String {
-        if seconds < 1, seconds > 0 { return "\(Int((seconds * 1000).rounded()))ms" }
-        if seconds == seconds.rounded() { return "\(Int(seconds))s" }
+        if seconds < 1, seconds > 0 { return "\(Self.saturating(seconds * 1000))ms" }
+        if seconds.isFinite, seconds == seconds.rounded(), seconds < 1e15 {
+            return "\(Self.saturating(seconds))s"
+        }
         return "\(seconds)s"
     }
 }

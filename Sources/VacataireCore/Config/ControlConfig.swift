@@ -33,6 +33,11 @@ public struct ControlConfig: Sendable, Equatable {
         if let mode = reader.optional("mode", String.self) {
             if let value = Int(mode, radix: 8), (0...0o777).contains(value) {
                 control.mode = value
+                if value & 0o111 != 0 {
+                    // Execute bits mean nothing on a socket: such a mode was written for a
+                    // directory, or as "open to everyone" without thinking it through.
+                    reader.problem("mode", "`\(mode)` sets execute bits, which mean nothing on a socket; use \"0660\" (root and `group`), or \"0666\" to let every local user read the status (changes still need root or `group`)")
+                }
             } else {
                 reader.problem("mode", "expected an octal file mode such as \"0660\", found `\(mode)`")
             }

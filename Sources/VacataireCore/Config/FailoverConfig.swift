@@ -106,10 +106,10 @@ public struct FailoverConfig: Sendable, Equatable {
         FailoverSettings(
             role: role,
             peerName: peer.name,
-            heartbeatInterval: .milliseconds(Int64((heartbeatInterval.seconds * 1000).rounded())),
-            deadAfter: .milliseconds(Int64((deadAfter.seconds * 1000).rounded())),
-            selfFenceAfter: .milliseconds(Int64((selfFenceAfter.seconds * 1000).rounded())),
-            handoffTimeout: .milliseconds(Int64((handoffTimeout.seconds * 1000).rounded())),
+            heartbeatInterval: .milliseconds(heartbeatInterval.milliseconds),
+            deadAfter: .milliseconds(deadAfter.milliseconds),
+            selfFenceAfter: .milliseconds(selfFenceAfter.milliseconds),
+            handoffTimeout: .milliseconds(handoffTimeout.milliseconds),
             handoffRetries: handoffRetries,
             verifyTimeout: verifyTimeout.duration,
             drain: drain.duration,
@@ -125,12 +125,12 @@ public struct FailoverConfig: Sendable, Equatable {
         let peer = readPeer(reader)
         let listen = readListen(reader)
         let (keys, activeKey) = readKeys(reader, base: base)
-        let heartbeat = reader.optional("heartbeat_interval", ConfigDuration.self) ?? ConfigDuration(seconds: 0.5)
-        let deadAfter = reader.optional("dead_after", ConfigDuration.self) ?? ConfigDuration(seconds: 15)
-        let selfFence = reader.optional("self_fence_after", ConfigDuration.self) ?? ConfigDuration(seconds: 3)
-        let handoffTimeout = reader.optional("handoff_timeout", ConfigDuration.self) ?? ConfigDuration(seconds: 15)
+        let heartbeat = reader.duration("heartbeat_interval", default: ConfigDuration(seconds: 0.5), within: ConfigDuration(milliseconds: 50)...ConfigDuration(seconds: 60))
+        let deadAfter = reader.duration("dead_after", default: ConfigDuration(seconds: 15), within: ConfigDuration.failoverTiming)
+        let selfFence = reader.duration("self_fence_after", default: ConfigDuration(seconds: 3), within: ConfigDuration.failoverTiming)
+        let handoffTimeout = reader.duration("handoff_timeout", default: ConfigDuration(seconds: 15), within: ConfigDuration.failoverTiming)
         let retries = reader.optional("handoff_retries", Int.self) ?? 2
-        let drain = reader.optional("drain", ConfigDuration.self) ?? ConfigDuration(seconds: 1)
+        let drain = reader.duration("drain", default: ConfigDuration(seconds: 1), within: ConfigDuration(seconds: 0)...ConfigDuration(seconds: 600))
         let actions = reader.mapping("actions")
         if !reader.has("actions") {
             reader.problem("actions", "missing; expected a mapping with `start` and `stop` commands")
@@ -143,7 +143,7 @@ public struct FailoverConfig: Sendable, Equatable {
         // timeout (and a heartbeat to confirm), from 1 to 10 seconds, to pass its checks.
         let handoffWindow = handoffTimeout.seconds * Double(min(max(retries, 0), 10) + 1)
         let defaultVerify = min(10, max(1, handoffWindow - (start?.timeout.seconds ?? 0) - heartbeat.seconds))
-        let verifyTimeout = reader.optional("verify_timeout", ConfigDuration.self) ?? ConfigDuration(seconds: defaultVerify)
+        let verifyTimeout = reader.duration("verify_timeout", default: ConfigDuration(seconds: defaultVerify), within: ConfigDuration.failoverTiming)
         let witness = reader.optional("witness", String.self).flatMap { readWitness($0, reader) }
         let probe = reader.optional("service_probe", String.self).flatMap { text -> URL? in
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
@@ -172,9 +172,6 @@ public struct FailoverConfig: Sendable, Equatable {
         }
 
         // Timings that cannot work together.
-        if heartbeat.seconds < 0.05 {
-            reader.problem("heartbeat_interval", "must be at least 50ms, found \(heartbeat)")
-        }
         // The rules the machine keeps with 20 ms of jitter (Docs/failover.md, "Timing rules").
         let minimumDeadAfter = FailoverSettings.minimumDeadAfter(heartbeat: heartbeat.duration)
         if deadAfter.duration < minimumDeadAfter {
@@ -293,8 +290,7 @@ public struct FailoverConfig: Sendable, Equatable {
         if let timeoutKey {
             // A flat mapping: `command` and `timeout` side by side (the fence).
             let command = reader.required(key, String.self)
-            let timeout = reader.optional(timeoutKey, ConfigDuration.self) ?? ConfigDuration(seconds: defaultTimeout)
-            if timeout.seconds <= 0 { reader.problem(timeoutKey, "must be more than 0") }
+            let timeout = reader.duration(timeoutKey, default: ConfigDuration(seconds: defaultTimeout), within: ConfigDuration.actionTimeout)
             if let command, command.trimmingCharacters(in: .whitespaces).isEmpty { reader.problem(key, "must not be empty") }
             return command.map { ActionCommand(command: $0, timeout: timeout) }
         }

@@ -1,0 +1,60 @@
+import Foundation
+import Synchronization
+
+/// The process group of the last start action that ran, which is where a service started
+/// in the background (`service >/dev/null 2>&1 &`) lives unless it leaves it (`setsid`).
+///
+/// When the stop action cannot be started at all (no descriptor, no memory, no shell),
+/// even after retries, this group is what can still be stopped without it: SIGTERM, then
+/// SIGKILL (issue 11, case 6).
+public final class StartedServiceGroup: Sendable {
+    private let leader = Mutex<pid_t?>(nil)
+
+    public init() {}
+
+    /// The start action was launched with this pid, its process group's id.
+    func started(_ pid: pid_t) {
+        leader.withLock { $0 = pid }
+    }
+
+    /// The group's id while some process of it still runs (zombies, which no signal can
+    /// end and which an init that does not reap may keep for long, do not count).
+    var running: pid_t? {
+        leader.withLock { leader in
+            guard let pid = leader else { return nil }
+            if Self.hasLiveMember(group: pid) { return pid }
+            leader = nil
+            return nil
+        }
+    }
+
+    /// Whether /proc lists a process of process group `group` that is not a zombie.
+    static func hasLiveMember(group: pid_t) -> Bool {
+        guard Glibc.kill(-group, 0) == 0 || errno == EPERM else { return false }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for name in names where name.first?.isNumber == true {
+            guard let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // After "pid (comm) ": state, ppid, pgrp.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 2, fields[2] == "\(group)", fields[0] != "Z" { return true }
+        }
+        return false
+    }
+
+    /// Sends SIGTERM to the group, waits up to `grace` for it to end, then SIGKILL; says what it did.
+    func terminate(grace: Duration) async -> String {
+        guard let pid = running else { return "no process of the start action's group runs any more" }
+        _ = Glibc.kill(-pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+            if running == nil { return "SIGTERM ended the start action's process group \(pid)" }
+        }
+        _ = Glibc.kill(-pid, SIGKILL)
+        try? await Task.sleep(for: .milliseconds(100))
+        return running == nil
+            ? "SIGKILL ended the start action's process group \(pid) (SIGTERM did not within \(grace.formatted()))"
+            : "the start action's process group \(pid) survives SIGKILL"
+    }
+}
