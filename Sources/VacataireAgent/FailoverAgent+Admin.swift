@@ -87,11 +87,10 @@ extension FailoverAgent {
                 let open = machine.openIncidents.map(\.description).joined(separator: ", ")
                 return ControlReply(outcome: .refused, message: "refused: incident \(target) is not open (open: \(open.isEmpty ? "none" : open))")
             }
-            let expiresAt = request.expiresSeconds.map { Date().addingTimeInterval(max(1, $0)) }
-            pendingAcknowledgement = PendingAcknowledgement(expiresAt: expiresAt)
-            defer { pendingAcknowledgement = nil }
+            let expiresIn = request.expiresSeconds.map { Duration.seconds(max(1, $0)) }
             let until = request.expiresSeconds.map { "; reminders resume in \(NotifiableEvent.span(max(1, $0)))" } ?? ""
-            return await command(machine.acknowledge(incident: target, author: author, comment: request.comment, now: now()), wait: .zero) { _ in
+            let actions = machine.acknowledge(incident: target, author: author, comment: request.comment, expiresIn: expiresIn, now: now())
+            return await command(actions, wait: .zero) { _ in
                 "done: incident \(target) acknowledged by \(author)\(until)"
             }
         case .status, .events, .notifyTest:

@@ -4,37 +4,12 @@ import VacataireNotify
 import VacatairePeer
 import VacataireStore
 
-/// What the peer link says about incidents beyond the state machine's view: the
-/// acknowledgement's author, comment, incident and expiry on `ack`, and a delivery
-/// confirmation on `status` (Docs/peer-protocol.md, "Incidents").
-struct IncidentPeerDetail: Sendable, Equatable {
+/// What the peer link says about incidents beyond the state machine's view: a delivery
+/// confirmation on `status` (Docs/peer-protocol.md, "Incidents"). Acknowledgements travel
+/// in the machine's own `ack` messages (`FailoverMessage.acknowledgement`).
+enum IncidentPeerDetail {
     /// `status` detail: the sender delivered a page of `incidentID`.
     static let delivered = "delivered"
-    private static let expiresPrefix = "expires-in "
-
-    /// The `ack` detail for an acknowledgement that lasts `seconds` more ("expires-in 600"),
-    /// or nil for one that lasts until the incident is closed.
-    static func ackDetail(expiresIn seconds: TimeInterval?) -> String? {
-        seconds.map { "\(expiresPrefix)\(ConfigDuration(seconds: max(0, $0.rounded(.up))).milliseconds / 1_000)" }
-    }
-
-    /// The seconds an `ack` detail gives the acknowledgement; nil when it has none (or is not one).
-    static func ackExpiry(_ detail: String?) -> TimeInterval? {
-        guard let detail, detail.hasPrefix(expiresPrefix),
-              let seconds = Int(detail.dropFirst(expiresPrefix.count)), seconds >= 0
-        else { return nil }
-        return min(TimeInterval(seconds), ControlRequest.maximumExpiresSeconds)
-    }
-}
-
-/// An acknowledgement being carried out: the admin's (with its expiry) or the peer's.
-struct PendingAcknowledgement: Sendable {
-    var incident: IncidentID?
-    var author: String?
-    var comment: String?
-    var expiresAt: Date?
-    /// The peer's name when the acknowledgement was made there.
-    var via: String?
 }
 
 extension FailoverAgent {
@@ -81,31 +56,12 @@ extension FailoverAgent {
                reason: "\(notification.kind.rawValue) of incident \(id) delivered by \(config.node.name); confirmed to \(failover.peer.name)")
     }
 
-    /// The incident parts of a peer message: a delivery confirmation, or the real author,
-    /// comment and expiry of an acknowledgement (returned for `apply`).
-    func peerIncidentDetail(_ message: PeerMessage) -> PendingAcknowledgement? {
-        let incident = message.payload.incidentID.flatMap(IncidentID.init(storedText:))
-        switch message.kind {
-        case .status where message.payload.detail == IncidentPeerDetail.delivered:
-            guard let incident else { return nil }
-            reminders.confirmed(incident)
-            record(.notify, incident: incident, reason: "\(failover.peer.name) confirmed delivering a page of incident \(incident)")
-            return nil
-        case .ack:
-            return PendingAcknowledgement(
-                incident: incident, author: message.payload.ackAuthor, comment: message.payload.ackComment,
-                expiresAt: IncidentPeerDetail.ackExpiry(message.payload.detail).map { Date().addingTimeInterval($0) },
-                via: failover.peer.name)
-        default:
-            return nil
-        }
-    }
-
-    /// The peer's acknowledgement as the machine reported it, with what the payload says.
-    func peerAcknowledgement(_ actions: [FailoverAction], _ detail: PendingAcknowledgement) -> [FailoverAction] {
-        actions.map { action in
-            guard case .acknowledgeIncident(let id, let author, let comment) = action else { return action }
-            return .acknowledgeIncident(detail.incident ?? id, author: detail.author ?? author, comment: detail.comment ?? comment)
-        }
+    /// A delivery confirmation from the peer: it paged the incident, so this node need not.
+    func confirmDelivery(_ message: PeerMessage) {
+        guard message.kind == .status, message.payload.detail == IncidentPeerDetail.delivered,
+              let incident = message.payload.incidentID.flatMap(IncidentID.init(storedText:))
+        else { return }
+        reminders.confirmed(incident)
+        record(.notify, incident: incident, reason: "\(failover.peer.name) confirmed delivering a page of incident \(incident)")
     }
 }

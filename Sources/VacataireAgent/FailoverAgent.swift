@@ -47,9 +47,6 @@ public actor FailoverAgent {
     var stateNotWritable: String?
     /// Reminders of open incidents and the peer's delivery confirmations (`incidents:`).
     var reminders: IncidentReminders
-    /// The acknowledgement `apply` is about to record: the admin's expiry, or the peer's
-    /// author, comment and expiry.
-    var pendingAcknowledgement: PendingAcknowledgement?
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(config: Config, templates: TemplateSet, logger: Logger) async throws -> FailoverAgent {
@@ -200,14 +197,8 @@ public actor FailoverAgent {
             logger.warning("\(error.description) (from \(received.source))")
             return
         }
-        let acknowledgement = peerIncidentDetail(received.message)
-        var actions = machine.received(message, now: now())
-        if let acknowledgement {
-            actions = peerAcknowledgement(actions, acknowledgement)
-            pendingAcknowledgement = acknowledgement
-        }
-        apply(actions)
-        pendingAcknowledgement = nil
+        confirmDelivery(received.message)
+        apply(machine.received(message, now: now()))
     }
 
     func actionFinished(_ kind: ServiceActionKind, _ report: ServiceActionReport) {
@@ -250,17 +241,7 @@ public actor FailoverAgent {
             case .runStartActions where refusedStart != nil:
                 logger.critical("\(refusedStart ?? "")")
             case .send(let message):
-                guard message.kind == .ack, let ack = acknowledgement else {
-                    outgoingQueue.yield(message.wire(configuredRole: failover.role))
-                    continue
-                }
-                // The peer records the real author, comment and expiry, and stops its reminders too.
-                var outgoing = message.wire(
-                    configuredRole: failover.role, incidentID: ack.id.description,
-                    detail: IncidentPeerDetail.ackDetail(expiresIn: ack.expiresAt.map { $0.timeIntervalSinceNow }))
-                outgoing.payload.ackAuthor = PeerMessageLimits.truncated(ack.author, bytes: PeerMessageLimits.maximumAuthorBytes)
-                outgoing.payload.ackComment = ack.comment.map { PeerMessageLimits.truncated($0, bytes: PeerMessageLimits.maximumTextBytes) }
-                outgoingQueue.yield(outgoing)
+                outgoingQueue.yield(message.wire(configuredRole: failover.role))
             case .runStartActions(let context):
                 runAction(.start, failover.start, context)
             case .runStopActions(let context):
@@ -275,14 +256,13 @@ public actor FailoverAgent {
                 fence(reason: reason)
             case .raiseIncident(let id, let kind, let reason, let paged, let failing):
                 raise(id, kind, reason: reason, paged: paged, failing: failing, roleBefore: roleBefore)
-            case .acknowledgeIncident(let id, let author, let comment):
-                let pending = pendingAcknowledgement
-                pendingAcknowledgement = nil
-                acknowledgement = (id, author, comment, pending?.expiresAt)
-                _ = try? store.acknowledgeIncident(id, author: author, comment: comment, at: Date(), expiresAt: pending?.expiresAt)
-                reminders.acknowledged(id, expiresAt: pending?.expiresAt)
-                let via = pending?.via.map { " on \($0)" } ?? ""
-                let until = pending?.expiresAt.map { " until \(ISO8601DateFormatter().string(from: $0)), then reminders resume" }
+            case .acknowledgeIncident(let id, let author, let comment, let expiresIn, let via):
+                let expiresAt = expiresIn.map { Date().addingTimeInterval(Double($0.components.seconds)) }
+                acknowledgement = (id, author, comment, expiresAt)
+                _ = try? store.acknowledgeIncident(id, author: author, comment: comment, at: Date(), expiresAt: expiresAt)
+                reminders.acknowledged(id, expiresAt: expiresAt)
+                let via = via.map { " on \($0)" } ?? ""
+                let until = expiresAt.map { " until \(ISO8601DateFormatter().string(from: $0)), then reminders resume" }
                     ?? "; no reminders until it is closed"
                 record(.incident, kind: .acknowledged, incident: id, reason: "incident \(id) acknowledged by \(author)\(via)\(until)", author: author)
             case .closeIncident(let id, let reason):

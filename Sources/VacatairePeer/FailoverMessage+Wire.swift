@@ -42,13 +42,17 @@ extension FailoverMessage {
         }
         // A heartbeat or handoff request names its incident; other kinds use the field for
         // their own purposes (the agent reads those: acknowledgements, confirmations).
-        let carriesIncident = message.kind == .heartbeat || message.kind == .handoffRequest
+        let carriesIncident = message.kind == .heartbeat || message.kind == .handoffRequest || message.kind == .ack
         self.init(
             kind: Kind(message.kind), epoch: message.epoch, requestID: message.requestID ?? 0,
             role: role, healthy: message.payload.healthy,
             incident: carriesIncident ? message.payload.incidentID.flatMap(IncidentID.init(storedText:)) : nil,
             detail: message.kind == .handoffRequest ? message.payload.detail : nil
         )
+        if message.kind == .ack, let author = message.payload.ackAuthor {
+            acknowledgement = Acknowledgement(
+                author: author, comment: message.payload.ackComment, expiresIn: Self.ackExpiry(message.payload.detail))
+        }
     }
 
     /// This message as the wire carries it, from a node configured as `configuredRole`;
@@ -59,14 +63,34 @@ extension FailoverMessage {
         let incidentID = incidentID ?? incident?.description
         // Bounded like every text field (PeerMessageLimits): a long list of checks is cut.
         let detail = detail ?? self.detail.map { PeerMessageLimits.truncated($0, bytes: PeerMessageLimits.maximumTextBytes) }
+            ?? acknowledgement.flatMap { Self.ackDetail(expiresIn: $0.expiresIn) }
         return PeerOutgoingMessage(
             kind: wireKind, epoch: epoch,
             requestID: requestID == 0 && !wireKind.isRequest ? nil : requestID,
             payload: PeerPayload(
                 role: configuredRole.rawValue, state: role.rawValue, healthy: healthy,
-                incidentID: incidentID, detail: detail
+                incidentID: incidentID,
+                ackAuthor: acknowledgement.map { PeerMessageLimits.truncated($0.author, bytes: PeerMessageLimits.maximumAuthorBytes) },
+                ackComment: acknowledgement?.comment.map { PeerMessageLimits.truncated($0, bytes: PeerMessageLimits.maximumTextBytes) },
+                detail: detail
             )
         )
+    }
+
+    private static let expiresPrefix = "expires-in "
+
+    /// The `ack` detail for an acknowledgement that lasts `expiresIn` more ("expires-in
+    /// 600", whole seconds rounded up), or nil for one that lasts until the incident closes.
+    static func ackDetail(expiresIn: Duration?) -> String? {
+        expiresIn.map { "\(expiresPrefix)\(max(0, ($0.components.seconds) + ($0.components.attoseconds > 0 ? 1 : 0)))" }
+    }
+
+    /// What an `ack` detail says of the acknowledgement's expiry; nil when it says nothing.
+    static func ackExpiry(_ detail: String?) -> Duration? {
+        guard let detail, detail.hasPrefix(expiresPrefix),
+              let seconds = Int64(detail.dropFirst(expiresPrefix.count)), (0...(400 * 86_400)).contains(seconds)
+        else { return nil }
+        return .seconds(seconds)
     }
 }
 

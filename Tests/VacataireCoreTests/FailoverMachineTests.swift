@@ -607,7 +607,7 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertFalse(actions.startsService)
     }
 
-    func testAcknowledgeTellsThePeerAndTheNotifier() {
+    func testAcknowledgeTellsThePeerAndTheNotifier() throws {
         var master = Node.activeMaster()
         let incident = IncidentID(epoch: 1, topic: .roleChange)
         let actions = master.acknowledge(incident: incident, author: "dave", comment: "on it", now: at(1))
@@ -615,9 +615,13 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertEqual(actions.sent.first?.kind, .ack)
         XCTAssertEqual(actions.sent.first?.requestID, 1)
         XCTAssertTrue(actions.notified.contains { $0.0 == .acknowledged && $0.1.contains("dave: on it") })
+        XCTAssertEqual(actions.sent.first?.acknowledgement, FailoverMessage.Acknowledgement(author: "dave", comment: "on it"))
         var standby = Node.standby()
         let received = standby.received(msg(.ack, epoch: 1, request: 1, role: .active), now: at(1))
-        XCTAssertTrue(received.contains(.acknowledgeIncident(incident, author: "alpha (peer)", comment: nil)))
+        XCTAssertTrue(received.contains(.acknowledgeIncident(incident, author: "alpha (peer)", comment: nil)), "an ack without its details")
+        let expiring = master.acknowledge(incident: incident, author: "dave", comment: nil, expiresIn: .seconds(600), now: at(2))
+        let told = standby.received(try XCTUnwrap(expiring.sent.first), now: at(2))
+        XCTAssertTrue(told.contains(.acknowledgeIncident(incident, author: "dave", comment: nil, expiresIn: .seconds(600), via: "alpha")))
     }
 
     func testEveryTransitionHasAReason() {

@@ -22,7 +22,7 @@ final class FailoverMessageWireTests: XCTestCase {
                         XCTAssertEqual(decoded.payload.incidentID, "e12")
                         // Heartbeats and handoff requests carry their incident; a request its reason too.
                         var expected = original
-                        if kind == .heartbeat || kind == .handoffRequest { expected.incident = IncidentID(epoch: 12, topic: .roleChange) }
+                        if [.heartbeat, .handoffRequest, .ack].contains(kind) { expected.incident = IncidentID(epoch: 12, topic: .roleChange) }
                         if kind == .handoffRequest { expected.detail = "why" }
                         XCTAssertEqual(try FailoverMessage(wire: decoded), expected, "\(original)")
                         XCTAssertEqual(decoded.failoverMessage, expected)
@@ -30,6 +30,18 @@ final class FailoverMessageWireTests: XCTestCase {
                 }
             }
         }
+    }
+
+    func testAnAcknowledgementCarriesItsAuthorCommentAndExpiry() throws {
+        var sender = PeerSender(identity: PeerFixtures.beta, bootID: 7, keyring: PeerFixtures.ringOne)
+        let decoder = PeerMessageDecoder(keyring: PeerFixtures.ringOne)
+        var ack = FailoverMessage(kind: .ack, epoch: 3, requestID: 2, role: .active, healthy: true, incident: IncidentID(epoch: 2, topic: .roleChange))
+        ack.acknowledgement = .init(author: "marie", comment: "on it", expiresIn: .seconds(600))
+        let outgoing = ack.wire(configuredRole: .standby)
+        let datagram = try sender.seal(outgoing.kind, epoch: outgoing.epoch, payload: outgoing.payload, requestID: outgoing.requestID, now: PeerFixtures.now)
+        let decoded = try FailoverMessage(wire: try decoder.decode(datagram).message)
+        XCTAssertEqual(decoded, ack)
+        XCTAssertEqual(decoded.acknowledgement?.expiresIn, .seconds(600))
     }
 
     func testKindsHaveTheSameNamesOnBothSides() {

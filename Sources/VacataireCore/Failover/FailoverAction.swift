@@ -23,7 +23,9 @@ public enum FailoverAction: Sendable, Equatable {
     /// critical checks with their output, for the page.
     case raiseIncident(IncidentID, EventKind, reason: String, paged: Bool, failing: [FailingCheck])
     /// Record that an incident was acknowledged (locally or by the peer); stop re-paging.
-    case acknowledgeIncident(IncidentID, author: String, comment: String?)
+    /// `expiresIn`: reminders resume after this long (nil: until the incident is closed);
+    /// `via`: the peer's name when the acknowledgement was made there.
+    case acknowledgeIncident(IncidentID, author: String, comment: String?, expiresIn: Duration? = nil, via: String? = nil)
     /// Close an incident: the situation it paged about is over.
     case closeIncident(IncidentID, reason: String)
     /// Send an event that opens no incident (peer-found, failback, acknowledged, ...).

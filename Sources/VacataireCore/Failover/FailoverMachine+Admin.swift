@@ -114,14 +114,20 @@ extension FailoverMachine {
         return actions
     }
 
-    /// `vacataire ack INCIDENT`: stop re-paging, tell the peer, send the acknowledgement out.
-    public mutating func acknowledge(incident: IncidentID, author: String, comment: String?, now: MonotonicInstant) -> [FailoverAction] {
+    /// `vacataire ack INCIDENT [--expires]`: stop re-paging (until `expiresIn`, if given),
+    /// tell the peer who acknowledged, why and until when, send the acknowledgement out.
+    public mutating func acknowledge(
+        incident: IncidentID, author: String, comment: String?, expiresIn: Duration? = nil, now: MonotonicInstant
+    ) -> [FailoverAction] {
         let reason = "incident \(incident) acknowledged by \(author)" + (comment.map { ": \($0)" } ?? "")
         lastReason = reason
+        // The request id carries the incident's epoch; the message's own epoch stays current.
+        var ack = message(.ack, request: incident.epoch)
+        ack.incident = incident
+        ack.acknowledgement = FailoverMessage.Acknowledgement(author: author, comment: comment, expiresIn: expiresIn)
         return [
-            .acknowledgeIncident(incident, author: author, comment: comment),
-            // The request id carries the incident's epoch; the message's own epoch stays current.
-            .send(message(.ack, request: incident.epoch)),
+            .acknowledgeIncident(incident, author: author, comment: comment, expiresIn: expiresIn),
+            .send(ack),
             .notify(.acknowledged, incident: incident, reason: reason),
             .answerAdmin(accepted: true, reason: reason),
         ]

@@ -40,9 +40,13 @@ extension FailoverMachine {
         case .status:
             handleRefusal(message, now, &actions)
         case .ack:
-            // The peer's admin acknowledged; the request id carries the incident's epoch.
-            actions.append(.acknowledgeIncident(message.incident ?? IncidentID(epoch: message.requestID, topic: .roleChange),
-                                                author: "\(peerName) (peer)", comment: nil))
+            // The peer's admin acknowledged: who, why and until when travel with it (an older
+            // peer sends only the incident's epoch, in the request id).
+            let ack = message.acknowledgement
+            actions.append(.acknowledgeIncident(
+                message.incident ?? IncidentID(epoch: message.requestID, topic: .roleChange),
+                author: ack?.author ?? "\(peerName) (peer)", comment: ack?.comment, expiresIn: ack?.expiresIn,
+                via: ack == nil ? nil : peerName))
         }
         resolveConflict(message, now, &actions)
         decide(now, &actions)

@@ -171,6 +171,22 @@ public struct FailoverMessage: Sendable, Equatable {
     /// Why, in a few words: on a handoff request, the sender's failing checks and their
     /// output ("page: expected 4096 bytes, got 1024"), for the page the peer sends.
     public var detail: String?
+    /// On an `ack`: who acknowledged, their comment, and when reminders resume.
+    public var acknowledgement: Acknowledgement?
+
+    /// An acknowledgement as it travels to the peer (its incident is `incident`).
+    public struct Acknowledgement: Sendable, Equatable {
+        public var author: String
+        public var comment: String?
+        /// Reminders resume after this long; nil: not until the incident is closed.
+        public var expiresIn: Duration?
+
+        public init(author: String, comment: String? = nil, expiresIn: Duration? = nil) {
+            self.author = author
+            self.comment = comment
+            self.expiresIn = expiresIn
+        }
+    }
 
     public init(kind: Kind, epoch: UInt64, requestID: UInt64 = 0, role: ServiceRole, healthy: Bool,
                 incident: IncidentID? = nil, detail: String? = nil) {
