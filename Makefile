@@ -23,7 +23,7 @@ VACATAIRE_BASE_MIBS ?= $(firstword $(foreach dir,$(CURDIR)/../shared/mibs $(ORIG
 	$(if $(wildcard $(dir)/SNMPv2-SMI.txt),$(abspath $(dir)))))
 export VACATAIRE_BASE_MIBS
 
-.PHONY: deps build demo notify-demo test bench clean
+.PHONY: deps build demo notify-demo test bench clean templates
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
@@ -57,6 +57,10 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product vacataire
 	bash Tests/Benchmarks/pair-bench.sh .build/release/vacataire
+
+# The default templates compiled into the binary, from Templates/ (a test fails while they differ).
+templates:
+	python3 Config/codegen/builtin-templates.py
 
 clean:
 	rm -rf .build demo-out
