@@ -40,6 +40,8 @@ public actor FailoverAgent {
     /// The acknowledgement `apply` is about to record: the admin's expiry, or the peer's
     /// author, comment and expiry.
     var pendingAcknowledgement: PendingAcknowledgement?
+    /// When `tick` last ran the machine: systemd's watchdog is pinged only while it moves.
+    var lastTick = ContinuousClock.now
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(config: Config, templates: TemplateSet, logger: Logger) async throws -> FailoverAgent {
@@ -155,6 +157,7 @@ public actor FailoverAgent {
     // MARK: - Inputs
 
     func tick() {
+        lastTick = .now
         apply(machine.tick(now: now()))
         sendDueIncidentNotices()
     }

@@ -1,0 +1,145 @@
+import Foundation
+import VacataireAgent
+import VacataireCore
+import VacataireTestSupport
+import XCTest
+
+/// systemd's notification protocol: the pure decisions (`SystemdNotifier`), and the real
+/// daemon talking to a fake `$NOTIFY_SOCKET`.
+final class SystemdNotifierTests: XCTestCase {
+    private let start = ContinuousClock.now
+
+    private func progress(_ state: FailoverStateName, epoch: UInt64 = 7, peer: ServiceRole? = .standby,
+                          tickAt seconds: Double) -> SystemdNotifier.Progress {
+        SystemdNotifier.Progress(state: state, role: state == .active ? .active : .standby, epoch: epoch, peerName: "beta",
+                                 peerRole: peer, lastTick: start + .milliseconds(Int64(seconds * 1000)))
+    }
+
+    private func at(_ seconds: Double) -> ContinuousClock.Instant {
+        start + .milliseconds(Int64(seconds * 1000))
+    }
+
+    func testReadyOnceTheRoleIsKnownWithStatus() {
+        var notifier = SystemdNotifier(watchdog: nil, stallAfter: .seconds(10))
+        XCTAssertEqual(notifier.update(progress(.starting, peer: nil, tickAt: 0), now: at(0)),
+                       ["STATUS=starting at epoch 7, peer beta unheard"])
+        XCTAssertEqual(notifier.update(progress(.starting, peer: nil, tickAt: 1), now: at(1)), [], "nothing new")
+        XCTAssertEqual(notifier.update(progress(.active, tickAt: 2), now: at(2)),
+                       ["STATUS=active at epoch 7, peer beta standby", "READY=1"])
+        XCTAssertEqual(notifier.update(progress(.active, epoch: 8, tickAt: 3), now: at(3)),
+                       ["STATUS=active at epoch 8, peer beta standby"], "READY is said once")
+    }
+
+    func testWatchdogPingsOnlyWhileTheMachineMoves() {
+        var notifier = SystemdNotifier(watchdog: .seconds(4), stallAfter: .seconds(2))
+        XCTAssertEqual(notifier.pollInterval, .seconds(1))
+        XCTAssertTrue(notifier.update(progress(.active, tickAt: 0), now: at(0)).contains("WATCHDOG=1"))
+        XCTAssertFalse(notifier.update(progress(.active, tickAt: 1), now: at(1)).contains("WATCHDOG=1"), "half the period not yet gone")
+        XCTAssertEqual(notifier.update(progress(.active, tickAt: 2), now: at(2)), ["WATCHDOG=1"])
+        // The machine is stuck at 2 s: the ticks stop, and so do the pings; systemd kills it at 6 s.
+        for second in [3.0, 4.0, 4.5, 5.0, 6.0] {
+            XCTAssertEqual(notifier.update(progress(.active, tickAt: 2), now: at(second)), [], "no ping at \(second) s while stuck")
+        }
+        XCTAssertEqual(notifier.update(progress(.active, tickAt: 7), now: at(7)), ["WATCHDOG=1"], "moving again")
+    }
+
+    func testWatchdogPeriodFollowsSystemdsEnvironment() {
+        XCTAssertEqual(SystemdNotifier.watchdogPeriod(environment: ["WATCHDOG_USEC": "30000000"], pid: 42), .seconds(30))
+        XCTAssertEqual(SystemdNotifier.watchdogPeriod(environment: ["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "42"], pid: 42), .seconds(30))
+        XCTAssertNil(SystemdNotifier.watchdogPeriod(environment: ["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "41"], pid: 42), "for another process")
+        XCTAssertNil(SystemdNotifier.watchdogPeriod(environment: [:], pid: 42))
+        XCTAssertNil(SystemdNotifySocket(environment: [:]))
+        XCTAssertNil(SystemdNotifySocket(environment: ["NOTIFY_SOCKET": "relative"]))
+        XCTAssertEqual(SystemdNotifySocket(environment: ["NOTIFY_SOCKET": "@abstract"])?.path, "@abstract")
+    }
+
+    /// The real daemon under a fake systemd: READY, STATUS and WATCHDOG arrive; while the
+    /// process is stopped (SIGSTOP, a wedged agent) no WATCHDOG does; then it resumes.
+    func testTheDaemonNotifiesAFakeSystemd() throws {
+        let directory = try TemporaryDirectory("notify")
+        defer { directory.remove() }
+        let socket = try FakeNotifySocket(path: directory.file("notify.sock"))
+        try directory.writePeerKey()
+        let config = try directory.write("alpha.yaml", """
+            node: {name: alpha, cluster: notify-test}
+            state_dir: state
+            control: {socket: state/control.sock}
+            failover:
+              role: master
+              peer: {name: beta, addresses: ["127.0.0.1:\(try FreePort.udp())"]}
+              listen: {address: 127.0.0.1, port: \(try FreePort.udp())}
+              keys: [{id: 1, file: peer.key}]
+              heartbeat_interval: 100ms
+              dead_after: 1s
+              self_fence_after: 300ms
+              actions:
+                start: {command: "true", timeout: 1s}
+                stop: {command: "true", timeout: 500ms}
+              no_witness: stay
+            """)
+        let agent = try SpawnedProcess(
+            executable: Repository.executable, arguments: ["run", "--config", config],
+            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"],
+            stdoutPath: directory.file("out"), stderrPath: directory.file("log"))
+        defer { agent.stop() }
+        let log = { (try? String(contentsOfFile: directory.file("log"), encoding: .utf8)) ?? "" }
+
+        var seen: [String] = []
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !(seen.contains("READY=1") && seen.filter({ $0 == "WATCHDOG=1" }).count >= 3) {
+            seen += socket.receive(for: 0.5)
+        }
+        XCTAssertTrue(seen.contains("READY=1"), "\(seen)\n\(log())")
+        XCTAssertTrue(seen.contains { $0.hasPrefix("STATUS=") && $0.contains(" at epoch ") && $0.contains("peer beta") }, "\(seen)")
+        XCTAssertGreaterThanOrEqual(seen.filter { $0 == "WATCHDOG=1" }.count, 3, "\(seen)")
+        let readyIndex = try XCTUnwrap(seen.firstIndex(of: "READY=1"))
+        XCTAssertTrue(seen[..<readyIndex].contains { $0.hasPrefix("STATUS=") }, "the status comes with readiness")
+
+        agent.signal(SIGSTOP)
+        _ = socket.receive(for: 0.2)  // what was already queued
+        XCTAssertEqual(socket.receive(for: 1.5).filter { $0 == "WATCHDOG=1" }, [], "a wedged agent pinged the watchdog")
+        agent.signal(SIGCONT)
+        XCTAssertTrue(socket.receive(for: 2).contains("WATCHDOG=1"), "no ping after it moved again")
+
+        agent.signal(SIGTERM)
+        let after = socket.receive(for: 3)
+        XCTAssertTrue(after.contains("STOPPING=1"), "\(after)")
+    }
+}
+
+/// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
+private final class FakeNotifySocket {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError("cannot make a datagram socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else { throw FixtureError("cannot bind \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { close(fd) }
+
+    /// Every line received within `seconds` (one datagram may hold several lines).
+    func receive(for seconds: Double) -> [String] {
+        var lines: [String] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let left = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
+            guard poll(&poller, 1, left) > 0 else { continue }
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { continue }
+            lines += String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        return lines
+    }
+}
