@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import VacataireCore
 import VacataireStore
 
@@ -10,6 +11,14 @@ extension FailoverAgent {
         SystemdNotifier.Progress(
             state: machine.stateName, role: machine.role, epoch: machine.epoch, peerName: failover.peer.name,
             peerRole: machine.peer?.role, lastTick: lastTick)
+    }
+
+    /// The journal fields of one decision's log line: `VACATAIRE_EVENT`,
+    /// `VACATAIRE_INCIDENT` (when it belongs to one) and `VACATAIRE_EPOCH`.
+    func decisionFields(_ event: String, incident: IncidentID?) -> Logger.Metadata {
+        var fields: Logger.Metadata = ["event": "\(event)", "epoch": "\(machine.epoch)"]
+        if let incident { fields["incident"] = "\(incident.description)" }
+        return fields
     }
 
     /// Records an event when the previous run started and never recorded its stop: it was

@@ -269,12 +269,13 @@ public actor FailoverAgent {
                 record(.incident, incident: id, reason: "incident \(id) closed: \(reason)")
             case .notify(let kind, let incident, let reason):
                 // Some decisions (a guard refusal, an abandoned failback) exist only as a notification.
-                logger.notice("\(kind.rawValue)\(incident.map { " (incident \($0))" } ?? ""): \(reason)")
+                logger.notice("\(kind.rawValue)\(incident.map { " (incident \($0))" } ?? ""): \(reason)",
+                              metadata: decisionFields(kind.rawValue, incident: incident))
                 record(.notify, kind: kind, incident: incident, reason: reason)
                 let ack = kind == .acknowledged ? acknowledgement.map { (author: $0.author, comment: $0.comment) } : nil
                 notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):
-                logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)")
+                logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)", metadata: decisionFields("transition", incident: nil))
                 metrics.transitioned()
                 record(.transition, reason: "\(from.rawValue) -> \(to.rawValue): \(reason)")
             case .answerAdmin(let accepted, let reason):
@@ -326,7 +327,7 @@ public actor FailoverAgent {
     /// ends up serving (both nodes raise the same incident id); the other only records it.
     func raise(_ id: IncidentID, _ kind: EventKind, reason: String, roleBefore: ServiceRole) {
         _ = try? store.openIncident(id, kind: kind, reason: reason, at: Date())
-        logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)")
+        logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)", metadata: decisionFields(kind.rawValue, incident: id))
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
         let serving = [.active, .takingOver].contains(machine.stateName)
         let pagedHere = id.topic != .roleChange || serving

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 import Foundation
 import VacataireCore
@@ -108,29 +106,31 @@ public struct SystemdNotifySocket: Sendable {
     /// Sends `text` as one datagram; returns the error number on failure (systemd gone).
     @discardableResult
     public func send(_ text: String) -> Int32? {
-        #if canImport(Glibc)
+        UnixDatagram.send(Array(text.utf8), to: path)
+    }
+}
+
+/// One connectionless datagram to a Unix socket: a path, or `@name` in the abstract
+/// namespace. Used for systemd's notification socket and the journal's.
+enum UnixDatagram {
+    /// Nil once the whole datagram was sent; else the error number.
+    static func send(_ bytes: [UInt8], to path: String) -> Int32? {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        #else
-        let fd = socket(AF_UNIX, SOCK_DGRAM, 0)
-        #endif
         guard fd >= 0 else { return errno }
         defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(path.utf8)
-        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }  // abstract namespace
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else { return ENAMETOOLONG }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
-        let payload = Array(text.utf8)
+        var pathBytes = Array(path.utf8)
+        if pathBytes.first == UInt8(ascii: "@") { pathBytes[0] = 0 }  // abstract namespace
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return ENAMETOOLONG }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + pathBytes.count + (pathBytes.first == 0 ? 0 : 1))
         let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                sendto(fd, payload, payload.count, Int32(MSG_NOSIGNAL), socketAddress, length)
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL), $0, length)
             }
         }
-        return sent < 0 ? errno : nil
+        if sent < 0 { return errno }
+        return sent == bytes.count ? nil : EMSGSIZE
     }
 }

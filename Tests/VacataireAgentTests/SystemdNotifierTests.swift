@@ -58,7 +58,7 @@ final class SystemdNotifierTests: XCTestCase {
     func testTheDaemonNotifiesAFakeSystemd() throws {
         let directory = try TemporaryDirectory("notify")
         defer { directory.remove() }
-        let socket = try FakeNotifySocket(path: directory.file("notify.sock"))
+        let socket = try UnixDatagramSink(path: directory.file("notify.sock"))
         try directory.writePeerKey()
         let config = try directory.write("alpha.yaml", """
             node: {name: alpha, cluster: notify-test}
@@ -104,42 +104,5 @@ final class SystemdNotifierTests: XCTestCase {
         agent.signal(SIGTERM)
         let after = socket.receive(for: 3)
         XCTAssertTrue(after.contains("STOPPING=1"), "\(after)")
-    }
-}
-
-/// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
-private final class FakeNotifySocket {
-    let path: String
-    private let fd: Int32
-
-    init(path: String) throws {
-        self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("cannot make a datagram socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(path.utf8)) }
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else { throw FixtureError("cannot bind \(path): \(String(cString: strerror(errno)))") }
-    }
-
-    deinit { close(fd) }
-
-    /// Every line received within `seconds` (one datagram may hold several lines).
-    func receive(for seconds: Double) -> [String] {
-        var lines: [String] = []
-        let deadline = Date().addingTimeInterval(seconds)
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while Date() < deadline {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let left = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
-            guard poll(&poller, 1, left) > 0 else { continue }
-            let count = recv(fd, &buffer, buffer.count, 0)
-            guard count > 0 else { continue }
-            lines += String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n").map(String.init)
-        }
-        return lines
     }
 }
