@@ -67,16 +67,16 @@ final class DebianPackageTests: XCTestCase {
             source /usr/share/bash-completion/bash_completion
             source /usr/share/bash-completion/completions/vacataire
             complete -p vacataire
-            COMP_WORDS=(vacataire check); COMP_CWORD=1; COMP_LINE="vacataire check"; COMP_POINT=${#COMP_LINE}
-            $(complete -p vacataire | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p') vacataire check vacataire
+            COMP_WORDS=(vacataire ch); COMP_CWORD=1; COMP_LINE="vacataire ch"; COMP_POINT=${#COMP_LINE}
+            $(complete -p vacataire | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p') vacataire ch vacataire
             printf '%s\\n' "${COMPREPLY[@]}"
             """])
         XCTAssertEqual(completion.status, 0, completion.stderr)
-        XCTAssertTrue(completion.stdout.contains("check-config"), "no completion of `vacataire check`:\n\(completion.stdout)\(completion.stderr)")
+        XCTAssertTrue(completion.stdout.contains("check-config"), "no completion of `vacataire ch`:\n\(completion.stdout)\(completion.stderr)")
 
         // What the agent makes at run time goes at purge too.
         try FileManager.default.createDirectory(atPath: "/var/lib/vacataire/snmp", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: "/var/lib/vacataire/vacataire.sqlite", contents: Data())
+        try Data().write(to: URL(fileURLWithPath: "/var/lib/vacataire/vacataire.sqlite"))
 
         let purge = try Repository.run(DebianTool.dpkg.path, ["--purge", "vacataire"])
         XCTAssertEqual(purge.status, 0, "dpkg --purge:\n\(purge.stdout)\(purge.stderr)")

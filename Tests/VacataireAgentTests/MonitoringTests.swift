@@ -63,3 +63,14 @@ final class MonitoringTests: XCTestCase {
         Set(text.matches(of: /vacataire_[a-z_]+/).map { String($0.output) })
     }
 }
+
+/// A test that lacks a tool fails with the Debian package to install, never passes silently.
+final class DebianToolTests: XCTestCase {
+    func testAMissingToolNamesItsDebianPackage() {
+        let missing = DebianTool("/usr/bin/vacataire-no-such-tool", package: "no-such-package")
+        XCTAssertThrowsError(try missing.require(for: "this test")) { error in
+            XCTAssertEqual("\(error)", "this test needs /usr/bin/vacataire-no-such-tool, which is missing: apt-get install no-such-package (or make deps)")
+        }
+        XCTAssertEqual(DebianTool.promtool.package, "prometheus")
+    }
+}

@@ -53,30 +53,48 @@ final class SystemdNotifierTests: XCTestCase {
         XCTAssertEqual(SystemdNotifySocket(environment: ["NOTIFY_SOCKET": "@abstract"])?.path, "@abstract")
     }
 
+    /// A wedged agent killed by the watchdog (SIGABRT) leaves no clean stop behind: the next
+    /// start records that as an event; after a clean stop (SIGTERM) nothing is recorded.
+    func testARestartAfterAnUncleanStopIsAnEvent() throws {
+        let directory = try TemporaryDirectory("restart")
+        defer { directory.remove() }
+        let config = try Self.writeAgentConfig(in: directory)
+        let unclean = "ended without stopping cleanly"
+        func run(_ count: Int) throws -> SpawnedProcess {
+            let agent = try SpawnedProcess(
+                executable: Repository.executable, arguments: ["run", "--config", config],
+                stdoutPath: directory.file("out\(count)"), stderrPath: directory.file("log\(count)"))
+            let deadline = Date().addingTimeInterval(15)
+            while Date() < deadline, try Repository.runVacataire(["status", "--config", config]).status != 0 {
+                usleep(100_000)
+            }
+            return agent
+        }
+        func events() throws -> String {
+            try Repository.runVacataire(["events", "--config", config]).stdout
+        }
+        let first = try run(1)
+        // systemd's watchdog sends SIGABRT (and SIGKILL later); the Swift runtime's backtracer
+        // makes SIGABRT slow to end a debug build, and either leaves no clean stop behind.
+        first.signal(SIGKILL)
+        first.waitUntilExit()
+        let second = try run(2)
+        let afterCrash = try events()
+        XCTAssertTrue(afterCrash.contains(unclean), afterCrash)
+        second.stop(grace: 5)
+        let third = try run(3)
+        defer { third.stop() }
+        let afterCleanStop = try events()
+        XCTAssertEqual(afterCleanStop.components(separatedBy: unclean).count - 1, 1, "a clean stop was taken for an unclean one:\n\(afterCleanStop)")
+    }
+
     /// The real daemon under a fake systemd: READY, STATUS and WATCHDOG arrive; while the
     /// process is stopped (SIGSTOP, a wedged agent) no WATCHDOG does; then it resumes.
     func testTheDaemonNotifiesAFakeSystemd() throws {
         let directory = try TemporaryDirectory("notify")
         defer { directory.remove() }
         let socket = try UnixDatagramSink(path: directory.file("notify.sock"))
-        try directory.writePeerKey()
-        let config = try directory.write("alpha.yaml", """
-            node: {name: alpha, cluster: notify-test}
-            state_dir: state
-            control: {socket: state/control.sock}
-            failover:
-              role: master
-              peer: {name: beta, addresses: ["127.0.0.1:\(try FreePort.udp())"]}
-              listen: {address: 127.0.0.1, port: \(try FreePort.udp())}
-              keys: [{id: 1, file: peer.key}]
-              heartbeat_interval: 100ms
-              dead_after: 1s
-              self_fence_after: 300ms
-              actions:
-                start: {command: "true", timeout: 1s}
-                stop: {command: "true", timeout: 500ms}
-              no_witness: stay
-            """)
+        let config = try Self.writeAgentConfig(in: directory)
         let agent = try SpawnedProcess(
             executable: Repository.executable, arguments: ["run", "--config", config],
             environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"],
@@ -104,5 +122,27 @@ final class SystemdNotifierTests: XCTestCase {
         agent.signal(SIGTERM)
         let after = socket.receive(for: 3)
         XCTAssertTrue(after.contains("STOPPING=1"), "\(after)")
+    }
+
+    /// A master whose peer never answers: it settles after `dead_after` (1 s).
+    static func writeAgentConfig(in directory: TemporaryDirectory) throws -> String {
+        try directory.writePeerKey()
+        return try directory.write("alpha.yaml", """
+            node: {name: alpha, cluster: notify-test}
+            state_dir: state
+            control: {socket: state/control.sock}
+            failover:
+              role: master
+              peer: {name: beta, addresses: ["127.0.0.1:\(try FreePort.udp())"]}
+              listen: {address: 127.0.0.1, port: \(try FreePort.udp())}
+              keys: [{id: 1, file: peer.key}]
+              heartbeat_interval: 100ms
+              dead_after: 1s
+              self_fence_after: 300ms
+              actions:
+                start: {command: "true", timeout: 1s}
+                stop: {command: "true", timeout: 500ms}
+              no_witness: stay
+            """)
     }
 }

@@ -5,15 +5,20 @@ import Foundation
 public struct DebianTool: Sendable {
     public let path: String
     public let package: String
+    /// False for a file that is sourced or read, not run (bash-completion's library).
+    public let executable: Bool
 
-    public init(_ path: String, package: String) {
+    public init(_ path: String, package: String, executable: Bool = true) {
         self.path = path
         self.package = package
+        self.executable = executable
     }
 
     /// The tool's path; throws, naming the Debian package, when it is not installed.
+    @discardableResult
     public func require(for purpose: String) throws -> String {
-        guard FileManager.default.isExecutableFile(atPath: path) else {
+        let present = executable ? FileManager.default.isExecutableFile(atPath: path) : FileManager.default.fileExists(atPath: path)
+        guard present else {
             throw FixtureError("\(purpose) needs \(path), which is missing: apt-get install \(package) (or make deps)")
         }
         return path
@@ -35,5 +40,5 @@ public struct DebianTool: Sendable {
     public static let dpkg = DebianTool("/usr/bin/dpkg", package: "dpkg")
     public static let man = DebianTool("/usr/bin/man", package: "man-db")
     public static let bash = DebianTool("/bin/bash", package: "bash")
-    public static let bashCompletion = DebianTool("/usr/share/bash-completion/bash_completion", package: "bash-completion")
+    public static let bashCompletion = DebianTool("/usr/share/bash-completion/bash_completion", package: "bash-completion", executable: false)
 }
