@@ -19,7 +19,7 @@ BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev lib
 # the alerting rules.
 RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmptrapd smitools \
                monitoring-plugins-basic haproxy iproute2 procps sqlite3 curl bc util-linux \
-               lintian man-db bash-completion adduser bsdextrautils prometheus
+               lintian man-db bash-completion adduser bsdextrautils systemd prometheus
 
 # The IETF base MIB modules (SNMPv2-SMI, ...) that our MIB imports are not in Debian. They
 # are looked for beside this checkout (../shared/mibs), or beside the repository it was

@@ -17,6 +17,7 @@ final class DebianPackageTests: XCTestCase {
         try DebianTool.lintian.require(for: "the package test")
         try DebianTool.man.require(for: "the package test")
         try DebianTool.bashCompletion.require(for: "the package test")
+        try DebianTool.systemdAnalyze.require(for: "the package test")
         let deb = try Self.package()
 
         // lintian: no error (warnings and notes are printed, not fatal).
@@ -61,6 +62,10 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual(manual.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "/usr/share/man/man1/vacataire.1.gz", manual.stderr)
         let rendered = try Repository.run("/bin/sh", ["-c", "MANWIDTH=80 man vacataire-init 2>&1 | col -b"])
         XCTAssertTrue(rendered.stdout.contains("--check-url"), "vacataire-init(1) lacks its flags:\n\(rendered.stdout)")
+
+        // systemd accepts the unit as installed (its binary and manual page exist now).
+        let unit = try Repository.run(DebianTool.systemdAnalyze.path, ["verify", "/lib/systemd/system/vacataire.service"])
+        XCTAssertEqual(unit.status, 0, "systemd-analyze verify:\n\(unit.stdout)\(unit.stderr)")
 
         // The bash completion loads and completes subcommands.
         let completion = try Repository.run(DebianTool.bash.path, ["-c", """
