@@ -3,17 +3,23 @@
 #
 #   make demo    install what is needed, build, and run the two-node demo
 #   make test    install what is needed, build with warnings checked, and run every test
+#   make deb     build vacataire_VERSION_amd64.deb (then: apt install ./vacataire_*.deb)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 
-# Build: libcurl and Net-SNMP headers, SQLite for GRDB, pkg-config.
-BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev libsqlite3-dev
-# Run and test: the real servers and tools the tests and the demo start.
+# Build: libcurl and Net-SNMP headers, SQLite for GRDB, pkg-config; the Debian package:
+# dpkg-dev (dpkg-deb, dpkg-shlibdeps), binutils (strip), gzip.
+BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev libsqlite3-dev \
+                 dpkg-dev binutils gzip
+# Run and test: the real servers and tools the tests and the demo start; the package
+# test's lintian, man-db, bash-completion and adduser; promtool (Debian `prometheus`) for
+# the alerting rules.
 RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmptrapd smitools \
-               monitoring-plugins-basic haproxy iproute2 procps sqlite3 curl bc util-linux
+               monitoring-plugins-basic haproxy iproute2 procps sqlite3 curl bc util-linux \
+               lintian man-db bash-completion adduser bsdextrautils systemd prometheus
 
 # The IETF base MIB modules (SNMPv2-SMI, ...) that our MIB imports are not in Debian. They
 # are looked for beside this checkout (../shared/mibs), or beside the repository it was
@@ -23,14 +29,14 @@ VACATAIRE_BASE_MIBS ?= $(firstword $(foreach dir,$(CURDIR)/../shared/mibs $(ORIG
 	$(if $(wildcard $(dir)/SNMPv2-SMI.txt),$(abspath $(dir)))))
 export VACATAIRE_BASE_MIBS
 
-.PHONY: deps build demo notify-demo test fuzz tsan bench clean
+.PHONY: deps build demo notify-demo test fuzz tsan bench clean templates deb
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_PACKAGES) $(RUN_PACKAGES)
-	@# snmptrapd starts a system service on port 162 when installed; the tests run their own.
-	-systemctl disable --now snmptrapd >/dev/null 2>&1 || true
+	@# snmptrapd and prometheus start system services when installed; the tests need neither.
+	-systemctl disable --now snmptrapd prometheus >/dev/null 2>&1 || true
 
 build: deps
 	$(SWIFT) build
@@ -43,19 +49,22 @@ demo: build
 notify-demo: build
 	bash Config/demo/notify-demo.sh .build/debug/vacataire
 
-# Our own sources must build without a warning; then every test runs (XCTest prints the
+# Our own sources must build without a warning; then the Debian package is built once
+# (a release build; the package test installs it) and every test runs (XCTest prints the
 # summary line last).
 test: deps
 	mkdir -p .build
 	$(SWIFT) build --build-tests 2>&1 | tee .build/vacataire-build.log
 	@if grep -E "^$(CURDIR)/(Sources|Tests)/.*warning:" .build/vacataire-build.log; then \
 		echo "the build printed warnings in our own code (above)"; exit 1; fi
-	$(SWIFT) test --skip-build --disable-swift-testing
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) SWIFT=$(SWIFT) bash Tests/Fuzz/run.sh
+	rm -rf .build/deb-test && SWIFT=$(SWIFT) bash Config/debian/build-deb.sh .build/deb-test
+	VACATAIRE_DEB=$$(ls $(CURDIR)/.build/deb-test/vacataire_*.deb) $(SWIFT) test --skip-build --disable-swift-testing
 
 # libFuzzer targets (Tests/Fuzz): the configuration loader, templates, the peer datagram
 # decoder and the control protocol decoder, each run FUZZ_SECONDS from its seed corpus
-# (release build with -sanitize=fuzzer in .build-fuzz). `make test` runs each briefly.
+# (release build with -sanitize=fuzzer in .build-fuzz). `make test` runs each briefly,
+# before the test suite, so that the suite's summary is the last line.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 fuzz: deps
@@ -66,11 +75,20 @@ tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --disable-swift-testing
 
+# The Debian package (Config/debian/): a stripped release build with the Swift runtime
+# linked in, the unit, the example configuration, the MIB, manual pages and completions.
+deb: deps
+	SWIFT=$(SWIFT) bash Config/debian/build-deb.sh
+
 # Figures of a real pair (memory, CPU, handoff, failback and takeover times), release
 # build, into Docs/BENCHMARKS.md.
 bench: deps
 	$(SWIFT) build -c release --product vacataire
 	bash Tests/Benchmarks/pair-bench.sh .build/release/vacataire
+
+# The default templates compiled into the binary, from Templates/ (a test fails while they differ).
+templates:
+	python3 Config/codegen/builtin-templates.py
 
 clean:
 	rm -rf .build .build-fuzz .build-tsan demo-out

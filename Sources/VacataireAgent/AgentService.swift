@@ -22,9 +22,11 @@ public struct AgentService: Service {
     }
 
     public func run() async throws {
+        await agent.recordUncleanPreviousStop()
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await control.run() }
+                group.addTask { await agent.notifySystemd() }
                 if let http { group.addTask { await http.run() } }
                 if let agentCheck { group.addTask { await agentCheck.run() } }
                 group.addTask {

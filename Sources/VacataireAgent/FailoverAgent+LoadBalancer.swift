@@ -1,3 +1,4 @@
+import Foundation
 import VacataireCore
 
 extension FailoverAgent {
@@ -19,7 +20,8 @@ extension FailoverAgent {
             role: machine.role, state: machine.stateName, healthy: machine.health?.healthy == true,
             epoch: machine.epoch, peerLastHeardSeconds: Double(silence.seconds) + Double(silence.attoseconds) / 1e18,
             checks: checks, rejections: statistics.validation.byReason,
-            outboxPending: backlog?.pending ?? 0, outboxExpired: backlog?.expired ?? 0
+            outboxPending: backlog?.pending ?? 0, outboxExpired: backlog?.expired ?? 0,
+            outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, Date().timeIntervalSince($0)) } ?? 0
         )
         return metrics.render(snapshot)
     }

@@ -47,6 +47,8 @@ public actor FailoverAgent {
     var stateNotWritable: String?
     /// Reminders of open incidents and the peer's delivery confirmations (`incidents:`).
     var reminders: IncidentReminders
+    /// When `tick` last ran the machine: systemd's watchdog is pinged only while it moves.
+    var lastTick = ContinuousClock.now
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(config: Config, templates: TemplateSet, logger: Logger) async throws -> FailoverAgent {
@@ -175,6 +177,7 @@ public actor FailoverAgent {
 
     func tick() {
         if let unwrittenState { _ = persist(unwrittenState) }
+        lastTick = .now
         apply(machine.tick(now: now()))
         sendDueIncidentNotices()
     }
@@ -271,13 +274,14 @@ public actor FailoverAgent {
                 record(.incident, incident: id, reason: "incident \(id) closed: \(reason)")
             case .notify(let kind, let incident, let reason):
                 // Some decisions (a guard refusal, an abandoned failback) exist only as a notification.
-                logger.notice("\(kind.rawValue)\(incident.map { " (incident \($0))" } ?? ""): \(reason)")
+                logger.notice("\(kind.rawValue)\(incident.map { " (incident \($0))" } ?? ""): \(reason)",
+                              metadata: decisionFields(kind.rawValue, incident: incident))
                 record(.notify, kind: kind, incident: incident, reason: reason)
                 let ack = kind == .acknowledged ? acknowledgement.map { (author: $0.author, comment: $0.comment) } : nil
                 if let incident { reminders.pagedHere(incident) }  // its news goes out from here, so do its reminders
                 notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):
-                logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)")
+                logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)", metadata: decisionFields("transition", incident: nil))
                 metrics.transitioned()
                 record(.transition, reason: "\(from.rawValue) -> \(to.rawValue): \(reason)")
             case .answerAdmin(let accepted, let reason):
@@ -395,7 +399,7 @@ public actor FailoverAgent {
     /// delivering within `confirm_timeout` is paged from here after all.
     func raise(_ id: IncidentID, _ kind: EventKind, reason: String, paged: Bool, failing: [FailingCheck], roleBefore: ServiceRole) {
         _ = try? store.openIncident(id, kind: kind, reason: reason, at: Date())
-        logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)")
+        logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)", metadata: decisionFields(kind.rawValue, incident: id))
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
         reminders.opened(id, kind: kind, reason: reason, openedAt: Date(), pagedHere: paged,
                          awaitConfirmation: !paged && id.topic == .roleChange, now: Date())

@@ -3,7 +3,14 @@ import Foundation
 /// Reads one template file: a regular file of at most `TemplateOutline.maximumBytes`,
 /// never a device or a pipe that would be read forever.
 enum TemplateFile {
+    /// A template file's text, or a built-in template's (`built-in:NAME`), bounded in size.
     static func read(_ path: String) -> Result<String, TemplateSet.LoadError> {
+        if path.hasPrefix(TemplateSet.builtInPrefix) {
+            guard let text = BuiltInTemplates.files[String(path.dropFirst(TemplateSet.builtInPrefix.count))] else {
+                return .failure(TemplateSet.LoadError(file: path, line: nil, message: "no such built-in template"))
+            }
+            return .success(text)
+        }
         var status = stat()
         guard stat(path, &status) == 0 else {
             return .failure(TemplateSet.LoadError(file: path, line: nil, message: "missing or unreadable template"))

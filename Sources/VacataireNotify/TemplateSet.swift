@@ -3,7 +3,8 @@ import Mustache
 import VacataireCore
 
 /// The message templates of every event kind: one email subject, one email body and one
-/// SNMP message each, loaded from the default directory and overridden file by file.
+/// SNMP message each: the built-in defaults (Templates/, compiled in), or a defaults
+/// directory, overridden file by file by `templates_dir`.
 ///
 /// Files are named `<event>.<part>.mustache`, e.g. `failover.subject.mustache`; shared
 /// pieces are partials named `<name>.partial.mustache`, used as `{{> name}}`. Templates
@@ -35,11 +36,16 @@ public struct TemplateSet: Sendable {
 
     private var templates: [String: ChunkedTemplate]
     private var partials: MustacheLibrary
-    /// Where each template was read from, for `check-config` and errors.
+    /// Where each template was read from, for `check-config` and errors: a file path, or
+    /// `built-in:NAME` for a default compiled into the binary.
     public private(set) var sources: [String: String]
 
+    /// The source of a built-in template, as `sources` and errors name it.
+    public static let builtInPrefix = "built-in:"
+
     /// Loads every template for every event kind; collects all problems before throwing.
-    public init(defaults: String, overrides: String?) throws(TemplateSetErrors) {
+    /// `defaults` nil means the built-in templates.
+    public init(defaults: String?, overrides: String?) throws(TemplateSetErrors) {
         var templates: [String: ChunkedTemplate] = [:]
         var sources: [String: String] = [:]
         var errors: [LoadError] = []
@@ -60,7 +66,8 @@ public struct TemplateSet: Sendable {
             for part in Part.allCases {
                 let name = Self.fileName(kind, part)
                 let override = overrides.map { "\($0)/\(name)" }
-                let path = override.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil } ?? "\(defaults)/\(name)"
+                let path = override.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+                    ?? defaults.map { "\($0)/\(name)" } ?? Self.builtInPrefix + name
                 switch Self.load(path, as: ChunkedTemplate.self) {
                 case .success(let (template, outline)):
                     templates[name] = template
@@ -84,8 +91,13 @@ public struct TemplateSet: Sendable {
     }
 
     /// Partial name → file, the override directory's winning over the defaults'.
-    static func partialFiles(defaults: String, overrides: String?) -> [(String, String)] {
+    static func partialFiles(defaults: String?, overrides: String?) -> [(String, String)] {
         var files: [String: String] = [:]
+        if defaults == nil {
+            for name in BuiltInTemplates.files.keys where name.hasSuffix(".partial.mustache") {
+                files[String(name.dropLast(".partial.mustache".count))] = builtInPrefix + name
+            }
+        }
         for directory in [defaults, overrides].compactMap({ $0 }) {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
             for name in names where name.hasSuffix(".partial.mustache") {
@@ -109,23 +121,13 @@ public struct TemplateSet: Sendable {
         )
     }
 
-    /// The default templates directory: `$VACATAIRE_TEMPLATES`, the installed copy, or the
-    /// repository's Templates/ next to a development build.
-    public static func defaultDirectory(executable: String = CommandLine.arguments.first ?? "") -> String {
-        if let fromEnvironment = ProcessInfo.processInfo.environment["VACATAIRE_TEMPLATES"], !fromEnvironment.isEmpty {
-            return fromEnvironment
+    /// The default templates directory: `$VACATAIRE_TEMPLATES` when set and not empty;
+    /// otherwise nil, the built-in templates.
+    public static func defaultDirectory() -> String? {
+        guard let fromEnvironment = ProcessInfo.processInfo.environment["VACATAIRE_TEMPLATES"], !fromEnvironment.isEmpty else {
+            return nil
         }
-        let installed = "/usr/share/vacataire/templates"
-        if FileManager.default.fileExists(atPath: installed) { return installed }
-        var directory = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            let candidate = directory.appendingPathComponent("Templates")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("test.subject.mustache").path) {
-                return candidate.path
-            }
-            directory.deleteLastPathComponent()
-        }
-        return installed
+        return fromEnvironment
     }
 
     /// `{{> name}}` with no `name.partial.mustache`: Mustache would render nothing there,

@@ -22,9 +22,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
             StandardError.print("\(error.problems.count) problem(s); vacataire refuses to start with this file")
             throw ExitCode(.failed)
         }
-        let defaults = TemplateSet.defaultDirectory()
+        let templates: TemplateSet
         do {
-            _ = try TemplateSet(defaults: defaults, overrides: config.templatesDirectory)
+            templates = try TemplateSet(defaults: TemplateSet.defaultDirectory(), overrides: config.templatesDirectory)
         } catch {
             StandardError.print(error.description)
             throw ExitCode(.failed)
@@ -44,6 +44,12 @@ struct CheckConfigCommand: AsyncParsableCommand {
         let http = config.loadBalancer.http.map { "http://\($0)/health, /status, /metrics" } ?? "off"
         let agentCheck = config.loadBalancer.agentCheck.map(\.description) ?? "off"
         print("  load balancers: HTTP endpoint \(http); HAProxy agent-check \(agentCheck)")
-        print("  templates: \(defaults)" + (config.templatesDirectory.map { ", overridden by \($0)" } ?? ""))
+        // Where each template came from: the built-in ones counted, every file named.
+        let fromFiles = templates.sources.filter { !$0.value.hasPrefix(TemplateSet.builtInPrefix) }.sorted { $0.key < $1.key }
+        let builtIn = templates.sources.count - fromFiles.count
+        print("  templates: \(builtIn) built-in, \(fromFiles.count) from files" + (fromFiles.isEmpty ? "" : ":"))
+        for (name, path) in fromFiles {
+            print("    \(name): \(path)")
+        }
     }
 }

@@ -5,8 +5,8 @@ import VacataireAgent
 import VacataireCore
 import VacataireNotify
 
-/// `vacataire run`: the daemon. Logs go to standard error (journald under systemd), one
-/// line per event with the transition's reason.
+/// `vacataire run`: the daemon. Logs go to standard error, one line per event with the
+/// transition's reason; under systemd, to the journal with fields (Docs/systemd.md).
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -40,8 +40,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         let level = logLevel
         let node = loaded.node.name
+        let journal = JournalLogHandler.standardErrorIsJournal()
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = journal ? JournalLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             handler[metadataKey: "node"] = "\(node)"
             return handler

@@ -73,10 +73,22 @@ final class CommandLineTests: XCTestCase {
         let directory = Repository.path("Config")
         let examples = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }
         XCTAssertFalse(examples.isEmpty, "Config/ holds no example")
+        // The examples name the installed key file, which an admin makes; a test key stands in.
+        let key = try self.directory.writePeerKey()
         for example in examples {
-            let result = try Repository.runVacataire(["check-config", "\(directory)/\(example)"])
+            let text = try String(contentsOfFile: "\(directory)/\(example)", encoding: .utf8)
+            let copy = try self.directory.write(example, text.replacingOccurrences(of: "/etc/vacataire/peer.key", with: key))
+            let result = try Repository.runVacataire(["check-config", copy])
             XCTAssertEqual(result.status, 0, "\(example): \(result.stderr)")
         }
+    }
+
+    func testTheExampleAsInstalledLacksOnlyItsKey() throws {
+        let result = try Repository.runVacataire(["check-config", Repository.path("Config/vacataire.example.yaml")])
+        XCTAssertEqual(result.status, 1, result.stdout)
+        let problems = result.stderr.split(separator: "\n").filter { !$0.contains("problem(s); vacataire refuses") }
+        XCTAssertEqual(problems.count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("failover.keys[0].file: cannot read the key file /etc/vacataire/peer.key"), result.stderr)
     }
 
     func testThePairExamplePassesCheckConfigOnceItHasAKey() throws {

@@ -26,6 +26,7 @@ public final class AgentMetrics: Sendable {
     private let peerLastHeard: Prometheus.Gauge
     private let outboxPending: Prometheus.Gauge
     private let outboxExpired: Prometheus.Gauge
+    private let outboxOldestPending: Prometheus.Gauge
     private let checkHealthy: [String: Prometheus.Gauge]
     private let checkDuration: [String: Prometheus.Gauge]
 
@@ -51,6 +52,8 @@ public final class AgentMetrics: Sendable {
         healthy = Self.gauge(registry, "healthy", "", help: "1 when every critical check passes, else 0")
         outboxPending = Self.gauge(registry, "outbox_pending", "", help: "Notification deliveries not yet accepted by their server")
         outboxExpired = Self.gauge(registry, "outbox_expired", "", help: "Notification deliveries given up after outbox.max_age")
+        outboxOldestPending = Self.gauge(registry, "outbox_oldest_pending", "seconds",
+                                         help: "Age of the oldest notification the outbox still owes (0 when none)")
         epoch = Self.gauge(registry, "epoch", "", help: "The pair's epoch as this node knows it; every role change increments it")
         peerLastHeard = Self.gauge(registry, "peer_last_heard", "seconds",
                                    help: "Seconds since the peer's last valid message (since the agent started, if never)")
@@ -97,6 +100,7 @@ public final class AgentMetrics: Sendable {
         peerLastHeard.set(to: snapshot.peerLastHeardSeconds)
         outboxPending.set(to: Double(snapshot.outboxPending))
         outboxExpired.set(to: Double(snapshot.outboxExpired))
+        outboxOldestPending.set(to: snapshot.outboxOldestPendingSeconds)
         for check in snapshot.checks {
             let value: Double = switch check.health {
             case .healthy: 1
@@ -133,4 +137,5 @@ struct AgentMetricsSnapshot: Sendable {
     var rejections: [(reason: PeerRejectionReason, count: UInt64)]
     var outboxPending: Int
     var outboxExpired: Int
+    var outboxOldestPendingSeconds: Double = 0
 }

@@ -258,7 +258,10 @@ public struct FailoverConfig: Sendable, Equatable {
                 keyReader.problem("id", "expected a key number from 0 to 65535 (it is sent with every message), found \(number)")
                 id = nil
             }
-            if let file, !FileManager.default.isReadableFile(atPath: file) {
+            if let file, !FileManager.default.fileExists(atPath: file) {
+                keyReader.problem("file", "cannot read the key file \(file): it does not exist; make it with "
+                    + "`openssl rand -hex 32 > \(file) && chmod 600 \(file)` and copy it to the peer")
+            } else if let file, !FileManager.default.isReadableFile(atPath: file) {
                 keyReader.problem("file", "cannot read the key file \(file)")
             } else if let file, let mode = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? Int,
                       mode & 0o077 != 0 {

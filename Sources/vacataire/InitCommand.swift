@@ -1,0 +1,303 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import VacataireCore
+
+/// `vacataire init`: writes a commented configuration for each node of a new pair and a
+/// fresh shared peer key, from a few flags; both files pass `check-config` as written.
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write a commented master and standby configuration and a fresh shared peer key.",
+        discussion: """
+            Writes MASTER.yaml, STANDBY.yaml and peer.key (mode 0600) into the output directory. \
+            Copy each YAML file to its node as /etc/vacataire/vacataire.yaml, and peer.key beside it \
+            on both nodes. --check-url is a page that answers 200 on each node while that node can \
+            serve (its web server, a health page: it must answer on the standby too); its host is \
+            replaced by each node's address, and each node probes its peer's before taking over. \
+            In --state-dir and --control-socket, %n stands for the node's name.
+            """
+    )
+
+    @Option(help: "The pair's name, the same on both nodes.")
+    var cluster = "pair"
+
+    @Option(help: ArgumentHelp("The configured master's node name.", valueName: "NAME"))
+    var master: String
+
+    @Option(help: ArgumentHelp("The master's address for the peer link, HOST[:PORT] (port 7411 by default).", valueName: "HOST[:PORT]"))
+    var masterAddress: String
+
+    @Option(help: ArgumentHelp("The configured standby's node name.", valueName: "NAME"))
+    var standby: String
+
+    @Option(help: ArgumentHelp("The standby's address for the peer link, HOST[:PORT].", valueName: "HOST[:PORT]"))
+    var standbyAddress: String
+
+    @Option(help: ArgumentHelp("The shell command that starts the service (and returns once it serves).", valueName: "COMMAND"))
+    var start: String
+
+    @Option(help: ArgumentHelp("The shell command that stops the service.", valueName: "COMMAND"))
+    var stop: String
+
+    @Option(help: ArgumentHelp("A page that answers 200 on each node while it can serve; its host is replaced by each node's address.", valueName: "URL"))
+    var checkURL: String
+
+    @Option(help: ArgumentHelp("How often the service is checked.", valueName: "DURATION"))
+    var checkInterval = "5s"
+
+    @Option(help: ArgumentHelp("Who is paged by email (repeat for several).", valueName: "ADDRESS"))
+    var mailTo: [String] = []
+
+    @Option(help: ArgumentHelp("The sender of the pages (default: vacataire@ the first recipient's domain).", valueName: "ADDRESS"))
+    var mailFrom: String?
+
+    @Option(help: ArgumentHelp("The SMTP server the pages go through.", valueName: "URL"))
+    var smtp = "smtp://localhost:25"
+
+    @Option(help: ArgumentHelp("An NMS that receives SNMPv2c traps, HOST[:PORT] (repeat for several).", valueName: "HOST[:PORT]"))
+    var nms: [String] = []
+
+    @Option(help: "The SNMPv2c community of the traps.")
+    var community = "public"
+
+    @Option(help: ArgumentHelp("A witness that tells an isolated standby from a dead master: tcp://HOST:PORT or an http:// URL. Without one, the standby never takes over on silence (no_witness: stay).", valueName: "URL"))
+    var witness: String?
+
+    @Option(help: ArgumentHelp("Each node's state directory (%n: the node's name).", valueName: "DIRECTORY"))
+    var stateDir = "/var/lib/vacataire"
+
+    @Option(help: ArgumentHelp("Each node's control socket (%n: the node's name).", valueName: "PATH"))
+    var controlSocket = ControlConfig.defaultSocket
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where the files are written.", valueName: "DIRECTORY"))
+    var outputDirectory = "."
+
+    @Flag(help: "Replace files that already exist (a new key: copy it to both nodes).")
+    var force = false
+
+    func validate() throws {
+        guard master != standby else {
+            throw ValidationError("--master and --standby must name two different nodes, both are `\(master)`")
+        }
+        guard let url = URLComponents(string: checkURL), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
+            throw ValidationError("--check-url: expected an http:// or https:// URL, found `\(checkURL)`")
+        }
+        for (flag, value) in [("--master-address", masterAddress), ("--standby-address", standbyAddress)] where PairNode.split(value) == nil {
+            throw ValidationError("\(flag): expected HOST or HOST:PORT or [IPv6]:PORT, found `\(value)`")
+        }
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: outputDirectory).standardizedFileURL.path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let nodes = [
+            PairNode(name: master, role: "master", address: masterAddress),
+            PairNode(name: standby, role: "standby", address: standbyAddress),
+        ]
+        let files = nodes.map { "\(directory)/\($0.name).yaml" } + ["\(directory)/peer.key"]
+        if !force, let existing = files.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            StandardError.print("\(existing) exists; vacataire init replaces nothing without --force")
+            throw ExitCode(.failed)
+        }
+        do {
+            try FreshPeerKey.write(to: "\(directory)/peer.key")
+            for (node, peer) in [(nodes[0], nodes[1]), (nodes[1], nodes[0])] {
+                try Data(configuration(node, peer: peer).utf8).write(to: URL(fileURLWithPath: "\(directory)/\(node.name).yaml"))
+            }
+        } catch {
+            StandardError.print("cannot write into \(directory): \(error.localizedDescription)")
+            throw ExitCode(.failed)
+        }
+        // What init writes must pass check-config as written; a flag value the
+        // configuration refuses (a bad name or address) is reported the same way.
+        var problems: [String] = []
+        for node in nodes {
+            do {
+                _ = try Config.load(path: "\(directory)/\(node.name).yaml")
+            } catch {
+                problems.append(error.description)
+            }
+        }
+        guard problems.isEmpty else {
+            files.forEach { try? FileManager.default.removeItem(atPath: $0) }
+            StandardError.print(problems.joined(separator: "\n"))
+            StandardError.print("nothing written: fix the flags above")
+            throw ExitCode(.failed)
+        }
+        for file in files {
+            print("wrote \(file)")
+        }
+        print("next: copy \(master).yaml to \(master) and \(standby).yaml to \(standby) as /etc/vacataire/vacataire.yaml,")
+        print("      peer.key beside it on both (mode 0600), then on each: vacataire check-config /etc/vacataire/vacataire.yaml")
+        print("      and systemctl enable --now vacataire")
+    }
+
+    /// One node's commented configuration.
+    func configuration(_ node: PairNode, peer: PairNode) -> String {
+        let checkURL = node.url(replacingHostOf: self.checkURL)
+        let probeURL = peer.url(replacingHostOf: self.checkURL)
+        let loopbackSMTP = ["localhost", "127.0.0.1", "::1"].contains(URLComponents(string: smtp)?.host ?? "")
+        let email = mailTo.isEmpty
+            ? "  email: []                  # add destinations: vacataire init --mail-to ADDRESS ...\n"
+            : """
+              email:
+                - name: oncall
+                  url: \(quoted(smtp))
+                  from: \(quoted(sender))
+                  to: [\(mailTo.map(quoted).joined(separator: ", "))]
+                  starttls: \(loopbackSMTP ? "opportunistic       # a local relay; use required for a remote server" : "required")
+
+            """
+        let snmp = nms.isEmpty
+            ? "  snmp: []                   # add your NMS: vacataire init --nms HOST ...\n"
+            : "  snmp:\n" + nms.enumerated().map { index, target in
+                let (host, port) = PairNode.split(target, defaultPort: 162) ?? (target, 162)
+                return "    - {name: \(quoted("nms-\(index + 1)")), address: \(quoted(host)), port: \(port), version: 2c, community: \(quoted(community))}\n"
+            }.joined()
+        let guardLines = witness.map { "  witness: \(quoted($0))\n" }
+            ?? """
+              # No witness: two nodes alone cannot tell a dead peer from a cut link, so the
+              # standby never takes over on silence; it pages and waits (Docs/failover.md).
+              # Add a witness (vacataire init --witness tcp://ROUTER:53) to take over safely.
+              no_witness: stay
+
+            """
+        return """
+            # Le Vacataire: node \(node.name), configured \(node.role) of the pair \(cluster).
+            # Written by `vacataire init`; the peer \(peer.name) has its own file, the same key.
+            # Check:   vacataire check-config THIS_FILE     (Docs/getting-started.md)
+            # Relative paths are relative to this file's directory.
+
+            node:
+              name: \(quoted(node.name))
+              cluster: \(quoted(cluster))
+
+            # Role, epoch, incidents, event history and the notification outbox.
+            state_dir: \(quoted(node.substitute(stateDir)))
+
+            # The CLI's socket: everyone may read the status, root and `group` may act.
+            control:
+              socket: \(quoted(node.substitute(controlSocket)))
+              # group: vacataire
+
+            # Pages: email to the people on call, SNMP traps to the NMS (Docs/notifications.md).
+            notify:
+            \(email)\(snmp)
+            # Whether this node may serve: it runs on both nodes, so the page must answer on
+            # the standby too. A critical check that fails `fall` times in a row on the
+            # active node hands the service over to the peer (Docs/checks.md).
+            checks:
+              - name: service
+                kind: http
+                url: \(quoted(checkURL))
+                expect_status: 200
+                interval: \(quoted(checkInterval))   # each run times out after min(5s, interval)
+                rise: 2
+                fall: 3
+
+            failover:
+              role: \(node.role)
+              peer:
+                name: \(quoted(peer.name))
+                addresses: [\(quoted(peer.endpoint))]   # add a second path (a private link) if you have one
+              listen: {address: \(quoted(node.host)), port: \(node.port)}
+              # The shared HMAC key: the same file on both nodes, mode 0600.
+              keys: [{id: 1, file: peer.key}]
+              heartbeat_interval: 500ms
+              dead_after: 15s               # silence before the standby may take over
+              self_fence_after: 3s          # silence before a cut-off active node stops its service
+              actions:                      # /bin/sh -c, with VACATAIRE_NODE, VACATAIRE_ROLE, ... set
+                start: {command: \(quoted(start)), timeout: 30s}
+                stop: {command: \(quoted(stop)), timeout: 10s}
+              # The peer's service as the load balancer sees it: while it answers, never take over.
+              service_probe: \(quoted(probeURL))
+            \(guardLines)
+            """
+    }
+
+    /// The pages' sender: --mail-from, or vacataire at the first recipient's domain.
+    var sender: String {
+        mailFrom ?? "vacataire@" + (mailTo.first?.split(separator: "@").last.map(String.init) ?? "localhost")
+    }
+
+    /// A YAML double-quoted scalar (JSON's string syntax is YAML's), whatever the text holds.
+    func quoted(_ text: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
+}
+
+/// One node of the pair as `init` was told: its name, role and peer-link address.
+struct PairNode {
+    var name: String
+    var role: String
+    var host: String
+    var port: Int
+
+    init(name: String, role: String, address: String) {
+        self.name = name
+        self.role = role
+        (host, port) = Self.split(address) ?? (address, 7411)
+    }
+
+    /// `host:port` as the peer link writes it.
+    var endpoint: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// `%n` replaced by the node's name.
+    func substitute(_ text: String) -> String {
+        text.replacingOccurrences(of: "%n", with: name)
+    }
+
+    /// `url` with this node's host in place of its own.
+    func url(replacingHostOf url: String) -> String {
+        guard var components = URLComponents(string: url) else { return url }
+        components.host = host.contains(":") ? "[\(host)]" : host
+        return components.string ?? url
+    }
+
+    /// HOST, HOST:PORT or [IPv6]:PORT; nil when the port is not a number from 1 to 65535.
+    static func split(_ text: String, defaultPort: Int = 7411) -> (String, Int)? {
+        var host = text
+        var portText: Substring?
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { return nil }
+                portText = rest.dropFirst()
+            }
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+            host = String(text[..<colon])
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty else { return nil }
+        guard let portText else { return (host, defaultPort) }
+        guard let port = Int(portText), (1...65535).contains(port) else { return nil }
+        return (host, port)
+    }
+}
+
+/// A fresh shared peer key: 32 random bytes as 64 hex digits (as `openssl rand -hex 32`
+/// writes them), created with mode 0600 from the start.
+enum FreshPeerKey {
+    static func write(to path: String) throws {
+        var generator = SystemRandomNumberGenerator()
+        let hex = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined() + "\n"
+        unlink(path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "\(path): \(String(cString: strerror(errno)))"])
+        }
+        defer { close(fd) }
+        let bytes = Array(hex.utf8)
+        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(path): \(String(cString: strerror(errno)))"])
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import VacataireTestSupport
+import XCTest
+
+/// `vacataire init`: what it writes passes check-config as written, and a pair run from
+/// it on loopback (alpha on 127.0.0.2, beta on 127.0.0.3) fails over and pages.
+///
+/// The pair's nodes each run a web server on CHECK_PORT, the URL init's check reads (as on
+/// two identical servers); the actions start and stop the "service" on another port.
+final class InitCommandTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory("init")
+    }
+
+    override func tearDown() {
+        for name in ["alpha", "beta", "web-alpha", "web-beta"] {
+            _ = try? Repository.run("/bin/sh", ["-c", "cd '\(directory.path)' && ./service.sh stop \(name)"])
+        }
+        directory.remove()
+    }
+
+    private func initPair(servicePort: Int, checkPort: Int = 18081, smtpPort: Int = 25, trapPort: Int = 162, extra: [String] = []) throws -> CommandResult {
+        // Each node binds its service to its own address; the command is the same on both.
+        let address = #"$([ "$VACATAIRE_NODE" = alpha ] && echo 127.0.0.2 || echo 127.0.0.3)"#
+        return try Repository.runVacataire([
+            "init", "--cluster", "init-test",
+            "--master", "alpha", "--master-address", "127.0.0.2:\(try FreePort.udp())",
+            "--standby", "beta", "--standby-address", "127.0.0.3:\(try FreePort.udp())",
+            "--start", #"./service.sh start "$VACATAIRE_NODE" \#(servicePort) "\#(address)""#,
+            "--stop", #"./service.sh stop "$VACATAIRE_NODE""#,
+            "--check-url", "http://127.0.0.1:\(checkPort)/",
+            "--check-interval", "200ms",
+            "--mail-to", "oncall@example.org", "--smtp", "smtp://127.0.0.1:\(smtpPort)",
+            "--nms", "127.0.0.1:\(trapPort)",
+            "--state-dir", "state-%n", "--control-socket", "state-%n/control.sock",
+            "--output-directory", directory.path,
+        ] + extra)
+    }
+
+    func testInitWritesFilesThatCheckConfigAccepts() throws {
+        let result = try initPair(servicePort: 18080)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for node in ["alpha", "beta"] {
+            let check = try Repository.runVacataire(["check-config", directory.file("\(node).yaml")])
+            XCTAssertEqual(check.status, 0, "\(node).yaml: \(check.stderr)")
+            XCTAssertTrue(check.stdout.contains("failover: configured \(node == "alpha" ? "master" : "standby")"), check.stdout)
+            let text = try String(contentsOfFile: directory.file("\(node).yaml"), encoding: .utf8)
+            XCTAssertTrue(text.contains("# Le Vacataire: node \(node)"), "commented")
+        }
+        let key = try FileManager.default.attributesOfItem(atPath: directory.file("peer.key"))
+        XCTAssertEqual((key[.posixPermissions] as? Int).map { $0 & 0o777 }, 0o600)
+        XCTAssertEqual(try String(contentsOfFile: directory.file("peer.key"), encoding: .utf8).count, 65, "64 hex digits and a newline")
+
+        let again = try initPair(servicePort: 18080)
+        XCTAssertEqual(again.status, 1, "replaced a file without --force")
+        XCTAssertTrue(again.stderr.contains("exists; vacataire init replaces nothing without --force"), again.stderr)
+        let forced = try initPair(servicePort: 18080, extra: ["--force"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+    }
+
+    func testInitRefusesBadFlagsNamingThem() throws {
+        let same = try Repository.runVacataire(["init", "--master", "a", "--master-address", "h", "--standby", "a", "--standby-address", "i",
+                                                 "--start", "x", "--stop", "y", "--check-url", "http://h/", "-o", directory.path])
+        XCTAssertEqual(same.status, 2, same.stderr)
+        XCTAssertTrue(same.stderr.contains("--master and --standby must name two different nodes"), same.stderr)
+        let url = try Repository.runVacataire(["init", "--master", "a", "--master-address", "h", "--standby", "b", "--standby-address", "i",
+                                                "--start", "x", "--stop", "y", "--check-url", "ftp://h/", "-o", directory.path])
+        XCTAssertTrue(url.stderr.contains("--check-url: expected an http:// or https:// URL"), url.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "nothing written")
+    }
+
+    func testAPairFromInitFailsOver() throws {
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        let servicePort = try FreePort.tcp()
+        let checkPort = try FreePort.tcp()
+        let result = try initPair(servicePort: servicePort, checkPort: checkPort, smtpPort: sink.port)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let service = directory.file("service.sh")
+        try FileManager.default.copyItem(atPath: Repository.path("Config/pair/service.sh"), toPath: service)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: service)
+        for (name, address) in [("web-alpha", "127.0.0.2"), ("web-beta", "127.0.0.3")] {
+            try shell("./service.sh start \(name) \(checkPort) \(address)")
+        }
+
+        var agents: [String: SpawnedProcess] = [:]
+        defer { agents.values.forEach { $0.stop(grace: 5) } }
+        for node in ["alpha", "beta"] {
+            agents[node] = try SpawnedProcess(
+                executable: Repository.executable, arguments: ["run", "--config", directory.file("\(node).yaml")],
+                environment: ["VACATAIRE_TEMPLATES": ""],
+                stdoutPath: directory.file("\(node).out"), stderrPath: directory.file("\(node).log"))
+        }
+        let logs = { ["alpha", "beta"].map { "\($0): " + ((try? String(contentsOfFile: self.directory.file("\($0).log"), encoding: .utf8)) ?? "") }.joined(separator: "\n") }
+
+        try waitUntil("alpha serves", logs) { self.state("alpha") == "active" && self.page("127.0.0.2", servicePort) == "served by alpha" }
+        try waitUntil("beta stands by", logs) { self.state("beta") == "standby" }
+
+        // alpha's web server dies: its check fails 3 times, and it hands over to beta.
+        try shell("./service.sh stop web-alpha")
+        try waitUntil("beta took over", logs) { self.state("beta") == "active" && self.page("127.0.0.3", servicePort) == "served by beta" }
+        try waitUntil("alpha failed", logs) { self.state("alpha") == "failed" }
+        let pages = try sink.waitForMessages(1, timeout: 20)
+        XCTAssertTrue(pages.contains { $0.recipients.contains("oncall@example.org") && $0.mailFrom == "vacataire@example.org" },
+                      "\(pages.map(\.raw))")
+    }
+
+    private func shell(_ command: String) throws {
+        let result = try Repository.run("/bin/sh", ["-c", "cd '\(directory.path)' && \(command)"])
+        guard result.status == 0 else { throw FixtureError("\(command): \(result.stderr)") }
+    }
+
+    private func state(_ node: String) -> String? {
+        guard let result = try? Repository.runVacataire(["status", "--json", "--config", directory.file("\(node).yaml")]), result.status == 0,
+              let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        else { return nil }
+        return object["state"] as? String
+    }
+
+    private func page(_ host: String, _ port: Int) -> String? {
+        guard let result = try? Repository.run("/usr/bin/curl", ["-s", "--max-time", "1", "http://\(host):\(port)/"]), result.status == 0 else { return nil }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private func waitUntil(_ what: String, _ logs: () -> String, timeout: TimeInterval = 40, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return }
+            usleep(200_000)
+        }
+        XCTFail("\(what): not within \(Int(timeout)) s\n\(logs())")
+        throw FixtureError("gave up waiting: \(what)")
+    }
+}
