@@ -9,22 +9,6 @@ import XCTest
 /// never a start while the node's checks fail, persist always before acting. At the end,
 /// with everything repaired and failed nodes failed back, exactly one node serves.
 final class FailoverChaosTests: XCTestCase {
-    /// A small deterministic generator (SplitMix64), so a failure replays exactly.
-    struct Dice {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-        mutating func chance(_ probability: Double) -> Bool {
-            Double(next() % 1_000_000) / 1_000_000 < probability
-        }
-        mutating func pick(_ count: Int) -> Int { Int(next() % UInt64(count)) }
-    }
-
     func testRandomRunsKeepTheInvariants() {
         for seed in 1...150 {
             var dice = Dice(state: UInt64(seed))

@@ -6,22 +6,6 @@ import XCTest
 /// to 20 ms of random delay per datagram and witness answer, and ticks that run a little
 /// late, makes no transition and raises nothing for an hour of simulated time.
 final class FailoverTimingTests: XCTestCase {
-    /// A small deterministic generator (SplitMix64), so a failure replays exactly.
-    struct Dice {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-        /// A delay from 0 to `limit`, uniformly, in nanoseconds.
-        mutating func delay(upTo limit: Duration) -> Duration {
-            .nanoseconds(Int64(next() % UInt64(max(1, limit.nanoseconds))))
-        }
-    }
-
     /// What happens next in the simulation, in time order.
     enum Happening {
         case tick(node: Int)
