@@ -1,5 +1,5 @@
+import Foundation
 import NIOCore
-import Synchronization
 
 /// The connections one listener (control socket, HTTP endpoint, agent-check port) may hold
 /// at once, and how long a client may take to send its request.
@@ -12,7 +12,10 @@ import Synchronization
 /// whose request has not arrived after `requestTimeout` is closed. An admin's `status`
 /// sends its request at once, so it is answered even while thousands of idle clients
 /// keep reconnecting.
-final class ConnectionSlots: Sendable {
+///
+/// Its state is guarded by an `NSLock` (a pthread mutex, which ThreadSanitizer follows;
+/// it does not follow `Synchronization.Mutex`, whose runtime is not instrumented).
+final class ConnectionSlots: @unchecked Sendable {
     let capacity: Int
     let requestTimeout: TimeAmount
 
@@ -25,7 +28,14 @@ final class ConnectionSlots: Sendable {
         var evicted: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let lock = NSLock()
+    private var unguardedState = State()
+
+    private func withState<Result>(_ body: (inout State) -> Result) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&unguardedState)
+    }
 
     init(capacity: Int, requestTimeout: TimeAmount) {
         self.capacity = max(1, capacity)
@@ -36,7 +46,7 @@ final class ConnectionSlots: Sendable {
     /// full; arms its request timeout. Called on the channel's event loop, before its
     /// handlers run.
     func admit(_ channel: any Channel) {
-        let (number, victim) = state.withLock { state -> (UInt64, (any Channel)?) in
+        let (number, victim) = withState { state -> (UInt64, (any Channel)?) in
             state.next += 1
             var victim: (any Channel)?
             if state.waiting.count + state.answering.count >= capacity {
@@ -55,7 +65,7 @@ final class ConnectionSlots: Sendable {
         channel.closeFuture.whenComplete { _ in self.release(channel, number: number) }
         channel.eventLoop.scheduleTask(in: requestTimeout) {
             if self.isWaiting(number) {
-                self.state.withLock { $0.evicted += 1 }
+                self.withState { $0.evicted += 1 }
                 channel.close(promise: nil)
             }
         }
@@ -64,7 +74,7 @@ final class ConnectionSlots: Sendable {
     /// The connection's request arrived: it is being answered and is no longer closed to
     /// make room or for its silence.
     func answering(_ channel: any Channel) {
-        state.withLock { state in
+        withState { state in
             if let index = state.waiting.firstIndex(where: { $0.channel === channel }) {
                 state.waiting.remove(at: index)
                 state.answering.insert(ObjectIdentifier(channel))
@@ -74,15 +84,15 @@ final class ConnectionSlots: Sendable {
 
     /// How many connections the listener holds now, and how many it has closed unanswered.
     var counts: (open: Int, evicted: UInt64) {
-        state.withLock { ($0.waiting.count + $0.answering.count, $0.evicted) }
+        withState { ($0.waiting.count + $0.answering.count, $0.evicted) }
     }
 
     private func isWaiting(_ number: UInt64) -> Bool {
-        state.withLock { $0.waiting.contains { $0.number == number } }
+        withState { $0.waiting.contains { $0.number == number } }
     }
 
     private func release(_ channel: any Channel, number: UInt64) {
-        state.withLock { state in
+        withState { state in
             state.waiting.removeAll { $0.number == number }
             state.answering.remove(ObjectIdentifier(channel))
         }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The process group of the last start action that ran, which is where a service started
 /// in the background (`service >/dev/null 2>&1 &`) lives unless it leaves it (`setsid`).
@@ -7,20 +6,29 @@ import Synchronization
 /// When the stop action cannot be started at all (no descriptor, no memory, no shell),
 /// even after retries, this group is what can still be stopped without it: SIGTERM, then
 /// SIGKILL (issue 11, case 6).
-public final class StartedServiceGroup: Sendable {
-    private let leader = Mutex<pid_t?>(nil)
+///
+/// Guarded by an `NSLock`, which ThreadSanitizer follows (see `ConnectionSlots`).
+public final class StartedServiceGroup: @unchecked Sendable {
+    private let lock = NSLock()
+    private var unguardedLeader: pid_t?
+
+    private func withLeader<Result>(_ body: (inout pid_t?) -> Result) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&unguardedLeader)
+    }
 
     public init() {}
 
     /// The start action was launched with this pid, its process group's id.
     func started(_ pid: pid_t) {
-        leader.withLock { $0 = pid }
+        withLeader { $0 = pid }
     }
 
     /// The group's id while some process of it still runs (zombies, which no signal can
     /// end and which an init that does not reap may keep for long, do not count).
     var running: pid_t? {
-        leader.withLock { leader in
+        withLeader { leader in
             guard let pid = leader else { return nil }
             if Self.hasLiveMember(group: pid) { return pid }
             leader = nil

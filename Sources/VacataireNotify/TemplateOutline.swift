@@ -68,6 +68,12 @@ struct TemplateOutline: Sendable, Equatable {
                 index += 1
                 continue
             }
+            // swift-mustache reads an opening delimiter followed by a line break as text,
+            // not as a tag; so does the outline, or it would miss the tags that follow.
+            if startsLine(bytes, at: index + open.count) {
+                index += open.count
+                continue
+            }
             let tagLine = line
             var end = index + open.count
             while end < bytes.count, !starts(bytes, at: end, with: close) {
@@ -112,6 +118,15 @@ struct TemplateOutline: Sendable, Equatable {
             }
         }
         return .success(outline)
+    }
+
+    /// Whether a character that Swift counts as a line break starts at `index`: LF, VT, FF,
+    /// CR, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR (`Character.isNewline`).
+    private static func startsLine(_ bytes: [UInt8], at index: Int) -> Bool {
+        guard index < bytes.count else { return false }
+        if (0x0A...0x0D).contains(bytes[index]) { return true }
+        if bytes[index] == 0xC2, index + 1 < bytes.count, bytes[index + 1] == 0x85 { return true }
+        return bytes[index] == 0xE2 && index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9)
     }
 
     private static func starts(_ bytes: [UInt8], at index: Int, with prefix: [UInt8]) -> Bool {

@@ -52,6 +52,13 @@ final class TemplateLimitsTests: XCTestCase {
         XCTAssertEqual(text.components(separatedBy: "includes itself").count, 2, "one line per cycle: \(text)")
     }
 
+    /// Found by FuzzTemplates: swift-mustache reads `{{` followed by a line break as text,
+    /// so the inclusion after it is real and closes a cycle.
+    func testAnOpeningDelimiterBeforeALineBreakDoesNotHideAnInclusion() throws {
+        let text = try loadError(["details.partial.mustache": "Ino{{\n\n  {{>details}}\n"])
+        XCTAssertTrue(text.contains("details.partial.mustache:3: partial `details` includes itself"), text)
+    }
+
     func testAPartialIncludedTwiceWithoutACycleLoads() throws {
         let text = try loadError([
             "details.partial.mustache": "{{> a}}{{> a}}{{> b}}\n",
