@@ -291,14 +291,21 @@ public struct FailoverMachine: Sendable {
     /// node's service passed its checks (so the load balancer has the new node before the
     /// old one stops); down while a node drains and stops. A restarted node that was active
     /// stays up while it learns its peer's state, unless its service checks fail.
+    ///
+    /// (Kept out of line, and its inputs read before the switch: Swift 6.3.1's optimizer
+    /// crashed in CopyPropagation when this was inlined into the agent in a release build.)
+    @inline(never)
     public func loadBalancerUp(at now: MonotonicInstant) -> Bool {
-        switch state {
+        let current = state
+        let serviceFails = serviceChecksFail
+        let nodeMayServe = health?.nodeHealthy != false
+        switch current {
         case .active, .handingOff: return true  // better a sick master than no master, until the peer serves
         case .takingOver(let takeOver):
             if case .awaitingQuiesce = takeOver.phase { return true }
-            return takeOver.purpose == .resume && !serviceChecksFail  // a restart: it never stopped
+            return takeOver.purpose == .resume && !serviceFails  // a restart: it never stopped
         case .starting(let starting):
-            return starting.persistedRole == .active && !serviceChecksFail && health?.nodeHealthy != false
+            return starting.persistedRole == .active && !serviceFails && nodeMayServe
         case .maintenance(let resume): return resume == .active
         case .quiescing(let quiesce): return quiesce.downAt.map { now < $0 } ?? false
         case .standby, .failed: return false
