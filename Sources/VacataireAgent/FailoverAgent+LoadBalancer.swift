@@ -4,7 +4,8 @@ import VacataireCore
 extension FailoverAgent {
     /// What load balancers are told about this node now (`/health`, agent-check).
     public func servingVerdict() -> ServingVerdict {
-        var verdict = ServingVerdict(state: machine.stateName, role: machine.role, healthy: machine.health?.healthy, up: machine.loadBalancerUp(at: now()))
+        let view = machine.loadBalancerView(at: now())
+        var verdict = ServingVerdict(state: view.state, role: view.role, healthy: view.healthy, up: view.up)
         if stateNotWritable != nil { verdict.word += ", state not writable" }
         return verdict
     }

@@ -291,10 +291,6 @@ public struct FailoverMachine: Sendable {
     /// node's service passed its checks (so the load balancer has the new node before the
     /// old one stops); down while a node drains and stops. A restarted node that was active
     /// stays up while it learns its peer's state, unless its service checks fail.
-    ///
-    /// (Kept out of line, and its inputs read before the switch: Swift 6.3.1's optimizer
-    /// crashed in CopyPropagation when this was inlined into the agent in a release build.)
-    @inline(never)
     public func loadBalancerUp(at now: MonotonicInstant) -> Bool {
         let current = state
         let serviceFails = serviceChecksFail
@@ -310,6 +306,16 @@ public struct FailoverMachine: Sendable {
         case .quiescing(let quiesce): return quiesce.downAt.map { now < $0 } ?? false
         case .standby, .failed: return false
         }
+    }
+
+    /// What the load balancer's answers (`/health`, agent-check) are made of, in one call.
+    ///
+    /// Kept out of line: Swift 6.3.1's optimizer crashed (CopyPropagation, "non consuming
+    /// use outside of the lifetime") when these reads of `state` were inlined together into
+    /// the agent's `servingVerdict` in a release build.
+    @inline(never)
+    public func loadBalancerView(at now: MonotonicInstant) -> (state: FailoverStateName, role: ServiceRole, healthy: Bool?, up: Bool) {
+        (stateName, role, health?.healthy, loadBalancerUp(at: now))
     }
 
     /// Some service check has a failing result (not merely none yet).
