@@ -21,9 +21,9 @@ extension FailoverMachine {
             case .verifying(let deadline) where now >= deadline:
                 let why = "its service checks did not pass within \(settings.verifyTimeout.humanSeconds) of starting (\(health?.summary ?? "no verdict"))"
                 abandonTakeOver(takeOver, why: why, &actions)
-            case .awaitingQuiesce where now.since(peerLastHeard ?? bootedAt) >= settings.heartbeatInterval * 2 + settings.tickPeriod:
+            case .awaitingQuiesce where peerSilence(now) >= settings.heartbeatInterval * 2 + settings.tickPeriod:
                 // Both services run while we wait: never longer than the link stays quiet.
-                abandonTakeOver(takeOver, why: "\(peerName) went quiet (\(now.since(peerLastHeard ?? bootedAt).humanSeconds)) before it stopped its service", &actions)
+                abandonTakeOver(takeOver, why: "\(peerName) went quiet (\(peerSilence(now).humanSeconds)) before it stopped its service", &actions)
             case .awaitingQuiesce(let request, let attempt, let deadline) where now >= deadline:
                 if attempt <= settings.handoffRetries {
                     takeOver.phase = .awaitingQuiesce(request: request, attempt: attempt + 1, deadline: now + settings.handoffTimeout)
