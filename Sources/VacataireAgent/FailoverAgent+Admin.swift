@@ -172,14 +172,16 @@ extension FailoverAgent {
                     name: snapshot.name, severity: snapshot.severity.rawValue, health: snapshot.health.rawValue,
                     status: snapshot.latest?.status.rawValue.uppercased(), output: snapshot.latest?.message, runs: snapshot.runs
                 )
-            },
+            } + (stateCheck.map { [AgentStatus.Check(name: $0.name, severity: "critical", health: "failing", status: "CRITICAL", output: $0.output, runs: 0)] } ?? []),
             incidents: incidents,
             peerRejections: peerRejections,
             outboxPending: backlog?.pending ?? 0,
             outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { Date().timeIntervalSince($0) },
             snmpEngine: config.notify.snmp.isEmpty ? nil : SNMPEngineIdentity.describe(config),
-            stateNotWritable: stateNotWritable
+            stateNotWritable: stateNotWritable.map { why in
+                pendingWrites.isEmpty ? why : "\(why); \(pendingWrites.count) record(s) wait in memory to be written"
+            }
         )
     }
 

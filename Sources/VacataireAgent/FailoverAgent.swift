@@ -49,21 +49,28 @@ public actor FailoverAgent {
     var reminders: IncidentReminders
     /// When `tick` last ran the machine: systemd's watchdog is pinged only while it moves.
     var lastTick = ContinuousClock.now
+    /// Writes the store refused (events, incidents), in order, waiting for it to take them.
+    var pendingWrites: [PendingWrite] = []
+    /// Writes dropped from memory since the store stopped taking writes.
+    var droppedWrites = 0
+    /// When the store was last tried (`probeStateDirectory`).
+    var lastStateProbe = ContinuousClock.now
+    /// The state directory's health changed and the machine has not heard it yet.
+    var stateCheckChanged = false
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(config: Config, templates: TemplateSet, logger: Logger) async throws -> FailoverAgent {
         guard let failover = config.failover else {
             throw AgentStartError("\(config.file): no `failover:` section; `vacataire run` needs one (Docs/failover.md)")
         }
-        try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        let store = try AgentStore(stateDirectory: config.stateDirectory)
-        let persisted = try store.loadFailoverState()
+        let (store, persisted, notWritableAtStart) = try openStore(config)
+        var notWritable = notWritableAtStart
         let bootID: UInt64
         do {
             bootID = try BootGeneration.next(stateDirectory: config.stateDirectory)
         } catch {
-            throw AgentStartError(error.description)
+            notWritable = notWritable ?? error.description
+            bootID = BootGeneration.standIn(stateDirectory: config.stateDirectory)
         }
         let keyring: PeerKeyring
         do {
@@ -88,6 +95,7 @@ public actor FailoverAgent {
             config: config, failover: failover, store: store, link: link, templates: templates,
             persisted: persisted, bootID: bootID, logger: logger
         )
+        if let notWritable { await agent.startedWithoutWritableState(notWritable) }
         return agent
     }
 
@@ -127,6 +135,7 @@ public actor FailoverAgent {
         record(.agent, reason: "agent started: \(config.node.name) in cluster \(config.node.cluster), "
             + "configured \(failover.role.rawValue), peer \(failover.peer.name)")
         restoreIncidents()
+        stopServiceOfUnknownRole()
         apply(machine.boot(now: now()))
         // The first verdict: node checks with no result yet, service checks idle where the
         // service is off (they may never change, and the machine never decides without one).
@@ -175,19 +184,21 @@ public actor FailoverAgent {
 
     // MARK: - Inputs
 
-    func tick() {
-        if let unwrittenState { _ = persist(unwrittenState) }
+    func tick() async {
         lastTick = .now
+        probeStateDirectory(lastTick)
         apply(machine.tick(now: now()))
         sendDueIncidentNotices()
+        await stateCheckFollowUp()
     }
 
     func checkChanged(_ transition: CheckTransition) async {
-        let verdict = await healthVerdict(transition.verdict)
-        checkSummaryCache = await checkSummaries()
+        // Recorded first: a store that refuses it is weighed in this very verdict.
         let line = "check \(transition.check) \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.result.message)"
         logger.info("\(line)")
         record(.check, kind: transition.to == .failing ? .checkFailed : .checkRecovered, reason: line)
+        let verdict = await healthVerdict(transition.verdict)
+        checkSummaryCache = await checkSummaries()
         apply(machine.healthChanged(verdict, now: now()))
         notifyCheck(transition)
     }
@@ -262,14 +273,16 @@ public actor FailoverAgent {
             case .acknowledgeIncident(let id, let author, let comment, let expiresIn, let via):
                 let expiresAt = expiresIn.map { Date().addingTimeInterval(Double($0.components.seconds)) }
                 acknowledgement = (id, author, comment, expiresAt)
-                _ = try? store.acknowledgeIncident(id, author: author, comment: comment, at: Date(), expiresAt: expiresAt)
+                let at = Date()
+                storeWrite("record the acknowledgement of \(id)") { _ = try $0.acknowledgeIncident(id, author: author, comment: comment, at: at, expiresAt: expiresAt) }
                 reminders.acknowledged(id, expiresAt: expiresAt)
                 let via = via.map { " on \($0)" } ?? ""
                 let until = expiresAt.map { " until \(ISO8601DateFormatter().string(from: $0)), then reminders resume" }
                     ?? "; no reminders until it is closed"
                 record(.incident, kind: .acknowledged, incident: id, reason: "incident \(id) acknowledged by \(author)\(via)\(until)", author: author)
             case .closeIncident(let id, let reason):
-                _ = try? store.closeIncident(id, reason: reason, at: Date())
+                let at = Date()
+                storeWrite("record the closing of \(id)") { _ = try $0.closeIncident(id, reason: reason, at: at) }
                 reminders.closed(id)
                 record(.incident, incident: id, reason: "incident \(id) closed: \(reason)")
             case .notify(let kind, let incident, let reason):
@@ -293,53 +306,6 @@ public actor FailoverAgent {
             apply(machine.actionFinished(.start, .failed(refusedStart), now: now()))
         }
     }
-
-    /// Writes the role and epoch; on failure keeps them to write later and says so once.
-    /// Returns why the write failed, nil when it succeeded.
-    func persist(_ state: PersistedFailoverState) -> String? {
-        do {
-            try store.saveFailoverState(state)
-            lastRole = state.role
-            unwrittenState = nil
-            stateWritable()
-            return nil
-        } catch {
-            lastRole = state.role  // in memory: the node acts on it, the store catches up
-            unwrittenState = state
-            metrics.stateWriteFailed()
-            let why = "\(error)"
-            stateNotWritableNow(why, state)
-            return why
-        }
-    }
-
-    /// The store refused a write: page once (a notification the outbox cannot commit is
-    /// delivered directly), show it in status, /health and agent-check.
-    func stateNotWritableNow(_ why: String, _ state: PersistedFailoverState) {
-        logger.critical("cannot record role \(state.role.rawValue) at epoch \(state.epoch) in \(store.path): \(why); going on in memory, stopping is still allowed, starting is not")
-        guard stateNotWritable == nil else { return }
-        stateNotWritable = why
-        let summary = NotifiableEvent.CheckSummary(name: Self.stateCheckName, status: "CRITICAL", output: "cannot write \(store.path): \(why)")
-        notifier.send(notifier.event(
-            .checkFailed, incident: nil,
-            reason: "state not writable: \(config.node.name) cannot write its state (\(why)); it may stop its service but will not start it until the state directory takes writes again",
-            checks: [summary]))
-    }
-
-    /// The store takes writes again: catch up, and say so once.
-    func stateWritable() {
-        guard let why = stateNotWritable else { return }
-        stateNotWritable = nil
-        let line = "state writable again: \(store.path) takes writes (it did not: \(why)); role \(machine.role.rawValue) at epoch \(machine.epoch) recorded"
-        logger.notice("\(line)")
-        record(.agent, reason: line)
-        notifier.send(notifier.event(
-            .checkRecovered, incident: nil, reason: line,
-            checks: [NotifiableEvent.CheckSummary(name: Self.stateCheckName, status: "OK", output: "state directory writable")]))
-    }
-
-    /// The name pages and status use for the state directory's health.
-    static let stateCheckName = "state-directory"
 
     /// Service checks run where the service runs (Docs/checks.md, "Scope"): tell the
     /// scheduler whenever the machine's answer changes, in order.
@@ -398,7 +364,8 @@ public actor FailoverAgent {
     /// node's own). Otherwise the peer pages it; a role change it does not confirm
     /// delivering within `confirm_timeout` is paged from here after all.
     func raise(_ id: IncidentID, _ kind: EventKind, reason: String, paged: Bool, failing: [FailingCheck], roleBefore: ServiceRole) {
-        _ = try? store.openIncident(id, kind: kind, reason: reason, at: Date())
+        let at = Date()
+        storeWrite("record incident \(id)") { _ = try $0.openIncident(id, kind: kind, reason: reason, at: at) }
         logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)", metadata: decisionFields(kind.rawValue, incident: id))
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
         reminders.opened(id, kind: kind, reason: reason, openedAt: Date(), pagedHere: paged,
@@ -470,7 +437,7 @@ public actor FailoverAgent {
             service = serviceFailing.isEmpty ? .healthy : .failing(serviceFailing)
         }
         return HealthVerdict(
-            nodeFailing: failing.filter { !verdict.serviceChecks.contains($0.name) }, service: service,
+            nodeFailing: failing.filter { !verdict.serviceChecks.contains($0.name) } + (stateCheck.map { [$0] } ?? []), service: service,
             pending: !verdict.pending.isEmpty)
     }
 
@@ -487,13 +454,8 @@ public actor FailoverAgent {
         _ category: EventRecord.Category, kind: EventKind? = nil, incident: IncidentID? = nil, reason: String,
         detail: String? = nil, author: String? = nil
     ) {
-        do {
-            _ = try store.appendEvent(EventRecord(
-                time: Date(), category: category, kind: kind, incident: incident, reason: reason, detail: detail, author: author
-            ))
-        } catch {
-            logger.error("cannot record an event in \(store.path): \(error)")
-        }
+        let event = EventRecord(time: Date(), category: category, kind: kind, incident: incident, reason: reason, detail: detail, author: author)
+        storeWrite("record an event") { _ = try $0.appendEvent(event) }
     }
 }
 

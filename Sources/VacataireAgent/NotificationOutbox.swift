@@ -29,6 +29,21 @@ actor NotificationOutbox {
     private let deliveredPagesQueue: AsyncStream<NotifiableEvent>.Continuation
     /// Rate limit, de-duplication and flapping, per destination (Docs/notifications.md).
     private var limiter: NotificationLimiter
+    /// Notifications the store could not take (a full disk, Docs/persistence.md), oldest
+    /// first: delivered from memory with retries, and committed once the store takes writes.
+    private var held: [HeldNotification] = []
+    private var heldCount = 0
+    /// At most this many notifications wait in memory; beyond, the oldest notice goes.
+    static let heldLimit = 1_000
+
+    private struct HeldNotification {
+        let id: Int
+        var notification: NotifiableEvent
+        var destinations: [String]
+        var attempts = 0
+        var nextTry: Date
+        var inFlight = false
+    }
 
     init(sender: NotificationSender, settings: OutboxConfig, store: AgentStore, metrics: AgentMetrics, logger: Logger) {
         self.sender = sender
@@ -116,17 +131,86 @@ actor NotificationOutbox {
                 logger.warning("outbox full (\(settings.maxEntries) notifications): the \(evicted) oldest notice(s) were dropped")
             }
         } catch {
-            // The store is the outbox; without it, deliver once rather than lose the page.
-            logger.error("cannot commit notification \(notification.kind.rawValue) to the outbox (\(error)); sending it once without retries")
-            let sender = sender
-            let logger = logger
-            let only = Set(destinations)
-            Task.detached {
-                for outcome in await sender.send(notification, channels: Set(NotifyChannel.allCases), only: only) where !outcome.succeeded {
-                    logger.error("notification \(notification.kind.rawValue) not delivered: \(outcome.line)")
-                }
+            // The store is the outbox; without it, keep the notification in memory rather than lose it.
+            logger.error("cannot commit notification \(notification.kind.rawValue) to the outbox (\(error)); keeping it in memory and delivering it from there until the store takes writes")
+            hold(notification, destinations: destinations)
+        }
+    }
+
+    /// Keeps a notification the store refused; the oldest notice makes room at the limit.
+    private func hold(_ notification: NotifiableEvent, destinations: [String]) {
+        if held.count >= Self.heldLimit {
+            let victim = held.firstIndex { !$0.inFlight && Self.priority(of: $0.notification.kind) == .notice } ?? held.firstIndex { !$0.inFlight }
+            if let victim {
+                logger.warning("notification \(held[victim].notification.kind.rawValue) dropped from memory: \(Self.heldLimit) wait for the store")
+                held.remove(at: victim)
             }
         }
+        heldCount += 1
+        held.append(HeldNotification(id: heldCount, notification: notification, destinations: destinations, nextTry: Date()))
+        deliverHeld()
+    }
+
+    /// Commits what waits in memory once the store takes it; delivers it directly meanwhile.
+    private func deliverHeld() {
+        let now = Date()
+        for entry in held where !entry.inFlight && entry.nextTry <= now {
+            let notification = entry.notification
+            do {
+                let event = try JSONEncoder().encode(notification)
+                _ = try store.enqueue(
+                    messageID: notification.messageID ?? "", kind: notification.kind.rawValue, priority: Self.priority(of: notification.kind),
+                    event: event, destinations: entry.destinations, at: notification.time, limit: settings.maxEntries)
+                held.removeAll { $0.id == entry.id }
+                logger.notice("notification \(notification.kind.rawValue) kept in memory is now in the outbox")
+                continue
+            } catch {}
+            guard let index = held.firstIndex(where: { $0.id == entry.id }) else { continue }
+            held[index].inFlight = true
+            let sender = sender
+            let only = Set(entry.destinations)
+            Task.detached {
+                let outcomes = await sender.send(notification, channels: Set(NotifyChannel.allCases), only: only)
+                await self.heldFinished(entry.id, outcomes: outcomes)
+            }
+        }
+    }
+
+    private func heldFinished(_ id: Int, outcomes: [DeliveryOutcome]) {
+        guard let index = held.firstIndex(where: { $0.id == id }) else { return }
+        var entry = held[index]
+        let kind = entry.notification.kind.rawValue
+        for outcome in outcomes {
+            metrics.notification(succeeded: outcome.succeeded)
+            if let error = outcome.error, !error.isPermanent {
+                logger.error("notification \(kind) (in memory) not delivered, retrying: \(outcome.line)")
+                continue
+            }
+            if let error = outcome.error {
+                logger.critical("notification \(kind) to \(outcome.destination) refused for good, not retried: \(error.message)")
+            } else {
+                logger.info("notification \(kind) sent from memory: \(outcome.line)")
+            }
+            entry.destinations.removeAll { $0 == outcome.key }
+        }
+        let known = Set(outcomes.map(\.key))
+        entry.destinations.removeAll { !known.contains($0) }  // no longer configured
+        if entry.notification.incidentID != nil, Self.priority(of: entry.notification.kind) == .page, outcomes.contains(where: \.succeeded) {
+            deliveredPagesQueue.yield(entry.notification)
+        }
+        entry.attempts += 1
+        entry.inFlight = false
+        entry.nextTry = Date().addingTimeInterval(settings.backoff(attempt: entry.attempts))
+        if entry.destinations.isEmpty {
+            held.remove(at: index)
+        } else {
+            held[index] = entry
+        }
+    }
+
+    /// Notifications waiting in memory for the store (status shows them).
+    func heldBack() -> Int {
+        held.count
     }
 
     /// Delivers what is due every 250 ms until the task is cancelled; first commits what
@@ -134,6 +218,7 @@ actor NotificationOutbox {
     func run() async {
         while !Task.isCancelled {
             commit(limiter.tick(now: Date(), destinations: sender.destinationKeys), offered: nil)
+            deliverHeld()
             deliverDue()
             try? await Task.sleep(for: .milliseconds(250))
         }

@@ -4,9 +4,15 @@ import Glibc
 import Darwin
 #endif
 
-/// This node's boot id: a number persisted in the state directory and incremented at every
+/// This node's boot id: a number persisted in the state directory and raised at every
 /// start, as Linux-HA Heartbeat's `hb_generation`, so that the peer drops any datagram
 /// captured before the restart (`ReplayWindow`).
+///
+/// Each start takes the stored number plus one, or the wall clock in milliseconds when
+/// that is higher. The clock makes a start whose state directory takes no writes safe
+/// (`standIn`): its number is above every earlier one without being stored, and the next
+/// start that can store its number is above it in turn. The stored number keeps the order
+/// when the clock goes back.
 ///
 /// The file holds the decimal number and a newline. A missing file means a first start
 /// (generation 1); an unreadable or corrupt one is an error, never a silent restart at 1,
@@ -17,16 +23,38 @@ public enum BootGeneration {
     /// The file's name inside the state directory.
     public static let defaultFileName = "boot-generation"
 
-    /// Reads the last generation from `directory/fileName`, stores it plus one, returns it.
-    public static func next(stateDirectory directory: String, fileName: String = defaultFileName) throws(BootGenerationError) -> UInt64 {
+    /// Reads the last generation from `directory/fileName`, stores the next one (the last
+    /// plus one, or `clock` when higher) and returns it.
+    public static func next(
+        stateDirectory directory: String, fileName: String = defaultFileName, clock: UInt64 = wallClockMilliseconds()
+    ) throws(BootGenerationError) -> UInt64 {
         let path = directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
         let previous = try readStored(path)
         guard previous < UInt64.max else {
             throw .exhausted(path: path)
         }
-        let next = previous + 1
+        let next = max(previous + 1, clock)
         try store(next, at: path, directory: directory)
         return next
+    }
+
+    /// The generation for a start that cannot store one (`next` threw): the stored one
+    /// plus one or `clock`, whichever is higher, written nowhere. The peer accepts it, and
+    /// the next start that stores its generation is above it as long as the clock does not
+    /// go back between the two.
+    public static func standIn(
+        stateDirectory directory: String, fileName: String = defaultFileName, clock: UInt64 = wallClockMilliseconds()
+    ) -> UInt64 {
+        let path = directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
+        let previous = (try? readStored(path)) ?? 0
+        return previous < UInt64.max ? max(previous + 1, clock) : clock
+    }
+
+    /// Milliseconds since 1970 by the wall clock.
+    public static func wallClockMilliseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(max(0, now.tv_sec)) * 1000 + UInt64(max(0, now.tv_nsec)) / 1_000_000
     }
 
     /// The stored generation, or 0 when the file does not exist.

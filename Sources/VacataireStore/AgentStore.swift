@@ -15,7 +15,10 @@ public final class AgentStore: Sendable {
 
     /// The database file.
     public let path: String
-    let pool: DatabasePool
+    /// Why this store is held in memory instead of `path`, which could not be opened
+    /// (`inMemory(standingInFor:because:)`); nil for the file itself.
+    public let standIn: String?
+    let pool: any DatabaseWriter
 
     /// Opens `<stateDirectory>/vacataire.sqlite`, creating and migrating it if needed.
     public convenience init(stateDirectory: String) throws {
@@ -27,19 +30,49 @@ public final class AgentStore: Sendable {
     ///
     /// Throws `StoreError.cannotOpen` naming the path when the directory is missing or not
     /// writable, the file is not a SQLite database, or a newer version wrote its schema.
-    public init(path: String) throws {
-        self.path = path
+    public convenience init(path: String) throws {
         try Self.createPrivately(path)
-        var configuration = Configuration()
-        configuration.label = "vacataire-store"
-        configuration.busyMode = .timeout(5)
+        let pool: DatabasePool
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try DatabasePool(path: path, configuration: Self.configuration)
             // GRDB picks NORMAL for WAL (a commit may be lost on power failure); the role
             // and epoch must survive it, and writes are rare, so every commit is synced.
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: Self.describe(error))
+        }
+        try self.init(path: path, pool: pool, standIn: nil)
+    }
+
+    /// An empty store in memory standing in for `path`, which could not be opened: the
+    /// agent keeps its events, incidents and outbox there while it runs, and never starts
+    /// its service on it (Docs/persistence.md, "When the state cannot be written").
+    public static func inMemory(standingInFor path: String, because why: String) throws -> AgentStore {
+        do {
+            return try AgentStore(path: path, pool: DatabaseQueue(configuration: configuration), standIn: why)
+        } catch {
+            throw StoreError.cannotOpen(path: "memory", reason: Self.describe(error))
+        }
+    }
+
+    /// A write that finds the database locked gives up after this long: the agent's
+    /// heartbeats must not wait for another process (a locked database is "not writable").
+    static let lockWait: TimeInterval = 0.2
+
+    static var configuration: Configuration {
+        var configuration = Configuration()
+        configuration.label = "vacataire-store"
+        configuration.busyMode = .timeout(lockWait)
+        return configuration
+    }
+
+    private init(path: String, pool: any DatabaseWriter, standIn: String?) throws {
+        self.path = path
+        self.pool = pool
+        self.standIn = standIn
+        do {
             let migrator = StoreMigration.migrator
             if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
                 throw StoreError.cannotOpen(
@@ -91,6 +124,16 @@ public final class AgentStore: Sendable {
                     ON CONFLICT (id) DO UPDATE SET role = excluded.role, epoch = excluded.epoch, updated_at = excluded.updated_at
                     """,
                 arguments: [state.role.rawValue, state.epoch.storedValue, time])
+        }
+    }
+
+    /// Rewrites one row, to learn whether the database takes writes now (a full disk, a
+    /// read-only file system, a lock held by another process). Changes nothing else.
+    public func probeWrite(at time: Date = Date()) throws {
+        try write("test a write") { db in
+            try db.execute(
+                sql: "INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                arguments: [time])
         }
     }
 

@@ -8,6 +8,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A row holds a value this version cannot read back (written by a newer version?).
     case unreadable(path: String, detail: String)
 
+    /// The database opened but holds what this version cannot read: a human must look,
+    /// unlike a store that takes no writes.
+    public var isUnreadable: Bool {
+        if case .unreadable = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason):

@@ -9,6 +9,7 @@ enum StoreMigration: String, CaseIterable {
     case events = "3-events"
     case outbox = "4-notification-outbox"
     case acknowledgementExpiry = "5-acknowledgement-expiry"
+    case writeProbe = "6-write-probe"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -92,6 +93,10 @@ enum StoreMigration: String, CaseIterable {
         case .acknowledgementExpiry:
             // `ack --expires`: reminders resume after this; NULL: quiet until closed.
             try db.execute(sql: "ALTER TABLE incidents ADD COLUMN ack_expires_at TEXT")
+        case .writeProbe:
+            // One row rewritten now and then (`probeWrite`): a store that stops taking
+            // writes is known before a role change needs it.
+            try db.execute(sql: "CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL) STRICT")
         }
     }
 }

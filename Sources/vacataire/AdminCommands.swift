@@ -69,7 +69,7 @@ struct StatusText {
             lines.append(engine)
         }
         if let why = status.stateNotWritable {
-            lines.append("STATE NOT WRITABLE: \(why); stopping is allowed, starting is not, and the state is written once space returns")
+            lines.append("STATE NOT WRITABLE: \(why); stopping is allowed, starting is not; what waits is written once the store takes writes again")
         }
         lines.append("incidents:")
         if status.incidents.isEmpty { lines.append("  none open") }

@@ -38,66 +38,160 @@ final class StateDirectoryFullTests: XCTestCase {
         pair.sink.messages().filter { $0.headers["subject"]?.contains(text) == true || $0.body.contains(text) }.count
     }
 
-    func testAMasterWhoseDiskIsFullStillStopsItsServiceAndCatchesUpWhenSpaceReturns() async throws {
+    private func subjects(_ pair: PairFixture) -> String {
+        pair.sink.messages().map { $0.headers["subject"] ?? "?" }.joined(separator: "\n")
+    }
+
+    private func notWritable(_ pair: PairFixture, _ node: PairFixture.Node) -> Bool {
+        ((try? pair.admin(node, ["status"]).stdout) ?? "").contains("STATE NOT WRITABLE")
+    }
+
+    /// Waits `seconds` more, then asserts that exactly `count` mails arrived in all.
+    private func assertMails(_ pair: PairFixture, _ count: Int, after seconds: Double, _ what: String) async throws {
+        try await Task.sleep(for: .seconds(seconds))
+        XCTAssertEqual(pair.sink.messages().count, count, "\(what); mails:\n\(subjects(pair))\n\(pair.logs)")
+    }
+
+    func testAMasterWhoseDiskIsFullHandsOverStopsItsServiceAndCatchesUpWhenSpaceReturns() async throws {
         let pair = try PairFixture()
         self.pair = pair
         let state = try smallStateDirectory(pair, .alpha)
         try await pair.startPair()
         try fill(state)
-
         try pair.breakCheck(.alpha)
-        try await pair.waitUntil("beta serves", timeout: 15) { await pair.serving(.beta) }
+
+        try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
         let betaServes = Date()
         // Make before break, then alpha stops although it cannot record that it did.
         let stopped = try await pair.waitUntil("alpha stops its service", timeout: 10) { !(await pair.serving(.alpha)) }
         print("alpha stopped \(String(format: "%.2f", Date().timeIntervalSince(betaServes))) s after beta served (drain 2 × 1 s)")
         XCTAssertLessThan(stopped, 8, pair.logs)
         try await pair.waitUntil("alpha is failed, in memory", timeout: 10) { pair.status(.alpha)?.state == "failed" }
-        let status = try pair.admin(.alpha, ["status"]).stdout
-        XCTAssertTrue(status.contains("STATE NOT WRITABLE"), status)
-        XCTAssertTrue(pair.log(.alpha).contains("going on in memory"), pair.log(.alpha))
+        XCTAssertTrue(notWritable(pair, .alpha))
         let health = try pair.admin(.alpha, ["status", "--json"]).stdout
         XCTAssertTrue(health.contains("stateNotWritable"), health)
-        // One failover page (beta's), one page saying alpha's state is not writable.
-        try await pair.waitUntil("the pages arrive", timeout: 10) {
-            self.mails(pair, "FAILOVER") >= 1 && self.mails(pair, "state not writable") >= 1
-        }
-        try await Task.sleep(for: .seconds(1))
-        XCTAssertEqual(mails(pair, "FAILOVER"), 1)
-        XCTAssertEqual(mails(pair, "state not writable"), 1, "said once")
+        // One page: beta's failover, which names alpha's state directory among what fails.
+        try await pair.waitUntil("the failover page arrives", timeout: 10) { self.mails(pair, "FAILOVER") >= 1 }
+        try await assertMails(pair, 1, after: 1.5, "one page for the incident")
+        XCTAssertEqual(mails(pair, "state-directory"), 1, subjects(pair))
         for _ in 0..<20 where await pair.serving(.alpha) { try await Task.sleep(for: .milliseconds(100)) }
         let alphaServesAgain = await pair.serving(.alpha)
         XCTAssertFalse(alphaServesAgain, "both served after the drain")
 
-        // Space comes back: the role and epoch are written, and it is said once.
+        // Space comes back: the role, epoch and the events kept in memory are written, once, and nobody is paged again.
         try FileManager.default.removeItem(atPath: "\(state)/filler")
-        try await pair.waitUntil("alpha's state is written again", timeout: 10) {
-            !((try? pair.admin(.alpha, ["status"]).stdout) ?? "STATE NOT WRITABLE").contains("STATE NOT WRITABLE")
-        }
+        try await pair.waitUntil("alpha's state is written again", timeout: 10) { !self.notWritable(pair, .alpha) }
         XCTAssertTrue(pair.log(.alpha).contains("state writable again"), pair.log(.alpha))
         let stored = try Repository.run("/usr/bin/sqlite3", ["\(state)/vacataire.sqlite", "SELECT role FROM failover_state"])
         XCTAssertEqual(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "failed", stored.stderr)
+        let events = try pair.admin(.alpha, ["events"]).stdout
+        XCTAssertTrue(events.contains("state not writable"), "the event of the outage, kept in memory, is in the history\n\(events)")
+        XCTAssertTrue(events.contains("QUIESCING") || events.contains("quiescing"), events)
+        try await assertMails(pair, 1, after: 1.5, "the recovery on a failed node is not paged")
     }
 
-    func testAStandbyWhoseDiskIsFullRefusesToTakeOverAndTheMasterKeepsServing() async throws {
+    func testAStandbyWhoseDiskIsFullIsNotReadyAndTheMasterKeepsServing() async throws {
         let pair = try PairFixture()
         self.pair = pair
         let state = try smallStateDirectory(pair, .beta)
         try await pair.startPair()
         try fill(state)
+        // Beta learns it before anything needs it, and pages it once: it can no longer take over.
+        try await pair.waitUntil("beta knows its state is not writable", timeout: 10) { self.notWritable(pair, .beta) }
+        try await pair.waitUntil("beta's page arrives", timeout: 10) { self.mails(pair, "state-directory") >= 1 }
+        try await assertMails(pair, 1, after: 1, "one page: beta's state directory")
 
         try pair.breakCheck(.alpha)
-        try await pair.waitUntil("beta refuses", timeout: 15) {
-            pair.log(.beta).contains("not starting while the state directory cannot be written")
-        }
-        try await pair.waitUntil("alpha gives the handoff up", timeout: 15) {
-            pair.log(.alpha).contains("handoff failed") || pair.log(.alpha).contains("cannot hand off")
-        }
+        try await pair.waitUntil("alpha cannot hand off", timeout: 15) { pair.log(.alpha).contains("cannot hand off") }
+        try await pair.waitUntil("alpha's page arrives", timeout: 10) { self.pair?.sink.messages().count ?? 0 >= 2 }
+        try await assertMails(pair, 2, after: 1, "one page more: alpha cannot hand off")
         let betaServes = await pair.serving(.beta)
         let alphaServes = await pair.serving(.alpha)
         XCTAssertFalse(betaServes, pair.logs)
         XCTAssertTrue(alphaServes, "better a sick master than no master\n\(pair.logs)")
+        XCTAssertTrue(pair.log(.beta).contains("starting is not"), pair.log(.beta))
+
+        // Space comes back on beta: it says so, is ready again, and takes the sick master's service.
+        try FileManager.default.removeItem(atPath: "\(state)/filler")
+        try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
+        XCTAssertFalse(notWritable(pair, .beta))
+        XCTAssertEqual(mails(pair, "state writable again"), 1, subjects(pair))
+    }
+
+    func testAnAgentRestartedOnAFullDiskRunsWithItsServiceOffAndSaysWhy() async throws {
+        let pair = try PairFixture()
+        self.pair = pair
+        let state = try smallStateDirectory(pair, .alpha)
+        try await pair.startPair()
+        pair.terminate(.alpha)
+        try fill(state)
+        try pair.start(.alpha)
+
+        // It runs (no exit), knows its role from the store, and gives its service up: beta serves.
+        try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
+        try await pair.waitUntil("alpha's service is off", timeout: 10) { !(await pair.serving(.alpha)) }
+        XCTAssertTrue(pair.isAgentRunning(.alpha), pair.log(.alpha))
+        XCTAssertTrue(notWritable(pair, .alpha))
+        XCTAssertTrue(pair.log(.alpha).contains("starting with the service off"), pair.log(.alpha))
+        // One page: beta's takeover of the failed master; alpha's status says why it failed.
+        try await pair.waitUntil("the page arrives", timeout: 10) { self.mails(pair, "TAKEOVER") >= 1 }
+        try await assertMails(pair, 1, after: 1.5, "one page")
+        let status = try pair.admin(.alpha, ["status"]).stdout
+        XCTAssertTrue(status.contains("state-directory"), status)
+    }
+
+    func testAnAgentWhoseStoreCannotBeOpenedStopsTheServiceItMayHaveAndStaysOff() async throws {
+        let pair = try PairFixture()
+        self.pair = pair
+        let state = try smallStateDirectory(pair, .alpha)
+        try await pair.startPair()
+        pair.terminate(.alpha)
+        // Not a database any more (as after a disk error): the role before the restart is unknown.
+        try Data(repeating: 0x55, count: 8192).write(to: URL(fileURLWithPath: "\(state)/vacataire.sqlite"))
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: "\(state)/vacataire.sqlite\(suffix)") }
+        try pair.start(.alpha)
+
+        try await pair.waitUntil("alpha's service is off", timeout: 10) { !(await pair.serving(.alpha)) }
+        try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
+        XCTAssertTrue(pair.isAgentRunning(.alpha), pair.log(.alpha))
+        let status = try pair.admin(.alpha, ["status"]).stdout
+        XCTAssertTrue(status.contains("STATE NOT WRITABLE") && status.contains("role before the restart is unknown"), status)
+        XCTAssertTrue(pair.log(.alpha).contains("the role before the restart is unknown"), pair.log(.alpha))
+    }
+
+    func testAReadOnlyFileSystemAndALockedDatabaseAreNotWritableEither() async throws {
+        // Its control socket where a deployment has it, outside the state directory.
+        let pair = try PairFixture(control: [.beta: "{socket: beta-control.sock}"])
+        self.pair = pair
+        let state = try smallStateDirectory(pair, .beta)
+        try await pair.startPair()
+
+        // Another process holds the write lock: beta's writes give up at once instead of
+        // holding its heartbeats, and it is not writable until the lock goes.
+        let locker = try SpawnedProcess(
+            executable: "/bin/sh", arguments: ["-c", "(echo 'BEGIN IMMEDIATE;'; sleep 8; echo 'COMMIT;') | /usr/bin/sqlite3 \(state)/vacataire.sqlite"],
+            environment: [:], stdoutPath: pair.directory.file("locker.out"), stderrPath: pair.directory.file("locker.err"))
+        defer { locker.stop(grace: 1) }
+        try await pair.waitUntil("beta sees the lock", timeout: 10) { self.notWritable(pair, .beta) }
+        XCTAssertTrue(try pair.admin(.beta, ["status"]).stdout.contains("locked"), "names why")
+        XCTAssertEqual(pair.status(.alpha)?.state, "active", "alpha never lost beta's heartbeats")
+        try await pair.waitUntil("beta writes again", timeout: 15) { !self.notWritable(pair, .beta) }
+        XCTAssertEqual(pair.status(.alpha)?.state, "active")
+        XCTAssertFalse(pair.log(.alpha).contains("peer lost"), pair.log(.alpha))
+
+        // A read-only file system at start: beta runs, its service off, and says why.
+        pair.terminate(.beta)
+        let readOnly = try Repository.run("/bin/mount", ["-o", "remount,ro", state])
+        XCTAssertEqual(readOnly.status, 0, readOnly.stderr)
+        defer { _ = try? Repository.run("/bin/mount", ["-o", "remount,rw", state]) }
+        try pair.start(.beta)
+        try await pair.waitUntil("beta says its state is not writable", timeout: 10) { self.notWritable(pair, .beta) }
         let status = try pair.admin(.beta, ["status"]).stdout
-        XCTAssertTrue(status.contains("STATE NOT WRITABLE"), status)
+        XCTAssertTrue(status.contains("Read-only file system"), status)
+        XCTAssertTrue(pair.log(.beta).contains("starting with the service off"), pair.log(.beta))
+        XCTAssertTrue(pair.isAgentRunning(.beta), pair.log(.beta))
+        let betaServes = await pair.serving(.beta)
+        XCTAssertFalse(betaServes)
+        XCTAssertEqual(pair.status(.alpha)?.state, "active")
     }
 }

@@ -91,6 +91,19 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertEqual(master.stateName, .standby)
     }
 
+    func testRestartWhileActiveWithFailingChecksStopsAsFailedSoTheStandbyTakesOverAndPagesOnce() {
+        var master = FailoverMachine(settings: failoverSettings(.master), persisted: PersistedFailoverState(role: .active, epoch: 4), now: at(0))
+        _ = master.boot(now: at(0))
+        _ = master.healthChanged(HealthVerdict(nodeFailing: [FailingCheck(name: "state-directory", output: "cannot write: disk full")]), now: at(0))
+        let actions = master.received(msg(.heartbeat, epoch: 4, role: .standby), now: at(0.2))
+        XCTAssertTrue(actions.stopsService)
+        XCTAssertFalse(actions.startsService)
+        XCTAssertEqual(actions.persisted.last, PersistedFailoverState(role: .failed, epoch: 5))
+        XCTAssertFalse(actions.contains { if case .raiseIncident = $0 { return true } else { return false } }, "the standby that takes over pages it")
+        _ = master.actionFinished(.stop, .succeeded, now: at(1))
+        XCTAssertEqual(master.stateName, .failed)
+    }
+
     func testRestartWhileActiveWithSilentPeerStopsUntilTheGuardAllows() {
         var master = FailoverMachine(settings: failoverSettings(.master), persisted: PersistedFailoverState(role: .active, epoch: 4), now: at(0))
         _ = master.boot(now: at(0))

@@ -1,13 +1,14 @@
 import XCTest
 @testable import VacatairePeer
 
-/// The persisted boot id: increments across restarts, starts at 1, never silently resets.
+/// The persisted boot id: increments across restarts, never silently resets. The counter
+/// tests pass a clock of 0, so only the stored number counts.
 final class BootGenerationTests: XCTestCase {
     func testStartsAtOneAndIncrementsAcrossRestarts() throws {
         let directory = try PeerFixtures.temporaryDirectory(for: self)
-        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory), 1, "no file yet: first start")
-        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory), 2)
-        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory + "/"), 3)
+        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory, clock: 0), 1, "no file yet: first start")
+        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory, clock: 0), 2)
+        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory + "/", clock: 0), 3)
         let stored = try String(contentsOfFile: directory + "/boot-generation", encoding: .utf8)
         XCTAssertEqual(stored, "3\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/boot-generation.tmp"), "no temporary file left")
@@ -18,13 +19,26 @@ final class BootGenerationTests: XCTestCase {
         _ = try BootGeneration.next(stateDirectory: directory)
         _ = try BootGeneration.next(stateDirectory: directory)
         try FileManager.default.removeItem(atPath: directory + "/boot-generation")
-        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory), 1)
+        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory, clock: 0), 1)
+    }
+
+    func testTheWallClockRaisesTheGenerationAndAStandInStaysBelowTheNextStoredOne() throws {
+        let directory = try PeerFixtures.temporaryDirectory(for: self)
+        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory, clock: 1_000), 1_000)
+        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory, clock: 500), 1_001, "a clock gone back: the stored number counts")
+        // A start that cannot store its number takes one above the stored, writes nothing...
+        let standIn = BootGeneration.standIn(stateDirectory: directory, clock: 2_000)
+        XCTAssertEqual(standIn, 2_000)
+        XCTAssertEqual(try String(contentsOfFile: directory + "/boot-generation", encoding: .utf8), "1001\n")
+        // ...and the next start that can store one is above it: the peer accepts it.
+        XCTAssertGreaterThan(try BootGeneration.next(stateDirectory: directory, clock: 2_001), standIn)
+        XCTAssertGreaterThan(BootGeneration.standIn(stateDirectory: "/nonexistent/vacataire-state"), 1_700_000_000_000, "milliseconds of the wall clock")
     }
 
     func testContinuesFromAnExistingValue() throws {
         let directory = try PeerFixtures.temporaryDirectory(for: self)
         _ = try PeerFixtures.writeFile(Array("41".utf8), named: "boot-generation", in: directory, mode: 0o644)
-        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory), 42)
+        XCTAssertEqual(try BootGeneration.next(stateDirectory: directory, clock: 0), 42)
     }
 
     func testCorruptOrExhaustedFileIsAnErrorNotAReset() throws {

@@ -125,8 +125,11 @@ extension FailoverMachine {
                 activate(epoch: epoch, purpose: .resume, event: nil, incident: nil,
                          reason: "resuming: I was active at epoch \(epoch) and \(peerName) is \(peer.role.rawValue)", &actions)
             } else {
-                stepDown(to: .standby, epoch: max(epoch + 1, peer.epoch), purpose: .stepDown, event: nil, incident: nil,
-                         reason: "standby: I was active before the restart but \(isHealthy ? "\(peerName) may resume" : "my checks fail"); stopping", &actions)
+                // Checks that fail make it failed, as a master that fails while serving: the
+                // peer then takes over and pages it, once.
+                stepDown(to: isHealthy ? .standby : .failed, epoch: max(epoch + 1, peer.epoch), purpose: .stepDown, event: nil, incident: nil,
+                         reason: isHealthy ? "standby: I was active before the restart but \(peerName) may resume; stopping"
+                            : "failed: I was active before the restart but my checks fail (\(health.summary)); stopping, \(peerName) may take over", &actions)
             }
             return
         }
