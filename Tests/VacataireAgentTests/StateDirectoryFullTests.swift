@@ -118,6 +118,35 @@ final class StateDirectoryFullTests: XCTestCase {
         XCTAssertEqual(mails(pair, "state writable again"), 1, subjects(pair))
     }
 
+    func testAPageThatNeitherTheStoreNorItsServerTakesWaitsInMemoryAndIsDeliveredWhenBothReturn() async throws {
+        // Beta mails a server that is down; its SNMP receiver works.
+        let port = try CheckFixtures.refusedPort()
+        let notify = #"{email: [{url: "smtp://127.0.0.1:\#(port)", from: vacataire@example.org, to: [oncall@example.org], starttls: "off", timeout: 2s}]}"#
+        let pair = try PairFixture(extraFor: [.beta: "outbox: {retry_initial: 200ms, retry_max: 1s}"], notify: [.beta: notify])
+        self.pair = pair
+        let state = try smallStateDirectory(pair, .beta)
+        try await pair.startPair()
+        try fill(state)
+        try await pair.waitUntil("beta knows its state is not writable", timeout: 10) { self.notWritable(pair, .beta) }
+        try await pair.waitUntil("beta keeps its page in memory", timeout: 10) {
+            pair.log(.beta).contains("keeping it in memory")
+        }
+        try await Task.sleep(for: .seconds(1))
+        XCTAssertTrue(pair.log(.beta).contains("(in memory) not delivered, retrying"), pair.log(.beta))
+
+        // Space returns: the page goes into the outbox; the server comes up: it is delivered, once.
+        try FileManager.default.removeItem(atPath: "\(state)/filler")
+        try await pair.waitUntil("the page is in the outbox", timeout: 10) {
+            pair.log(.beta).contains("kept in memory is now in the outbox")
+        }
+        let late = try SMTPSink(arguments: ["--port", "\(port)"])
+        defer { late.stop() }
+        let mails = try late.waitForMessages(1, timeout: 15)
+        XCTAssertTrue(mails.contains { $0.body.contains("state-directory") }, mails.map(\.body).joined(separator: "\n"))
+        try await Task.sleep(for: .seconds(2))
+        XCTAssertEqual(late.messages().filter { $0.body.contains("state not writable") }.count, 1, "delivered once")
+    }
+
     func testAnAgentRestartedOnAFullDiskRunsWithItsServiceOffAndSaysWhy() async throws {
         let pair = try PairFixture()
         self.pair = pair
