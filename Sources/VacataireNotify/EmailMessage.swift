@@ -45,6 +45,12 @@ public struct EmailMessage: Sendable {
         "incident-\(incident)@\(cluster).vacataire"
     }
 
+    /// The thread of one check on one node outside any incident: its failure and its
+    /// recovery read as one conversation.
+    public static func checkThreadID(check: String, node: String, cluster: String) -> String {
+        "check-\(check.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })-\(node)@\(cluster).vacataire"
+    }
+
     /// The message as sent on the wire.
     public var rendered: String {
         var headers: [(String, String)] = [

@@ -123,6 +123,13 @@ public struct NotificationSender: Sendable {
         }
     }
 
+    /// A check's change outside an incident threads with that check's other changes.
+    private func checkThread(_ notification: NotifiableEvent) -> String? {
+        guard [.checkFailed, .checkRecovered].contains(notification.kind), notification.checks.count == 1,
+              let check = notification.checks.first?.name else { return nil }
+        return EmailMessage.checkThreadID(check: check, node: notification.node, cluster: config.node.cluster)
+    }
+
     private func email(_ rendered: TemplateSet.Rendered, _ notification: NotifiableEvent, to destination: EmailDestination) -> EmailMessage {
         var headers: [(name: String, value: String)] = [
             ("X-Vacataire-Event", notification.kind.rawValue),
@@ -134,7 +141,8 @@ public struct NotificationSender: Sendable {
         return EmailMessage(
             from: destination.from, to: destination.to, subject: rendered.subject, body: rendered.body, date: notification.time,
             messageID: notification.messageID ?? EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster),
-            threadID: notification.incidentID.map { EmailMessage.incidentThreadID(incident: $0, cluster: config.node.cluster) },
+            threadID: notification.incidentID.map { EmailMessage.incidentThreadID(incident: $0, cluster: config.node.cluster) }
+                ?? checkThread(notification),
             extraHeaders: headers
         )
     }

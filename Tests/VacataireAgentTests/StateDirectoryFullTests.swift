@@ -116,6 +116,10 @@ final class StateDirectoryFullTests: XCTestCase {
         try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
         XCTAssertFalse(notWritable(pair, .beta))
         XCTAssertEqual(mails(pair, "state writable again"), 1, subjects(pair))
+        // The failure and the recovery of beta's state directory are one thread.
+        let thread = pair.sink.messages().filter { $0.body.contains("state-directory") }.map { $0.headers["in-reply-to"] ?? "none" }
+        XCTAssertEqual(Set(thread).count, 1, "\(thread)")
+        XCTAssertTrue(thread.first?.contains("check-state-directory-beta@") == true, "\(thread)")
     }
 
     func testAPageThatNeitherTheStoreNorItsServerTakesWaitsInMemoryAndIsDeliveredWhenBothReturn() async throws {
