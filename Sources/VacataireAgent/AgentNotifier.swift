@@ -2,22 +2,35 @@ import Foundation
 import Logging
 import VacataireCore
 import VacataireNotify
+import VacataireStore
 
 /// Builds the agent's notifications and hands them to the durable outbox through one
 /// ordered queue (`queued`, which the agent drains into the outbox), so that they are
 /// committed in the order the machine decided them; the outbox delivers them on their own
 /// tasks: a slow or dead SMTP server never delays heartbeats, checks or a takeover.
+///
+/// Each notification is written to the store's journal of decided notifications before
+/// `send` returns, so a crash before the outbox took it loses nothing: the outbox takes
+/// what the journal still holds when the agent starts again (`AgentStore+Decided`).
 struct AgentNotifier: Sendable {
     let node: NodeIdentity
     let peer: String
-    /// The notifications in the order they were decided, for the outbox.
-    let queued: AsyncStream<NotifiableEvent>
-    private let queue: AsyncStream<NotifiableEvent>.Continuation
+    let store: AgentStore
+    /// The notifications in the order they were decided, with their journal id, for the outbox.
+    let queued: AsyncStream<Decided>
+    private let queue: AsyncStream<Decided>.Continuation
 
-    init(node: NodeIdentity, peer: String) {
+    /// A notification as decided, and its row in the journal (nil: the store took no writes).
+    struct Decided: Sendable {
+        var notification: NotifiableEvent
+        var journalID: Int64?
+    }
+
+    init(node: NodeIdentity, peer: String, store: AgentStore) {
         self.node = node
         self.peer = peer
-        (queued, queue) = AsyncStream.makeStream(of: NotifiableEvent.self)
+        self.store = store
+        (queued, queue) = AsyncStream.makeStream(of: Decided.self)
     }
 
     /// A notification of `kind` about this node, with the current checks' state.
@@ -33,9 +46,13 @@ struct AgentNotifier: Sendable {
         )
     }
 
-    /// Queues `notification` for the outbox, after every one queued before it; returns at once.
+    /// Journals `notification` and queues it for the outbox, after every one queued before
+    /// it; returns once it is journaled (or the store refused it: the outbox then keeps it
+    /// in memory).
     func send(_ notification: NotifiableEvent) {
-        queue.yield(notification)
+        let journalID = (try? JSONEncoder().encode(notification)).flatMap { try? store.journalDecided($0) }
+        Failpoint.afterDeciding(notification.kind)
+        queue.yield(Decided(notification: notification, journalID: journalID))
     }
 
     /// No more notifications (the agent stops): the queue ends once drained.

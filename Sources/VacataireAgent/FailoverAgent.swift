@@ -116,7 +116,7 @@ public actor FailoverAgent {
         outbox = NotificationOutbox(
             sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store,
             metrics: metrics, logger: logger)
-        notifier = AgentNotifier(node: config.node, peer: failover.peer.name)
+        notifier = AgentNotifier(node: config.node, peer: failover.peer.name, store: store)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         prober = GuardProber(failover)
         machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: MonotonicInstant(nanoseconds: 0))
@@ -145,7 +145,8 @@ public actor FailoverAgent {
             group.addTask { await self.outbox.run() }
             group.addTask {
                 // One consumer: the outbox commits notifications in the order they were decided.
-                for await notification in self.notifier.queued { await self.outbox.enqueue(notification) }
+                await self.outbox.takeDecidedBeforeRestart()
+                for await decided in self.notifier.queued { await self.outbox.enqueue(decided.notification, journalID: decided.journalID) }
             }
             group.addTask {
                 for await page in self.outbox.deliveredPages { await self.pageDelivered(page) }

@@ -70,7 +70,11 @@ actor NotificationOutbox {
 
     /// Offers `notification` to the rate limiter, commits it for every destination the
     /// limiter lets it through to (with what was held back for it), then starts delivering.
-    func enqueue(_ notification: NotifiableEvent) {
+    func enqueue(_ notification: NotifiableEvent, journalID: Int64? = nil) {
+        defer {
+            // Committed, held back or kept in memory: the journal need not keep it.
+            if let journalID { try? store.forgetDecided(journalID) }
+        }
         let destinations = sender.destinationKeys
         guard !destinations.isEmpty else {
             logger.warning("notification \(notification.kind.rawValue) not sent: no destination is configured (notify.email, notify.snmp)")
@@ -90,6 +94,21 @@ actor NotificationOutbox {
         let isCheck = [.checkFailed, .checkRecovered].contains(notification.kind)
         let subject = (isCheck ? notification.checks.first?.name : notification.incidentID) ?? ""
         return LimiterEvent(kind: notification.kind, subject: subject, reason: notification.reason)
+    }
+
+    /// Takes the notifications decided before a crash and never committed (the journal of
+    /// `AgentNotifier.send`), oldest first.
+    func takeDecidedBeforeRestart() {
+        let decided = (try? store.decidedNotifications()) ?? []
+        for (id, event) in decided {
+            guard let notification = try? JSONDecoder().decode(NotifiableEvent.self, from: event) else {
+                logger.error("a decided notification in the journal cannot be read; dropped")
+                try? store.forgetDecided(id)
+                continue
+            }
+            logger.notice("notification \(notification.kind.rawValue) decided before the agent stopped, never committed: committing it now")
+            enqueue(notification, journalID: id)
+        }
     }
 
     /// Turns the limiter's sends into notifications and commits each.

@@ -47,7 +47,7 @@ extension FailoverMessage {
             kind: Kind(message.kind), epoch: message.epoch, requestID: message.requestID ?? 0,
             role: role, healthy: message.payload.healthy,
             incident: carriesIncident ? message.payload.incidentID.flatMap(IncidentID.init(storedText:)) : nil,
-            detail: message.kind == .handoffRequest ? message.payload.detail : nil
+            detail: [.handoffRequest, .status].contains(message.kind) ? message.payload.detail : nil
         )
         if message.kind == .ack, let author = message.payload.ackAuthor {
             acknowledgement = Acknowledgement(

@@ -10,6 +10,7 @@ enum StoreMigration: String, CaseIterable {
     case outbox = "4-notification-outbox"
     case acknowledgementExpiry = "5-acknowledgement-expiry"
     case writeProbe = "6-write-probe"
+    case decidedNotifications = "7-decided-notifications"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -97,6 +98,16 @@ enum StoreMigration: String, CaseIterable {
             // One row rewritten now and then (`probeWrite`): a store that stops taking
             // writes is known before a role change needs it.
             try db.execute(sql: "CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL) STRICT")
+        case .decidedNotifications:
+            // A notification as the machine decided it, written before the decision's next
+            // effect and deleted once the outbox took it: a crash in between loses nothing.
+            try db.execute(sql: """
+                CREATE TABLE decided_notifications (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event BLOB NOT NULL,
+                    decided_at TEXT NOT NULL
+                ) STRICT
+                """)
         }
     }
 }

@@ -116,3 +116,43 @@ final class OutboxDeliveryTests: XCTestCase {
         XCTAssertTrue(messages.allSatisfy { $0.headers["auto-submitted"] == "auto-generated" })
     }
 }
+
+/// A crash between a decision and its delivery loses nothing: the notification is
+/// journaled before the decision's next effect, and the outbox takes it after a restart.
+final class DecidedNotificationJournalTests: XCTestCase {
+    private var pair: PairFixture?
+
+    override func tearDown() {
+        pair?.tearDown()
+        pair = nil
+    }
+
+    func testAnAgentKilledRightAfterDecidingAPageDeliversItAfterItsRestart() async throws {
+        let pair = try PairFixture()
+        self.pair = pair
+        try await pair.startPair()
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("beta serves", timeout: 20) { pair.status(.beta)?.state == "active" }
+        try await pair.waitUntil("the failover page arrives", timeout: 10) {
+            pair.sink.messages().contains { $0.headers["subject"]?.contains("FAILOVER") == true }
+        }
+
+        // Beta dies as SIGKILL would, right after it decided the acknowledgement's notification.
+        pair.terminate(.beta)
+        try pair.start(.beta, environment: ["VACATAIRE_FAILPOINT": "exit-after-deciding:acknowledged"])
+        try await pair.waitUntil("beta serves again", timeout: 20) { pair.status(.beta)?.state == "active" }
+        _ = try? pair.admin(.beta, ["ack", "e2", "--comment", "ticket-4711"])
+        try await pair.waitUntil("beta died after deciding", timeout: 10) { !pair.isAgentRunning(.beta) }
+        XCTAssertTrue(pair.log(.beta).contains("failpoint: exiting after deciding a acknowledged notification"), pair.log(.beta))
+        XCTAssertFalse(pair.sink.messages().contains { $0.body.contains("ticket-4711") },
+                       "not delivered before the crash: \(pair.sink.messages().map { ($0.headers["subject"] ?? "") + " " + ($0.headers["x-vacataire-node"] ?? "") })\n\(pair.logs)")
+
+        try pair.start(.beta)
+        try await pair.waitUntil("the acknowledgement is delivered after the restart", timeout: 15) {
+            pair.sink.messages().contains { $0.body.contains("ticket-4711") }
+        }
+        XCTAssertTrue(pair.log(.beta).contains("decided before the agent stopped, never committed"), pair.log(.beta))
+        try await Task.sleep(for: .seconds(1.5))
+        XCTAssertEqual(pair.sink.messages().filter { $0.body.contains("ticket-4711") }.count, 1, "delivered once")
+    }
+}

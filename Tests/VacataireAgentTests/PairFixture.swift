@@ -149,7 +149,8 @@ final class PairFixture: @unchecked Sendable {
     // MARK: - Agents
 
     /// Starts `vacataire run --config NODE.yaml`; its standard error goes to a new log file.
-    func start(_ node: Node) throws {
+    /// `environment` adds variables (a `VACATAIRE_FAILPOINT`).
+    func start(_ node: Node, environment: [String: String] = [:]) throws {
         let count = (starts[node] ?? 0) + 1
         starts[node] = count
         let run = [Repository.executable, "run", "--config", directory.file("\(node.rawValue).yaml")]
@@ -157,7 +158,7 @@ final class PairFixture: @unchecked Sendable {
         agents[node] = try SpawnedProcess(
             executable: command[0],
             arguments: Array(command.dropFirst()),
-            environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates")],
+            environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates")].merging(environment) { $1 },
             stdoutPath: directory.file("\(node.rawValue).\(count).stdout"),
             stderrPath: directory.file("\(node.rawValue).\(count).log")
         )

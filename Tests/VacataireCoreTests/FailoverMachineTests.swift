@@ -420,8 +420,8 @@ final class FailoverMachineTests: XCTestCase {
 
     // MARK: - Failback
 
-    func failedMaster() -> FailoverMachine {
-        var master = Node.activeMaster()
+    func failedMaster(fence: Bool = false) -> FailoverMachine {
+        var master = Node.activeMaster(failoverSettings(.master, fence: fence))
         _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
         let request = master.healthChanged(failing, now: at(1)).sent[0].requestID
         _ = master.received(msg(.handoffDone, epoch: 2, request: request, role: .active), now: at(2))
@@ -465,6 +465,75 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertEqual(master.stateName, .active)
         XCTAssertTrue(done.notified.contains { $0.0 == .failback })
         XCTAssertTrue(done.closed.contains(IncidentID(epoch: 2, topic: .roleChange)))
+    }
+
+    // MARK: - A stop that fails escalates to the fence command
+
+    func failbackAwaitingQuiesce(fence: Bool) -> (FailoverMachine, UInt64) {
+        var master = failedMaster(fence: fence)
+        _ = master.received(msg(.heartbeat, epoch: 2, role: .active), now: at(4))
+        _ = master.healthChanged(.healthy, now: at(5))
+        _ = master.failback(force: false, author: "alice", now: at(6))
+        let request = master.actionFinished(.start, .succeeded, now: at(7)).sent.first { $0.kind == .quiesceRequest }?.requestID ?? 0
+        return (master, request)
+    }
+
+    func stopFailed(epoch: UInt64, request: UInt64) -> FailoverMessage {
+        var status = msg(.status, epoch: epoch, request: request, role: .standby)
+        status.detail = FailoverMessage.stopFailedMarker + "stop exited with status 1"
+        return status
+    }
+
+    func testAFailbackWhosePeerCannotStopItsServiceFencesThePeerThenServes() {
+        var (master, request) = failbackAwaitingQuiesce(fence: true)
+        let refused = master.received(stopFailed(epoch: 3, request: request), now: at(8))
+        XCTAssertTrue(refused.fences, "the failed stop escalates to the fence command")
+        XCTAssertFalse(refused.stopsService)
+        XCTAssertEqual(master.stateName, .takingOver)
+        XCTAssertTrue(master.loadBalancerUp(at: at(8)), "its own service is verified")
+        let fenced = master.fenceFinished(succeeded: true, detail: "fence done", now: at(9))
+        XCTAssertEqual(master.stateName, .active)
+        XCTAssertTrue(fenced.notified.contains { $0.0 == .failback })
+    }
+
+    func testAFailbackWhosePeerCannotStopAndCannotBeFencedStopsItsOwnService() {
+        var (master, request) = failbackAwaitingQuiesce(fence: true)
+        _ = master.received(stopFailed(epoch: 3, request: request), now: at(8))
+        let failed = master.fenceFinished(succeeded: false, detail: "exit 1", now: at(9))
+        XCTAssertTrue(failed.stopsService, "never two services: it stops its own")
+        XCTAssertTrue(master.lastReason.contains("fence command failed"), master.lastReason)
+
+        var (unfenced, request2) = failbackAwaitingQuiesce(fence: false)
+        let gaveUp = unfenced.received(stopFailed(epoch: 3, request: request2), now: at(8))
+        XCTAssertFalse(gaveUp.fences)
+        XCTAssertTrue(gaveUp.stopsService)
+        XCTAssertTrue(unfenced.lastReason.contains("no fence command"), unfenced.lastReason)
+    }
+
+    func testANodeWhoseStopFailsTellsItsPeerWhichFencesItOnce() {
+        var master = Node.activeMaster()
+        _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
+        let request = master.healthChanged(failing, now: at(1)).sent[0].requestID
+        _ = master.received(msg(.handoffDone, epoch: 2, request: request, role: .active), now: at(2))
+        let failed = master.actionFinished(.stop, .failed("stop exited with status 1"), now: at(3))
+        let report = failed.sent.first { $0.kind == .status }
+        XCTAssertEqual(report?.failedStop, "stop exited with status 1")
+        XCTAssertNotEqual(report?.role, .active)
+        XCTAssertTrue(failed.raised.contains { $0.1 == .failover }, "pages that the service may still run")
+        XCTAssertFalse(master.loadBalancerUp(at: at(3)), "out of the load balancer")
+
+        var beta = FailoverMachine(settings: failoverSettings(.standby, fence: true), persisted: PersistedFailoverState(role: .active, epoch: 2), now: at(0))
+        _ = beta.boot(now: at(0))
+        _ = beta.healthChanged(.healthy, now: at(0))
+        _ = beta.received(msg(.heartbeat, epoch: 2, role: .failed), now: at(0.2))
+        _ = beta.actionFinished(.start, .succeeded, now: at(0.3))
+        XCTAssertEqual(beta.stateName, .active)
+        let fence = beta.received(report ?? msg(.status, epoch: 2, role: .failed), now: at(3.1))
+        XCTAssertTrue(fence.fences)
+        XCTAssertFalse(beta.received(report ?? msg(.status, epoch: 2, role: .failed), now: at(3.2)).fences, "once per role change")
+        _ = beta.fenceFinished(succeeded: true, now: at(4))
+        XCTAssertEqual(beta.stateName, .active)
+        XCTAssertTrue(beta.lastReason.contains("only I serve"), beta.lastReason)
     }
 
     func testATakingOverNodeWaitsForItsServiceChecksBeforeConfirming() {

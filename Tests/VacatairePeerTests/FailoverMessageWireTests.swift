@@ -20,10 +20,10 @@ final class FailoverMessageWireTests: XCTestCase {
                         let decoded = try decoder.decode(datagram).message
                         XCTAssertEqual(decoded.payload.role, "standby")
                         XCTAssertEqual(decoded.payload.incidentID, "e12")
-                        // Heartbeats and handoff requests carry their incident; a request its reason too.
+                        // Heartbeats and handoff requests carry their incident; a request and a status their reason too.
                         var expected = original
                         if [.heartbeat, .handoffRequest, .ack].contains(kind) { expected.incident = IncidentID(epoch: 12, topic: .roleChange) }
-                        if kind == .handoffRequest { expected.detail = "why" }
+                        if [.handoffRequest, .status].contains(kind) { expected.detail = "why" }
                         XCTAssertEqual(try FailoverMessage(wire: decoded), expected, "\(original)")
                         XCTAssertEqual(decoded.failoverMessage, expected)
                     }

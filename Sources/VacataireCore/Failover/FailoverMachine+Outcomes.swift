@@ -33,6 +33,26 @@ extension FailoverMachine {
     /// The answer to `.fencePeer`.
     public mutating func fenceFinished(succeeded: Bool, detail: String = "", now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
+        switch state {
+        case .takingOver(let takeOver):
+            guard case .fencingPeer = takeOver.phase else { return actions }
+            if succeeded {
+                lastReason = "fenced \(peerName), whose stop failed\(detail.isEmpty ? "" : " (\(detail))")"
+                becomeActive(takeOver.purpose, now, &actions)
+            } else {
+                abandonTakeOver(takeOver, why: "\(peerName) could not stop its service and the fence command failed\(detail.isEmpty ? "" : " (\(detail))")", &actions)
+            }
+            return actions
+        case .active:
+            let reason = succeeded
+                ? "fenced \(peerName), whose stop failed: only I serve"
+                : "the fence command against \(peerName), whose stop failed, failed\(detail.isEmpty ? "" : " (\(detail))"): its service may still run"
+            lastReason = reason
+            actions.append(.transition(from: .active, to: .active, reason: reason))
+            return actions
+        default:
+            break
+        }
         guard case .standby(let standby) = state, case .fencing(let report) = standby.guardPhase else { return actions }
         if !peerIsSilent(now) {
             state = .standby(.idle)  // the peer spoke meanwhile
@@ -151,9 +171,14 @@ extension FailoverMachine {
         var reason = quiesce.then == .failed
             ? "failed: service stopped; waiting for an admin failback"
             : "standby: service stopped at epoch \(epoch)"
+        // A failed stop is told to the peer, which fences this node when it can (`peerStopFailed`).
+        var stopFailure: FailoverMessage?
         if case .failed(let why) = outcome {
             reason = "stop actions failed (\(why)): the service may still be running; \(quiesce.then.rawValue)"
             raise(openIncidents.last { $0.topic == .actionFailed } ?? newIncident(.actionFailed), .failover, reason: reason, paged: true, &actions)
+            var report = message(.status)
+            report.detail = FailoverMessage.stopFailedMarker + why
+            stopFailure = report
         }
         if case .forPeer(let request) = quiesce.purpose {
             if outcome == .succeeded, settings.role == .standby {
@@ -166,8 +191,12 @@ extension FailoverMachine {
                 remember(reply, for: AnswerKey(kind: .quiesceRequest, request: request))
                 actions.append(.send(reply))
             } else {
-                actions.append(.send(message(.status, request: request)))  // not safe for the peer to start
+                var refusal = stopFailure ?? message(.status)  // not safe for the peer to start
+                refusal.requestID = request
+                actions.append(.send(refusal))
             }
+        } else if let stopFailure {
+            actions.append(.send(stopFailure))
         }
         move(to: quiesce.then == .failed ? .failed : .standby(.idle), reason: reason, &actions)
     }

@@ -162,6 +162,7 @@ extension FailoverMachine {
 
     /// A `status` that names our pending request is the peer's refusal of it.
     mutating func handleRefusal(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        if let why = message.failedStop, peerStopFailed(why, request: message.requestID, now, &actions) { return }
         guard message.requestID != 0 else { return }
         switch state {
         case .handingOff(let handoff) where handoff.request == message.requestID && message.role != .active:
@@ -171,6 +172,32 @@ extension FailoverMachine {
             abandonTakeOver(takeOver, why: "\(peerName) refused to stop its service (it is \(message.role.rawValue))", &actions)
         default:
             break
+        }
+    }
+
+    /// The peer's stop actions failed, so its service may still run: the fence command,
+    /// when configured, makes sure it does not (a failed stop escalates to fencing, as
+    /// Pacemaker does). Returns whether the message was handled here.
+    mutating func peerStopFailed(_ why: String, request: UInt64, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) -> Bool {
+        switch state {
+        case .takingOver(var takeOver):
+            guard case .awaitingQuiesce(let awaited, _, _) = takeOver.phase, awaited == request else { return false }
+            guard settings.hasFence else {
+                abandonTakeOver(takeOver, why: "\(peerName) could not stop its service (\(why)) and no fence command is configured", &actions)
+                return true
+            }
+            takeOver.phase = .fencingPeer(request: request)
+            state = .takingOver(takeOver)
+            lastReason = "\(peerName) could not stop its service (\(why)): fencing it before serving alone"
+            actions.append(.fencePeer(reason: lastReason))
+            return true
+        case .active where request == 0 && settings.hasFence && peerFencedAtEpoch != epoch:
+            peerFencedAtEpoch = epoch  // once per role change
+            lastReason = "\(peerName) could not stop its service (\(why)) after handing it over: fencing it so that only I serve"
+            actions.append(.fencePeer(reason: lastReason))
+            return true
+        default:
+            return false
         }
     }
 

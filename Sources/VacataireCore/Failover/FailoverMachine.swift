@@ -98,6 +98,9 @@ public struct FailoverMachine: Sendable {
             case verifying(deadline: MonotonicInstant)
             /// The service runs and passed its checks; the peer was asked to stop its own.
             case awaitingQuiesce(request: UInt64, attempt: Int, deadline: MonotonicInstant)
+            /// The peer could not stop its service: the fence command runs against it, and
+            /// only its success lets this node serve alone.
+            case fencingPeer(request: UInt64)
         }
     }
 
@@ -185,6 +188,8 @@ public struct FailoverMachine: Sendable {
     var lastWitnessProbe: MonotonicInstant?
     var lastGuardRefusal: String?
     var handoffBlocked: HandoffBlock?
+    /// The epoch at which this active node fenced a peer whose stop failed: once per role change.
+    var peerFencedAtEpoch: UInt64?
 
     /// A machine for a node that just started, with what its store held (nil: first start).
     ///
@@ -298,8 +303,10 @@ public struct FailoverMachine: Sendable {
         switch current {
         case .active, .handingOff: return true  // better a sick master than no master, until the peer serves
         case .takingOver(let takeOver):
-            if case .awaitingQuiesce = takeOver.phase { return true }
-            return takeOver.purpose == .resume && !serviceFails  // a restart: it never stopped
+            switch takeOver.phase {
+            case .awaitingQuiesce, .fencingPeer: return true
+            case .starting, .verifying: return takeOver.purpose == .resume && !serviceFails  // a restart: it never stopped
+            }
         case .starting(let starting):
             return starting.persistedRole == .active && !serviceFails && nodeMayServe
         case .maintenance(let resume): return resume == .active

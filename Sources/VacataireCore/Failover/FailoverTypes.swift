@@ -174,6 +174,16 @@ public struct FailoverMessage: Sendable, Equatable {
     /// On an `ack`: who acknowledged, their comment, and when reminders resume.
     public var acknowledgement: Acknowledgement?
 
+    /// How a `status` says the sender's stop actions failed, so its service may still run:
+    /// the detail starts with this, then why.
+    public static let stopFailedMarker = "stop failed: "
+
+    /// Why the sender's stop failed, when this `status` says so.
+    public var failedStop: String? {
+        guard kind == .status, let detail, detail.hasPrefix(Self.stopFailedMarker) else { return nil }
+        return String(detail.dropFirst(Self.stopFailedMarker.count))
+    }
+
     /// An acknowledgement as it travels to the peer (its incident is `incident`).
     public struct Acknowledgement: Sendable, Equatable {
         public var author: String
