@@ -154,7 +154,7 @@ extension FailoverAgent {
         let heard = machine.peerLastHeard.map { now().since($0) }
         let peer = AgentStatus.Peer(
             name: failover.peer.name, role: machine.peer?.role.rawValue, healthy: machine.peer?.healthy,
-            epoch: machine.peer?.epoch, lastHeardSeconds: heard.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
+            epoch: machine.peer?.epoch, lastHeardSeconds: heard.map(\.seconds),
             addresses: failover.peer.addresses.map(\.description)
         )
         let incidents = ((try? store.openIncidents()) ?? []).map { record in

@@ -16,10 +16,10 @@ extension FailoverAgent {
         let statistics = await link.statistics()
         let backlog = try? store.outboxBacklog()
         // Never heard: silent since the agent started (the machine's clock starts at zero).
-        let silence = now().since(machine.peerLastHeard ?? MonotonicInstant(nanoseconds: 0)).components
+        let silence = now().since(machine.peerLastHeard ?? MonotonicInstant(nanoseconds: 0))
         let snapshot = AgentMetricsSnapshot(
             role: machine.role, state: machine.stateName, healthy: machine.health?.healthy == true,
-            epoch: machine.epoch, peerLastHeardSeconds: Double(silence.seconds) + Double(silence.attoseconds) / 1e18,
+            epoch: machine.epoch, peerLastHeardSeconds: silence.seconds,
             checks: checks, rejections: statistics.validation.byReason,
             outboxPending: backlog?.pending ?? 0, outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, Date().timeIntervalSince($0)) } ?? 0

@@ -418,8 +418,7 @@ public actor FailoverAgent {
 
     func now() -> MonotonicInstant {
         let elapsed = ContinuousClock.now - origin
-        let (seconds, attoseconds) = elapsed.components
-        return MonotonicInstant(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds / 1_000_000_000)))
+        return MonotonicInstant(nanoseconds: UInt64(max(0, elapsed.nanoseconds)))
     }
 
     /// The state machine's verdict from the scheduler's: failing and pending critical

@@ -74,12 +74,3 @@ public struct ServiceActionReport: Sendable, Equatable {
         return names[signal]
     }
 }
-
-extension Duration {
-    /// Seconds with one decimal, as in reasons: `0.2 s`, `10 s`.
-    var secondsText: String {
-        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
-        if seconds == seconds.rounded() { return "\(Int(seconds)) s" }
-        return String(format: "%.1f s", seconds)
-    }
-}

@@ -30,17 +30,7 @@ public struct CheckResult: Sendable, Equatable {
 
     /// The duration in seconds, for messages and JSON.
     public var seconds: Double {
-        let parts = duration.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+        duration.seconds
     }
 }
 
-extension Duration {
-    /// A short human form: `750ms`, `5s`, `2.5s`.
-    public var shortText: String {
-        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
-        if seconds == seconds.rounded() { return "\(Int(seconds))s" }
-        return String(format: "%.1fs", seconds)
-    }
-}

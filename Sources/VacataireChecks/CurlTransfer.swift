@@ -41,7 +41,7 @@ struct CurlTransfer {
         }
         defer { curl_slist_free_all(headerList) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let milliseconds = max(1, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        let milliseconds = max(1, Int(timeout.milliseconds))
 
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { buffer in
             withExtendedLifetime(sink) {

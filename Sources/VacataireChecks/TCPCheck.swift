@@ -69,7 +69,7 @@ public struct TCPCheck: HealthCheck {
         var descriptor = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
         while true {
             let remaining = deadline - ContinuousClock.now
-            let milliseconds = Int32(clamping: max(0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+            let milliseconds = Int32(clamping: max(0, remaining.milliseconds))
             if milliseconds <= 0 { return "no connection within the timeout" }
             let ready = poll(&descriptor, 1, milliseconds)
             if ready < 0, errno == EINTR { continue }

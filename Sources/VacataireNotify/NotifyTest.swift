@@ -113,7 +113,7 @@ public struct NotificationSender: Sendable {
         }
         return await withTaskGroup(of: (Int, DeliveryOutcome).self) { group in
             for (index, job) in jobs.enumerated() {
-                group.addTask { (index, await BlockingWork.run(job)) }
+                group.addTask { (index, await BlockingThread.run(name: "vacataire-delivery", job)) }
             }
             var outcomes: [(Int, DeliveryOutcome)] = []
             for await outcome in group {

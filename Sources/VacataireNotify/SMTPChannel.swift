@@ -6,7 +6,7 @@ import VacataireCore
 ///
 /// A delivery either ends with one server's acceptance of the message for every recipient,
 /// or throws a `DeliveryError` that names each server tried and what went wrong. Blocking:
-/// call it off the cooperative thread pool (`BlockingWork.run`).
+/// call it off the cooperative thread pool (`BlockingThread.run`).
 public struct SMTPChannel: Sendable {
     /// Which server took the message, and why the ones before it did not.
     public struct Delivery: Sendable, Equatable {

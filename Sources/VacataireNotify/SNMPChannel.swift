@@ -7,7 +7,7 @@ import VacataireCore
 /// The first varbinds are sysUpTime.0 and snmpTrapOID.0, then the LE-VACATAIRE-MIB objects
 /// of `VacataireMIB.Object`. Net-SNMP is set up once per process, quietly: no configuration
 /// files, no MIB loading, persistent files under the agent's state directory. Blocking: call
-/// it off the cooperative thread pool (`BlockingWork.run`).
+/// it off the cooperative thread pool (`BlockingThread.run`).
 public struct SNMPChannel: Sendable {
     /// The message's varbind values, by object.
     public typealias Values = [VacataireMIB.Object: String]

@@ -44,7 +44,7 @@ extension FailoverMessage {
         // their own purposes (the agent reads those: acknowledgements, confirmations).
         let carriesIncident = message.kind == .heartbeat || message.kind == .handoffRequest || message.kind == .ack
         self.init(
-            kind: Kind(message.kind), epoch: message.epoch, requestID: message.requestID ?? 0,
+            kind: message.kind, epoch: message.epoch, requestID: message.requestID ?? 0,
             role: role, healthy: message.payload.healthy,
             incident: carriesIncident ? message.payload.incidentID.flatMap(IncidentID.init(storedText:)) : nil,
             detail: [.handoffRequest, .status].contains(message.kind) ? message.payload.detail : nil
@@ -59,14 +59,13 @@ extension FailoverMessage {
     /// `incidentID` and `detail` fill the payload's optional fields (bounded, see
     /// `PeerMessageLimits`; an out-of-bounds value makes the send fail and be counted).
     public func wire(configuredRole: ConfiguredRole, incidentID: String? = nil, detail: String? = nil) -> PeerOutgoingMessage {
-        let wireKind = PeerMessageKind(kind)
         let incidentID = incidentID ?? incident?.description
         // Bounded like every text field (PeerMessageLimits): a long list of checks is cut.
         let detail = detail ?? self.detail.map { PeerMessageLimits.truncated($0, bytes: PeerMessageLimits.maximumTextBytes) }
             ?? acknowledgement.flatMap { Self.ackDetail(expiresIn: $0.expiresIn) }
         return PeerOutgoingMessage(
-            kind: wireKind, epoch: epoch,
-            requestID: requestID == 0 && !wireKind.isRequest ? nil : requestID,
+            kind: kind, epoch: epoch,
+            requestID: requestID == 0 && !kind.isRequest ? nil : requestID,
             payload: PeerPayload(
                 role: configuredRole.rawValue, state: role.rawValue, healthy: healthy,
                 incidentID: incidentID,
@@ -98,36 +97,6 @@ extension PeerMessage {
     /// The state machine's view of this message, or nil (`FailoverMessage(wire:)` says why).
     public var failoverMessage: FailoverMessage? {
         try? FailoverMessage(wire: self)
-    }
-}
-
-extension FailoverMessage.Kind {
-    /// The state machine's name for a wire kind; every wire kind has one.
-    public init(_ kind: PeerMessageKind) {
-        switch kind {
-        case .heartbeat: self = .heartbeat
-        case .handoffRequest: self = .handoffRequest
-        case .handoffDone: self = .handoffDone
-        case .quiesceRequest: self = .quiesceRequest
-        case .quiesceDone: self = .quiesceDone
-        case .ack: self = .ack
-        case .status: self = .status
-        }
-    }
-}
-
-extension PeerMessageKind {
-    /// The wire kind of a state machine message kind; every one has one.
-    public init(_ kind: FailoverMessage.Kind) {
-        switch kind {
-        case .heartbeat: self = .heartbeat
-        case .handoffRequest: self = .handoffRequest
-        case .handoffDone: self = .handoffDone
-        case .quiesceRequest: self = .quiesceRequest
-        case .quiesceDone: self = .quiesceDone
-        case .ack: self = .ack
-        case .status: self = .status
-        }
     }
 }
 

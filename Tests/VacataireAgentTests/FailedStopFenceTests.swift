@@ -22,11 +22,8 @@ final class FailedStopFenceTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: pair.directory.file("stop-fails-\(node.rawValue)"), contents: nil)
     }
 
-    func testAFailbackWhoseStandbyCannotStopFencesItAndOnlyTheMasterServes() async throws {
-        // Alpha's fence command kills beta's service for good (here through its pid file).
-        let fence = #"  fence: {command: "kill -9 $(cat run/beta.pid) && rm -f run/beta.pid", timeout: 2s}"# + "\n"
-        let pair = try PairFixture(extraFor: [.alpha: fence])
-        self.pair = pair
+    /// Alpha fails over to beta and is repaired; beta's stop will fail.
+    private func failOverThenLetBetaNotStop(_ pair: PairFixture) async throws {
         try await pair.startPair()
         try pair.breakCheck(.alpha)
         try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) && pair.status(.alpha)?.state == "failed" }
@@ -35,6 +32,14 @@ final class FailedStopFenceTests: XCTestCase {
             ((try? pair.admin(.alpha, ["status"]).stdout) ?? "").contains("FAILED, epoch 2, healthy")
         }
         try letStopFail(pair, .beta)
+    }
+
+    func testAFailbackWhoseStandbyCannotStopFencesItAndOnlyTheMasterServes() async throws {
+        // Alpha's fence command kills beta's service for good (here through its pid file).
+        let fence = #"  fence: {command: "kill -9 $(cat run/beta.pid) && rm -f run/beta.pid", timeout: 2s}"# + "\n"
+        let pair = try PairFixture(extraFor: [.alpha: fence])
+        self.pair = pair
+        try await failOverThenLetBetaNotStop(pair)
 
         let failback = try pair.admin(.alpha, ["failback"])
         XCTAssertEqual(failback.status, 0, failback.stdout + failback.stderr)
@@ -54,14 +59,7 @@ final class FailedStopFenceTests: XCTestCase {
     func testWithoutAFenceCommandTheFailbackIsAbandonedAndTheServiceThatRunsStays() async throws {
         let pair = try PairFixture()
         self.pair = pair
-        try await pair.startPair()
-        try pair.breakCheck(.alpha)
-        try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) && pair.status(.alpha)?.state == "failed" }
-        try pair.repairCheck(.alpha)
-        try await pair.waitUntil("alpha is healthy", timeout: 10) {
-            ((try? pair.admin(.alpha, ["status"]).stdout) ?? "").contains("FAILED, epoch 2, healthy")
-        }
-        try letStopFail(pair, .beta)
+        try await failOverThenLetBetaNotStop(pair)
 
         _ = try pair.admin(.alpha, ["failback"])
         try await pair.waitUntil("alpha gives the failback up", timeout: 20) { pair.log(.alpha).contains("no fence command is configured") }

@@ -128,11 +128,7 @@ final class InitCommandTests: XCTestCase {
     }
 
     private func waitUntil(_ what: String, _ logs: () -> String, timeout: TimeInterval = 40, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return }
-            usleep(200_000)
-        }
+        if Wait.until(timeout: timeout, every: 0.2, condition) { return }
         XCTFail("\(what): not within \(Int(timeout)) s\n\(logs())")
         throw FixtureError("gave up waiting: \(what)")
     }

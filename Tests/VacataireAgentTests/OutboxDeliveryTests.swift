@@ -44,11 +44,7 @@ final class OutboxDeliveryTests: XCTestCase {
     }
 
     private func waitUntil(_ what: String, timeout: Double = 10, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(50_000)
-        }
+        if try Wait.until(timeout: timeout, condition) { return }
         XCTFail("not within \(timeout) s: \(what)")
     }
 

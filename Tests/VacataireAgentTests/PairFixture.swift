@@ -287,13 +287,10 @@ final class PairFixture: @unchecked Sendable {
     @discardableResult
     func waitUntil(_ what: String, timeout: TimeInterval, _ condition: () async -> Bool) async throws -> TimeInterval {
         let started = Date()
-        while true {
-            if await condition() { return Date().timeIntervalSince(started) }
-            if Date().timeIntervalSince(started) > timeout {
-                throw FixtureError("not within \(timeout) s: \(what)\n\(logs)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        guard await Wait.until(timeout: timeout, condition) else {
+            throw FixtureError("not within \(timeout) s: \(what)\n\(logs)")
         }
+        return Date().timeIntervalSince(started)
     }
 
     /// Starts both agents and waits until alpha serves and beta is a ready standby.

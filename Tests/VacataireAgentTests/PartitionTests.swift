@@ -121,11 +121,7 @@ final class PartitionTests: XCTestCase {
     }
 
     private func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool, file: StaticString = #filePath, line: UInt = #line) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return }
-            usleep(50_000)
-        }
+        if Wait.until(timeout: timeout, condition) { return }
         XCTFail("\(what) did not happen within \(timeout) s\n--- alpha\n\(log("alpha"))\n--- beta\n\(log("beta"))", file: file, line: line)
     }
 

@@ -241,14 +241,10 @@ final class PeerLinkTests: XCTestCase {
         _ what: String, timeout: Duration = .seconds(5), file: StaticString = #filePath, line: UInt = #line,
         _ condition: () async -> Bool
     ) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while !(await condition()) {
-            guard clock.now < deadline else {
-                XCTFail("timed out after \(timeout) waiting for \(what)", file: file, line: line)
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        guard await Wait.until(timeout: seconds, every: 0.005, condition) else {
+            XCTFail("timed out after \(timeout) waiting for \(what)", file: file, line: line)
+            throw CancellationError()
         }
     }
 }

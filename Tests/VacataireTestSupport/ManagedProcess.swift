@@ -42,13 +42,15 @@ public final class ManagedProcess: @unchecked Sendable {
     /// Waits until `condition` holds, polling; throws with the process's output if it
     /// exits or the time runs out first.
     public func wait(for what: String, timeout: TimeInterval = 15, until condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return }
-            if let status = process.terminationStatus {
-                throw FixtureError("\(name) exited (status \(status)) before \(what):\n\(output)\n\(errors)")
-            }
-            usleep(20_000)
+        var exited: Int32?
+        let held = Wait.until(timeout: timeout, every: 0.02) {
+            if condition() { return true }
+            exited = process.terminationStatus
+            return exited != nil
+        }
+        if held, exited == nil { return }
+        if let exited {
+            throw FixtureError("\(name) exited (status \(exited)) before \(what):\n\(output)\n\(errors)")
         }
         throw FixtureError("\(name) did not reach \(what) within \(timeout) s:\n\(output)\n\(errors)")
     }
@@ -111,6 +113,17 @@ public enum Repository {
     public static func path(_ relative: String) -> String {
         "\(root)/\(relative)"
     }
+
+    /// How much longer the tests wait for real daemons: `VACATAIRE_TEST_TIME_SCALE`
+    /// (`make tsan` sets 4, as instrumented daemons run several times slower), else 1.
+    public static let timeScale: Double = {
+        let value = Double(ProcessInfo.processInfo.environment["VACATAIRE_TEST_TIME_SCALE"] ?? "") ?? 1
+        return value >= 1 ? value : 1
+    }()
+
+    /// Whether the tests run under a sanitizer's slowdown, where an assertion on a
+    /// wall-clock window measures the sanitizer, not the agent.
+    public static var slowedDown: Bool { timeScale > 1 }
 
     /// The built `vacataire` executable, next to the test runner in the build directory.
     public static var executable: String {

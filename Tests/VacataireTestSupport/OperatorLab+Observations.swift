@@ -87,12 +87,7 @@ extension OperatorLab {
     /// Polls `condition` every 50 ms; returns whether it held within `timeout` seconds.
     @discardableResult
     public func waitUntil(timeout: TimeInterval, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
+        Wait.until(timeout: timeout, condition)
     }
 
     /// Whether lb's latest sample shows HAProxy's frontend answering with `node`'s full page.

@@ -138,8 +138,9 @@ public struct HealthVerdict: Sendable, Equatable {
 /// A peer message as the machine sees it: the codec (VacatairePeer) has already checked
 /// its MAC, replay window, cluster and size, and the daemon maps it to this.
 public struct FailoverMessage: Sendable, Equatable {
-    /// The message types of DESIGN.md §3.
-    public enum Kind: String, Sendable, Equatable, CaseIterable {
+    /// The message types of DESIGN.md §3; the raw value is the `kind` field on the wire
+    /// (VacatairePeer calls it `PeerMessageKind`).
+    public enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
         case heartbeat
         /// "I am failing (or switching over): take over." Answered by `handoffDone` or a refusing `status`.
         case handoffRequest = "handoff-request"
@@ -153,6 +154,12 @@ public struct FailoverMessage: Sendable, Equatable {
         case ack
         /// The sender's role and health; with a request id, a refusal of that request.
         case status
+
+        /// Whether this kind is a request that is retried until answered and must carry a
+        /// request id so that the receiver handles a retry only once.
+        public var isRequest: Bool {
+            self == .handoffRequest || self == .quiesceRequest
+        }
     }
 
     public var kind: Kind

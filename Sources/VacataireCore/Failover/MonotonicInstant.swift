@@ -41,25 +41,3 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable, CustomStringConv
 
     public var description: String { Duration.nanoseconds(Int64(clamping: nanoseconds)).humanSeconds }
 }
-
-extension Duration {
-    /// Whole nanoseconds, saturating at `Int64` bounds.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? Int64.min : Int64.max }
-        return scaled.addingReportingOverflow(attoseconds / 1_000_000_000).overflow ? Int64.max : scaled + attoseconds / 1_000_000_000
-    }
-
-    /// The duration in seconds as a `Double`.
-    var seconds: Double {
-        Double(nanoseconds) / 1_000_000_000
-    }
-
-    /// "3.1 s", "250 ms": for reason sentences.
-    var humanSeconds: String {
-        let value = seconds
-        if value < 1 { return "\(Int((value * 1000).rounded())) ms" }
-        return String(format: "%.1f s", value)
-    }
-}

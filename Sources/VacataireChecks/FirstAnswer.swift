@@ -1,21 +1,4 @@
-import Foundation
 import Synchronization
-
-/// Runs blocking work (libcurl, a connect, /proc reads) on a thread of its own, so that it
-/// never occupies a thread of Swift's cooperative pool, which has only as many threads as
-/// cores and also runs the peer link.
-enum BlockingThread {
-    /// Runs `body` on a new thread named `name` and returns its value.
-    static func run<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(returning: body())
-            }
-            thread.name = name
-            thread.start()
-        }
-    }
-}
 
 /// Awaits `work`, but no longer than `limit`: returns nil when the limit passes first (or
 /// the caller is cancelled). The work is then cancelled (an exec check kills its plugin)

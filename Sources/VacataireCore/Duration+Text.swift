@@ -1,0 +1,45 @@
+import Foundation
+
+/// The one place durations become numbers and text: no hand conversion from attoseconds
+/// elsewhere.
+extension Duration {
+    /// Whole nanoseconds, saturating at `Int64` bounds.
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? Int64.min : Int64.max }
+        return scaled.addingReportingOverflow(attoseconds / 1_000_000_000).overflow ? Int64.max : scaled + attoseconds / 1_000_000_000
+    }
+
+    /// Whole milliseconds, rounded down, saturating.
+    public var milliseconds: Int64 {
+        nanoseconds / 1_000_000
+    }
+
+    /// The duration in seconds as a `Double`.
+    public var seconds: Double {
+        Double(nanoseconds) / 1_000_000_000
+    }
+
+    /// "3.1 s", "250 ms": for reason sentences.
+    public var humanSeconds: String {
+        let value = seconds
+        if value < 1 { return "\(Int((value * 1000).rounded())) ms" }
+        return String(format: "%.1f s", value)
+    }
+
+    /// Seconds with one decimal only when needed, as action reports say it: `0.2 s`, `10 s`.
+    public var secondsText: String {
+        let value = seconds
+        if value == value.rounded() { return "\(Int(value)) s" }
+        return String(format: "%.1f s", value)
+    }
+
+    /// The configuration's own spelling: `750ms`, `5s`, `2.5s`.
+    public var shortText: String {
+        let value = seconds
+        if value < 1 { return "\(Int((value * 1000).rounded()))ms" }
+        if value == value.rounded() { return "\(Int(value))s" }
+        return String(format: "%.1fs", value)
+    }
+}
