@@ -89,7 +89,7 @@ final class FailoverConfigTests: XCTestCase {
         XCTAssertEqual(failover.peer.name, "beta")
         XCTAssertEqual(failover.peer.addresses.map(\.description), ["127.0.0.1:7412", "[::1]:7412"])
         XCTAssertEqual(failover.listen.description, "127.0.0.1:7411")
-        XCTAssertEqual(failover.keys, [FailoverConfig.PeerKey(id: 2026, file: directory + "/peer.key")])
+        XCTAssertEqual(failover.keys, [FailoverConfig.KeyFile(id: 2026, file: directory + "/peer.key")])
         XCTAssertEqual(failover.activeKey, 2026)
         XCTAssertEqual(failover.heartbeatInterval, ConfigDuration(seconds: 0.2))
         XCTAssertEqual(failover.stop, FailoverConfig.ActionCommand(command: "systemctl stop web", timeout: ConfigDuration(seconds: 1)))

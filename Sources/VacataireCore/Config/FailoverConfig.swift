@@ -9,11 +9,11 @@ import Foundation
 /// against the other's `dead_after`.
 public struct FailoverConfig: Sendable, Equatable {
     public var role: ConfiguredRole
-    public var peer: PeerLink
+    public var peer: PeerSettings
     /// Where this node listens for the peer's datagrams.
     public var listen: Endpoint
     /// The shared HMAC keys; `activeKey` signs, all of them verify (rotation).
-    public var keys: [PeerKey]
+    public var keys: [KeyFile]
     public var activeKey: UInt16
     public var heartbeatInterval: ConfigDuration
     public var deadAfter: ConfigDuration
@@ -38,7 +38,7 @@ public struct FailoverConfig: Sendable, Equatable {
     public static let defaultPort = Port(7411)
 
     /// The peer node and the paths its heartbeats travel (a private link, the public network...).
-    public struct PeerLink: Sendable, Equatable {
+    public struct PeerSettings: Sendable, Equatable {
         public var name: String
         public var addresses: [Endpoint]
     }
@@ -75,7 +75,7 @@ public struct FailoverConfig: Sendable, Equatable {
     }
 
     /// One HMAC key: its number, sent with each message, and the file holding the secret.
-    public struct PeerKey: Sendable, Equatable {
+    public struct KeyFile: Sendable, Equatable {
         public var id: UInt16
         public var file: String
     }
@@ -213,7 +213,7 @@ public struct FailoverConfig: Sendable, Equatable {
         )
     }
 
-    static func readPeer(_ reader: ConfigReader) -> PeerLink? {
+    static func readPeer(_ reader: ConfigReader) -> PeerSettings? {
         guard let peerReader = reader.mapping("peer") else {
             if !reader.has("peer") { reader.problem("peer", "missing; expected a mapping with `name` and `addresses`") }
             return nil
@@ -237,7 +237,7 @@ public struct FailoverConfig: Sendable, Equatable {
         }
         peerReader.finish()
         guard let name, !addresses.isEmpty else { return nil }
-        return PeerLink(name: name, addresses: addresses)
+        return PeerSettings(name: name, addresses: addresses)
     }
 
     static func readListen(_ reader: ConfigReader) -> Endpoint? {
@@ -250,8 +250,8 @@ public struct FailoverConfig: Sendable, Equatable {
         return Endpoint(host: address, port: port)
     }
 
-    static func readKeys(_ reader: ConfigReader, base: String) -> ([PeerKey]?, UInt16?) {
-        let keys = reader.list("keys") { keyReader -> PeerKey? in
+    static func readKeys(_ reader: ConfigReader, base: String) -> ([KeyFile]?, UInt16?) {
+        let keys = reader.list("keys") { keyReader -> KeyFile? in
             var id = keyReader.required("id", Int.self)
             let file = keyReader.required("file", String.self).map { Config.resolve($0, base: base) }
             if let number = id, !(0...Int(UInt16.max)).contains(number) {
@@ -268,7 +268,7 @@ public struct FailoverConfig: Sendable, Equatable {
                 keyReader.problem("file", "the key file \(file) has mode \(String(format: "%04o", mode)); others may read it, it must be 0600 or 0400 (then replace the key)")
             }
             guard let id, let file else { return nil }
-            return PeerKey(id: UInt16(id), file: file)
+            return KeyFile(id: UInt16(id), file: file)
         }
         if !reader.has("keys") {
             reader.problem("keys", "missing; expected a list of `id` and `file` (the shared HMAC key)")
