@@ -195,9 +195,8 @@ public actor FailoverAgent {
 
     func checkChanged(_ transition: CheckTransition) async {
         // Recorded first: a store that refuses it is weighed in this very verdict.
-        let line = "check \(transition.check) \(transition.from.rawValue) -> \(transition.to.rawValue): \(transition.result.message)"
-        logger.info("\(line)")
-        record(.check, kind: transition.to == .failing ? .checkFailed : .checkRecovered, reason: line)
+        logger.info("\(transition.reason)")
+        record(.check, kind: transition.event, reason: transition.reason)
         let verdict = await healthVerdict(transition.verdict)
         checkSummaryCache = await checkSummaries()
         apply(machine.healthChanged(verdict, now: now()))

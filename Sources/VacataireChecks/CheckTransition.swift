@@ -40,6 +40,6 @@ public struct CheckTransition: Sendable, Equatable {
 
     /// One sentence for the log and the event history.
     public var reason: String {
-        "check \(check) (\(severity.rawValue)) \(from.rawValue) -> \(to.rawValue): \(result.status.label) - \(result.message)"
+        "check \(check) \(from.rawValue) -> \(to.rawValue): \(result.message)"
     }
 }

@@ -24,12 +24,4 @@ public enum EventKind: String, CaseIterable, Sendable, Codable {
     /// through the other destinations, so that a broken mail path reaches the NMS and a
     /// broken NMS path reaches the mailbox.
     case deliveryFailed = "delivery-failed"
-
-    /// Role changes open an incident that later events name.
-    public var opensIncident: Bool {
-        switch self {
-        case .failover, .takeover, .switchover: return true
-        default: return false
-        }
-    }
 }

@@ -20,12 +20,15 @@ final class PairFixture: @unchecked Sendable {
         var role: String { self == .alpha ? "master" : "standby" }
     }
 
-    /// Timings shared by both nodes (Docs/failover.md, "Timing constraints").
-    static let heartbeat = 0.1
-    static let deadAfter = 2.0
-    static let selfFenceAfter = 0.7
-    static let stopTimeout = 1.0
-    static let handoffTimeout = 2.0
+    /// Timings shared by both nodes (Docs/failover.md, "Timing constraints"), stretched
+    /// with `Repository.timeScale` for instrumented daemons (`make tsan`).
+    static let heartbeat = 0.1 * Repository.timeScale
+    static let deadAfter = 2.0 * Repository.timeScale
+    static let selfFenceAfter = 0.7 * Repository.timeScale
+    static let stopTimeout = 1.0 * Repository.timeScale
+    static let handoffTimeout = 2.0 * Repository.timeScale
+    /// The `app` check's interval and timeout.
+    static let checkPeriod = Int(200 * Repository.timeScale)
 
     let directory: TemporaryDirectory
     let sink: SMTPSink
@@ -115,8 +118,8 @@ final class PairFixture: @unchecked Sendable {
                 # A marker file stands for whatever the node needs: a node check.
                 scope: node
                 command: [./app-check.sh, \(node.rawValue)]
-                interval: 200ms
-                timeout: 200ms
+                interval: \(Self.checkPeriod)ms
+                timeout: \(Self.checkPeriod)ms
                 rise: 2
                 fall: 2
             \(extraChecks.replacingOccurrences(of: "NODE", with: node.rawValue))
