@@ -34,7 +34,7 @@ final class ReloadTests: XCTestCase {
         newSink = sink
         let moved = original.replacingOccurrences(of: "smtp://127.0.0.1:\(pair.sink.port)", with: "smtp://127.0.0.1:\(sink.port)")
         XCTAssertNotEqual(moved, original)
-        try moved.replacingOccurrences(of: "interval: 200ms", with: "interval: 300ms")
+        try moved.replacingOccurrences(of: "interval: \(PairFixture.checkPeriod)ms", with: "interval: \(PairFixture.checkPeriod + 100)ms")
             .write(toFile: file, atomically: true, encoding: .utf8)
         pair.signal(.alpha, SIGHUP)
         try await pair.waitUntil("the reload is applied", timeout: 10) {

@@ -42,6 +42,7 @@ final class ReminderTests: XCTestCase {
     }
 
     func testRemindersUntilAcknowledgedThenAfterTheAcknowledgementExpires() async throws {
+        try XCTSkipIf(Repository.slowedDown, "reminder gaps are measured on the wall clock, which a sanitizer's slowdown distorts")
         let pair = try makePair(repeatInterval: "1s")
         try await failOver(pair)
 

@@ -46,6 +46,11 @@ public final class LoadBalancedPair: @unchecked Sendable {
         stop()
     }
 
+    /// `milliseconds`, stretched with `Repository.timeScale` for instrumented daemons.
+    static func scaled(_ milliseconds: Double) -> String {
+        "\(Int(milliseconds * Repository.timeScale))ms"
+    }
+
     static func config(_ node: Node, peer: Node, role: String) -> String {
         """
         node: {name: \(node.name), cluster: lb-test}
@@ -58,8 +63,8 @@ public final class LoadBalancedPair: @unchecked Sendable {
             kind: exec
             scope: node
             command: [./app-check.sh, \(node.name)]
-            interval: 300ms
-            timeout: 300ms
+            interval: \(scaled(300))
+            timeout: \(scaled(300))
             rise: 2
             fall: 2
         failover:
@@ -67,14 +72,14 @@ public final class LoadBalancedPair: @unchecked Sendable {
           peer: {name: \(peer.name), addresses: ["127.0.0.1:\(peer.peerPort)"]}
           listen: {address: 127.0.0.1, port: \(node.peerPort)}
           keys: [{id: 1, file: peer.key}]
-          heartbeat_interval: 200ms
-          dead_after: 3s
-          self_fence_after: 1s
-          handoff_timeout: 3s
+          heartbeat_interval: \(scaled(200))
+          dead_after: \(scaled(3000))
+          self_fence_after: \(scaled(1000))
+          handoff_timeout: \(scaled(3000))
           handoff_retries: 2
           actions:
             start: {command: "./service.sh start \(node.name) \(node.servicePort)", timeout: 5s}
-            stop: {command: "./service.sh stop \(node.name)", timeout: 1500ms}
+            stop: {command: "./service.sh stop \(node.name)", timeout: \(scaled(1500))}
           service_probe: http://127.0.0.1:\(peer.servicePort)/
           no_witness: takeover
 
