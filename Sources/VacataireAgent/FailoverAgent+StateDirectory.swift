@@ -60,7 +60,11 @@ extension FailoverAgent {
                 return
             } catch {
                 logger.error("cannot \(what) in \(store.path): \(error); kept in memory until the store takes writes")
+                // Kept first: the event that says so (`storeRefusedWrite`) then waits behind it
+                // instead of being tried, and counted, as a second refused write.
+                pendingWrites.append(PendingWrite(what: what, write: write))
                 storeRefusedWrite("\(error)")
+                return
             }
         }
         if pendingWrites.count >= Self.pendingWriteLimit {
@@ -168,7 +172,10 @@ extension FailoverAgent {
         lastStateProbe = now
         if let standIn = store.standIn {
             // Opening the real file again is for a restart: this run's state lives in memory.
+            // Said once; then there is nothing more to learn here.
+            guard !standInReopens else { return }
             if (try? AgentStore(path: store.path))?.path != nil {
+                standInReopens = true
                 logger.notice("the state directory can be opened again; restart the agent to use it (systemctl restart vacataire); until then the service stays off here (it could not: \(standIn))")
             }
             return
@@ -193,9 +200,9 @@ extension FailoverAgent {
         stateNotWritable.map { FailingCheck(name: Self.stateCheckName, output: "cannot write \(store.path): \($0)") }
     }
 
-    /// After an action list: the machine hears a change of the state directory's health,
-    /// and it is paged where no role change pages it (as `CheckChangePolicy` says for any
-    /// critical check). Returns the actions of the machine's answer, already applied.
+    /// At a tick after the state directory's health changed: the machine hears it, and it
+    /// is paged where no role change pages it (as `CheckChangePolicy` says for any critical
+    /// check).
     func stateCheckFollowUp() async {
         guard stateCheckChanged, machine.stateName != .starting else { return }
         stateCheckChanged = false

@@ -57,6 +57,8 @@ public actor FailoverAgent {
     var lastStateProbe = ContinuousClock.now
     /// The state directory's health changed and the machine has not heard it yet.
     var stateCheckChanged = false
+    /// The real store, which could not be opened at start, opens now (said once).
+    var standInReopens = false
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(config: Config, templates: TemplateSet, logger: Logger) async throws -> FailoverAgent {

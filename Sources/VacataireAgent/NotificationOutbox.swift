@@ -32,7 +32,7 @@ actor NotificationOutbox {
     /// Notifications the store could not take (a full disk, Docs/persistence.md), oldest
     /// first: delivered from memory with retries, and committed once the store takes writes.
     private var held: [HeldNotification] = []
-    private var heldCount = 0
+    private var lastHeldID = 0
     /// At most this many notifications wait in memory; beyond, the oldest notice goes.
     static let heldLimit = 1_000
 
@@ -142,17 +142,22 @@ actor NotificationOutbox {
         let config = sender.config
         notification.messageID = EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster)
         do {
-            let event = try JSONEncoder().encode(notification)
-            let (_, evicted) = try store.enqueue(
-                messageID: notification.messageID ?? "", kind: notification.kind.rawValue, priority: Self.priority(of: notification.kind),
-                event: event, destinations: destinations, at: Date(), limit: settings.maxEntries)
-            if evicted > 0 {
-                logger.warning("outbox full (\(settings.maxEntries) notifications): the \(evicted) oldest notice(s) were dropped")
-            }
+            try write(notification, for: destinations, at: Date())
         } catch {
             // The store is the outbox; without it, keep the notification in memory rather than lose it.
             logger.error("cannot commit notification \(notification.kind.rawValue) to the outbox (\(error)); keeping it in memory and delivering it from there until the store takes writes")
             hold(notification, destinations: destinations)
+        }
+    }
+
+    /// Writes `notification` to the store's outbox, one delivery per destination, due now.
+    private func write(_ notification: NotifiableEvent, for destinations: [String], at time: Date) throws {
+        let event = try JSONEncoder().encode(notification)
+        let (_, evicted) = try store.enqueue(
+            messageID: notification.messageID ?? "", kind: notification.kind.rawValue, priority: Self.priority(of: notification.kind),
+            event: event, destinations: destinations, at: time, limit: settings.maxEntries)
+        if evicted > 0 {
+            logger.warning("outbox full (\(settings.maxEntries) notifications): the \(evicted) oldest notice(s) were dropped")
         }
     }
 
@@ -165,8 +170,8 @@ actor NotificationOutbox {
                 held.remove(at: victim)
             }
         }
-        heldCount += 1
-        held.append(HeldNotification(id: heldCount, notification: notification, destinations: destinations, nextTry: Date()))
+        lastHeldID += 1
+        held.append(HeldNotification(id: lastHeldID, notification: notification, destinations: destinations, nextTry: Date()))
         deliverHeld()
     }
 
@@ -176,10 +181,7 @@ actor NotificationOutbox {
         for entry in held where !entry.inFlight && entry.nextTry <= now {
             let notification = entry.notification
             do {
-                let event = try JSONEncoder().encode(notification)
-                _ = try store.enqueue(
-                    messageID: notification.messageID ?? "", kind: notification.kind.rawValue, priority: Self.priority(of: notification.kind),
-                    event: event, destinations: entry.destinations, at: notification.time, limit: settings.maxEntries)
+                try write(notification, for: entry.destinations, at: notification.time)
                 held.removeAll { $0.id == entry.id }
                 logger.notice("notification \(notification.kind.rawValue) kept in memory is now in the outbox")
                 continue
@@ -225,11 +227,6 @@ actor NotificationOutbox {
         } else {
             held[index] = entry
         }
-    }
-
-    /// Notifications waiting in memory for the store (status shows them).
-    func heldBack() -> Int {
-        held.count
     }
 
     /// Delivers what is due every 250 ms until the task is cancelled; first commits what

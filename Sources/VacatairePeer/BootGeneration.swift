@@ -28,7 +28,7 @@ public enum BootGeneration {
     public static func next(
         stateDirectory directory: String, fileName: String = defaultFileName, clock: UInt64 = wallClockMilliseconds()
     ) throws(BootGenerationError) -> UInt64 {
-        let path = directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
+        let path = filePath(directory, fileName)
         let previous = try readStored(path)
         guard previous < UInt64.max else {
             throw .exhausted(path: path)
@@ -45,9 +45,13 @@ public enum BootGeneration {
     public static func standIn(
         stateDirectory directory: String, fileName: String = defaultFileName, clock: UInt64 = wallClockMilliseconds()
     ) -> UInt64 {
-        let path = directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
+        let path = filePath(directory, fileName)
         let previous = (try? readStored(path)) ?? 0
         return previous < UInt64.max ? max(previous + 1, clock) : clock
+    }
+
+    static func filePath(_ directory: String, _ fileName: String) -> String {
+        directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
     }
 
     /// Milliseconds since 1970 by the wall clock.
