@@ -16,6 +16,7 @@ struct AgentNotifier: Sendable {
     let node: NodeIdentity
     let peer: String
     let store: AgentStore
+    let clock: any AgentClock
     /// The notifications in the order they were decided, with their journal id, for the outbox.
     let queued: AsyncStream<Decided>
     private let queue: AsyncStream<Decided>.Continuation
@@ -26,7 +27,8 @@ struct AgentNotifier: Sendable {
         var journalID: Int64?
     }
 
-    init(node: NodeIdentity, peer: String, store: AgentStore) {
+    init(node: NodeIdentity, peer: String, store: AgentStore, clock: any AgentClock) {
+        self.clock = clock
         self.node = node
         self.peer = peer
         self.store = store
@@ -42,7 +44,7 @@ struct AgentNotifier: Sendable {
         NotifiableEvent(
             kind: kind, node: node.name, cluster: node.cluster, peer: peer,
             incidentID: incident?.description, oldRole: oldRole?.rawValue, newRole: newRole?.rawValue,
-            reason: reason, checks: checks, time: Date(), ackAuthor: ackAuthor, ackComment: ackComment
+            reason: reason, checks: checks, time: clock.date, ackAuthor: ackAuthor, ackComment: ackComment
         )
     }
 

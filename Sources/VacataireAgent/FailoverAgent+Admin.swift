@@ -177,7 +177,7 @@ extension FailoverAgent {
             peerRejections: peerRejections,
             outboxPending: backlog?.pending ?? 0,
             outboxExpired: backlog?.expired ?? 0,
-            outboxOldestPendingSeconds: backlog?.oldestPending.map { Date().timeIntervalSince($0) },
+            outboxOldestPendingSeconds: backlog?.oldestPending.map { clock.date.timeIntervalSince($0) },
             snmpEngine: config.notify.snmp.isEmpty ? nil : SNMPEngineIdentity.describe(config),
             stateNotWritable: stateNotWritable.map { why in
                 pendingWrites.isEmpty ? why : "\(why); \(pendingWrites.count) record(s) wait in memory to be written"
@@ -206,7 +206,7 @@ extension FailoverAgent {
     }
 
     private func events(_ request: ControlRequest) -> ControlReply {
-        let since = request.sinceSeconds.map { Date().addingTimeInterval(-$0) }
+        let since = request.sinceSeconds.map { clock.date.addingTimeInterval(-$0) }
         var incident: IncidentID?
         if let text = request.incident {
             guard let id = IncidentID(storedText: text) else {

@@ -25,7 +25,7 @@ extension FailoverAgent {
 
     /// Sends what the incident schedule says is due: reminders, pages the peer did not confirm.
     func sendDueIncidentNotices() {
-        let now = Date()
+        let now = clock.date
         for action in reminders.due(now: now, serving: servesIncidents) {
             switch action {
             case .remind(let id, let kind, let reason, let openFor, let count):
@@ -33,12 +33,12 @@ extension FailoverAgent {
                     + "(reminder \(count), every \(config.incidents.repeatInterval)): \(reason)"
                 logger.notice("\(line)")
                 record(.notify, kind: .reminder, incident: id, reason: "\(line); paged by \(config.node.name)")
-                notifier.send(notifier.event(.reminder, incident: id, reason: line))
+                send(notifier.event(.reminder, incident: id, reason: line))
             case .pageForPeer(let id, let kind, let reason):
                 let why = "\(failover.peer.name) did not confirm delivering it within \(config.incidents.confirmTimeout)"
                 logger.warning("incident \(id) (\(kind.rawValue)) paged by \(config.node.name): \(why)")
                 record(.notify, kind: kind, incident: id, reason: "incident \(id) paged by \(config.node.name): \(why)")
-                notifier.send(notifier.event(kind, incident: id, reason: "\(reason) (paged by \(config.node.name): \(why))"))
+                send(notifier.event(kind, incident: id, reason: "\(reason) (paged by \(config.node.name): \(why))"))
             case .acknowledgementExpired(let id):
                 logger.notice("the acknowledgement of incident \(id) expired; reminders resume")
                 record(.incident, incident: id, reason: "the acknowledgement of incident \(id) expired; reminders resume")

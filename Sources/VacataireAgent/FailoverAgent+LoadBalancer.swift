@@ -22,7 +22,7 @@ extension FailoverAgent {
             epoch: machine.epoch, peerLastHeardSeconds: silence.seconds,
             checks: checks, rejections: statistics.validation.byReason,
             outboxPending: backlog?.pending ?? 0, outboxExpired: backlog?.expired ?? 0,
-            outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, Date().timeIntervalSince($0)) } ?? 0
+            outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, clock.date.timeIntervalSince($0)) } ?? 0
         )
         return metrics.render(snapshot)
     }

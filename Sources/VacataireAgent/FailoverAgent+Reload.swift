@@ -30,7 +30,8 @@ extension FailoverAgent {
             do {
                 let keyring = try PeerKeyring.load(
                     newFailover.keys.map { PeerKeyFile(id: $0.id, path: $0.file) }, activeKeyID: newFailover.activeKey)
-                Task { await link.replaceKeyring(keyring) }
+                let link = link
+                startEffect { await link.replaceKeyring(keyring) }
                 applied.append("peer keys \(keyring.keyIDs.map(String.init).joined(separator: ", ")) (active \(newFailover.activeKey))")
             } catch {
                 logger.error("reload refused, the running configuration stays: \(error)")
@@ -47,7 +48,7 @@ extension FailoverAgent {
 
         let outbox = outbox
         let sender = NotificationSender(config: fresh, templates: templates)
-        Task { await outbox.replace(sender: sender, settings: fresh.outbox) }
+        startEffect { await outbox.replace(sender: sender, settings: fresh.outbox) }
         var kept = newFailover
         kept.role = failover.role
         kept.peer = failover.peer

@@ -158,17 +158,17 @@ extension FailoverAgent {
         let command = failover.stop
         let context = ServiceActionContext(role: .standby, epoch: machine.epoch, event: nil, incident: nil, reason: reason)
         logger.notice("running the stop action: \(reason)")
-        Task {
+        startEffect {
             let report = await runner.run(.stop, command, context: context)
-            self.record(.action, reason: report.summary, detail: report.outputTail.isEmpty ? nil : report.outputTail)
+            await self.record(.action, reason: report.summary, detail: report.outputTail.isEmpty ? nil : report.outputTail)
             self.logger.notice("\(report.summary)")
         }
     }
 
     /// Tries the store now and then (see `stateProbePeriod`); called at every tick.
-    func probeStateDirectory(_ now: ContinuousClock.Instant) {
+    func probeStateDirectory(_ now: MonotonicInstant) {
         let period = stateNotWritable == nil ? Self.stateProbePeriod : Self.stateRetryPeriod
-        guard now - lastStateProbe >= period else { return }
+        guard now.since(lastStateProbe) >= period else { return }
         lastStateProbe = now
         if let standIn = store.standIn {
             // Opening the real file again is for a restart: this run's state lives in memory.
@@ -215,6 +215,6 @@ extension FailoverAgent {
         let reason = failing
             ? "state not writable: \(config.node.name) cannot write its state (\(stateNotWritable ?? "")); it will not start its service until the state directory takes writes again"
             : "state writable again: \(config.node.name) writes its state; it may serve again"
-        notifier.send(notifier.event(failing ? .checkFailed : .checkRecovered, incident: nil, reason: reason, checks: [summary]))
+        send(notifier.event(failing ? .checkFailed : .checkRecovered, incident: nil, reason: reason, checks: [summary]))
     }
 }

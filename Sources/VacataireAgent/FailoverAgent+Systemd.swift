@@ -26,7 +26,7 @@ extension FailoverAgent {
     func recordUncleanPreviousStop() {
         guard let last = try? store.events(limit: 200).last(where: { $0.category == .agent }),
               last.reason.hasPrefix("agent started") else { return }
-        let started = ISO8601DateFormatter().string(from: last.time)
+        let started = last.time.formatted(.iso8601)
         let line = "the previous run (started \(started)) ended without stopping cleanly: killed, crashed, "
             + "or restarted by systemd's watchdog because its state machine made no progress"
         logger.warning("\(line)")
@@ -42,10 +42,10 @@ extension FailoverAgent {
         while !Task.isCancelled {
             // A wedged actor never answers here, so no ping leaves either.
             let progress = await systemdProgress()
-            for line in notifier.update(progress, now: .now) {
+            for line in notifier.update(progress, now: clock.now) {
                 socket.send(line)
             }
-            try? await Task.sleep(for: notifier.pollInterval)
+            do { try await clock.sleep(for: notifier.pollInterval) } catch { break }
         }
         socket.send("STOPPING=1")
     }

@@ -11,9 +11,11 @@ import VacataireStore
 /// machine calls, and its actions into effects, in the order the machine gave them.
 ///
 /// Ownership: the machine lives only in this actor. Effects that take time (start/stop
-/// commands, guard probes, fencing, email) run on their own tasks and come back as new
-/// inputs, so nothing slow ever holds the actor while a heartbeat is due. Peer messages
-/// leave through one ordered queue, so a `.persist` always precedes the send after it.
+/// commands, guard probes, fencing) run as children of `run()`, started in the order the
+/// machine returned them, and come back as new inputs, so nothing slow ever holds the
+/// actor while a heartbeat is due (`FailoverAgent+Effects`). Peer messages leave through
+/// one ordered queue, so a `.persist` always precedes the send after it; notifications
+/// through another, into the outbox. Time comes from one injected `AgentClock`.
 public actor FailoverAgent {
     var machine: FailoverMachine
     var config: Config
@@ -28,7 +30,8 @@ public actor FailoverAgent {
     /// The Prometheus metrics of `/metrics`; counted here and in the outbox.
     let metrics: AgentMetrics
     let logger: Logger
-    let origin = ContinuousClock.now
+    /// The one source of time (a manual clock in tests).
+    let clock: any AgentClock
     let outgoing: AsyncStream<PeerOutgoingMessage>
     let outgoingQueue: AsyncStream<PeerOutgoingMessage>.Continuation
     /// Whether the service checks run, as last told to the scheduler (in order, through
@@ -48,20 +51,28 @@ public actor FailoverAgent {
     /// Reminders of open incidents and the peer's delivery confirmations (`incidents:`).
     var reminders: IncidentReminders
     /// When `tick` last ran the machine: systemd's watchdog is pinged only while it moves.
-    var lastTick = ContinuousClock.now
+    var lastTick = MonotonicInstant(nanoseconds: 0)
     /// Writes the store refused (events, incidents), in order, waiting for it to take them.
     var pendingWrites: [PendingWrite] = []
     /// Writes dropped from memory since the store stopped taking writes.
     var droppedWrites = 0
     /// When the store was last tried (`probeStateDirectory`).
-    var lastStateProbe = ContinuousClock.now
+    var lastStateProbe = MonotonicInstant(nanoseconds: 0)
     /// The state directory's health changed and the machine has not heard it yet.
     var stateCheckChanged = false
     /// The real store, which could not be opened at start, opens now (said once).
     var standInReopens = false
+    /// Effects started and not finished (`startEffect`), for `settle()`.
+    var effectsInFlight = 0
+    let effects: AsyncStream<Effect>
+    let effectQueue: AsyncStream<Effect>.Continuation
+    /// Notifications decided and not yet taken by the outbox, for `settle()`.
+    var notificationsQueued = 0
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
-    public static func start(config: Config, templates: TemplateSet, logger: Logger) async throws -> FailoverAgent {
+    public static func start(
+        config: Config, templates: TemplateSet, logger: Logger, clock: any AgentClock = SystemClock()
+    ) async throws -> FailoverAgent {
         guard let failover = config.failover else {
             throw AgentStartError("\(config.file): no `failover:` section; `vacataire run` needs one (Docs/failover.md)")
         }
@@ -95,7 +106,7 @@ public actor FailoverAgent {
         }
         let agent = FailoverAgent(
             config: config, failover: failover, store: store, link: link, templates: templates,
-            persisted: persisted, bootID: bootID, logger: logger
+            persisted: persisted, bootID: bootID, logger: logger, clock: clock
         )
         if let notWritable { await agent.startedWithoutWritableState(notWritable) }
         return agent
@@ -103,8 +114,9 @@ public actor FailoverAgent {
 
     private init(
         config: Config, failover: FailoverConfig, store: AgentStore, link: PeerLink, templates: TemplateSet,
-        persisted: PersistedFailoverState?, bootID: UInt64, logger: Logger
+        persisted: PersistedFailoverState?, bootID: UInt64, logger: Logger, clock: any AgentClock
     ) {
+        self.clock = clock
         self.config = config
         self.failover = failover
         self.store = store
@@ -112,19 +124,20 @@ public actor FailoverAgent {
         self.logger = logger
         // A node that was active may still run its service: check it from the start.
         serviceChecksRunning = persisted?.role == .active
-        scheduler = CheckScheduler(configs: config.checks, serviceChecksRun: serviceChecksRunning)
+        scheduler = CheckScheduler(configs: config.checks, serviceChecksRun: serviceChecksRunning, clock: clock)
         (serviceCheckModes, serviceCheckModeQueue) = AsyncStream.makeStream(of: Bool.self)
         metrics = AgentMetrics(checks: config.checks.map(\.name))
         outbox = NotificationOutbox(
             sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store,
-            metrics: metrics, logger: logger)
-        notifier = AgentNotifier(node: config.node, peer: failover.peer.name, store: store)
+            metrics: metrics, logger: logger, clock: clock)
+        notifier = AgentNotifier(node: config.node, peer: failover.peer.name, store: store, clock: clock)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         prober = GuardProber(failover)
-        machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: MonotonicInstant(nanoseconds: 0))
+        machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
         lastRole = persisted?.role ?? .standby
         reminders = Self.reminders(config)
         (outgoing, outgoingQueue) = AsyncStream.makeStream(of: PeerOutgoingMessage.self)
+        (effects, effectQueue) = AsyncStream.makeStream(of: Effect.self)
     }
 
     /// Runs the checks, the peer link and the timer until the task is cancelled; then
@@ -142,13 +155,18 @@ public actor FailoverAgent {
         // The first verdict: node checks with no result yet, service checks idle where the
         // service is off (they may never change, and the machine never decides without one).
         apply(machine.healthChanged(await healthVerdict(scheduler.verdict()), now: now()))
-        await withTaskGroup(of: Void.self) { group in
+        // Every loop below ends when the task running the agent is cancelled (SIGTERM).
+        await withDiscardingTaskGroup { group in
             group.addTask { await self.scheduler.run() }
             group.addTask { await self.outbox.run() }
+            group.addTask { await self.runEffects() }
             group.addTask {
                 // One consumer: the outbox commits notifications in the order they were decided.
                 await self.outbox.takeDecidedBeforeRestart()
-                for await decided in self.notifier.queued { await self.outbox.enqueue(decided.notification, journalID: decided.journalID) }
+                for await decided in self.notifier.queued {
+                    await self.outbox.enqueue(decided.notification, journalID: decided.journalID)
+                    await self.notificationTaken()
+                }
             }
             group.addTask {
                 for await page in self.outbox.deliveredPages { await self.pageDelivered(page) }
@@ -164,21 +182,19 @@ public actor FailoverAgent {
                 for await running in self.serviceCheckModes { await self.scheduler.setServiceChecks(running: running) }
             }
             group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: tick)
+                // The machine's timer, in rhythm; after a slow tick, the next one comes at once.
+                var next = self.clock.now
+                while true {
+                    next = max(next + tick, self.clock.now)
+                    do { try await self.clock.sleep(until: next) } catch { break }
                     await self.tick()
                 }
             }
-            await withTaskCancellationHandler {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(3600))
-                }
-            } onCancel: {}
-            group.cancelAll()
-            outgoingQueue.finish()
-            serviceCheckModeQueue.finish()
-            await link.close()
         }
+        outgoingQueue.finish()
+        serviceCheckModeQueue.finish()
+        effectQueue.finish()
+        await link.close()
         let stopped = "agent stopped in state \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch)); the service is left as it is"
         logger.notice("\(stopped)")
         record(.agent, reason: stopped)
@@ -188,7 +204,7 @@ public actor FailoverAgent {
     // MARK: - Inputs
 
     func tick() async {
-        lastTick = .now
+        lastTick = clock.now
         probeStateDirectory(lastTick)
         apply(machine.tick(now: now()))
         sendDueIncidentNotices()
@@ -264,26 +280,26 @@ public actor FailoverAgent {
                 runAction(.stop, failover.stop, context)
             case .probeGuard(let request):
                 let prober = prober
-                Task {
+                startEffect {
                     let (report, detail) = await prober.probe(request)
-                    self.guardAnswered(report, detail: detail)
+                    await self.guardAnswered(report, detail: detail)
                 }
             case .fencePeer(let reason):
                 fence(reason: reason)
             case .raiseIncident(let id, let kind, let reason, let paged, let failing):
                 raise(id, kind, reason: reason, paged: paged, failing: failing, roleBefore: roleBefore)
             case .acknowledgeIncident(let id, let author, let comment, let expiresIn, let via):
-                let expiresAt = expiresIn.map { Date().addingTimeInterval(Double($0.components.seconds)) }
+                let at = clock.date
+                let expiresAt = expiresIn.map { at.addingTimeInterval(Double($0.components.seconds)) }
                 acknowledgement = (id, author, comment, expiresAt)
-                let at = Date()
                 storeWrite("record the acknowledgement of \(id)") { _ = try $0.acknowledgeIncident(id, author: author, comment: comment, at: at, expiresAt: expiresAt) }
                 reminders.acknowledged(id, expiresAt: expiresAt)
                 let via = via.map { " on \($0)" } ?? ""
-                let until = expiresAt.map { " until \(ISO8601DateFormatter().string(from: $0)), then reminders resume" }
+                let until = expiresAt.map { " until \($0.formatted(.iso8601)), then reminders resume" }
                     ?? "; no reminders until it is closed"
                 record(.incident, kind: .acknowledged, incident: id, reason: "incident \(id) acknowledged by \(author)\(via)\(until)", author: author)
             case .closeIncident(let id, let reason):
-                let at = Date()
+                let at = clock.date
                 storeWrite("record the closing of \(id)") { _ = try $0.closeIncident(id, reason: reason, at: at) }
                 reminders.closed(id)
                 record(.incident, incident: id, reason: "incident \(id) closed: \(reason)")
@@ -294,7 +310,7 @@ public actor FailoverAgent {
                 record(.notify, kind: kind, incident: incident, reason: reason)
                 let ack = kind == .acknowledged ? acknowledgement.map { (author: $0.author, comment: $0.comment) } : nil
                 if let incident { reminders.pagedHere(incident) }  // its news goes out from here, so do its reminders
-                notifier.send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
+                send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .transition(let from, let to, let reason):
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)", metadata: decisionFields("transition", incident: nil))
                 metrics.transitioned()
@@ -322,9 +338,9 @@ public actor FailoverAgent {
     func runAction(_ kind: ServiceActionKind, _ command: FailoverConfig.ActionCommand, _ context: ServiceActionContext) {
         let runner = runner
         logger.notice("running the \(kind.rawValue) action: \(context.reason)")
-        Task {
+        startEffect {
             let report = await runner.run(kind, command, context: context)
-            self.actionFinished(kind, report)
+            await self.actionFinished(kind, report)
         }
     }
 
@@ -336,9 +352,9 @@ public actor FailoverAgent {
         let runner = runner
         let context = ServiceActionContext(role: machine.role, epoch: machine.epoch, event: nil, incident: nil, reason: reason)
         logger.notice("fencing \(failover.peer.name): \(reason)")
-        Task {
+        startEffect {
             let report = await runner.run(fence, label: "fence", context: context)
-            self.fenceFinished(report)
+            await self.fenceFinished(report)
         }
     }
 
@@ -352,7 +368,7 @@ public actor FailoverAgent {
         machine.restore(openIncidents: open.map(\.id), used: used)
         guard !open.isEmpty else { return }
         for incident in open {
-            reminders.opened(incident.id, kind: incident.kind, reason: incident.reason, openedAt: incident.openedAt, pagedHere: true, now: Date())
+            reminders.opened(incident.id, kind: incident.kind, reason: incident.reason, openedAt: incident.openedAt, pagedHere: true, now: clock.date)
             if let acknowledgement = incident.acknowledgement {
                 reminders.acknowledged(incident.id, expiresAt: acknowledgement.expiresAt)
             }
@@ -366,12 +382,12 @@ public actor FailoverAgent {
     /// node's own). Otherwise the peer pages it; a role change it does not confirm
     /// delivering within `confirm_timeout` is paged from here after all.
     func raise(_ id: IncidentID, _ kind: EventKind, reason: String, paged: Bool, failing: [FailingCheck], roleBefore: ServiceRole) {
-        let at = Date()
+        let at = clock.date
         storeWrite("record incident \(id)") { _ = try $0.openIncident(id, kind: kind, reason: reason, at: at) }
         logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)", metadata: decisionFields(kind.rawValue, incident: id))
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
-        reminders.opened(id, kind: kind, reason: reason, openedAt: Date(), pagedHere: paged,
-                         awaitConfirmation: !paged && id.topic == .roleChange, now: Date())
+        reminders.opened(id, kind: kind, reason: reason, openedAt: at, pagedHere: paged,
+                         awaitConfirmation: !paged && id.topic == .roleChange, now: at)
         guard paged else {
             let line = id.topic == .roleChange
                 ? "incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which serves; \(config.node.name) pages it if "
@@ -384,7 +400,7 @@ public actor FailoverAgent {
         record(.notify, kind: kind, incident: id, reason: "incident \(id) (\(kind.rawValue)) paged by \(config.node.name)")
         let newRole: ServiceRole = machine.stateName == .takingOver ? .active : machine.role
         let checks = failing.map { NotifiableEvent.CheckSummary(name: $0.name, status: "CRITICAL", output: $0.output) }
-        notifier.send(notifier.event(
+        send(notifier.event(
             kind, incident: id, reason: reason, oldRole: roleBefore, newRole: newRole, checks: checks.isEmpty ? checkSummaryCache : checks
         ))
     }
@@ -403,7 +419,7 @@ public actor FailoverAgent {
         let summary = NotifiableEvent.CheckSummary(
             name: transition.check, status: transition.result.status.rawValue.uppercased(), output: transition.result.message
         )
-        notifier.send(notifier.event(
+        send(notifier.event(
             kind, incident: nil, reason: "check \(transition.check) is \(transition.to.rawValue): \(transition.result.message)",
             checks: [summary]
         ))
@@ -418,8 +434,7 @@ public actor FailoverAgent {
     // MARK: - Helpers
 
     func now() -> MonotonicInstant {
-        let elapsed = ContinuousClock.now - origin
-        return MonotonicInstant(nanoseconds: UInt64(max(0, elapsed.nanoseconds)))
+        clock.now
     }
 
     /// The state machine's verdict from the scheduler's: failing and pending critical
@@ -455,7 +470,7 @@ public actor FailoverAgent {
         _ category: EventRecord.Category, kind: EventKind? = nil, incident: IncidentID? = nil, reason: String,
         detail: String? = nil, author: String? = nil
     ) {
-        let event = EventRecord(time: Date(), category: category, kind: kind, incident: incident, reason: reason, detail: detail, author: author)
+        let event = EventRecord(time: clock.date, category: category, kind: kind, incident: incident, reason: reason, detail: detail, author: author)
         storeWrite("record an event") { _ = try $0.appendEvent(event) }
     }
 }

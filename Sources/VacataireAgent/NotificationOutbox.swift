@@ -11,7 +11,8 @@ import VacataireStore
 /// Message-ID, so a repeat is recognisable). A delivery failing for longer than `max_age`
 /// is given up, logged and counted in `vacataire status`.
 ///
-/// Deliveries run on their own tasks: a dead server delays nothing but its own retries.
+/// Deliveries run on their own child tasks of `run()`: a dead server delays nothing but
+/// its own retries. Time (retries, give-up, the limiter) is the agent's `AgentClock`.
 ///
 /// Before anything is committed, the rate limiter (`NotificationLimiter`, `rate_limit:`)
 /// decides which destinations get a notification; only those get a delivery row.
@@ -21,6 +22,14 @@ actor NotificationOutbox {
     private let store: AgentStore
     private let metrics: AgentMetrics
     private let logger: Logger
+    private let clock: any AgentClock
+    /// Deliveries started and not finished, as children of `run()`.
+    private let deliveries: AsyncStream<@Sendable () async -> Void>
+    private let deliveryQueue: AsyncStream<@Sendable () async -> Void>.Continuation
+    /// Deliveries queued or being tried (stored and held), for `isIdle`.
+    private var deliveriesUnderWay = 0
+    /// When the earliest retry (stored or held) is due; nil when none waits.
+    private var nextRetry: Date?
     /// Deliveries being tried right now, so that a slow one is not started twice.
     private var inFlight: Set<Int64> = []
     /// Pages about an incident that at least one destination accepted, for the agent to
@@ -45,7 +54,10 @@ actor NotificationOutbox {
         var inFlight = false
     }
 
-    init(sender: NotificationSender, settings: OutboxConfig, store: AgentStore, metrics: AgentMetrics, logger: Logger) {
+    init(sender: NotificationSender, settings: OutboxConfig, store: AgentStore, metrics: AgentMetrics, logger: Logger,
+         clock: any AgentClock) {
+        self.clock = clock
+        (deliveries, deliveryQueue) = AsyncStream.makeStream()
         self.sender = sender
         self.settings = settings
         self.store = store
@@ -82,7 +94,7 @@ actor NotificationOutbox {
         }
         // Rate limiting: held-back notices are counted by the limiter and told later; the
         // event itself is already in the event history (FailoverAgent.record).
-        let decision = limiter.admit(Self.limiterEvent(notification), to: destinations, now: Date())
+        let decision = limiter.admit(Self.limiterEvent(notification), to: destinations, now: clock.date)
         if let why = decision.why, !decision.suppressed.isEmpty {
             logger.info("notification \(notification.kind.rawValue) held back for \(decision.suppressed.joined(separator: ", ")): \(why)")
         }
@@ -124,7 +136,7 @@ actor NotificationOutbox {
                 notification = NotifiableEvent(
                     kind: kind, node: config.node.name, cluster: config.node.cluster, peer: config.failover?.peer.name,
                     reason: reason, checks: subject.isEmpty ? [] : [.init(name: subject, status: kind.rawValue.uppercased(), output: reason)],
-                    time: Date())
+                    time: clock.date)
                 logger.notice("\(kind.rawValue): \(reason)")
             }
             notification.suppressedCount = send.suppressed.total
@@ -142,7 +154,7 @@ actor NotificationOutbox {
         let config = sender.config
         notification.messageID = EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster)
         do {
-            try write(notification, for: destinations, at: Date())
+            try write(notification, for: destinations, at: clock.date)
         } catch {
             // The store is the outbox; without it, keep the notification in memory rather than lose it.
             logger.error("cannot commit notification \(notification.kind.rawValue) to the outbox (\(error)); keeping it in memory and delivering it from there until the store takes writes")
@@ -171,13 +183,13 @@ actor NotificationOutbox {
             }
         }
         lastHeldID += 1
-        held.append(HeldNotification(id: lastHeldID, notification: notification, destinations: destinations, nextTry: Date()))
+        held.append(HeldNotification(id: lastHeldID, notification: notification, destinations: destinations, nextTry: clock.date))
         deliverHeld()
     }
 
     /// Commits what waits in memory once the store takes it; delivers it directly meanwhile.
     private func deliverHeld() {
-        let now = Date()
+        let now = clock.date
         for entry in held where !entry.inFlight && entry.nextTry <= now {
             let notification = entry.notification
             do {
@@ -190,7 +202,7 @@ actor NotificationOutbox {
             held[index].inFlight = true
             let sender = sender
             let only = Set(entry.destinations)
-            Task.detached {
+            startDelivery {
                 let outcomes = await sender.send(notification, channels: Set(NotifyChannel.allCases), only: only)
                 await self.heldFinished(entry.id, outcomes: outcomes)
             }
@@ -221,7 +233,8 @@ actor NotificationOutbox {
         }
         entry.attempts += 1
         entry.inFlight = false
-        entry.nextTry = Date().addingTimeInterval(settings.backoff(attempt: entry.attempts))
+        entry.nextTry = clock.date.addingTimeInterval(settings.backoff(attempt: entry.attempts))
+        retryAt(entry.nextTry)
         if entry.destinations.isEmpty {
             held.remove(at: index)
         } else {
@@ -229,22 +242,88 @@ actor NotificationOutbox {
         }
     }
 
-    /// Delivers what is due every 250 ms until the task is cancelled; first commits what
-    /// the rate limiter owes (a check stopped flapping, digests).
-    func run() async {
-        while !Task.isCancelled {
-            commit(limiter.tick(now: Date(), destinations: sender.destinationKeys), offered: nil)
-            deliverHeld()
-            deliverDue()
-            try? await Task.sleep(for: .milliseconds(250))
+    /// Until the task is cancelled, looks every `lookInterval`: commits what the rate
+    /// limiter owes (a check stopped flapping, digests) and, when the earliest retry's time
+    /// has come, starts the retries due, each delivery on its own child task. A retry
+    /// therefore starts at the first look at or after its time; a new notification does
+    /// not wait for a look: `enqueue` starts its deliveries at once. A look reads the
+    /// store only when a retry is due.
+    nonisolated func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await self.loadNextRetry()
+                var next = self.clock.now
+                while true {
+                    await self.look()
+                    next = max(next + Self.lookInterval, self.clock.now)
+                    do { try await self.clock.sleep(until: next) } catch { break }
+                }
+                self.deliveryQueue.finish()
+            }
+            for await delivery in deliveries {
+                group.addTask { await delivery() }
+            }
         }
+    }
+
+    /// How often the outbox looks at the rate limiter and at the retries' times.
+    static let lookInterval: Duration = .milliseconds(250)
+
+    private func look() {
+        tickLimiter()
+        retryDue()
+    }
+
+    private func tickLimiter() {
+        commit(limiter.tick(now: clock.date, destinations: sender.destinationKeys), offered: nil)
+    }
+
+    /// The store's earliest pending delivery (from before a restart, or the first run).
+    private func loadNextRetry() {
+        retryAt((try? store.nextAttempt()) ?? nil)
+    }
+
+    /// Notes a delivery that waits until `date`.
+    private func retryAt(_ date: Date?) {
+        guard let date else { return }
+        nextRetry = min(nextRetry ?? date, date)
+    }
+
+    /// Starts what is due when the earliest retry's time has come.
+    private func retryDue() {
+        guard let nextRetry, nextRetry <= clock.date else { return }
+        self.nextRetry = nil
+        deliverHeld()
+        deliverDue()
+    }
+
+    private func startDelivery(_ delivery: @escaping @Sendable () async -> Void) {
+        deliveriesUnderWay += 1
+        deliveryQueue.yield {
+            await delivery()
+            await self.deliveryEnded()
+        }
+    }
+
+    private func deliveryEnded() {
+        deliveriesUnderWay -= 1
+    }
+
+    /// At most this many deliveries start at once; the rest at the next look.
+    static let deliveriesPerRound = 100
+
+    /// Whether no delivery is queued or being tried now.
+    var isIdle: Bool {
+        deliveriesUnderWay == 0
     }
 
     /// Starts every due delivery that is not already being tried, one task per notification.
     func deliverDue() {
         let due: [OutboxDelivery]
         do {
-            due = try store.dueDeliveries(now: Date()).filter { !inFlight.contains($0.id) }
+            let found = try store.dueDeliveries(now: clock.date, limit: Self.deliveriesPerRound)
+            if found.count == Self.deliveriesPerRound { retryAt(clock.date) }  // more are due: look again at once
+            due = found.filter { !inFlight.contains($0.id) }
         } catch {
             logger.error("cannot read the outbox: \(error)")
             return
@@ -254,14 +333,14 @@ actor NotificationOutbox {
             guard let first = deliveries.first else { continue }
             guard var notification = try? JSONDecoder().decode(NotifiableEvent.self, from: first.event) else {
                 for delivery in deliveries {
-                    try? store.markFailed(delivery.id, error: "the stored notification cannot be read", retryAt: nil, at: Date())
+                    try? store.markFailed(delivery.id, error: "the stored notification cannot be read", retryAt: nil, at: clock.date)
                 }
                 continue
             }
             inFlight.formUnion(deliveries.map(\.id))
-            notification.deliveredAt = Date()
+            notification.deliveredAt = clock.date
             let keys = Set(deliveries.map(\.destination))
-            Task.detached {
+            startDelivery { [notification] in
                 let outcomes = await sender.send(notification, channels: Set(NotifyChannel.allCases), only: keys)
                 await self.finished(deliveries, notification: notification, outcomes: outcomes)
             }
@@ -269,7 +348,7 @@ actor NotificationOutbox {
     }
 
     private func finished(_ deliveries: [OutboxDelivery], notification: NotifiableEvent, outcomes: [DeliveryOutcome]) {
-        let now = Date()
+        let now = clock.date
         let byKey = Dictionary(outcomes.map { ($0.key, $0) }) { first, _ in first }
         for delivery in deliveries {
             inFlight.remove(delivery.id)
@@ -297,6 +376,7 @@ actor NotificationOutbox {
                     } else {
                         let wait = settings.backoff(attempt: attempt)
                         try store.markFailed(delivery.id, error: error.message, retryAt: now.addingTimeInterval(wait), at: now)
+                        retryAt(now.addingTimeInterval(wait))
                         logger.error("notification \(kind) not delivered (try \(attempt)), retrying in \(String(format: "%.1f", wait)) s: \(outcome.line)")
                     }
                 } else {
@@ -325,7 +405,7 @@ actor NotificationOutbox {
             kind: .deliveryFailed, node: config.node.name, cluster: config.node.cluster, peer: config.failover?.peer.name,
             incidentID: notification.incidentID,
             reason: "the \(notification.kind.rawValue) notification of \(Self.timestamp(notification.time)) did not reach \(destination): \(why)",
-            time: Date())
+            time: clock.date)
         commit(report, destinations: others)
         deliverDue()
     }

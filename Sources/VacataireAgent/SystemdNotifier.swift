@@ -21,10 +21,10 @@ public struct SystemdNotifier: Sendable {
         /// The peer's role as last heard in a current epoch; nil while unheard.
         public var peerRole: ServiceRole?
         /// When the agent's tick last ran its state machine.
-        public var lastTick: ContinuousClock.Instant
+        public var lastTick: MonotonicInstant
 
         public init(state: FailoverStateName, role: ServiceRole, epoch: UInt64, peerName: String,
-                    peerRole: ServiceRole?, lastTick: ContinuousClock.Instant) {
+                    peerRole: ServiceRole?, lastTick: MonotonicInstant) {
             self.state = state
             self.role = role
             self.epoch = epoch
@@ -45,7 +45,7 @@ public struct SystemdNotifier: Sendable {
     public let stallAfter: Duration
     private var readySent = false
     private var lastStatus: String?
-    private var lastPing: ContinuousClock.Instant?
+    private var lastPing: MonotonicInstant?
 
     public init(watchdog: Duration?, stallAfter: Duration) {
         self.watchdog = watchdog
@@ -58,7 +58,7 @@ public struct SystemdNotifier: Sendable {
     }
 
     /// The lines to send now, in order (each one datagram).
-    public mutating func update(_ progress: Progress, now: ContinuousClock.Instant) -> [String] {
+    public mutating func update(_ progress: Progress, now: MonotonicInstant) -> [String] {
         var lines: [String] = []
         let status = progress.statusLine
         if status != lastStatus {
@@ -71,9 +71,9 @@ public struct SystemdNotifier: Sendable {
             lines.append("READY=1")
             readySent = true
         }
-        if let watchdog, now - progress.lastTick < stallAfter {
+        if let watchdog, now.since(progress.lastTick) < stallAfter {
             // Ping at half the period, and only while the tick path runs.
-            if lastPing.map({ now - $0 >= watchdog / 2 }) ?? true {
+            if lastPing.map({ now.since($0) >= watchdog / 2 }) ?? true {
                 lines.append("WATCHDOG=1")
                 lastPing = now
             }

@@ -13,6 +13,7 @@ public actor CheckScheduler {
     private let subscribers = TransitionSubscribers()
     private let checks: [ScheduledCheck]
     private let grace: Duration
+    private let clock: any AgentClock
     private var trackers: [String: RiseFallTracker] = [:]
     private var latest: [String: CheckResult] = [:]
     private var runs: [String: Int] = [:]
@@ -23,7 +24,10 @@ public actor CheckScheduler {
     ///   - grace: how long past a check's timeout the scheduler still waits for it.
     ///   - serviceChecksRun: whether the service runs here at start; if not, service
     ///     checks start idle.
-    public init(checks: [ScheduledCheck], grace: Duration = .seconds(2), serviceChecksRun: Bool = true) {
+    ///   - clock: when checks run (a manual clock in tests); a run's own timeout is real time.
+    public init(checks: [ScheduledCheck], grace: Duration = .seconds(2), serviceChecksRun: Bool = true,
+                clock: any AgentClock = SystemClock()) {
+        self.clock = clock
         self.checks = checks
         self.grace = grace
         self.serviceChecksRun = serviceChecksRun
@@ -35,8 +39,8 @@ public actor CheckScheduler {
     }
 
     /// A scheduler for the configured checks.
-    public init(configs: [CheckConfig], serviceChecksRun: Bool = true) {
-        self.init(checks: configs.map(ScheduledCheck.init), serviceChecksRun: serviceChecksRun)
+    public init(configs: [CheckConfig], serviceChecksRun: Bool = true, clock: any AgentClock = SystemClock()) {
+        self.init(checks: configs.map(ScheduledCheck.init), serviceChecksRun: serviceChecksRun, clock: clock)
     }
 
     /// Starts or stops the service checks: the agent calls this as its service starts
@@ -53,7 +57,7 @@ public actor CheckScheduler {
             if !running, before != .idle {
                 subscribers.yield(CheckTransition(
                     check: check.name, severity: check.severity, from: before, to: .idle,
-                    result: CheckResult(status: .ok, message: "idle: the service is off here"), at: Date(), verdict: verdict()
+                    result: CheckResult(status: .ok, message: "idle: the service is off here"), at: clock.date, verdict: verdict()
                 ))
             }
         }
@@ -77,12 +81,11 @@ public actor CheckScheduler {
     }
 
     private nonisolated func loop(_ check: ScheduledCheck, grace: Duration) async {
-        let clock = ContinuousClock()
         var next = clock.now
         while !Task.isCancelled {
             if check.scope == .service, await !serviceChecksRun {
                 // The service is off here: look again soon, so that a start is verified quickly.
-                do { try await Task.sleep(for: min(check.interval, .milliseconds(50))) } catch { break }
+                do { try await clock.sleep(for: min(check.interval, .milliseconds(50))) } catch { break }
                 next = clock.now
                 continue
             }
@@ -92,7 +95,7 @@ public actor CheckScheduler {
             // Keep the rhythm; after a slow run, start again at once rather than catch up.
             next = max(next + check.interval, clock.now)
             do {
-                try await Task.sleep(until: next, clock: clock)
+                try await clock.sleep(until: next)
             } catch {
                 break
             }
@@ -112,7 +115,7 @@ public actor CheckScheduler {
         guard let after = changed else { return }
         subscribers.yield(CheckTransition(
             check: check.name, severity: check.severity, from: before, to: after, result: result,
-            at: Date(), verdict: verdict()
+            at: clock.date, verdict: verdict()
         ))
     }
 

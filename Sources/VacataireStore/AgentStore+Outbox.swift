@@ -89,6 +89,13 @@ extension AgentStore {
         }
     }
 
+    /// When the earliest pending delivery is due; nil when none is pending.
+    public func nextAttempt() throws -> Date? {
+        try read("read the outbox") { db in
+            try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox_deliveries WHERE state = 'pending'")
+        }
+    }
+
     /// The server accepted it: the delivery is done.
     public func markDelivered(_ delivery: Int64, at time: Date) throws {
         try write("mark a delivery done") { db in

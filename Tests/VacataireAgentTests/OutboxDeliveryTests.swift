@@ -7,24 +7,31 @@ import VacataireStore
 import VacataireTestSupport
 import XCTest
 
-/// The outbox on its own, against real servers: what is retried, what is not, and the
-/// headers that thread an incident.
+/// The outbox on its own, against real servers, on a manual clock: what is retried and
+/// exactly when, what is given up and when, what is not retried, the headers that thread
+/// an incident, and the rate limiter's exact accounting. No test sleeps: time moves when
+/// the test advances it, and `settle` waits for the deliveries it started.
 final class OutboxDeliveryTests: XCTestCase {
     private var directory: TemporaryDirectory!
+    private var running: Task<Void, Never>?
+    private let clock = ManualClock()
 
     override func setUpWithError() throws {
         directory = try TemporaryDirectory("outbox")
     }
 
     override func tearDown() {
+        running?.cancel()
         directory.remove()
     }
 
-    private func outbox(notify: String) throws -> (NotificationOutbox, AgentStore) {
+    /// An outbox on `clock`, its retry loop running; `extra` adds top-level settings.
+    private func outbox(notify: String, extra: String = "") throws -> (NotificationOutbox, AgentStore) {
         let config = try Config.parse("""
             node: {name: alpha, cluster: pair-test}
             state_dir: state
-            outbox: {retry_initial: 200ms, retry_max: 500ms}
+            outbox: {retry_initial: 200ms, retry_max: 500ms, max_age: 2s}
+            \(extra)
             notify:
             \(notify)
             """, file: directory.file("alpha.yaml"))
@@ -33,19 +40,32 @@ final class OutboxDeliveryTests: XCTestCase {
         let templates = try TemplateSet(defaults: Repository.path("Templates"), overrides: nil)
         let outbox = NotificationOutbox(
             sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store,
-            metrics: AgentMetrics(checks: []), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            metrics: AgentMetrics(checks: []), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock)
+        running = Task { await outbox.run() }
         return (outbox, store)
     }
 
     private func failover(incident: String = "e2") -> NotifiableEvent {
         NotifiableEvent(
             kind: .failover, node: "alpha", cluster: "pair-test", peer: "beta", incidentID: incident,
-            oldRole: "standby", newRole: "active", reason: "taking over: beta is failing", time: Date())
+            oldRole: "standby", newRole: "active", reason: "taking over: beta is failing", time: clock.date)
     }
 
-    private func waitUntil(_ what: String, timeout: Double = 10, _ condition: () throws -> Bool) throws {
-        if try Wait.until(timeout: timeout, condition) { return }
-        XCTFail("not within \(timeout) s: \(what)")
+    /// Moves the clock, then waits until every delivery it made due has ended.
+    private func advance(_ outbox: NotificationOutbox, by duration: Duration) async {
+        await clock.advance(by: duration) { await self.settle(outbox) }
+        await settle(outbox)
+    }
+
+    private func settle(_ outbox: NotificationOutbox) async {
+        while await !outbox.isIdle {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Tries so far of the one pending delivery (nil when none is pending).
+    private func tries(_ store: AgentStore) throws -> Int? {
+        try store.dueDeliveries(now: .distantFuture).first?.attempts
     }
 
     func testARefusedRecipientIsAPermanentFailureNotRetriedAndReportedThroughTheNMS() async throws {
@@ -60,37 +80,67 @@ final class OutboxDeliveryTests: XCTestCase {
                 - {name: nms, address: 127.0.0.1, port: \(receiver.port)}
             """)
         await outbox.enqueue(failover())
-        try waitUntil("the refusal is recorded") { try store.outboxBacklog().expired == 1 }
+        await settle(outbox)
+        XCTAssertEqual(try store.outboxBacklog().expired, 1, "the 550 is recorded as final at once")
         let traps = try receiver.waitForNotifications(2, timeout: 10)
         let lost = try XCTUnwrap(traps.first { $0.value("SNMPv2-MIB::snmpTrapOID.0") == "OID: LE-VACATAIRE-MIB::vacDeliveryFailed" },
                                  "the lost page is reported to the NMS: \(traps.map { $0.value("SNMPv2-MIB::snmpTrapOID.0") ?? "?" })")
         XCTAssertTrue(lost.value("LE-VACATAIRE-MIB::vacReason.0")?.contains("did not reach email:relay: refused for good") ?? false,
                       lost.value("LE-VACATAIRE-MIB::vacReason.0") ?? "no reason")
         XCTAssertEqual(lost.value("LE-VACATAIRE-MIB::vacIncidentId.0"), "STRING: e2")
-        try await Task.sleep(for: .seconds(1))
+        await advance(outbox, by: .seconds(5))
         let backlog = try store.outboxBacklog()
         XCTAssertEqual(backlog.pending, 0, "a 550 is not retried")
         XCTAssertEqual(backlog.expired, 1)
         XCTAssertTrue(sink.messages().isEmpty)
     }
 
-    func testAnInformToAReceiverThatComesUpLateIsDeliveredByTheRetries() async throws {
+    /// The outbox looks every 250 ms: a retry starts at the first look at or after its
+    /// backoff (200 ms, then 400 ms), never before.
+    func testAnInformToAReceiverThatComesUpLateIsDeliveredByTheRetriesAtTheirTimes() async throws {
         let port = try FreePort.udp()
         let (outbox, store) = try outbox(notify: """
               snmp:
                 - {name: nms, address: 127.0.0.1, port: \(port), inform: true, timeout: 300ms, retries: 0}
             """)
         await outbox.enqueue(failover())
-        try waitUntil("the first try fails") { try store.outboxBacklog().pending == 1 }
-        try await Task.sleep(for: .seconds(1))
-        XCTAssertEqual(try store.outboxBacklog().pending, 1, "still owed while nobody answers")
+        await settle(outbox)
+        XCTAssertEqual(try tries(store), 1, "the first try, unanswered")
+        await advance(outbox, by: .milliseconds(249))
+        XCTAssertEqual(try tries(store), 1, "the retry is due at 200 ms; the outbox looks at 250 ms")
+        await advance(outbox, by: .milliseconds(1))
+        XCTAssertEqual(try tries(store), 2, "the retry at 250 ms")
+        await advance(outbox, by: .milliseconds(499))
+        XCTAssertEqual(try tries(store), 2, "the next is due 400 ms later (650 ms), tried at the look of 750 ms")
+
         let receiver = try TrapReceiver(port: port)
         defer { receiver.stop() }
-        let runner = Task { await outbox.run() }
-        defer { runner.cancel() }
+        await advance(outbox, by: .milliseconds(1))
+        XCTAssertEqual(try store.outboxBacklog().pending, 0, "delivered by the third try")
         let informs = try receiver.waitForNotifications(1, timeout: 10)
         XCTAssertEqual(informs.first?.value("SNMPv2-MIB::snmpTrapOID.0"), "OID: LE-VACATAIRE-MIB::vacFailover")
-        try waitUntil("the delivery is recorded") { try store.outboxBacklog().pending == 0 }
+    }
+
+    /// A server that never comes back: tried at 0, then at the looks (every 250 ms) past
+    /// each backoff (200 ms doubling to 500 ms): 0.25, 0.75, 1.25, 1.75 and 2.25 s, and
+    /// given up at the first failure past max_age (2 s).
+    func testADeliveryIsGivenUpAtTheFirstFailurePastMaxAge() async throws {
+        let dead = try FreePort.tcp()
+        let (outbox, store) = try outbox(notify: """
+              email:
+                - {name: relay, url: "smtp://127.0.0.1:\(dead)", from: vacataire@example.org, to: oncall@example.org, starttls: "off", timeout: 1s}
+            """)
+        await outbox.enqueue(failover())
+        await settle(outbox)
+        var seen: [Int?] = [try tries(store)]
+        for _ in 0..<23 {
+            await advance(outbox, by: .milliseconds(100))
+            seen.append(try tries(store))
+        }
+        XCTAssertEqual(seen, [1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, nil], "tries, every 100 ms of the clock")
+        let backlog = try store.outboxBacklog()
+        XCTAssertEqual(backlog.pending, 0)
+        XCTAssertEqual(backlog.expired, 1, "given up after 6 tries over 2.25 s")
     }
 
     func testEveryMessageOfAnIncidentIsInOneThread() async throws {
@@ -104,12 +154,58 @@ final class OutboxDeliveryTests: XCTestCase {
         var failback = failover()
         failback.kind = .failback
         await outbox.enqueue(failback)
-        let messages = try sink.waitForMessages(2)
+        await settle(outbox)
+        let messages = sink.messages()
+        XCTAssertEqual(messages.count, 2)
         let threads = Set(messages.compactMap { $0.headers["references"] })
         XCTAssertEqual(threads, ["<incident-e2@pair-test.vacataire>"], "one thread per incident, named the same on both nodes")
         XCTAssertEqual(Set(messages.compactMap { $0.headers["in-reply-to"] }), threads)
         XCTAssertEqual(Set(messages.compactMap { $0.headers["message-id"] }).count, 2, "each message has its own id")
         XCTAssertTrue(messages.allSatisfy { $0.headers["auto-submitted"] == "auto-generated" })
+    }
+
+    /// A warning check flapping every 100 ms for 4 s (40 changes) with burst 3: the burst
+    /// goes out, then one notice per token (one a second), a flapping start and stop, and
+    /// digests; every change is sent or counted in what is sent, exactly once.
+    func testAFlappingCheckSendsTheBurstAndDigestsThatCountEveryChangeExactlyOnce() async throws {
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        let (outbox, _) = try outbox(
+            notify: """
+              email:
+                - {name: relay, url: "smtp://127.0.0.1:\(sink.port)", from: vacataire@example.org, to: oncall@example.org, starttls: "off"}
+            """,
+            extra: "rate_limit: {burst: 3, refill: 60, dedupe_window: 1s, flapping: {history: 21, window: 2s, high: 50, low: 25}}")
+        let changes = 40
+        for change in 0..<changes {
+            let failing = change.isMultiple(of: 2)
+            let event = NotifiableEvent(
+                kind: failing ? .checkFailed : .checkRecovered, node: "alpha", cluster: "pair-test", peer: "beta",
+                reason: "check flappy is \(failing ? "failing" : "healthy"): change \(change)",
+                checks: [.init(name: "flappy", status: failing ? "WARNING" : "OK", output: "change \(change)")], time: clock.date)
+            await outbox.enqueue(event)
+            await advance(outbox, by: .milliseconds(100))
+        }
+        await advance(outbox, by: .seconds(10))  // the check is steady: flapping ends, what is owed goes out
+
+        let messages = sink.messages()
+        let checkMessages = messages.filter { $0.body.contains("Event:     check-failed") || $0.body.contains("Event:     check-recovered") }
+        let flapping = messages.filter { $0.body.contains("Event:     flapping") }
+        let digests = messages.filter { $0.body.contains("Event:     digest") }
+        var told = 0
+        for message in messages {
+            guard let match = message.body.firstMatch(of: /more events were suppressed: (.*)/) else { continue }
+            let summary = String(match.output.1).trimmingCharacters(in: .whitespacesAndNewlines)
+            for entry in summary.components(separatedBy: ", ") where entry.contains(" flappy x") {
+                told += entry.firstMatch(of: /\ x(\d+)$/).flatMap { Int($0.output.1) } ?? 0
+            }
+        }
+        let bodies = messages.map(\.body).joined(separator: "\n=====\n")
+        print("40 changes: \(checkMessages.count) check messages, \(flapping.count) flapping notices, \(digests.count) digests, \(told) counted in them")
+        XCTAssertEqual(checkMessages.count, 3, "the burst, then nothing while it flaps\n\(bodies)")
+        XCTAssertEqual(flapping.count, 2, "one start, one stop\n\(bodies)")
+        XCTAssertEqual(checkMessages.count + told, changes, "every change sent or counted, exactly once\n\(bodies)")
+        XCTAssertTrue(flapping.first?.body.contains("check flappy is flapping") ?? false, bodies)
     }
 }
 

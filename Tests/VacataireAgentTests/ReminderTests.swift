@@ -2,9 +2,10 @@ import Foundation
 import VacataireTestSupport
 import XCTest
 
-/// Incidents with a real pair (PairFixture) and a real SMTP sink: reminders every
-/// `repeat_interval` until `vacataire ack`, the acknowledgement sent once and honoured by
-/// both nodes, its expiry, and one page per incident with the peer's confirmation.
+/// Incidents with a real pair (PairFixture) and a real SMTP sink: one page per incident
+/// with the peer's confirmation, the peer paging what the serving node cannot deliver,
+/// reminders across a restart. The reminder schedule itself (every `repeat_interval`,
+/// acknowledgements and their expiry) runs on a manual clock in IncidentClockTests.
 final class ReminderTests: XCTestCase {
     private var pair: PairFixture?
 
@@ -39,56 +40,6 @@ final class ReminderTests: XCTestCase {
         try pair.breakCheck(.alpha)
         try await pair.waitUntil("beta is active", timeout: 15) { pair.status(.beta)?.state == "active" }
         return broken
-    }
-
-    func testRemindersUntilAcknowledgedThenAfterTheAcknowledgementExpires() async throws {
-        try XCTSkipIf(Repository.slowedDown, "reminder gaps are measured on the wall clock, which a sanitizer's slowdown distorts")
-        let pair = try makePair(repeatInterval: "1s")
-        try await failOver(pair)
-
-        // Arrival times of the first three reminders: about one interval apart.
-        var arrivals: [Date] = []
-        try await pair.waitUntil("three reminders arrive", timeout: 10) {
-            let count = reminders(pair)
-            while arrivals.count < min(count, 3) { arrivals.append(Date()) }
-            return count >= 3
-        }
-        let gaps = zip(arrivals.dropFirst(), arrivals).map { $0.timeIntervalSince($1) }
-        print("reminder gaps: \(gaps.map { String(format: "%.2f s", $0) }.joined(separator: ", "))")
-        XCTAssertTrue(gaps.allSatisfy { $0 > 0.5 && $0 < 2.5 }, "one reminder per second: \(gaps)")
-        let reminder = try XCTUnwrap(mails(pair, "REMINDER").first)
-        XCTAssertTrue(reminder.body.contains("Node:      beta"), "the serving node reminds\n\(reminder.body)")
-        XCTAssertTrue(reminder.body.contains("open for"), "it says how long the incident is open\n\(reminder.body)")
-        XCTAssertTrue(try events(pair, .beta).contains("paged by beta"), "the history says who paged")
-        XCTAssertFalse(try events(pair, .alpha).contains("(reminder"), "the failed node sends no reminders")
-
-        // Acknowledged on alpha, the node that does not page: beta stops too.
-        let ack = try pair.admin(.alpha, ["ack", "--comment", "disk replaced", "--expires", "4s"])
-        XCTAssertEqual(ack.status, 0, ack.stdout + ack.stderr)
-        XCTAssertTrue(ack.stdout.contains("done: incident e2 acknowledged by root; reminders resume in 4 s"), ack.stdout)
-        try await pair.waitUntil("beta records the acknowledgement with its real author", timeout: 5) {
-            (try? events(pair, .beta).contains("acknowledged by root on alpha until")) ?? false
-        }
-        try await Task.sleep(for: .milliseconds(500))  // a reminder already in an outbox may still land
-        let beforeQuiet = reminders(pair)
-        try await Task.sleep(for: .seconds(2.5))
-        XCTAssertEqual(reminders(pair), beforeQuiet, "no reminder from either node while acknowledged")
-        let notices = mails(pair, "acknowledged by root (e2)")
-        XCTAssertEqual(notices.count, 1, "the acknowledgement is sent once")
-        XCTAssertTrue(notices.first?.body.contains("disk replaced") ?? false, notices.first?.body ?? "no notice")
-
-        let resumed = try await pair.waitUntil("reminders resume after the expiry", timeout: 5) { reminders(pair) > beforeQuiet }
-        print(String(format: "reminders resumed %.2f s after the quiet period (expiry 4 s after the ack)", resumed))
-        XCTAssertTrue(try events(pair, .beta).contains("the acknowledgement of incident e2 expired; reminders resume"))
-
-        // Acknowledged for good on beta: it lasts until the incident is closed.
-        let final = try pair.admin(.beta, ["ack", "--comment", "for good"])
-        XCTAssertEqual(final.status, 0, final.stdout + final.stderr)
-        try await Task.sleep(for: .milliseconds(500))
-        let afterFinal = reminders(pair)
-        try await Task.sleep(for: .seconds(3))
-        XCTAssertEqual(reminders(pair), afterFinal, "no reminder after an acknowledgement without expiry")
-        print("reminders of e2 at the sink: \(afterFinal)")
     }
 
     func testOneFailoverPagePerIncidentConfirmedOverThePeerLink() async throws {

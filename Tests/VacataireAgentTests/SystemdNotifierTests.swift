@@ -7,16 +7,14 @@ import XCTest
 /// systemd's notification protocol: the pure decisions (`SystemdNotifier`), and the real
 /// daemon talking to a fake `$NOTIFY_SOCKET`.
 final class SystemdNotifierTests: XCTestCase {
-    private let start = ContinuousClock.now
-
     private func progress(_ state: FailoverStateName, epoch: UInt64 = 7, peer: ServiceRole? = .standby,
                           tickAt seconds: Double) -> SystemdNotifier.Progress {
         SystemdNotifier.Progress(state: state, role: state == .active ? .active : .standby, epoch: epoch, peerName: "beta",
-                                 peerRole: peer, lastTick: start + .milliseconds(Int64(seconds * 1000)))
+                                 peerRole: peer, lastTick: .seconds(seconds))
     }
 
-    private func at(_ seconds: Double) -> ContinuousClock.Instant {
-        start + .milliseconds(Int64(seconds * 1000))
+    private func at(_ seconds: Double) -> MonotonicInstant {
+        .seconds(seconds)
     }
 
     func testReadyOnceTheRoleIsKnownWithStatus() {

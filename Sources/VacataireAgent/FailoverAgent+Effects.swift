@@ -1,0 +1,59 @@
+import VacataireCore
+import VacataireNotify
+
+/// Work that takes time, started by `apply` for one of the machine's actions (a start or
+/// stop command, a guard probe, a fence) or by a reload; it reports back to the agent as
+/// a new input when it ends.
+struct Effect: Sendable {
+    let work: @Sendable () async -> Void
+}
+
+/// The effects executor (Docs/architecture.md, "Effects"): `apply` runs the machine's
+/// actions in the order returned; the quick ones (persist, send, record, notify) run
+/// there and then, and a notification is journaled before `apply` returns; the slow ones
+/// start here, in the same order, as children of `run()`: none outlives the agent, and
+/// none holds the actor while it runs.
+extension FailoverAgent {
+    /// Starts `work` as a child of `run()`, after every effect started before it.
+    func startEffect(_ work: @escaping @Sendable () async -> Void) {
+        effectsInFlight += 1
+        effectQueue.yield(Effect(work: work))
+    }
+
+    /// Runs the effects as they come, each on its own child task, until the agent stops.
+    nonisolated func runEffects() async {
+        await withDiscardingTaskGroup { group in
+            for await effect in effects {
+                group.addTask {
+                    await effect.work()
+                    await self.effectFinished()
+                }
+            }
+        }
+    }
+
+    func effectFinished() {
+        effectsInFlight -= 1
+    }
+
+    /// Hands `notification` to the outbox's ordered queue, journaled first (`AgentNotifier`).
+    func send(_ notification: NotifiableEvent) {
+        notificationsQueued += 1
+        notifier.send(notification)
+    }
+
+    func notificationTaken() {
+        notificationsQueued -= 1
+    }
+
+    /// Returns once nothing the agent started is still under way: no effect running, every
+    /// decided notification committed to the outbox, no delivery being tried. Tests on a
+    /// manual clock call it after each `advance` to see the whole outcome of that time.
+    public func settle() async {
+        while true {
+            if effectsInFlight == 0, notificationsQueued == 0, await outbox.isIdle { return }
+            // Effects are real work (processes, sockets): give them real time.
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+}
