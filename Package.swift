@@ -35,6 +35,11 @@ let package = Package(
             name: "CNetSNMP",
             linkerSettings: [.linkedLibrary("netsnmp")]
         ),
+        // One libcurl easy handle with typed options, for the http check and the SMTP channel.
+        .target(
+            name: "VacataireCurl",
+            dependencies: ["CCurl"]
+        ),
         // Pure code: configuration model and validation, events. No I/O beyond reading files.
         .target(
             name: "VacataireCore",
@@ -44,7 +49,7 @@ let package = Package(
         .target(
             name: "VacataireChecks",
             dependencies: [
-                "VacataireCore", "CCurl",
+                "VacataireCore", "CCurl", "VacataireCurl",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
@@ -85,7 +90,7 @@ let package = Package(
         .target(
             name: "VacataireNotify",
             dependencies: [
-                "VacataireCore", "CCurl", "CNetSNMP",
+                "VacataireCore", "CCurl", "VacataireCurl", "CNetSNMP",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),

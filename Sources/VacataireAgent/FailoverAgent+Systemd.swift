@@ -26,7 +26,7 @@ extension FailoverAgent {
     func recordUncleanPreviousStop() {
         guard let last = try? store.events(limit: 200).last(where: { $0.category == .agent }),
               last.reason.hasPrefix("agent started") else { return }
-        let started = last.time.formatted(.iso8601)
+        let started = DateText.iso8601(last.time)
         let line = "the previous run (started \(started)) ended without stopping cleanly: killed, crashed, "
             + "or restarted by systemd's watchdog because its state machine made no progress"
         logger.warning("\(line)")

@@ -295,7 +295,7 @@ public actor FailoverAgent {
                 storeWrite("record the acknowledgement of \(id)") { _ = try $0.acknowledgeIncident(id, author: author, comment: comment, at: at, expiresAt: expiresAt) }
                 reminders.acknowledged(id, expiresAt: expiresAt)
                 let via = via.map { " on \($0)" } ?? ""
-                let until = expiresAt.map { " until \($0.formatted(.iso8601)), then reminders resume" }
+                let until = expiresAt.map { " until \(DateText.iso8601($0)), then reminders resume" }
                     ?? "; no reminders until it is closed"
                 record(.incident, kind: .acknowledged, incident: id, reason: "incident \(id) acknowledged by \(author)\(via)\(until)", author: author)
             case .closeIncident(let id, let reason):

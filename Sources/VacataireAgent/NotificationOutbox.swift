@@ -411,7 +411,7 @@ actor NotificationOutbox {
     }
 
     private static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601)
+        DateText.iso8601(date)
     }
 
     /// Pages (role changes and their incidents) are never dropped to make room.

@@ -1,8 +1,10 @@
 import CCurl
 import Foundation
+import VacataireCurl
 
-/// One blocking HTTP(S) request through a libcurl easy handle, with every option set from
-/// Swift. Run it on a dedicated thread: `perform()` blocks until the answer or the timeout.
+/// One blocking HTTP(S) request, described for the http check and run through a libcurl
+/// easy handle (`CurlEasy`). Run it on a dedicated thread: `perform()` blocks until the
+/// answer or the timeout.
 struct CurlTransfer {
     var url: String
     var method: String
@@ -23,85 +25,29 @@ struct CurlTransfer {
         var body: [UInt8]
     }
 
-    /// libcurl must be initialised once per process before any handle is made.
-    private static let initialised: Bool = {
-        // CURL_GLOBAL_ALL (SSL | WIN32) is a macro Swift cannot import: 3 is its value.
-        curl_global_init(3) == CURLE_OK
-    }()
-
     func perform() -> Outcome {
-        guard Self.initialised, let handle = curl_easy_init() else {
+        guard let easy = CurlEasy() else {
             return Outcome(code: CURLE_FAILED_INIT, error: "libcurl could not be initialised", status: 0, bodyBytes: 0, body: [])
         }
-        defer { curl_easy_cleanup(handle) }
-        let sink = BodySink(keepLimit: keepLimit)
-        var headerList: UnsafeMutablePointer<curl_slist>?
-        for header in headers {
-            headerList = curl_slist_append(headerList, header)
-        }
-        defer { curl_slist_free_all(headerList) }
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let milliseconds = max(1, Int(timeout.milliseconds))
-
-        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            withExtendedLifetime(sink) {
-                _ = ccurl_setopt_string(handle, CURLOPT_URL, url)
-                _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-                _ = ccurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-                _ = ccurl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-                _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
-                _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
-                _ = ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, followRedirects ? 1 : 0)
-                _ = ccurl_setopt_long(handle, CURLOPT_MAXREDIRS, 5)
-                _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, verifyTLS ? 1 : 0)
-                _ = ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, verifyTLS ? 2 : 0)
-                if let caFile { _ = ccurl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
-                if method == "HEAD" {
-                    _ = ccurl_setopt_long(handle, CURLOPT_NOBODY, 1)
-                } else if method != "GET" {
-                    _ = ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
-                }
-                _ = ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
-                _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-                _ = ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, bodyWriter)
-                _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
-                return curl_easy_perform(handle)
-            }
+        easy.set(CURLOPT_URL, url)
+        easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        easy.set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        easy.set(CURLOPT_TIMEOUT_MS, milliseconds)
+        easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
+        easy.set(CURLOPT_FOLLOWLOCATION, followRedirects ? 1 : 0)
+        easy.set(CURLOPT_MAXREDIRS, 5)
+        easy.set(CURLOPT_SSL_VERIFYPEER, verifyTLS ? 1 : 0)
+        easy.set(CURLOPT_SSL_VERIFYHOST, verifyTLS ? 2 : 0)
+        if let caFile { easy.set(CURLOPT_CAINFO, caFile) }
+        if method == "HEAD" {
+            easy.set(CURLOPT_NOBODY, 1)
+        } else if method != "GET" {
+            easy.set(CURLOPT_CUSTOMREQUEST, method)
         }
-        var status = 0
-        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        var error = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if error.isEmpty, code != CURLE_OK {
-            error = String(cString: curl_easy_strerror(code))
-        }
-        return Outcome(code: code, error: error, status: status, bodyBytes: sink.count, body: sink.kept)
+        easy.set(CURLOPT_HTTPHEADER, list: headers)
+        let (code, bodyBytes, body) = easy.perform(keepingBody: keepLimit)
+        return Outcome(code: code, error: code == CURLE_OK ? "" : easy.errorText(code), status: easy.responseCode,
+                       bodyBytes: bodyBytes, body: body)
     }
-}
-
-/// Where libcurl's write callback puts the body: counted in full, kept up to a limit.
-private final class BodySink {
-    let keepLimit: Int
-    var count = 0
-    var kept: [UInt8] = []
-
-    init(keepLimit: Int) {
-        self.keepLimit = keepLimit
-    }
-}
-
-/// libcurl's write callback; `userdata` is the transfer's `BodySink`.
-private func bodyWriter(
-    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
-) -> Int {
-    let length = size * count
-    guard let userdata else { return length }
-    let sink = Unmanaged<BodySink>.fromOpaque(userdata).takeUnretainedValue()
-    sink.count += length
-    if let data, sink.kept.count < sink.keepLimit {
-        let take = min(length, sink.keepLimit - sink.kept.count)
-        data.withMemoryRebound(to: UInt8.self, capacity: take) { bytes in
-            sink.kept.append(contentsOf: UnsafeBufferPointer(start: bytes, count: take))
-        }
-    }
-    return length
 }

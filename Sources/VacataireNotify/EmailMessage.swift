@@ -57,7 +57,7 @@ public struct EmailMessage: Sendable {
             ("From", from.address),
             ("To", to.map(\.address).joined(separator: ", ")),
             ("Subject", Self.encodeHeader(subject)),
-            ("Date", Self.rfc5322Date(date)),
+            ("Date", DateText.rfc5322(date)),
             ("Message-ID", "<\(Self.clean(messageID))>"),
         ]
         if let threadID {
@@ -100,14 +100,6 @@ public struct EmailMessage: Sendable {
         }
         if !chunk.isEmpty { words.append(chunk) }
         return words.map { "=?utf-8?b?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
-    }
-
-    static func rfc5322Date(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return formatter.string(from: date)
     }
 
     static func base64Lines(_ data: Data) -> String {

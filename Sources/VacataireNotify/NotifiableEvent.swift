@@ -76,8 +76,8 @@ public struct NotifiableEvent: Sendable, Codable {
             "node": node,
             "cluster": cluster,
             "reason": reason,
-            "time_iso": Self.isoFormatter.string(from: time),
-            "time_local": Self.localFormatter.string(from: time),
+            "time_iso": DateText.iso8601(time),
+            "time_local": DateText.local(time),
             "checks": checks.map { ["name": $0.name, "status": $0.status, "output": $0.output] },
             "has_checks": !checks.isEmpty,
             "suppressed_count": suppressedCount,
@@ -105,19 +105,5 @@ public struct NotifiableEvent: Sendable, Codable {
         if whole < 120 { return "\(whole) s" }
         if whole < 7200 { return "\(whole / 60) min" }
         return "\(whole / 3600) h \(whole % 3600 / 60) min"
-    }
-
-    private static var isoFormatter: ISO8601DateFormatter {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter
-    }
-
-    private static var localFormatter: DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = .current
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
-        return formatter
     }
 }

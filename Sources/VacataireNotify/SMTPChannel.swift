@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import VacataireCore
+import VacataireCurl
 
 /// Delivers emails through libcurl's SMTP client, one destination at a time.
 ///
@@ -38,7 +39,9 @@ public struct SMTPChannel: Sendable {
 
     /// One attempt through one server.
     func deliver(_ message: EmailMessage, to destination: EmailDestination, via server: URL) throws(DeliveryError) {
-        let curl = try CurlEasy()
+        guard let curl = CurlEasy() else {
+            throw DeliveryError(.internalError, "libcurl could not be initialised")
+        }
         curl.set(CURLOPT_URL, server.absoluteString)
         curl.set(CURLOPT_MAIL_FROM, "<\(destination.from.address)>")
         curl.set(CURLOPT_MAIL_RCPT, list: destination.to.map { "<\($0.address)>" })

@@ -83,9 +83,7 @@ struct StatusText {
     }
 
     static func time(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
+        DateText.local(date, withZone: false)
     }
 }
 

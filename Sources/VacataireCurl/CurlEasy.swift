@@ -1,11 +1,12 @@
 import CCurl
 import Foundation
 
-/// One libcurl easy handle with its error buffer, owned by one transfer on one thread.
+/// One libcurl easy handle with its error buffer, owned by one transfer on one thread:
+/// the http check's request (VacataireChecks) and the SMTP channel's (VacataireNotify).
 ///
-/// The only place in this module that touches libcurl's setup calls; channels describe a
-/// transfer with typed options and read back the result.
-final class CurlEasy {
+/// The only place that touches libcurl's setup calls and its process-wide initialisation;
+/// callers describe a transfer with typed options and read back the result.
+public final class CurlEasy {
     private let handle: UnsafeMutableRawPointer
     private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
@@ -14,9 +15,10 @@ final class CurlEasy {
     /// libcurl's process-wide initialisation, done once before the first handle.
     private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
-    init() throws(DeliveryError) {
+    /// Nil when libcurl cannot be initialised (out of memory, a broken TLS library).
+    public init?() {
         guard Self.globalInit == CURLE_OK, let handle = curl_easy_init() else {
-            throw DeliveryError(.internalError, "libcurl could not be initialised")
+            return nil
         }
         self.handle = handle
         errorBuffer.withUnsafeMutableBufferPointer { buffer in
@@ -31,18 +33,18 @@ final class CurlEasy {
         strings.forEach { free($0) }
     }
 
-    func set(_ option: CURLoption, _ value: Int) {
+    public func set(_ option: CURLoption, _ value: Int) {
         _ = ccurl_setopt_long(handle, option, value)
     }
 
     /// Sets a string option; libcurl copies strings, but we keep ours alive for the handle's life.
-    func set(_ option: CURLoption, _ value: String) {
+    public func set(_ option: CURLoption, _ value: String) {
         guard let copy = strdup(value) else { return }
         strings.append(copy)
         _ = ccurl_setopt_string(handle, option, copy)
     }
 
-    func set(_ option: CURLoption, list values: [String]) {
+    public func set(_ option: CURLoption, list values: [String]) {
         var list: UnsafeMutablePointer<curl_slist>?
         for value in values {
             list = curl_slist_append(list, value)
@@ -53,7 +55,7 @@ final class CurlEasy {
     }
 
     /// Uploads `data` as the request body (SMTP's DATA), then runs the transfer.
-    func perform(upload data: Data) -> CURLcode {
+    public func perform(upload data: Data) -> CURLcode {
         let source = UploadSource(data)
         let context = Unmanaged.passRetained(source)
         defer { context.release() }
@@ -67,22 +69,34 @@ final class CurlEasy {
         return curl_easy_perform(handle)
     }
 
-    var responseCode: Int {
+    /// Runs the transfer, counting the whole response body and keeping its first
+    /// `keepLimit` bytes (the http check's download).
+    public func perform(keepingBody keepLimit: Int) -> (code: CURLcode, bodyBytes: Int, body: [UInt8]) {
+        let sink = BodySink(keepLimit: keepLimit)
+        let code = withExtendedLifetime(sink) {
+            _ = ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, bodyWriter)
+            _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
+            return curl_easy_perform(handle)
+        }
+        return (code, sink.count, sink.kept)
+    }
+
+    public var responseCode: Int {
         var value = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &value)
         return value
     }
 
     /// The errno of the last failed connect, such as ECONNREFUSED.
-    var osErrno: Int32 {
+    public var osErrno: Int32 {
         var value = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_OS_ERRNO, &value)
         return Int32(truncatingIfNeeded: value)
     }
 
     /// libcurl's own words for the last failure, or its generic text for `code`.
-    func errorText(_ code: CURLcode) -> String {
-        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    public func errorText(_ code: CURLcode) -> String {
+        let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
     }
 }
@@ -106,4 +120,32 @@ private final class UploadSource {
         offset += count
         return count
     }
+}
+
+/// Where libcurl's write callback puts the body: counted in full, kept up to a limit.
+private final class BodySink {
+    let keepLimit: Int
+    var count = 0
+    var kept: [UInt8] = []
+
+    init(keepLimit: Int) {
+        self.keepLimit = keepLimit
+    }
+}
+
+/// libcurl's write callback; `userdata` is the transfer's `BodySink`.
+private func bodyWriter(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
+    let length = size * count
+    guard let userdata else { return length }
+    let sink = Unmanaged<BodySink>.fromOpaque(userdata).takeUnretainedValue()
+    sink.count += length
+    if let data, sink.kept.count < sink.keepLimit {
+        let take = min(length, sink.keepLimit - sink.kept.count)
+        data.withMemoryRebound(to: UInt8.self, capacity: take) { bytes in
+            sink.kept.append(contentsOf: UnsafeBufferPointer(start: bytes, count: take))
+        }
+    }
+    return length
 }
