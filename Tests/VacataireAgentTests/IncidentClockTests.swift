@@ -21,30 +21,16 @@ final class IncidentClockTests: XCTestCase {
     override func setUp() async throws {
         directory = try TemporaryDirectory("incident-clock")
         sink = try SMTPSink()
-        try directory.writePeerKey()
-        let config = """
-            node: {name: beta, cluster: pair-test}
-            state_dir: state
-            control: {socket: state/control.sock}
-            notify: {email: [{url: "smtp://127.0.0.1:\(sink.port)", from: vacataire@example.org, to: [oncall@example.org], starttls: "off", timeout: 5s}]}
-            incidents: {repeat_interval: 10s, confirm_timeout: 1s}
-            failover:
-              role: standby
-              peer: {name: alpha, addresses: ["127.0.0.1:\(try FreePort.udp())"]}
-              listen: {address: 127.0.0.1, port: \(try FreePort.udp())}
-              keys: [{id: 1, file: peer.key}]
-              heartbeat_interval: 100ms
-              dead_after: 2s
-              self_fence_after: 700ms
-              handoff_timeout: 2s
-              actions:
-                start: {command: "true", timeout: 5s}
-                stop: {command: "true", timeout: 1s}
-              service_probe: http://127.0.0.1:\(try FreePort.tcp())/
-              no_witness: takeover
-
-            """
-        try directory.write("beta.yaml", config)
+        try LoneNode.writeConfig(
+            in: directory, name: "beta", role: "standby", peer: "alpha", deadAfter: "2s", selfFenceAfter: "700ms", stopTimeout: "1s",
+            sections: """
+                notify: {email: [{url: "smtp://127.0.0.1:\(sink.port)", from: vacataire@example.org, to: [oncall@example.org], starttls: "off", timeout: 5s}]}
+                incidents: {repeat_interval: 10s, confirm_timeout: 1s}
+                """,
+            failover: """
+                  service_probe: http://127.0.0.1:\(try FreePort.tcp())/
+                  no_witness: takeover
+                """)
         let loaded = try Config.load(path: directory.file("beta.yaml"))
         let templates = try TemplateSet(defaults: Repository.path("Templates"), overrides: nil)
         let agent = try await FailoverAgent.start(

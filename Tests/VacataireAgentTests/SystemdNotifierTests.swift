@@ -124,23 +124,6 @@ final class SystemdNotifierTests: XCTestCase {
 
     /// A master whose peer never answers: it settles after `dead_after` (1 s).
     static func writeAgentConfig(in directory: TemporaryDirectory) throws -> String {
-        try directory.writePeerKey()
-        return try directory.write("alpha.yaml", """
-            node: {name: alpha, cluster: notify-test}
-            state_dir: state
-            control: {socket: state/control.sock}
-            failover:
-              role: master
-              peer: {name: beta, addresses: ["127.0.0.1:\(try FreePort.udp())"]}
-              listen: {address: 127.0.0.1, port: \(try FreePort.udp())}
-              keys: [{id: 1, file: peer.key}]
-              heartbeat_interval: 100ms
-              dead_after: 1s
-              self_fence_after: 300ms
-              actions:
-                start: {command: "true", timeout: 1s}
-                stop: {command: "true", timeout: 500ms}
-              no_witness: stay
-            """)
+        try LoneNode.writeConfig(in: directory, name: "alpha", role: "master", peer: "beta", cluster: "notify-test")
     }
 }
