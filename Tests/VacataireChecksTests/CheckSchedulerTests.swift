@@ -33,6 +33,8 @@ final class CheckSchedulerTests: XCTestCase {
         return snapshot
     }
 
+    /// On a manual clock: while the hung check's first run waits for its page (real time,
+    /// up to its 2 s timeout), a second of the clock runs the fast check exactly ten times more.
     func testHungHTTPCheckDoesNotDelayAFastCheck() async throws {
         let server = try HTTPFixtureServer()
         defer { server.stop() }
@@ -40,26 +42,43 @@ final class CheckSchedulerTests: XCTestCase {
             name: "hung-page", interval: .seconds(2), timeout: .seconds(2), rise: 1, fall: 1,
             check: HTTPCheck(HTTPCheckSettings(url: server.url("/hang")))
         )
-        let scheduler = CheckScheduler(checks: [hung, memoryCheck(interval: .milliseconds(100))])
-        let snapshot = try await runFor(scheduler, seconds: 3)
-        let fast = try XCTUnwrap(snapshot.first { $0.name == "memory" })
+        let clock = ManualClock()
+        let scheduler = CheckScheduler(checks: [hung, memoryCheck(interval: .milliseconds(100))], clock: clock)
+        let task = Task { await scheduler.run() }
+        defer { task.cancel() }
+        await clock.untilSleeping(1)  // the fast check's first run is done
+        await clock.advance(by: .milliseconds(100), times: 10)
+        var snapshot = await scheduler.snapshot()
+        XCTAssertEqual(snapshot.first { $0.name == "memory" }?.runs, 11, "the first run and one per 100 ms")
+        XCTAssertEqual(snapshot.first { $0.name == "hung-page" }?.runs, 0, "still waiting for its page")
+
+        let cutOff = await Wait.until(timeout: 10) { await scheduler.snapshot().first { $0.name == "hung-page" }?.runs == 1 }
+        XCTAssertTrue(cutOff, "the hung page is cut off at its timeout")
+        snapshot = await scheduler.snapshot()
         let slow = try XCTUnwrap(snapshot.first { $0.name == "hung-page" })
-        // About 30 runs expected; a fast check blocked behind the hung one would have 1 or 2.
-        XCTAssertGreaterThanOrEqual(fast.runs, 10, "the fast check ran only \(fast.runs) times")
-        XCTAssertGreaterThanOrEqual(slow.runs, 1)
-        XCTAssertLessThanOrEqual(slow.runs, 3)
         XCTAssertEqual(slow.latest?.status, .critical)
         XCTAssertEqual(slow.health, .failing)
     }
 
+    /// On a manual clock, a check that ignores its timeout (300 ms) is given up after its
+    /// grace (real time) and reported; the fast check runs exactly once per 100 ms meanwhile.
     func testACheckThatIgnoresItsTimeoutIsCutOffAndNeverRunTwiceAtOnce() async throws {
         let stuck = ScheduledCheck(name: "stuck", interval: .milliseconds(300), timeout: .milliseconds(300), rise: 1, fall: 1, check: StuckCheck())
-        let scheduler = CheckScheduler(checks: [stuck, memoryCheck(interval: .milliseconds(100))], grace: .milliseconds(200))
-        let snapshot = try await runFor(scheduler, seconds: 2.5)
-        let fast = try XCTUnwrap(snapshot.first { $0.name == "memory" })
+        let clock = ManualClock()
+        let scheduler = CheckScheduler(checks: [stuck, memoryCheck(interval: .milliseconds(100))], grace: .milliseconds(200), clock: clock)
+        let task = Task { await scheduler.run() }
+        defer { task.cancel() }
+        await clock.untilSleeping(1)
+        await clock.advance(by: .milliseconds(100), times: 5)
+        // Each stuck run ends after its timeout and grace of real time; being late, the
+        // next starts at once (never two at once), and the one after waits for its time.
+        let twice = await Wait.until(timeout: 10) { await scheduler.snapshot().first { $0.name == "stuck" }?.runs == 2 }
+        XCTAssertTrue(twice, "each stuck run is given up after timeout and grace")
+        await clock.advance(by: .milliseconds(300))
+        let snapshot = await scheduler.snapshot()
         let cut = try XCTUnwrap(snapshot.first { $0.name == "stuck" })
-        XCTAssertGreaterThanOrEqual(fast.runs, 8, "the fast check ran only \(fast.runs) times")
-        XCTAssertGreaterThanOrEqual(cut.runs, 2)
+        XCTAssertEqual(cut.runs, 3, "the third run at 800 ms, given up before the clock moved on")
+        XCTAssertEqual(snapshot.first { $0.name == "memory" }?.runs, 9, "the first run and one per 100 ms of the clock")
         XCTAssertEqual(cut.latest?.status, .critical)
         XCTAssertTrue(cut.latest?.message.contains("has still not ended") ?? false, cut.latest?.message ?? "")
     }
