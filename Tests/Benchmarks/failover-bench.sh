@@ -1,0 +1,762 @@
+#!/bin/bash
+# Le Vacataire and keepalived side by side, in one run, on the same three network-namespace
+# hosts (issue 12). As root on Debian; `make bench` runs it with the release build.
+#
+#   Tests/Benchmarks/failover-bench.sh [VACATAIRE_BINARY]     (default /work/bench-bin/vacataire)
+#
+# Environment: ROUNDS (default 20) rounds per timed figure, IDLE_SECONDS (20) per idle
+# measurement, STORM_CHECKS (100) and STORM_SECONDS (10) for the notification storm,
+# KEEP=1 keeps the working directory (it is kept anyway when the run fails).
+#
+# Topology (documentation addresses only):
+#
+#   vb-lab    bridge vbbr0 198.51.100.254/24: SMTP sink (aiosmtpd) on :2525, snmptrapd on
+#             udp :1162, the witness (a TCP listener) on :8099
+#   vb-alpha  eth0 198.51.100.1/24 (veth to vbbr0): the master, its service on :8080
+#   vb-beta   eth0 198.51.100.2/24 (veth to vbbr0): the standby, its service on :8080
+#   VRRP's virtual address (keepalived only): 198.51.100.100/24
+#
+# The service is Tests/Fixtures/operator_lab/page_server.py: a 4096-byte page saying which
+# node serves, cut to 1024 bytes (status 200) while RUN/NAME.truncate exists: "breaking
+# the page". Both agents start and stop it with the same script, whose first line appends
+# `date +%s.%N` to RUN/NAME.starts: the moment the start action begins.
+#
+# Phases, in order: vacataire with dead_after 500 ms (idle, check failure, crash);
+# vacataire with the smallest dead_after the validator accepts with a witness (crash);
+# keepalived tuned (advert_int 0.1, a 100 ms check), keepalived tuned with the smallest
+# vrrp_script interval (1 s), keepalived defaults (each: idle, check failure, and crash
+# where it differs); the notification storm. Then Tests/Fixtures/bench_report.py prints
+# the table and writes Docs/BENCHMARKS.md (the loopback section of pair-bench.sh is kept
+# below).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+vacataire=$(realpath "${1:-/work/bench-bin/vacataire}")
+ROUNDS=${ROUNDS:-20}
+IDLE_SECONDS=${IDLE_SECONDS:-20}
+STORM_CHECKS=${STORM_CHECKS:-100}
+STORM_SECONDS=${STORM_SECONDS:-10}
+python=/usr/bin/python3
+fixtures=$root/Tests/Fixtures
+
+lab=198.51.100.254
+vip=198.51.100.100
+declare -A address=([alpha]=198.51.100.1 [beta]=198.51.100.2)
+declare -A peer=([alpha]=beta [beta]=alpha)
+
+say() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { say "FAILED: $*"; exit 1; }
+
+# --- prerequisites -------------------------------------------------------------------
+[ "$(id -u)" -eq 0 ] || die "run as root (network namespaces, keepalived)"
+[ -x "$vacataire" ] || die "no vacataire binary at $vacataire"
+if ! command -v keepalived >/dev/null; then
+    say "installing keepalived (Debian package)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends keepalived >/dev/null
+    # The package enables a system service that would read /etc/keepalived: never started here.
+    systemctl disable --now keepalived >/dev/null 2>&1 || true
+fi
+for tool in ip curl sqlite3 setsid /usr/sbin/snmptrapd; do
+    command -v "$tool" >/dev/null || die "$tool is missing (make deps installs it)"
+done
+$python -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd is missing (make deps installs it)"
+[ "${BASH_VERSINFO[0]}" -ge 5 ] || die "bash 5 is needed (EPOCHREALTIME)"
+base_mibs=${VACATAIRE_BASE_MIBS:-}
+[ -n "$base_mibs" ] || for dir in "$root/../shared/mibs" /work/shared/mibs; do
+    [ -f "$dir/SNMPv2-SMI.txt" ] && { base_mibs=$(cd "$dir" && pwd); break; }
+done
+
+work=$(mktemp -d /tmp/failover-bench.XXXXXX)
+chmod 755 "$work"
+run=$work/run        # services' pid files, logs, start stamps, break markers
+bin=$work/bin        # the scripts the agents run
+results=$work/results
+mkdir -p "$run" "$bin" "$results"
+status=failed
+
+# --- cleanup: every process in the namespaces, the namespaces (the veths and the bridge
+# go with them), on success and on failure ----------------------------------------------
+namespaces=(vb-alpha vb-beta vb-lab)
+teardown() {
+    local ns pids
+    for ns in "${namespaces[@]}"; do
+        [ -e "/run/netns/$ns" ] || continue
+        pids=$(ip netns pids "$ns" 2>/dev/null || true)
+        # shellcheck disable=SC2086
+        [ -z "$pids" ] || kill -TERM $pids 2>/dev/null || true
+    done
+    sleep 0.5
+    for ns in "${namespaces[@]}"; do
+        [ -e "/run/netns/$ns" ] || continue
+        pids=$(ip netns pids "$ns" 2>/dev/null || true)
+        # shellcheck disable=SC2086
+        [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+        ip netns delete "$ns" 2>/dev/null || true
+    done
+}
+cleanup() {
+    set +e
+    trap - EXIT INT TERM
+    teardown
+    if [ "$status" = ok ] && [ "${KEEP:-0}" != 1 ]; then
+        rm -rf "$work"
+    else
+        say "working directory kept: $work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- the three hosts -------------------------------------------------------------------
+teardown   # namespaces left by an interrupted earlier run
+say "building vb-lab, vb-alpha, vb-beta"
+for ns in "${namespaces[@]}"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+done
+ip -n vb-lab link add vbbr0 type bridge
+ip -n vb-lab addr add "$lab/24" dev vbbr0
+ip -n vb-lab link set vbbr0 up
+for node in alpha beta; do
+    ip -n vb-lab link add "vb-$node" type veth peer name eth0 netns "vb-$node"
+    ip -n vb-lab link set "vb-$node" master vbbr0 up
+    ip -n "vb-$node" addr add "${address[$node]}/24" dev eth0
+    ip -n "vb-$node" link set eth0 up
+done
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+for node in alpha beta; do
+    for _ in $(seq 50); do in_ns "vb-$node" ping -c1 -W1 "$lab" >/dev/null 2>&1 && break; sleep 0.1; done
+    in_ns "vb-$node" ping -c1 -W1 "$lab" >/dev/null || die "vb-$node cannot reach $lab"
+done
+
+# --- the lab's servers ---------------------------------------------------------------------
+wait_line() {  # FILE TEXT SECONDS
+    for _ in $(seq $(($3 * 20))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+    return 1
+}
+say "starting the SMTP sink, snmptrapd and the witness in vb-lab"
+in_ns vb-lab $python "$fixtures/bench_smtp_sink.py" --address "$lab" --port 2525 --dir "$work/smtp" \
+    >"$work/smtp.out" 2>&1 &
+in_ns vb-lab $python "$fixtures/bench_trap_receiver.py" --listen "udp:$lab:1162" --dir "$work/traps" \
+    ${base_mibs:+--mibs "$base_mibs:$root/Docs/mibs"} >"$work/traps.out" 2>&1 &
+in_ns vb-lab $python -c '
+import socket, sys
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind((sys.argv[1], 8099))
+listener.listen(128)
+while True:
+    connection, _ = listener.accept()
+    connection.close()
+' "$lab" >"$work/witness.out" 2>&1 &
+wait_line "$work/smtp.out" READY 10 || die "the SMTP sink did not start: $(cat "$work/smtp.out")"
+wait_line "$work/traps.out" READY 10 || die "snmptrapd did not start: $(cat "$work/traps.out")"
+
+# --- the scripts both agents run -------------------------------------------------------------
+# service.sh start|stop NAME: the service. `start` first stamps RUN/NAME.starts, then starts
+# page_server.py and returns once it accepts connections; its pid file appears only then (a
+# keepalived check reads "no pid file" as "off by design"). `stop` returns once it is gone.
+cat >"$bin/service.sh" <<EOF
+#!/bin/bash
+[ "\$1" = start ] && echo "\$(date +%s.%N) \${VACATAIRE_EVENT:-keepalived}" >>"$run/\$2.starts"
+set -u
+name=\$2
+pidfile="$run/\$name.pid"
+alive() { local state; read -r _ _ state _ <"/proc/\$1/stat" 2>/dev/null || return 1; [ "\$state" != Z ]; }
+case "\$1" in
+start)
+    if [ -f "\$pidfile" ] && alive "\$(cat "\$pidfile")"; then exit 0; fi
+    setsid $python "$fixtures/operator_lab/page_server.py" "\$name" 8080 "$run" \\
+        >>"$run/\$name.service.log" 2>&1 </dev/null &
+    echo \$! >"\$pidfile.starting"
+    for _ in \$(seq 300); do
+        if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then mv "\$pidfile.starting" "\$pidfile"; exit 0; fi
+        sleep 0.01
+    done
+    echo "the service of \$name did not answer on port 8080" >&2
+    exit 1
+    ;;
+stop)
+    for file in "\$pidfile" "\$pidfile.starting"; do
+        [ -f "\$file" ] || continue
+        pid=\$(cat "\$file")
+        kill "\$pid" 2>/dev/null || true
+        for _ in \$(seq 100); do alive "\$pid" || break; sleep 0.005; done
+        if alive "\$pid"; then kill -9 "\$pid" 2>/dev/null || true; fi
+        rm -f "\$file"
+    done
+    ;;
+esac
+EOF
+
+# check.sh NAME: keepalived's http check, the same as the agent's: the page answers 200 with
+# exactly 4096 bytes within 100 ms. With the service off by design (no pid file: backup or
+# fault state) there is nothing to judge and it passes, as the agent's service-scope check
+# is idle on a standby.
+cat >"$bin/check.sh" <<EOF
+#!/bin/bash
+[ -f "$run/\$1.pid" ] || exit 0
+[ "\$(curl -s -o /dev/null -m 0.1 -w '%{http_code} %{size_download}' http://127.0.0.1:8080/)" = "200 4096" ]
+EOF
+# checkloop.sh NAME FILE: the tuned keepalived's check. keepalived 2.2.7 refuses a
+# vrrp_script interval below 1 s, so a loop runs check.sh every 100 ms (start to start) with
+# fall 2 / rise 2 and writes 0 (ok) or 1 (fault) to FILE, a keepalived track_file.
+cat >"$bin/checkloop.sh" <<EOF
+#!/bin/bash
+state=0; fails=0; passes=0
+printf 0 >"\$2"
+next=\${EPOCHREALTIME/./}
+while :; do
+    if "$bin/check.sh" "\$1"; then
+        passes=\$((passes + 1)); fails=0
+        if [ \$state = 1 ] && [ \$passes -ge 2 ]; then state=0; printf 0 >"\$2"; fi
+    else
+        fails=\$((fails + 1)); passes=0
+        if [ \$state = 0 ] && [ \$fails -ge 2 ]; then state=1; printf 1 >"\$2"; fi
+    fi
+    next=\$((next + 100000))
+    left=\$((next - \${EPOCHREALTIME/./}))
+    if [ \$left -gt 0 ]; then sleep "\$(printf '0.%06d' \$left)"; else next=\${EPOCHREALTIME/./}; fi
+done
+EOF
+# kastate.sh NAME: keepalived's generic notify script; records the instance's state.
+cat >"$bin/kastate.sh" <<EOF
+#!/bin/bash
+echo "\$4" >"$run/\$1.kastate"
+echo "\$(date +%s.%N) \$4" >>"$run/\$1.kastates"
+EOF
+# flip.sh N: storm check N (warning). OK while RUN/storm/on is absent; while it exists,
+# CRITICAL and OK in turn, one change per run. Every run appends its status to RUN/storm/N.log.
+mkdir -p "$run/storm"
+cat >"$bin/flip.sh" <<EOF
+#!/bin/sh
+d=$run/storm
+if [ -e "\$d/on" ]; then
+    n=0; read n <"\$d/\$1.count" 2>/dev/null
+    n=\$((n + 1)); echo \$n >"\$d/\$1.count"
+    if [ \$((n % 2)) = 1 ]; then echo 2 >>"\$d/\$1.log"; echo "CRITICAL - flip \$n"; exit 2; fi
+fi
+echo 0 >>"\$d/\$1.log"; echo "OK - steady"; exit 0
+EOF
+chmod 755 "$bin"/*.sh
+
+# --- helpers ---------------------------------------------------------------------------------
+stamps() { local lines=(); [ -f "$run/$1.starts" ] && mapfile -t lines <"$run/$1.starts"; echo "${#lines[@]}"; }
+# wait_start NODE COUNT SECONDS: the time of NODE's start number COUNT+1, once it is there.
+wait_start() {
+    local lines=() i
+    for ((i = 0; i < $3 * 100; i++)); do
+        [ -f "$run/$1.starts" ] && mapfile -t lines <"$run/$1.starts"
+        if [ "${#lines[@]}" -gt "$2" ]; then echo "${lines[$2]%% *}"; return 0; fi
+        sleep 0.01
+    done
+    return 1
+}
+sub() { $python -c 'import sys; print("%.6f" % (float(sys.argv[1]) - float(sys.argv[2])))' "$1" "$2"; }
+service_pid() { cat "$run/$1.pid" 2>/dev/null || cat "$run/$1.pid.starting" 2>/dev/null || true; }
+stop_services() { for node in alpha beta; do in_ns "vb-$node" "$bin/service.sh" stop "$node"; done; rm -f "$run"/*.truncate; }
+
+# idle LABEL PIDS_ALPHA PIDS_BETA [EXTRA_ALPHA EXTRA_BETA]: RSS and CPU of each node's
+# daemon processes over IDLE_SECONDS (utime+stime and, for children reaped meanwhile,
+# cutime+cstime, from /proc/PID/stat); EXTRA pids (a check loop) are measured apart too.
+idle() {
+    sleep 3   # the start's notifications and first check runs are over
+    say "$1: idle for $IDLE_SECONDS s"
+    $python - "$results/idle_$1.json" "$IDLE_SECONDS" "$2" "$3" "${4:-}" "${5:-}" <<'PY'
+import json, os, sys, time
+out, seconds = sys.argv[1], float(sys.argv[2])
+groups = {"alpha": sys.argv[3].split(), "beta": sys.argv[4].split(),
+          "alpha_extra": sys.argv[5].split(), "beta_extra": sys.argv[6].split()}
+hz = os.sysconf("SC_CLK_TCK")
+def ticks(pid):
+    with open("/proc/%s/stat" % pid) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state): utime 14, stime 15, cutime 16, cstime 17
+    return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+def status(pid):
+    with open("/proc/%s/status" % pid) as lines:
+        values = dict(line.split(":", 1) for line in lines if ":" in line)
+    kib = lambda key: int(values.get(key, "0 kB").split()[0])
+    return {"rss": kib("VmRSS"), "anon": kib("RssAnon"), "file": kib("RssFile"), "threads": int(values["Threads"])}
+before = {name: {pid: ticks(pid) for pid in pids} for name, pids in groups.items()}
+began = time.monotonic()
+rss_samples = {name: [] for name in groups}
+while time.monotonic() - began < seconds:
+    time.sleep(max(0.0, min(1.0, seconds - (time.monotonic() - began))))
+    for name, pids in groups.items():
+        rss_samples[name].append(sum(status(pid)["rss"] for pid in pids))
+elapsed = time.monotonic() - began
+after = {name: {pid: ticks(pid) for pid in pids} for name, pids in groups.items()}
+result = {"seconds": elapsed}
+for name, pids in groups.items():
+    if not pids:
+        continue
+    own = sum(after[name][pid][0] - before[name][pid][0] for pid in pids)
+    children = sum(after[name][pid][1] - before[name][pid][1] for pid in pids)
+    statuses = [status(pid) for pid in pids]
+    result[name] = {
+        "processes": len(pids),
+        "threads": sum(s["threads"] for s in statuses),
+        "rss_kib": sum(s["rss"] for s in statuses),
+        "rss_kib_mean": sum(rss_samples[name]) / len(rss_samples[name]),
+        "rss_anon_kib": sum(s["anon"] for s in statuses),
+        "rss_file_kib": sum(s["file"] for s in statuses),
+        "cpu_percent": 100.0 * own / hz / elapsed,
+        "cpu_children_percent": 100.0 * children / hz / elapsed,
+    }
+with open(out, "w") as handle:
+    json.dump(result, handle, indent=1)
+print(json.dumps(result))
+PY
+}
+
+# --- vacataire -----------------------------------------------------------------------------
+declare -A agent=()
+vdir=""
+# vac_config NODE PROFILE: dead_after, self_fence_after and stop timeout by profile;
+# `storm` adds the storm's checks on alpha and a 10 s flapping window.
+vac_config() {
+    local node=$1 profile=$2 role=master dead=500ms fence=200ms stop=250ms
+    [ "$node" = beta ] && role=standby
+    if [ "$profile" = fast ]; then dead=$fast_dead; fence=125ms; stop=100ms; fi
+    cat <<EOF
+# failover-bench.sh, profile $profile
+node: {name: $node, cluster: bench}
+state_dir: state
+control: {socket: state/control.sock}
+http: {address: ${address[$node]}, port: 9411}
+
+notify:
+  email:
+    - name: oncall
+      url: smtp://$lab:2525
+      from: vacataire-$node@example.org
+      to: [oncall@example.org]
+      starttls: "off"
+      timeout: 5s
+      connect_timeout: 2s
+  snmp:
+    - name: nms
+      address: $lab
+      port: 1162
+      version: 2c
+      community: public
+
+outbox:
+  retry_initial: 1s
+  retry_max: 2s
+EOF
+    if [ "$profile" = storm ]; then
+        printf '\nrate_limit:\n  flapping: {window: 10s}\n'
+    fi
+    cat <<EOF
+
+checks:
+  - name: page
+    kind: http
+    url: http://127.0.0.1:8080/
+    expect_status: 200
+    expect_bytes: 4096
+    interval: 100ms
+    timeout: 100ms
+    rise: 2
+    fall: 2
+EOF
+    if [ "$profile" = storm ] && [ "$node" = alpha ]; then
+        for ((i = 0; i < STORM_CHECKS; i++)); do
+            printf '  - {name: storm-%03d, kind: exec, command: [%s, "%03d"], interval: 100ms, timeout: 100ms, rise: 1, fall: 1, severity: warning}\n' \
+                "$i" "$bin/flip.sh" "$i"
+        done
+    fi
+    cat <<EOF
+
+failover:
+  role: $role
+  peer: {name: ${peer[$node]}, addresses: ["${address[${peer[$node]}]}:7411"]}
+  listen: {address: ${address[$node]}, port: 7411}
+  keys: [{id: 1, file: peer.key}]
+  heartbeat_interval: 50ms
+  dead_after: $dead
+  self_fence_after: $fence
+  handoff_timeout: 1s
+  handoff_retries: 2
+  drain: 100ms
+  actions:
+    start: {command: "$bin/service.sh start $node", timeout: 2s}
+    stop: {command: "$bin/service.sh stop $node", timeout: $stop}
+  witness: tcp://$lab:8099
+  service_probe: http://${address[${peer[$node]}]}:8080/
+EOF
+}
+vac_state() {
+    "$vacataire" status --json --socket "$vdir/$1/state/control.sock" 2>/dev/null \
+        | $python -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null || echo none
+}
+wait_vac_state() {  # NODE STATE SECONDS
+    for _ in $(seq $(($3 * 20))); do [ "$(vac_state "$1")" = "$2" ] && return 0; sleep 0.05; done
+    die "vacataire $1 did not reach $2 within $3 s (it is $(vac_state "$1")); see $vdir/$1/agent.log"
+}
+vac_run() {  # NODE: starts (or restarts) the agent of NODE in its namespace
+    (cd "$vdir/$1" && exec ip netns exec "vb-$1" "$vacataire" run --config "$vdir/$1/vacataire.yaml" >>agent.log 2>&1) &
+    agent[$1]=$!
+}
+vac_start() {  # PROFILE
+    vdir=$work/vacataire-$1
+    mkdir -p "$vdir"
+    openssl rand -hex 32 >"$vdir/peer.key"
+    for node in alpha beta; do
+        mkdir -p "$vdir/$node"
+        install -m 600 "$vdir/peer.key" "$vdir/$node/peer.key"
+        vac_config "$node" "$1" >"$vdir/$node/vacataire.yaml"
+        "$vacataire" check-config "$vdir/$node/vacataire.yaml" >"$vdir/$node/check-config.out" 2>&1 \
+            || die "check-config refused $vdir/$node/vacataire.yaml: $(cat "$vdir/$node/check-config.out")"
+    done
+    vac_run alpha
+    vac_run beta
+    wait_vac_state alpha active 20
+    wait_vac_state beta standby 20
+}
+vac_stop() {
+    kill -TERM "${agent[alpha]}" "${agent[beta]}" 2>/dev/null || true
+    wait "${agent[alpha]}" "${agent[beta]}" 2>/dev/null || true
+    stop_services
+}
+record() { local file=$1; shift; echo "$*" >>"$results/$file.txt"; }
+
+# Check failure: break alpha's page; beta's start begins; repair, fail back.
+vac_check_rounds() {  # LABEL
+    say "$1: $ROUNDS check failures"
+    for ((round = 1; round <= ROUNDS; round++)); do
+        local before t0 t1
+        before=$(stamps beta)
+        t0=$EPOCHREALTIME; : >"$run/alpha.truncate"
+        t1=$(wait_start beta "$before" 10) || die "$1: beta never started (round $round)"
+        record "fig1_$1" "$(sub "$t1" "$t0")"
+        record rolechanges "$1 beta $t1 failover"
+        wait_vac_state beta active 10
+        wait_vac_state alpha failed 10
+        rm -f "$run/alpha.truncate"
+        before=$(stamps alpha)
+        "$vacataire" failback --socket "$vdir/alpha/state/control.sock" >>"$vdir/admin.log" 2>&1 \
+            || die "$1: failback refused (round $round): $(tail -2 "$vdir/admin.log")"
+        t1=$(wait_start alpha "$before" 10) || die "$1: alpha never started for the failback (round $round)"
+        record rolechanges "$1 alpha $t1 failback"
+        wait_vac_state alpha active 10
+        wait_vac_state beta standby 10
+    done
+}
+# Crash: kill -9 the serving node's agent and service together; the other's start begins;
+# restart the killed agent (it comes back as standby); next round crashes the other node.
+vac_crash_rounds() {  # LABEL
+    say "$1: $ROUNDS crashes"
+    local active=alpha standby=beta
+    for ((round = 1; round <= ROUNDS; round++)); do
+        local before t0 t1 service
+        before=$(stamps "$standby")
+        service=$(service_pid "$active")
+        [ -n "$service" ] || die "$1: no service pid on $active (round $round)"
+        t0=$EPOCHREALTIME; kill -9 "${agent[$active]}" "$service"
+        t1=$(wait_start "$standby" "$before" 15) || die "$1: $standby never took over (round $round)"
+        record "fig2_$1" "$(sub "$t1" "$t0")"
+        record rolechanges "$1 $standby $t1 takeover"
+        wait "${agent[$active]}" 2>/dev/null || true
+        wait_vac_state "$standby" active 10
+        vac_run "$active"
+        wait_vac_state "$active" standby 20
+        local swap=$active; active=$standby; standby=$swap
+    done
+    # Leave alpha serving, as the next phase expects nothing in particular: stop all.
+}
+
+# --- keepalived ---------------------------------------------------------------------------------
+kdir=""
+declare -A ka=() loop=()
+ka_config() {  # NODE PROFILE
+    local node=$1 profile=$2 priority=150 advert=0.1
+    [ "$node" = beta ] && priority=100
+    [ "$profile" = defaults ] && advert=1
+    cat <<EOF
+# failover-bench.sh, keepalived profile $profile
+global_defs {
+    router_id $node
+    vrrp_version 3
+    script_user root
+}
+EOF
+    case $profile in
+    tuned)
+        cat <<EOF
+track_file page_$node {
+    file "$kdir/$node.track"
+    weight 0
+    init_file 0 overwrite
+}
+EOF
+        ;;
+    script1s)
+        cat <<EOF
+vrrp_script page_$node {
+    script "$bin/check.sh $node"
+    interval 1
+    timeout 1
+    fall 2
+    rise 2
+}
+EOF
+        ;;
+    defaults)
+        cat <<EOF
+vrrp_script page_$node {
+    script "$bin/check.sh $node"
+}
+EOF
+        ;;
+    esac
+    cat <<EOF
+vrrp_instance bench {
+    state BACKUP
+    nopreempt
+    interface eth0
+    virtual_router_id 51
+    priority $priority
+    advert_int $advert
+    unicast_src_ip ${address[$node]}
+    unicast_peer {
+        ${address[${peer[$node]}]}
+    }
+    virtual_ipaddress {
+        $vip/24 dev eth0
+    }
+EOF
+    if [ "$profile" = tuned ]; then
+        printf '    track_file {\n        page_%s\n    }\n' "$node"
+    else
+        printf '    track_script {\n        page_%s\n    }\n' "$node"
+    fi
+    cat <<EOF
+    notify_master "$bin/service.sh start $node"
+    notify_backup "$bin/service.sh stop $node"
+    notify_fault "$bin/service.sh stop $node"
+    notify "$bin/kastate.sh $node"
+}
+EOF
+}
+ka_pids() {  # NODE: the keepalived processes in NODE's namespace
+    local pid comm
+    for pid in $(ip netns pids "vb-$1"); do
+        read -r comm <"/proc/$pid/comm" 2>/dev/null || continue
+        [ "$comm" = keepalived ] && echo "$pid"
+    done
+    return 0
+}
+ka_state() { cat "$run/$1.kastate" 2>/dev/null || echo none; }
+wait_ka_state() {  # NODE STATE SECONDS
+    for _ in $(seq $(($3 * 50))); do [ "$(ka_state "$1")" = "$2" ] && return 0; sleep 0.02; done
+    die "keepalived on $1 did not reach $2 within $3 s (it is $(ka_state "$1")); see $kdir/$1.log"
+}
+ka_history() { local lines=(); [ -f "$run/$1.kastates" ] && mapfile -t lines <"$run/$1.kastates"; echo "${#lines[@]}"; }
+wait_ka_recovered() {  # NODE LINES_BEFORE SECONDS: a FAULT after line LINES_BEFORE, and BACKUP now
+    local lines=() i
+    for ((i = 0; i < $3 * 50; i++)); do
+        mapfile -t lines <"$run/$1.kastates"
+        if [ "$(ka_state "$1")" = BACKUP ] && printf '%s\n' "${lines[@]:$2}" | grep -q ' FAULT$'; then return 0; fi
+        sleep 0.02
+    done
+    die "keepalived on $1 did not go FAULT then BACKUP within $3 s (it is $(ka_state "$1")); see $kdir/$1.log"
+}
+ka_run() {  # NODE PROFILE
+    local node=$1
+    rm -f "$run/$node.kastate"
+    if [ "$2" = tuned ]; then
+        ip netns exec "vb-$node" "$bin/checkloop.sh" "$node" "$kdir/$node.track" >>"$kdir/$node.loop.log" 2>&1 &
+        loop[$node]=$!
+    fi
+    ip netns exec "vb-$node" keepalived --dont-fork --log-console --log-detail --vrrp --no-syslog \
+        --use-file "$kdir/$node.conf" --pid "$kdir/$node.pid" --vrrp_pid "$kdir/$node.vrrp.pid" \
+        --checkers_pid "$kdir/$node.checkers.pid" >>"$kdir/$node.log" 2>&1 &
+    ka[$node]=$!
+}
+ka_start() {  # PROFILE
+    kdir=$work/keepalived-$1
+    mkdir -p "$kdir"
+    for node in alpha beta; do
+        ka_config "$node" "$1" >"$kdir/$node.conf"
+        keepalived --config-test="$kdir/$node.conf" >"$kdir/$node.config-test" 2>&1 \
+            || die "keepalived refused $kdir/$node.conf: $(cat "$kdir/$node.config-test")"
+        if grep -qi "ignoring\|invalid\|unknown" "$kdir/$node.config-test"; then
+            die "keepalived ignored part of $kdir/$node.conf: $(cat "$kdir/$node.config-test")"
+        fi
+    done
+    ka_run alpha "$1"
+    sleep 0.3   # alpha first: with nopreempt both start as backup, the first up becomes master
+    ka_run beta "$1"
+    wait_ka_state alpha MASTER 20
+    wait_ka_state beta BACKUP 20
+    sleep 1
+}
+ka_stop() {
+    local node
+    for node in alpha beta; do
+        kill -TERM "${ka[$node]}" 2>/dev/null || true
+        [ -z "${loop[$node]:-}" ] || kill -TERM "${loop[$node]}" 2>/dev/null || true
+    done
+    for node in alpha beta; do
+        wait "${ka[$node]}" 2>/dev/null || true
+        [ -z "${loop[$node]:-}" ] || wait "${loop[$node]}" 2>/dev/null || true
+        loop[$node]=""
+    done
+    stop_services
+}
+other() { echo "${peer[$1]}"; }
+ka_check_rounds() {  # LABEL
+    say "$1: $ROUNDS check failures"
+    local active=alpha standby=beta
+    for ((round = 1; round <= ROUNDS; round++)); do
+        local before t0 t1 states
+        before=$(stamps "$standby")
+        states=$(ka_history "$active")
+        t0=$EPOCHREALTIME; : >"$run/$active.truncate"
+        t1=$(wait_start "$standby" "$before" 15) || die "$1: $standby never started (round $round)"
+        record "fig1_$1" "$(sub "$t1" "$t0")"
+        wait_ka_state "$standby" MASTER 10
+        # The broken node went FAULT, stopped its service, and (its check idle again) BACKUP.
+        wait_ka_recovered "$active" "$states" 15
+        rm -f "$run/$active.truncate"
+        sleep 0.2
+        local swap=$active; active=$standby; standby=$swap
+    done
+}
+ka_crash_rounds() {  # LABEL PROFILE
+    say "$1: $ROUNDS crashes"
+    local active=alpha standby=beta
+    [ "$(ka_state beta)" = MASTER ] && { active=beta; standby=alpha; }
+    for ((round = 1; round <= ROUNDS; round++)); do
+        local before t0 t1 service victims
+        before=$(stamps "$standby")
+        service=$(service_pid "$active")
+        [ -n "$service" ] || die "$1: no service pid on $active (round $round)"
+        victims="$(ka_pids "$active") ${loop[$active]:-}"
+        # shellcheck disable=SC2086
+        t0=$EPOCHREALTIME; kill -9 $victims "$service"
+        t1=$(wait_start "$standby" "$before" 15) || die "$1: $standby never took over (round $round)"
+        record "fig2_$1" "$(sub "$t1" "$t0")"
+        wait "${ka[$active]}" 2>/dev/null || true
+        [ -z "${loop[$active]:-}" ] || wait "${loop[$active]}" 2>/dev/null || true
+        wait_ka_state "$standby" MASTER 10
+        # A killed keepalived leaves its virtual address and pid files behind.
+        ip -n "vb-$active" addr del "$vip/24" dev eth0 2>/dev/null || true
+        rm -f "$kdir/$active.pid" "$kdir/$active.vrrp.pid" "$run/$active.pid"
+        ka_run "$active" "$2"
+        wait_ka_state "$active" BACKUP 15
+        sleep 0.3
+        local swap=$active; active=$standby; standby=$swap
+    done
+}
+
+# --- the phases -------------------------------------------------------------------------------
+: >"$results/rolechanges.txt"
+start_time=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+
+# 1. vacataire, dead_after 500 ms.
+say "vacataire (dead_after 500 ms): starting the pair"
+vac_start standard
+idle vacataire "${agent[alpha]}" "${agent[beta]}"
+vac_check_rounds vacataire
+vac_crash_rounds vacataire
+vac_stop
+
+# 2. vacataire, the smallest dead_after accepted with a witness, 50 ms heartbeats, the
+# smallest self_fence_after (125 ms) and stop timeout (100 ms).
+fast_dead=""
+probe=$work/probe
+mkdir -p "$probe"
+install -m 600 /dev/null "$probe/peer.key"
+openssl rand -hex 32 >"$probe/peer.key"
+for ms in 113 150 175 200 225 226 230 250 300; do
+    fast_dead=${ms}ms
+    vac_config alpha fast >"$probe/alpha.yaml"
+    if "$vacataire" check-config "$probe/alpha.yaml" >"$probe/$ms.out" 2>&1; then break; fi
+    fast_dead=""
+done
+[ -n "$fast_dead" ] || die "no dead_after up to 300ms accepted: $(cat "$probe/300.out")"
+for ms in 113 150 200; do
+    [ -f "$probe/$ms.out" ] && sed "s|^|dead_after ${ms}ms: |" "$probe/$ms.out" | head -3 >>"$results/fast_refusals.txt"
+done
+echo "$fast_dead" >"$results/fast_dead.txt"
+say "vacataire (dead_after $fast_dead, the smallest accepted): starting the pair"
+vac_start fast
+idle vacataire_fast "${agent[alpha]}" "${agent[beta]}"
+vac_crash_rounds vacataire_fast
+vac_stop
+cp "$work"/vacataire-*/alpha/agent.log "$results/" 2>/dev/null || true
+
+# 3. keepalived: tuned (advert 0.1 s, 100 ms check loop), tuned with the smallest vrrp_script
+# interval (1 s), defaults.
+say "keepalived $(keepalived --version 2>&1 | head -1 | awk '{print $2}') tuned: starting"
+ka_start tuned
+idle keepalived_tuned "$(ka_pids alpha)" "$(ka_pids beta)" "${loop[alpha]}" "${loop[beta]}"
+ka_check_rounds keepalived_tuned
+ka_crash_rounds keepalived_tuned tuned
+ka_stop
+
+say "keepalived script1s: starting"
+ka_start script1s
+idle keepalived_script1s "$(ka_pids alpha)" "$(ka_pids beta)"
+ka_check_rounds keepalived_script1s
+ka_stop
+
+say "keepalived defaults: starting"
+ka_start defaults
+idle keepalived_defaults "$(ka_pids alpha)" "$(ka_pids beta)"
+ka_check_rounds keepalived_defaults
+ka_crash_rounds keepalived_defaults defaults
+ka_stop
+
+# 4. The notification storm (vacataire only).
+say "storm: $STORM_CHECKS warning checks flapping every 100 ms for $STORM_SECONDS s"
+vac_start storm
+sleep 2
+storm_mail_start=$(wc -l <"$work/smtp/arrivals.log")
+storm_trap_start=$(wc -l <"$work/traps/arrivals.log")
+sampler_seconds=$((STORM_SECONDS + 60))
+ip netns exec vb-lab $python "$fixtures/bench_sampler.py" "$results/storm_samples.txt" 20 "$sampler_seconds" \
+    "alpha=http://${address[alpha]}:9411/metrics" "beta=http://${address[beta]}:9411/metrics" \
+    "rss:alpha=${agent[alpha]}" &
+sampler=$!
+sleep 3
+storm_on=$EPOCHREALTIME
+: >"$run/storm/on"
+sleep "$STORM_SECONDS"
+rm -f "$run/storm/on"
+storm_off=$EPOCHREALTIME
+say "storm: over; waiting for the flapping episodes to end (10 s window) and their notices"
+for _ in $(seq 60); do
+    stopped=$(grep -l "stopped flapping" "$work/smtp"/*.eml 2>/dev/null | wc -l)
+    started=$(grep -l "is flapping:" "$work/smtp"/*.eml 2>/dev/null | wc -l)
+    [ "$started" -gt 0 ] && [ "$stopped" -ge "$started" ] && break
+    sleep 1
+done
+sleep 3
+kill -TERM "$sampler" 2>/dev/null || true
+wait "$sampler" 2>/dev/null || true
+storm_end=$EPOCHREALTIME
+sqlite3 -readonly "$vdir/alpha/state/vacataire.sqlite" \
+    "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$results/storm_events_alpha.txt"
+sqlite3 -readonly "$vdir/beta/state/vacataire.sqlite" \
+    "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$results/storm_events_beta.txt"
+"$vacataire" events --json --socket "$vdir/alpha/state/control.sock" >"$results/storm_events_alpha.json" 2>/dev/null || true
+cp "$vdir/alpha/agent.log" "$results/storm_agent_alpha.log"
+cp "$vdir/beta/agent.log" "$results/storm_agent_beta.log"
+cat >"$results/storm.json" <<EOF
+{"on": $storm_on, "off": $storm_off, "end": $storm_end, "checks": $STORM_CHECKS, "seconds": $STORM_SECONDS,
+ "mail_start": $storm_mail_start, "trap_start": $storm_trap_start, "dead_after": 0.5, "heartbeat": 0.05}
+EOF
+vac_stop
+
+# --- the report ----------------------------------------------------------------------------------
+cp "$work/smtp/arrivals.log" "$results/mail_arrivals.log"
+cp "$work/traps/arrivals.log" "$results/trap_arrivals.log"
+$python "$fixtures/bench_report.py" --results "$results" --run "$run" --smtp "$work/smtp" \
+    --out "$root/Docs/BENCHMARKS.md" --vacataire "$vacataire" --root "$root" \
+    --rounds "$ROUNDS" --idle-seconds "$IDLE_SECONDS" --started "$start_time"
+status=ok
