@@ -158,7 +158,7 @@ wait_line "$work/traps.out" READY 10 || die "snmptrapd did not start: $(cat "$wo
 # keepalived check reads "no pid file" as "off by design"). `stop` returns once it is gone.
 cat >"$bin/service.sh" <<EOF
 #!/bin/bash
-[ "\$1" = start ] && echo "\$(date +%s.%N) \${VACATAIRE_EVENT:-keepalived}" >>"$run/\$2.starts"
+[ "\$1" = start ] && echo "\$(date +%s.%N) \${VACATAIRE_EVENT:--} ${VACATAIRE_ROLE:--} ${VACATAIRE_EPOCH:--}" >>"$run/\$2.starts"
 set -u
 name=\$2
 pidfile="$run/\$name.pid"
@@ -445,35 +445,47 @@ vac_check_rounds() {  # LABEL
         wait_vac_state beta standby 10
     done
 }
-# Crash: kill -9 the serving node's agent and service together; the other's start begins;
-# restart the killed agent (it comes back as standby); next round crashes the other node.
+# Crash: kill -9 alpha's agent and service together; beta's start begins. Then alpha's agent
+# is restarted (it comes back failed, or standby) and `vacataire failback` (or `switchover`)
+# gives alpha the service again, so that every round is the master crashing.
 vac_crash_rounds() {  # LABEL
     say "$1: $ROUNDS crashes"
-    local active=alpha standby=beta
     for ((round = 1; round <= ROUNDS; round++)); do
-        local before t0 t1 service
-        before=$(stamps "$standby")
-        service=$(service_pid "$active")
-        [ -n "$service" ] || die "$1: no service pid on $active (round $round)"
-        t0=$EPOCHREALTIME; kill -9 "${agent[$active]}" "$service"
-        t1=$(wait_start "$standby" "$before" 15) || die "$1: $standby never took over (round $round)"
+        local before t0 t1 service state command
+        before=$(stamps beta)
+        service=$(service_pid alpha)
+        [ -n "$service" ] || die "$1: no service pid on alpha (round $round)"
+        t0=$EPOCHREALTIME; kill -9 "${agent[alpha]}" "$service"
+        t1=$(wait_start beta "$before" 15) || die "$1: beta never took over (round $round)"
         record "fig2_$1" "$(sub "$t1" "$t0")"
-        record rolechanges "$1 $standby $t1 takeover"
-        wait "${agent[$active]}" 2>/dev/null || true
-        wait_vac_state "$standby" active 10
-        vac_run "$active"
-        wait_vac_state "$active" standby 20
-        local swap=$active; active=$standby; standby=$swap
+        record rolechanges "$1 beta $t1 takeover"
+        wait "${agent[alpha]}" 2>/dev/null || true
+        wait_vac_state beta active 10
+        vac_run alpha
+        for _ in $(seq 400); do
+            state=$(vac_state alpha)
+            [ "$state" = failed ] || [ "$state" = standby ] && break
+            sleep 0.05
+        done
+        record "restart_$1" "$state"
+        command=failback
+        [ "$state" = standby ] && command=switchover
+        before=$(stamps alpha)
+        "$vacataire" "$command" --socket "$vdir/alpha/state/control.sock" >>"$vdir/admin.log" 2>&1 \
+            || die "$1: $command refused (round $round, alpha $state): $(tail -2 "$vdir/admin.log")"
+        t1=$(wait_start alpha "$before" 10) || die "$1: alpha never started for the $command (round $round)"
+        record rolechanges "$1 alpha $t1 $command"
+        wait_vac_state alpha active 10
+        wait_vac_state beta standby 10
     done
-    # Leave alpha serving, as the next phase expects nothing in particular: stop all.
 }
 
 # --- keepalived ---------------------------------------------------------------------------------
 kdir=""
 declare -A ka=() loop=()
 ka_config() {  # NODE PROFILE
-    local node=$1 profile=$2 priority=150 advert=0.1
-    [ "$node" = beta ] && priority=100
+    local node=$1 profile=$2 priority=150 advert=0.1 state=MASTER
+    [ "$node" = beta ] && { priority=100; state=BACKUP; }
     [ "$profile" = defaults ] && advert=1
     cat <<EOF
 # failover-bench.sh, keepalived profile $profile
@@ -514,8 +526,7 @@ EOF
     esac
     cat <<EOF
 vrrp_instance bench {
-    state BACKUP
-    nopreempt
+    state $state
     interface eth0
     virtual_router_id 51
     priority $priority
@@ -555,14 +566,14 @@ wait_ka_state() {  # NODE STATE SECONDS
     die "keepalived on $1 did not reach $2 within $3 s (it is $(ka_state "$1")); see $kdir/$1.log"
 }
 ka_history() { local lines=(); [ -f "$run/$1.kastates" ] && mapfile -t lines <"$run/$1.kastates"; echo "${#lines[@]}"; }
-wait_ka_recovered() {  # NODE LINES_BEFORE SECONDS: a FAULT after line LINES_BEFORE, and BACKUP now
+wait_ka_after() {  # NODE LINES_BEFORE VIA STATE SECONDS: VIA after line LINES_BEFORE, and STATE now
     local lines=() i
-    for ((i = 0; i < $3 * 50; i++)); do
+    for ((i = 0; i < $5 * 50; i++)); do
         mapfile -t lines <"$run/$1.kastates"
-        if [ "$(ka_state "$1")" = BACKUP ] && printf '%s\n' "${lines[@]:$2}" | grep -q ' FAULT$'; then return 0; fi
+        if [ "$(ka_state "$1")" = "$4" ] && printf '%s\n' "${lines[@]:$2}" | grep -q " $3\$"; then return 0; fi
         sleep 0.02
     done
-    die "keepalived on $1 did not go FAULT then BACKUP within $3 s (it is $(ka_state "$1")); see $kdir/$1.log"
+    die "keepalived on $1 did not go $3 then $4 within $5 s (it is $(ka_state "$1")); see $kdir/$1.log"
 }
 ka_run() {  # NODE PROFILE
     local node=$1
@@ -588,7 +599,6 @@ ka_start() {  # PROFILE
         fi
     done
     ka_run alpha "$1"
-    sleep 0.3   # alpha first: with nopreempt both start as backup, the first up becomes master
     ka_run beta "$1"
     wait_ka_state alpha MASTER 20
     wait_ka_state beta BACKUP 20
@@ -607,49 +617,48 @@ ka_stop() {
     done
     stop_services
 }
-other() { echo "${peer[$1]}"; }
+# Check failure: break alpha's page; beta's start begins; repair. alpha's instance goes
+# FAULT (its service stopped), its check passes again (service off), and it preempts beta
+# (keepalived's default): alpha serves again, as after vacataire's failback.
 ka_check_rounds() {  # LABEL
     say "$1: $ROUNDS check failures"
-    local active=alpha standby=beta
     for ((round = 1; round <= ROUNDS; round++)); do
         local before t0 t1 states
-        before=$(stamps "$standby")
-        states=$(ka_history "$active")
-        t0=$EPOCHREALTIME; : >"$run/$active.truncate"
-        t1=$(wait_start "$standby" "$before" 15) || die "$1: $standby never started (round $round)"
+        before=$(stamps beta)
+        states=$(ka_history alpha)
+        t0=$EPOCHREALTIME; : >"$run/alpha.truncate"
+        t1=$(wait_start beta "$before" 15) || die "$1: beta never started (round $round)"
+        rm -f "$run/alpha.truncate"
         record "fig1_$1" "$(sub "$t1" "$t0")"
-        wait_ka_state "$standby" MASTER 10
-        # The broken node went FAULT, stopped its service, and (its check idle again) BACKUP.
-        wait_ka_recovered "$active" "$states" 15
-        rm -f "$run/$active.truncate"
-        sleep 0.2
-        local swap=$active; active=$standby; standby=$swap
+        wait_ka_after alpha "$states" FAULT MASTER 20
+        wait_ka_state beta BACKUP 10
+        sleep 0.3
     done
 }
+# Crash: kill -9 alpha's keepalived processes (and its check loop) and its service; beta's
+# start begins; restart alpha's keepalived, which preempts beta.
 ka_crash_rounds() {  # LABEL PROFILE
     say "$1: $ROUNDS crashes"
-    local active=alpha standby=beta
-    [ "$(ka_state beta)" = MASTER ] && { active=beta; standby=alpha; }
     for ((round = 1; round <= ROUNDS; round++)); do
         local before t0 t1 service victims
-        before=$(stamps "$standby")
-        service=$(service_pid "$active")
-        [ -n "$service" ] || die "$1: no service pid on $active (round $round)"
-        victims="$(ka_pids "$active") ${loop[$active]:-}"
+        before=$(stamps beta)
+        service=$(service_pid alpha)
+        [ -n "$service" ] || die "$1: no service pid on alpha (round $round)"
+        victims="$(ka_pids alpha) ${loop[alpha]:-}"
         # shellcheck disable=SC2086
         t0=$EPOCHREALTIME; kill -9 $victims "$service"
-        t1=$(wait_start "$standby" "$before" 15) || die "$1: $standby never took over (round $round)"
+        t1=$(wait_start beta "$before" 15) || die "$1: beta never took over (round $round)"
         record "fig2_$1" "$(sub "$t1" "$t0")"
-        wait "${ka[$active]}" 2>/dev/null || true
-        [ -z "${loop[$active]:-}" ] || wait "${loop[$active]}" 2>/dev/null || true
-        wait_ka_state "$standby" MASTER 10
-        # A killed keepalived leaves its virtual address and pid files behind.
-        ip -n "vb-$active" addr del "$vip/24" dev eth0 2>/dev/null || true
-        rm -f "$kdir/$active.pid" "$kdir/$active.vrrp.pid" "$run/$active.pid"
-        ka_run "$active" "$2"
-        wait_ka_state "$active" BACKUP 15
+        wait "${ka[alpha]}" 2>/dev/null || true
+        [ -z "${loop[alpha]:-}" ] || wait "${loop[alpha]}" 2>/dev/null || true
+        wait_ka_state beta MASTER 10
+        # A killed keepalived leaves its virtual address, pid files and state behind.
+        ip -n vb-alpha addr del "$vip/24" dev eth0 2>/dev/null || true
+        rm -f "$kdir/alpha.pid" "$kdir/alpha.vrrp.pid" "$run/alpha.pid"
+        ka_run alpha "$2"
+        wait_ka_state alpha MASTER 20
+        wait_ka_state beta BACKUP 10
         sleep 0.3
-        local swap=$active; active=$standby; standby=$swap
     done
 }
 

@@ -18,7 +18,7 @@ public final class HAProxyFixture: @unchecked Sendable {
     public let frontendPort: Int
     public let statsSocket: String
     public let configPath: String
-    private let process: ManagedProcess
+    private let process: SpawnedProcess
 
     public init(pair: LoadBalancedPair, mode: Mode) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
@@ -32,7 +32,7 @@ public final class HAProxyFixture: @unchecked Sendable {
         guard check.status == 0 else {
             throw FixtureError("HAProxy refuses \(configPath):\n\(check.stdout)\(check.stderr)\n\(config)")
         }
-        process = try ManagedProcess(
+        process = try SpawnedProcess(
             name: "haproxy", executable: Self.executable, arguments: ["-f", configPath, "-db"],
             workDirectory: pair.directory.path, install: "haproxy")
         let socket = statsSocket

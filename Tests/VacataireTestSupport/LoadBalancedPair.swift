@@ -20,7 +20,7 @@ public final class LoadBalancedPair: @unchecked Sendable {
     public let directory: TemporaryDirectory
     public let alpha: Node
     public let beta: Node
-    private var agents: [String: ManagedProcess] = [:]
+    private var agents: [String: SpawnedProcess] = [:]
 
     /// Writes the key, the scripts and both configurations; `start()` runs the agents.
     public init() throws {
@@ -95,7 +95,7 @@ public final class LoadBalancedPair: @unchecked Sendable {
     }
 
     public func startAgent(_ node: Node) throws {
-        agents[node.name] = try ManagedProcess(
+        agents[node.name] = try SpawnedProcess(
             name: "agent-\(node.name)", executable: Repository.executable, arguments: ["run", "--config", node.config],
             workDirectory: directory.path, install: "(build the package first: swift build)")
     }
@@ -148,7 +148,7 @@ public final class LoadBalancedPair: @unchecked Sendable {
         while Date() < deadline {
             if try condition() { return }
             for (name, agent) in agents {
-                if let status = agent.process.terminationStatus {
+                if let status = agent.terminationStatus {
                     throw FixtureError("agent \(name) exited (status \(status)) while waiting for \(what):\n\(agent.errors)")
                 }
             }

@@ -63,7 +63,7 @@ public final class OperatorLab: @unchecked Sendable {
     public let traps: TrapReceiver
     public let samplesFile: String
     public let statsSocket: String
-    private var servers: [ManagedProcess] = []
+    private var servers: [SpawnedProcess] = []
     private var agents: [Node: SpawnedProcess] = [:]
     private(set) var starts: [Node: Int] = [:]
     private static let smtpPassword = "lab-smtp-secret"
@@ -138,7 +138,7 @@ public final class OperatorLab: @unchecked Sendable {
 
     private func startLoadBalancerHost() throws {
         let lb = OperatorNetwork.lbAddress
-        let ports = try ManagedProcess(
+        let ports = try SpawnedProcess(
             name: "lb-ports", executable: "/usr/bin/python3",
             arguments: [
                 Repository.path("Tests/Fixtures/operator_lab/lb_ports.py"), "--netns", network.path(.lb),
@@ -172,9 +172,9 @@ public final class OperatorLab: @unchecked Sendable {
     }
 
     /// Starts `command` inside lb's namespace as a server of the lab.
-    private func inLB(_ name: String, _ command: [String], install: String) throws -> ManagedProcess {
+    private func inLB(_ name: String, _ command: [String], install: String) throws -> SpawnedProcess {
         let full = network.command(in: .lb, command)
-        let process = try ManagedProcess(
+        let process = try SpawnedProcess(
             name: name, executable: full[0], arguments: Array(full.dropFirst()), workDirectory: directory.path, install: install)
         servers.append(process)
         return process

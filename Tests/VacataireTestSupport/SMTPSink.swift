@@ -39,14 +39,14 @@ public final class SMTPSink: @unchecked Sendable {
 
     public let port: Int
     public let directory: TemporaryDirectory
-    private let server: ManagedProcess
+    private let server: SpawnedProcess
 
     /// Starts the sink; `arguments` go to smtp_sink.py (`--tls-cert`, `--auth`, ...).
     public init(arguments: [String] = []) throws {
         directory = try TemporaryDirectory("smtp-sink")
         do {
             try Self.requireAiosmtpd()
-            let server = try ManagedProcess(
+            let server = try SpawnedProcess(
                 name: "smtp-sink", executable: "/usr/bin/python3",
                 arguments: [Repository.path("Tests/Fixtures/smtp_sink.py"), "--dir", directory.file("mail")] + arguments,
                 workDirectory: directory.path, install: "python3"

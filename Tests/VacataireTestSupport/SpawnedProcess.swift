@@ -1,6 +1,7 @@
 import Foundation
 
-/// A child process started with `posix_spawn`, its output in files, reaped with `waitpid`.
+/// A child process owned by a test, started with `posix_spawn`, its output in files,
+/// reaped with `waitpid`, and always stopped (at the latest when released).
 ///
 /// Foundation's `Process` hands its children the test runner's blocked signal mask (so
 /// SIGTERM does not stop them) and reaps them on its own schedule; tests that start the
@@ -9,13 +10,35 @@ import Foundation
 /// together with whatever it started.
 public final class SpawnedProcess: @unchecked Sendable {
     public let pid: pid_t
+    /// What the process is called in errors ("snmptrapd", "alpha").
+    public let name: String
+    public let stdoutPath: String
+    public let stderrPath: String
     private let lock = NSLock()
     private var exitStatus: Int32?
 
+    /// Starts `executable` as `name`, its output in `workDirectory/NAME.stdout` and
+    /// `.stderr`; throws a `FixtureError` naming the Debian package to install (`install`)
+    /// when the executable is missing.
+    public convenience init(
+        name: String, executable: String, arguments: [String], workDirectory: String,
+        install: String, environment: [String: String]? = nil
+    ) throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw FixtureError("\(name) needs \(executable), which is missing: apt-get install \(install)")
+        }
+        try self.init(
+            executable: executable, arguments: arguments, environment: environment,
+            stdoutPath: "\(workDirectory)/\(name).stdout", stderrPath: "\(workDirectory)/\(name).stderr", name: name)
+    }
+
     public init(
         executable: String, arguments: [String], environment: [String: String]? = nil,
-        stdoutPath: String, stderrPath: String
+        stdoutPath: String, stderrPath: String, name: String? = nil
     ) throws {
+        self.name = name ?? (executable as NSString).lastPathComponent
+        self.stdoutPath = stdoutPath
+        self.stderrPath = stderrPath
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -53,6 +76,25 @@ public final class SpawnedProcess: @unchecked Sendable {
 
     deinit {
         stop()
+    }
+
+    public var output: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    public var errors: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until `condition` holds, polling; throws with the process's output if it
+    /// exits or the time runs out first.
+    public func wait(for what: String, timeout: TimeInterval = 15, until condition: () -> Bool) throws {
+        var exited: Int32?
+        let held = Wait.until(timeout: timeout, every: 0.02) {
+            if condition() { return true }
+            exited = terminationStatus
+            return exited != nil
+        }
+        if held, exited == nil { return }
+        if let exited {
+            throw FixtureError("\(name) exited (status \(exited)) before \(what):\n\(output)\n\(errors)")
+        }
+        throw FixtureError("\(name) did not reach \(what) within \(timeout) s:\n\(output)\n\(errors)")
     }
 
     /// Whether the child still runs; reaps it when it has ended.

@@ -52,7 +52,7 @@ public final class TrapReceiver: @unchecked Sendable {
 
     public let port: Int
     public let directory: TemporaryDirectory
-    private let server: ManagedProcess
+    private let server: SpawnedProcess
 
     /// Starts snmptrapd on `port` (a free one when nil), accepting `community` over SNMPv2c
     /// and `users` over SNMPv3. snmptrapd answers informs by itself.
@@ -64,7 +64,7 @@ public final class TrapReceiver: @unchecked Sendable {
                 "snmptrapd.conf", "authCommunity log \(community)\n" + users.map(\.configLines).joined()
             )
             port = try requestedPort ?? FreePort.udp()
-            let server = try ManagedProcess(
+            let server = try SpawnedProcess(
                 name: "snmptrapd", executable: "/usr/sbin/snmptrapd",
                 arguments: [
                     "-f", "-C", "-c", config, "-Lf", directory.file("traps.log"),

@@ -6,61 +6,6 @@ public struct FixtureError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// A child process owned by a test: started, watched, and always stopped.
-///
-/// Output goes to files in the process's work directory so a failing test can show it.
-public final class ManagedProcess: @unchecked Sendable {
-    public let process: SpawnedProcess
-    public let stdoutPath: String
-    public let stderrPath: String
-    private let name: String
-
-    /// Starts `executable` with `arguments`; throws a `FixtureError` naming the Debian
-    /// package to install when the executable is missing.
-    public init(
-        name: String, executable: String, arguments: [String], workDirectory: String,
-        install: String, environment: [String: String]? = nil
-    ) throws {
-        guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw FixtureError("\(name) needs \(executable), which is missing: apt-get install \(install)")
-        }
-        self.name = name
-        stdoutPath = "\(workDirectory)/\(name).stdout"
-        stderrPath = "\(workDirectory)/\(name).stderr"
-        process = try SpawnedProcess(
-            executable: executable, arguments: arguments, environment: environment,
-            stdoutPath: stdoutPath, stderrPath: stderrPath)
-    }
-
-    deinit {
-        stop()
-    }
-
-    public var output: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    public var errors: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-
-    /// Waits until `condition` holds, polling; throws with the process's output if it
-    /// exits or the time runs out first.
-    public func wait(for what: String, timeout: TimeInterval = 15, until condition: () -> Bool) throws {
-        var exited: Int32?
-        let held = Wait.until(timeout: timeout, every: 0.02) {
-            if condition() { return true }
-            exited = process.terminationStatus
-            return exited != nil
-        }
-        if held, exited == nil { return }
-        if let exited {
-            throw FixtureError("\(name) exited (status \(exited)) before \(what):\n\(output)\n\(errors)")
-        }
-        throw FixtureError("\(name) did not reach \(what) within \(timeout) s:\n\(output)\n\(errors)")
-    }
-
-    /// Stops the process (SIGTERM, then SIGKILL after two seconds) and reaps it.
-    public func stop() {
-        process.stop()
-    }
-}
-
 /// A fresh temporary directory, removed by `remove()`.
 public struct TemporaryDirectory: Sendable {
     public let path: String
