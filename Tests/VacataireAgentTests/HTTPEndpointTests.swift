@@ -10,10 +10,10 @@ import XCTest
 /// answer for the protocol's edges, and on a real pair for `/health`, `/status` and
 /// `/metrics` moving with a failover.
 final class HTTPEndpointTests: XCTestCase {
-    private var pair: LoadBalancedPair?
+    private var pair: PairFixture?
 
     override func tearDown() {
-        pair?.stop()
+        pair?.tearDown()
         pair = nil
     }
 
@@ -151,20 +151,20 @@ final class HTTPEndpointTests: XCTestCase {
     // MARK: - On a real pair
 
     func testHealthStatusAndMetricsFollowAFailover() throws {
-        let pair = try LoadBalancedPair()
+        let pair = try PairFixture(loadBalancer: true)
         self.pair = pair
-        try pair.start()  // alpha /health 200 active, beta 503 standby
+        try pair.startBehindALoadBalancer()  // alpha /health 200 active, beta 503 standby
 
-        let alphaStatus = try JSONDecoder.control.decode(AgentStatus.self, from: Data(try pair.get(pair.alpha, "/status").body.utf8))
+        let alphaStatus = try JSONDecoder.control.decode(AgentStatus.self, from: Data(try pair.get(.alpha, "/status").body.utf8))
         XCTAssertEqual(alphaStatus.node, "alpha")
         XCTAssertEqual(alphaStatus.state, "active")
-        let cliStatus = try pair.admin(pair.alpha, ["status", "--json"])
+        let cliStatus = try pair.admin(.alpha, ["status", "--json"])
         XCTAssertEqual(cliStatus.status, 0, cliStatus.stderr)
         let cliDecoded = try JSONDecoder.control.decode(AgentStatus.self, from: Data(cliStatus.stdout.utf8))
         XCTAssertEqual(cliDecoded.node, alphaStatus.node)
         XCTAssertEqual(cliDecoded.epoch, alphaStatus.epoch)
 
-        let before = try metrics(pair.beta)
+        let before = try metrics(.beta)
         XCTAssertEqual(before.types["vacataire_transitions_total"], "counter")
         XCTAssertEqual(before.types["vacataire_role"], "gauge")
         XCTAssertEqual(before.value("vacataire_role", ["role": "standby"]), 1)
@@ -177,23 +177,23 @@ final class HTTPEndpointTests: XCTestCase {
         let transitionsBefore = try XCTUnwrap(before.value("vacataire_transitions_total"))
         let epochBefore = try XCTUnwrap(before.value("vacataire_epoch"))
 
-        try pair.setBroken(pair.alpha, true)
-        try pair.waitForHealth(pair.beta, status: 200, word: "active")
-        try pair.waitForHealth(pair.alpha, status: 503, word: "failed")
+        try pair.breakCheck(.alpha)
+        try pair.waitForHealth(.beta, status: 200, word: "active")
+        try pair.waitForHealth(.alpha, status: 503, word: "failed")
 
-        let after = try metrics(pair.beta)
+        let after = try metrics(.beta)
         XCTAssertGreaterThan(try XCTUnwrap(after.value("vacataire_transitions_total")), transitionsBefore)
         XCTAssertGreaterThan(try XCTUnwrap(after.value("vacataire_epoch")), epochBefore)
         XCTAssertEqual(after.value("vacataire_role", ["role": "active"]), 1)
         XCTAssertEqual(after.value("vacataire_state", ["state": "active"]), 1)
-        let alpha = try metrics(pair.alpha)
+        let alpha = try metrics(.alpha)
         XCTAssertEqual(alpha.value("vacataire_check_healthy", ["check": "app"]), 0)
         XCTAssertEqual(alpha.value("vacataire_healthy"), 0)
         XCTAssertEqual(alpha.value("vacataire_role", ["role": "failed"]), 1)
     }
 
     /// `/metrics` of `node`, parsed strictly.
-    private func metrics(_ node: LoadBalancedPair.Node) throws -> PrometheusText {
+    private func metrics(_ node: PairFixture.Node) throws -> PrometheusText {
         let response = try XCTUnwrap(pair).get(node, "/metrics")
         XCTAssertEqual(response.status, 200)
         return try PrometheusText(response.body)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A real HAProxy (Debian `haproxy`) in front of a `LoadBalancedPair`: one frontend on a
+/// A real HAProxy (Debian `haproxy`) in front of a `PairFixture` with its load balancer endpoints: one frontend on a
 /// free port, one backend with alpha's and beta's services, each server checked either by
 /// `/health` on its agent's HTTP endpoint (`option httpchk`) or by its agent-check port.
 /// Run in the foreground (`-db`) as the test's child; `stop()` ends it.
@@ -20,7 +20,7 @@ public final class HAProxyFixture: @unchecked Sendable {
     public let configPath: String
     private let process: SpawnedProcess
 
-    public init(pair: LoadBalancedPair, mode: Mode) throws {
+    public init(pair: PairFixture, mode: Mode) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw FixtureError("the load balancer tests need HAProxy at \(Self.executable): apt-get install haproxy")
         }
@@ -62,14 +62,14 @@ public final class HAProxyFixture: @unchecked Sendable {
     }
 
     /// The haproxy.cfg of `mode`: fast checks (every 200 ms, one failure or success flips).
-    public static func config(pair: LoadBalancedPair, mode: Mode, frontendPort: Int, statsSocket: String) -> String {
-        func server(_ node: LoadBalancedPair.Node) -> String {
-            let common = "server \(node.name) 127.0.0.1:\(node.servicePort) check inter 200ms fall 1 rise 1"
+    public static func config(pair: PairFixture, mode: Mode, frontendPort: Int, statsSocket: String) -> String {
+        func server(_ node: PairFixture.Node) -> String {
+            let common = "server \(node.rawValue) 127.0.0.1:\(pair.servicePort(node)) check inter 200ms fall 1 rise 1"
             switch mode {
             case .httpCheck:
-                return "\(common) port \(node.httpPort)"
+                return "\(common) port \(pair.httpPort(node))"
             case .agentCheck:
-                return "\(common) agent-check agent-port \(node.agentCheckPort) agent-inter 200ms"
+                return "\(common) agent-check agent-port \(pair.agentCheckPort(node)) agent-inter 200ms"
             }
         }
         let check = mode == .httpCheck ? "    option httpchk GET /health\n" : ""
@@ -89,8 +89,8 @@ public final class HAProxyFixture: @unchecked Sendable {
                 default_backend pair
 
             backend pair
-            \(check)    \(server(pair.alpha))
-                \(server(pair.beta))
+            \(check)    \(server(.alpha))
+                \(server(.beta))
 
             """
     }
