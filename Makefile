@@ -72,13 +72,13 @@ fuzz: deps
 
 # The whole test suite under ThreadSanitizer (slow: a separate build in .build-tsan).
 # Real daemons run several times slower instrumented: waits and the pairs' timings are
-# scaled (Repository.timeScale). Left out: the namespace suites, whose HAProxy and kernel
+# scaled (Repository.timeScale). Left out: the namespace suite, whose HAProxy and kernel
 # timings do not stretch, and the Debian package (a release build).
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt" VACATAIRE_TEST_TIME_SCALE=4 \
 		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --disable-swift-testing \
-		--skip DebianPackageTests --skip PartitionTests --skip OperatorScenarioTests
+		--skip DebianPackageTests --skip OperatorScenarioTests
 
 # The Debian package (Config/debian/): a stripped release build with the Swift runtime
 # linked in, the unit, the example configuration, the MIB, manual pages and completions.

@@ -592,9 +592,9 @@ ka_start() {  # PROFILE
     mkdir -p "$kdir"
     for node in alpha beta; do
         ka_config "$node" "$1" >"$kdir/$node.conf"
-        keepalived --config-test="$kdir/$node.conf" >"$kdir/$node.config-test" 2>&1 \
+        keepalived --config-test --use-file "$kdir/$node.conf" --log-console >"$kdir/$node.config-test" 2>&1 \
             || die "keepalived refused $kdir/$node.conf: $(cat "$kdir/$node.config-test")"
-        if grep -qi "ignoring\|invalid\|unknown" "$kdir/$node.config-test"; then
+        if grep -qi "ignoring\|invalid\|unknown\|must be" "$kdir/$node.config-test"; then
             die "keepalived ignored part of $kdir/$node.conf: $(cat "$kdir/$node.config-test")"
         fi
     done
@@ -733,16 +733,20 @@ ip netns exec vb-lab $python "$fixtures/bench_sampler.py" "$results/storm_sample
     "rss:alpha=${agent[alpha]}" &
 sampler=$!
 sleep 3
+ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14] + f[15] + f[16])); }
+storm_ticks=$(ticks "${agent[alpha]}")
 storm_on=$EPOCHREALTIME
 : >"$run/storm/on"
 sleep "$STORM_SECONDS"
 rm -f "$run/storm/on"
 storm_off=$EPOCHREALTIME
+storm_ticks=$(($(ticks "${agent[alpha]}") - storm_ticks))
 say "storm: over; waiting for the flapping episodes to end (10 s window) and their notices"
 for _ in $(seq 60); do
-    stopped=$(grep -l "stopped flapping" "$work/smtp"/*.eml 2>/dev/null | wc -l)
-    started=$(grep -l "is flapping:" "$work/smtp"/*.eml 2>/dev/null | wc -l)
-    [ "$started" -gt 0 ] && [ "$stopped" -ge "$started" ] && break
+    flapping=$(cat "$work/smtp"/*.eml | grep -c "^Subject: .*flapping: check storm" || true)
+    stopped=$(cat "$work/smtp"/*.eml | grep -c "^check storm-[0-9]* stopped flapping (" || true)
+    # one notice when a check starts flapping, one when it stops (same subject)
+    [ "$flapping" -gt 0 ] && [ $((flapping - stopped)) -le "$stopped" ] && break
     sleep 1
 done
 sleep 3
@@ -758,7 +762,8 @@ cp "$vdir/alpha/agent.log" "$results/storm_agent_alpha.log"
 cp "$vdir/beta/agent.log" "$results/storm_agent_beta.log"
 cat >"$results/storm.json" <<EOF
 {"on": $storm_on, "off": $storm_off, "end": $storm_end, "checks": $STORM_CHECKS, "seconds": $STORM_SECONDS,
- "mail_start": $storm_mail_start, "trap_start": $storm_trap_start, "dead_after": 0.5, "heartbeat": 0.05}
+ "mail_start": $storm_mail_start, "trap_start": $storm_trap_start, "dead_after": 0.5, "heartbeat": 0.05,
+ "alpha_cpu_ticks": $storm_ticks, "clock_ticks": $(getconf CLK_TCK), "alpha_pid": ${agent[alpha]}}
 EOF
 vac_stop
 

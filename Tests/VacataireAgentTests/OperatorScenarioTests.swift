@@ -187,6 +187,9 @@ final class OperatorScenarioTests: XCTestCase {
         print("[operator] mails during the cut: \(restored.mails - mark.mails), after the restore: \(mails.count - (restored.mails - mark.mails))")
 
         XCTAssertTrue(newChanges.isEmpty, "state changes during a peer-link cut with both healthy:\n\(newChanges.joined(separator: "\n"))")
+        let events = try lab.onNode(.beta, ["events"]).stdout
+        XCTAssertTrue(events.contains("peer lost"), "the standby records the peer-lost incident\n\(events)")
+        XCTAssertTrue(events.contains("service still answers") || events.contains("not taking over"), "the guard's refusal is recorded\n\(events)")
         XCTAssertFalse(samples.samples.contains { $0.beta.answers }, "beta's service answered:\n\(samples.timeline(since: mark.time))")
         XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
         let recoveryKinds: Set<String> = ["peer-found", "check-recovered"]
@@ -196,6 +199,31 @@ final class OperatorScenarioTests: XCTestCase {
         XCTAssertLessThanOrEqual(traps.filter { recoveryKinds.contains($0.event) }.count, 1, "recovery traps:\n\(traps.listing)")
         XCTAssertFalse(mails.contains { OperatorLab.roleChangeKinds.contains($0.event) }, "a mail announces a role change:\n\(mails.listing)")
         XCTAssertFalse(traps.contains { OperatorLab.roleChangeKinds.contains($0.event) }, "a trap announces a role change:\n\(traps.listing)")
+    }
+
+    /// The standby alone is cut off (peer link and public network: neither alpha, nor
+    /// alpha's service, nor the witness answers it): it cannot tell a dead master from its
+    /// own isolation, so it never starts its service; alpha serves throughout.
+    func testIsolatedStandbyNeverTakesOver() throws {
+        let lab = try startLab()
+        let changesBefore = lab.stateChanges(.beta).count
+        let mark = lab.mark()
+        try lab.network.setPrivateLink(up: false)
+        try lab.network.setPublicLink(.beta, up: false)
+        Thread.sleep(forTimeInterval: OperatorLab.deadAfter * 3)
+        let curl = lab.network.command(in: .beta, ["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "1",
+                                                   "http://127.0.0.1:\(OperatorLab.servicePort)/"])
+        let service = try Repository.run(curl[0], Array(curl.dropFirst()))
+        let samples = lab.samples.since(mark.time)
+        let betaChanges = lab.stateChanges(.beta).dropFirst(changesBefore)
+        print("[operator] beta's state changes while isolated:\n\(betaChanges.joined(separator: "\n"))")
+        print("[operator] \(samples.summary(since: mark.time))")
+
+        XCTAssertFalse(betaChanges.contains { $0.contains("-> taking-over") || $0.contains("-> active") },
+                       "the isolated standby took over:\n\(betaChanges.joined(separator: "\n"))\n\(lab.log(.beta))")
+        XCTAssertEqual(service.stdout, "000", "beta's own service answers on beta (it must be off): \(service.stdout)")
+        XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
+        XCTAssertTrue(samples.samples.allSatisfy { $0.frontend.answers }, "HAProxy stopped answering:\n\(samples.timeline(since: mark.time))")
     }
 
     /// alpha's machine crashes (every process in its namespace killed): beta takes over,

@@ -66,10 +66,6 @@ public enum Repository {
         return value >= 1 ? value : 1
     }()
 
-    /// Whether the tests run under a sanitizer's slowdown, where an assertion on a
-    /// wall-clock window measures the sanitizer, not the agent.
-    public static var slowedDown: Bool { timeScale > 1 }
-
     /// The built `vacataire` executable, next to the test runner in the build directory.
     public static var executable: String {
         let runner = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()

@@ -11,10 +11,8 @@ import Synchronization
 ///   alpha: priv0 203.0.113.1/30 ------ beta: priv0 203.0.113.2/30     (private peer link)
 /// ```
 ///
-/// Unlike `NetworkLab`, nothing lives in the test's own namespace: the bridge and the
-/// public veths' far ends are inside `lb`, so a lab never collides with another lab or with
-/// `NetworkLab` (which puts 198.51.100.254 on a bridge of the root namespace). Namespace
-/// names are `vop-X-PID-N` (X the host's initial, PID the test process's); a new lab first
+/// Nothing lives in the test's own namespace: the bridge and the public veths' far ends
+/// are inside `lb`, so a lab never collides with another lab. Namespace names are `vop-X-PID-N` (X the host's initial, PID the test process's); a new lab first
 /// deletes those whose test process is gone. `remove()` kills every process left in the
 /// three namespaces, deletes them (their links go with them) and is safe to call twice.
 public final class OperatorNetwork: @unchecked Sendable {
@@ -24,6 +22,10 @@ public final class OperatorNetwork: @unchecked Sendable {
     }
 
     public static let lbAddress = "198.51.100.254"
+    /// iproute2's `ip`, wherever Debian put it.
+    static let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    } ?? "/usr/sbin/ip"
     public static let publicAddress: [Host: String] = [.alpha: "198.51.100.1", .beta: "198.51.100.2"]
     public static let privateAddress: [Host: String] = [.alpha: "203.0.113.1", .beta: "203.0.113.2"]
 
@@ -35,8 +37,8 @@ public final class OperatorNetwork: @unchecked Sendable {
         guard getuid() == 0 else {
             throw FixtureError("the operator lab must run as root (it creates network namespaces and veth links)")
         }
-        guard FileManager.default.isExecutableFile(atPath: NetworkLab.ip) else {
-            throw FixtureError("the operator lab needs \(NetworkLab.ip): apt-get install iproute2")
+        guard FileManager.default.isExecutableFile(atPath: Self.ip) else {
+            throw FixtureError("the operator lab needs \(Self.ip): apt-get install iproute2")
         }
         Self.removeAbandonedLabs()
         let tag = "\(getpid())-\(Self.nextLab())"
@@ -65,16 +67,16 @@ public final class OperatorNetwork: @unchecked Sendable {
     /// Deletes the namespaces of labs whose test process is gone (killed before its
     /// tear-down), with whatever still runs in them. Names are `vop-X-PID-N`.
     private static func removeAbandonedLabs() {
-        guard let listing = try? Repository.run(NetworkLab.ip, ["netns", "list"]), listing.status == 0 else { return }
+        guard let listing = try? Repository.run(Self.ip, ["netns", "list"]), listing.status == 0 else { return }
         for line in listing.stdout.split(whereSeparator: \.isNewline) {
             let name = String(line.split(separator: " ").first ?? "")
             let parts = name.split(separator: "-")
             guard parts.count == 4, parts[0] == "vop", let pid = pid_t(parts[2]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
             else { continue }
-            if let pids = try? Repository.run(NetworkLab.ip, ["netns", "pids", name]) {
+            if let pids = try? Repository.run(Self.ip, ["netns", "pids", name]) {
                 for leftover in pids.stdout.split(whereSeparator: \.isNewline).compactMap({ pid_t($0) }) { kill(leftover, SIGKILL) }
             }
-            _ = try? Repository.run(NetworkLab.ip, ["netns", "delete", name])
+            _ = try? Repository.run(Self.ip, ["netns", "delete", name])
         }
     }
 
@@ -128,12 +130,12 @@ public final class OperatorNetwork: @unchecked Sendable {
 
     /// The command line that runs `arguments` inside `host`'s namespace.
     public func command(in host: Host, _ arguments: [String]) -> [String] {
-        [NetworkLab.ip, "netns", "exec", name(host)] + arguments
+        [Self.ip, "netns", "exec", name(host)] + arguments
     }
 
     /// The pids of every process whose network namespace is `host`'s.
     public func pids(in host: Host) -> [pid_t] {
-        guard let result = try? Repository.run(NetworkLab.ip, ["netns", "pids", name(host)]), result.status == 0 else { return [] }
+        guard let result = try? Repository.run(Self.ip, ["netns", "pids", name(host)]), result.status == 0 else { return [] }
         return result.stdout.split(whereSeparator: \.isNewline).compactMap { pid_t($0) }
     }
 
@@ -152,13 +154,13 @@ public final class OperatorNetwork: @unchecked Sendable {
     public func remove() {
         for host in Host.allCases {
             killEverything(in: host)
-            _ = try? Repository.run(NetworkLab.ip, ["netns", "delete", name(host)])
+            _ = try? Repository.run(Self.ip, ["netns", "delete", name(host)])
         }
     }
 
     private func ip(_ arguments: [String], in host: Host? = nil) throws {
-        let full = host.map { ["netns", "exec", name($0), NetworkLab.ip] + arguments } ?? arguments
-        let result = try Repository.run(NetworkLab.ip, full)
+        let full = host.map { ["netns", "exec", name($0), Self.ip] + arguments } ?? arguments
+        let result = try Repository.run(Self.ip, full)
         guard result.status == 0 else {
             throw FixtureError("ip \(full.joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
         }
