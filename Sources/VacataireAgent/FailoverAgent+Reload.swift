@@ -24,9 +24,9 @@ extension FailoverAgent {
             logger.error("reload refused, the running configuration stays: \(path) has no `failover:` section")
             return
         }
-        let sameMachine = newFailover.settings == failover.settings
-        var applied = ["notifications, templates and outbox retries", "actions"] + (sameMachine ? ["split-brain guard"] : [])
-        if newFailover.keys != failover.keys || newFailover.activeKey != failover.activeKey {
+        let plan = ReloadPlan(running: config, runningFailover: failover, fresh: fresh, freshFailover: newFailover)
+        var applied = plan.applied
+        if plan.keysChanged {
             do {
                 let keyring = try PeerKeyring.load(
                     newFailover.keys.map { PeerKeyFile(id: $0.id, path: $0.file) }, activeKeyID: newFailover.activeKey)
@@ -38,38 +38,13 @@ extension FailoverAgent {
                 return
             }
         }
-        var restart: [String] = []
-        if fresh.checks != config.checks { restart.append("checks") }
-        if fresh.node != config.node { restart.append("node") }
-        if fresh.control != config.control { restart.append("control") }
-        if fresh.stateDirectory != config.stateDirectory { restart.append("state_dir") }
-        if newFailover.settings != failover.settings { restart.append("failover roles and timings") }
-        if newFailover.listen != failover.listen || newFailover.peer != failover.peer { restart.append("peer addresses and listen") }
-
+        let restart = plan.needsRestart
         let outbox = outbox
         let sender = NotificationSender(config: fresh, templates: templates)
         startEffect { await outbox.replace(sender: sender, settings: fresh.outbox) }
-        var kept = newFailover
-        kept.role = failover.role
-        kept.peer = failover.peer
-        kept.listen = failover.listen
-        kept.heartbeatInterval = failover.heartbeatInterval
-        kept.deadAfter = failover.deadAfter
-        kept.selfFenceAfter = failover.selfFenceAfter
-        kept.handoffTimeout = failover.handoffTimeout
-        kept.handoffRetries = failover.handoffRetries
-        if !sameMachine {
-            // The machine knows which guard parts exist; they change together with it.
-            kept.witness = failover.witness
-            kept.serviceProbe = failover.serviceProbe
-            kept.fence = failover.fence
-            kept.noWitness = failover.noWitness
-        }
-        failover = kept
-        prober = GuardProber(kept)
-        let checks = config.checks
-        config = fresh
-        config.checks = checks
+        failover = plan.failover
+        prober = GuardProber(plan.failover)
+        config = plan.config
         let sentence = "configuration reloaded from \(path), role kept (\(machine.stateName.rawValue), epoch \(machine.epoch)); "
             + "applied: \(applied.joined(separator: ", "))"
             + (restart.isEmpty ? "" : "; needs a restart to apply: \(restart.joined(separator: ", "))")

@@ -407,14 +407,7 @@ public actor FailoverAgent {
 
     /// Pages a check's change when `CheckChangePolicy` says it is news.
     func notifyCheck(_ transition: CheckTransition) {
-        let change: CheckChangePolicy.Change
-        switch (transition.from, transition.to) {
-        case (.idle, _), (_, .idle): change = .followedTheService
-        case (_, .failing): change = .failing
-        case (.pending, _): change = .firstResultPassed
-        default: change = .recovered
-        }
-        guard CheckChangePolicy.pages(change, severity: transition.severity, state: machine.stateName) else { return }
+        guard CheckChangePolicy.pages(transition.change, severity: transition.severity, state: machine.stateName) else { return }
         let kind: EventKind = transition.to == .failing ? .checkFailed : .checkRecovered
         let summary = NotifiableEvent.CheckSummary(
             name: transition.check, status: transition.result.status.rawValue.uppercased(), output: transition.result.message

@@ -364,17 +364,13 @@ actor NotificationOutbox {
             do {
                 if let error = outcome.error {
                     let attempt = delivery.attempts + 1
-                    let age = now.timeIntervalSince(delivery.createdAt)
-                    if error.isPermanent {
+                    switch settings.afterFailedTry(attempt, age: now.timeIntervalSince(delivery.createdAt), error: error.message,
+                                                   permanent: error.isPermanent) {
+                    case .giveUp(let why):
                         try store.markFailed(delivery.id, error: error.message, retryAt: nil, at: now)
-                        logger.critical("notification \(kind) to \(outcome.destination) refused for good, not retried: \(error.message)")
-                        reportLost(notification, to: delivery.destination, why: "refused for good: \(error.message)")
-                    } else if age >= settings.maxAge.seconds {
-                        try store.markFailed(delivery.id, error: error.message, retryAt: nil, at: now)
-                        logger.critical("notification \(kind) to \(outcome.destination) given up after \(attempt) tries over \(Int(age)) s: \(error.message)")
-                        reportLost(notification, to: delivery.destination, why: "still failing after \(attempt) tries over \(Int(age)) s: \(error.message)")
-                    } else {
-                        let wait = settings.backoff(attempt: attempt)
+                        logger.critical("notification \(kind) to \(outcome.destination) given up, not retried: \(why)")
+                        reportLost(notification, to: delivery.destination, why: why)
+                    case .retry(let wait):
                         try store.markFailed(delivery.id, error: error.message, retryAt: now.addingTimeInterval(wait), at: now)
                         retryAt(now.addingTimeInterval(wait))
                         logger.error("notification \(kind) not delivered (try \(attempt)), retrying in \(String(format: "%.1f", wait)) s: \(outcome.line)")

@@ -38,6 +38,16 @@ public struct CheckTransition: Sendable, Equatable {
         }
     }
 
+    /// What this change is to `CheckChangePolicy`, which says whether it pages.
+    public var change: CheckChangePolicy.Change {
+        switch (from, to) {
+        case (.idle, _), (_, .idle): return .followedTheService
+        case (_, .failing): return .failing
+        case (.pending, _): return .firstResultPassed
+        default: return .recovered
+        }
+    }
+
     /// One sentence for the log and the event history.
     public var reason: String {
         "check \(check) \(from.rawValue) -> \(to.rawValue): \(result.message)"

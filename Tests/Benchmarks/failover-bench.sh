@@ -6,7 +6,10 @@
 #
 # Environment: ROUNDS (default 20) rounds per timed figure, IDLE_SECONDS (20) per idle
 # measurement, STORM_CHECKS (100) and STORM_SECONDS (10) for the notification storm,
-# KEEP=1 keeps the working directory (it is kept anyway when the run fails).
+# PHASES (default: vacataire vacataire-fast keepalived-tuned keepalived-script1s
+# keepalived-defaults storm-http storm-exec) to run only some (Docs/BENCHMARKS.md is then
+# left alone; the report is printed), KEEP=1 keeps the working directory (it is kept anyway
+# when the run fails).
 #
 # Topology (documentation addresses only):
 #
@@ -36,6 +39,8 @@ ROUNDS=${ROUNDS:-20}
 IDLE_SECONDS=${IDLE_SECONDS:-20}
 STORM_CHECKS=${STORM_CHECKS:-100}
 STORM_SECONDS=${STORM_SECONDS:-10}
+STORM_KINDS=${STORM_KINDS:-http exec}
+PHASES=${PHASES:-vacataire vacataire-fast keepalived-tuned keepalived-script1s keepalived-defaults storm-http storm-exec}
 python=/usr/bin/python3
 fixtures=$root/Tests/Fixtures
 
@@ -314,7 +319,7 @@ PY
 declare -A agent=()
 vdir=""
 # vac_config NODE PROFILE: dead_after, self_fence_after and stop timeout by profile;
-# `storm` adds the storm's checks on alpha and a 10 s flapping window.
+# `storm-http` and `storm-exec` add the storm's checks on alpha and a 10 s flapping window.
 vac_config() {
     local node=$1 profile=$2 role=master dead=500ms fence=200ms stop=250ms
     [ "$node" = beta ] && role=standby
@@ -346,7 +351,7 @@ outbox:
   retry_initial: 1s
   retry_max: 2s
 EOF
-    if [ "$profile" = storm ]; then
+    if [[ "$profile" == storm-* ]]; then
         printf '\nrate_limit:\n  flapping: {window: 10s}\n'
     fi
     cat <<EOF
@@ -362,10 +367,16 @@ checks:
     rise: 2
     fall: 2
 EOF
-    if [ "$profile" = storm ] && [ "$node" = alpha ]; then
+    if [ "$profile" = storm-exec ] && [ "$node" = alpha ]; then
         for ((i = 0; i < STORM_CHECKS; i++)); do
             printf '  - {name: storm-%03d, kind: exec, command: [%s, "%03d"], interval: 100ms, timeout: 100ms, rise: 1, fall: 1, severity: warning}\n' \
                 "$i" "$bin/flip.sh" "$i"
+        done
+    fi
+    if [ "$profile" = storm-http ] && [ "$node" = alpha ]; then
+        for ((i = 0; i < STORM_CHECKS; i++)); do
+            printf '  - {name: storm-%03d, kind: http, url: "http://127.0.0.1:8081/%03d", interval: 100ms, timeout: 100ms, rise: 1, fall: 1, severity: warning}\n' \
+                "$i" "$i"
         done
     fi
     cat <<EOF
@@ -422,6 +433,7 @@ vac_stop() {
     stop_services
 }
 record() { local file=$1; shift; echo "$*" >>"$results/$file.txt"; }
+phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
 # Check failure: break alpha's page; beta's start begins; repair, fail back.
 vac_check_rounds() {  # LABEL
@@ -493,6 +505,7 @@ global_defs {
     router_id $node
     vrrp_version 3
     script_user root
+    enable_script_security
 }
 EOF
     case $profile in
@@ -559,6 +572,16 @@ ka_pids() {  # NODE: the keepalived processes in NODE's namespace
         [ "$comm" = keepalived ] && echo "$pid"
     done
     return 0
+}
+ka_victims() {  # NODE: keepalived's children first, then its parent: a parent killed first
+    # would let the VRRP child see it die and leave gracefully (a priority-0 advert), no crash.
+    local pid ppid children=() parents=() all
+    all=" $(ka_pids "$1" | tr '\n' ' ') "
+    for pid in $all; do
+        ppid=$(awk '/^PPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        if [[ "$all" == *" $ppid "* ]]; then children+=("$pid"); else parents+=("$pid"); fi
+    done
+    echo "${children[*]} ${parents[*]}"
 }
 ka_state() { cat "$run/$1.kastate" 2>/dev/null || echo none; }
 wait_ka_state() {  # NODE STATE SECONDS
@@ -644,7 +667,7 @@ ka_crash_rounds() {  # LABEL PROFILE
         before=$(stamps beta)
         service=$(service_pid alpha)
         [ -n "$service" ] || die "$1: no service pid on alpha (round $round)"
-        victims="$(ka_pids alpha) ${loop[alpha]:-}"
+        victims="$(ka_victims alpha) ${loop[alpha]:-}"
         # shellcheck disable=SC2086
         t0=$EPOCHREALTIME; kill -9 $victims "$service"
         t1=$(wait_start beta "$before" 15) || die "$1: beta never took over (round $round)"
@@ -667,110 +690,146 @@ ka_crash_rounds() {  # LABEL PROFILE
 start_time=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 
 # 1. vacataire, dead_after 500 ms.
-say "vacataire (dead_after 500 ms): starting the pair"
-vac_start standard
-idle vacataire "${agent[alpha]}" "${agent[beta]}"
-vac_check_rounds vacataire
-vac_crash_rounds vacataire
-vac_stop
+if phase vacataire; then
+    say "vacataire (dead_after 500 ms): starting the pair"
+    vac_start standard
+    idle vacataire "${agent[alpha]}" "${agent[beta]}"
+    vac_check_rounds vacataire
+    vac_crash_rounds vacataire
+    vac_stop
+    for node in alpha beta; do cp "$vdir/$node/agent.log" "$results/agent_standard_$node.log"; done
+fi
 
-# 2. vacataire, the smallest dead_after accepted with a witness, 50 ms heartbeats, the
+# 2. vacataire, the smallest dead_after accepted with a witness at 50 ms heartbeats, with the
 # smallest self_fence_after (125 ms) and stop timeout (100 ms).
-fast_dead=""
-probe=$work/probe
-mkdir -p "$probe"
-install -m 600 /dev/null "$probe/peer.key"
-openssl rand -hex 32 >"$probe/peer.key"
-for ms in 113 150 175 200 225 226 230 250 300; do
-    fast_dead=${ms}ms
-    vac_config alpha fast >"$probe/alpha.yaml"
-    if "$vacataire" check-config "$probe/alpha.yaml" >"$probe/$ms.out" 2>&1; then break; fi
+if phase vacataire-fast; then
     fast_dead=""
-done
-[ -n "$fast_dead" ] || die "no dead_after up to 300ms accepted: $(cat "$probe/300.out")"
-for ms in 113 150 200; do
-    [ -f "$probe/$ms.out" ] && sed "s|^|dead_after ${ms}ms: |" "$probe/$ms.out" | head -3 >>"$results/fast_refusals.txt"
-done
-echo "$fast_dead" >"$results/fast_dead.txt"
-say "vacataire (dead_after $fast_dead, the smallest accepted): starting the pair"
-vac_start fast
-idle vacataire_fast "${agent[alpha]}" "${agent[beta]}"
-vac_crash_rounds vacataire_fast
-vac_stop
-cp "$work"/vacataire-*/alpha/agent.log "$results/" 2>/dev/null || true
+    probe=$work/probe
+    mkdir -p "$probe"
+    openssl rand -hex 32 >"$probe/peer.key"
+    for ms in 113 150 175 200 225 226 230 250 300; do
+        fast_dead=${ms}ms
+        vac_config alpha fast >"$probe/alpha.yaml"
+        if "$vacataire" check-config "$probe/alpha.yaml" >"$probe/$ms.out" 2>&1; then break; fi
+        fast_dead=""
+    done
+    [ -n "$fast_dead" ] || die "no dead_after up to 300ms accepted: $(cat "$probe/300.out")"
+    for ms in 113 150 200; do
+        [ -f "$probe/$ms.out" ] && sed "s|^|dead_after ${ms}ms: |" "$probe/$ms.out" | head -3 >>"$results/fast_refusals.txt"
+    done
+    echo "$fast_dead" >"$results/fast_dead.txt"
+    say "vacataire (dead_after $fast_dead, the smallest accepted): starting the pair"
+    vac_start fast
+    idle vacataire_fast "${agent[alpha]}" "${agent[beta]}"
+    vac_crash_rounds vacataire_fast
+    vac_stop
+    for node in alpha beta; do cp "$vdir/$node/agent.log" "$results/agent_fast_$node.log"; done
+fi
 
 # 3. keepalived: tuned (advert 0.1 s, 100 ms check loop), tuned with the smallest vrrp_script
 # interval (1 s), defaults.
-say "keepalived $(keepalived --version 2>&1 | head -1 | awk '{print $2}') tuned: starting"
-ka_start tuned
-idle keepalived_tuned "$(ka_pids alpha)" "$(ka_pids beta)" "${loop[alpha]}" "${loop[beta]}"
-ka_check_rounds keepalived_tuned
-ka_crash_rounds keepalived_tuned tuned
-ka_stop
+keepalived --version >"$results/keepalived_version.txt" 2>&1 || true
+if phase keepalived-tuned; then
+    say "keepalived tuned ($(head -1 "$results/keepalived_version.txt")): starting"
+    ka_start tuned
+    idle keepalived_tuned "$(ka_pids alpha)" "$(ka_pids beta)" "${loop[alpha]}" "${loop[beta]}"
+    ka_check_rounds keepalived_tuned
+    ka_crash_rounds keepalived_tuned tuned
+    ka_stop
+fi
+if phase keepalived-script1s; then
+    say "keepalived with a 1 s vrrp_script: starting"
+    ka_start script1s
+    idle keepalived_script1s "$(ka_pids alpha)" "$(ka_pids beta)"
+    ka_check_rounds keepalived_script1s
+    ka_stop
+fi
+if phase keepalived-defaults; then
+    say "keepalived defaults: starting"
+    ka_start defaults
+    idle keepalived_defaults "$(ka_pids alpha)" "$(ka_pids beta)"
+    ka_check_rounds keepalived_defaults
+    ka_crash_rounds keepalived_defaults defaults
+    ka_stop
+fi
 
-say "keepalived script1s: starting"
-ka_start script1s
-idle keepalived_script1s "$(ka_pids alpha)" "$(ka_pids beta)"
-ka_check_rounds keepalived_script1s
-ka_stop
-
-say "keepalived defaults: starting"
-ka_start defaults
-idle keepalived_defaults "$(ka_pids alpha)" "$(ka_pids beta)"
-ka_check_rounds keepalived_defaults
-ka_crash_rounds keepalived_defaults defaults
-ka_stop
-
-# 4. The notification storm (vacataire only).
-say "storm: $STORM_CHECKS warning checks flapping every 100 ms for $STORM_SECONDS s"
-vac_start storm
-sleep 2
-storm_mail_start=$(wc -l <"$work/smtp/arrivals.log")
-storm_trap_start=$(wc -l <"$work/traps/arrivals.log")
-sampler_seconds=$((STORM_SECONDS + 60))
-ip netns exec vb-lab $python "$fixtures/bench_sampler.py" "$results/storm_samples.txt" 20 "$sampler_seconds" \
-    "alpha=http://${address[alpha]}:9411/metrics" "beta=http://${address[beta]}:9411/metrics" \
-    "rss:alpha=${agent[alpha]}" &
-sampler=$!
-sleep 3
+# 4. The notification storm (vacataire only), twice: STORM_CHECKS warning checks on alpha,
+# each flipping on every run (every 100 ms) for STORM_SECONDS. `http`: libcurl in the agent
+# against bench_flip_server.py (no process per run); `exec`: a shell script per run, as a
+# Nagios plugin would be.
 ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14] + f[15] + f[16])); }
-storm_ticks=$(ticks "${agent[alpha]}")
-storm_on=$EPOCHREALTIME
-: >"$run/storm/on"
-sleep "$STORM_SECONDS"
-rm -f "$run/storm/on"
-storm_off=$EPOCHREALTIME
-storm_ticks=$(($(ticks "${agent[alpha]}") - storm_ticks))
-say "storm: over; waiting for the flapping episodes to end (10 s window) and their notices"
-for _ in $(seq 60); do
-    flapping=$(cat "$work/smtp"/*.eml | grep -c "^Subject: .*flapping: check storm" || true)
-    stopped=$(cat "$work/smtp"/*.eml | grep -c "^check storm-[0-9]* stopped flapping (" || true)
-    # one notice when a check starts flapping, one when it stops (same subject)
-    [ "$flapping" -gt 0 ] && [ $((flapping - stopped)) -le "$stopped" ] && break
-    sleep 1
+storm() {  # KIND
+    local kind=$1 out=$results/storm_$1 flip_server="" sampler mail_start trap_start on off end cpu stopped flapping
+    say "storm ($kind): $STORM_CHECKS warning checks flapping every 100 ms for $STORM_SECONDS s"
+    mkdir -p "$out"
+    rm -rf "$run/storm" && mkdir -p "$run/storm"
+    if [ "$kind" = http ]; then
+        ip netns exec vb-alpha $python "$fixtures/bench_flip_server.py" 127.0.0.1 8081 "$run/storm/on" \
+            "$out/flip_stats.json" >"$out/flip_server.out" 2>&1 &
+        flip_server=$!
+        wait_line "$out/flip_server.out" READY 10 || die "the flip server did not start: $(cat "$out/flip_server.out")"
+    fi
+    vac_start "storm-$kind"
+    sleep 2
+    mail_start=$(find "$work/smtp" -name '*.eml' | wc -l)
+    trap_start=$(wc -l <"$work/traps/arrivals.log")
+    ip netns exec vb-lab $python "$fixtures/bench_sampler.py" "$out/samples.txt" 20 $((STORM_SECONDS + 90)) \
+        "alpha=http://${address[alpha]}:9411/metrics" "beta=http://${address[beta]}:9411/metrics" \
+        "rss:alpha=${agent[alpha]}" &
+    sampler=$!
+    sleep 3
+    cpu=$(ticks "${agent[alpha]}")
+    on=$EPOCHREALTIME
+    : >"$run/storm/on"
+    sleep "$STORM_SECONDS"
+    rm -f "$run/storm/on"
+    off=$EPOCHREALTIME
+    cpu=$(($(ticks "${agent[alpha]}") - cpu))
+    say "storm ($kind): over; waiting for the flapping episodes to end (10 s window) and what they held back"
+    # One notice when a check starts flapping, one when it stops (the same subject). Then 25 s
+    # more for a digest of anything still owed (a token comes back every 10 s).
+    for _ in $(seq 60); do
+        flapping=$(cat "$work/smtp"/*.eml | grep -c "^Subject: .*flapping: check storm" || true)
+        stopped=$(cat "$work/smtp"/*.eml | grep -c "^check storm-[0-9]* stopped flapping (" || true)
+        [ "$flapping" -gt 0 ] && [ $((flapping - stopped)) -le "$stopped" ] && break
+        sleep 1
+    done
+    sleep 25
+    kill -TERM "$sampler" 2>/dev/null || true
+    { wait "$sampler"; } 2>/dev/null || true
+    end=$EPOCHREALTIME
+    sqlite3 -readonly "$vdir/alpha/state/vacataire.sqlite" \
+        "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$out/events_alpha.txt"
+    sqlite3 -readonly "$vdir/beta/state/vacataire.sqlite" \
+        "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$out/events_beta.txt"
+    "$vacataire" events --json --socket "$vdir/alpha/state/control.sock" >"$out/events_alpha.json" 2>/dev/null || true
+    printf '{"kind": "%s", "on": %s, "off": %s, "end": %s, "checks": %d, "seconds": %d, "mail_start": %d, "trap_start": %d, "dead_after": 0.5, "heartbeat": 0.05, "alpha_cpu_ticks": %d, "clock_ticks": %d}\n' \
+        "$kind" "$on" "$off" "$end" "$STORM_CHECKS" "$STORM_SECONDS" "$mail_start" "$trap_start" "$cpu" "$(getconf CLK_TCK)" \
+        >"$out/storm.json"
+    vac_stop
+    cp "$vdir/alpha/agent.log" "$out/agent_alpha.log"
+    cp "$vdir/beta/agent.log" "$out/agent_beta.log"
+    cp -r "$run/storm" "$out/checks"
+    if [ -n "$flip_server" ]; then
+        kill -TERM "$flip_server" 2>/dev/null || true
+        { wait "$flip_server"; } 2>/dev/null || true
+    fi
+}
+for kind in $STORM_KINDS; do
+    if phase "storm-$kind"; then storm "$kind"; fi
 done
-sleep 3
-kill -TERM "$sampler" 2>/dev/null || true
-wait "$sampler" 2>/dev/null || true
-storm_end=$EPOCHREALTIME
-sqlite3 -readonly "$vdir/alpha/state/vacataire.sqlite" \
-    "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$results/storm_events_alpha.txt"
-sqlite3 -readonly "$vdir/beta/state/vacataire.sqlite" \
-    "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$results/storm_events_beta.txt"
-"$vacataire" events --json --socket "$vdir/alpha/state/control.sock" >"$results/storm_events_alpha.json" 2>/dev/null || true
-cp "$vdir/alpha/agent.log" "$results/storm_agent_alpha.log"
-cp "$vdir/beta/agent.log" "$results/storm_agent_beta.log"
-cat >"$results/storm.json" <<EOF
-{"on": $storm_on, "off": $storm_off, "end": $storm_end, "checks": $STORM_CHECKS, "seconds": $STORM_SECONDS,
- "mail_start": $storm_mail_start, "trap_start": $storm_trap_start, "dead_after": 0.5, "heartbeat": 0.05,
- "alpha_cpu_ticks": $storm_ticks, "clock_ticks": $(getconf CLK_TCK), "alpha_pid": ${agent[alpha]}}
-EOF
-vac_stop
 
 # --- the report ----------------------------------------------------------------------------------
 cp "$work/smtp/arrivals.log" "$results/mail_arrivals.log"
 cp "$work/traps/arrivals.log" "$results/trap_arrivals.log"
-$python "$fixtures/bench_report.py" --results "$results" --run "$run" --smtp "$work/smtp" \
-    --out "$root/Docs/BENCHMARKS.md" --vacataire "$vacataire" --root "$root" \
+everything=1
+for name in vacataire vacataire-fast keepalived-tuned keepalived-script1s keepalived-defaults storm-http storm-exec; do
+    phase "$name" || everything=0
+done
+out=$root/Docs/BENCHMARKS.md
+[ "$everything" = 1 ] || out=$results/BENCHMARKS.md
+$python "$fixtures/bench_report.py" --results "$results" --smtp "$work/smtp" \
+    --out "$out" --vacataire "$vacataire" --root "$root" \
     --rounds "$ROUNDS" --idle-seconds "$IDLE_SECONDS" --started "$start_time"
+[ "$everything" = 1 ] || say "only some phases ran: Docs/BENCHMARKS.md left alone (the report is in $out)"
 status=ok

@@ -141,6 +141,10 @@ final class CheckSchedulerTests: XCTestCase {
         XCTAssertEqual(alsoSeen, seen)
         XCTAssertEqual(seen.map(\.check), ["web", "web", "web", "disk"])
         XCTAssertEqual(seen.map(\.event), [nil, .checkFailed, .checkRecovered, .checkFailed])
+        XCTAssertEqual(seen.map(\.change), [.firstResultPassed, .failing, .recovered, .failing])
+        var stopped = seen[1]
+        stopped.to = .idle
+        XCTAssertEqual(stopped.change, .followedTheService, "a check going idle with its service is no news")
         XCTAssertEqual(seen[1].verdict.failing, ["web"])
         XCTAssertEqual(seen[1].result.message, "expected 1234 bytes, got 512")
         XCTAssertTrue(seen[2].verdict.healthy)

@@ -214,6 +214,34 @@ final class FailoverConfigTests: XCTestCase {
         XCTAssertEqual(problem?.line, 17)
         XCTAssertTrue(problem?.file.hasSuffix("master.yaml") == true)
     }
+
+    /// A reload keeps what shapes the machine and the sockets, applies the rest, and says which.
+    func testAReloadAppliesActionsAndKeysAndKeepsTimingsAndChecksUntilARestart() throws {
+        let running = try parse(Self.master)
+        var edited = Self.master
+            .replacingOccurrences(of: "systemctl start web", with: "systemctl start web2")
+            .replacingOccurrences(of: "heartbeat_interval: 200ms", with: "heartbeat_interval: 300ms")
+            .replacingOccurrences(of: "file: peer.key", with: "file: old.key")
+        var fresh = try parse(edited)
+        var plan = ReloadPlan(running: running, runningFailover: try XCTUnwrap(running.failover),
+                              fresh: fresh, freshFailover: try XCTUnwrap(fresh.failover))
+        XCTAssertEqual(plan.failover.start.command, "systemctl start web2", "actions apply at once")
+        XCTAssertEqual(plan.failover.heartbeatInterval, running.failover?.heartbeatInterval, "timings wait for a restart")
+        XCTAssertTrue(plan.keysChanged)
+        XCTAssertEqual(plan.applied, ["notifications, templates and outbox retries", "actions"])
+        XCTAssertEqual(plan.needsRestart, ["failover roles and timings"])
+
+        edited = Self.master.replacingOccurrences(of: "witness: tcp://127.0.0.1:9", with: "witness: tcp://127.0.0.1:10")
+        fresh = try Config.parse(document(edited) + "\nchecks:\n  - {name: memory, kind: memory}\n", file: directory + "/master.yaml")
+        plan = ReloadPlan(running: running, runningFailover: try XCTUnwrap(running.failover),
+                          fresh: fresh, freshFailover: try XCTUnwrap(fresh.failover))
+        XCTAssertEqual(plan.failover.witness, fresh.failover?.witness, "with the same timings, the guard applies")
+        XCTAssertNotEqual(plan.failover.witness, running.failover?.witness)
+        XCTAssertFalse(plan.keysChanged)
+        XCTAssertEqual(plan.applied, ["notifications, templates and outbox retries", "actions", "split-brain guard"])
+        XCTAssertEqual(plan.needsRestart, ["checks"])
+        XCTAssertEqual(plan.config.checks, running.checks, "checks keep running as they were")
+    }
 }
 
 /// The loopback pair of Docs/failover.md parses as written.

@@ -128,4 +128,17 @@ final class NotifyConfigTests: XCTestCase {
             "snmp_engine_id: expected 5 to 32 octets, this is 2 (found `0x8000`)",
         ])
     }
+
+    /// The outbox's schedule after a failed try: the backoff doubles up to retry_max, a
+    /// permanent refusal ends at once, a delivery ends at its first failure past max_age.
+    func testTheOutboxScheduleAfterAFailedTry() {
+        let outbox = OutboxConfig(retryInitial: ConfigDuration(seconds: 5), retryMax: ConfigDuration(seconds: 60), maxAge: ConfigDuration(seconds: 3600))
+        XCTAssertEqual((1...6).map { outbox.afterFailedTry($0, age: 10, error: "connection refused", permanent: false) },
+                       [5, 10, 20, 40, 60, 60].map { .retry(after: $0) })
+        XCTAssertEqual(outbox.afterFailedTry(1, age: 0, error: "550 no such user", permanent: true),
+                       .giveUp(why: "refused for good: 550 no such user"))
+        XCTAssertEqual(outbox.afterFailedTry(70, age: 3599.9, error: "timeout", permanent: false), .retry(after: 60))
+        XCTAssertEqual(outbox.afterFailedTry(71, age: 3600, error: "timeout", permanent: false),
+                       .giveUp(why: "still failing after 71 tries over 3600 s: timeout"))
+    }
 }

@@ -30,6 +30,28 @@ public struct OutboxConfig: Sendable, Equatable {
         return min(retryMax.seconds, doubled)
     }
 
+    /// What follows a failed try of a delivery (the outbox's schedule, Docs/notifications.md).
+    public enum NextStep: Sendable, Equatable {
+        /// Try again `after` seconds from now.
+        case retry(after: Double)
+        /// Stop trying; `why` says so in the log and the `delivery-failed` notice.
+        case giveUp(why: String)
+    }
+
+    /// After try number `attempt` failed with `error`, `age` seconds after the notification
+    /// was written: a refusal that trying again cannot cure (`permanent`) ends it at once, a
+    /// delivery failing for `max_age` ends at its first failure past it, any other is
+    /// retried after the backoff.
+    public func afterFailedTry(_ attempt: Int, age: Double, error: String, permanent: Bool) -> NextStep {
+        if permanent {
+            return .giveUp(why: "refused for good: \(error)")
+        }
+        if age >= maxAge.seconds {
+            return .giveUp(why: "still failing after \(attempt) tries over \(Int(age)) s: \(error)")
+        }
+        return .retry(after: backoff(attempt: attempt))
+    }
+
     static func read(_ reader: ConfigReader) -> OutboxConfig {
         var outbox = OutboxConfig()
         outbox.retryInitial = reader.optional("retry_initial", ConfigDuration.self) ?? outbox.retryInitial
