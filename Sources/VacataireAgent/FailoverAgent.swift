@@ -68,6 +68,10 @@ public actor FailoverAgent {
     let effectQueue: AsyncStream<Effect>.Continuation
     /// Notifications decided and not yet taken by the outbox, for `settle()`.
     var notificationsQueued = 0
+    /// When the tick loop will next run the machine's `tick` (`FailoverMachine.nextTick`).
+    var plannedTick = MonotonicInstant(nanoseconds: 0)
+    /// Rung when an input makes the machine want its tick sooner than planned.
+    let tickBell = Doorbell()
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(
@@ -146,7 +150,6 @@ public actor FailoverAgent {
     public func run() async {
         let transitions = scheduler.transitions()
         let incoming = link.incoming
-        let tick = failover.settings.tickPeriod
         record(.agent, reason: "agent started: \(config.node.name) in cluster \(config.node.cluster), "
             + "configured \(failover.role.rawValue), peer \(failover.peer.name)")
         restoreIncidents()
@@ -182,11 +185,10 @@ public actor FailoverAgent {
                 for await running in self.serviceCheckModes { await self.scheduler.setServiceChecks(running: running) }
             }
             group.addTask {
-                // The machine's timer, in rhythm; after a slow tick, the next one comes at once.
-                var next = self.clock.now
-                while true {
-                    next = max(next + tick, self.clock.now)
-                    do { try await self.clock.sleep(until: next) } catch { break }
+                // The machine's timer: at the instant it asks for, or sooner when an input asks.
+                while !Task.isCancelled {
+                    await self.sleep(until: await self.planTick())
+                    if Task.isCancelled { break }
                     await self.tick()
                 }
             }
@@ -320,6 +322,9 @@ public actor FailoverAgent {
             }
         }
         followServiceChecks()
+        if machine.nextTick(after: clock.now) < plannedTick {
+            tickBell.ring()
+        }
         if let refusedStart {
             apply(machine.actionFinished(.start, .failed(refusedStart), now: now()))
         }
@@ -425,6 +430,22 @@ public actor FailoverAgent {
     }
 
     // MARK: - Helpers
+
+    /// The instant of the next tick, as the machine asks for it now.
+    func planTick() -> MonotonicInstant {
+        plannedTick = machine.nextTick(after: clock.now)
+        return plannedTick
+    }
+
+    /// Returns at `wake`, or as soon as the tick bell rings, or when the task is cancelled.
+    nonisolated func sleep(until wake: MonotonicInstant) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.clock.sleep(until: wake) }
+            group.addTask { await self.tickBell.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
 
     func now() -> MonotonicInstant {
         clock.now

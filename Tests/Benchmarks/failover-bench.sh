@@ -2,10 +2,14 @@
 # Le Vacataire and keepalived side by side, in one run, on the same three network-namespace
 # hosts (issue 12). As root on Debian; `make bench` runs it with the release build.
 #
-#   Tests/Benchmarks/failover-bench.sh [VACATAIRE_BINARY]     (default /work/bench-bin/vacataire)
+#   Tests/Benchmarks/failover-bench.sh [VACATAIRE_BINARY]
+#
+# VACATAIRE_BINARY defaults to /work/bench-bin/vacataire, or .build/release/vacataire when
+# that does not exist.
 #
 # Environment: ROUNDS (default 20) rounds per timed figure, IDLE_SECONDS (20) per idle
-# measurement, STORM_CHECKS (100) and STORM_SECONDS (10) for the notification storm,
+# measurement, STORM_CHECKS (100 http checks), STORM_EXEC_CHECKS (20 exec checks) and
+# STORM_SECONDS (10) for the notification storms,
 # PHASES (default: vacataire vacataire-fast keepalived-tuned keepalived-script1s
 # keepalived-defaults storm-http storm-exec) to run only some (Docs/BENCHMARKS.md is then
 # left alone; the report is printed), KEEP=1 keeps the working directory (it is kept anyway
@@ -25,19 +29,22 @@
 # `date +%s.%N` to RUN/NAME.starts: the moment the start action begins.
 #
 # Phases, in order: vacataire with dead_after 500 ms (idle, check failure, crash);
-# vacataire with the smallest dead_after the validator accepts with a witness (crash);
-# keepalived tuned (advert_int 0.1, a 100 ms check), keepalived tuned with the smallest
+# vacataire with the smallest dead_after the validator accepts with a witness (idle, crash);
+# keepalived tuned (advert_int 0.1, a 100 ms check loop), keepalived with the smallest
 # vrrp_script interval (1 s), keepalived defaults (each: idle, check failure, and crash
-# where it differs); the notification storm. Then Tests/Fixtures/bench_report.py prints
-# the table and writes Docs/BENCHMARKS.md (the loopback section of pair-bench.sh is kept
-# below).
+# where it differs); the notification storms (http checks, exec checks). About 12 minutes
+# with the defaults. Then Tests/Fixtures/bench_report.py prints the tables and writes them
+# at the top of Docs/BENCHMARKS.md (the loopback section of pair-bench.sh is kept below).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-vacataire=$(realpath "${1:-/work/bench-bin/vacataire}")
+default_binary=/work/bench-bin/vacataire
+[ -x "$default_binary" ] || default_binary=$root/.build/release/vacataire
+vacataire=$(realpath "${1:-$default_binary}")
 ROUNDS=${ROUNDS:-20}
 IDLE_SECONDS=${IDLE_SECONDS:-20}
 STORM_CHECKS=${STORM_CHECKS:-100}
+STORM_EXEC_CHECKS=${STORM_EXEC_CHECKS:-20}
 STORM_SECONDS=${STORM_SECONDS:-10}
 STORM_KINDS=${STORM_KINDS:-http exec}
 PHASES=${PHASES:-vacataire vacataire-fast keepalived-tuned keepalived-script1s keepalived-defaults storm-http storm-exec}
@@ -259,6 +266,16 @@ wait_start() {
 }
 sub() { $python -c 'import sys; print("%.6f" % (float(sys.argv[1]) - float(sys.argv[2])))' "$1" "$2"; }
 service_pid() { cat "$run/$1.pid" 2>/dev/null || cat "$run/$1.pid.starting" 2>/dev/null || true; }
+ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14] + f[15] + f[16])); }
+# machine_ticks: "busy total" jiffies of all cores; machine_busy BEFORE: percent of all cores
+# busy since then (everything on the machine, a build running beside the benchmark included).
+machine_ticks() { local c; read -r -a c </proc/stat; echo "$((c[1] + c[2] + c[3] + c[6] + c[7] + c[8])) $((c[1] + c[2] + c[3] + c[4] + c[5] + c[6] + c[7] + c[8]))"; }
+machine_busy() {
+    local before=($1) now
+    read -r -a now <<<"$(machine_ticks)"
+    $python -c 'import sys; b, t = float(sys.argv[1]), float(sys.argv[2]); print("%.1f" % (100 * b / t if t else 0))' \
+        "$((now[0] - before[0]))" "$((now[1] - before[1]))"
+}
 stop_services() { for node in alpha beta; do in_ns "vb-$node" "$bin/service.sh" stop "$node"; done; rm -f "$run"/*.truncate; }
 
 # idle LABEL PIDS_ALPHA PIDS_BETA [EXTRA_ALPHA EXTRA_BETA]: RSS and CPU of each node's
@@ -267,6 +284,8 @@ stop_services() { for node in alpha beta; do in_ns "vb-$node" "$bin/service.sh" 
 idle() {
     sleep 3   # the start's notifications and first check runs are over
     say "$1: idle for $IDLE_SECONDS s"
+    local busy
+    busy=$(machine_ticks)
     $python - "$results/idle_$1.json" "$IDLE_SECONDS" "$2" "$3" "${4:-}" "${5:-}" <<'PY'
 import json, os, sys, time
 out, seconds = sys.argv[1], float(sys.argv[2])
@@ -313,6 +332,8 @@ with open(out, "w") as handle:
     json.dump(result, handle, indent=1)
 print(json.dumps(result))
 PY
+    $python -c 'import json, sys; d = json.load(open(sys.argv[1])); d["machine_busy"] = float(sys.argv[2]); json.dump(d, open(sys.argv[1], "w"), indent=1)' \
+        "$results/idle_$1.json" "$(machine_busy "$busy")"
 }
 
 # --- vacataire -----------------------------------------------------------------------------
@@ -368,7 +389,7 @@ checks:
     fall: 2
 EOF
     if [ "$profile" = storm-exec ] && [ "$node" = alpha ]; then
-        for ((i = 0; i < STORM_CHECKS; i++)); do
+        for ((i = 0; i < STORM_EXEC_CHECKS; i++)); do
             printf '  - {name: storm-%03d, kind: exec, command: [%s, "%03d"], interval: 100ms, timeout: 100ms, rise: 1, fall: 1, severity: warning}\n' \
                 "$i" "$bin/flip.sh" "$i"
         done
@@ -471,7 +492,7 @@ vac_crash_rounds() {  # LABEL
         t1=$(wait_start beta "$before" 15) || die "$1: beta never took over (round $round)"
         record "fig2_$1" "$(sub "$t1" "$t0")"
         record rolechanges "$1 beta $t1 takeover"
-        wait "${agent[alpha]}" 2>/dev/null || true
+        { wait "${agent[alpha]}"; } 2>/dev/null || true
         wait_vac_state beta active 10
         vac_run alpha
         for _ in $(seq 400); do
@@ -672,8 +693,8 @@ ka_crash_rounds() {  # LABEL PROFILE
         t0=$EPOCHREALTIME; kill -9 $victims "$service"
         t1=$(wait_start beta "$before" 15) || die "$1: beta never took over (round $round)"
         record "fig2_$1" "$(sub "$t1" "$t0")"
-        wait "${ka[alpha]}" 2>/dev/null || true
-        [ -z "${loop[alpha]:-}" ] || wait "${loop[alpha]}" 2>/dev/null || true
+        { wait "${ka[alpha]}"; } 2>/dev/null || true
+        [ -z "${loop[alpha]:-}" ] || { wait "${loop[alpha]}"; } 2>/dev/null || true
         wait_ka_state beta MASTER 10
         # A killed keepalived leaves its virtual address, pid files and state behind.
         ip -n vb-alpha addr del "$vip/24" dev eth0 2>/dev/null || true
@@ -688,6 +709,12 @@ ka_crash_rounds() {  # LABEL PROFILE
 # --- the phases -------------------------------------------------------------------------------
 : >"$results/rolechanges.txt"
 start_time=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+run_busy=$(machine_ticks)
+cp /proc/loadavg "$results/loadavg_start.txt"
+read -r load1 _ </proc/loadavg
+if $python -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0.5 * float(sys.argv[2]) else 1)' "$load1" "$(nproc)"; then
+    say "WARNING: the machine is busy (load average $load1 on $(nproc) cores): the figures will show it"
+fi
 
 # 1. vacataire, dead_after 500 ms.
 if phase vacataire; then
@@ -707,6 +734,7 @@ if phase vacataire-fast; then
     probe=$work/probe
     mkdir -p "$probe"
     openssl rand -hex 32 >"$probe/peer.key"
+    chmod 600 "$probe/peer.key"
     for ms in 113 150 175 200 225 226 230 250 300; do
         fast_dead=${ms}ms
         vac_config alpha fast >"$probe/alpha.yaml"
@@ -757,10 +785,11 @@ fi
 # each flipping on every run (every 100 ms) for STORM_SECONDS. `http`: libcurl in the agent
 # against bench_flip_server.py (no process per run); `exec`: a shell script per run, as a
 # Nagios plugin would be.
-ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14] + f[15] + f[16])); }
 storm() {  # KIND
     local kind=$1 out=$results/storm_$1 flip_server="" sampler mail_start trap_start on off end cpu stopped flapping
-    say "storm ($kind): $STORM_CHECKS warning checks flapping every 100 ms for $STORM_SECONDS s"
+    local checks=$STORM_CHECKS busy
+    [ "$kind" = exec ] && checks=$STORM_EXEC_CHECKS
+    say "storm ($kind): $checks warning checks flapping every 100 ms for $STORM_SECONDS s"
     mkdir -p "$out"
     rm -rf "$run/storm" && mkdir -p "$run/storm"
     if [ "$kind" = http ]; then
@@ -779,12 +808,14 @@ storm() {  # KIND
     sampler=$!
     sleep 3
     cpu=$(ticks "${agent[alpha]}")
+    busy=$(machine_ticks)
     on=$EPOCHREALTIME
     : >"$run/storm/on"
     sleep "$STORM_SECONDS"
     rm -f "$run/storm/on"
     off=$EPOCHREALTIME
     cpu=$(($(ticks "${agent[alpha]}") - cpu))
+    busy=$(machine_busy "$busy")
     say "storm ($kind): over; waiting for the flapping episodes to end (10 s window) and what they held back"
     # One notice when a check starts flapping, one when it stops (the same subject). Then 25 s
     # more for a digest of anything still owed (a token comes back every 10 s).
@@ -803,8 +834,8 @@ storm() {  # KIND
     sqlite3 -readonly "$vdir/beta/state/vacataire.sqlite" \
         "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$out/events_beta.txt"
     "$vacataire" events --json --socket "$vdir/alpha/state/control.sock" >"$out/events_alpha.json" 2>/dev/null || true
-    printf '{"kind": "%s", "on": %s, "off": %s, "end": %s, "checks": %d, "seconds": %d, "mail_start": %d, "trap_start": %d, "dead_after": 0.5, "heartbeat": 0.05, "alpha_cpu_ticks": %d, "clock_ticks": %d}\n' \
-        "$kind" "$on" "$off" "$end" "$STORM_CHECKS" "$STORM_SECONDS" "$mail_start" "$trap_start" "$cpu" "$(getconf CLK_TCK)" \
+    printf '{"kind": "%s", "on": %s, "off": %s, "end": %s, "checks": %d, "seconds": %d, "mail_start": %d, "trap_start": %d, "dead_after": 0.5, "heartbeat": 0.05, "alpha_cpu_ticks": %d, "clock_ticks": %d, "machine_busy": %s}\n' \
+        "$kind" "$on" "$off" "$end" "$checks" "$STORM_SECONDS" "$mail_start" "$trap_start" "$cpu" "$(getconf CLK_TCK)" "$busy" \
         >"$out/storm.json"
     vac_stop
     cp "$vdir/alpha/agent.log" "$out/agent_alpha.log"
@@ -820,7 +851,10 @@ for kind in $STORM_KINDS; do
 done
 
 # --- the report ----------------------------------------------------------------------------------
+machine_busy "$run_busy" >"$results/machine_busy.txt"
+cp /proc/loadavg "$results/loadavg_end.txt"
 cp "$work/smtp/arrivals.log" "$results/mail_arrivals.log"
+cp "$work/traps/traps.log" "$results/traps.log"
 cp "$work/traps/arrivals.log" "$results/trap_arrivals.log"
 everything=1
 for name in vacataire vacataire-fast keepalived-tuned keepalived-script1s keepalived-defaults storm-http storm-exec; do

@@ -205,6 +205,31 @@ def storm_report(directory, smtp, mail_times, traps_path):
             stamp, source, kind, node = line.rstrip("\n").split("\t")
             if source == ADDRESS["alpha"] and on - 5 <= float(stamp) <= end:
                 traps[kind] = traps.get(kind, 0) + 1
+    # The same counts as the traps told them (vacMessage: "... (N suppressed: ...)"), from
+    # snmptrapd's log of each notification.
+    trap_suppressed = 0
+    trap_storm_notices = 0
+    raw = os.path.join(os.path.dirname(traps_path), "traps.log")
+    if os.path.exists(raw):
+        block = []
+        with open(raw) as handle:
+            for line in handle:
+                stamp, _, text = line.rstrip("\n").partition(" ")
+                if text.startswith("TRAP "):
+                    block = [float(stamp), text]
+                elif text == "END" and block:
+                    joined = " ".join(block[1:])
+                    if ADDRESS["alpha"] + "]" in block[1] and on - 5 <= block[0] <= end:
+                        message = re.search(r"vacMessage[^=]*= STRING: (.*?)(?: [A-Z-]+::|$)", joined)
+                        text_all = message.group(1) if message else joined
+                        if re.search(r"vac(CheckFailed|CheckRecovered)\b", joined) and "storm-" in joined:
+                            trap_storm_notices += 1
+                        found = re.search(r"\((\d+) suppressed: ", text_all)
+                        if found:
+                            trap_suppressed += int(found.group(1))
+                    block = []
+                elif block:
+                    block.append(text)
     # Heartbeats as each node's /metrics saw them, and alpha's memory.
     heard = {"alpha": [], "beta": []}
     unanswered = {"alpha": 0, "beta": 0}
@@ -250,6 +275,7 @@ def storm_report(directory, smtp, mail_times, traps_path):
         "storm": storm, "runs": runs, "changes": changes, "recorded": recorded, "timeouts": timeouts,
         "events_json": events_json, "told": told, "suppressed": suppressed, "suppressed_storm": suppressed_storm,
         "stop_held": stop_held, "traps": traps, "heartbeats": heartbeat_view, "memory": memory,
+        "trap_suppressed": trap_suppressed, "trap_storm_notices": trap_storm_notices,
         "peer_lines": peer_lines, "cpu": cpu,
     }
 
@@ -288,8 +314,12 @@ def build(args):
             text = open(path).read()
             counts[node] = {
                 "peer_lost": len(re.findall(r"\(peer-lost\) opened", text)),
-                "self_fence": len(re.findall(r"self-fenc", text)),
+                "self_fence": len(re.findall(r"event=transition .*active -> quiescing: self-fencing", text)),
+                "takeovers": len(re.findall(r"event=takeover .*takeover \(incident", text)),
+                "peer_lost_pages": len(re.findall(r"notification peer-lost sent: email", text)),
                 "silence_ms": [int(x) for x in re.findall(r"takeover \(incident [^)]*\): taking over: no heartbeat from \w+ for (\d+) ms", text)],
+                "first_line": next((line.strip() for line in text.splitlines()
+                                    if "active -> quiescing: self-fencing" in line), None),
             }
         stability[label] = counts
     found, missing, changes = notification_latencies(results)
@@ -320,6 +350,12 @@ def build(args):
     w("Machine: %s. vacataire %s, the binary `%s` (built %s); the checkout's commit `%s`%s."
       % (machine(), version, args.vacataire, built, commit, " (Sources/ modified)" if dirty else ""))
     w("keepalived: %s (Debian package %s)." % (keepalived, keepalived_deb or "?"))
+    busy = open(os.path.join(results, "machine_busy.txt")).read().strip() \
+        if os.path.exists(os.path.join(results, "machine_busy.txt")) else "?"
+    loads = [open(os.path.join(results, "loadavg_%s.txt" % when)).read().split()[0]
+             if os.path.exists(os.path.join(results, "loadavg_%s.txt" % when)) else "?" for when in ("start", "end")]
+    w("The machine was %s %% busy over the whole run (all cores, everything running on it, the benchmark"
+      " included); load average %s at the start, %s at the end." % (busy, loads[0], loads[1]))
     w("")
     w("Three hosts in network namespaces on the same kernel and clock: `vb-alpha` (198.51.100.1) and")
     w("`vb-beta` (198.51.100.2), each with a veth to a bridge in `vb-lab` (198.51.100.254), which runs")
@@ -370,18 +406,25 @@ def build(args):
         counts = stability.get(label, {})
         if "beta" not in counts:
             continue
-        silence = counts["beta"]["silence_ms"]
-        w("vacataire, %s: beta opened %d peer-lost incidents for %d crashes (alpha %d); %d log lines about "
-          "self-fencing; the takeovers' logged silence: %s ms." % (
-              name, counts["beta"]["peer_lost"], fig2[label]["n"] if fig2.get(label) else 0,
-              counts.get("alpha", {}).get("peer_lost", 0),
-              counts["beta"]["self_fence"] + counts.get("alpha", {}).get("self_fence", 0),
-              "median %d, min %d, max %d" % (statistics.median(silence), min(silence), max(silence)) if silence else "none"))
+        beta = counts["beta"]
+        crashes = fig2[label]["n"] if fig2.get(label) else 0
+        w("vacataire, %s: for %d crashes of alpha, beta opened %d peer-lost incidents, took over **%d** times, "
+          "self-fenced **%d** times (alpha %d) and sent %d peer-lost pages; the silence its takeovers logged "
+          "(the first of each crash included): %s ms." % (
+              name, crashes, beta["peer_lost"], beta["takeovers"], beta["self_fence"],
+              counts.get("alpha", {}).get("self_fence", 0), beta["peer_lost_pages"],
+              "median %d, min %d, max %d" % (statistics.median(beta["silence_ms"]), min(beta["silence_ms"]),
+                                             max(beta["silence_ms"])) if beta["silence_ms"] else "none"))
+        if beta["self_fence"]:
+            w("After a takeover beta self-fenced although the witness answered, took over again after")
+            w("dead_after, and so on until alpha's agent was back (a few seconds here):")
+            w("")
+            w("    " + re.sub(r"^\S+ \S+ vacataire: ", "", beta["first_line"])[:300])
         w("")
     w("### Idle footprint per node (%d s, after the pair settled)" % args.idle_seconds)
     w("")
-    w("| daemon | node | processes (threads) | RSS MiB (anon + file) | CPU % of one core (own + reaped children) |")
-    w("| --- | --- | --- | --- | --- |")
+    w("| daemon | node | processes (threads) | RSS MiB (anon + file) | CPU % of one core (own + reaped children) | machine busy |")
+    w("| --- | --- | --- | --- | --- | --- |")
     names = {"vacataire": "vacataire", "vacataire_fast": "vacataire, fast", "keepalived_tuned": "keepalived tuned",
              "keepalived_script1s": "keepalived, vrrp_script 1 s", "keepalived_defaults": "keepalived defaults"}
     for key, name in names.items():
@@ -392,12 +435,13 @@ def build(args):
             d = data.get(node)
             if not d:
                 continue
-            w("| %s | %s | %d (%d) | %s (%s + %s) | %.2f + %.2f = **%.2f** |" % (
+            w("| %s | %s | %d (%d) | %s (%s + %s) | %.2f + %.2f = **%.2f** | %s |" % (
                 name, role, d["processes"], d["threads"], mib(d["rss_kib"]), mib(d["rss_anon_kib"]), mib(d["rss_file_kib"]),
-                d["cpu_percent"], d["cpu_children_percent"], d["cpu_percent"] + d["cpu_children_percent"]))
+                d["cpu_percent"], d["cpu_children_percent"], d["cpu_percent"] + d["cpu_children_percent"],
+                "%.0f %%" % data["machine_busy"] if "machine_busy" in data else "?"))
             extra = data.get(node + "_extra")
             if extra:
-                w("| %s: its check loop | %s | %d | %s | %.2f + %.2f = **%.2f** |" % (
+                w("| %s: its check loop | %s | %d | %s | %.2f + %.2f = **%.2f** | |" % (
                     name, role, extra["processes"], mib(extra["rss_kib"]),
                     extra["cpu_percent"], extra["cpu_children_percent"], extra["cpu_percent"] + extra["cpu_children_percent"]))
     v, k = idle.get("vacataire"), idle.get("keepalived_tuned")
@@ -416,10 +460,15 @@ def build(args):
     w("")
     w("### Notifications (vacataire)")
     w("")
-    w("From each role change of figures 1, 2 and 2b (the new serving node's start-begin stamp) to the")
-    w("page's arrival: the sink's time when the whole message was received (just before its 250), and")
-    w("the time snmptrapd wrote the trap. %d role changes; %d without a mail, %d without a trap." % (
-        changes, missing["mail"], missing["trap"]))
+    w("From each role change of figures 1, 2 and 2b (the start-begin stamp of the node that serves")
+    w("afterwards, which is the node that pages) to the page's arrival: the sink's time when the whole")
+    w("message was received (just before its 250), and the time snmptrapd wrote the trap. %d role" % changes)
+    w("changes (failover: figure 1; takeover: figures 2 and 2b; failback or switchover: the repair after")
+    w("each round); %d without a mail, %d without a trap. The failover and takeover pages are decided" % (
+        missing["mail"], missing["trap"]))
+    w("with the role change, before the start action runs, so they may arrive a little *before* the")
+    w("start's stamp (a negative time); a failback is paged when it completes, after alpha's service")
+    w("passed its checks (rise 2 × 100 ms) and beta drained (2 × drain) and stopped its own.")
     w("")
     w("| role change | mails: n, median / p99 / min / max | traps: n, median / p99 / min / max |")
     w("| --- | --- | --- |")
@@ -437,7 +486,8 @@ def build(args):
         first = storms[kinds[0]]["storm"]
         w("### Notification storm (vacataire)")
         w("")
-        w("%d `severity: warning` checks on alpha (the serving node), each every 100 ms (the smallest" % first["checks"])
+        w("%s `severity: warning` checks on alpha (the serving node), each every 100 ms (the smallest" % " and ".join(
+            "%d %s" % (storms[k]["storm"]["checks"], k) for k in kinds))
         w("interval accepted) with rise 1 and fall 1, failing and passing in turn on every run for %d s:" % first["seconds"])
         w("**http**: `http` checks against a local server (Tests/Fixtures/bench_flip_server.py) whose page")
         w("answers 500 and 200 in turn, one libcurl transfer per run inside the agent; **exec**: `exec`")
@@ -478,6 +528,10 @@ def build(args):
         row("told by mail in all (one by one + counted) vs recorded",
             lambda s: "**%d vs %d**" % (s["told"]["check-failed"] + s["told"]["check-recovered"] + s["suppressed_storm"],
                                         s["recorded"]["check-failed"] + s["recorded"]["check-recovered"]))
+        row("told by trap in all (one by one + counted in vacMessage, a DisplayString of at most 255 characters)",
+            lambda s: "%d" % (s["trap_storm_notices"] + s["trap_suppressed"]))
+        row("machine busy during the storm (all cores, everything running)",
+            lambda s: "%.0f %%" % s["storm"].get("machine_busy", float("nan")))
         row("traps from alpha by kind",
             lambda s: ", ".join("%s %d" % kv for kv in sorted(s["traps"].items())) or "none")
         w("")

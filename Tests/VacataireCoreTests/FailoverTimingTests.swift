@@ -22,11 +22,20 @@ final class FailoverTimingTests: XCTestCase {
         var dice: Dice
         /// What an idle pair must never do after it settled.
         var surprises: [String] = []
+        /// Ticks when the machine asks (`nextTick`, as the agent does) rather than every tick period.
+        var sparseTicks = false
+        /// Each node's next scheduled tick (sparse ticks: moved earlier when an input asks).
+        var nextTick: [MonotonicInstant] = [MonotonicInstant(nanoseconds: 0), MonotonicInstant(nanoseconds: 0)]
+        /// How many times each node ticked.
+        var ticks = [0, 0]
+        /// Nodes that crashed: they neither tick nor hear anything any more.
+        var crashed: Set<Int> = []
         var settledAt: MonotonicInstant
         let jitter = FailoverSettings.jitterAllowance
 
-        init(master: FailoverSettings, standby: FailoverSettings, seed: UInt64) {
+        init(master: FailoverSettings, standby: FailoverSettings, seed: UInt64, sparseTicks: Bool = false) {
             dice = Dice(state: seed)
+            self.sparseTicks = sparseTicks
             nodes = [
                 FailoverMachine(settings: master, persisted: nil, requestIDSeed: 1 << 32, now: now),
                 FailoverMachine(settings: standby, persisted: nil, requestIDSeed: 2 << 32, now: now),
@@ -40,6 +49,7 @@ final class FailoverTimingTests: XCTestCase {
         }
 
         mutating func schedule(_ happening: Happening, after delay: Duration) {
+            if case .tick(let index) = happening { nextTick[index] = now + delay }
             order += 1
             let entry = (at: now + delay, order: order, happening: happening)
             let index = queue.firstIndex { ($0.at, $0.order) > (entry.at, entry.order) } ?? queue.endIndex
@@ -73,23 +83,40 @@ final class FailoverTimingTests: XCTestCase {
             }
         }
 
+        /// With sparse ticks, an input may want the next tick sooner (the agent's doorbell).
+        mutating func askForTick(_ index: Int) {
+            guard sparseTicks else { return }
+            let wanted = nodes[index].nextTick(after: now)
+            if wanted < nextTick[index] {
+                schedule(.tick(node: index), after: wanted.since(now) + dice.delay(upTo: .milliseconds(3)))
+            }
+        }
+
         /// Runs until `end` or until the first few surprises.
         mutating func run(until end: MonotonicInstant) {
             while let next = queue.first, next.at <= end, surprises.count < 5 {
                 queue.removeFirst()
                 now = next.at
                 switch next.happening {
+                case .tick(let index) where crashed.contains(index), .guardAnswer(let index) where crashed.contains(index),
+                     .actionDone(_, let index) where crashed.contains(index), .deliver(_, let index) where crashed.contains(index):
+                    continue
                 case .tick(let index):
+                    guard next.at == nextTick[index] else { continue }  // moved earlier since
+                    ticks[index] += 1
                     apply(index, nodes[index].tick(now: now))
                     // The agent's timer runs a little late, never early.
-                    let period = nodes[index].settings.tickPeriod
-                    schedule(.tick(node: index), after: period + dice.delay(upTo: .milliseconds(3)))
+                    let wait = sparseTicks ? nodes[index].nextTick(after: now).since(now) : nodes[index].settings.tickPeriod
+                    schedule(.tick(node: index), after: wait + dice.delay(upTo: .milliseconds(3)))
                 case .deliver(let message, let index):
                     apply(index, nodes[index].received(message, now: now))
+                    askForTick(index)
                 case .guardAnswer(let index):
                     apply(index, nodes[index].guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: true), now: now))
+                    askForTick(index)
                 case .actionDone(let kind, let index):
                     apply(index, nodes[index].actionFinished(kind, .succeeded, now: now))
+                    askForTick(index)
                 }
             }
         }
@@ -118,6 +145,53 @@ final class FailoverTimingTests: XCTestCase {
             XCTAssertGreaterThan(simulation.now, MonotonicInstant(nanoseconds: 3_599 * 1_000_000_000), "the hour was simulated")
             let silence = simulation.now.since(simulation.nodes[1].peerLastHeard ?? MonotonicInstant(nanoseconds: 0))
             XCTAssertLessThanOrEqual(silence, heartbeat * 2, "heartbeats flowed to the end")
+        }
+    }
+
+    /// The same hour with the agent's sparse ticks (`nextTick`): as quiet, with far fewer ticks.
+    func testAnIdlePairTickingOnlyWhenTheMachineAsksStaysQuietForAnHour() {
+        for (seed, heartbeat) in [Duration.milliseconds(50), .milliseconds(100), .milliseconds(200), .milliseconds(500)].enumerated() {
+            var simulation = Simulation(
+                master: Self.tightest(.master, heartbeat: heartbeat), standby: Self.tightest(.standby, heartbeat: heartbeat),
+                seed: UInt64(seed + 11), sparseTicks: true)
+            simulation.run(until: MonotonicInstant(nanoseconds: 3_600 * 1_000_000_000))
+            XCTAssertEqual(simulation.surprises, [], "heartbeat \(heartbeat), sparse ticks")
+            XCTAssertEqual(simulation.nodes.map(\.stateName), [.active, .standby])
+            let silence = simulation.now.since(simulation.nodes[1].peerLastHeard ?? MonotonicInstant(nanoseconds: 0))
+            XCTAssertLessThanOrEqual(silence, heartbeat * 2, "heartbeats flowed to the end")
+            let perHeartbeat = Double(simulation.ticks[0] + simulation.ticks[1]) / 2 / (3_600 / heartbeat.seconds)
+            print(String(format: "heartbeat %@: %.2f ticks per heartbeat interval per node (every tick period: 4)", heartbeat.humanSeconds, perHeartbeat))
+            XCTAssertLessThan(perHeartbeat, 2.5, "a steady pair ticks about once or twice per heartbeat")
+        }
+    }
+
+    /// A master that crashes is found dead by the sparse-ticking standby within a tick period
+    /// of dead_after, as with a tick every period.
+    func testASparseTickingStandbyFindsACrashedMasterWithinATickOfDeadAfter() {
+        let heartbeat = Duration.milliseconds(50)
+        var simulation = Simulation(
+            master: Self.tightest(.master, heartbeat: heartbeat), standby: Self.tightest(.standby, heartbeat: heartbeat),
+            seed: 3, sparseTicks: true)
+        simulation.run(until: simulation.settledAt)
+        XCTAssertEqual(simulation.nodes.map(\.stateName), [.active, .standby])
+        // The master crashes: it ticks, hears and sends nothing more (what it sent still arrives).
+        simulation.crashed = [0]
+        simulation.settledAt = MonotonicInstant(nanoseconds: .max)  // what follows is expected
+        let giveUp = simulation.now + .seconds(5)
+        var noticed: MonotonicInstant?
+        var lastHeard = simulation.now
+        while noticed == nil, let next = simulation.queue.first, next.at < giveUp {
+            simulation.run(until: next.at)
+            lastHeard = simulation.nodes[1].peerLastHeard ?? lastHeard
+            if simulation.nodes[1].state != .standby(.idle) { noticed = simulation.now }
+        }
+        let after = try? XCTUnwrap(noticed).since(lastHeard)
+        let settings = simulation.nodes[1].settings
+        print("sparse ticks: the standby acted \(after?.humanSeconds ?? "never") after the last heartbeat (dead_after \(settings.deadAfter.humanSeconds))")
+        XCTAssertNotNil(after)
+        if let after {
+            XCTAssertGreaterThanOrEqual(after, settings.deadAfter)
+            XCTAssertLessThanOrEqual(after, settings.deadAfter + settings.tickPeriod + .milliseconds(3))
         }
     }
 

@@ -46,6 +46,29 @@ extension FailoverMachine {
         return actions
     }
 
+    /// When the daemon should call `tick` next (Docs/failover.md, "The tick"). In a steady
+    /// pair (this node active, or a standby with no guard at work, and the peer heard within
+    /// a heartbeat interval) nothing is due before the next heartbeat to send or the instant
+    /// the peer's next heartbeat would be a tick late, whichever comes first (and within a
+    /// second, for the agent's own schedules); in every other state, one tick period from
+    /// now. Never sooner than a tick period: calling `tick` earlier is harmless, but idle.
+    /// After any other input the daemon asks again, as that input may have changed it.
+    public func nextTick(after now: MonotonicInstant) -> MonotonicInstant {
+        let soon = now + settings.tickPeriod
+        guard let heard = peerLastHeard, now.since(heard) < settings.heartbeatInterval else { return soon }
+        let lastPeer: MonotonicInstant
+        switch state {
+        case .active:
+            lastPeer = max(heard, activeSince)
+        case .standby(let standby) where standby.guardPhase == .idle(nextProbe: nil):
+            lastPeer = heard
+        default:
+            return soon
+        }
+        let late = lastPeer + settings.heartbeatInterval + settings.tickPeriod
+        return max(soon, min(nextHeartbeatAt, late, now + .seconds(1)))
+    }
+
     /// A new verdict from the check scheduler.
     public mutating func healthChanged(_ verdict: HealthVerdict, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
