@@ -4,45 +4,14 @@ import UnixSignals
 import VacataireCore
 import VacataireNotify
 
-/// `vacataire run` as a swift-service-lifecycle service: the agent, its control socket and,
-/// when configured, the load balancers' HTTP endpoint and agent-check port. SIGTERM and
-/// SIGINT stop them all cleanly (the role and epoch are already on disk; the service is
-/// left as it is); SIGHUP reloads the configuration, keeping the role.
-public struct AgentService: Service {
-    let agent: FailoverAgent
-    let control: ControlServer
-    let http: HTTPEndpoint?
-    let agentCheck: AgentCheckResponder?
-
-    init(agent: FailoverAgent, control: ControlServer, http: HTTPEndpoint?, agentCheck: AgentCheckResponder?) {
-        self.agent = agent
-        self.control = control
-        self.http = http
-        self.agentCheck = agentCheck
-    }
-
-    public func run() async throws {
-        await agent.recordUncleanPreviousStop()
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                group.addTask { await control.run() }
-                group.addTask { await agent.notifySystemd() }
-                if let http { group.addTask { await http.run() } }
-                if let agentCheck { group.addTask { await agentCheck.run() } }
-                group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                        await agent.reload()
-                    }
-                }
-                await agent.run()
-                await control.close()
-                await http?.close()
-                await agentCheck?.close()
-                group.cancelAll()
-            }
-        }
-    }
-
+/// `vacataire run` as one swift-service-lifecycle `ServiceGroup` (Docs/architecture.md,
+/// "Effects"): the agent (the failover machine with its peer link, checks, outbox and
+/// effects, `FailoverAgent.run`), the control socket, when configured the load balancers'
+/// HTTP endpoint and agent-check port, the systemd notifier and SIGHUP's reload, each a
+/// service. SIGTERM and SIGINT shut them down gracefully in reverse order: reload, systemd,
+/// listeners, and the agent last (the role and epoch are already on disk; the service is
+/// left as it is).
+public enum AgentService {
     /// Starts the agent for `config` and runs it until SIGTERM or SIGINT.
     public static func runUntilStopped(config: Config, templates: TemplateSet, logger: Logger) async throws {
         let descriptors = DescriptorBudget.raiseLimit()
@@ -55,12 +24,47 @@ public struct AgentService: Service {
         let agentCheck = try await config.loadBalancer.agentCheck.asyncMap {
             try await AgentCheckResponder.bind($0, source: agent, logger: logger)
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: DaemonPart {
+                await agent.recordUncleanPreviousStop()
+                await agent.run()
+            }, serviceName: "agent"),
+            // A listener that stops on an error is logged; the agent goes on without it.
+            .init(service: DaemonPart({ await control.run() }, then: { await control.close() }), successTerminationBehavior: .ignore, serviceName: "control socket"),
+        ]
+        if let http {
+            services.append(.init(service: DaemonPart({ await http.run() }, then: { await http.close() }), successTerminationBehavior: .ignore, serviceName: "HTTP endpoint"))
+        }
+        if let agentCheck {
+            services.append(.init(service: DaemonPart({ await agentCheck.run() }, then: { await agentCheck.close() }), successTerminationBehavior: .ignore,
+                                  serviceName: "agent-check"))
+        }
+        services.append(.init(service: DaemonPart { await agent.notifySystemd() }, successTerminationBehavior: .ignore, serviceName: "systemd"))
+        services.append(.init(service: DaemonPart {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                await agent.reload()
+            }
+        }, successTerminationBehavior: .ignore, serviceName: "reload on SIGHUP"))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: AgentService(agent: agent, control: control, http: http, agentCheck: agentCheck))],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        ))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// One part of the daemon as a service: runs `body` until the group shuts down gracefully
+/// (which cancels it), then `then` (closing a listener).
+struct DaemonPart: Service {
+    let body: @Sendable () async -> Void
+    let then: @Sendable () async -> Void
+
+    init(_ body: @escaping @Sendable () async -> Void, then: @escaping @Sendable () async -> Void = {}) {
+        self.body = body
+        self.then = then
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown(body)
+        await then()
     }
 }
 
