@@ -277,8 +277,7 @@ struct Dice {
     mutating func pick(_ count: Int) -> Int { Int(next() % UInt64(count)) }
     /// A delay from 0 to `limit`, uniformly, in nanoseconds.
     mutating func delay(upTo limit: Duration) -> Duration {
-        let (seconds, attoseconds) = limit.components
-        let nanoseconds = max(1, UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000))
+        let nanoseconds = UInt64(max(1, limit.nanoseconds))
         return .nanoseconds(Int64(next() % nanoseconds))
     }
 }

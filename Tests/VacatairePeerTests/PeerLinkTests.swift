@@ -241,8 +241,7 @@ final class PeerLinkTests: XCTestCase {
         _ what: String, timeout: Duration = .seconds(5), file: StaticString = #filePath, line: UInt = #line,
         _ condition: () async -> Bool
     ) async throws {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        guard await Wait.until(timeout: seconds, every: 0.005, condition) else {
+        guard await Wait.until(timeout: timeout.seconds, every: 0.005, condition) else {
             XCTFail("timed out after \(timeout) waiting for \(what)", file: file, line: line)
             throw CancellationError()
         }
