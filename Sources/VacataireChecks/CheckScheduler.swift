@@ -19,8 +19,8 @@ public actor CheckScheduler {
     private var runs: [String: Int] = [:]
     /// Whether the service checks run (the service runs here) or are idle.
     public private(set) var serviceChecksRun: Bool
-    /// Where the service checks' loops wait while the service is off here.
-    private let serviceStarts: ServiceStartGate
+    /// Where the service checks' loops wait while the service is off here: open while it runs.
+    private let serviceStarts: Doorbell
 
     /// - Parameters:
     ///   - grace: how long past a check's timeout the scheduler still waits for it.
@@ -33,7 +33,7 @@ public actor CheckScheduler {
         self.checks = checks
         self.grace = grace
         self.serviceChecksRun = serviceChecksRun
-        serviceStarts = ServiceStartGate(open: serviceChecksRun)
+        serviceStarts = Doorbell(open: serviceChecksRun)
         for check in checks {
             var tracker = RiseFallTracker(rise: check.rise, fall: check.fall)
             if check.scope == .service, !serviceChecksRun { tracker.makeIdle() }
@@ -176,56 +176,4 @@ public struct CheckSnapshot: Sendable, Equatable {
     /// Runs since the scheduler started.
     public var runs: Int
     public var latest: CheckResult?
-}
-
-/// Open while the service runs here. The service checks' loops wait at it without
-/// polling while it is closed, and go on the moment it opens. Cancelling a waiting task
-/// lets it go too (the scheduler stops).
-private final class ServiceStartGate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var opened: Bool
-    private var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
-    private var lastID = 0
-
-    init(open: Bool) {
-        opened = open
-    }
-
-    var isOpen: Bool {
-        lock.withLock { opened }
-    }
-
-    func close() {
-        lock.withLock { opened = false }
-    }
-
-    /// Returns once the gate is open (at once if it is), or when the calling task is cancelled.
-    func wait() async {
-        let id = lock.withLock {
-            lastID += 1
-            return lastID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let goNow = lock.withLock {
-                    if opened || Task.isCancelled { return true }
-                    waiting[id] = continuation
-                    return false
-                }
-                if goNow { continuation.resume() }
-            }
-        } onCancel: {
-            lock.withLock { waiting.removeValue(forKey: id) }?.resume()
-        }
-    }
-
-    /// Opens the gate and wakes every waiting loop.
-    func open() {
-        let woken = lock.withLock {
-            opened = true
-            defer { waiting.removeAll() }
-            return Array(waiting.values)
-        }
-        woken.forEach { $0.resume() }
-    }
 }
