@@ -15,20 +15,17 @@ extension OperatorLab {
 
     /// The node's standard error since its latest start.
     public func log(_ node: Node) -> String {
-        let count = starts[node] ?? 1
-        return (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
+        AgentLogs(directory).latest(node.rawValue, starts: starts[node] ?? 1)
     }
 
     /// Every log of the node, oldest start first.
     public func allLogs(_ node: Node) -> String {
-        (1...max(1, starts[node] ?? 1)).map { count in
-            (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
-        }.joined(separator: "\n")
+        AgentLogs(directory).all(node.rawValue, starts: starts[node] ?? 1)
     }
 
     /// The transition lines (`FROM -> TO: reason`) of all the node's logs.
     public func transitions(_ node: Node) -> [String] {
-        allLogs(node).split(separator: "\n").map(String.init).filter { $0.contains(" -> ") }
+        AgentLogs.transitions(in: allLogs(node))
     }
 
     /// The node's state changes (`active -> quiescing: ...`; not a check's, nor a new reason

@@ -214,7 +214,7 @@ public final class OperatorLab: @unchecked Sendable {
             executable: command[0], arguments: Array(command.dropFirst()),
             environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates")],
             stdoutPath: directory.file("\(node.rawValue).\(count).stdout"),
-            stderrPath: directory.file("\(node.rawValue).\(count).log"))
+            stderrPath: AgentLogs(directory).path(node.rawValue, start: count))
     }
 
     /// Stops the node's agent with SIGTERM (as systemd does), its service untouched, and

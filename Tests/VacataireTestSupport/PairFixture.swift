@@ -171,7 +171,7 @@ public final class PairFixture: @unchecked Sendable {
             arguments: Array(command.dropFirst()),
             environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates")].merging(environment) { $1 },
             stdoutPath: directory.file("\(node.rawValue).\(count).stdout"),
-            stderrPath: directory.file("\(node.rawValue).\(count).log")
+            stderrPath: AgentLogs(directory).path(node.rawValue, start: count)
         )
     }
 
@@ -266,20 +266,17 @@ public final class PairFixture: @unchecked Sendable {
 
     /// The node's standard error since its latest start.
     public func log(_ node: Node) -> String {
-        let count = starts[node] ?? 1
-        return (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
+        AgentLogs(directory).latest(node.rawValue, starts: starts[node] ?? 1)
     }
 
     /// Every log of the node, oldest start first.
     public func allLogs(_ node: Node) -> String {
-        (1...max(1, starts[node] ?? 1)).map { count in
-            (try? String(contentsOfFile: directory.file("\(node.rawValue).\(count).log"), encoding: .utf8)) ?? ""
-        }.joined(separator: "\n")
+        AgentLogs(directory).all(node.rawValue, starts: starts[node] ?? 1)
     }
 
     /// The log lines of the node's transitions (`FROM -> TO: reason`), since its latest start.
     public func transitions(_ node: Node) -> [String] {
-        log(node).split(separator: "\n").map(String.init).filter { $0.contains(" -> ") }
+        AgentLogs.transitions(in: log(node))
     }
 
     /// The latest epoch the node's log mentions ("... at epoch 2", "epoch 2"), since its latest start.
