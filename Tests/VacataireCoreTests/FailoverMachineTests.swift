@@ -308,6 +308,30 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(reason.hasPrefix("taking over: no heartbeat from alpha for 3.2 s, witness reachable"), reason)
     }
 
+    /// A standby that took over on silence counts its self-fence from the moment it serves,
+    /// not from its start: verifying the service may take longer than self_fence_after,
+    /// and no witness probe runs meanwhile (found by the keepalived bench at dead_after 226ms).
+    func testATakeoverWhoseVerificationOutlastsSelfFenceAfterDoesNotFenceItselfOnArrival() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.healthChanged(HealthVerdict(nodeFailing: [], service: .idle, pending: false), now: at(0.2))
+        _ = standby.tick(now: at(3.2))
+        XCTAssertTrue(standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: false), now: at(3.3)).startsService)
+        _ = standby.actionFinished(.start, .succeeded, now: at(3.35))
+        XCTAssertEqual(standby.stateName, .takingOver, "verifying its service")
+        // The service checks pass 2.1 s later (self_fence_after is 2 s).
+        _ = standby.healthChanged(HealthVerdict(nodeFailing: [], service: .healthy, pending: false), now: at(5.45))
+        XCTAssertEqual(standby.stateName, .active)
+        let first = standby.tick(now: at(5.46))
+        XCTAssertEqual(standby.stateName, .active, "no self-fence on arrival: \(standby.lastReason)")
+        XCTAssertTrue(first.probes.isEmpty, "the first witness probe comes a heartbeat and a tick after serving")
+        XCTAssertEqual(standby.tick(now: at(5.7)).probes, [GuardProbe(witness: true, peerService: false)])
+        _ = standby.guardAnswered(GuardReport(witnessReachable: true), now: at(5.71))
+        _ = standby.tick(now: at(7.4))
+        XCTAssertEqual(standby.stateName, .active, "the witness answered within self_fence_after")
+        _ = standby.tick(now: at(7.72))
+        XCTAssertEqual(standby.stateName, .quiescing, "2 s after the last answer, with no probe answered since, it fences itself")
+    }
+
     func testNoTakeoverWhenTheWitnessIsUnreachable() {
         var standby = Node.standby(epoch: 1)
         _ = standby.tick(now: at(3.2))

@@ -118,6 +118,9 @@ extension FailoverMachine {
 
     /// The take-over is complete: this node serves, and says so.
     mutating func becomeActive(_ purpose: TakeOver.Purpose, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        // The self-fence counts from now: while the service was being verified no witness
+        // probe ran, and verifying may take longer than self_fence_after.
+        activeSince = now
         var reason = "active: service started and verified at epoch \(epoch)"
         switch purpose {
         case .handoff(let request):
