@@ -95,6 +95,7 @@ bench: deps
 		&& (systemctl disable --now keepalived >/dev/null 2>&1 || true); }
 	bash Tests/Benchmarks/pair-bench.sh .build/release/vacataire
 	bash Tests/Benchmarks/failover-bench.sh .build/release/vacataire
+	VACATAIRE_BENCH=1 $(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing --filter PeerCodecCostTests 2>&1 | grep "peer codec cost"
 
 # The default templates compiled into the binary, from Templates/ (a test fails while they differ).
 templates:

@@ -13,9 +13,11 @@
 # PHASES (default: vacataire vacataire-fast keepalived-tuned keepalived-script1s
 # keepalived-defaults storm-http storm-exec) to run only some (Docs/BENCHMARKS.md is then
 # left alone; the report is printed), KEEP=1 keeps the working directory (it is kept anyway
-# when the run fails).
+# when the run fails), VACATAIRE_BINARY_COMMIT names the commit the binary was built from
+# when it is not the checkout's HEAD (the report prints it).
 #
-# Topology (documentation addresses only):
+# Topology (documentation addresses only; every check, probe and service uses them, never
+# loopback):
 #
 #   vb-lab    bridge vbbr0 198.51.100.254/24: SMTP sink (aiosmtpd) on :2525, snmptrapd on
 #             udp :1162, the witness (a TCP listener) on :8099
@@ -80,6 +82,10 @@ done
 
 work=$(mktemp -d /tmp/failover-bench.XXXXXX)
 chmod 755 "$work"
+# The run uses its own copy: a rebuild of the binary during the run must not mix two builds.
+binary_source=$vacataire
+cp -p "$binary_source" "$work/vacataire"
+vacataire=$work/vacataire
 run=$work/run        # services' pid files, logs, start stamps, break markers
 bin=$work/bin        # the scripts the agents run
 results=$work/results
@@ -165,16 +171,17 @@ wait_line "$work/smtp.out" READY 10 || die "the SMTP sink did not start: $(cat "
 wait_line "$work/traps.out" READY 10 || die "snmptrapd did not start: $(cat "$work/traps.out")"
 
 # --- the scripts both agents run -------------------------------------------------------------
-# service.sh start|stop NAME: the service. `start` first stamps RUN/NAME.starts, then starts
-# page_server.py and returns once it accepts connections; its pid file appears only then (a
-# keepalived check reads "no pid file" as "off by design"). `stop` returns once it is gone.
+# service.sh start NAME ADDRESS | stop NAME: the service. `start` first stamps RUN/NAME.starts,
+# then starts page_server.py and returns once it accepts connections on ADDRESS:8080; its pid
+# file appears only then (a keepalived check reads "no pid file" as "off by design"). `stop`
+# returns once it is gone.
 cat >"$bin/service.sh" <<EOF
 #!/bin/bash
 [ "\$1" = start ] && echo "\$(date +%s.%N) \${VACATAIRE_EVENT:--} ${VACATAIRE_ROLE:--} ${VACATAIRE_EPOCH:--}" >>"$run/\$2.starts"
 set -u
 name=\$2
 pidfile="$run/\$name.pid"
-alive() { local state; read -r _ _ state _ <"/proc/\$1/stat" 2>/dev/null || return 1; [ "\$state" != Z ]; }
+alive() { local state; read -r _ _ state _ 2>/dev/null <"/proc/\$1/stat" || return 1; [ "\$state" != Z ]; }
 case "\$1" in
 start)
     if [ -f "\$pidfile" ] && alive "\$(cat "\$pidfile")"; then exit 0; fi
@@ -182,49 +189,51 @@ start)
         >>"$run/\$name.service.log" 2>&1 </dev/null &
     echo \$! >"\$pidfile.starting"
     for _ in \$(seq 300); do
-        if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then mv "\$pidfile.starting" "\$pidfile"; exit 0; fi
+        if (exec 3<>"/dev/tcp/\$3/8080") 2>/dev/null; then mv "\$pidfile.starting" "\$pidfile"; exit 0; fi
         sleep 0.01
     done
     echo "the service of \$name did not answer on port 8080" >&2
     exit 1
     ;;
 stop)
+    # The pid file goes first: from then on a keepalived check reads "off by design".
     for file in "\$pidfile" "\$pidfile.starting"; do
         [ -f "\$file" ] || continue
-        pid=\$(cat "\$file")
+        mv "\$file" "\$pidfile.stopping"
+        pid=\$(cat "\$pidfile.stopping")
         kill "\$pid" 2>/dev/null || true
         for _ in \$(seq 100); do alive "\$pid" || break; sleep 0.005; done
         if alive "\$pid"; then kill -9 "\$pid" 2>/dev/null || true; fi
-        rm -f "\$file"
+        rm -f "\$pidfile.stopping"
     done
     ;;
 esac
 EOF
 
-# check.sh NAME: keepalived's http check, the same as the agent's: the page answers 200 with
+# check.sh NAME ADDRESS: keepalived's http check, the same as the agent's: the page answers 200 with
 # exactly 4096 bytes within 100 ms. With the service off by design (no pid file: backup or
 # fault state) there is nothing to judge and it passes, as the agent's service-scope check
 # is idle on a standby.
 cat >"$bin/check.sh" <<EOF
 #!/bin/bash
 [ -f "$run/\$1.pid" ] || exit 0
-[ "\$(curl -s -o /dev/null -m 0.1 -w '%{http_code} %{size_download}' http://127.0.0.1:8080/)" = "200 4096" ]
+[ "\$(curl -s -o /dev/null -m 0.1 -w '%{http_code} %{size_download}' "http://\$2:8080/")" = "200 4096" ]
 EOF
-# checkloop.sh NAME FILE: the tuned keepalived's check. keepalived 2.2.7 refuses a
+# checkloop.sh NAME ADDRESS FILE: the tuned keepalived's check. keepalived 2.2.7 refuses a
 # vrrp_script interval below 1 s, so a loop runs check.sh every 100 ms (start to start) with
 # fall 2 / rise 2 and writes 0 (ok) or 1 (fault) to FILE, a keepalived track_file.
 cat >"$bin/checkloop.sh" <<EOF
 #!/bin/bash
 state=0; fails=0; passes=0
-printf 0 >"\$2"
+printf 0 >"\$3"
 next=\${EPOCHREALTIME/./}
 while :; do
-    if "$bin/check.sh" "\$1"; then
+    if "$bin/check.sh" "\$1" "\$2"; then
         passes=\$((passes + 1)); fails=0
-        if [ \$state = 1 ] && [ \$passes -ge 2 ]; then state=0; printf 0 >"\$2"; fi
+        if [ \$state = 1 ] && [ \$passes -ge 2 ]; then state=0; printf 0 >"\$3"; fi
     else
         fails=\$((fails + 1)); passes=0
-        if [ \$state = 0 ] && [ \$fails -ge 2 ]; then state=1; printf 1 >"\$2"; fi
+        if [ \$state = 0 ] && [ \$fails -ge 2 ]; then state=1; printf 1 >"\$3"; fi
     fi
     next=\$((next + 100000))
     left=\$((next - \${EPOCHREALTIME/./}))
@@ -264,8 +273,13 @@ wait_start() {
     done
     return 1
 }
+# wait_gone PID: until the process (started in the background and disowned) has exited.
+wait_gone() { local i; for ((i = 0; i < 1000; i++)); do [ -e "/proc/$1" ] || return 0; sleep 0.01; done; return 1; }
 sub() { $python -c 'import sys; print("%.6f" % (float(sys.argv[1]) - float(sys.argv[2])))' "$1" "$2"; }
 service_pid() { cat "$run/$1.pid" 2>/dev/null || cat "$run/$1.pid.starting" 2>/dev/null || true; }
+# pause: a random 0-999 ms before each cause, so that it falls anywhere in the daemons'
+# check and advertisement cycles (the rounds would otherwise keep step with them).
+pause() { sleep "0.$(printf '%03d' $((RANDOM % 1000)))"; }
 ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14] + f[15] + f[16])); }
 # machine_ticks: "busy total" jiffies of all cores; machine_busy BEFORE: percent of all cores
 # busy since then (everything on the machine, a build running beside the benchmark included).
@@ -302,6 +316,17 @@ def status(pid):
         values = dict(line.split(":", 1) for line in lines if ":" in line)
     kib = lambda key: int(values.get(key, "0 kB").split()[0])
     return {"rss": kib("VmRSS"), "anon": kib("RssAnon"), "file": kib("RssFile"), "threads": int(values["Threads"])}
+def everyone():
+    found = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open("/proc/%s/comm" % pid) as comm:
+                    found[pid] = (comm.read().strip(), sum(ticks(pid)))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+all_before = everyone()
 before = {name: {pid: ticks(pid) for pid in pids} for name, pids in groups.items()}
 began = time.monotonic()
 rss_samples = {name: [] for name in groups}
@@ -311,7 +336,13 @@ while time.monotonic() - began < seconds:
         rss_samples[name].append(sum(status(pid)["rss"] for pid in pids))
 elapsed = time.monotonic() - began
 after = {name: {pid: ticks(pid) for pid in pids} for name, pids in groups.items()}
-result = {"seconds": elapsed}
+all_after = everyone()
+# Who else used the CPU meanwhile (processes alive at both ends; a build's short-lived
+# compilers show only in the machine's busy figure).
+others = sorted(((all_after[p][1] - all_before[p][1], all_after[p][0], p) for p in all_after if p in all_before),
+                reverse=True)[:4]
+result = {"seconds": elapsed,
+          "top": [{"comm": c, "pid": p, "cpu_percent": 100.0 * d / hz / elapsed} for d, c, p in others if d > 0]}
 for name, pids in groups.items():
     if not pids:
         continue
@@ -380,7 +411,7 @@ EOF
 checks:
   - name: page
     kind: http
-    url: http://127.0.0.1:8080/
+    url: http://${address[$node]}:8080/
     expect_status: 200
     expect_bytes: 4096
     interval: 100ms
@@ -396,8 +427,8 @@ EOF
     fi
     if [ "$profile" = storm-http ] && [ "$node" = alpha ]; then
         for ((i = 0; i < STORM_CHECKS; i++)); do
-            printf '  - {name: storm-%03d, kind: http, url: "http://127.0.0.1:8081/%03d", interval: 100ms, timeout: 100ms, rise: 1, fall: 1, severity: warning}\n' \
-                "$i" "$i"
+            printf '  - {name: storm-%03d, kind: http, url: "http://%s:8081/%03d", interval: 100ms, timeout: 100ms, rise: 1, fall: 1, severity: warning}\n' \
+                "$i" "${address[alpha]}" "$i"
         done
     fi
     cat <<EOF
@@ -414,7 +445,7 @@ failover:
   handoff_retries: 2
   drain: 100ms
   actions:
-    start: {command: "$bin/service.sh start $node", timeout: 2s}
+    start: {command: "$bin/service.sh start $node ${address[$node]}", timeout: 2s}
     stop: {command: "$bin/service.sh stop $node", timeout: $stop}
   witness: tcp://$lab:8099
   service_probe: http://${address[${peer[$node]}]}:8080/
@@ -431,6 +462,7 @@ wait_vac_state() {  # NODE STATE SECONDS
 vac_run() {  # NODE: starts (or restarts) the agent of NODE in its namespace
     (cd "$vdir/$1" && exec ip netns exec "vb-$1" "$vacataire" run --config "$vdir/$1/vacataire.yaml" >>agent.log 2>&1) &
     agent[$1]=$!
+    disown "$!"   # killed with SIGKILL on purpose: no "Killed" notice from bash
 }
 vac_start() {  # PROFILE
     vdir=$work/vacataire-$1
@@ -450,7 +482,8 @@ vac_start() {  # PROFILE
 }
 vac_stop() {
     kill -TERM "${agent[alpha]}" "${agent[beta]}" 2>/dev/null || true
-    wait "${agent[alpha]}" "${agent[beta]}" 2>/dev/null || true
+    wait_gone "${agent[alpha]}"
+    wait_gone "${agent[beta]}"
     stop_services
 }
 record() { local file=$1; shift; echo "$*" >>"$results/$file.txt"; }
@@ -461,6 +494,7 @@ vac_check_rounds() {  # LABEL
     say "$1: $ROUNDS check failures"
     for ((round = 1; round <= ROUNDS; round++)); do
         local before t0 t1
+        pause
         before=$(stamps beta)
         t0=$EPOCHREALTIME; : >"$run/alpha.truncate"
         t1=$(wait_start beta "$before" 10) || die "$1: beta never started (round $round)"
@@ -485,14 +519,16 @@ vac_crash_rounds() {  # LABEL
     say "$1: $ROUNDS crashes"
     for ((round = 1; round <= ROUNDS; round++)); do
         local before t0 t1 service state command
+        pause
         before=$(stamps beta)
         service=$(service_pid alpha)
         [ -n "$service" ] || die "$1: no service pid on alpha (round $round)"
         t0=$EPOCHREALTIME; kill -9 "${agent[alpha]}" "$service"
         t1=$(wait_start beta "$before" 15) || die "$1: beta never took over (round $round)"
         record "fig2_$1" "$(sub "$t1" "$t0")"
+        record "fig2_$1_times" "$t0 $t1"
         record rolechanges "$1 beta $t1 takeover"
-        { wait "${agent[alpha]}"; } 2>/dev/null || true
+        wait_gone "${agent[alpha]}"
         wait_vac_state beta active 10
         vac_run alpha
         for _ in $(seq 400); do
@@ -542,7 +578,7 @@ EOF
     script1s)
         cat <<EOF
 vrrp_script page_$node {
-    script "$bin/check.sh $node"
+    script "$bin/check.sh $node ${address[$node]}"
     interval 1
     timeout 1
     fall 2
@@ -553,7 +589,7 @@ EOF
     defaults)
         cat <<EOF
 vrrp_script page_$node {
-    script "$bin/check.sh $node"
+    script "$bin/check.sh $node ${address[$node]}"
 }
 EOF
         ;;
@@ -579,7 +615,7 @@ EOF
         printf '    track_script {\n        page_%s\n    }\n' "$node"
     fi
     cat <<EOF
-    notify_master "$bin/service.sh start $node"
+    notify_master "$bin/service.sh start $node ${address[$node]}"
     notify_backup "$bin/service.sh stop $node"
     notify_fault "$bin/service.sh stop $node"
     notify "$bin/kastate.sh $node"
@@ -589,20 +625,18 @@ EOF
 ka_pids() {  # NODE: the keepalived processes in NODE's namespace
     local pid comm
     for pid in $(ip netns pids "vb-$1"); do
-        read -r comm <"/proc/$pid/comm" 2>/dev/null || continue
+        read -r comm 2>/dev/null <"/proc/$pid/comm" || continue
         [ "$comm" = keepalived ] && echo "$pid"
     done
     return 0
 }
-ka_victims() {  # NODE: keepalived's children first, then its parent: a parent killed first
-    # would let the VRRP child see it die and leave gracefully (a priority-0 advert), no crash.
-    local pid ppid children=() parents=() all
+ka_parents() {  # NODE: the keepalived processes whose parent is not a keepalived
+    local pid ppid all
     all=" $(ka_pids "$1" | tr '\n' ' ') "
     for pid in $all; do
         ppid=$(awk '/^PPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-        if [[ "$all" == *" $ppid "* ]]; then children+=("$pid"); else parents+=("$pid"); fi
+        [[ "$all" == *" $ppid "* ]] || echo "$pid"
     done
-    echo "${children[*]} ${parents[*]}"
 }
 ka_state() { cat "$run/$1.kastate" 2>/dev/null || echo none; }
 wait_ka_state() {  # NODE STATE SECONDS
@@ -623,13 +657,15 @@ ka_run() {  # NODE PROFILE
     local node=$1
     rm -f "$run/$node.kastate"
     if [ "$2" = tuned ]; then
-        ip netns exec "vb-$node" "$bin/checkloop.sh" "$node" "$kdir/$node.track" >>"$kdir/$node.loop.log" 2>&1 &
+        ip netns exec "vb-$node" "$bin/checkloop.sh" "$node" "${address[$node]}" "$kdir/$node.track" >>"$kdir/$node.loop.log" 2>&1 &
         loop[$node]=$!
+        disown "$!"
     fi
     ip netns exec "vb-$node" keepalived --dont-fork --log-console --log-detail --vrrp --no-syslog \
         --use-file "$kdir/$node.conf" --pid "$kdir/$node.pid" --vrrp_pid "$kdir/$node.vrrp.pid" \
         --checkers_pid "$kdir/$node.checkers.pid" >>"$kdir/$node.log" 2>&1 &
     ka[$node]=$!
+    disown "$!"
 }
 ka_start() {  # PROFILE
     kdir=$work/keepalived-$1
@@ -655,8 +691,8 @@ ka_stop() {
         [ -z "${loop[$node]:-}" ] || kill -TERM "${loop[$node]}" 2>/dev/null || true
     done
     for node in alpha beta; do
-        wait "${ka[$node]}" 2>/dev/null || true
-        [ -z "${loop[$node]:-}" ] || wait "${loop[$node]}" 2>/dev/null || true
+        wait_gone "${ka[$node]}"
+        [ -z "${loop[$node]:-}" ] || wait_gone "${loop[$node]}"
         loop[$node]=""
     done
     stop_services
@@ -668,6 +704,7 @@ ka_check_rounds() {  # LABEL
     say "$1: $ROUNDS check failures"
     for ((round = 1; round <= ROUNDS; round++)); do
         local before t0 t1 states
+        pause
         before=$(stamps beta)
         states=$(ka_history alpha)
         t0=$EPOCHREALTIME; : >"$run/alpha.truncate"
@@ -685,16 +722,23 @@ ka_crash_rounds() {  # LABEL PROFILE
     say "$1: $ROUNDS crashes"
     for ((round = 1; round <= ROUNDS; round++)); do
         local before t0 t1 service victims
+        pause
+        wait_ka_state beta BACKUP 10   # still backup (not FAULT) after the pause
         before=$(stamps beta)
         service=$(service_pid alpha)
         [ -n "$service" ] || die "$1: no service pid on alpha (round $round)"
-        victims="$(ka_victims alpha) ${loop[alpha]:-}"
+        parents=$(ka_parents alpha)
+        children=$(ka_pids alpha | grep -vxF "$parents")
+        # A crash, not a shutdown: the parent is stopped first (it cannot respawn its VRRP
+        # child), the child is killed before the parent (a parent's death would send the
+        # child SIGTERM, and it would leave gracefully with a priority-0 advert).
         # shellcheck disable=SC2086
-        t0=$EPOCHREALTIME; kill -9 $victims "$service"
+        t0=$EPOCHREALTIME; kill -STOP $parents; kill -9 $children; kill -9 $parents ${loop[alpha]:-} "$service"
         t1=$(wait_start beta "$before" 15) || die "$1: beta never took over (round $round)"
         record "fig2_$1" "$(sub "$t1" "$t0")"
-        { wait "${ka[alpha]}"; } 2>/dev/null || true
-        [ -z "${loop[alpha]:-}" ] || { wait "${loop[alpha]}"; } 2>/dev/null || true
+        record "fig2_$1_times" "$t0 $t1"
+        wait_gone "${ka[alpha]}"
+        [ -z "${loop[alpha]:-}" ] || wait_gone "${loop[alpha]}"
         wait_ka_state beta MASTER 10
         # A killed keepalived leaves its virtual address, pid files and state behind.
         ip -n vb-alpha addr del "$vip/24" dev eth0 2>/dev/null || true
@@ -793,7 +837,7 @@ storm() {  # KIND
     mkdir -p "$out"
     rm -rf "$run/storm" && mkdir -p "$run/storm"
     if [ "$kind" = http ]; then
-        ip netns exec vb-alpha $python "$fixtures/bench_flip_server.py" 127.0.0.1 8081 "$run/storm/on" \
+        ip netns exec vb-alpha $python "$fixtures/bench_flip_server.py" "${address[alpha]}" 8081 "$run/storm/on" \
             "$out/flip_stats.json" >"$out/flip_server.out" 2>&1 &
         flip_server=$!
         wait_line "$out/flip_server.out" READY 10 || die "the flip server did not start: $(cat "$out/flip_server.out")"
@@ -863,7 +907,7 @@ done
 out=$root/Docs/BENCHMARKS.md
 [ "$everything" = 1 ] || out=$results/BENCHMARKS.md
 $python "$fixtures/bench_report.py" --results "$results" --smtp "$work/smtp" \
-    --out "$out" --vacataire "$vacataire" --root "$root" \
+    --out "$out" --vacataire "$vacataire" --binary-source "$binary_source" --root "$root" \
     --rounds "$ROUNDS" --idle-seconds "$IDLE_SECONDS" --started "$start_time"
 [ "$everything" = 1 ] || say "only some phases ran: Docs/BENCHMARKS.md left alone (the report is in $out)"
 status=ok

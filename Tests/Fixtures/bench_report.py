@@ -7,6 +7,7 @@ section that Tests/Benchmarks/pair-bench.sh writes below it.
                     --root REPO --rounds N --idle-seconds S --started TEXT
 """
 import argparse
+import datetime
 import email
 import glob
 import json
@@ -241,7 +242,7 @@ def storm_report(directory, smtp, mail_times, traps_path):
                 continue
             stamp, name = float(parts[0]), parts[1]
             if name in heard:
-                if not (on <= stamp <= off + 2):
+                if not (on <= stamp <= end):
                     continue
                 if parts[2].startswith("none"):
                     unanswered[name] += 1
@@ -262,6 +263,18 @@ def storm_report(directory, smtp, mail_times, traps_path):
         with open(os.path.join(directory, "agent_%s.log" % node)) as handle:
             peer_lines[node] = [line.strip() for line in handle
                                 if re.search(r"\(peer-lost\) opened|taking over|self-fenc", line)]
+    # Role changes after the storm began (each storm starts from fresh state directories).
+    transitions = []
+    for node in ("alpha", "beta"):
+        with open(os.path.join(directory, "events_%s.txt" % node)) as handle:
+            for line in handle:
+                fields = line.rstrip("\n").split("|", 4)
+                if len(fields) < 5 or fields[2] != "transition":
+                    continue
+                when = datetime.datetime.strptime(fields[1][:19], "%Y-%m-%d %H:%M:%S").replace(
+                    tzinfo=datetime.timezone.utc).timestamp() + float("0." + (fields[1][20:] or "0"))
+                if when >= on:
+                    transitions.append("%s: %s" % (node, fields[4][:160]))
     heartbeat_view = {}
     for name, values in heard.items():
         heartbeat_view[name] = {
@@ -276,7 +289,7 @@ def storm_report(directory, smtp, mail_times, traps_path):
         "events_json": events_json, "told": told, "suppressed": suppressed, "suppressed_storm": suppressed_storm,
         "stop_held": stop_held, "traps": traps, "heartbeats": heartbeat_view, "memory": memory,
         "trap_suppressed": trap_suppressed, "trap_storm_notices": trap_storm_notices,
-        "peer_lines": peer_lines, "cpu": cpu,
+        "peer_lines": peer_lines, "cpu": cpu, "transitions": transitions,
     }
 
 
@@ -345,10 +358,18 @@ def build(args):
     w(BEGIN)
     w("## vacataire and keepalived side by side (failover-bench.sh)")
     w("")
-    w("Measured by `make bench` (Tests/Benchmarks/failover-bench.sh) in one run that started %s and ended %s." % (args.started, date))
+    w("Measured by Tests/Benchmarks/failover-bench.sh (`make bench`) in one run that started %s and ended %s." % (args.started, date))
     built = subprocess.run(["date", "-u", "-r", args.vacataire, "+%Y-%m-%d %H:%M UTC"], capture_output=True, text=True).stdout.strip()
-    w("Machine: %s. vacataire %s, the binary `%s` (built %s); the checkout's commit `%s`%s."
-      % (machine(), version, args.vacataire, built, commit, " (Sources/ modified)" if dirty else ""))
+    origin = ("built from `%s`; " % args.binary_commit) if args.binary_commit else ""
+    mtime = int(os.stat(args.vacataire).st_mtime)
+    before_build = run(["git", "-C", args.root, "log", "-1", "--format=%h", "--before=@%d" % mtime])
+    digest = run(["sha256sum", args.vacataire]).split(" ")[0][:12]
+    w("Machine: %s. vacataire %s, the binary `%s` (%sbuilt %s, %.0f MB, sha256 %s…); the checkout's HEAD `%s`%s."
+      % (machine(), version, args.binary_source or args.vacataire, origin, built,
+         os.path.getsize(args.vacataire) / 1e6, digest, commit, " (Sources/ modified)" if dirty else ""))
+    if not args.binary_commit and before_build and before_build != commit:
+        w("The binary is older than HEAD: the last commit before it was built is `%s`; these figures are"
+          " the binary's, not HEAD's." % before_build)
     w("keepalived: %s (Debian package %s)." % (keepalived, keepalived_deb or "?"))
     busy = open(os.path.join(results, "machine_busy.txt")).read().strip() \
         if os.path.exists(os.path.join(results, "machine_busy.txt")) else "?"
@@ -369,7 +390,7 @@ def build(args):
     w("")
     w("Configurations:")
     w("- **vacataire**: heartbeat_interval 50ms, dead_after 500ms, self_fence_after 200ms, drain 100ms;")
-    w("  an `http` check of `http://127.0.0.1:8080/` every 100ms (timeout 100ms) expecting status 200 and")
+    w("  an `http` check of the node's own page (`http://198.51.100.1:8080/` on alpha) every 100ms (timeout 100ms) expecting status 200 and")
     w("  exactly 4096 bytes, rise 2, fall 2; witness `tcp://198.51.100.254:8099` and `service_probe` of the")
     w("  peer's page; email (no TLS, in the lab) and SNMPv2c traps to vb-lab.")
     w("- **vacataire, fast**: the same with dead_after %s, self_fence_after 125ms and a 100ms stop" % fast_dead)
@@ -444,6 +465,14 @@ def build(args):
                 w("| %s: its check loop | %s | %d | %s | %.2f + %.2f = **%.2f** | |" % (
                     name, role, extra["processes"], mib(extra["rss_kib"]),
                     extra["cpu_percent"], extra["cpu_children_percent"], extra["cpu_percent"] + extra["cpu_children_percent"]))
+    busy_windows = [(names[key], data) for key, data in idle.items() if data and data.get("machine_busy", 0) > 20]
+    if busy_windows:
+        w("")
+        w("*Machine busy* is all cores over the window, everything on the machine: above a few percent,")
+        w("something else ran beside the daemons. The busiest processes alive through those windows:")
+        for name, data in busy_windows:
+            w("%s: %.0f %% busy; %s." % (name, data["machine_busy"], ", ".join(
+                "%s (pid %s) %.1f %% of a core" % (t["comm"], t["pid"], t["cpu_percent"]) for t in data.get("top", [])) or "?"))
     v, k = idle.get("vacataire"), idle.get("keepalived_tuned")
     if v and k:
         def total(data, node, field):
@@ -494,7 +523,8 @@ def build(args):
         w("checks of a shell script that exits 2 and 0 in turn, one process per run, as a Nagios plugin")
         w("would be. A flapping window of 10 s (`rate_limit.flapping.window`) so that the episodes end")
         w("within the run; every other limit at its default. Both nodes' `/metrics` sampled every 20 ms")
-        w("from vb-lab; dead_after 500 ms.")
+        w("from vb-lab, from the storm's start to the end of the phase (the flapping episodes end, and")
+        w("their notices go out, about 10 s after the storm); dead_after 500 ms, self_fence_after 200 ms.")
         w("")
         w("| what | " + " | ".join(kinds) + " |")
         w("| --- | " + " | ".join("---" for _ in kinds) + " |")
@@ -516,6 +546,9 @@ def build(args):
                     s["heartbeats"][node]["samples"],
                     "%.3f" % s["heartbeats"][node]["max"] if s["heartbeats"][node]["max"] is not None else "?",
                     s["heartbeats"][node]["over_2h"], s["heartbeats"][node]["over_dead"], s["heartbeats"][node]["unanswered"]))
+        row("state changes of either node from the storm's start to the end of the phase (should be none)",
+            lambda s: "**%d**%s" % (len(s["transitions"]), (": " + "; ".join(s["transitions"][:3]).replace("|", "/")
+                                                           + (" ..." if len(s["transitions"]) > 3 else "")) if s["transitions"] else ""))
         row("log lines: peer-lost incident opened, taking over, self-fence (alpha, beta)",
             lambda s: "%d, %d" % (len(s["peer_lines"]["alpha"]), len(s["peer_lines"]["beta"])))
         row("alpha's RSS before / peak / after, MiB (VmHWM)",
@@ -597,6 +630,9 @@ def main():
     parser = argparse.ArgumentParser()
     for name in ("results", "smtp", "out", "vacataire", "root", "started"):
         parser.add_argument("--" + name, required=True)
+    parser.add_argument("--binary-source", default="", help="where the binary (a copy, --vacataire) came from")
+    parser.add_argument("--binary-commit", default=os.environ.get("VACATAIRE_BINARY_COMMIT", ""),
+                        help="the commit the binary was built from, when it is not the checkout's")
     parser.add_argument("--rounds", type=int, required=True)
     parser.add_argument("--idle-seconds", type=int, required=True)
     args = parser.parse_args()
