@@ -281,14 +281,42 @@ service_pid() { cat "$run/$1.pid" 2>/dev/null || cat "$run/$1.pid.starting" 2>/d
 # check and advertisement cycles (the rounds would otherwise keep step with them).
 pause() { sleep "0.$(printf '%03d' $((RANDOM % 1000)))"; }
 ticks() { local f; read -r -a f <"/proc/$1/stat"; echo $((f[13] + f[14] + f[15] + f[16])); }
-# machine_ticks: "busy total" jiffies of all cores; machine_busy BEFORE: percent of all cores
-# busy since then (everything on the machine, a build running beside the benchmark included).
-machine_ticks() { local c; read -r -a c </proc/stat; echo "$((c[1] + c[2] + c[3] + c[6] + c[7] + c[8])) $((c[1] + c[2] + c[3] + c[4] + c[5] + c[6] + c[7] + c[8]))"; }
+# machine_ticks: "BUSY TOTAL BENCH" jiffies: busy and all of every core (/proc/stat), and the
+# CPU of every process in the three namespaces (own + reaped children), that is the benchmark.
+# machine_busy BEFORE: "BUSY% OUTSIDE%" since then, in percent of all cores: everything, and
+# what ran outside the namespaces (another build, say; short-lived processes included).
+machine_ticks() {
+    $python - <<'PY'
+import os
+with open("/proc/stat") as stat:
+    c = [int(x) for x in stat.readline().split()[1:9]]
+busy, total = c[0] + c[1] + c[2] + c[5] + c[6] + c[7], sum(c)
+namespaces = set()
+for name in ("vb-alpha", "vb-beta", "vb-lab"):
+    try:
+        namespaces.add(os.stat("/run/netns/" + name).st_ino)
+    except OSError:
+        pass
+bench = 0
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    try:
+        if os.stat("/proc/%s/ns/net" % pid).st_ino not in namespaces:
+            continue
+        with open("/proc/%s/stat" % pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        bench += sum(int(x) for x in fields[11:15])
+    except (OSError, ValueError, IndexError):
+        pass
+print(busy, total, bench)
+PY
+}
 machine_busy() {
     local before=($1) now
     read -r -a now <<<"$(machine_ticks)"
-    $python -c 'import sys; b, t = float(sys.argv[1]), float(sys.argv[2]); print("%.1f" % (100 * b / t if t else 0))' \
-        "$((now[0] - before[0]))" "$((now[1] - before[1]))"
+    $python -c 'import sys; b, t, n = (float(x) for x in sys.argv[1:]); print("%.1f %.1f" % (100 * b / t, 100 * max(0.0, b - n) / t) if t else "0 0")' \
+        "$((now[0] - before[0]))" "$((now[1] - before[1]))" "$((now[2] - before[2]))"
 }
 stop_services() { for node in alpha beta; do in_ns "vb-$node" "$bin/service.sh" stop "$node"; done; rm -f "$run"/*.truncate; }
 
@@ -363,7 +391,7 @@ with open(out, "w") as handle:
     json.dump(result, handle, indent=1)
 print(json.dumps(result))
 PY
-    $python -c 'import json, sys; d = json.load(open(sys.argv[1])); d["machine_busy"] = float(sys.argv[2]); json.dump(d, open(sys.argv[1], "w"), indent=1)' \
+    $python -c 'import json, sys; d = json.load(open(sys.argv[1])); d["machine_busy"], d["outside"] = (float(x) for x in sys.argv[2].split()); json.dump(d, open(sys.argv[1], "w"), indent=1)' \
         "$results/idle_$1.json" "$(machine_busy "$busy")"
 }
 
@@ -831,7 +859,7 @@ fi
 # Nagios plugin would be.
 storm() {  # KIND
     local kind=$1 out=$results/storm_$1 flip_server="" sampler mail_start trap_start on off end cpu stopped flapping
-    local checks=$STORM_CHECKS busy
+    local checks=$STORM_CHECKS busy outside
     [ "$kind" = exec ] && checks=$STORM_EXEC_CHECKS
     say "storm ($kind): $checks warning checks flapping every 100 ms for $STORM_SECONDS s"
     mkdir -p "$out"
@@ -859,7 +887,7 @@ storm() {  # KIND
     rm -f "$run/storm/on"
     off=$EPOCHREALTIME
     cpu=$(($(ticks "${agent[alpha]}") - cpu))
-    busy=$(machine_busy "$busy")
+    read -r busy outside <<<"$(machine_busy "$busy")"
     say "storm ($kind): over; waiting for the flapping episodes to end (10 s window) and what they held back"
     # One notice when a check starts flapping, one when it stops (the same subject). Then 25 s
     # more for a digest of anything still owed (a token comes back every 10 s).
@@ -878,8 +906,8 @@ storm() {  # KIND
     sqlite3 -readonly "$vdir/beta/state/vacataire.sqlite" \
         "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$out/events_beta.txt"
     "$vacataire" events --json --socket "$vdir/alpha/state/control.sock" >"$out/events_alpha.json" 2>/dev/null || true
-    printf '{"kind": "%s", "on": %s, "off": %s, "end": %s, "checks": %d, "seconds": %d, "mail_start": %d, "trap_start": %d, "dead_after": 0.5, "heartbeat": 0.05, "alpha_cpu_ticks": %d, "clock_ticks": %d, "machine_busy": %s}\n' \
-        "$kind" "$on" "$off" "$end" "$checks" "$STORM_SECONDS" "$mail_start" "$trap_start" "$cpu" "$(getconf CLK_TCK)" "$busy" \
+    printf '{"kind": "%s", "on": %s, "off": %s, "end": %s, "checks": %d, "seconds": %d, "mail_start": %d, "trap_start": %d, "dead_after": 0.5, "heartbeat": 0.05, "alpha_cpu_ticks": %d, "clock_ticks": %d, "machine_busy": %s, "outside": %s}\n' \
+        "$kind" "$on" "$off" "$end" "$checks" "$STORM_SECONDS" "$mail_start" "$trap_start" "$cpu" "$(getconf CLK_TCK)" "$busy" "$outside" \
         >"$out/storm.json"
     vac_stop
     cp "$vdir/alpha/agent.log" "$out/agent_alpha.log"
@@ -895,7 +923,7 @@ for kind in $STORM_KINDS; do
 done
 
 # --- the report ----------------------------------------------------------------------------------
-machine_busy "$run_busy" >"$results/machine_busy.txt"
+machine_busy "$run_busy" | cut -d' ' -f1 >"$results/machine_busy.txt"
 cp /proc/loadavg "$results/loadavg_end.txt"
 cp "$work/smtp/arrivals.log" "$results/mail_arrivals.log"
 cp "$work/traps/traps.log" "$results/traps.log"
