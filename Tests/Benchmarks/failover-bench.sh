@@ -177,7 +177,7 @@ wait_line "$work/traps.out" READY 10 || die "snmptrapd did not start: $(cat "$wo
 # returns once it is gone.
 cat >"$bin/service.sh" <<EOF
 #!/bin/bash
-[ "\$1" = start ] && echo "\$(date +%s.%N) \${VACATAIRE_EVENT:--} ${VACATAIRE_ROLE:--} ${VACATAIRE_EPOCH:--}" >>"$run/\$2.starts"
+[ "\$1" = start ] && echo "\$(date +%s.%N) \${VACATAIRE_EVENT:--} \${VACATAIRE_ROLE:--} \${VACATAIRE_EPOCH:--}" >>"$run/\$2.starts"
 set -u
 name=\$2
 pidfile="$run/\$name.pid"
@@ -253,7 +253,7 @@ cat >"$bin/flip.sh" <<EOF
 #!/bin/sh
 d=$run/storm
 if [ -e "\$d/on" ]; then
-    n=0; read n <"\$d/\$1.count" 2>/dev/null
+    n=0; read n 2>/dev/null <"\$d/\$1.count"
     n=\$((n + 1)); echo \$n >"\$d/\$1.count"
     if [ \$((n % 2)) = 1 ]; then echo 2 >>"\$d/\$1.log"; echo "CRITICAL - flip \$n"; exit 2; fi
 fi
@@ -781,6 +781,7 @@ ka_crash_rounds() {  # LABEL PROFILE
 # --- the phases -------------------------------------------------------------------------------
 : >"$results/rolechanges.txt"
 start_time=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+head_commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
 run_busy=$(machine_ticks)
 cp /proc/loadavg "$results/loadavg_start.txt"
 read -r load1 _ </proc/loadavg
@@ -935,7 +936,10 @@ done
 out=$root/Docs/BENCHMARKS.md
 [ "$everything" = 1 ] || out=$results/BENCHMARKS.md
 $python "$fixtures/bench_report.py" --results "$results" --smtp "$work/smtp" \
-    --out "$out" --vacataire "$vacataire" --binary-source "$binary_source" --root "$root" \
+    --out "$out" --vacataire "$vacataire" --binary-source "$binary_source" --root "$root" --head "$head_commit" \
     --rounds "$ROUNDS" --idle-seconds "$IDLE_SECONDS" --started "$start_time"
-[ "$everything" = 1 ] || say "only some phases ran: Docs/BENCHMARKS.md left alone (the report is in $out)"
+if [ "$everything" != 1 ]; then
+    KEEP=1   # the report lives in the working directory
+    say "only some phases ran: Docs/BENCHMARKS.md left alone (the report is in $out)"
+fi
 status=ok

@@ -284,7 +284,13 @@ def storm_report(directory, smtp, mail_times, traps_path):
             "over_dead": sum(1 for v in values if v >= dead_after),
         }
     cpu = 100.0 * storm["alpha_cpu_ticks"] / storm["clock_ticks"] / (off - on)
+    refused = []
+    with open(os.path.join(directory, "agent_alpha.log")) as handle:
+        for line in handle:
+            if "refused for good" in line or "given up" in line:
+                refused.append(re.sub(r"^\S+ \S+ vacataire: node=\w+ \[VacataireAgent\] ", "", line.strip()))
     return {
+        "refused": refused,
         "storm": storm, "runs": runs, "changes": changes, "recorded": recorded, "timeouts": timeouts,
         "events_json": events_json, "told": told, "suppressed": suppressed, "suppressed_storm": suppressed_storm,
         "stop_held": stop_held, "traps": traps, "heartbeats": heartbeat_view, "memory": memory,
@@ -344,14 +350,14 @@ def build(args):
     storms = {kind: storm_report(os.path.join(results, "storm_" + kind), args.smtp, mail_times,
                                  os.path.join(results, "trap_arrivals.log")) for kind in ("http", "exec")}
 
-    commit = run(["git", "-C", args.root, "rev-parse", "--short", "HEAD"])
+    commit = args.head or run(["git", "-C", args.root, "rev-parse", "--short", "HEAD"])
     dirty = run(["git", "-C", args.root, "status", "--porcelain", "--", "Sources", "Package.swift"])
     keepalived = open(os.path.join(results, "keepalived_version.txt")).read().strip() \
         if os.path.exists(os.path.join(results, "keepalived_version.txt")) else ""
     keepalived = " ".join(keepalived.splitlines()[0].split()[:2]) if keepalived else "keepalived ?"
     keepalived_deb = run(["dpkg-query", "-W", "-f", "${Version}", "keepalived"])
     version = run([args.vacataire, "--version"])
-    date = run(["date", "-u"])
+    date = args.ended or run(["date", "-u"])
 
     out = []
     w = out.append
@@ -537,7 +543,7 @@ def build(args):
         row("check events in alpha's history (`events` table): check-failed + check-recovered",
             lambda s: "**%d** (%d + %d)" % (s["recorded"]["check-failed"] + s["recorded"]["check-recovered"],
                                            s["recorded"]["check-failed"], s["recorded"]["check-recovered"]))
-        row("the same counted in `vacataire events --json`",
+        row("the same counted in `vacataire events --json` (it returns at most 1000 events)",
             lambda s: "%s" % ("?" if s["events_json"] is None else s["events_json"]))
         row("of those events, runs that timed out (100 ms)", lambda s: "%d" % s["timeouts"])
         row("alpha's CPU during the storm (own + children), % of one core", lambda s: "%.0f" % s["cpu"])
@@ -567,6 +573,8 @@ def build(args):
             lambda s: "%d" % (s["trap_storm_notices"] + s["trap_suppressed"]))
         row("machine busy during the storm, all cores (of it, outside the benchmark's namespaces)",
             lambda s: "%.0f %% (%.0f %%)" % (s["storm"].get("machine_busy", float("nan")), s["storm"].get("outside", float("nan"))))
+        row("deliveries refused for good or given up (alpha's log)",
+            lambda s: "%d%s" % (len(s["refused"]), (": " + s["refused"][0][:220].replace("|", "/")) if s["refused"] else ""))
         row("traps from alpha by kind",
             lambda s: ", ".join("%s %d" % kv for kv in sorted(s["traps"].items())) or "none")
         w("")
@@ -580,14 +588,17 @@ def build(args):
     w("   priority-0 advert, the backup's skew time ((256 - 100) / 256 × advert_int) and the fork of")
     w("   notify_master. Each round is then repaired: vacataire by `vacataire failback`, keepalived by")
     w("   preemption.")
-    w("2. *Master crash*: from `kill -9` of alpha's agent (every keepalived process and the check loop)")
-    w("   and of its service, in one `kill`, to beta's start stamp: silence until dead_after (counted from")
+    w("2. *Master crash*: from `kill -9` of alpha's agent and of its service (keepalived: its parent is")
+    w("   stopped first, then its VRRP child, the parent, the check loop and the service are killed, child")
+    w("   before parent, all within microseconds: a parent killed first would have its child leave")
+    w("   gracefully with a priority-0 advert, a shutdown rather than a crash) to beta's start stamp: silence until dead_after (counted from")
     w("   the last heartbeat received, so up to one heartbeat interval less than dead_after after the")
     w("   kill), the split-brain guard (a TCP connect to the witness, an HTTP probe of alpha's service,")
     w("   refused), persisting, the fork; for keepalived, the master-down interval (3 × advert_int + skew),")
-    w("   counted from the last advert, with no guard at all. Then alpha is restarted; the agent comes")
-    w("   back %s, and `vacataire failback` (or `switchover`) gives it the service again." % (
-        ", ".join("%s %d times" % kv for kv in sorted(restarts.items())) or "?"))
+    w("   counted from the last advert, with no guard at all. Then alpha is restarted: the agent came")
+    w("   back %s (of %d restarts), and `vacataire failback` (or `switchover`) gave it the service again;" % (
+        ", ".join("`%s` %d times" % kv for kv in sorted(restarts.items())) or "?", sum(restarts.values())))
+    w("   keepalived's alpha preempts.")
     w("3. *Idle footprint*: RSS is the sum of VmRSS of the daemon's processes at the end of the window")
     w("   (vacataire: one process; keepalived: its parent and VRRP child, `--vrrp`; the tuned keepalived's")
     w("   check loop on its own line); CPU is the growth of utime + stime, and of cutime + cstime (the")
@@ -632,6 +643,8 @@ def main():
     parser = argparse.ArgumentParser()
     for name in ("results", "smtp", "out", "vacataire", "root", "started"):
         parser.add_argument("--" + name, required=True)
+    parser.add_argument("--ended", default="", help="when the run ended (default: now)")
+    parser.add_argument("--head", default="", help="the checkout's HEAD during the run (default: now)")
     parser.add_argument("--binary-source", default="", help="where the binary (a copy, --vacataire) came from")
     parser.add_argument("--binary-commit", default=os.environ.get("VACATAIRE_BINARY_COMMIT", ""),
                         help="the commit the binary was built from, when it is not the checkout's")
