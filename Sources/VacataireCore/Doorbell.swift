@@ -56,9 +56,12 @@ public final class Doorbell: @unchecked Sendable {
 
     /// Wakes every waiting task and lets every `wait()` through until `close()`.
     public func open() {
-        lock.withLock { opened = true }
-        ring()
-        lock.withLock { rung = false }
+        let woken = lock.withLock {
+            opened = true
+            defer { waiting.removeAll() }
+            return Array(waiting.values)
+        }
+        woken.forEach { $0.resume() }
     }
 
     public func close() {
