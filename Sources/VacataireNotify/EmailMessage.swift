@@ -4,7 +4,10 @@ import VacataireCore
 /// One RFC 5322 email, ready for SMTP: headers and a MIME text body, CRLF line endings.
 ///
 /// Header values are cleaned of CR and LF so rendered text can never add a header, and
-/// non-ASCII header text is RFC 2047 encoded. `In-Reply-To`/`References` thread every
+/// non-ASCII or overlong header text is RFC 2047 encoded. A body goes as 7bit only when it
+/// is ASCII with every line within SMTP's 998 octets; otherwise as base64, so a long
+/// rendered line (a digest listing thousands of suppressed events) is delivered, never
+/// refused by the server as "line too long". `In-Reply-To`/`References` thread every
 /// message of one incident under its first message.
 public struct EmailMessage: Sendable {
     public var from: EmailAddress
@@ -67,14 +70,14 @@ public struct EmailMessage: Sendable {
         headers.append(("Auto-Submitted", "auto-generated"))
         headers.append(("MIME-Version", "1.0"))
         headers.append(("Content-Type", "text/plain; charset=utf-8"))
-        let ascii = body.unicodeScalars.allSatisfy(\.isASCII)
-        headers.append(("Content-Transfer-Encoding", ascii ? "7bit" : "base64"))
+        let normalized = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
+        let plain = Self.fitsSevenBit(normalized)
+        headers.append(("Content-Transfer-Encoding", plain ? "7bit" : "base64"))
         for header in extraHeaders {
             headers.append((Self.clean(header.name), Self.encodeHeader(header.value)))
         }
         let head = headers.map { "\($0.0): \($0.1)" }.joined(separator: "\r\n")
-        let normalized = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
-        let encodedBody = ascii ? normalized : Self.base64Lines(Data(normalized.utf8))
+        let encodedBody = plain ? normalized : Self.base64Lines(Data(normalized.utf8))
         return head + "\r\n\r\n" + encodedBody + (encodedBody.hasSuffix("\r\n") ? "" : "\r\n")
     }
 
@@ -83,10 +86,30 @@ public struct EmailMessage: Sendable {
         String(value.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
     }
 
-    /// RFC 2047 `=?utf-8?b?...?=` words for non-ASCII text; plain ASCII stays as it is.
+    /// SMTP's limit on a line, CRLF excluded (RFC 5321 4.5.3.1.6).
+    static let maximumLineOctets = 998
+
+    /// Whether text can go as 7bit: ASCII only, no line longer than SMTP allows.
+    static func fitsSevenBit(_ text: String) -> Bool {
+        var lineOctets = 0
+        for byte in text.utf8 {
+            guard byte < 0x80 else { return false }
+            if byte == UInt8(ascii: "\n") {
+                lineOctets = 0
+            } else if byte != UInt8(ascii: "\r") {
+                lineOctets += 1
+                if lineOctets > maximumLineOctets { return false }
+            }
+        }
+        return true
+    }
+
+    /// RFC 2047 `=?utf-8?b?...?=` words, folded one per line, for non-ASCII text or text
+    /// too long for one header line; short plain ASCII stays as it is.
     static func encodeHeader(_ value: String) -> String {
         let cleaned = clean(value)
-        guard !cleaned.unicodeScalars.allSatisfy(\.isASCII) else { return cleaned }
+        // 900 leaves room for the longest header name and ": " within 998 octets.
+        guard !cleaned.unicodeScalars.allSatisfy(\.isASCII) || cleaned.utf8.count > 900 else { return cleaned }
         // Encoded words are at most 75 characters: split the text into chunks of whole
         // characters whose UTF-8 encoding stays under 45 bytes (60 base64 characters).
         var words: [String] = []

@@ -66,6 +66,19 @@ final class DeliveryTests: XCTestCase {
         XCTAssertTrue(mail.body.contains("Reason:    notification test requested by marie"), mail.body)
     }
 
+    /// aiosmtpd, like most servers, refuses a line over 998 octets with a permanent 500:
+    /// a digest listing thousands of suppressed events must still arrive whole.
+    func testABodyLineLongerThanSMTPAllowsIsDeliveredWhole() async throws {
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        let sender = try sender(try config(smtpPorts: [sink.port], trapPort: nil))
+        let user = String(repeating: "marie-", count: 600)
+        let outcomes = await sender.send(sender.testNotification(requestedBy: user), channels: [.email])
+        XCTAssertEqual(outcomes.map(\.line), ["email smtp://127.0.0.1:\(sink.port) (127.0.0.1:\(sink.port)): ok"])
+        let mail = try XCTUnwrap(sink.waitForMessages(1).first)
+        XCTAssertTrue(mail.body.contains("Reason:    notification test requested by \(user)"), mail.body)
+    }
+
     func testRefusedConnectionNamesTheServer() async throws {
         let closed = try FreePort.tcp()
         let sender = try sender(try config(smtpPorts: [closed], trapPort: nil))

@@ -43,4 +43,34 @@ final class EmailMessageTests: XCTestCase {
         let head = raw.components(separatedBy: "\r\n\r\n")[0]
         XCTAssertFalse(head.components(separatedBy: "\r\n").contains { $0.hasPrefix("Bcc:") || $0.hasPrefix("X-Evil:") }, head)
     }
+
+    func testALineLongerThanSMTPAllowsGoesAsBase64InShortLines() throws {
+        let long = String(repeating: "dropped 10454 events; ", count: 200)
+        let raw = message(body: "digest\n\(long)\nend\n").rendered
+        XCTAssertTrue(raw.contains("Content-Transfer-Encoding: base64\r\n"))
+        XCTAssertLessThanOrEqual(raw.components(separatedBy: "\r\n").map(\.utf8.count).max() ?? 0, 998)
+        let encoded = raw.components(separatedBy: "\r\n\r\n")[1].replacingOccurrences(of: "\r\n", with: "")
+        XCTAssertEqual(Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) }, "digest\r\n\(long)\r\nend\r\n")
+    }
+
+    func testALineOfExactly998OctetsStaysPlain() {
+        let raw = message(body: String(repeating: "a", count: 998) + "\n").rendered
+        XCTAssertTrue(raw.contains("Content-Transfer-Encoding: 7bit\r\n"))
+        XCTAssertFalse(message(body: String(repeating: "a", count: 999)).rendered.contains("7bit"))
+    }
+
+    func testAnOverlongSubjectIsFoldedIntoEncodedWords() throws {
+        let subject = String(repeating: "check web flapping ", count: 80)
+        let raw = message(subject: subject).rendered
+        let head = raw.components(separatedBy: "\r\n\r\n")[0]
+        XCTAssertLessThanOrEqual(head.components(separatedBy: "\r\n").map(\.utf8.count).max() ?? 0, 998)
+        let words = head.components(separatedBy: "\r\n").drop { !$0.hasPrefix("Subject:") }
+            .prefix { $0.hasPrefix("Subject:") || $0.hasPrefix(" ") }
+            .map { $0.replacingOccurrences(of: "Subject: ", with: "").trimmingCharacters(in: .whitespaces) }
+        let decoded = try words.map { word -> String in
+            let payload = String(word.dropFirst("=?utf-8?b?".count).dropLast("?=".count))
+            return try XCTUnwrap(Data(base64Encoded: payload).map { String(decoding: $0, as: UTF8.self) })
+        }
+        XCTAssertEqual(decoded.joined(), subject)
+    }
 }
