@@ -475,6 +475,9 @@ final class FailoverMachineTests: XCTestCase {
         let asked = master.failback(force: false, author: "alice", now: at(6))
         XCTAssertEqual(asked.answer?.accepted, true)
         XCTAssertTrue(asked.startsService, "make before break: the master starts first")
+        let context = asked.compactMap { if case .runStartActions(let context) = $0 { context } else { nil } }.first
+        XCTAssertEqual(context?.event, .failback, "the start command is told it serves a failback (VACATAIRE_EVENT)")
+        XCTAssertEqual(context?.incident, IncidentID(epoch: 2, topic: .roleChange), "and which incident it ends")
         XCTAssertEqual(asked.persisted.last, PersistedFailoverState(role: .active, epoch: 3))
         asked.assertPersistFirst()
         XCTAssertTrue(asked.sent.isEmpty, "the standby keeps serving until the master's service is verified")

@@ -89,6 +89,19 @@ public struct FailoverMachine: Sendable {
             case resume
             /// Both nodes were off and this one is the one to serve.
             case nobodyServes
+
+            /// The event a start for this purpose serves, for the start actions' environment
+            /// (`VACATAIRE_EVENT`) when `activate` raises none itself: a failback is paged
+            /// only once verified, but its start command should know what it is for.
+            var event: EventKind? {
+                switch self {
+                case .handoff: .failover
+                case .silence: .takeover
+                case .failback: .failback
+                case .switchover: .switchover
+                case .resume, .nobodyServes: nil
+                }
+            }
         }
 
         public enum Phase: Sendable, Equatable {
@@ -451,7 +464,10 @@ public struct FailoverMachine: Sendable {
             roleChangeIncident = incident
             if incident.topic == .peerLost { roleChangedIncidents.insert(incident) }
         }
-        actions.append(.runStartActions(ServiceActionContext(role: .active, epoch: newEpoch, event: event, incident: incident, reason: reason)))
+        // A failback pages once verified; its start is told the event and the incident it ends.
+        let served = event ?? purpose.event
+        let about = incident ?? (served == nil ? nil : roleChangeIncident)
+        actions.append(.runStartActions(ServiceActionContext(role: .active, epoch: newEpoch, event: served, incident: about, reason: reason)))
         handoffBlocked = nil
         peerFailing = []
         move(to: .takingOver(TakeOver(purpose: purpose, phase: .starting, previous: previous)), reason: reason, &actions)
