@@ -215,14 +215,20 @@ extension FailoverAgent {
             incident = id
         }
         do {
-            let records = try store.events(since: since, incident: incident, limit: 1000)
-            let events = records.map { record in
+            // One more than asked: whether older events were left out, which the CLI says.
+            let limit = request.limit ?? ControlRequest.defaultEventLimit
+            let records = try store.events(since: since, incident: incident, limit: limit + 1)
+            let events = records.suffix(limit).map { record in
                 AgentEvent(
                     time: record.time, category: record.category.rawValue, kind: record.kind?.rawValue,
                     incident: record.incident?.description, reason: record.reason, detail: record.detail, author: record.author
                 )
             }
-            return ControlReply(outcome: .done, message: "\(events.count) event(s)", events: events)
+            let leftOut = records.count > limit
+            let message = leftOut
+                ? "the newest \(limit) event(s) only; older ones match too: narrow with --since or --incident, or raise --limit (at most \(ControlRequest.maximumEventLimit))"
+                : "\(events.count) event(s)"
+            return ControlReply(outcome: .done, message: message, events: Array(events), eventsLeftOut: leftOut)
         } catch {
             return ControlReply(outcome: .refused, message: "cannot read the event history: \(error)")
         }

@@ -175,18 +175,24 @@ struct EventsCommand: ParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @Option(help: ArgumentHelp("Only events this recent, such as 30m, 2h, 1d.", valueName: "DURATION")) var since: String?
     @Option(help: "Only events of this incident, such as e7.") var incident: String?
+    @Option(help: ArgumentHelp("At most this many events, the newest (default 1000, at most 10000).", valueName: "N")) var limit: Int?
     @Flag(help: "Print the events as JSON.") var json = false
 
     func validate() throws {
         if let since, case .failure = ConfigDuration.parse(since) {
             throw ValidationError("--since: expected a duration up to 365d, such as 30m, 2h or 1d, found `\(since)`")
         }
+        if let limit, !(1...ControlRequest.maximumEventLimit).contains(limit) {
+            throw ValidationError("--limit: expected a number of events from 1 to \(ControlRequest.maximumEventLimit), found \(limit)")
+        }
     }
 
     func run() throws {
         let seconds = since.flatMap { try? ConfigDuration.parse($0).get().seconds }
-        let reply = try daemon.send(ControlRequest(command: .events, incident: incident, sinceSeconds: seconds))
+        let reply = try daemon.send(ControlRequest(command: .events, incident: incident, sinceSeconds: seconds, limit: limit))
         guard reply.outcome == .done, let events = reply.events else { return try reply.finish() }
+        // Never cut the history silently: say so on standard error, where `--json` readers see it too.
+        if reply.eventsLeftOut == true { StandardError.print(reply.message) }
         if json {
             let encoder = JSONEncoder.control
             encoder.outputFormatting.insert(.prettyPrinted)

@@ -33,9 +33,16 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(events.status, 0, events.stderr)
         XCTAssertTrue(events.stdout.contains("taking-over -> active"), events.stdout)
         XCTAssertTrue(events.stdout.contains("start exited 0"), "actions are in the history\n\(events.stdout)")
+        XCTAssertFalse(events.stderr.contains("older ones"), "the whole history fits: nothing is said to be left out")
+        let newest = try pair.admin(.alpha, ["events", "--limit", "2"])
+        XCTAssertEqual(newest.stdout.split(separator: "\n").count, 2, newest.stdout)
+        XCTAssertTrue(newest.stderr.contains("the newest 2 event(s) only; older ones match too"), "never cut silently: \(newest.stderr)")
         let bad = try pair.admin(.alpha, ["events", "--since", "yesterday"])
         XCTAssertEqual(bad.status, 2, "a bad duration is a usage error")
         XCTAssertTrue(bad.stderr.contains("--since"), bad.stderr)
+        let tooMany = try pair.admin(.alpha, ["events", "--limit", "0"])
+        XCTAssertEqual(tooMany.status, 2)
+        XCTAssertTrue(tooMany.stderr.contains("--limit: expected a number of events from 1 to 10000, found 0"), tooMany.stderr)
     }
 
     func testRefusalsSayWhyAndExitOne() async throws {

@@ -41,11 +41,13 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var channel: String?
     /// `ack --expires`: reminders resume this many seconds after the acknowledgement.
     public var expiresSeconds: Double?
+    /// `events --limit`: at most this many events, the newest (default 1,000).
+    public var limit: Int?
 
     public init(
         command: Command, force: Bool? = nil, on: Bool? = nil, comment: String? = nil, incident: String? = nil,
         to: String? = nil, sinceSeconds: Double? = nil, waitSeconds: Double? = nil, channel: String? = nil,
-        expiresSeconds: Double? = nil
+        expiresSeconds: Double? = nil, limit: Int? = nil
     ) {
         self.version = ControlProtocol.version
         self.command = command
@@ -58,6 +60,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.waitSeconds = waitSeconds
         self.channel = channel
         self.expiresSeconds = expiresSeconds
+        self.limit = limit
     }
 }
 
@@ -80,13 +83,16 @@ public struct ControlReply: Codable, Sendable, Equatable {
     public var message: String
     public var status: AgentStatus?
     public var events: [AgentEvent]?
+    /// `events`: older events matched but were left out by the limit.
+    public var eventsLeftOut: Bool?
 
-    public init(outcome: Outcome, message: String, status: AgentStatus? = nil, events: [AgentEvent]? = nil) {
+    public init(outcome: Outcome, message: String, status: AgentStatus? = nil, events: [AgentEvent]? = nil, eventsLeftOut: Bool? = nil) {
         self.version = ControlProtocol.version
         self.outcome = outcome
         self.message = message
         self.status = status
         self.events = events
+        self.eventsLeftOut = eventsLeftOut
     }
 }
 

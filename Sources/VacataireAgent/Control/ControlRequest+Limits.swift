@@ -10,6 +10,10 @@ extension ControlRequest {
     public static let maximumWaitSeconds = 600.0
     /// The longest comment kept with an acknowledgement.
     public static let maximumCommentBytes = 1_024
+    /// `events` answers at most this many events at once (a reply of a few MB).
+    public static let maximumEventLimit = 10_000
+    /// How many events `events` answers without `--limit`.
+    public static let defaultEventLimit = 1_000
     /// The channels `notify-test` may name; absent means both.
     public static let channels = ["email", "snmp"]
 
@@ -25,6 +29,9 @@ extension ControlRequest {
         }
         if let seconds = waitSeconds, !(seconds.isFinite && seconds >= 0 && seconds <= Self.maximumWaitSeconds) {
             return "waitSeconds must be from 0 to \(Int(Self.maximumWaitSeconds)), found \(seconds)"
+        }
+        if let limit, !(1...Self.maximumEventLimit).contains(limit) {
+            return "limit must be from 1 to \(Self.maximumEventLimit), found \(limit)"
         }
         if let channel, !Self.channels.contains(channel) {
             return "channel must be one of \(Self.channels.joined(separator: ", ")) (or absent for both), found `\(channel.prefix(64))`"
