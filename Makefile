@@ -50,8 +50,11 @@ notify-demo: build
 	bash Config/demo/notify-demo.sh .build/debug/vacataire
 
 # Our own sources must build without a warning; then the Debian package is built once
-# (a release build; the package test installs it) and every test runs (XCTest prints the
-# summary line last).
+# (a release build; the package test installs it) and every test runs, TEST_WORKERS test
+# processes at a time (most tests wait on real daemons, timers and servers rather than
+# compute; every fixture takes its own ports, directories and namespaces). The closing
+# lines are Tests/Fixtures/test_summary.py's: the slowest tests, then the counts.
+TEST_WORKERS ?= 4
 test: deps
 	mkdir -p .build
 	$(SWIFT) build --build-tests 2>&1 | tee .build/vacataire-build.log
@@ -59,7 +62,10 @@ test: deps
 		echo "the build printed warnings in our own code (above)"; exit 1; fi
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) SWIFT=$(SWIFT) bash Tests/Fuzz/run.sh
 	rm -rf .build/deb-test && SWIFT=$(SWIFT) bash Config/debian/build-deb.sh .build/deb-test
-	VACATAIRE_DEB=$$(ls $(CURDIR)/.build/deb-test/vacataire_*.deb) $(SWIFT) test --skip-build --disable-swift-testing
+	rm -f .build/tests.xml; started=$$(date +%s); status=0; \
+	VACATAIRE_DEB=$$(ls $(CURDIR)/.build/deb-test/vacataire_*.deb) $(SWIFT) test --skip-build --disable-swift-testing \
+		--parallel --num-workers $(TEST_WORKERS) --xunit-output .build/tests.xml || status=$$?; \
+	python3 Tests/Fixtures/test_summary.py .build/tests.xml $$(( $$(date +%s) - started )) && exit $$status
 
 # libFuzzer targets (Tests/Fuzz): the configuration loader, templates, the peer datagram
 # decoder and the control protocol decoder, each run FUZZ_SECONDS from its seed corpus
