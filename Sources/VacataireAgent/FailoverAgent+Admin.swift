@@ -114,15 +114,16 @@ extension FailoverAgent {
         guard answer.accepted else {
             return ControlReply(outcome: .refused, message: "refused: \(answer.reason)")
         }
-        let deadline = ContinuousClock.now + wait
+        // Look again after every change of the machine (`changeBell`), not on a timer.
+        let deadline = clock.now + wait
         while true {
             if let done = settled(view) {
                 return ControlReply(outcome: .done, message: "\(answer.reason)\n\(done)")
             }
-            if machine.stateName == .failed || ContinuousClock.now >= deadline {
+            if machine.stateName == .failed || clock.now >= deadline || Task.isCancelled {
                 break
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            await sleep(until: deadline, orWhen: changeBell)
         }
         if machine.stateName == .failed, settled(view) == nil {
             return ControlReply(outcome: .refused, message: "\(answer.reason)\nnot done: \(machine.lastReason)")

@@ -72,6 +72,8 @@ public actor FailoverAgent {
     var plannedTick = MonotonicInstant(nanoseconds: 0)
     /// Rung when an input makes the machine want its tick sooner than planned.
     let tickBell = Doorbell()
+    /// Rung after every `apply`: an admin command waiting for its outcome looks again.
+    let changeBell = Doorbell()
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(
@@ -325,6 +327,7 @@ public actor FailoverAgent {
         if machine.nextTick(after: clock.now) < plannedTick {
             tickBell.ring()
         }
+        changeBell.ring()
         if let refusedStart {
             apply(machine.actionFinished(.start, .failed(refusedStart), now: now()))
         }
@@ -437,11 +440,13 @@ public actor FailoverAgent {
         return plannedTick
     }
 
-    /// Returns at `wake`, or as soon as the tick bell rings, or when the task is cancelled.
-    nonisolated func sleep(until wake: MonotonicInstant) async {
+    /// Returns at `wake`, or as soon as `bell` rings (the tick bell unless told), or when
+    /// the task is cancelled.
+    nonisolated func sleep(until wake: MonotonicInstant, orWhen bell: Doorbell? = nil) async {
+        let bell = bell ?? tickBell
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await self.clock.sleep(until: wake) }
-            group.addTask { await self.tickBell.wait() }
+            group.addTask { await bell.wait() }
             await group.next()
             group.cancelAll()
         }
