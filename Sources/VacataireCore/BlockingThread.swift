@@ -1,17 +1,96 @@
 import Foundation
 
-/// Runs blocking work (libcurl, Net-SNMP, a connect, /proc reads) on a thread of its own, so that it
-/// never occupies a thread of Swift's cooperative pool, which has only as many threads as
-/// cores and also runs the peer link.
+/// Runs blocking work (libcurl, Net-SNMP, a connect, /proc reads) on threads of its own, so
+/// that it never occupies a thread of Swift's cooperative pool, which has only as many
+/// threads as cores and also runs the agent and its timers.
+///
+/// The threads are kept and reused: a job goes to a thread that waits for work, and a new
+/// thread is started only when every kept one is busy, so a hung job never delays the next
+/// (each still has a thread at once), while a node running a hundred checks ten times a
+/// second does not create a thousand threads a second. A thread with nothing to do for
+/// `idleLifetime` ends.
 public enum BlockingThread {
-    /// Runs `body` on a new thread named `name` and returns its value.
+    /// Runs `body` on a kept or new thread, named `name` while it runs, and returns its value.
     public static func run<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(returning: body())
+            threads.submit(name: name) { continuation.resume(returning: body()) }
+        }
+    }
+
+    static let threads = ReusableThreads(idleLifetime: 10)
+}
+
+/// The threads behind `BlockingThread`: a queue of jobs, the threads waiting for one, and a
+/// new thread whenever more jobs wait than threads do.
+final class ReusableThreads: @unchecked Sendable {
+    private struct Job {
+        let name: String
+        let body: @Sendable () -> Void
+    }
+
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var nextJob = 0
+    /// Threads waiting for a job, counted until they leave the wait.
+    private var waiting = 0
+    /// Threads alive, for tests and the log.
+    private(set) var alive = 0
+    private let idleLifetime: TimeInterval
+
+    init(idleLifetime: TimeInterval) {
+        self.idleLifetime = idleLifetime
+    }
+
+    var threadCount: Int {
+        condition.withLock { alive }
+    }
+
+    func submit(name: String, _ body: @escaping @Sendable () -> Void) {
+        let startThread = condition.withLock {
+            jobs.append(Job(name: name, body: body))
+            // Every waiting thread takes at most one of the pending jobs.
+            if waiting >= jobs.count - nextJob {
+                condition.signal()
+                return false
             }
-            thread.name = name
-            thread.start()
+            alive += 1
+            return true
+        }
+        guard startThread else { return }
+        let thread = Thread { [self] in work() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// A thread's life: take jobs while there are some, wait for more, end after
+    /// `idleLifetime` without one.
+    private func work() {
+        condition.lock()
+        while true {
+            if nextJob < jobs.count {
+                let job = jobs[nextJob]
+                nextJob += 1
+                if nextJob == jobs.count {
+                    jobs.removeAll(keepingCapacity: true)
+                    nextJob = 0
+                } else if nextJob >= 64, nextJob * 2 >= jobs.count {
+                    jobs.removeFirst(nextJob)  // a queue never empty must not grow forever
+                    nextJob = 0
+                }
+                condition.unlock()
+                if Thread.current.name != job.name { Thread.current.name = job.name }
+                job.body()
+                condition.lock()
+                continue
+            }
+            waiting += 1
+            let signalled = condition.wait(until: Date(timeIntervalSinceNow: idleLifetime))
+            waiting -= 1
+            if !signalled, nextJob >= jobs.count {
+                alive -= 1
+                condition.unlock()
+                return
+            }
         }
     }
 }
