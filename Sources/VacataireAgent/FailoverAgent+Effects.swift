@@ -38,8 +38,13 @@ extension FailoverAgent {
 
     /// Hands `notification` to the outbox's ordered queue, journaled first (`AgentNotifier`).
     func send(_ notification: NotifiableEvent) {
-        notificationsQueued += 1
-        notifier.send(notification)
+        send([notification])
+    }
+
+    /// Hands `notifications` to the outbox's ordered queue, journaled first in one transaction.
+    func send(_ notifications: [NotifiableEvent]) {
+        notificationsQueued += notifications.count
+        notifier.send(notifications)
     }
 
     func notificationTaken() {
@@ -51,7 +56,8 @@ extension FailoverAgent {
     /// manual clock call it after each `advance` to see the whole outcome of that time.
     public func settle() async {
         while true {
-            if effectsInFlight == 0, notificationsQueued == 0, await outbox.isIdle { return }
+            if effectsInFlight == 0, notificationsQueued == 0, pendingCheckChanges.isEmpty, !weighingCheckChanges,
+               await outbox.isIdle { return }
             // Effects are real work (processes, sockets): give them real time.
             try? await Task.sleep(for: .milliseconds(2))
         }

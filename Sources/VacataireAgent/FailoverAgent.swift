@@ -72,6 +72,10 @@ public actor FailoverAgent {
     var plannedTick = MonotonicInstant(nanoseconds: 0)
     /// Rung when an input makes the machine want its tick sooner than planned.
     let tickBell = Doorbell()
+    /// Check changes not yet weighed (`checkChanged`), and the bell that says some came.
+    var pendingCheckChanges: [CheckTransition] = []
+    let checkChangesBell = Doorbell()
+    var weighingCheckChanges = false
     /// Rung after every `apply`: an admin command waiting for its outcome looks again.
     let changeBell = Doorbell()
 
@@ -177,7 +181,15 @@ public actor FailoverAgent {
                 for await page in self.outbox.deliveredPages { await self.pageDelivered(page) }
             }
             group.addTask {
-                for await transition in transitions { await self.checkChanged(transition) }
+                for await transition in transitions { await self.queueCheckChange(transition) }
+            }
+            group.addTask {
+                // Check changes are weighed in batches: one while the last batch was being
+                // recorded (a storm of flapping checks) costs one transaction, not one each.
+                while !Task.isCancelled {
+                    await self.checkChangesBell.wait()
+                    await self.checkChanged()
+                }
             }
             group.addTask {
                 for await received in incoming { await self.peerMessage(received) }
@@ -215,14 +227,27 @@ public actor FailoverAgent {
         await stateCheckFollowUp()
     }
 
-    func checkChanged(_ transition: CheckTransition) async {
-        // Recorded first: a store that refuses it is weighed in this very verdict.
-        logger.info("\(transition.reason)")
-        record(.check, kind: transition.event, reason: transition.reason)
-        let verdict = await healthVerdict(transition.verdict)
+    func queueCheckChange(_ transition: CheckTransition) {
+        pendingCheckChanges.append(transition)
+        checkChangesBell.ring()
+    }
+
+    /// Weighs the check changes that came since the last call, oldest first: each is logged
+    /// and recorded (in one transaction), the machine is told the newest verdict, and the
+    /// changes that page are journaled (in one transaction) for the outbox.
+    func checkChanged() async {
+        let batch = pendingCheckChanges
+        pendingCheckChanges = []
+        guard let newest = batch.last else { return }
+        weighingCheckChanges = true
+        defer { weighingCheckChanges = false }
+        // Recorded first: a store that refuses them is weighed in this very verdict.
+        for transition in batch { logger.info("\(transition.reason)") }
+        record(batch.map { EventRecord(time: clock.date, category: .check, kind: $0.event, reason: $0.reason) })
+        let verdict = await healthVerdict(newest.verdict)
         checkSummaryCache = await checkSummaries()
         apply(machine.healthChanged(verdict, now: now()))
-        notifyCheck(transition)
+        notifyChecks(batch)
     }
 
     func peerMessage(_ received: ReceivedPeerMessage) {
@@ -414,16 +439,19 @@ public actor FailoverAgent {
     }
 
     /// Pages a check's change when `CheckChangePolicy` says it is news.
-    func notifyCheck(_ transition: CheckTransition) {
-        guard CheckChangePolicy.pages(transition.change, severity: transition.severity, state: machine.stateName) else { return }
-        let kind: EventKind = transition.to == .failing ? .checkFailed : .checkRecovered
-        let summary = NotifiableEvent.CheckSummary(
-            name: transition.check, status: transition.result.status.rawValue.uppercased(), output: transition.result.message
-        )
-        send(notifier.event(
-            kind, incident: nil, reason: "check \(transition.check) is \(transition.to.rawValue): \(transition.result.message)",
-            checks: [summary]
-        ))
+    func notifyChecks(_ transitions: [CheckTransition]) {
+        let notifications = transitions.compactMap { transition -> NotifiableEvent? in
+            guard CheckChangePolicy.pages(transition.change, severity: transition.severity, state: machine.stateName) else { return nil }
+            let kind: EventKind = transition.to == .failing ? .checkFailed : .checkRecovered
+            let summary = NotifiableEvent.CheckSummary(
+                name: transition.check, status: transition.result.status.rawValue.uppercased(), output: transition.result.message
+            )
+            return notifier.event(
+                kind, incident: nil, reason: "check \(transition.check) is \(transition.to.rawValue): \(transition.result.message)",
+                checks: [summary]
+            )
+        }
+        send(notifications)
     }
 
     func sendQueued() async {
@@ -489,8 +517,13 @@ public actor FailoverAgent {
         _ category: EventRecord.Category, kind: EventKind? = nil, incident: IncidentID? = nil, reason: String,
         detail: String? = nil, author: String? = nil
     ) {
-        let event = EventRecord(time: clock.date, category: category, kind: kind, incident: incident, reason: reason, detail: detail, author: author)
-        storeWrite("record an event") { _ = try $0.appendEvent(event) }
+        record([EventRecord(time: clock.date, category: category, kind: kind, incident: incident, reason: reason, detail: detail, author: author)])
+    }
+
+    /// Appends `events` to the history in one transaction.
+    func record(_ events: [EventRecord]) {
+        guard !events.isEmpty else { return }
+        storeWrite(events.count == 1 ? "record an event" : "record \(events.count) events") { try $0.appendEvents(events) }
     }
 }
 

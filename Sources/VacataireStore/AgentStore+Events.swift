@@ -6,17 +6,25 @@ extension AgentStore {
     /// Appends one event to the history and returns its id.
     @discardableResult
     public func appendEvent(_ event: EventRecord) throws -> Int64 {
-        try write("append an event") { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO events (time, category, kind, incident, reason, detail, author)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    event.time, event.category.rawValue, event.kind?.rawValue, event.incident?.description,
-                    event.reason, event.detail, event.author,
-                ])
-            return db.lastInsertedRowID
+        try appendEvents([event]).last ?? 0
+    }
+
+    /// Appends `events` to the history in one transaction, in order; returns their ids.
+    @discardableResult
+    public func appendEvents(_ events: [EventRecord]) throws -> [Int64] {
+        try write(events.count == 1 ? "append an event" : "append \(events.count) events") { db in
+            try events.map { event in
+                try db.execute(
+                    sql: """
+                        INSERT INTO events (time, category, kind, incident, reason, detail, author)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        event.time, event.category.rawValue, event.kind?.rawValue, event.incident?.description,
+                        event.reason, event.detail, event.author,
+                    ])
+                return db.lastInsertedRowID
+            }
         }
     }
 

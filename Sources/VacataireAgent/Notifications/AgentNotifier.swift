@@ -52,9 +52,22 @@ struct AgentNotifier: Sendable {
     /// it; returns once it is journaled (or the store refused it: the outbox then keeps it
     /// in memory).
     func send(_ notification: NotifiableEvent) {
-        let journalID = (try? JSONEncoder().encode(notification)).flatMap { try? store.journalDecided($0) }
-        Failpoint.afterDeciding(notification.kind)
-        queue.yield(Decided(notification: notification, journalID: journalID))
+        send([notification])
+    }
+
+    /// Journals `notifications` in one transaction and queues them, in order.
+    func send(_ notifications: [NotifiableEvent]) {
+        guard !notifications.isEmpty else { return }
+        let encoder = JSONEncoder()
+        let encoded = notifications.map { try? encoder.encode($0) }
+        let written = encoded.compactMap { $0 }
+        // Every one encodes (a NotifiableEvent is plain values); if one did not, none is
+        // journaled rather than ids being matched to the wrong notification.
+        let ids = written.count == encoded.count ? (try? store.journalDecided(written, at: clock.date)) : nil
+        for (index, notification) in notifications.enumerated() {
+            Failpoint.afterDeciding(notification.kind)
+            queue.yield(Decided(notification: notification, journalID: ids?[index]))
+        }
     }
 
     /// No more notifications (the agent stops): the queue ends once drained.
