@@ -50,6 +50,21 @@ final class AgentStoreTests: XCTestCase {
         XCTAssertEqual(rows, 1)
     }
 
+    /// A burst of check changes is written as one transaction, kept whole and in order, and
+    /// so are the notifications they decide.
+    func testABatchOfEventsAndOfDecidedNotificationsKeepsItsOrder() throws {
+        let store = try AgentStore(stateDirectory: scratch.path)
+        let events = (0..<300).map { EventRecord(time: t(Double($0)), category: .check, kind: .checkFailed, reason: "check c\($0) is failing") }
+        let ids = try store.appendEvents(events)
+        XCTAssertEqual(ids.count, 300)
+        XCTAssertEqual(ids, ids.sorted())
+        XCTAssertEqual(try store.events(limit: 1000).map(\.reason), events.map(\.reason))
+        let decided = (0..<50).map { Data("n\($0)".utf8) }
+        let journal = try store.journalDecided(decided)
+        XCTAssertEqual(try store.decidedNotifications().map(\.id), journal)
+        XCTAssertEqual(try store.decidedNotifications().map(\.event), decided)
+    }
+
     func testLargeEpochRoundTrips() throws {
         let store = try AgentStore(stateDirectory: scratch.path)
         try store.saveFailoverState(PersistedFailoverState(role: .standby, epoch: UInt64.max))
