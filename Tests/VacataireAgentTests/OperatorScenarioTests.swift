@@ -2,16 +2,16 @@ import Foundation
 import VacataireTestSupport
 import XCTest
 
-/// Issue 10's operator-seat suite: the pair as operators deploy it (`OperatorLab`: three
+/// Issue 10's operator-seat suite: the pair as operators deploy it (`PairFixture.deployed()`: three
 /// namespace hosts, real HAProxy, aiosmtpd with STARTTLS and AUTH, snmptrapd with SNMPv3
 /// authPriv, a web service started and stopped by the agents and checked by an `http` check
 /// of its exact page size), asserting what people and the load balancer see: mails and traps
 /// per incident, and lb's samples of both services and of HAProxy every 20 ms.
 ///
-/// Every scenario prints its figures (`[operator] ...` lines). `VACATAIRE_KEEP_LAB=1` keeps the lab's files
+/// Every scenario prints its figures (`[operator] ...` lines). `VACATAIRE_KEEP_PAIR=1` keeps the lab's files
 /// (agents' logs, configurations, samples) and prints where.
 final class OperatorScenarioTests: XCTestCase {
-    private var lab: OperatorLab?
+    private var lab: PairFixture?
 
     override func tearDown() {
         lab?.tearDown()
@@ -24,10 +24,10 @@ final class OperatorScenarioTests: XCTestCase {
     /// namespace, `vacataire notify-test` reaches lb's SMTP server (STARTTLS, AUTH) and NMS
     /// (SNMPv3 authPriv with the node's engine id); lb samples both services and HAProxy.
     func testLabDeliversThroughTheLoadBalancerHost() throws {
-        let lab = try OperatorLab()
+        let lab = try PairFixture.deployed()
         self.lab = lab
         let mark = lab.mark()
-        for node in OperatorLab.Node.allCases {
+        for node in PairFixture.Node.allCases {
             let result = try lab.onNode(node, ["notify-test"])
             XCTAssertEqual(result.status, 0, "notify-test from \(node.rawValue): \(result.stdout)\(result.stderr)")
         }
@@ -69,7 +69,7 @@ final class OperatorScenarioTests: XCTestCase {
         report("truncated page on the master", lab: lab, mark: mark, mails: mails, traps: traps)
 
         XCTAssertTrue(betaAnswered, "beta's service never answered within 20 s of alpha's page being truncated\n\(lab.logs)")
-        XCTAssertTrue(alphaStopped, "alpha's service did not stop with beta's answering within 20 s\n\(lab.transitions(.alpha))")
+        XCTAssertTrue(alphaStopped, "alpha's service did not stop with beta's answering within 20 s\n\(lab.allTransitions(.alpha))")
         if let started = samples.first(where: \.beta.answers) {
             let after = samples.since(started.time)
             let overlap = after.duration(where: \.both)
@@ -91,7 +91,7 @@ final class OperatorScenarioTests: XCTestCase {
         if let page = failover.first {
             XCTAssertTrue(page.body.contains("home-page"), "the failover page names the failing check `home-page`:\n\(page.body)")
             XCTAssertTrue(
-                page.body.contains("expected \(OperatorLab.pageBytes) bytes, got 1024"),
+                page.body.contains("expected \(PairFixture.pageBytes) bytes, got 1024"),
                 "the failover page gives the check's output (expected 4096 bytes, got 1024):\n\(page.body)")
         }
     }
@@ -106,7 +106,7 @@ final class OperatorScenarioTests: XCTestCase {
         try lab.network.setPublicLink(.alpha, up: false)
         let betaAnswered = lab.waitUntil(timeout: 20) { lab.lastSample?.beta.answers == true }
         // Let both sides settle (the isolated master queues what it cannot deliver).
-        Thread.sleep(forTimeInterval: OperatorLab.deadAfter * 2)
+        Thread.sleep(forTimeInterval: PairFixture.deadAfter * 2)
         let rejoined = lab.mark()
         try lab.network.setPublicLink(.alpha, up: true)
         try lab.network.setPrivateLink(up: true)
@@ -168,19 +168,19 @@ final class OperatorScenarioTests: XCTestCase {
     /// recovery, by mail and by trap; no role changes, alpha serves throughout.
     func testPeerLinkCutWithBothHealthyWarnsOnceAndRecoversOnce() throws {
         let lab = try startLab()
-        let changesBefore = OperatorLab.Node.allCases.map { lab.stateChanges($0).count }
+        let changesBefore = PairFixture.Node.allCases.map { lab.stateChanges($0).count }
         let mark = lab.mark()
         try lab.network.setPrivateLink(up: false)
-        Thread.sleep(forTimeInterval: OperatorLab.deadAfter * 3)
+        Thread.sleep(forTimeInterval: PairFixture.deadAfter * 3)
         let restored = lab.mark()
         try lab.network.setPrivateLink(up: true)
-        Thread.sleep(forTimeInterval: OperatorLab.deadAfter * 2)
+        Thread.sleep(forTimeInterval: PairFixture.deadAfter * 2)
         lab.waitForQuietNotifications(quiet: 4, timeout: 40)
         let samples = lab.samples.since(mark.time)
         let mails = lab.mails(since: mark)
         let traps = lab.trapsReceived(since: mark)
         report("peer link cut with both healthy", lab: lab, mark: mark, mails: mails, traps: traps)
-        let newChanges = zip(OperatorLab.Node.allCases, changesBefore).flatMap { node, count in
+        let newChanges = zip(PairFixture.Node.allCases, changesBefore).flatMap { node, count in
             lab.stateChanges(node).dropFirst(count).map { "\(node.rawValue): \($0)" }
         }
         print("[operator] state changes after the cut:\n\(newChanges.joined(separator: "\n"))")
@@ -197,8 +197,8 @@ final class OperatorScenarioTests: XCTestCase {
         XCTAssertLessThanOrEqual(mails.filter { recoveryKinds.contains($0.event) }.count, 1, "recovery mails:\n\(mails.listing)")
         XCTAssertLessThanOrEqual(traps.filter { !recoveryKinds.contains($0.event) }.count, 1, "warning traps:\n\(traps.listing)")
         XCTAssertLessThanOrEqual(traps.filter { recoveryKinds.contains($0.event) }.count, 1, "recovery traps:\n\(traps.listing)")
-        XCTAssertFalse(mails.contains { OperatorLab.roleChangeKinds.contains($0.event) }, "a mail announces a role change:\n\(mails.listing)")
-        XCTAssertFalse(traps.contains { OperatorLab.roleChangeKinds.contains($0.event) }, "a trap announces a role change:\n\(traps.listing)")
+        XCTAssertFalse(mails.contains { PairFixture.roleChangeKinds.contains($0.event) }, "a mail announces a role change:\n\(mails.listing)")
+        XCTAssertFalse(traps.contains { PairFixture.roleChangeKinds.contains($0.event) }, "a trap announces a role change:\n\(traps.listing)")
     }
 
     /// The standby alone is cut off (peer link and public network: neither alpha, nor
@@ -210,9 +210,9 @@ final class OperatorScenarioTests: XCTestCase {
         let mark = lab.mark()
         try lab.network.setPrivateLink(up: false)
         try lab.network.setPublicLink(.beta, up: false)
-        Thread.sleep(forTimeInterval: OperatorLab.deadAfter * 3)
-        let curl = lab.network.command(in: .beta, ["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "1",
-                                                   "http://127.0.0.1:\(OperatorLab.servicePort)/"])
+        Thread.sleep(forTimeInterval: PairFixture.deadAfter * 3)
+        let curl = try lab.network.command(in: .beta, ["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "1",
+                                                   "http://127.0.0.1:\(PairFixture.deployedServicePort)/"])
         let service = try Repository.run(curl[0], Array(curl.dropFirst()))
         let samples = lab.samples.since(mark.time)
         let betaChanges = lab.stateChanges(.beta).dropFirst(changesBefore)
@@ -327,17 +327,17 @@ final class OperatorScenarioTests: XCTestCase {
 
     /// Builds the lab and starts the pair, failing the test for anything that went otherwise
     /// than documented.
-    private func startLab(file: StaticString = #filePath, line: UInt = #line) throws -> OperatorLab {
-        let lab = try OperatorLab()
+    private func startLab(file: StaticString = #filePath, line: UInt = #line) throws -> PairFixture {
+        let lab = try PairFixture.deployed()
         self.lab = lab
-        for problem in try lab.startPair() {
+        for problem in try lab.startDeployedPair() {
             XCTFail("starting the pair: \(problem)", file: file, line: line)
         }
         return lab
     }
 
     /// Prints a scenario's figures: what lb saw, every mail and trap, the transitions.
-    private func report(_ scenario: String, lab: OperatorLab, mark: OperatorLab.Mark, mails: [LabMail], traps: [LabTrap]) {
+    private func report(_ scenario: String, lab: PairFixture, mark: PairFixture.Mark, mails: [LabMail], traps: [LabTrap]) {
         let samples = lab.samples
         print("""
             [operator] === \(scenario) ===
@@ -350,7 +350,7 @@ final class OperatorScenarioTests: XCTestCase {
             [operator] what lb saw (changes only):
             \(samples.timeline(since: mark.time))
             [operator] transitions:
-            \(OperatorLab.Node.allCases.map { node in lab.transitions(node).map { "  \(node.rawValue): \($0)" }.joined(separator: "\n") }.joined(separator: "\n"))
+            \(PairFixture.Node.allCases.map { node in lab.allTransitions(node).map { "  \(node.rawValue): \($0)" }.joined(separator: "\n") }.joined(separator: "\n"))
             """)
     }
 }

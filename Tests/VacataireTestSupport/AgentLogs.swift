@@ -1,6 +1,6 @@
 import Foundation
 
-/// The agents' logs of a pair harness (`PairFixture`, `OperatorLab`): one file per start,
+/// The agents' logs of a pair harness (`PairFixture`): one file per start,
 /// `NAME.N.log` in the harness's directory for the Nth start of node NAME.
 public struct AgentLogs: Sendable {
     public let directory: TemporaryDirectory

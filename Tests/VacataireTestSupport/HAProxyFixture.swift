@@ -72,27 +72,31 @@ public final class HAProxyFixture: @unchecked Sendable {
                 return "\(common) agent-check agent-port \(pair.agentCheckPort(node)) agent-inter 200ms"
             }
         }
-        let check = mode == .httpCheck ? "    option httpchk GET /health\n" : ""
-        return """
-            global
-                stats socket \(statsSocket) level admin
+        let check = mode == .httpCheck ? ["option httpchk GET /health"] : []
+        return config(bind: "127.0.0.1:\(frontendPort)", backend: check + [server(.alpha), server(.beta)], statsSocket: statsSocket)
+    }
 
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
-                timeout check 1s
+    /// A haproxy.cfg with one frontend on `bind` and the backend `pair` of `backend` lines.
+    public static func config(bind: String, backend: [String], statsSocket: String) -> String {
+        """
+        global
+            stats socket \(statsSocket) level admin
 
-            frontend web
-                bind 127.0.0.1:\(frontendPort)
-                default_backend pair
+        defaults
+            mode http
+            timeout connect 1s
+            timeout client 5s
+            timeout server 5s
+            timeout check 1s
 
-            backend pair
-            \(check)    \(server(.alpha))
-                \(server(.beta))
+        frontend web
+            bind \(bind)
+            default_backend pair
 
-            """
+        backend pair
+        \(backend.map { "    " + $0 }.joined(separator: "\n"))
+
+        """
     }
 
     /// `show stat` for the backend's servers: server name to its row (column name to value).

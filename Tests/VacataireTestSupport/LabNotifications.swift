@@ -1,6 +1,6 @@
 import Foundation
 
-/// A mail the operator lab's SMTP server received, with what a person (or a mail client's
+/// A mail the namespace pair's SMTP server received, with what a person (or a mail client's
 /// threading) goes by: subject, event kind, incident, thread headers.
 public struct LabMail: Sendable, CustomStringConvertible {
     /// Its place in the order of arrival at the sink, from 1.
@@ -21,14 +21,14 @@ public struct LabMail: Sendable, CustomStringConvertible {
         return references ?? headers["in-reply-to"]
     }
     public var body: String { received.body }
-    public var isPage: Bool { OperatorLab.pageKinds.contains(event) }
+    public var isPage: Bool { PairFixture.pageKinds.contains(event) }
 
     public var description: String {
         "#\(index) [\(event) from \(node), incident \(incident ?? "none"), thread \(threadRoot ?? "none")] \(subject)"
     }
 }
 
-/// A notification the operator lab's NMS (snmptrapd) logged.
+/// A notification the namespace pair's NMS (snmptrapd) logged.
 public struct LabTrap: Sendable, CustomStringConvertible {
     /// Its place in the order of arrival at the receiver, from 1.
     public var index: Int
@@ -44,7 +44,7 @@ public struct LabTrap: Sendable, CustomStringConvertible {
     public var incident: String { string("vacIncidentId") }
     public var node: String { string("vacNodeName") }
     public var reason: String { string("vacReason") }
-    public var isPage: Bool { OperatorLab.pageKinds.contains(event) }
+    public var isPage: Bool { PairFixture.pageKinds.contains(event) }
 
     /// A varbind's value without its `STRING: ` type and quotes.
     public func string(_ name: String) -> String {

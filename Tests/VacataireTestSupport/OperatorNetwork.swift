@@ -35,10 +35,10 @@ public final class OperatorNetwork: @unchecked Sendable {
     /// Builds the three hosts; throws a `FixtureError` saying what is missing (root, iproute2).
     public init() throws {
         guard getuid() == 0 else {
-            throw FixtureError("the operator lab must run as root (it creates network namespaces and veth links)")
+            throw FixtureError("the namespace pair must run as root (it creates network namespaces and veth links)")
         }
         guard FileManager.default.isExecutableFile(atPath: Self.ip) else {
-            throw FixtureError("the operator lab needs \(Self.ip): apt-get install iproute2")
+            throw FixtureError("the namespace pair needs \(Self.ip): apt-get install iproute2")
         }
         Self.removeAbandonedLabs()
         let tag = "\(getpid())-\(Self.nextLab())"

@@ -3,23 +3,41 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Two real `vacataire run` daemons on loopback, alpha (configured master) and beta
-/// (configured standby), each with the pair example's service (Config/pair/service.sh, a
-/// python http.server saying "served by NAME") and exec check (app-check.sh, CRITICAL
-/// while NAME.broken exists), paging a real SMTP sink and a real snmptrapd. With
-/// `loadBalancer: true` each node also has its HTTP endpoint and agent-check port, for a
-/// load balancer in front (`HAProxyFixture`) or a test that reads `/health` and `/metrics`.
-/// The one pair harness on loopback; `OperatorLab` runs a pair in network namespaces.
+/// The one pair harness: two real `vacataire run` daemons, alpha (configured master) and
+/// beta (configured standby), paging a real SMTP server (aiosmtpd, `SMTPSink`) and a real
+/// NMS (snmptrapd, `TrapReceiver`), on one of two topologies (`Hosts`):
 ///
-/// Everything lives in one temporary directory: configurations, key, state, service pid
-/// files and the agents' logs (one file per start: alpha.1.log, alpha.2.log, ...).
-/// `tearDown()` kills both agents and both services, whatever state the test left.
+/// - `.loopback` (`init(unreachableWitness:loadBalancer:...)`, PairFixture+Loopback.swift):
+///   both agents on this host's loopback with free ports, each with the pair example's
+///   service (Config/pair/service.sh) and exec check (app-check.sh, CRITICAL while
+///   NAME.broken exists); with `loadBalancer: true`, each node's HTTP endpoint and
+///   agent-check port too, for an `HAProxyFixture` or a test that reads `/health`.
+/// - `.namespaces` (`PairFixture.deployed()`, PairFixture+Namespaces.swift): the pair as
+///   operators deploy it, on three network-namespace hosts (`OperatorNetwork`) with HAProxy,
+///   the witness, SMTP (STARTTLS and AUTH) and SNMPv3 on lb, and on each node a web service
+///   the agent starts and stops, checked by an `http` check of its exact page size; lb
+///   samples both services and HAProxy every 20 ms (PairFixture+Observations.swift).
+///
+/// Everything lives in one temporary directory: configurations, key, state, and the agents'
+/// logs (one file per start: alpha.1.log, alpha.2.log, ...). `tearDown()` kills both agents
+/// and both services, whatever state the test left (`VACATAIRE_KEEP_PAIR` keeps the files).
 public final class PairFixture: @unchecked Sendable {
+    public enum Hosts: Sendable {
+        case loopback, namespaces
+    }
+
     public enum Node: String, CaseIterable, Sendable {
         case alpha, beta
 
         public var peer: Node { self == .alpha ? .beta : .alpha }
         public var role: String { self == .alpha ? "master" : "standby" }
+        /// The node's host in the namespace topology.
+        public var host: OperatorNetwork.Host { self == .alpha ? .alpha : .beta }
+        public var publicAddress: String { OperatorNetwork.publicAddress[host] ?? "" }
+        public var privateAddress: String { OperatorNetwork.privateAddress[host] ?? "" }
+        /// The agent's SNMP engine id in the namespace topology, set in its configuration so
+        /// that the NMS knows it before the agent first starts (Docs/snmp.md, "The engine id").
+        public var engineID: String { self == .alpha ? "0x80007ed90500000000000000a1" : "0x80007ed90500000000000000b2" }
     }
 
     /// Timings shared by both nodes (Docs/failover.md, "Timing constraints"), stretched
@@ -29,143 +47,64 @@ public final class PairFixture: @unchecked Sendable {
     public static let selfFenceAfter = 0.7 * Repository.timeScale
     public static let stopTimeout = 1.0 * Repository.timeScale
     public static let handoffTimeout = 2.0 * Repository.timeScale
-    /// The `app` check's interval and timeout.
-    public static let checkPeriod = Int(200 * Repository.timeScale)
 
+    /// The event kinds that page (Docs/notifications.md: never held back).
+    public static let pageKinds: Set<String> = ["failover", "takeover", "failback", "switchover", "peer-lost", "acknowledged", "reminder"]
+    /// The event kinds that announce a role change.
+    public static let roleChangeKinds: Set<String> = ["failover", "takeover", "failback", "switchover"]
+
+    /// The `failover:` timing keys both topologies share (and the key), indented under `failover:`.
+    static var failoverTimingLines: String {
+        """
+          keys: [{id: 1, file: peer.key}]
+          heartbeat_interval: \(Int(heartbeat * 1000))ms
+          dead_after: \(Int(deadAfter * 1000))ms
+          self_fence_after: \(Int(selfFenceAfter * 1000))ms
+          handoff_timeout: \(Int(handoffTimeout * 1000))ms
+          handoff_retries: 2
+        """
+    }
+
+    public let hosts: Hosts
     public let directory: TemporaryDirectory
     public let sink: SMTPSink
     public let traps: TrapReceiver
-    /// A TCP port nobody listens on, used as the witness when `unreachableWitness`.
-    public let witnessPort: Int?
-    private let control: [Node: String]
-    private let extra: String
-    private let extraFor: [Node: String]
-    private let notify: [Node: String]
-    private let extraChecks: String
-    private let peerPorts: [Node: Int]
-    private let servicePorts: [Node: Int]
-    /// Each node's HTTP endpoint and agent-check port, with `loadBalancer: true`.
-    fileprivate let endpointPorts: [Node: (http: Int, agentCheck: Int)]
-    fileprivate var agents: [Node: SpawnedProcess] = [:]
-    private var starts: [Node: Int] = [:]
-    private let session: URLSession
     /// A command the agents run under, such as `prlimit --nofile=512:512 --`.
     public var agentPrefix: [String] = []
+    /// What the loopback topology was given (nil in namespaces).
+    let loopback: Loopback?
+    /// The namespace topology's hosts and lb's servers (nil on loopback).
+    let lab: Lab?
+    var agents: [Node: SpawnedProcess] = [:]
+    var starts: [Node: Int] = [:]
 
-    /// Writes the pair's files and starts the mail and trap receivers; no agent runs yet.
-    /// `control` replaces a node's `control:` mapping (default: a socket in its state directory).
-    /// `extra` is appended to both configurations (top-level sections such as `outbox:`),
-    /// `extraFor` to one node's;
-    /// `checks` to both `checks:` lists (entries starting with `  - `; NODE is the node's name).
-    /// `notify` replaces a node's `notify:` mapping (default: the shared SMTP sink and trap receiver).
-    public init(
-        unreachableWitness: Bool = false, loadBalancer: Bool = false, control: [Node: String] = [:], extra: String = "", extraFor: [Node: String] = [:], checks: String = "",
-        notify: [Node: String] = [:]
-    ) throws {
-        self.control = control
-        self.extra = extra
-        self.extraFor = extraFor
-        extraChecks = checks
-        self.notify = notify
-        directory = try TemporaryDirectory("pair")
-        do {
-            sink = try SMTPSink()
-            traps = try TrapReceiver()
-            var peers: [Node: Int] = [:]
-            var services: [Node: Int] = [:]
-            var endpoints: [Node: (http: Int, agentCheck: Int)] = [:]
-            for node in Node.allCases {
-                peers[node] = try FreePort.udp()
-                services[node] = try FreePort.tcp()
-                if loadBalancer { endpoints[node] = (try FreePort.tcp(), try FreePort.tcp()) }
-            }
-            peerPorts = peers
-            servicePorts = services
-            endpointPorts = endpoints
-            witnessPort = unreachableWitness ? try FreePort.tcp() : nil
-        } catch {
-            directory.remove()
-            throw error
-        }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 1
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
-        do {
-            try writeFiles()
-        } catch {
-            tearDown()
-            throw error
-        }
+    init(hosts: Hosts, directory: TemporaryDirectory, sink: SMTPSink, traps: TrapReceiver, loopback: Loopback?, lab: Lab?) {
+        self.hosts = hosts
+        self.directory = directory
+        self.sink = sink
+        self.traps = traps
+        self.loopback = loopback
+        self.lab = lab
     }
 
-    // MARK: - Files
-
-    private func writeFiles() throws {
-        for script in ["service.sh", "app-check.sh"] {
-            try FileManager.default.copyItem(atPath: Repository.path("Config/pair/\(script)"), toPath: directory.file(script))
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.file(script))
-        }
-        try directory.writePeerKey()
-        for node in Node.allCases {
-            try directory.write("\(node.rawValue).yaml", config(node))
-        }
+    deinit {
+        if hosts == .namespaces { tearDown() }
     }
 
-    private func config(_ node: Node) -> String {
-        let guardLines = witnessPort.map { "  witness: tcp://127.0.0.1:\($0)\n" } ?? "  no_witness: takeover\n"
-        return """
-            node: {name: \(node.rawValue), cluster: pair-test}
-            state_dir: state-\(node.rawValue)
-            control: \(control[node] ?? "{socket: state-\(node.rawValue)/control.sock}")
-            \(endpointPorts[node].map { "http: {address: 127.0.0.1, port: \($0.http)}\nagent_check: {address: 127.0.0.1, port: \($0.agentCheck)}" } ?? "")
-            notify: \(notify[node] ?? defaultNotify)
-            checks:
-              - name: app
-                kind: exec
-                # A marker file stands for whatever the node needs: a node check.
-                scope: node
-                command: [./app-check.sh, \(node.rawValue)]
-                interval: \(Self.checkPeriod)ms
-                timeout: \(Self.checkPeriod)ms
-                rise: 2
-                fall: 2
-            \(extraChecks.replacingOccurrences(of: "NODE", with: node.rawValue))
-            failover:
-              role: \(node.role)
-              peer: {name: \(node.peer.rawValue), addresses: ["127.0.0.1:\(port(peer: node.peer))"]}
-              listen: {address: 127.0.0.1, port: \(port(peer: node))}
-              keys: [{id: 1, file: peer.key}]
-              heartbeat_interval: \(Int(Self.heartbeat * 1000))ms
-              dead_after: \(Int(Self.deadAfter * 1000))ms
-              self_fence_after: \(Int(Self.selfFenceAfter * 1000))ms
-              handoff_timeout: \(Int(Self.handoffTimeout * 1000))ms
-              handoff_retries: 2
-              actions:
-                start: {command: "./service.sh start \(node.rawValue) \(port(service: node))", timeout: 5s}
-                stop: {command: "./service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
-              service_probe: http://127.0.0.1:\(port(service: node.peer))/
-
-            """ + guardLines + extra + (extraFor[node] ?? "")
+    public func configPath(_ node: Node) -> String {
+        directory.file("\(node.rawValue).yaml")
     }
-
-    private var defaultNotify: String {
-        #"{email: [{url: "smtp://127.0.0.1:\#(sink.port)", from: vacataire@example.org, to: [oncall@example.org], starttls: "off", timeout: 5s}], "#
-            + #"snmp: [{address: 127.0.0.1, port: \#(traps.port), community: public}]}"#
-    }
-
-    private func port(peer node: Node) -> Int { peerPorts[node] ?? 0 }
-    fileprivate func port(service node: Node) -> Int { servicePorts[node] ?? 0 }
 
     // MARK: - Agents
 
-    /// Starts `vacataire run --config NODE.yaml`; its standard error goes to a new log file.
-    /// `environment` adds variables (a `VACATAIRE_FAILPOINT`).
+    /// Starts `vacataire run --config NODE.yaml` (in the node's namespace on that topology);
+    /// its standard error goes to a new log file. `environment` adds variables (a
+    /// `VACATAIRE_FAILPOINT`).
     public func start(_ node: Node, environment: [String: String] = [:]) throws {
         let count = (starts[node] ?? 0) + 1
         starts[node] = count
-        let run = [Repository.executable, "run", "--config", directory.file("\(node.rawValue).yaml")]
-        let command = agentPrefix + run
+        var command = agentPrefix + [Repository.executable, "run", "--config", configPath(node)]
+        if let lab { command = lab.network.command(in: node.host, command) }
         agents[node] = try SpawnedProcess(
             executable: command[0],
             arguments: Array(command.dropFirst()),
@@ -175,7 +114,8 @@ public final class PairFixture: @unchecked Sendable {
         )
     }
 
-    /// Stops the agent with SIGTERM (as systemd does) and returns its exit status.
+    /// Stops the agent with SIGTERM (as systemd does), its service untouched, and returns
+    /// its exit status.
     @discardableResult
     public func terminate(_ node: Node) -> Int32? {
         guard let agent = agents[node] else { return nil }
@@ -190,15 +130,6 @@ public final class PairFixture: @unchecked Sendable {
         agent.waitUntilExit()
     }
 
-    /// Kills the node's service (SIGKILL to the pid in run/NODE.pid), as a crashed machine would.
-    public func killService(_ node: Node) {
-        let pidFile = directory.file("run/\(node.rawValue).pid")
-        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
-        else { return }
-        kill(pid, SIGKILL)
-    }
-
     /// Sends `signal` to the node's agent (SIGHUP: reload the configuration).
     public func signal(_ node: Node, _ signal: Int32) {
         agents[node]?.signal(signal)
@@ -208,9 +139,10 @@ public final class PairFixture: @unchecked Sendable {
         agents[node]?.isRunning ?? false
     }
 
-    /// Runs `vacataire ARGUMENTS --config NODE.yaml` (an admin command) to its end.
+    /// Runs `vacataire ARGUMENTS --config NODE.yaml` (an admin command, over the control
+    /// socket) to its end.
     public func admin(_ node: Node, _ arguments: [String]) throws -> CommandResult {
-        try Repository.runVacataire(arguments + ["--config", directory.file("\(node.rawValue).yaml")])
+        try Repository.runVacataire(arguments + ["--config", configPath(node)])
     }
 
     /// `vacataire status --json` of the node's daemon: its state, role and epoch, or nil
@@ -224,45 +156,7 @@ public final class PairFixture: @unchecked Sendable {
         return (state, role, epoch)
     }
 
-    /// Makes the node's critical check fail (`touch NODE.broken`).
-    public func breakCheck(_ node: Node) throws {
-        try directory.write("\(node.rawValue).broken", "broken by a test\n")
-    }
-
-    /// Repairs the node's critical check (`rm NODE.broken`).
-    public func repairCheck(_ node: Node) throws {
-        try FileManager.default.removeItem(atPath: directory.file("\(node.rawValue).broken"))
-    }
-
-    /// Kills both agents and both services, then stops the receivers and removes the files.
-    public func tearDown() {
-        for agent in agents.values {
-            agent.signal(SIGKILL)
-            agent.waitUntilExit()
-        }
-        for node in Node.allCases {
-            killService(node)
-        }
-        session.invalidateAndCancel()
-        sink.stop()
-        traps.stop()
-        if ProcessInfo.processInfo.environment["VACATAIRE_KEEP_PAIR"] == nil {
-            directory.remove()
-        } else {
-            print("pair files kept in \(directory.path)")
-        }
-    }
-
-    // MARK: - Observations
-
-    /// Whether an HTTP GET of the node's service port answers "served by NODE".
-    public func serving(_ node: Node) async -> Bool {
-        guard let url = URL(string: "http://127.0.0.1:\(port(service: node))/") else { return false }
-        guard let (data, response) = try? await session.data(from: url),
-              (response as? HTTPURLResponse)?.statusCode == 200
-        else { return false }
-        return String(decoding: data, as: UTF8.self).contains("served by \(node.rawValue)")
-    }
+    // MARK: - Logs
 
     /// The node's standard error since its latest start.
     public func log(_ node: Node) -> String {
@@ -279,6 +173,20 @@ public final class PairFixture: @unchecked Sendable {
         AgentLogs.transitions(in: log(node))
     }
 
+    /// The node's transitions from all its logs, oldest start first.
+    public func allTransitions(_ node: Node) -> [String] {
+        AgentLogs.transitions(in: allLogs(node))
+    }
+
+    /// The node's state changes (`active -> quiescing: ...`; not a check's, nor a new reason
+    /// for the same state), from all its logs.
+    public func stateChanges(_ node: Node) -> [String] {
+        allTransitions(node).filter { line in
+            guard let match = line.firstMatch(of: #/\] ([a-z-]+) -> ([a-z-]+): /#) else { return false }
+            return match.output.1 != match.output.2
+        }
+    }
+
     /// The latest epoch the node's log mentions ("... at epoch 2", "epoch 2"), since its latest start.
     public func epoch(_ node: Node) -> Int? {
         let matches = log(node).matches(of: /epoch (\d+)/)
@@ -290,6 +198,8 @@ public final class PairFixture: @unchecked Sendable {
         Node.allCases.map { "--- \($0.rawValue) ---\n\(allLogs($0))" }.joined(separator: "\n")
     }
 
+    // MARK: - Waiting
+
     /// Polls `condition` every 50 ms until it holds and returns the time it took; throws
     /// with both agents' logs when `timeout` seconds pass first.
     @discardableResult
@@ -299,53 +209,6 @@ public final class PairFixture: @unchecked Sendable {
             throw FixtureError("not within \(timeout) s: \(what)\n\(logs)")
         }
         return Date().timeIntervalSince(started)
-    }
-
-    /// Starts both agents and waits until alpha serves and beta is a ready standby.
-    public func startPair() async throws {
-        try start(.alpha)
-        try start(.beta)
-        try await waitUntil("alpha serves", timeout: 15) { await serving(.alpha) }
-        try await waitUntil("beta is standby", timeout: 15) { transitions(.beta).contains { $0.contains("-> standby") } }
-        try await waitUntil("alpha is active", timeout: 15) { transitions(.alpha).contains { $0.contains("-> active") } }
-    }
-}
-
-// MARK: - Load balancer endpoints (`loadBalancer: true`)
-
-extension PairFixture {
-    /// The port the node's service listens on when it runs.
-    public func servicePort(_ node: Node) -> Int { port(service: node) }
-
-    /// The node's HTTP endpoint (`/health`, `/status`, `/metrics`); 0 without `loadBalancer`.
-    public func httpPort(_ node: Node) -> Int { endpointPorts[node]?.http ?? 0 }
-
-    /// The node's HAProxy agent-check port; 0 without `loadBalancer`.
-    public func agentCheckPort(_ node: Node) -> Int { endpointPorts[node]?.agentCheck ?? 0 }
-
-    /// `GET path` on the node's HTTP endpoint.
-    public func get(_ node: Node, _ path: String) throws -> LoopbackClient.HTTPResponse {
-        try LoopbackClient.http(port: httpPort(node), path: path)
-    }
-
-    /// Waits until the node's `/health` answers `status` with `word` ("200 active").
-    public func waitForHealth(_ node: Node, status: Int, word: String, timeout: TimeInterval = 20) throws {
-        var last = "no answer"
-        try waitFor("\(node.rawValue)'s /health to answer \(status) \(word)", timeout: timeout) {
-            guard let response = try? get(node, "/health") else { return false }
-            last = "\(response.status) \(response.body.trimmingCharacters(in: .whitespacesAndNewlines))"
-            return last == "\(status) \(word)"
-        } otherwise: {
-            "last answer: \(last)"
-        }
-    }
-
-    /// Waits until the node's check is healthy (or failing), as its `/status` shows it.
-    public func waitForCheck(_ node: Node, healthy: Bool, timeout: TimeInterval = 20) throws {
-        try waitFor("\(node.rawValue)'s check to be \(healthy ? "healthy" : "failing")", timeout: timeout) {
-            guard let response = try? get(node, "/status") else { return false }
-            return response.body.contains(#""health":"\#(healthy ? "healthy" : "failing")""#)
-        }
     }
 
     /// Polls `condition` every 50 ms, without async; throws with both agents' logs (and
@@ -367,11 +230,24 @@ extension PairFixture {
         }
     }
 
-    /// Starts both agents and waits until alpha's `/health` says active and beta's standby.
-    public func startBehindALoadBalancer() throws {
-        try start(.alpha)
-        try start(.beta)
-        try waitForHealth(.alpha, status: 200, word: "active")
-        try waitForHealth(.beta, status: 503, word: "standby")
+    // MARK: - Tear-down
+
+    /// Kills both agents and both services (on namespaces: everything in the hosts, and lb's
+    /// servers), stops the receivers and removes the files. Safe to call twice.
+    public func tearDown() {
+        for agent in agents.values {
+            agent.signal(SIGKILL)
+            agent.waitUntilExit()
+        }
+        agents = [:]
+        loopback?.tearDown(self)
+        lab?.tearDown()
+        sink.stop()
+        traps.stop()
+        if ProcessInfo.processInfo.environment["VACATAIRE_KEEP_PAIR"] == nil {
+            directory.remove()
+        } else if FileManager.default.fileExists(atPath: directory.path) {
+            print("pair files kept in \(directory.path)")
+        }
     }
 }

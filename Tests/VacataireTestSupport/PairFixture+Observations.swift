@@ -1,45 +1,16 @@
 import Foundation
 
-/// What the operator lab shows a test: lb's samples, the agents' logs, the mails and traps
-/// that arrived since a mark, HAProxy's view; and waiting for them.
-extension OperatorLab {
+/// What a pair shows a test beyond its agents' logs: the mails and traps that arrived since a
+/// mark; in the namespace topology, lb's samples and HAProxy's view; and waiting for them.
+extension PairFixture {
     /// Everything sampled so far.
     public var samples: ServiceSamples {
-        ServiceSamples(file: samplesFile)
+        ServiceSamples(file: lab?.samplesFile ?? "/nonexistent")
     }
 
     /// The latest sample, if any.
     public var lastSample: ServiceSamples.Sample? {
         samples.samples.last
-    }
-
-    /// The node's standard error since its latest start.
-    public func log(_ node: Node) -> String {
-        AgentLogs(directory).latest(node.rawValue, starts: starts[node] ?? 1)
-    }
-
-    /// Every log of the node, oldest start first.
-    public func allLogs(_ node: Node) -> String {
-        AgentLogs(directory).all(node.rawValue, starts: starts[node] ?? 1)
-    }
-
-    /// The transition lines (`FROM -> TO: reason`) of all the node's logs.
-    public func transitions(_ node: Node) -> [String] {
-        AgentLogs.transitions(in: allLogs(node))
-    }
-
-    /// The node's state changes (`active -> quiescing: ...`; not a check's, nor a new reason
-    /// for the same state), from all its logs.
-    public func stateChanges(_ node: Node) -> [String] {
-        transitions(node).filter { line in
-            guard let match = line.firstMatch(of: #/\] ([a-z-]+) -> ([a-z-]+): /#) else { return false }
-            return match.output.1 != match.output.2
-        }
-    }
-
-    /// Both agents' logs, for failure messages.
-    public var logs: String {
-        Node.allCases.map { "--- \($0.rawValue) ---\n\(allLogs($0))" }.joined(separator: "\n")
     }
 
     /// A point in the run: what had arrived so far, and when.
@@ -97,7 +68,7 @@ extension OperatorLab {
     /// `chkdown`: its own check or the agent's `down`), or nil when the stats socket does
     /// not answer. A sample can fall between two polls; this cannot.
     public func haproxyDownTransitions(_ node: Node) -> Int? {
-        guard let csv = try? LoopbackClient.unix(path: statsSocket, send: "show stat\n") else { return nil }
+        guard let csv = try? LoopbackClient.unix(path: lab?.statsSocket ?? "/nonexistent", send: "show stat\n") else { return nil }
         let lines = csv.split(separator: "\n").map(String.init)
         guard let header = lines.first, header.hasPrefix("# ") else { return nil }
         let columns = header.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false).map(String.init)

@@ -1,23 +1,23 @@
 import Foundation
 
-/// The operator lab's configuration files: each node's, as an operator writes it, and HAProxy's.
-extension OperatorLab {
+/// The namespace topology's configuration files: each node's, as an operator writes it, and HAProxy's.
+extension PairFixture {
     /// One node's configuration, written as an operator would from
     /// Config/vacataire.example.yaml and Docs/: no `scope:` on the check.
-    public func config(_ node: Node, certificate: String) -> String {
+    public func deployedConfig(_ node: Node, certificate: String) -> String {
         let lb = OperatorNetwork.lbAddress
         return """
             node: {name: \(node.rawValue), cluster: shop}
             state_dir: state-\(node.rawValue)
             control: {socket: state-\(node.rawValue)/control.sock}
             snmp_engine_id: "\(node.engineID)"
-            http: {address: \(node.publicAddress), port: \(Self.httpPort)}
-            agent_check: {address: \(node.publicAddress), port: \(Self.agentCheckPort)}
+            http: {address: \(node.publicAddress), port: \(Lab.httpPort)}
+            agent_check: {address: \(node.publicAddress), port: \(Lab.agentCheckPort)}
 
             notify:
               email:
                 - name: oncall
-                  url: smtp://\(lb):\(Self.smtpPort)
+                  url: smtp://\(lb):\(Lab.smtpPort)
                   from: vacataire-\(node.rawValue)@example.org
                   to: [oncall@example.org]
                   starttls: required
@@ -29,7 +29,7 @@ extension OperatorLab {
               snmp:
                 - name: nms
                   address: \(lb)
-                  port: \(Self.trapPort)
+                  port: \(Lab.trapPort)
                   version: 3
                   user: vacataire
                   security_level: authPriv
@@ -51,7 +51,7 @@ extension OperatorLab {
             checks:
               - name: home-page
                 kind: http
-                url: http://127.0.0.1:\(Self.servicePort)/
+                url: http://127.0.0.1:\(Lab.servicePort)/
                 expect_status: 200
                 expect_bytes: \(Self.pageBytes)
                 interval: 200ms
@@ -61,19 +61,14 @@ extension OperatorLab {
 
             failover:
               role: \(node.role)
-              peer: {name: \(node.peer.rawValue), addresses: ["\(node.peer.privateAddress):\(Self.peerPort)"]}
-              listen: {address: \(node.privateAddress), port: \(Self.peerPort)}
-              keys: [{id: 1, file: peer.key}]
-              heartbeat_interval: \(Int(Self.heartbeat * 1000))ms
-              dead_after: \(Int(Self.deadAfter * 1000))ms
-              self_fence_after: \(Int(Self.selfFenceAfter * 1000))ms
-              handoff_timeout: \(Int(Self.handoffTimeout * 1000))ms
-              handoff_retries: 2
+              peer: {name: \(node.peer.rawValue), addresses: ["\(node.peer.privateAddress):\(Lab.peerPort)"]}
+              listen: {address: \(node.privateAddress), port: \(Lab.peerPort)}
+            \(Self.failoverTimingLines)
               actions:
-                start: {command: "./web_service.sh start \(node.rawValue) \(Self.servicePort)", timeout: 5s}
+                start: {command: "./web_service.sh start \(node.rawValue) \(Lab.servicePort)", timeout: 5s}
                 stop: {command: "./web_service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
-              witness: tcp://\(lb):\(Self.witnessPort)
-              service_probe: http://\(node.peer.publicAddress):\(Self.servicePort)/
+              witness: tcp://\(lb):\(Lab.witnessPort)
+              service_probe: http://\(node.peer.publicAddress):\(Lab.servicePort)/
 
             """
     }
@@ -82,27 +77,9 @@ extension OperatorLab {
     /// and fast checks (every 200 ms, one answer flips a server).
     func haproxyConfig() -> String {
         let servers = Node.allCases.map {
-            "    server \($0.rawValue) \($0.publicAddress):\(Self.servicePort) check inter 200ms fall 1 rise 1 "
-                + "agent-check agent-port \(Self.agentCheckPort) agent-inter 200ms"
-        }.joined(separator: "\n")
-        return """
-            global
-                stats socket \(statsSocket) level admin
-
-            defaults
-                mode http
-                timeout connect 1s
-                timeout client 5s
-                timeout server 5s
-                timeout check 1s
-
-            frontend web
-                bind \(OperatorNetwork.lbAddress):\(Self.frontendPort)
-                default_backend pair
-
-            backend pair
-            \(servers)
-
-            """
+            "server \($0.rawValue) \($0.publicAddress):\(Lab.servicePort) check inter 200ms fall 1 rise 1 "
+                + "agent-check agent-port \(Lab.agentCheckPort) agent-inter 200ms"
+        }
+        return HAProxyFixture.config(bind: "\(OperatorNetwork.lbAddress):\(Lab.frontendPort)", backend: servers, statsSocket: lab?.statsSocket ?? "")
     }
 }
