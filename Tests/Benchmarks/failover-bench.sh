@@ -4,8 +4,8 @@
 #
 #   Tests/Benchmarks/failover-bench.sh [VACATAIRE_BINARY]
 #
-# VACATAIRE_BINARY defaults to /work/bench-bin/vacataire, or .build/release/vacataire when
-# that does not exist.
+# VACATAIRE_BINARY defaults to .build-bench/release/vacataire (what `make bench` builds:
+# release, the Swift runtime linked in, as the Debian package ships it).
 #
 # Environment: ROUNDS (default 20) rounds per timed figure, IDLE_SECONDS (20) per idle
 # measurement, STORM_CHECKS (100 http checks), STORM_EXEC_CHECKS (20 exec checks) and
@@ -40,8 +40,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-default_binary=/work/bench-bin/vacataire
-[ -x "$default_binary" ] || default_binary=$root/.build/release/vacataire
+default_binary=$root/.build-bench/release/vacataire
 vacataire=$(realpath "${1:-$default_binary}")
 ROUNDS=${ROUNDS:-20}
 IDLE_SECONDS=${IDLE_SECONDS:-20}
