@@ -47,8 +47,8 @@ extension FailoverAgent {
         notifier.send(notifications)
     }
 
-    func notificationTaken() {
-        notificationsQueued -= 1
+    func notificationsTaken(_ count: Int) {
+        notificationsQueued -= count
     }
 
     /// Returns once nothing the agent started is still under way: no effect running, every

@@ -173,8 +173,8 @@ public actor FailoverAgent {
                 // One consumer: the outbox commits notifications in the order they were decided.
                 await self.outbox.takeDecidedBeforeRestart()
                 for await decided in self.notifier.queued {
-                    await self.outbox.enqueue(decided.notification, journalID: decided.journalID)
-                    await self.notificationTaken()
+                    await self.outbox.enqueue(decided.map { ($0.notification, $0.journalID) })
+                    await self.notificationsTaken(decided.count)
                 }
             }
             group.addTask {

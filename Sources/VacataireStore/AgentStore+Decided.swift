@@ -23,8 +23,15 @@ extension AgentStore {
 
     /// The outbox took the notification: it leaves the journal.
     public func forgetDecided(_ id: Int64) throws {
-        try write("clear a decided notification") { db in
-            try db.execute(sql: "DELETE FROM decided_notifications WHERE id = ?", arguments: [id])
+        try forgetDecided([id])
+    }
+
+    /// The outbox took these notifications: they leave the journal, in one transaction.
+    public func forgetDecided(_ ids: [Int64]) throws {
+        try write(ids.count == 1 ? "clear a decided notification" : "clear \(ids.count) decided notifications") { db in
+            for id in ids {
+                try db.execute(sql: "DELETE FROM decided_notifications WHERE id = ?", arguments: [id])
+            }
         }
     }
 

@@ -17,9 +17,10 @@ struct AgentNotifier: Sendable {
     let peer: String
     let store: AgentStore
     let clock: any AgentClock
-    /// The notifications in the order they were decided, with their journal id, for the outbox.
-    let queued: AsyncStream<Decided>
-    private let queue: AsyncStream<Decided>.Continuation
+    /// The notifications in the order they were decided, with their journal id, for the
+    /// outbox: one element per decision (a batch of check changes is one).
+    let queued: AsyncStream<[Decided]>
+    private let queue: AsyncStream<[Decided]>.Continuation
 
     /// A notification as decided, and its row in the journal (nil: the store took no writes).
     struct Decided: Sendable {
@@ -32,7 +33,7 @@ struct AgentNotifier: Sendable {
         self.node = node
         self.peer = peer
         self.store = store
-        (queued, queue) = AsyncStream.makeStream(of: Decided.self)
+        (queued, queue) = AsyncStream.makeStream(of: [Decided].self)
     }
 
     /// A notification of `kind` about this node, with the current checks' state.
@@ -64,10 +65,8 @@ struct AgentNotifier: Sendable {
         // Every one encodes (a NotifiableEvent is plain values); if one did not, none is
         // journaled rather than ids being matched to the wrong notification.
         let ids = written.count == encoded.count ? (try? store.journalDecided(written, at: clock.date)) : nil
-        for (index, notification) in notifications.enumerated() {
-            Failpoint.afterDeciding(notification.kind)
-            queue.yield(Decided(notification: notification, journalID: ids?[index]))
-        }
+        for notification in notifications { Failpoint.afterDeciding(notification.kind) }
+        queue.yield(notifications.enumerated().map { Decided(notification: $0.element, journalID: ids?[$0.offset]) })
     }
 
     /// No more notifications (the agent stops): the queue ends once drained.

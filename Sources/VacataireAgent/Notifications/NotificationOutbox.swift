@@ -83,10 +83,19 @@ actor NotificationOutbox {
     /// Offers `notification` to the rate limiter, commits it for every destination the
     /// limiter lets it through to (with what was held back for it), then starts delivering.
     func enqueue(_ notification: NotifiableEvent, journalID: Int64? = nil) {
-        defer {
-            // Committed, held back or kept in memory: the journal need not keep it.
-            if let journalID { try? store.forgetDecided(journalID) }
-        }
+        enqueue([(notification, journalID)])
+    }
+
+    /// Offers each notification of a batch decided together, in order, then clears them
+    /// from the journal in one transaction.
+    func enqueue(_ batch: [(notification: NotifiableEvent, journalID: Int64?)]) {
+        for (notification, _) in batch { offer(notification) }
+        // Committed, held back or kept in memory: the journal need not keep them.
+        let taken = batch.compactMap(\.journalID)
+        if !taken.isEmpty { try? store.forgetDecided(taken) }
+    }
+
+    private func offer(_ notification: NotifiableEvent) {
         let destinations = sender.destinationKeys
         guard !destinations.isEmpty else {
             logger.warning("notification \(notification.kind.rawValue) not sent: no destination is configured (notify.email, notify.snmp)")
