@@ -152,7 +152,7 @@ wait_line() {  # FILE TEXT SECONDS
     return 1
 }
 say "starting the SMTP sink, snmptrapd and the witness in vb-lab"
-in_ns vb-lab $python "$fixtures/bench_smtp_sink.py" --address "$lab" --port 2525 --dir "$work/smtp" \
+in_ns vb-lab $python "$fixtures/smtp_sink.py" --address "$lab" --port 2525 --dir "$work/smtp" --arrivals \
     >"$work/smtp.out" 2>&1 &
 in_ns vb-lab $python "$fixtures/bench_trap_receiver.py" --listen "udp:$lab:1162" --dir "$work/traps" \
     ${base_mibs:+--mibs "$base_mibs:$root/Docs/mibs"} >"$work/traps.out" 2>&1 &
