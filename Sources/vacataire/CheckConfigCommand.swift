@@ -3,15 +3,29 @@ import Foundation
 import VacataireCore
 import VacataireNotify
 
-/// `vacataire check-config FILE`: validates a configuration and its templates.
+/// `vacataire check-config [FILE | --config FILE]`: validates a configuration and its templates.
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Validate a configuration file and the templates it uses; print ok or every problem."
     )
 
-    @Argument(help: "The configuration file to check.")
-    var file: String
+    @Argument(help: ArgumentHelp("The configuration file to check (default /etc/vacataire/vacataire.yaml).", valueName: "FILE"))
+    var positionalFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("The configuration file to check, as the other commands take it.", valueName: "FILE"))
+    var config: String?
+
+    /// The file: given either way (both must agree), or the installed configuration.
+    var file: String {
+        config ?? positionalFile ?? "/etc/vacataire/vacataire.yaml"
+    }
+
+    func validate() throws {
+        if let positionalFile, let config, positionalFile != config {
+            throw ValidationError("two configuration files given (\(positionalFile) and --config \(config)); check one at a time")
+        }
+    }
 
     func run() async throws {
         let config: Config
