@@ -16,6 +16,12 @@ extension Duration {
         nanoseconds / 1_000_000
     }
 
+    /// Whole seconds, rounded up (a part of a second counts as one).
+    public var wholeSecondsRoundedUp: Int64 {
+        let (seconds, attoseconds) = components
+        return attoseconds > 0 ? seconds + 1 : seconds
+    }
+
     /// The duration in seconds as a `Double`.
     public var seconds: Double {
         Double(nanoseconds) / 1_000_000_000

@@ -81,7 +81,7 @@ extension FailoverMessage {
     /// The `ack` detail for an acknowledgement that lasts `expiresIn` more ("expires-in
     /// 600", whole seconds rounded up), or nil for one that lasts until the incident closes.
     static func ackDetail(expiresIn: Duration?) -> String? {
-        expiresIn.map { "\(expiresPrefix)\(max(0, ($0.components.seconds) + ($0.components.attoseconds > 0 ? 1 : 0)))" }
+        expiresIn.map { "\(expiresPrefix)\(max(0, $0.wholeSecondsRoundedUp))" }
     }
 
     /// What an `ack` detail says of the acknowledgement's expiry; nil when it says nothing.
