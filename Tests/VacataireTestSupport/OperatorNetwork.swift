@@ -142,13 +142,11 @@ public final class OperatorNetwork: @unchecked Sendable {
     /// SIGKILLs every process in `host`'s namespace (a crashed machine) and waits until
     /// none is left (at most 2 s).
     public func killEverything(in host: Host) {
-        let deadline = Date().addingTimeInterval(2)
-        repeat {
+        _ = Wait.until(timeout: 2, every: 0.02) {
             let left = pids(in: host)
-            if left.isEmpty { return }
             for pid in left { kill(pid, SIGKILL) }
-            usleep(20_000)
-        } while Date() < deadline
+            return left.isEmpty
+        }
     }
 
     public func remove() {

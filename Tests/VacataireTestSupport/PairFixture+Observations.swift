@@ -37,18 +37,16 @@ extension PairFixture {
     /// Waits until no mail nor trap arrived for `quiet` seconds (at most `timeout`): the
     /// outboxes have delivered what they had.
     public func waitForQuietNotifications(quiet: TimeInterval = 3, timeout: TimeInterval = 30) {
-        let deadline = Date().addingTimeInterval(timeout)
         var last = (sink.messages().count, traps.notifications().count)
         var stableSince = Date()
-        while Date() < deadline {
-            usleep(200_000)
+        _ = Wait.until(timeout: timeout, every: 0.2) {
             let now = (sink.messages().count, traps.notifications().count)
             if now != last {
                 last = now
                 stableSince = Date()
-            } else if Date().timeIntervalSince(stableSince) >= quiet {
-                return
+                return false
             }
+            return Date().timeIntervalSince(stableSince) >= quiet
         }
     }
 

@@ -122,10 +122,7 @@ public final class SpawnedProcess: @unchecked Sendable {
     public func stop(grace: TimeInterval = 2) {
         guard isRunning else { return }
         kill(-pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(grace)
-        while isRunning, Date() < deadline {
-            usleep(10_000)
-        }
+        _ = Wait.until(timeout: grace, every: 0.01) { !isRunning }
         if isRunning { kill(-pid, SIGKILL) }
         waitUntilExit()
     }
