@@ -165,8 +165,10 @@ public actor FailoverAgent {
         // service is off (they may never change, and the machine never decides without one).
         apply(machine.healthChanged(await healthVerdict(scheduler.verdict()), now: now()))
         // Every loop below ends when the task running the agent is cancelled (SIGTERM).
+        // Priorities: the peer link and the timer first, the checks and what they feed
+        // after, so that a storm of check results never delays a heartbeat.
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.scheduler.run() }
+            group.addTask(priority: .utility) { await self.scheduler.run() }
             group.addTask { await self.outbox.run() }
             group.addTask { await self.runEffects() }
             group.addTask {
@@ -180,10 +182,10 @@ public actor FailoverAgent {
             group.addTask {
                 for await page in self.outbox.deliveredPages { await self.pageDelivered(page) }
             }
-            group.addTask {
+            group.addTask(priority: .utility) {
                 for await transition in transitions { await self.queueCheckChange(transition) }
             }
-            group.addTask {
+            group.addTask(priority: .utility) {
                 // Check changes are weighed in batches: one while the last batch was being
                 // recorded (a storm of flapping checks) costs one transaction, not one each.
                 while !Task.isCancelled {
@@ -191,14 +193,14 @@ public actor FailoverAgent {
                     await self.checkChanged()
                 }
             }
-            group.addTask {
+            group.addTask(priority: .high) {
                 for await received in incoming { await self.peerMessage(received) }
             }
-            group.addTask { await self.sendQueued() }
+            group.addTask(priority: .high) { await self.sendQueued() }
             group.addTask {
                 for await running in self.serviceCheckModes { await self.scheduler.setServiceChecks(running: running) }
             }
-            group.addTask {
+            group.addTask(priority: .high) {
                 // The machine's timer: at the instant it asks for, or sooner when an input asks.
                 while !Task.isCancelled {
                     await self.sleep(until: await self.planTick())
