@@ -33,8 +33,8 @@ final class ReusableThreads: @unchecked Sendable {
     private var nextJob = 0
     /// Threads waiting for a job, counted until they leave the wait.
     private var waiting = 0
-    /// Threads alive, for tests and the log.
-    private(set) var alive = 0
+    /// Threads alive (`threadCount` reads it under the lock).
+    private var alive = 0
     private let idleLifetime: TimeInterval
 
     init(idleLifetime: TimeInterval) {

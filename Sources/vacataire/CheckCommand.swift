@@ -17,7 +17,7 @@ struct CheckCommand: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "FILE"))
-    var config: String = "/etc/vacataire/vacataire.yaml"
+    var config: String = VacataireCommand.installedConfig
 
     @Flag(name: .long, help: "Print a JSON array of results instead of plugin lines.")
     var json = false

@@ -10,7 +10,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
         abstract: "Validate a configuration file and the templates it uses; print ok or every problem."
     )
 
-    @Argument(help: ArgumentHelp("The configuration file to check (default /etc/vacataire/vacataire.yaml).", valueName: "FILE"))
+    @Argument(help: ArgumentHelp("The configuration file to check (default \(VacataireCommand.installedConfig)).", valueName: "FILE"))
     var positionalFile: String?
 
     @Option(name: .long, help: ArgumentHelp("The configuration file to check, as the other commands take it.", valueName: "FILE"))
@@ -18,7 +18,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
 
     /// The file: given either way (both must agree), or the installed configuration.
     var file: String {
-        config ?? positionalFile ?? "/etc/vacataire/vacataire.yaml"
+        config ?? positionalFile ?? VacataireCommand.installedConfig
     }
 
     func validate() throws {

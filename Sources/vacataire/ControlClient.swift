@@ -6,7 +6,7 @@ import VacataireCore
 /// Where to find the daemon: its control socket, given or read from the configuration.
 struct DaemonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The configuration file; its `control.socket` is used.", valueName: "FILE"))
-    var config: String = "/etc/vacataire/vacataire.yaml"
+    var config: String = VacataireCommand.installedConfig
 
     @Option(name: .long, help: ArgumentHelp("The control socket, instead of the configuration's.", valueName: "PATH"))
     var socket: String?

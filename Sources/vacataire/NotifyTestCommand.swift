@@ -16,7 +16,7 @@ struct NotifyTestCommand: AsyncParsableCommand {
     }
 
     @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "FILE"))
-    var config: String = "/etc/vacataire/vacataire.yaml"
+    var config: String = VacataireCommand.installedConfig
 
     @Option(help: "Which channel to test: email, snmp or all.")
     var channel: Channel = .all

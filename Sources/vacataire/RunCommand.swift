@@ -14,7 +14,7 @@ struct RunCommand: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "FILE"))
-    var config: String = "/etc/vacataire/vacataire.yaml"
+    var config: String = VacataireCommand.installedConfig
 
     @Option(name: .long, help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info

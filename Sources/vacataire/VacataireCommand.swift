@@ -15,6 +15,9 @@ struct VacataireCommand: AsyncParsableCommand {
         ]
     )
 
+    /// The configuration every command reads unless told another (`--config FILE`).
+    static let installedConfig = "/etc/vacataire/vacataire.yaml"
+
     /// Parses the command line and runs the chosen subcommand, with our exit codes:
     /// 0 done, 1 failed or refused, 2 usage error.
     static func runAsRoot() async {

@@ -60,11 +60,10 @@ struct AgentNotifier: Sendable {
     func send(_ notifications: [NotifiableEvent]) {
         guard !notifications.isEmpty else { return }
         let encoder = JSONEncoder()
-        let encoded = notifications.map { try? encoder.encode($0) }
-        let written = encoded.compactMap { $0 }
         // Every one encodes (a NotifiableEvent is plain values); if one did not, none is
         // journaled rather than ids being matched to the wrong notification.
-        let ids = written.count == encoded.count ? (try? store.journalDecided(written, at: clock.date)) : nil
+        let encoded = try? notifications.map { try encoder.encode($0) }
+        let ids = encoded.flatMap { try? store.journalDecided($0, at: clock.date) }
         for notification in notifications { Failpoint.afterDeciding(notification.kind) }
         queue.yield(notifications.enumerated().map { Decided(notification: $0.element, journalID: ids?[$0.offset]) })
     }
