@@ -8,17 +8,17 @@ import FoundationNetworking
 extension PairFixture {
     /// What a loopback pair was given, and the ports it took.
     struct Loopback {
-        var control: [Node: String]
-        var extra: String
-        var extraFor: [Node: String]
-        var notify: [Node: String]
-        var extraChecks: String
-        var peerPorts: [Node: Int]
-        var servicePorts: [Node: Int]
+        let control: [Node: String]
+        let extra: String
+        let extraFor: [Node: String]
+        let notify: [Node: String]
+        let extraChecks: String
+        let peerPorts: [Node: Int]
+        let servicePorts: [Node: Int]
         /// Each node's HTTP endpoint and agent-check port, with `loadBalancer: true`.
-        var endpointPorts: [Node: (http: Int, agentCheck: Int)]
+        let endpointPorts: [Node: (http: Int, agentCheck: Int)]
         /// A TCP port nobody listens on, used as the witness when `unreachableWitness`.
-        var witnessPort: Int?
+        let witnessPort: Int?
         let session: URLSession
 
         func tearDown(_ pair: PairFixture) {
@@ -43,7 +43,7 @@ extension PairFixture {
         let directory = try TemporaryDirectory("pair")
         let sink: SMTPSink
         let traps: TrapReceiver
-        var setup: Loopback
+        let setup: Loopback
         do {
             sink = try SMTPSink()
             traps = try TrapReceiver()
@@ -66,7 +66,7 @@ extension PairFixture {
             directory.remove()
             throw error
         }
-        self.init(hosts: .loopback, directory: directory, sink: sink, traps: traps, loopback: setup, lab: nil)
+        self.init(directory: directory, sink: sink, traps: traps, loopback: setup, lab: nil)
         do {
             try writeLoopbackFiles()
         } catch {

@@ -97,7 +97,7 @@ extension PairFixture {
         }
         guard let network, let sink, let traps else { throw FixtureError("the namespace pair could not be built") }
         let pair = PairFixture(
-            hosts: .namespaces, directory: directory, sink: sink, traps: traps, loopback: nil,
+            directory: directory, sink: sink, traps: traps, loopback: nil,
             lab: Lab(network: network, directory: directory))
         do {
             try pair.writeDeployedFiles(certificate: directory.file("lb.pem"))

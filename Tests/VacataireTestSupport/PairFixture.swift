@@ -65,7 +65,8 @@ public final class PairFixture: @unchecked Sendable {
         """
     }
 
-    public let hosts: Hosts
+    /// Which topology this pair runs on: the one whose setup it holds.
+    public var hosts: Hosts { lab == nil ? .loopback : .namespaces }
     public let directory: TemporaryDirectory
     public let sink: SMTPSink
     public let traps: TrapReceiver
@@ -78,8 +79,7 @@ public final class PairFixture: @unchecked Sendable {
     var agents: [Node: SpawnedProcess] = [:]
     var starts: [Node: Int] = [:]
 
-    init(hosts: Hosts, directory: TemporaryDirectory, sink: SMTPSink, traps: TrapReceiver, loopback: Loopback?, lab: Lab?) {
-        self.hosts = hosts
+    init(directory: TemporaryDirectory, sink: SMTPSink, traps: TrapReceiver, loopback: Loopback?, lab: Lab?) {
         self.directory = directory
         self.sink = sink
         self.traps = traps
