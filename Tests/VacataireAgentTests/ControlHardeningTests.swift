@@ -36,6 +36,8 @@ final class ControlHardeningTests: XCTestCase {
             (#"{"version":1,"command":"events","sinceSeconds":-1e20}"#, "sinceSeconds must be from 0 to"),
             (#"{"version":1,"command":"events","sinceSeconds":1e300}"#, "sinceSeconds must be from 0 to"),
             (#"{"version":1,"command":"failback","waitSeconds":1e300}"#, "waitSeconds must be from 0 to 600"),
+            (#"{"version":1,"command":"events","limit":0}"#, "limit must be from 1 to 10000"),
+            (#"{"version":1,"command":"events","limit":9223372036854775807}"#, "limit must be from 1 to 10000"),
             (#"{"version":1,"command":"notify-test","channel":"pager"}"#, "channel must be one of email, snmp"),
         ] {
             let reply = try request(pair, json)
