@@ -89,10 +89,16 @@ extension AgentStore {
         }
     }
 
-    /// When the earliest pending delivery is due; nil when none is pending.
-    public func nextAttempt() throws -> Date? {
+    /// When the earliest pending delivery is due (of those due after `time`, when given);
+    /// nil when none is.
+    public func nextAttempt(after time: Date? = nil) throws -> Date? {
         try read("read the outbox") { db in
-            try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox_deliveries WHERE state = 'pending'")
+            if let time {
+                return try Date.fetchOne(
+                    db, sql: "SELECT MIN(next_attempt_at) FROM outbox_deliveries WHERE state = 'pending' AND next_attempt_at > ?",
+                    arguments: [time])
+            }
+            return try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox_deliveries WHERE state = 'pending'")
         }
     }
 

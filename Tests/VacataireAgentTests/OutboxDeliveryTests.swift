@@ -95,6 +95,30 @@ final class OutboxDeliveryTests: XCTestCase {
         XCTAssertTrue(sink.messages().isEmpty)
     }
 
+    /// Two pages wait for a mail server with different retry times. The first retry goes
+    /// out when the server is back; the second, due a look later, must still be tried
+    /// (the look that started the first once forgot every later retry).
+    func testARetryDueAfterAnotherIsNotForgottenWhenTheFirstSucceeds() async throws {
+        let port = try CheckFixtures.refusedPort()
+        let (outbox, store) = try outbox(notify: """
+              email:
+                - {name: relay, url: "smtp://127.0.0.1:\(port)", from: vacataire@example.org, to: oncall@example.org, starttls: "off", timeout: 2s}
+            """)
+        await outbox.enqueue(failover(incident: "e2"))
+        await settle(outbox)  // refused: retry at 200 ms
+        await advance(outbox, by: .milliseconds(100))
+        await outbox.enqueue(failover(incident: "e3"))
+        await settle(outbox)  // refused: retry at 300 ms
+        XCTAssertEqual(try store.outboxBacklog().pending, 2)
+        let sink = try SMTPSink(arguments: ["--port", "\(port)"])
+        defer { sink.stop() }
+        await advance(outbox, by: .milliseconds(150))  // the look at 250 ms: e2's retry only
+        XCTAssertEqual(try store.outboxBacklog().pending, 1, "e2 delivered at its retry, e3 not due yet")
+        await advance(outbox, by: .milliseconds(250))  // the look at 500 ms: e3's retry
+        XCTAssertEqual(try store.outboxBacklog().pending, 0, "e3's retry was not forgotten")
+        XCTAssertEqual(try sink.waitForMessages(2, timeout: 10).count, 2)
+    }
+
     /// The outbox looks every 250 ms: a retry starts at the first look at or after its
     /// backoff (200 ms, then 400 ms), never before.
     func testAnInformToAReceiverThatComesUpLateIsDeliveredByTheRetriesAtTheirTimes() async throws {

@@ -304,6 +304,10 @@ actor NotificationOutbox {
         self.nextRetry = nil
         deliverHeld()
         deliverDue()
+        // The retries whose time has not come yet: without this, one due after the retry
+        // just started would wait for an unrelated failure to be looked at again. (Those
+        // being tried now set their next time when they end.)
+        retryAt((try? store.nextAttempt(after: clock.date)) ?? nil)
     }
 
     private func startDelivery(_ delivery: @escaping @Sendable () async -> Void) {
