@@ -54,7 +54,7 @@ notify-demo: build
 # processes at a time (most tests wait on real daemons, timers and servers rather than
 # compute; every fixture takes its own ports, directories and namespaces). The closing
 # lines are Tests/Fixtures/test_summary.py's: the slowest tests, then the counts.
-TEST_WORKERS ?= 5
+TEST_WORKERS ?= 4
 test: deps
 	mkdir -p .build
 	$(SWIFT) build --build-tests 2>&1 | tee .build/vacataire-build.log
