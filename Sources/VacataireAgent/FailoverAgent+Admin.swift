@@ -179,6 +179,8 @@ extension FailoverAgent {
             outboxPending: backlog?.pending ?? 0,
             outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { clock.date.timeIntervalSince($0) },
+            heldBackNotices: await outbox.heldBack,
+            confirmationsAwaited: reminders.confirmationsAwaited,
             snmpEngine: config.notify.snmp.isEmpty ? nil : SNMPEngineIdentity.describe(config),
             stateNotWritable: stateNotWritable.map { why in
                 pendingWrites.isEmpty ? why : "\(why); \(pendingWrites.count) record(s) wait in memory to be written"

@@ -18,9 +18,12 @@ extension FailoverAgent {
         IncidentReminders(repeatInterval: config.incidents.repeatInterval.seconds, confirmTimeout: config.incidents.confirmTimeout.seconds)
     }
 
-    /// Whether this node serves now, and so pages the role-change incidents.
+    /// Whether this node serves now (it tells its peer `active`), and so reminds of the
+    /// role-change incidents it did not page itself. A node taking the service over does
+    /// not yet: during a failback the node that still serves, and paged the incident,
+    /// reminds of it until the failback closes it, so that a reminder due then goes once.
     var servesIncidents: Bool {
-        [.active, .takingOver].contains(machine.stateName) || machine.advertisedRole == .active
+        machine.advertisedRole == .active
     }
 
     /// Sends what the incident schedule says is due: reminders, pages the peer did not confirm.

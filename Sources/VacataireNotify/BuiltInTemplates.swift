@@ -201,7 +201,7 @@ counted; the notice that it stopped flapping says how many there were.
 
 """#,
         "peer-lost.body.mustache": #"""
-{{node}} hears no heartbeat from {{peer}}, but the service still answers: no takeover was made.
+{{node}} hears no heartbeat from {{peer}}: {{reason}}
 
 {{> details}}
 

@@ -16,7 +16,8 @@ public struct OutboxDelivery: Sendable, Equatable {
 
 /// What `vacataire status` shows of the outbox.
 public struct OutboxBacklog: Sendable, Equatable {
-    /// Deliveries not yet accepted by their server.
+    /// Deliveries not yet accepted by their server (a notification decided but not yet
+    /// given its deliveries counts as one).
     public var pending: Int
     /// Deliveries given up after `max_age`.
     public var expired: Int
@@ -129,7 +130,9 @@ extension AgentStore {
     /// Pending and expired deliveries, for status.
     public func outboxBacklog() throws -> OutboxBacklog {
         try read("read the outbox") { db in
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox_deliveries WHERE state = 'pending'") ?? 0
+            // A notification decided and journaled but not yet given its deliveries is owed too.
+            let pending = try Int.fetchOne(
+                db, sql: "SELECT (SELECT COUNT(*) FROM outbox_deliveries WHERE state = 'pending') + (SELECT COUNT(*) FROM decided_notifications)") ?? 0
             let expired = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox_deliveries WHERE state = 'expired'") ?? 0
             let oldest = try Date.fetchOne(
                 db, sql: "SELECT MIN(o.created_at) FROM outbox_deliveries d JOIN outbox o ON o.id = d.outbox_id WHERE d.state = 'pending'")

@@ -65,6 +65,12 @@ struct StatusText {
             if status.outboxExpired > 0 { line += ", \(status.outboxExpired) GIVEN UP (see vacataire events and the log)" }
             lines.append(line)
         }
+        if status.heldBackNotices > 0 {
+            lines.append("notifications: \(status.heldBackNotices) notice(s) held back by the rate limit, told in the next digest")
+        }
+        if status.confirmationsAwaited > 0 {
+            lines.append("notifications: \(status.confirmationsAwaited) page(s) left to \(status.peer.name); paged from here if it does not confirm delivering them")
+        }
         if let engine = status.snmpEngine {
             lines.append(engine)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import VacataireNotify
 import VacataireTestSupport
 import XCTest
 
@@ -62,7 +63,7 @@ final class OperatorScenarioTests: XCTestCase {
             guard let last = lab.lastSample else { return false }
             return !last.alpha.answers && last.beta.answers
         }
-        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        lab.waitUntilNotificationsSettled()
         let samples = lab.samples.since(mark.time)
         let mails = lab.mails(since: mark)
         let traps = lab.trapsReceived(since: mark)
@@ -105,12 +106,18 @@ final class OperatorScenarioTests: XCTestCase {
         try lab.network.setPrivateLink(up: false)
         try lab.network.setPublicLink(.alpha, up: false)
         let betaAnswered = lab.waitUntil(timeout: 20) { lab.lastSample?.beta.answers == true }
-        // Let both sides settle (the isolated master queues what it cannot deliver).
-        Thread.sleep(forTimeInterval: PairFixture.deadAfter * 2)
+        // The isolated master has stepped down and queued the page it cannot deliver.
+        let alphaQueued = lab.waitUntil(timeout: 20) {
+            guard let status = lab.statusObject(.alpha) else { return false }
+            return status["state"] as? String != "active" && (status["outboxPending"] as? Int ?? 0) > 0
+        }
+        // The cut lasts long enough for what alpha queued to arrive late, as after any real
+        // isolation (NotifiableEvent.lateAfter).
+        Thread.sleep(forTimeInterval: NotifiableEvent.lateAfter)
         let rejoined = lab.mark()
         try lab.network.setPublicLink(.alpha, up: true)
         try lab.network.setPrivateLink(up: true)
-        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        lab.waitUntilNotificationsSettled()
 
         let failbackMark = lab.mark()
         var failback = try lab.admin(.alpha, ["failback"])
@@ -121,7 +128,7 @@ final class OperatorScenarioTests: XCTestCase {
             print("[operator] vacataire failback --force on alpha: exit \(failback.status): \(failback.stdout)\(failback.stderr)")
         }
         let alphaBack = lab.waitUntil(timeout: 20) { lab.frontendServes(.alpha) }
-        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        lab.waitUntilNotificationsSettled()
         let samples = lab.samples.since(mark.time)
         let mails = lab.mails(since: mark)
         let traps = lab.trapsReceived(since: mark)
@@ -131,6 +138,7 @@ final class OperatorScenarioTests: XCTestCase {
             rejoined.time.timeIntervalSince(mark.time), rejoined.mails - mark.mails, mails.count - (rejoined.mails - mark.mails)))
 
         XCTAssertTrue(betaAnswered, "beta's service never answered within 20 s of alpha's isolation\n\(lab.logs)")
+        XCTAssertTrue(alphaQueued, "the isolated alpha did not step down with a page queued within 20 s:\n\(lab.allTransitions(.alpha))")
         XCTAssertTrue(alphaBack, "HAProxy did not serve alpha's page within 20 s of the failback")
         // Until the failback: a failback is make-before-break, so both may answer during it.
         let beforeFailback = samples.since(mark.time, until: failbackMark.time)
@@ -163,19 +171,27 @@ final class OperatorScenarioTests: XCTestCase {
         }
     }
 
-    /// The private peer link (the only peer path) is cut for three times `dead_after` while
-    /// both nodes and the witness are fine, then restored: at most one warning and one
-    /// recovery, by mail and by trap; no role changes, alpha serves throughout.
+    /// The private peer link (the only peer path) is cut while both nodes and the witness
+    /// are fine, until the standby has decided and the warning is out, then restored: at
+    /// most one warning and one recovery, by mail and by trap; no role changes, alpha
+    /// serves throughout.
     func testPeerLinkCutWithBothHealthyWarnsOnceAndRecoversOnce() throws {
         let lab = try startLab()
         let changesBefore = PairFixture.Node.allCases.map { lab.stateChanges($0).count }
         let mark = lab.mark()
         try lab.network.setPrivateLink(up: false)
-        Thread.sleep(forTimeInterval: PairFixture.deadAfter * 3)
+        // The standby's decision, and the warning delivered.
+        let refused = lab.waitUntil(timeout: 20) { lab.transitions(.beta).contains { $0.contains("not taking over") } }
+        lab.waitUntilNotificationsSettled()
         let restored = lab.mark()
         try lab.network.setPrivateLink(up: true)
-        Thread.sleep(forTimeInterval: PairFixture.deadAfter * 2)
-        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        let rejoined = lab.waitUntil(timeout: 20) {
+            PairFixture.Node.allCases.allSatisfy { node in
+                guard let peer = lab.statusObject(node)?["peer"] as? [String: Any], let heard = peer["lastHeardSeconds"] as? Double else { return false }
+                return heard < PairFixture.heartbeat * 5
+            }
+        }
+        lab.waitUntilNotificationsSettled()
         let samples = lab.samples.since(mark.time)
         let mails = lab.mails(since: mark)
         let traps = lab.trapsReceived(since: mark)
@@ -186,6 +202,8 @@ final class OperatorScenarioTests: XCTestCase {
         print("[operator] state changes after the cut:\n\(newChanges.joined(separator: "\n"))")
         print("[operator] mails during the cut: \(restored.mails - mark.mails), after the restore: \(mails.count - (restored.mails - mark.mails))")
 
+        XCTAssertTrue(refused, "beta recorded no refusal to take over within 20 s of the cut:\n\(lab.allTransitions(.beta))")
+        XCTAssertTrue(rejoined, "the nodes did not hear each other within 20 s of the link's restore:\n\(lab.logs)")
         XCTAssertTrue(newChanges.isEmpty, "state changes during a peer-link cut with both healthy:\n\(newChanges.joined(separator: "\n"))")
         let events = try lab.onNode(.beta, ["events"]).stdout
         XCTAssertTrue(events.contains("peer lost"), "the standby records the peer-lost incident\n\(events)")
@@ -210,7 +228,8 @@ final class OperatorScenarioTests: XCTestCase {
         let mark = lab.mark()
         try lab.network.setPrivateLink(up: false)
         try lab.network.setPublicLink(.beta, up: false)
-        Thread.sleep(forTimeInterval: PairFixture.deadAfter * 3)
+        // Its decision: the witness does not answer, so it may be the isolated one.
+        let refused = lab.waitUntil(timeout: 20) { lab.transitions(.beta).contains { $0.contains("not taking over: the witness does not answer") } }
         let curl = try lab.network.command(in: .beta, ["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "1",
                                                    "http://127.0.0.1:\(PairFixture.deployedServicePort)/"])
         let service = try Repository.run(curl[0], Array(curl.dropFirst()))
@@ -219,6 +238,7 @@ final class OperatorScenarioTests: XCTestCase {
         print("[operator] beta's state changes while isolated:\n\(betaChanges.joined(separator: "\n"))")
         print("[operator] \(samples.summary(since: mark.time))")
 
+        XCTAssertTrue(refused, "the isolated beta recorded no refusal (witness unreachable) within 20 s:\n\(lab.allTransitions(.beta))")
         XCTAssertFalse(betaChanges.contains { $0.contains("-> taking-over") || $0.contains("-> active") },
                        "the isolated standby took over:\n\(betaChanges.joined(separator: "\n"))\n\(lab.log(.beta))")
         XCTAssertEqual(service.stdout, "000", "beta's own service answers on beta (it must be off): \(service.stdout)")
@@ -233,7 +253,7 @@ final class OperatorScenarioTests: XCTestCase {
         let mark = lab.mark()
         lab.crash(.alpha)
         let betaServes = lab.waitUntil(timeout: 25) { lab.frontendServes(.beta) }
-        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        lab.waitUntilNotificationsSettled()
         let samples = lab.samples.since(mark.time)
         let mails = lab.mails(since: mark)
         let traps = lab.trapsReceived(since: mark)
@@ -257,8 +277,12 @@ final class OperatorScenarioTests: XCTestCase {
         print("[operator] alpha's agent exited with status \(status.map(String.init) ?? "none") on SIGTERM")
         try lab.start(.alpha)
         let resumed = lab.waitUntil(timeout: 15) { lab.log(.alpha).contains("-> active") }
-        Thread.sleep(forTimeInterval: 2)
-        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        // lb's own look at alpha's agent-check port finds it answering `up` again.
+        let restarted = Date()
+        let agentUp = lab.waitUntil(timeout: 10) {
+            lab.samples.since(restarted).samples.contains { $0.others["alpha-agent"]?.who == "up" }
+        }
+        lab.waitUntilNotificationsSettled()
         let samples = lab.samples.since(mark.time)
         let mails = lab.mails(since: mark)
         let traps = lab.trapsReceived(since: mark)
@@ -268,6 +292,7 @@ final class OperatorScenarioTests: XCTestCase {
 
         XCTAssertEqual(status, 0, "the agent did not exit cleanly on SIGTERM (128 + N: killed by signal N):\n\(lab.allLogs(.alpha).suffix(4000))")
         XCTAssertTrue(resumed, "the restarted agent did not log `-> active` within 15 s:\n\(lab.log(.alpha))")
+        XCTAssertTrue(agentUp, "alpha's agent-check did not answer `up` within 10 s of the restart:\n\(samples.timeline(since: mark.time))")
         XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
         XCTAssertFalse(samples.samples.contains { $0.beta.answers }, "beta's service answered:\n\(samples.timeline(since: mark.time))")
         XCTAssertEqual(samples.frontendErrors.count, 0, "HAProxy answers other than 200:\n\(samples.timeline(since: mark.time))")
@@ -293,7 +318,7 @@ final class OperatorScenarioTests: XCTestCase {
             guard let last = lab.lastSample else { return false }
             return lab.frontendServes(.beta) && !last.alpha.answers
         }
-        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        lab.waitUntilNotificationsSettled()
         let middle = lab.mark()
         let failback = try lab.admin(.alpha, ["failback"])
         print("[operator] vacataire failback on alpha: exit \(failback.status): \(failback.stdout)\(failback.stderr)")
@@ -301,7 +326,7 @@ final class OperatorScenarioTests: XCTestCase {
             guard let last = lab.lastSample else { return false }
             return lab.frontendServes(.alpha) && !last.beta.answers
         }
-        lab.waitForQuietNotifications(quiet: 4, timeout: 40)
+        lab.waitUntilNotificationsSettled()
         let samples = lab.samples.since(mark.time)
         let mails = lab.mails(since: mark)
         let traps = lab.trapsReceived(since: mark)

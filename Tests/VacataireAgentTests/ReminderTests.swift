@@ -49,7 +49,9 @@ final class ReminderTests: XCTestCase {
         try await pair.waitUntil("alpha hears that beta delivered it", timeout: 5) {
             (try? events(pair, .alpha).contains("beta confirmed delivering a page of incident e2")) ?? false
         }
-        try await Task.sleep(for: .seconds(2))  // twice confirm_timeout
+        // alpha awaits no confirmation any more and neither node owes a delivery: nothing
+        // can page this incident again (the schedule itself: IncidentRemindersTests).
+        XCTAssertTrue(pair.waitUntilNotificationsSettled(timeout: 10), "a node still owes a notification:\n\(pair.logs)")
         XCTAssertEqual(mails(pair, "FAILOVER e2").count, 1, "one page, from beta only")
         let alpha = try events(pair, .alpha)
         let beta = try events(pair, .beta)
@@ -70,7 +72,8 @@ final class ReminderTests: XCTestCase {
         let page = try XCTUnwrap(mails(pair, "FAILOVER e2").first)
         XCTAssertTrue(page.body.contains("paged by alpha: beta did not confirm delivering it within 1s"), page.body)
         XCTAssertTrue(try events(pair, .alpha).contains("incident e2 paged by alpha: beta did not confirm"))
-        try await Task.sleep(for: .seconds(2))
+        // alpha has paged for its peer: it awaits no confirmation and owes no delivery.
+        XCTAssertTrue(Wait.until(timeout: 10) { pair.owesNoNotification(.alpha) }, "alpha still owes a notification:\n\(pair.log(.alpha))")
         XCTAssertEqual(mails(pair, "FAILOVER e2").count, 1, "alpha pages once")
     }
 
@@ -96,8 +99,16 @@ final class ReminderTests: XCTestCase {
         try await pair.waitUntil("beta closes e2", timeout: 10) {
             ((try? events(pair, .beta)) ?? "").contains("incident e2 closed")
         }
-        let after = reminders(pair)
-        try await Task.sleep(for: .seconds(2.5))
-        XCTAssertEqual(reminders(pair), after, "no reminder once the incident is closed")
+        // Every reminder beta decided (its history) arrived once, and none was decided after
+        // the close; that none comes later is the schedule's (IncidentRemindersTests).
+        XCTAssertTrue(pair.waitUntilNotificationsSettled(timeout: 10), "a node still owes a notification:\n\(pair.logs)")
+        let history = try events(pair, .beta).split(separator: "\n")
+        let closed = try XCTUnwrap(history.firstIndex { $0.contains("incident e2 closed") })
+        let decided = history.filter { $0.contains("(reminder ") }
+        let fromAlpha = mails(pair, "REMINDER").filter { $0.headers["x-vacataire-node"] == "alpha" }
+        XCTAssertEqual(fromAlpha.count, 0, "alpha reminded too (during its failback): \(fromAlpha.map { $0.headers["subject"] ?? "" })")
+        XCTAssertEqual(reminders(pair), decided.count, "reminder mails against reminders in beta's history:\n\(history.joined(separator: "\n"))")
+        XCTAssertFalse(history[closed...].contains { $0.contains("(reminder ") }, "a reminder after the close:\n\(history.joined(separator: "\n"))")
+        XCTAssertEqual((pair.statusObject(.beta)?["incidents"] as? [Any])?.count, 0, "beta still lists an open incident")
     }
 }

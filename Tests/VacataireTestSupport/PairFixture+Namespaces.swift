@@ -261,7 +261,7 @@ extension PairFixture {
         if !waitUntil(timeout: 10, { transitions(.beta).contains { $0.contains("-> standby") } }) {
             problems.append("beta's agent never logged `-> standby`: \(transitions(.beta))")
         }
-        waitForQuietNotifications(quiet: 2, timeout: 15)
+        waitUntilNotificationsSettled(timeout: 15)
         return problems
     }
 }

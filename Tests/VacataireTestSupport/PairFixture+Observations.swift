@@ -34,20 +34,27 @@ extension PairFixture {
         traps.notifications().enumerated().dropFirst(mark.traps).map { LabTrap(index: $0.offset + 1, received: $0.element) }
     }
 
-    /// Waits until no mail nor trap arrived for `quiet` seconds (at most `timeout`): the
-    /// outboxes have delivered what they had.
-    public func waitForQuietNotifications(quiet: TimeInterval = 3, timeout: TimeInterval = 30) {
-        var last = (sink.messages().count, traps.notifications().count)
-        var stableSince = Date()
-        _ = Wait.until(timeout: timeout, every: 0.2) {
+    /// Waits until the notifications of what happened so far are out: every running agent
+    /// owes no delivery, holds no notice back and awaits no delivery confirmation from its
+    /// peer (`vacataire status`), and neither the sink nor the trap receiver got anything
+    /// since the previous look. Returns whether that came within `timeout` seconds. What
+    /// happens later (a check that will fail, a restart) is the test's to wait for.
+    @discardableResult
+    public func waitUntilNotificationsSettled(timeout: TimeInterval = 30) -> Bool {
+        var last = (-1, -1)
+        return Wait.until(timeout: timeout, every: 0.2) {
             let now = (sink.messages().count, traps.notifications().count)
-            if now != last {
-                last = now
-                stableSince = Date()
-                return false
-            }
-            return Date().timeIntervalSince(stableSince) >= quiet
+            defer { last = now }
+            return now == last && Node.allCases.allSatisfy(owesNoNotification)
         }
+    }
+
+    /// Whether the node's agent is stopped, or runs and owes nothing: no pending delivery,
+    /// no notice held back, no confirmation awaited.
+    public func owesNoNotification(_ node: Node) -> Bool {
+        guard isAgentRunning(node) else { return true }
+        guard let status = statusObject(node) else { return false }
+        return ["outboxPending", "heldBackNotices", "confirmationsAwaited"].allSatisfy { (status[$0] as? Int) == 0 }
     }
 
     /// Polls `condition` every 50 ms; returns whether it held within `timeout` seconds.

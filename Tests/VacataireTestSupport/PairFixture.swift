@@ -148,12 +148,17 @@ public final class PairFixture: @unchecked Sendable {
     /// `vacataire status --json` of the node's daemon: its state, role and epoch, or nil
     /// when the daemon does not answer.
     public func status(_ node: Node) -> (state: String, role: String, epoch: Int)? {
-        guard let result = try? admin(node, ["status", "--json"]), result.status == 0,
-              let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+        guard let object = statusObject(node),
               let state = object["state"] as? String, let role = object["role"] as? String,
               let epoch = object["epoch"] as? Int
         else { return nil }
         return (state, role, epoch)
+    }
+
+    /// The whole of `vacataire status --json`, or nil when the daemon does not answer.
+    public func statusObject(_ node: Node) -> [String: Any]? {
+        guard let result = try? admin(node, ["status", "--json"]), result.status == 0 else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
     }
 
     // MARK: - Logs

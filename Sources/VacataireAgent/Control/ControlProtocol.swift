@@ -143,6 +143,11 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var outboxExpired: Int
     /// Seconds since the oldest pending notification, if any.
     public var outboxOldestPendingSeconds: Double?
+    /// Notices the rate limiter holds back, to be told in a digest (Docs/notifications.md).
+    public var heldBackNotices: Int = 0
+    /// Pages of role changes this node awaits the peer's delivery confirmation of; it pages
+    /// each itself if none comes within `incidents.confirm_timeout`.
+    public var confirmationsAwaited: Int = 0
     /// The SNMP engine id line: what a receiver of SNMPv3 traps must be configured with.
     public var snmpEngine: String?
     /// Why the state directory does not take writes (Docs/persistence.md); nil while it does.

@@ -325,6 +325,11 @@ actor NotificationOutbox {
     /// At most this many deliveries start at once; the rest at the next look.
     static let deliveriesPerRound = 100
 
+    /// Notices the rate limiter holds back, to be told in a digest.
+    var heldBack: Int {
+        limiter.heldBack
+    }
+
     /// Whether no delivery is queued or being tried now.
     var isIdle: Bool {
         deliveriesUnderWay == 0

@@ -54,6 +54,12 @@ public struct IncidentReminders: Sendable {
     /// The incidents this schedule follows, for tests and status.
     public var incidents: [IncidentID] { Array(tracked.keys) }
 
+    /// How many of this node's incidents await the peer's delivery confirmation (each is
+    /// paged from here if none comes within `confirmTimeout`).
+    public var confirmationsAwaited: Int {
+        tracked.values.filter { $0.confirmationDeadline != nil }.count
+    }
+
     /// Whether `incident` is acknowledged at `now`.
     public func isAcknowledged(_ incident: IncidentID, now: Date) -> Bool {
         guard let until = tracked[incident]?.acknowledgedUntil else { return false }

@@ -68,6 +68,12 @@ public struct NotificationLimiter: Sendable {
         owed[destination] ?? SuppressedTally()
     }
 
+    /// How many notices the limiter holds back, over every destination, to be told in a
+    /// digest or with the next notification that goes out.
+    public var heldBack: Int {
+        owed.values.reduce(0) { $0 + $1.total }
+    }
+
     /// Whether `check` is flapping now.
     public func isFlapping(_ check: String) -> Bool {
         flaps[check]?.isFlapping ?? false
