@@ -21,7 +21,7 @@ extension FailoverAgent {
             role: machine.role, state: machine.stateName, healthy: machine.health?.healthy == true,
             epoch: machine.epoch, peerLastHeardSeconds: silence.seconds,
             checks: checks, rejections: statistics.validation.byReason,
-            outboxPending: backlog?.pending ?? 0, outboxExpired: backlog?.expired ?? 0,
+            outboxPending: (backlog?.pending ?? 0) + (await outbox.heldDeliveries), outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, clock.date.timeIntervalSince($0)) } ?? 0
         )
         return metrics.render(snapshot)

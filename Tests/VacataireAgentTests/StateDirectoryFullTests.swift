@@ -46,9 +46,10 @@ final class StateDirectoryFullTests: XCTestCase {
         ((try? pair.admin(node, ["status"]).stdout) ?? "").contains("STATE NOT WRITABLE")
     }
 
-    /// Waits `seconds` more, then asserts that exactly `count` mails arrived in all.
-    private func assertMails(_ pair: PairFixture, _ count: Int, after seconds: Double, _ what: String) async throws {
-        try await Task.sleep(for: .seconds(seconds))
+    /// Waits until both nodes owe no notification, then asserts that exactly `count` mails
+    /// arrived in all.
+    private func assertMails(_ pair: PairFixture, _ count: Int, _ what: String) {
+        XCTAssertTrue(pair.waitUntilNotificationsSettled(timeout: 15), "a node still owes a notification:\n\(pair.logs)")
         XCTAssertEqual(pair.sink.messages().count, count, "\(what); mails:\n\(subjects(pair))\n\(pair.logs)")
     }
 
@@ -72,10 +73,9 @@ final class StateDirectoryFullTests: XCTestCase {
         XCTAssertTrue(health.contains("stateNotWritable"), health)
         // One page: beta's failover, which names alpha's state directory among what fails.
         try await pair.waitUntil("the failover page arrives", timeout: 10) { self.mails(pair, "FAILOVER") >= 1 }
-        try await assertMails(pair, 1, after: 1.5, "one page for the incident")
+        assertMails(pair, 1, "one page for the incident")
         XCTAssertEqual(mails(pair, "state-directory"), 1, subjects(pair))
-        for _ in 0..<20 where await pair.serving(.alpha) { try await Task.sleep(for: .milliseconds(100)) }
-        let alphaServesAgain = await pair.serving(.alpha)
+        let alphaServesAgain = !(await Wait.until(timeout: 2) { !(await pair.serving(.alpha)) })
         XCTAssertFalse(alphaServesAgain, "both served after the drain")
 
         // Space comes back: the role, epoch and the events kept in memory are written, once, and nobody is paged again.
@@ -87,7 +87,7 @@ final class StateDirectoryFullTests: XCTestCase {
         let events = try pair.admin(.alpha, ["events"]).stdout
         XCTAssertTrue(events.contains("state not writable"), "the event of the outage, kept in memory, is in the history\n\(events)")
         XCTAssertTrue(events.contains("QUIESCING") || events.contains("quiescing"), events)
-        try await assertMails(pair, 1, after: 1.5, "the recovery on a failed node is not paged")
+        assertMails(pair, 1, "the recovery on a failed node is not paged")
     }
 
     func testAStandbyWhoseDiskIsFullIsNotReadyAndTheMasterKeepsServing() async throws {
@@ -99,12 +99,12 @@ final class StateDirectoryFullTests: XCTestCase {
         // Beta learns it before anything needs it, and pages it once: it can no longer take over.
         try await pair.waitUntil("beta knows its state is not writable", timeout: 10) { self.notWritable(pair, .beta) }
         try await pair.waitUntil("beta's page arrives", timeout: 10) { self.mails(pair, "state-directory") >= 1 }
-        try await assertMails(pair, 1, after: 1, "one page: beta's state directory")
+        assertMails(pair, 1, "one page: beta's state directory")
 
         try pair.breakCheck(.alpha)
         try await pair.waitUntil("alpha cannot hand off", timeout: 15) { pair.log(.alpha).contains("cannot hand off") }
         try await pair.waitUntil("alpha's page arrives", timeout: 10) { self.pair?.sink.messages().count ?? 0 >= 2 }
-        try await assertMails(pair, 2, after: 1, "one page more: alpha cannot hand off")
+        assertMails(pair, 2, "one page more: alpha cannot hand off")
         let betaServes = await pair.serving(.beta)
         let alphaServes = await pair.serving(.alpha)
         XCTAssertFalse(betaServes, pair.logs)
@@ -135,8 +135,7 @@ final class StateDirectoryFullTests: XCTestCase {
         try await pair.waitUntil("beta keeps its page in memory", timeout: 10) {
             pair.log(.beta).contains("keeping it in memory")
         }
-        try await Task.sleep(for: .seconds(1))
-        XCTAssertTrue(pair.log(.beta).contains("(in memory) not delivered, retrying"), pair.log(.beta))
+        try await pair.waitUntil("beta retries it from memory", timeout: 10) { pair.log(.beta).contains("(in memory) not delivered, retrying") }
 
         // Space returns: the page goes into the outbox; the server comes up: it is delivered, once.
         try FileManager.default.removeItem(atPath: "\(state)/filler")
@@ -149,7 +148,7 @@ final class StateDirectoryFullTests: XCTestCase {
         try await pair.waitUntil("the page about the full state directory is delivered", timeout: 20) {
             late.messages().contains { $0.body.contains("state not writable") }
         }
-        try await Task.sleep(for: .seconds(2))
+        XCTAssertTrue(Wait.until(timeout: 15) { pair.owesNoNotification(.beta) }, "beta still owes a notification:\n\(pair.log(.beta))")
         XCTAssertEqual(late.messages().filter { $0.body.contains("state not writable") }.count, 1, "delivered once")
     }
 
@@ -170,7 +169,7 @@ final class StateDirectoryFullTests: XCTestCase {
         XCTAssertTrue(pair.log(.alpha).contains("starting with the service off"), pair.log(.alpha))
         // One page: beta's takeover of the failed master; alpha's status says why it failed.
         try await pair.waitUntil("the page arrives", timeout: 10) { self.mails(pair, "TAKEOVER") >= 1 }
-        try await assertMails(pair, 1, after: 1.5, "one page")
+        assertMails(pair, 1, "one page")
         let status = try pair.admin(.alpha, ["status"]).stdout
         XCTAssertTrue(status.contains("state-directory"), status)
     }

@@ -138,7 +138,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var checks: [Check]
     public var incidents: [Incident]
     public var peerRejections: [String: Int]
-    /// Deliveries the outbox still owes, and those it gave up after `outbox.max_age`.
+    /// Deliveries the outbox still owes (from the store or, when it takes no writes, from
+    /// memory), and those it gave up after `outbox.max_age`.
     public var outboxPending: Int
     public var outboxExpired: Int
     /// Seconds since the oldest pending notification, if any.

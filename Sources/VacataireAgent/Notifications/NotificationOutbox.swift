@@ -325,6 +325,11 @@ actor NotificationOutbox {
     /// At most this many deliveries start at once; the rest at the next look.
     static let deliveriesPerRound = 100
 
+    /// Deliveries owed from memory (the store did not take them).
+    var heldDeliveries: Int {
+        held.reduce(0) { $0 + $1.destinations.count }
+    }
+
     /// Notices the rate limiter holds back, to be told in a digest.
     var heldBack: Int {
         limiter.heldBack
