@@ -25,7 +25,9 @@ func acceptConnections<Connection: Sendable>(
     }
 }
 
-/// Listens on `endpoint` over TCP for a load balancer (backlog 64, address reuse), each
+/// Listens on `endpoint` over TCP for a load balancer (backlog 256 like the control socket:
+/// a burst of connections beyond the backlog has its SYNs dropped and waits a 1 s
+/// retransmission, long enough for a load balancer's check to time out; address reuse), each
 /// accepted channel admitted by `slots` (connection limit, request timeout) and wrapped by `wrap`; returns the server and the address it is bound to
 /// (the real port, also when 0 was asked). `what` and `key` name it in the start error.
 func listenTCP<Connection: Sendable>(
@@ -35,7 +37,7 @@ func listenTCP<Connection: Sendable>(
     let server: NIOAsyncChannel<Connection, Never>
     do {
         server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: endpoint.host.host, port: Int(endpoint.port.number)) { channel in
