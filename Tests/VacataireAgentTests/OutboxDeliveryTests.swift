@@ -268,7 +268,7 @@ final class DecidedNotificationJournalTests: XCTestCase {
             pair.sink.messages().contains { $0.body.contains("ticket-4711") }
         }
         XCTAssertTrue(pair.log(.beta).contains("decided before the agent stopped, never committed"), pair.log(.beta))
-        try await Task.sleep(for: .seconds(1.5))
+        XCTAssertTrue(pair.waitUntilNotificationsSettled(timeout: 15), "a node still owes a notification:\n\(pair.logs)")
         XCTAssertEqual(pair.sink.messages().filter { $0.body.contains("ticket-4711") }.count, 1, "delivered once")
     }
 }
