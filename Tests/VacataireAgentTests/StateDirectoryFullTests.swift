@@ -64,9 +64,8 @@ final class StateDirectoryFullTests: XCTestCase {
         try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
         let betaServes = Date()
         // Make before break, then alpha stops although it cannot record that it did.
-        let stopped = try await pair.waitUntil("alpha stops its service", timeout: 10) { !(await pair.serving(.alpha)) }
-        print("alpha stopped \(String(format: "%.2f", Date().timeIntervalSince(betaServes))) s after beta served (drain 2 × 1 s)")
-        XCTAssertLessThan(stopped, 8, pair.logs)
+        try await pair.waitUntil("alpha stops its service", timeout: 10) { !(await pair.serving(.alpha)) }
+        print("alpha stopped \(String(format: "%.2f", Date().timeIntervalSince(betaServes))) s after beta served (drain 2 × 100 ms)")
         try await pair.waitUntil("alpha is failed, in memory", timeout: 10) { pair.status(.alpha)?.state == "failed" }
         XCTAssertTrue(notWritable(pair, .alpha))
         let health = try pair.admin(.alpha, ["status", "--json"]).stdout

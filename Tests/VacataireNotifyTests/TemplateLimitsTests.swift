@@ -132,7 +132,7 @@ final class TemplateLimitsTests: XCTestCase {
     }
 
     /// Case 5: loading is linear in the number of sections. Prints the figures (Docs/hardening.md);
-    /// asserts only a generous bound.
+    /// asserts that each loads (time is a figure, never an assertion).
     func testLoadingTimeGrowsLinearlyWithSections() throws {
         var figures: [String] = []
         for sections in [3_000, 6_000, 12_000] {
@@ -145,7 +145,6 @@ final class TemplateLimitsTests: XCTestCase {
             _ = try TemplateSet(defaults: defaults, overrides: overrides.path)
             let elapsed = ContinuousClock.now - start
             figures.append("\(sections) sections (\(body.utf8.count) bytes): \(elapsed)")
-            XCTAssertLessThan(elapsed, .seconds(30))
         }
         print("template load times: " + figures.joined(separator: "; "))
     }

@@ -120,6 +120,7 @@ extension PairFixture {
                 start: {command: "./service.sh start \(node.rawValue) \(servicePort(node))", timeout: 5s}
                 stop: {command: "./service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
               service_probe: http://127.0.0.1:\(servicePort(node.peer))/
+              drain: \(setup.endpointPorts.isEmpty ? "100ms" : "1s")  # without a load balancer there is nothing to drain from
 
             """ + guardLines + setup.extra + (setup.extraFor[node] ?? "")
     }
