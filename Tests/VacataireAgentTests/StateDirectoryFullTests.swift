@@ -199,15 +199,19 @@ final class StateDirectoryFullTests: XCTestCase {
         let state = try smallStateDirectory(pair, .beta)
         try await pair.startPair()
 
-        // Another process holds the write lock: beta's writes give up at once instead of
-        // holding its heartbeats, and it is not writable until the lock goes.
+        // Another process holds the write lock until the test releases it: beta's writes
+        // give up at once instead of holding its heartbeats, and it is not writable until
+        // the lock goes.
+        let release = pair.directory.file("release-lock")
         let locker = try SpawnedProcess(
-            executable: "/bin/sh", arguments: ["-c", "(echo 'BEGIN IMMEDIATE;'; sleep 8; echo 'COMMIT;') | /usr/bin/sqlite3 \(state)/vacataire.sqlite"],
+            executable: "/bin/sh",
+            arguments: ["-c", "(echo 'BEGIN IMMEDIATE;'; while [ ! -e \(release) ]; do sleep 0.05; done; echo 'COMMIT;') | /usr/bin/sqlite3 \(state)/vacataire.sqlite"],
             environment: [:], stdoutPath: pair.directory.file("locker.out"), stderrPath: pair.directory.file("locker.err"))
         defer { locker.stop(grace: 1) }
         try await pair.waitUntil("beta sees the lock", timeout: 10) { self.notWritable(pair, .beta) }
         XCTAssertTrue(try pair.admin(.beta, ["status"]).stdout.contains("locked"), "names why")
         XCTAssertEqual(pair.status(.alpha)?.state, "active", "alpha never lost beta's heartbeats")
+        _ = FileManager.default.createFile(atPath: release, contents: nil)
         try await pair.waitUntil("beta writes again", timeout: 15) { !self.notWritable(pair, .beta) }
         XCTAssertEqual(pair.status(.alpha)?.state, "active")
         XCTAssertFalse(pair.log(.alpha).contains("peer lost"), pair.log(.alpha))

@@ -115,10 +115,10 @@ final class SystemdNotifierTests: XCTestCase {
         _ = socket.receive(for: 0.2)  // what was already queued
         XCTAssertEqual(socket.receive(for: 1.5).filter { $0 == "WATCHDOG=1" }, [], "a wedged agent pinged the watchdog")
         agent.signal(SIGCONT)
-        XCTAssertTrue(socket.receive(for: 2).contains("WATCHDOG=1"), "no ping after it moved again")
+        XCTAssertTrue(socket.receive(for: 2, until: { $0 == "WATCHDOG=1" }).contains("WATCHDOG=1"), "no ping after it moved again")
 
         agent.signal(SIGTERM)
-        let after = socket.receive(for: 3)
+        let after = socket.receive(for: 3, until: { $0 == "STOPPING=1" })
         XCTAssertTrue(after.contains("STOPPING=1"), "\(after)")
     }
 

@@ -24,12 +24,14 @@ public final class UnixDatagramSink: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    /// Every datagram received within `seconds`, as bytes.
-    public func datagrams(for seconds: Double) -> [[UInt8]] {
+    /// Every datagram received within `seconds`, as bytes; with `until`, only until one
+    /// that holds a line it accepts.
+    public func datagrams(for seconds: Double, until done: ((String) -> Bool)? = nil) -> [[UInt8]] {
         var received: [[UInt8]] = []
         let deadline = Date().addingTimeInterval(seconds)
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while Date() < deadline {
+            if let done, let last = received.last, Self.lines(last).contains(where: done) { break }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let left = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
             guard poll(&poller, 1, left) > 0 else { continue }
@@ -39,8 +41,13 @@ public final class UnixDatagramSink: @unchecked Sendable {
         return received
     }
 
-    /// Every line received within `seconds` (one datagram may hold several lines).
-    public func receive(for seconds: Double) -> [String] {
-        datagrams(for: seconds).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) }
+    /// Every line received within `seconds` (one datagram may hold several lines); with
+    /// `until`, only until a line it accepts arrived.
+    public func receive(for seconds: Double, until done: ((String) -> Bool)? = nil) -> [String] {
+        datagrams(for: seconds, until: done).flatMap(Self.lines)
+    }
+
+    private static func lines(_ datagram: [UInt8]) -> [String] {
+        String(decoding: datagram, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }
