@@ -104,15 +104,16 @@ final class OperatorScenarioTests: XCTestCase {
         let mark = lab.mark()
         try lab.network.setPrivateLink(up: false)
         try lab.network.setPublicLink(.alpha, up: false)
-        let betaAnswered = lab.waitUntil(timeout: 20) { lab.lastSample?.beta.answers == true }
-        // The isolated master has stepped down and queued the page it cannot deliver.
+        // The isolated master steps down and queues the page it cannot deliver; beta takes over.
         let alphaQueued = lab.waitUntil(timeout: 20) {
             guard let status = lab.statusObject(.alpha) else { return false }
             return status["state"] as? String != "active" && (status["outboxPending"] as? Int ?? 0) > 0
         }
+        let queuedAt = Date()
+        let betaAnswered = lab.waitUntil(timeout: 20) { lab.lastSample?.beta.answers == true }
         // The cut lasts long enough for what alpha queued to arrive late, as after any real
         // isolation (NotifiableEvent.lateAfter).
-        Thread.sleep(forTimeInterval: NotifiableEvent.lateAfter)
+        Thread.sleep(until: queuedAt.addingTimeInterval(NotifiableEvent.lateAfter))
         let rejoined = lab.mark()
         try lab.network.setPublicLink(.alpha, up: true)
         try lab.network.setPrivateLink(up: true)
