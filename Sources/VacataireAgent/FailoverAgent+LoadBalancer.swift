@@ -20,7 +20,7 @@ extension FailoverAgent {
         let snapshot = AgentMetricsSnapshot(
             role: machine.role, state: machine.stateName, healthy: machine.health?.healthy == true,
             epoch: machine.epoch, peerLastHeardSeconds: silence.seconds,
-            checks: checks, rejections: statistics.validation.byReason,
+            checks: checks, rejections: statistics.validation.byReason, heartbeatCopies: statistics.heartbeatCopiesSent,
             outboxPending: (backlog?.pending ?? 0) + (await outbox.heldDeliveries), outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, clock.date.timeIntervalSince($0)) } ?? 0
         )

@@ -109,7 +109,8 @@ public actor FailoverAgent {
                 peerAddresses: failover.peer.addresses.map { PeerEndpoint(host: $0.host.host, port: Int($0.port.number)) },
                 sender: PeerSender(identity: identity, bootID: bootID, keyring: keyring),
                 validator: PeerMessageValidator(identity: identity, peers: [failover.peer.name], keyring: keyring),
-                rejectionLog: { logger.warning("\($0)") }
+                rejectionLog: { logger.warning("\($0)") },
+                heartbeatRefill: HeartbeatRefill(interval: .milliseconds(failover.heartbeatInterval.milliseconds))
             )
         } catch {
             throw AgentStartError(error.description)

@@ -50,6 +50,7 @@ public actor PeerLink {
         /// The resolved peer address, to tell which path a datagram came over.
         var remote: SocketAddress?
         var socket: PathSocket = .down
+        let refillTimer = HeartbeatRefillTimer()
     }
 
     private var state = State.open
@@ -67,6 +68,8 @@ public actor PeerLink {
     /// Where rejected datagrams are described, rate-limited by `rejections`.
     private let log: (@Sendable (String) -> Void)?
     private var rejections = PeerRejectionLog()
+    /// Copies of each heartbeat sent when nothing followed it in time (nil: none).
+    private let refill: HeartbeatRefill?
 
     /// Binds the listening socket, opens one socket per peer address and starts receiving.
     ///
@@ -76,7 +79,7 @@ public actor PeerLink {
         listen: PeerEndpoint, peerAddresses: [PeerEndpoint], sender: PeerSender,
         validator: PeerMessageValidator, eventLoopGroup: MultiThreadedEventLoopGroup = .singleton,
         clock: @escaping @Sendable () -> UInt64 = PeerLink.wallClockMilliseconds,
-        rejectionLog: (@Sendable (String) -> Void)? = nil
+        rejectionLog: (@Sendable (String) -> Void)? = nil, heartbeatRefill: HeartbeatRefill? = nil
     ) async throws(PeerLinkError) -> PeerLink {
         let (events, eventsContinuation) = AsyncStream.makeStream(of: PeerSocketEvent.self)
         let channel: any Channel
@@ -89,7 +92,8 @@ public actor PeerLink {
         }
         let link = PeerLink(
             listenChannel: channel, peerAddresses: peerAddresses, sender: sender, validator: validator,
-            group: eventLoopGroup, clock: clock, events: (events, eventsContinuation), log: rejectionLog
+            group: eventLoopGroup, clock: clock, events: (events, eventsContinuation), log: rejectionLog,
+            refill: heartbeatRefill
         )
         await link.start()
         return link
@@ -99,9 +103,10 @@ public actor PeerLink {
         listenChannel: any Channel, peerAddresses: [PeerEndpoint], sender: PeerSender,
         validator: PeerMessageValidator, group: MultiThreadedEventLoopGroup, clock: @escaping @Sendable () -> UInt64,
         events: (AsyncStream<PeerSocketEvent>, AsyncStream<PeerSocketEvent>.Continuation),
-        log: (@Sendable (String) -> Void)?
+        log: (@Sendable (String) -> Void)?, refill: HeartbeatRefill?
     ) {
         self.log = log
+        self.refill = refill
         self.listenChannel = listenChannel
         self.localPort = listenChannel.localAddress?.port ?? 0
         self.paths = peerAddresses.map { Path(address: $0, remote: try? SocketAddress(ipAddress: $0.host, port: $0.port)) }
@@ -129,22 +134,33 @@ public actor PeerLink {
     }
 
     /// Seals the message once per path (own sequence number each) and sends it on every
-    /// path. Failures are counted in `statistics()`, never thrown.
+    /// path. Failures are counted in `statistics()`, never thrown. A heartbeat is followed
+    /// by its copies if nothing else is sent in time (`HeartbeatRefill`); anything sent on a
+    /// path drops the copies still pending there.
     public func send(kind: PeerMessageKind, epoch: UInt64, requestID: UInt64? = nil, payload: PeerPayload) async {
         flushRejections()
         var writes: [(path: Int, done: EventLoopFuture<Void>)] = []
+        let copies = kind == .heartbeat ? refill?.count ?? 0 : 0
         for index in paths.indices {
             guard case .open = state, let channel = await pathChannel(index) else { continue }
-            let datagram: [UInt8]
+            var datagrams: [[UInt8]] = []
             do {
-                datagram = try sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: clock())
+                let now = clock()
+                for _ in 0...copies {
+                    datagrams.append(try sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: now))
+                }
             } catch {
                 // The same message fails on every path: nothing is sent.
                 counts.sealFailures += 1
                 counts.lastSealFailure = error
                 break
             }
-            writes.append((index, channel.writeAndFlush(ByteBuffer(bytes: datagram))))
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            let (timer, refill, first, later) = (paths[index].refillTimer, refill, datagrams[0], Array(datagrams.dropFirst()))
+            channel.eventLoop.execute {
+                timer.write(first, copies: later, refill: refill, on: channel, promise: promise)
+            }
+            writes.append((index, promise.futureResult))
         }
         for write in writes {
             do {
@@ -161,6 +177,7 @@ public actor PeerLink {
     public func statistics() -> PeerLinkStatistics {
         var snapshot = counts
         snapshot.validation = validator.counters
+        snapshot.heartbeatCopiesSent = paths.reduce(0) { $0 + $1.refillTimer.copiesSent }
         return snapshot
     }
 

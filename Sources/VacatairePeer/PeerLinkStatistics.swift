@@ -4,6 +4,9 @@ public struct PeerLinkStatistics: Sendable, Equatable {
     public var datagramsReceived: UInt64 = 0
     /// Datagrams handed to the kernel, summed over the paths.
     public var datagramsSent: UInt64 = 0
+    /// Copies of a heartbeat sent because nothing followed it in time (`HeartbeatRefill`):
+    /// the agent was late by half a heartbeat or more. Not in `datagramsSent`.
+    public var heartbeatCopiesSent: UInt64 = 0
     /// Messages that could not be sealed (a field out of bounds, too large); nothing was sent.
     public var sealFailures: UInt64 = 0
     /// Why the last seal failed.

@@ -174,6 +174,8 @@ final class HTTPEndpointTests: XCTestCase {
         XCTAssertLessThan(try XCTUnwrap(before.value("vacataire_peer_last_heard_seconds")), 3)
         XCTAssertEqual(before.value("vacataire_notifications_total", ["result": "sent"]), 0)
         XCTAssertEqual(before.value("vacataire_peer_rejected_datagrams_total", ["reason": "bad-mac"]), 0)
+        XCTAssertEqual(before.types["vacataire_peer_heartbeat_copies_total"], "counter")
+        XCTAssertNotNil(before.value("vacataire_peer_heartbeat_copies_total"), "heartbeats repeated for a late agent: 0 or more")
         let transitionsBefore = try XCTUnwrap(before.value("vacataire_transitions_total"))
         let epochBefore = try XCTUnwrap(before.value("vacataire_epoch"))
 

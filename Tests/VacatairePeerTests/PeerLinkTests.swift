@@ -215,15 +215,62 @@ final class PeerLinkTests: XCTestCase {
         await alpha.close()
     }
 
+    /// A heartbeat that nothing follows in time (the agent is late) is repeated twice, 1.25
+    /// and 2.25 heartbeat intervals after it, with its own sequence numbers and the same
+    /// content; then the link falls silent, as a stuck agent must.
+    func testAHeartbeatNothingFollowsIsRepeatedTwiceThenSilence() async throws {
+        let alphaPort = try FreePort.udp()
+        let beta = try await openBeta(paths: [alphaPort])
+        let alpha = try await openAlpha(listenPort: alphaPort, paths: [beta.localPort], refill: HeartbeatRefill(interval: .milliseconds(50)))
+        let betaInbox = Inbox.collecting(beta)
+
+        await alpha.send(kind: .heartbeat, epoch: 4, payload: Self.alphaPayload)
+        try await eventually("the heartbeat and its two copies") {
+            let (copies, count) = (await alpha.statistics().heartbeatCopiesSent, await betaInbox.count)
+            return copies == 2 && count == 3
+        }
+        let received = await betaInbox.messages
+        XCTAssertEqual(received.map(\.message.sequence), [1, 2, 3])
+        XCTAssertEqual(Set(received.map(\.message.payload)), [Self.alphaPayload])
+        XCTAssertEqual(Set(received.map(\.message.kind)), [.heartbeat])
+        let statistics = await alpha.statistics()
+        XCTAssertEqual(statistics.datagramsSent, 1, "the copies are counted apart")
+        await alpha.close()
+        await beta.close()
+    }
+
+    /// Anything sent after a heartbeat drops its copies: the sequence numbers sealed for
+    /// them are never seen, and only the copies of the last heartbeat go out.
+    func testAMessageAfterAHeartbeatDropsItsCopies() async throws {
+        let alphaPort = try FreePort.udp()
+        let beta = try await openBeta(paths: [alphaPort])
+        // Copies at 0.5 s and 0.9 s: the next send comes long before.
+        let alpha = try await openAlpha(listenPort: alphaPort, paths: [beta.localPort], refill: HeartbeatRefill(interval: .milliseconds(400)))
+        let betaInbox = Inbox.collecting(beta)
+
+        await alpha.send(kind: .heartbeat, epoch: 4, payload: Self.alphaPayload)  // sequences 1, 2 and 3 (copies)
+        await alpha.send(kind: .status, epoch: 4, payload: Self.alphaPayload)  // 4
+        await alpha.send(kind: .heartbeat, epoch: 4, payload: Self.alphaPayload)  // 5, 6 and 7 (copies)
+        try await eventually("the last heartbeat's copies") {
+            let (copies, count) = (await alpha.statistics().heartbeatCopiesSent, await betaInbox.count)
+            return copies == 2 && count == 5
+        }
+        let received = await betaInbox.messages
+        XCTAssertEqual(received.map(\.message.sequence), [1, 4, 5, 6, 7])
+        await alpha.close()
+        await beta.close()
+    }
+
     static let alphaPayload = PeerPayload(role: "master", state: "active", healthy: true)
     static let betaPayload = PeerPayload(role: "standby", state: "standby", healthy: true)
 
-    private func openAlpha(listenPort: Int, paths: [Int]) async throws(PeerLinkError) -> PeerLink {
+    private func openAlpha(listenPort: Int, paths: [Int], refill: HeartbeatRefill? = nil) async throws(PeerLinkError) -> PeerLink {
         try await PeerLink.open(
             listen: PeerEndpoint(host: loopback, port: listenPort),
             peerAddresses: paths.map { PeerEndpoint(host: loopback, port: $0) },
             sender: PeerSender(identity: PeerFixtures.alpha, bootID: 3, keyring: PeerFixtures.ringOne),
-            validator: PeerMessageValidator(identity: PeerFixtures.alpha, peers: ["beta"], keyring: PeerFixtures.ringOne)
+            validator: PeerMessageValidator(identity: PeerFixtures.alpha, peers: ["beta"], keyring: PeerFixtures.ringOne),
+            heartbeatRefill: refill
         )
     }
 

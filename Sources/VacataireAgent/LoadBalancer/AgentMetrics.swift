@@ -19,6 +19,8 @@ public final class AgentMetrics: Sendable {
     private let notificationsFailed: CoreMetrics.Counter
     private let rejected: [PeerRejectionReason: CoreMetrics.Counter]
     private let rejectedSeen = Mutex<[PeerRejectionReason: UInt64]>([:])
+    private let heartbeatCopies: CoreMetrics.Counter
+    private let heartbeatCopiesSeen = Mutex<UInt64>(0)
     private let role: [ServiceRole: Prometheus.Gauge]
     private let state: [FailoverStateName: Prometheus.Gauge]
     private let healthy: Prometheus.Gauge
@@ -42,6 +44,7 @@ public final class AgentMetrics: Sendable {
                 label: "vacataire_peer_rejected_datagrams_total", dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         self.rejected = rejected
+        heartbeatCopies = CoreMetrics.Counter(label: "vacataire_peer_heartbeat_copies_total", factory: factory)
         let registry = registry
         role = Dictionary(uniqueKeysWithValues: ServiceRole.allCases.map { role in
             (role, Self.gauge(registry, "role", "", help: "1 for the node's current role, 0 for the others", labels: [("role", role.rawValue)]))
@@ -122,6 +125,12 @@ public final class AgentMetrics: Sendable {
                 seen[reason] = count
             }
         }
+        heartbeatCopiesSeen.withLock { seen in
+            if snapshot.heartbeatCopies > seen {
+                heartbeatCopies.increment(by: Int64(clamping: snapshot.heartbeatCopies - seen))
+            }
+            seen = snapshot.heartbeatCopies
+        }
         return registry.emitToString()
     }
 }
@@ -135,6 +144,8 @@ struct AgentMetricsSnapshot: Sendable {
     var peerLastHeardSeconds: Double
     var checks: [CheckSnapshot]
     var rejections: [(reason: PeerRejectionReason, count: UInt64)]
+    /// Heartbeats the peer link repeated because the agent was late (`HeartbeatRefill`).
+    var heartbeatCopies: UInt64 = 0
     var outboxPending: Int
     var outboxExpired: Int
     var outboxOldestPendingSeconds: Double = 0
