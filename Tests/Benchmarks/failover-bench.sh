@@ -905,7 +905,7 @@ storm() {  # KIND
         "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$out/events_alpha.txt"
     sqlite3 -readonly "$vdir/beta/state/vacataire.sqlite" \
         "SELECT id, time, category, kind, reason FROM events ORDER BY id" >"$out/events_beta.txt"
-    "$vacataire" events --json --socket "$vdir/alpha/state/control.sock" >"$out/events_alpha.json" 2>/dev/null || true
+    "$vacataire" events --json --limit 10000 --socket "$vdir/alpha/state/control.sock" >"$out/events_alpha.json" 2>/dev/null || true
     printf '{"kind": "%s", "on": %s, "off": %s, "end": %s, "checks": %d, "seconds": %d, "mail_start": %d, "trap_start": %d, "dead_after": 0.5, "heartbeat": 0.05, "alpha_cpu_ticks": %d, "clock_ticks": %d, "machine_busy": %s, "outside": %s}\n' \
         "$kind" "$on" "$off" "$end" "$checks" "$STORM_SECONDS" "$mail_start" "$trap_start" "$cpu" "$(getconf CLK_TCK)" "$busy" "$outside" \
         >"$out/storm.json"
