@@ -258,11 +258,19 @@ def storm_report(directory, smtp, mail_times, traps_path):
         "after": rss[-1][1] if rss else None,
         "hwm": max(r[2] for r in rss) if rss else None,
     }
+    # From the storm's start to the phase's end: the tear-down that follows (the network
+    # removed under running agents) logs a peer loss that is not the storm's.
+    def logged_in_phase(line):
+        try:
+            when = datetime.datetime.strptime(line.split(" ", 1)[0], "%Y-%m-%dT%H:%M:%S%z").timestamp()
+        except ValueError:
+            return False
+        return int(on) <= when <= end
     peer_lines = {}
     for node in ("alpha", "beta"):
         with open(os.path.join(directory, "agent_%s.log" % node)) as handle:
             peer_lines[node] = [line.strip() for line in handle
-                                if re.search(r"\(peer-lost\) opened|taking over|self-fenc", line)]
+                                if re.search(r"\(peer-lost\) opened|taking over|self-fenc", line) and logged_in_phase(line)]
     # Role changes after the storm began (each storm starts from fresh state directories).
     transitions = []
     for node in ("alpha", "beta"):
