@@ -24,8 +24,9 @@ start)
         >"run/$name.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
     # Ready when it answers: the agent's start action must mean "serving".
+    [ "$address" = 0.0.0.0 ] && probe=127.0.0.1 || probe=$address
     for _ in $(seq 50); do
-        python3 -c "import socket,sys; socket.create_connection((sys.argv[2], int(sys.argv[1])), 0.2)" "$port" "$( [ "$address" = 0.0.0.0 ] && echo 127.0.0.1 || echo "$address")" 2>/dev/null && exit 0
+        curl -s -o /dev/null --max-time 0.2 "http://$probe:$port/" && exit 0
         sleep 0.1
     done
     echo "the service of $name did not answer on port $port" >&2

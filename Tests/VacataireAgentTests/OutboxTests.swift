@@ -22,10 +22,7 @@ final class OutboxTests: XCTestCase {
     }
 
     private func outboxPending(_ pair: PairFixture, _ node: PairFixture.Node) -> Int? {
-        guard let result = try? pair.admin(node, ["status", "--json"]), result.status == 0,
-              let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        else { return nil }
-        return object["outboxPending"] as? Int
+        pair.statusObject(node)?["outboxPending"] as? Int
     }
 
     /// Fails alpha over to beta while the SMTP server is down, and returns once beta owes

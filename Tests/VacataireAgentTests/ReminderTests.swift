@@ -92,7 +92,7 @@ final class ReminderTests: XCTestCase {
         try pair.repairCheck(.alpha)
         try await pair.waitUntil("alpha has drained and stopped", timeout: 10) { pair.status(.alpha)?.state == "failed" }
         try await pair.waitUntil("alpha's check is healthy", timeout: 10) {
-            (try? pair.admin(.alpha, ["status"]).stdout.split(separator: "\n").first?.hasSuffix(", healthy")) ?? false
+            pair.statusObject(.alpha)?["healthy"] as? Bool == true
         }
         let failback = try pair.admin(.alpha, ["failback"])
         XCTAssertEqual(failback.status, 0, failback.stdout + failback.stderr)

@@ -43,7 +43,7 @@ final class StateDirectoryFullTests: XCTestCase {
     }
 
     private func notWritable(_ pair: PairFixture, _ node: PairFixture.Node) -> Bool {
-        ((try? pair.admin(node, ["status"]).stdout) ?? "").contains("STATE NOT WRITABLE")
+        pair.statusObject(node)?["stateNotWritable"] is String
     }
 
     /// Waits until both nodes owe no notification, then asserts that exactly `count` mails

@@ -97,6 +97,10 @@ public final class PairFixture: @unchecked Sendable {
 
     // MARK: - Agents
 
+    /// The PATH systemd gives a service (and so the agent, its actions and its checks), not
+    /// the test runner's: a developer's PATH may put shims (pyenv's, say) before /usr/bin.
+    public static let servicePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
     /// Starts `vacataire run --config NODE.yaml` (in the node's namespace on that topology);
     /// its standard error goes to a new log file. `environment` adds variables (a
     /// `VACATAIRE_FAILPOINT`).
@@ -108,7 +112,7 @@ public final class PairFixture: @unchecked Sendable {
         agents[node] = try SpawnedProcess(
             executable: command[0],
             arguments: Array(command.dropFirst()),
-            environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates")].merging(environment) { $1 },
+            environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates"), "PATH": Self.servicePath].merging(environment) { $1 },
             stdoutPath: directory.file("\(node.rawValue).\(count).stdout"),
             stderrPath: AgentLogs(directory).path(node.rawValue, start: count)
         )
@@ -155,10 +159,22 @@ public final class PairFixture: @unchecked Sendable {
         return (state, role, epoch)
     }
 
-    /// The whole of `vacataire status --json`, or nil when the daemon does not answer.
+    /// What `vacataire status --json` prints (the agent's `AgentStatus`), or nil when the
+    /// daemon does not answer. Asked over the control socket from this process: waits poll
+    /// it every 50 ms, and a debug `vacataire` per poll cost each waiting test about 40 % of
+    /// a core, which the agents under test then lacked.
     public func statusObject(_ node: Node) -> [String: Any]? {
-        guard let result = try? admin(node, ["status", "--json"]), result.status == 0 else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
+        guard let reply = try? LoopbackClient.unix(path: controlSocket(node), send: #"{"version":1,"command":"status"}"# + "\n"),
+              let object = (try? JSONSerialization.jsonObject(with: Data(reply.utf8))) as? [String: Any]
+        else { return nil }
+        return object["status"] as? [String: Any]
+    }
+
+    /// The node's control socket, as its configuration names it (relative to the pair's directory).
+    public func controlSocket(_ node: Node) -> String {
+        let mapping = loopback?.control[node] ?? ""
+        let path = mapping.firstMatch(of: /socket:\s*([^,}\s]+)/).map { String($0.output.1) } ?? "state-\(node.rawValue)/control.sock"
+        return path.hasPrefix("/") ? path : directory.file(path)
     }
 
     // MARK: - Logs
