@@ -11,29 +11,31 @@ public final class SMTPSink: @unchecked Sendable {
         public var recipients: [String]
         public var tls: Bool
         public var authenticated: Bool
-
         /// The header block, unfolded, by lower-cased name (the last one wins).
-        public var headers: [String: String] {
-            let head = raw.components(separatedBy: "\r\n\r\n").first ?? ""
-            let unfolded = head.replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\r\n\t", with: " ")
-            var result: [String: String] = [:]
+        public let headers: [String: String]
+        /// The body, decoded from base64 when the message says so.
+        public let body: String
+
+        init(raw: String, mailFrom: String, recipients: [String], tls: Bool, authenticated: Bool) {
+            self.raw = raw
+            self.mailFrom = mailFrom
+            self.recipients = recipients
+            self.tls = tls
+            self.authenticated = authenticated
+            let parts = raw.components(separatedBy: "\r\n\r\n")
+            let unfolded = (parts.first ?? "").replacingOccurrences(of: "\r\n ", with: " ").replacingOccurrences(of: "\r\n\t", with: " ")
+            var headers: [String: String] = [:]
             for line in unfolded.components(separatedBy: "\r\n") {
                 guard let colon = line.firstIndex(of: ":") else { continue }
-                let name = line[..<colon].lowercased()
-                result[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
-            return result
-        }
-
-        /// The body, decoded from base64 when the message says so.
-        public var body: String {
-            let parts = raw.components(separatedBy: "\r\n\r\n")
+            self.headers = headers
             let text = parts.dropFirst().joined(separator: "\r\n\r\n")
             if headers["content-transfer-encoding"] == "base64" {
-                let joined = text.replacingOccurrences(of: "\r\n", with: "")
-                return Data(base64Encoded: joined).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                body = Data(base64Encoded: text.replacingOccurrences(of: "\r\n", with: "")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            } else {
+                body = text
             }
-            return text
         }
     }
 
@@ -75,23 +77,32 @@ public final class SMTPSink: @unchecked Sendable {
         directory.remove()
     }
 
-    /// Every message received so far, oldest first.
+    /// Every message received so far, oldest first. Each file is read and parsed once:
+    /// waits call this every few tens of milliseconds.
     public func messages() -> [Received] {
         let mail = directory.file("mail")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: mail)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
         return names.compactMap { name in
+            if let known = parsedLock.withLock({ parsed[name] }) { return known }
             let stem = "\(mail)/\(name.dropLast(4))"
             guard let raw = try? String(contentsOfFile: "\(stem).eml", encoding: .utf8),
                   let metaData = FileManager.default.contents(atPath: "\(stem).json"),
                   let meta = try? JSONSerialization.jsonObject(with: metaData) as? [String: Any]
-            else { return nil }
-            return Received(
+            else { return nil }  // still being written: read it at the next call
+            let received = Received(
                 raw: raw, mailFrom: meta["mail_from"] as? String ?? "",
                 recipients: meta["rcpt_tos"] as? [String] ?? [], tls: meta["tls"] as? Bool ?? false,
                 authenticated: meta["authenticated"] as? Bool ?? false
             )
+            parsedLock.withLock { parsed[name] = received }
+            return received
         }
     }
+
+    /// The messages read so far, by file name (under `parsedLock`: an NSLock, which
+    /// ThreadSanitizer follows).
+    private var parsed: [String: Received] = [:]
+    private let parsedLock = NSLock()
 
     /// Waits until at least `count` messages arrived and returns them.
     public func waitForMessages(_ count: Int, timeout: TimeInterval = 10) throws -> [Received] {
