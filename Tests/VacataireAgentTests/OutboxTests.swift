@@ -94,7 +94,10 @@ final class OutboxTests: XCTestCase {
         try pair.breakCheck(.alpha)
         let took = try await pair.waitUntil("beta serves", timeout: 10) { await pair.serving(.beta) }
         print(String(format: "handoff with a hung mail server: beta served %.2f s after alpha's check broke", took))
-        try await Task.sleep(for: .seconds(3))
+        // Heartbeats flowed while a delivery hung for longer than dead_after, by beta's own account.
+        try await pair.waitUntil("a delivery has hung for longer than dead_after", timeout: 15) {
+            (pair.statusObject(.beta)?["outboxOldestPendingSeconds"] as? Double ?? 0) > PairFixture.deadAfter
+        }
         XCTAssertEqual(outboxPending(pair, .beta), 1, "the page is still owed to the hung server")
         XCTAssertEqual(pair.status(.beta)?.state, "active")
         for node in PairFixture.Node.allCases {
