@@ -194,6 +194,7 @@ public actor FailoverAgent {
                     await self.checkChanged()
                 }
             }
+            group.addTask(priority: .high) { await self.link.run() }
             group.addTask(priority: .high) {
                 for await received in incoming { await self.peerMessage(received) }
             }

@@ -16,7 +16,9 @@ import NIOPosix
 /// per path; a path socket that NIO closed after such an error is reopened on the next send.
 /// The peer sees these datagrams come from an ephemeral port, not from the listening port.
 ///
-/// Call `close()` when done: it closes the sockets and ends `incoming`.
+/// Run `run()` as a child task of the link's owner (it reads what the sockets report and
+/// feeds `incoming`); call `close()` when done: it closes the sockets, and `run()` ends
+/// `incoming` once it has handled what was already read.
 public actor PeerLink {
     /// How many valid messages `incoming` buffers for a slow reader; beyond, the oldest
     /// are dropped and counted (`PeerLinkStatistics.undelivered`).
@@ -41,7 +43,7 @@ public actor PeerLink {
     /// A path's socket: not opened (or lost), being opened, or open.
     private enum PathSocket {
         case down
-        case opening(Task<any Channel, any Error>)
+        case opening(EventLoopFuture<any Channel>)
         case open(any Channel)
     }
 
@@ -64,7 +66,6 @@ public actor PeerLink {
     private let incomingContinuation: AsyncStream<ReceivedPeerMessage>.Continuation
     private let events: AsyncStream<PeerSocketEvent>
     private let eventsContinuation: AsyncStream<PeerSocketEvent>.Continuation
-    private var eventTask: Task<Void, Never>?
     /// Where rejected datagrams are described, rate-limited by `rejections`.
     private let log: (@Sendable (String) -> Void)?
     private var rejections = PeerRejectionLog()
@@ -122,15 +123,19 @@ public actor PeerLink {
     }
 
     private func start() async {
-        let events = self.events
-        eventTask = Task {
-            for await event in events {
-                self.handle(event)
-            }
-        }
         for index in paths.indices {
             _ = await pathChannel(index)
         }
+    }
+
+    /// Handles what the sockets report, in order, until `close()` (or until the task is
+    /// cancelled): each datagram is validated and the valid messages go to `incoming`,
+    /// which ends when this returns. What arrives before it runs waits for it.
+    public func run() async {
+        for await event in events {
+            handle(event)
+        }
+        incomingContinuation.finish()
     }
 
     /// Seals the message once per path (own sequence number each) and sends it on every
@@ -187,7 +192,8 @@ public actor PeerLink {
         validator.replaceKeyring(keyring)
     }
 
-    /// Closes every socket and ends `incoming` once the datagrams already read are handled.
+    /// Closes every socket; `run()` then handles the datagrams already read, ends
+    /// `incoming` and returns.
     public func close() async {
         guard case .open = state else { return }
         state = .closed
@@ -196,17 +202,15 @@ public actor PeerLink {
             switch paths[index].socket {
             case .open(let channel):
                 try? await channel.close()
-            case .opening(let task):
+            case .opening(let connecting):
                 // The opener sees `closed` and closes it too; closing twice is harmless.
-                try? await task.value.close()
+                try? await connecting.get().close()
             case .down:
                 break
             }
             paths[index].socket = .down
         }
         eventsContinuation.finish()
-        await eventTask?.value
-        incomingContinuation.finish()
     }
 
     // MARK: - Receiving
@@ -278,21 +282,20 @@ public actor PeerLink {
     /// The path's open socket, opening it first if needed; nil (failure counted) if it
     /// cannot be opened now.
     private func pathChannel(_ index: Int) async -> (any Channel)? {
-        let opening: Task<any Channel, any Error>
+        let opening: EventLoopFuture<any Channel>
         switch paths[index].socket {
         case .open(let channel) where channel.isActive:
             return channel
-        case .opening(let task):
+        case .opening(let connecting):
             // Another send is opening it and counts its failure.
-            return try? await task.value
+            return try? await connecting.get()
         case .open, .down:
             let address = paths[index].address
-            let bootstrap = Self.bootstrap(group, path: index, report: eventsContinuation)
-            opening = Task { try await bootstrap.connect(host: address.host, port: address.port).get() }
+            opening = Self.bootstrap(group, path: index, report: eventsContinuation).connect(host: address.host, port: address.port)
             paths[index].socket = .opening(opening)
         }
         do {
-            let channel = try await opening.value
+            let channel = try await opening.get()
             guard case .open = state else {
                 try? await channel.close()
                 return nil

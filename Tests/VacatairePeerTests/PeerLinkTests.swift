@@ -197,12 +197,12 @@ final class PeerLinkTests: XCTestCase {
     /// with its reason and source.
     func testRejectedDatagramsAreLoggedWithTheirSourceAndReason() async throws {
         let lines = Mutex<[String]>([])
-        let alpha = try await PeerLink.open(
+        let alpha = Self.running(try await PeerLink.open(
             listen: PeerEndpoint(host: loopback, port: 0), peerAddresses: [],
             sender: PeerSender(identity: PeerFixtures.alpha, bootID: 3, keyring: PeerFixtures.ringOne),
             validator: PeerMessageValidator(identity: PeerFixtures.alpha, peers: ["beta"], keyring: PeerFixtures.ringOne),
             rejectionLog: { line in lines.withLock { $0.append(line) } }
-        )
+        ))
         let raw = try RawUDPSocket()
         for _ in 0..<100 {
             try raw.send(Array("GET / HTTP/1.0\r\n\r\n".utf8), to: alpha.localPort)
@@ -264,23 +264,29 @@ final class PeerLinkTests: XCTestCase {
     static let alphaPayload = PeerPayload(role: "master", state: "active", healthy: true)
     static let betaPayload = PeerPayload(role: "standby", state: "standby", healthy: true)
 
+    /// The link with its `run()` going, as its owner (the agent) runs it.
+    private static func running(_ link: PeerLink) -> PeerLink {
+        Task { await link.run() }
+        return link
+    }
+
     private func openAlpha(listenPort: Int, paths: [Int], refill: HeartbeatRefill? = nil) async throws(PeerLinkError) -> PeerLink {
-        try await PeerLink.open(
+        Self.running(try await PeerLink.open(
             listen: PeerEndpoint(host: loopback, port: listenPort),
             peerAddresses: paths.map { PeerEndpoint(host: loopback, port: $0) },
             sender: PeerSender(identity: PeerFixtures.alpha, bootID: 3, keyring: PeerFixtures.ringOne),
             validator: PeerMessageValidator(identity: PeerFixtures.alpha, peers: ["beta"], keyring: PeerFixtures.ringOne),
             heartbeatRefill: refill
-        )
+        ))
     }
 
     private func openBeta(listenPort: Int = 0, paths: [Int]) async throws(PeerLinkError) -> PeerLink {
-        try await PeerLink.open(
+        Self.running(try await PeerLink.open(
             listen: PeerEndpoint(host: loopback, port: listenPort),
             peerAddresses: paths.map { PeerEndpoint(host: loopback, port: $0) },
             sender: PeerSender(identity: PeerFixtures.beta, bootID: 7, keyring: PeerFixtures.ringOne),
             validator: PeerMessageValidator(identity: PeerFixtures.beta, peers: ["alpha"], keyring: PeerFixtures.ringOne)
-        )
+        ))
     }
 
     /// Polls `condition` every few milliseconds until it holds; fails after `timeout`.
