@@ -39,6 +39,10 @@ def main():
 
     http.server.ThreadingHTTPServer.allow_reuse_address = True
     http.server.ThreadingHTTPServer.daemon_threads = True
+    # socketserver's default accept queue is 5 connections: a busy second (checks, samplers,
+    # the load balancer) filled it and the kernel dropped SYNs, which the node's own http
+    # check read as "Connection timed out". Web servers listen with 511 (nginx) or more.
+    http.server.ThreadingHTTPServer.request_queue_size = 511
     http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
 
 
