@@ -275,6 +275,7 @@ final class OperatorScenarioTests: XCTestCase {
         let downBefore = lab.haproxyDownTransitions(.alpha)
         let status = lab.terminate(.alpha)
         print("[operator] alpha's agent exited with status \(status.map(String.init) ?? "none") on SIGTERM")
+        let stoppedLog = lab.log(.alpha)
         try lab.start(.alpha)
         let resumed = lab.waitUntil(timeout: 15) { lab.log(.alpha).contains("-> active") }
         // lb's own look at alpha's agent-check port finds it answering `up` again.
@@ -290,7 +291,7 @@ final class OperatorScenarioTests: XCTestCase {
         let downAfter = lab.haproxyDownTransitions(.alpha)
         print("[operator] HAProxy's UP->DOWN transitions of alpha: \(downBefore.map(String.init) ?? "?") before the restart, \(downAfter.map(String.init) ?? "?") after")
 
-        XCTAssertEqual(status, 0, "the agent did not exit cleanly on SIGTERM (128 + N: killed by signal N):\n\(lab.allLogs(.alpha).suffix(4000))")
+        XCTAssertEqual(status, 0, "the agent did not exit cleanly on SIGTERM: status \(status.map(String.init) ?? "none") (128 + N: killed by signal N; 137: still running 5 s after SIGTERM); the end of its log:\n\(stoppedLog.suffix(3000))")
         XCTAssertTrue(resumed, "the restarted agent did not log `-> active` within 15 s:\n\(lab.log(.alpha))")
         XCTAssertTrue(agentUp, "alpha's agent-check did not answer `up` within 10 s of the restart:\n\(samples.timeline(since: mark.time))")
         XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
