@@ -85,6 +85,11 @@ chmod 755 "$work"
 binary_source=$vacataire
 cp -p "$binary_source" "$work/vacataire"
 vacataire=$work/vacataire
+# Each node's agent runs its own copy, as on two servers: pages of one file mapped by two
+# processes are shared, and the kernel does not page out shared pages (StartupPages).
+for node in alpha beta; do
+    mkdir -p "$work/node-$node" && cp -p "$binary_source" "$work/node-$node/vacataire"
+done
 run=$work/run        # services' pid files, logs, start stamps, break markers
 bin=$work/bin        # the scripts the agents run
 results=$work/results
@@ -487,7 +492,7 @@ wait_vac_state() {  # NODE STATE SECONDS
     die "vacataire $1 did not reach $2 within $3 s (it is $(vac_state "$1")); see $vdir/$1/agent.log"
 }
 vac_run() {  # NODE: starts (or restarts) the agent of NODE in its namespace
-    (cd "$vdir/$1" && exec ip netns exec "vb-$1" "$vacataire" run --config "$vdir/$1/vacataire.yaml" >>agent.log 2>&1) &
+    (cd "$vdir/$1" && exec ip netns exec "vb-$1" "$work/node-$1/vacataire" run --config "$vdir/$1/vacataire.yaml" >>agent.log 2>&1) &
     agent[$1]=$!
     disown "$!"   # killed with SIGKILL on purpose: no "Killed" notice from bash
 }
