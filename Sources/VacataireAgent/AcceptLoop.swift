@@ -52,3 +52,16 @@ func listenTCP<Connection: Sendable>(
     let port = server.channel.localAddress?.port ?? Int(endpoint.port.number)
     return (server, FailoverConfig.Endpoint.text(host: endpoint.host.host, port: port))
 }
+
+extension NIOAsyncChannel where Outbound: Sendable {
+    /// Writes a reply's parts in order and returns once all of them have gone to the
+    /// socket. The outbound writer's `write` returns before that, and `executeThenClose`
+    /// then closes the channel, which drops whatever is still pending (swift-nio #2795): a
+    /// reply larger than the socket's buffer (`vacataire events --limit 2000`, 300 KB)
+    /// reached the client cut, and the client said it could not read it.
+    func writeReply(_ parts: [Outbound]) async throws {
+        guard let last = parts.last else { return }
+        for part in parts.dropLast() { channel.write(part, promise: nil) }
+        try await channel.writeAndFlush(last)
+    }
+}

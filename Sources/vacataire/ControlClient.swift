@@ -83,6 +83,9 @@ enum ControlClient {
             throw Failure(description: "cannot read the daemon's reply: \(errorText())")
         }
         guard !reply.isEmpty else { throw Failure(description: "the daemon closed the connection without a reply") }
+        guard reply.last == 0x0A else {
+            throw Failure(description: "the daemon's reply was cut: the connection closed after \(reply.count) bytes, before the end of the reply line")
+        }
         do {
             return try JSONDecoder.control.decode(ControlReply.self, from: reply)
         } catch {

@@ -45,6 +45,33 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertTrue(tooMany.stderr.contains("--limit: expected a number of events from 1 to 10000, found 0"), tooMany.stderr)
     }
 
+    /// A history as long as `--limit` allows (10,000 events, about 2 MB of JSON) reaches the
+    /// CLI whole: the reply is far larger than the socket's buffer, and the daemon closed
+    /// the connection before the rest had gone (above about 1,300 events the CLI said it
+    /// could not read the reply).
+    func testTheLongestHistoryReachesTheCommandWhole() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try await pair.waitUntil("alpha is active", timeout: 10) { pair.status(.alpha)?.state == "active" }
+        let database = pair.directory.file("state-alpha/vacataire.sqlite")
+        let insert = """
+            .timeout 10000
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+            INSERT INTO events (time, category, kind, reason)
+            SELECT strftime('%Y-%m-%d %H:%M:%f', 'now'), 'check', 'check-failed',
+                   'check storm-' || i || ' healthy -> failing: http://198.51.100.1:8081/' || i || ': no complete answer within 100ms' FROM n;
+            """
+        let inserted = try Repository.run("/bin/sh", ["-c", "/usr/bin/sqlite3 '\(database)' <<'EOF'\n\(insert)\nEOF"])
+        XCTAssertEqual(inserted.status, 0, "sqlite3 (Debian's sqlite3 package) could not add the events: \(inserted.stderr)")
+
+        let events = try pair.admin(.alpha, ["events", "--json", "--limit", "10000"])
+        XCTAssertEqual(events.status, 0, String(events.stderr.prefix(2000)))
+        let listed = try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? [[String: Any]]
+        XCTAssertEqual(listed?.count, 10000, "bytes received: \(events.stdout.utf8.count)")
+        XCTAssertEqual(listed?.last?["reason"] as? String,
+                       "check storm-10000 healthy -> failing: http://198.51.100.1:8081/10000: no complete answer within 100ms")
+    }
+
     func testRefusalsSayWhyAndExitOne() async throws {
         let pair = try makePair()
         try await pair.startPair()

@@ -80,7 +80,7 @@ final class ControlServer: Sendable {
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let caller = await self.caller(of: connection.channel)
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            try await connection.executeThenClose { inbound, _ in
                 let reply: ControlReply
                 switch try await Self.readLine(inbound) {
                 case .line(let bytes):
@@ -97,7 +97,7 @@ final class ControlServer: Sendable {
                 }
                 var data = (try? JSONEncoder.control.encode(reply)) ?? Data()
                 data.append(0x0A)
-                try await outbound.write(ByteBuffer(bytes: data))
+                try await connection.writeReply([ByteBuffer(bytes: data)])
             }
         } catch {
             logger.debug("control connection from \(caller.name) ended: \(error)")

@@ -44,8 +44,8 @@ final class AgentCheckResponder: Sendable {
     private func answer(_ connection: Connection) async {
         let line = await source.servingVerdict().agentCheckLine
         do {
-            try await connection.executeThenClose { _, outbound in
-                try await outbound.write(ByteBuffer(string: line))
+            try await connection.executeThenClose { _, _ in
+                try await connection.writeReply([ByteBuffer(string: line)])
             }
         } catch {
             logger.debug("agent-check connection ended: \(error)")

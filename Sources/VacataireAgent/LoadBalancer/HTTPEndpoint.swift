@@ -59,7 +59,7 @@ final class HTTPEndpoint: Sendable {
 
     private func serve(_ connection: Connection) async {
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            try await connection.executeThenClose { inbound, _ in
                 var head: HTTPRequestHead?
                 var bodyBytes = 0
                 for try await part in inbound {
@@ -70,14 +70,14 @@ final class HTTPEndpoint: Sendable {
                         bodyBytes += chunk.readableBytes
                         if bodyBytes > Self.maximumBodyBytes {
                             try await Self.write(.text(.payloadTooLarge, "request body longer than \(Self.maximumBodyBytes) bytes\n"),
-                                                 head: false, to: outbound)
+                                                 head: false, to: connection)
                             return
                         }
                     case .end:
                         guard let head else { return }
                         slots.answering(connection.channel)
                         let answer = await routes.answer(method: head.method, uri: head.uri)
-                        try await Self.write(answer, head: head.method == .HEAD, to: outbound)
+                        try await Self.write(answer, head: head.method == .HEAD, to: connection)
                         return
                     }
                 }
@@ -89,7 +89,7 @@ final class HTTPEndpoint: Sendable {
 
     /// Writes `answer` with `Connection: close`; for HEAD, the headers only.
     private static func write(
-        _ answer: HTTPRoutes.Answer, head isHead: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+        _ answer: HTTPRoutes.Answer, head isHead: Bool, to connection: Connection
     ) async throws {
         let body = ByteBuffer(string: answer.body)
         var headers = HTTPHeaders([
@@ -99,11 +99,8 @@ final class HTTPEndpoint: Sendable {
             ("Connection", "close"),
         ])
         if let allow = answer.allow { headers.add(name: "Allow", value: allow) }
-        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers)))
-        if !isHead {
-            try await outbound.write(.body(.byteBuffer(body)))
-        }
-        try await outbound.write(.end(nil))
+        let head = HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers))
+        try await connection.writeReply(isHead ? [head, .end(nil)] : [head, .body(.byteBuffer(body)), .end(nil)])
     }
 }
 
