@@ -8,7 +8,8 @@ import VacataireNotify
 /// "Effects"): the agent (the failover machine with its peer link, checks, outbox and
 /// effects, `FailoverAgent.run`), the control socket, when configured the load balancers'
 /// HTTP endpoint and agent-check port, the systemd notifier, the release of the pages only
-/// the start used (`StartupPages`) and SIGHUP's reload, each a service. SIGTERM and SIGINT shut them down gracefully in reverse order: reload, systemd,
+/// the start used (`StartupPages`) and SIGHUP's reload, each a service. SIGTERM and SIGINT
+/// shut them down gracefully in reverse order: reload, the pages' release, systemd,
 /// listeners, and the agent last (the role and epoch are already on disk; the service is
 /// left as it is).
 public enum AgentService {
@@ -40,11 +41,8 @@ public enum AgentService {
                                   serviceName: "agent-check"))
         }
         services.append(.init(service: DaemonPart { await agent.notifySystemd() }, successTerminationBehavior: .ignore, serviceName: "systemd"))
-        services.append(.init(service: DaemonPart {
-            guard (try? await Task.sleep(for: StartupPages.settleTime)) != nil, let release = StartupPages.release() else { return }
-            let mebibytes = { (bytes: Int?) in bytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?" }
-            logger.info("released the pages only the start used (MADV_PAGEOUT over \(mebibytes(release.advisedBytes)) of mapped files): resident \(mebibytes(release.residentBefore)) -> \(mebibytes(release.residentAfter))")
-        }, successTerminationBehavior: .ignore, serviceName: "startup pages"))
+        services.append(.init(service: DaemonPart { await StartupPages.releaseOnceSettled(logger: logger) },
+                              successTerminationBehavior: .ignore, serviceName: "startup pages"))
         services.append(.init(service: DaemonPart {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
                 await agent.reload()

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The pages of its own files the daemon touched only while starting: the argument
 /// parser, the YAML loader, the store's migrations, the template compiler, the first
@@ -23,6 +24,20 @@ enum StartupPages {
         var advisedBytes: Int
         var residentBefore: Int?
         var residentAfter: Int?
+
+        /// The start log's line.
+        var summary: String {
+            let mebibytes = { (bytes: Int?) in bytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?" }
+            return "released the pages only the start used (MADV_PAGEOUT over \(mebibytes(advisedBytes)) of mapped files): "
+                + "resident \(mebibytes(residentBefore)) -> \(mebibytes(residentAfter))"
+        }
+    }
+
+    /// The daemon's service: waits `settleTime`, releases, and logs what it did; returns
+    /// early, releasing nothing, when the daemon stops first.
+    static func releaseOnceSettled(logger: Logger) async {
+        guard (try? await Task.sleep(for: settleTime)) != nil, let release = release() else { return }
+        logger.info("\(release.summary)")
     }
 
     /// Advises the kernel to page out every private mapping of a file (the executable and
