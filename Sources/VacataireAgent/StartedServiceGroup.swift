@@ -1,4 +1,5 @@
 import Foundation
+import VacataireCore
 
 /// The process group of the last start action that ran, which is where a service started
 /// in the background (`service >/dev/null 2>&1 &`) lives unless it leaves it (`setsid`).
@@ -41,7 +42,7 @@ public final class StartedServiceGroup: @unchecked Sendable {
         guard Glibc.kill(-group, 0) == 0 || errno == EPERM else { return false }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for name in names where name.first?.isNumber == true {
-            guard let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+            guard let stat = ProcFile.read("/proc/\(name)/stat"),
                   let close = stat.lastIndex(of: ")") else { continue }
             // After "pid (comm) ": state, ppid, pgrp.
             let fields = stat[stat.index(after: close)...].split(separator: " ")

@@ -17,10 +17,10 @@ public struct MemoryCheck: HealthCheck {
         return await BlockingThread.run(name: "vacataire-memory-check") {
             let start = ContinuousClock.now
             let path = "\(settings.procRoot)/meminfo"
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let text = ProcFile.read(path) else {
                 return CheckResult(status: .unknown, message: "cannot read \(path)", duration: ContinuousClock.now - start)
             }
-            var result = Self.evaluate(String(decoding: data, as: UTF8.self), settings: settings)
+            var result = Self.evaluate(text, settings: settings)
             result.duration = ContinuousClock.now - start
             return result
         }

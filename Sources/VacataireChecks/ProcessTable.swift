@@ -1,4 +1,5 @@
 import Foundation
+import VacataireCore
 
 /// A live process as /proc shows it: pid, short name (`comm`) and full command line.
 struct ProcessEntry: Sendable, Equatable {
@@ -25,9 +26,9 @@ struct ProcessTable {
     /// The process `pid` if it is alive (present and not a zombie).
     func entry(_ pid: Int32) -> ProcessEntry? {
         let directory = "\(procRoot)/\(pid)"
-        guard let stat = read("\(directory)/stat"), !Self.isZombie(stat: stat) else { return nil }
-        let name = read("\(directory)/comm").map { $0.trimmingCharacters(in: .newlines) } ?? ""
-        let commandLine = read("\(directory)/cmdline").map(Self.commandLine) ?? ""
+        guard let stat = ProcFile.read("\(directory)/stat"), !Self.isZombie(stat: stat) else { return nil }
+        let name = ProcFile.read("\(directory)/comm").map { $0.trimmingCharacters(in: .newlines) } ?? ""
+        let commandLine = ProcFile.read("\(directory)/cmdline").map(Self.commandLine) ?? ""
         return ProcessEntry(pid: pid, name: name, commandLine: commandLine)
     }
 
@@ -41,10 +42,5 @@ struct ProcessTable {
     /// /proc/PID/cmdline separates arguments by NUL; join them with spaces.
     static func commandLine(_ raw: String) -> String {
         raw.split(separator: "\0").joined(separator: " ")
-    }
-
-    private func read(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -23,10 +23,10 @@ final class ProcessCheckTests: XCTestCase {
         scratch?.remove()
     }
 
-    private func startChild() throws -> Process {
+    private func startChild(arguments: [String] = ["300"]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: scratch.file(uniqueName))
-        process.arguments = ["300"]
+        process.arguments = arguments
         try process.run()
         child = process
         // The exec has happened once /proc shows the new name.
@@ -71,6 +71,15 @@ final class ProcessCheckTests: XCTestCase {
         kill(process)
         let gone = await run(.commandLine(pattern))
         XCTAssertEqual(gone.status, .critical, gone.message)
+    }
+
+    /// A command line longer than a page (a JVM's class path, say), matched by its last
+    /// argument: procfs hands it out a page per read.
+    func testALongCommandLineIsMatchedByItsEnd() async throws {
+        let process = try startChild(arguments: ["300"] + Array(repeating: "0", count: 3_000) + ["1"])
+        let found = await run(.commandLine("\(uniqueName) 300( 0)+ 1$"))
+        XCTAssertEqual(found.status, .ok, found.message)
+        kill(process)
     }
 
     func testFoundByPidfileThenStaleAfterKill() async throws {
