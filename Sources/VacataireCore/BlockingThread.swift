@@ -65,6 +65,10 @@ final class ReusableThreads: @unchecked Sendable {
     /// A thread's life: take jobs while there are some, wait for more, end after
     /// `idleLifetime` without one.
     private func work() {
+        // The thread names itself before its first job: the name given before `start()`
+        // was once, under load, not yet the thread's when its first job ran (it read the
+        // name of the thread that started it).
+        var named: String?
         condition.lock()
         while true {
             if nextJob < jobs.count {
@@ -78,7 +82,10 @@ final class ReusableThreads: @unchecked Sendable {
                     nextJob = 0
                 }
                 condition.unlock()
-                if Thread.current.name != job.name { Thread.current.name = job.name }
+                if named != job.name {
+                    Thread.current.name = job.name
+                    named = job.name
+                }
                 job.body()
                 condition.lock()
                 continue
