@@ -96,7 +96,7 @@ deb: deps
 # same binary and keepalived (Debian's, installed here when missing) side by side on three
 # network-namespace hosts (failover-bench.sh, about 12 minutes; ROUNDS=20 by default).
 bench: deps
-	$(SWIFT) build -c release --scratch-path .build-bench --product vacataire --static-swift-stdlib
+	SWIFT=$(SWIFT) bash Config/link/release-build.sh .build-bench
 	command -v keepalived >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends keepalived \
 		&& (systemctl disable --now keepalived >/dev/null 2>&1 || true); }
 	bash Tests/Benchmarks/pair-bench.sh .build-bench/release/vacataire

@@ -28,9 +28,8 @@ fi
 arch=$(dpkg --print-architecture)
 [ "$arch" = amd64 ] || echo "note: building for $arch" >&2
 
-echo "== release build (static Swift runtime)"
-"$swift" build -c release --scratch-path "$scratch" --product vacataire --static-swift-stdlib
-binary=$("$swift" build -c release --scratch-path "$scratch" --show-bin-path)/vacataire
+echo "== release build (static Swift runtime, the idle loop's functions together: Config/link)"
+binary=$(SWIFT=$swift bash Config/link/release-build.sh "$scratch" | tail -1)
 
 stage=$scratch/deb/vacataire_${version}_${arch}
 rm -rf "$stage"

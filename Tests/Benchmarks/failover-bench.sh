@@ -12,7 +12,8 @@
 # STORM_SECONDS (10) for the notification storms,
 # PHASES (default: vacataire vacataire-fast keepalived-tuned keepalived-script1s
 # keepalived-defaults storm-http storm-exec) to run only some (Docs/BENCHMARKS.md is then
-# left alone; the report is printed), KEEP=1 keeps the working directory (it is kept anyway
+# left alone; the report is printed; `link-order` records the functions an idle pair runs,
+# for Config/link/regenerate-order.sh, ORDER_SECONDS long), KEEP=1 keeps the working directory (it is kept anyway
 # when the run fails), VACATAIRE_BINARY_COMMIT names the commit the binary was built from
 # when it is not the checkout's HEAD (the report prints it).
 #
@@ -793,6 +794,19 @@ if $python -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0.5 * float(sys.ar
     say "WARNING: the machine is busy (load average $load1 on $(nproc) cores): the figures will show it"
 fi
 
+# 0. Not a figure, and not run by default: the functions the idle pair runs, for the linker's
+# symbol ordering (Config/link/regenerate-order.sh runs this phase alone).
+if phase link-order; then
+    say "link order: the pair idle for ${ORDER_SECONDS:-30} s, each agent's text paged out every 0.5 s"
+    vac_start standard
+    for node in alpha beta; do
+        wait_line "$vdir/$node/agent.log" "released the pages" 20 || die "vacataire $node did not release its start's pages"
+    done
+    $python "$fixtures/link_order.py" record --seconds "${ORDER_SECONDS:-30}" --out "$results/link-order.txt" \
+        "${agent[alpha]}" "${agent[beta]}"
+    vac_stop
+fi
+
 # 1. vacataire, dead_after 500 ms.
 if phase vacataire; then
     say "vacataire (dead_after 500 ms): starting the pair"
@@ -926,6 +940,13 @@ storm() {  # KIND
 for kind in $STORM_KINDS; do
     if phase "storm-$kind"; then storm "$kind"; fi
 done
+
+if [ "$PHASES" = link-order ]; then
+    KEEP=1
+    say "the functions the idle pair ran: $results/link-order.txt"
+    status=ok
+    exit 0
+fi
 
 # --- the report ----------------------------------------------------------------------------------
 machine_busy "$run_busy" | cut -d' ' -f1 >"$results/machine_busy.txt"
