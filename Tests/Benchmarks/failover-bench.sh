@@ -145,6 +145,12 @@ for node in alpha beta; do
     ip -n vb-lab link set "vb-$node" master vbbr0 up
     ip -n "vb-$node" addr add "${address[$node]}/24" dev eth0
     ip -n "vb-$node" link set eth0 up
+    # The storm's http checks open 1,000 connections a second to one address and port, each
+    # left in TIME_WAIT for 60 s: within half a minute the default ephemeral range (28,000
+    # ports) is spent and every connect() searches it (kernel time in __inet_hash_connect
+    # that starved the agent). As a server making that many connections would be set up:
+    # the whole range, and TIME_WAIT ports reused for new outgoing connections.
+    ip netns exec "vb-$node" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
 done
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 for node in alpha beta; do
@@ -522,16 +528,38 @@ vac_stop() {
 record() { local file=$1; shift; echo "$*" >>"$results/$file.txt"; }
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
-# Check failure: break alpha's page; beta's start begins; repair, fail back.
+# The newest event of NODE's history: its id, and its time in seconds since the epoch (the
+# history's times are UTC with milliseconds). With a second argument, the newest check
+# event after that id that says a check went from healthy to failing.
+history_event() {  # NODE [AFTER_ID]
+    local where="1"
+    [ -z "${2:-}" ] || where="id > $2 AND category = 'check' AND reason LIKE 'check % healthy -> failing%'"
+    sqlite3 -readonly "$vdir/$1/state/vacataire.sqlite" \
+        "SELECT id, printf('%.3f', (julianday(time) - 2440587.5) * 86400.0) FROM events WHERE $where ORDER BY id DESC LIMIT 1" \
+        2>/dev/null | tr '|' ' '
+}
+# Check failure: break alpha's page; beta's start begins; repair, fail back. Each round is
+# also split at the check's state change in alpha's history: detection before, the agents'
+# own work after.
 vac_check_rounds() {  # LABEL
     say "$1: $ROUNDS check failures"
     for ((round = 1; round <= ROUNDS; round++)); do
-        local before t0 t1
+        local before t0 t1 last changed
         pause
         before=$(stamps beta)
+        read -r last _ <<<"$(history_event alpha)"
         t0=$EPOCHREALTIME; : >"$run/alpha.truncate"
         t1=$(wait_start beta "$before" 10) || die "$1: beta never started (round $round)"
         record "fig1_$1" "$(sub "$t1" "$t0")"
+        changed=
+        for _ in $(seq 100); do
+            read -r _ changed <<<"$(history_event alpha "${last:-0}")"
+            [ -z "$changed" ] || break
+            sleep 0.01
+        done
+        [ -n "$changed" ] || die "$1: alpha's history has no check going from healthy to failing (round $round)"
+        record "fig1_detection_$1" "$(sub "$changed" "$t0")"
+        record "fig1_overhead_$1" "$(sub "$t1" "$changed")"
         record rolechanges "$1 beta $t1 failover"
         wait_vac_state beta active 10
         wait_vac_state alpha failed 10
@@ -890,7 +918,11 @@ storm() {  # KIND
         wait_line "$out/flip_server.out" READY 10 || die "the flip server did not start: $(cat "$out/flip_server.out")"
     fi
     vac_start "storm-$kind"
-    sleep 2
+    # The storm begins once both agents have released their start's pages (10 s after their
+    # start): the figures are of a settled agent.
+    for node in alpha beta; do
+        wait_line "$vdir/$node/agent.log" "released the pages" 20 || die "vacataire $node did not release its start's pages"
+    done
     mail_start=$(find "$work/smtp" -name '*.eml' | wc -l)
     trap_start=$(wc -l <"$work/traps/arrivals.log")
     ip netns exec vb-lab $python "$fixtures/bench_sampler.py" "$out/samples.txt" 20 $((STORM_SECONDS + 90)) \

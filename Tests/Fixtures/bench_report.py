@@ -437,6 +437,16 @@ def build(args):
         ratio(fig2["vacataire_fast"], fig2["keepalived_tuned"]),
         seconds(fig2["keepalived_defaults"]), ratio(fig2["vacataire_fast"], fig2["keepalived_defaults"])))
     w("")
+    detection = summary(numbers(os.path.join(results, "fig1_detection_vacataire.txt")))
+    overhead = summary(numbers(os.path.join(results, "fig1_overhead_vacataire.txt")))
+    if detection and overhead:
+        w("vacataire, figure 1 split at the check's state change in alpha's history (recorded when the agent")
+        w("weighs the failing run, just after it ends): **detection** (the page cut -> that change; configured:")
+        w("up to one 100 ms interval before the first failing run, then one more interval for fall 2, each")
+        w("run up to its 100 ms timeout) %s; **the agents' own work** (that change -> beta's start begins:" % seconds(detection))
+        w("alpha's decision, the handoff request and its answer over the peer link, beta's synchronous")
+        w("write of the new epoch, the fork of its start action) %s." % seconds(overhead))
+        w("")
     for label, name in (("vacataire", "dead_after 500ms"), ("vacataire_fast", "dead_after %s" % fast_dead)):
         counts = stability.get(label, {})
         if "beta" not in counts:
@@ -614,7 +624,8 @@ def build(args):
     w("   (python) are not counted. Each vacataire node runs its own copy of the binary, as on two")
     w("   servers (10 s after its start an agent pages out what only the start used, and the kernel")
     w("   pages out no page that another process maps too: those it only unmaps); both keepalived nodes")
-    w("   run Debian's one binary.")
+    w("   run Debian's one binary. `make bench` builds vacataire as the Debian package does")
+    w("   (Config/link/release-build.sh: the functions the idle loop runs laid out together).")
     w("4. *Notifications*: see above; the email goes through the durable outbox (committed to SQLite")
     w("   first) and libcurl's SMTP client, the trap through Net-SNMP, both from the node that serves.")
     w("5. *Storm*: changes are counted by the checks' sources (the flip server, the scripts' logs); events from the state")
