@@ -538,16 +538,24 @@ history_event() {  # NODE [AFTER_ID]
         "SELECT id, printf('%.3f', (julianday(time) - 2440587.5) * 86400.0) FROM events WHERE $where ORDER BY id DESC LIMIT 1" \
         2>/dev/null | tr '|' ' '
 }
+# The first change of state in NODE's history after the event AFTER_ID: its time.
+first_transition() {  # NODE AFTER_ID
+    sqlite3 -readonly "$vdir/$1/state/vacataire.sqlite" \
+        "SELECT printf('%.3f', (julianday(time) - 2440587.5) * 86400.0) FROM events WHERE id > $2 AND category = 'transition' ORDER BY id LIMIT 1" \
+        2>/dev/null
+}
 # Check failure: break alpha's page; beta's start begins; repair, fail back. Each round is
-# also split at the check's state change in alpha's history: detection before, the agents'
-# own work after.
+# also split at the check's state change in alpha's history (detection before, the agents'
+# own work after), and that work at beta's change of state in its history (the handoff
+# before; the start after: the spawn of the start script, bash's own start and `date`).
 vac_check_rounds() {  # LABEL
     say "$1: $ROUNDS check failures"
     for ((round = 1; round <= ROUNDS; round++)); do
-        local before t0 t1 last changed
+        local before t0 t1 last last_beta changed taken
         pause
         before=$(stamps beta)
         read -r last _ <<<"$(history_event alpha)"
+        read -r last_beta _ <<<"$(history_event beta)"
         t0=$EPOCHREALTIME; : >"$run/alpha.truncate"
         t1=$(wait_start beta "$before" 10) || die "$1: beta never started (round $round)"
         record "fig1_$1" "$(sub "$t1" "$t0")"
@@ -560,6 +568,11 @@ vac_check_rounds() {  # LABEL
         [ -n "$changed" ] || die "$1: alpha's history has no check going from healthy to failing (round $round)"
         record "fig1_detection_$1" "$(sub "$changed" "$t0")"
         record "fig1_overhead_$1" "$(sub "$t1" "$changed")"
+        taken=$(first_transition beta "${last_beta:-0}")
+        if [ -n "$taken" ]; then
+            record "fig1_handoff_$1" "$(sub "$taken" "$changed")"
+            record "fig1_startscript_$1" "$(sub "$t1" "$taken")"
+        fi
         record rolechanges "$1 beta $t1 failover"
         wait_vac_state beta active 10
         wait_vac_state alpha failed 10

@@ -446,6 +446,12 @@ def build(args):
         w("run up to its 100 ms timeout) %s; **the agents' own work** (that change -> beta's start begins:" % seconds(detection))
         w("alpha's decision, the handoff request and its answer over the peer link, beta's synchronous")
         w("write of the new epoch, the fork of its start action) %s." % seconds(overhead))
+        handoff = summary(numbers(os.path.join(results, "fig1_handoff_vacataire.txt")))
+        start = summary(numbers(os.path.join(results, "fig1_startscript_vacataire.txt")))
+        if handoff and start:
+            w("Of that work: alpha's check change -> beta's change of state in its history (the decision,")
+            w("the handoff over the peer link, beta's epoch written) %s; beta's change of state -> the" % seconds(handoff))
+            w("start script's stamp (the spawn of `bash`, its own start and the `date` that stamps) %s." % seconds(start))
         w("")
     for label, name in (("vacataire", "dead_after 500ms"), ("vacataire_fast", "dead_after %s" % fast_dead)):
         counts = stability.get(label, {})
