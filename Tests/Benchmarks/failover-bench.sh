@@ -528,22 +528,15 @@ vac_stop() {
 record() { local file=$1; shift; echo "$*" >>"$results/$file.txt"; }
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
-# The newest event of NODE's history: its id, and its time in seconds since the epoch (the
-# history's times are UTC with milliseconds). With a second argument, the newest check
-# event after that id that says a check went from healthy to failing.
-history_event() {  # NODE [AFTER_ID]
-    local where="1"
-    [ -z "${2:-}" ] || where="id > $2 AND category = 'check' AND reason LIKE 'check % healthy -> failing%'"
+# One event of NODE's history after the event AFTER_ID that matches CONDITION (SQL): the
+# newest (DESC) or the first (ASC), as "id time", its time in seconds since the epoch (the
+# history's times are UTC with milliseconds).
+history_event() {  # NODE AFTER_ID CONDITION DESC|ASC
     sqlite3 -readonly "$vdir/$1/state/vacataire.sqlite" \
-        "SELECT id, printf('%.3f', (julianday(time) - 2440587.5) * 86400.0) FROM events WHERE $where ORDER BY id DESC LIMIT 1" \
+        "SELECT id, printf('%.3f', (julianday(time) - 2440587.5) * 86400.0) FROM events WHERE id > $2 AND ($3) ORDER BY id $4 LIMIT 1" \
         2>/dev/null | tr '|' ' '
 }
-# The first change of state in NODE's history after the event AFTER_ID: its time.
-first_transition() {  # NODE AFTER_ID
-    sqlite3 -readonly "$vdir/$1/state/vacataire.sqlite" \
-        "SELECT printf('%.3f', (julianday(time) - 2440587.5) * 86400.0) FROM events WHERE id > $2 AND category = 'transition' ORDER BY id LIMIT 1" \
-        2>/dev/null
-}
+check_failed="category = 'check' AND reason LIKE 'check % healthy -> failing%'"
 # Check failure: break alpha's page; beta's start begins; repair, fail back. Each round is
 # also split at the check's state change in alpha's history (detection before, the agents'
 # own work after), and that work at beta's change of state in its history (the handoff
@@ -554,21 +547,21 @@ vac_check_rounds() {  # LABEL
         local before t0 t1 last last_beta changed taken
         pause
         before=$(stamps beta)
-        read -r last _ <<<"$(history_event alpha)"
-        read -r last_beta _ <<<"$(history_event beta)"
+        read -r last _ <<<"$(history_event alpha 0 1 DESC)"
+        read -r last_beta _ <<<"$(history_event beta 0 1 DESC)"
         t0=$EPOCHREALTIME; : >"$run/alpha.truncate"
         t1=$(wait_start beta "$before" 10) || die "$1: beta never started (round $round)"
         record "fig1_$1" "$(sub "$t1" "$t0")"
         changed=
         for _ in $(seq 100); do
-            read -r _ changed <<<"$(history_event alpha "${last:-0}")"
+            read -r _ changed <<<"$(history_event alpha "${last:-0}" "$check_failed" DESC)"
             [ -z "$changed" ] || break
             sleep 0.01
         done
         [ -n "$changed" ] || die "$1: alpha's history has no check going from healthy to failing (round $round)"
         record "fig1_detection_$1" "$(sub "$changed" "$t0")"
         record "fig1_overhead_$1" "$(sub "$t1" "$changed")"
-        taken=$(first_transition beta "${last_beta:-0}")
+        read -r _ taken <<<"$(history_event beta "${last_beta:-0}" "category = 'transition'" ASC)"
         if [ -n "$taken" ]; then
             record "fig1_handoff_$1" "$(sub "$taken" "$changed")"
             record "fig1_startscript_$1" "$(sub "$t1" "$taken")"
