@@ -6,7 +6,7 @@
 # the witness, SMTP and traps) for ORDER_SECONDS, and adds the functions it saw run; a pass
 # finds what the previous layout hid (the kernel maps 64 KiB around each fault, so one
 # function seen hides its neighbours). Run it after a change to the idle loop; commit the
-# file. About 2 minutes a pass after the first build.
+# file. About a minute a pass after the first build.
 #
 #   Config/link/regenerate-order.sh [PASSES]   (default 4; builds in .build-bench, or in
 #                                               $VACATAIRE_SCRATCH)

@@ -2,8 +2,9 @@ import Foundation
 
 /// The text of a file under /proc. Procfs files say they are empty (`st_size` 0), and
 /// Foundation's `String(contentsOfFile:)` and `FileManager.contents(atPath:)` then make
-/// a single `read`, which procfs answers with at most one page: the first 4 KiB of
-/// /proc/self/maps, of a long /proc/PID/cmdline. This reads to the end of the file.
+/// a single `read`; the files procfs writes line by line (maps, status) answer it with
+/// one page at most: the first 4 KiB of /proc/self/maps. This reads to the end of the
+/// file.
 public enum ProcFile {
     /// The whole text of `path`; nil when it cannot be opened or read (a process that has
     /// exited, a file procfs does not have).

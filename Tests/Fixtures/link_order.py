@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Which of the binary's functions an idle agent runs, for the linker's symbol ordering
-(Config/link/vacataire.order, Docs/BENCHMARKS.md "Idle memory").
+(Config/link/vacataire.order; Docs/architecture.md, "Outside Sources/").
 
   link_order.py record --seconds S --out FILE PID...
       Records the page faults of the agents PID... with `perf record -e page-faults -d`

@@ -74,7 +74,7 @@ final class ProcessCheckTests: XCTestCase {
     }
 
     /// A command line longer than a page (a JVM's class path, say), matched by its last
-    /// argument: procfs hands it out a page per read.
+    /// argument.
     func testALongCommandLineIsMatchedByItsEnd() async throws {
         let process = try startChild(arguments: ["300"] + Array(repeating: "0", count: 3_000) + ["1"])
         let found = await run(.commandLine("\(uniqueName) 300( 0)+ 1$"))
