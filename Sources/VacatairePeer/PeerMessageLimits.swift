@@ -1,3 +1,5 @@
+import VacataireCore
+
 /// The bounds every peer message respects, checked when encoding and again when decoding.
 ///
 /// Lengths are in UTF-8 bytes. Identifiers (cluster, node, incident) follow the
@@ -41,6 +43,9 @@ extension PeerMessage {
     public func firstInvalidField() -> PeerFieldProblem? {
         if protocolVersion != VacatairePeer.protocolVersion {
             return PeerFieldProblem(field: "version", problem: "version \(protocolVersion) is not \(VacatairePeer.protocolVersion), the one this build speaks")
+        }
+        if epoch > Epoch.largest {
+            return PeerFieldProblem(field: "epoch", problem: "\(epoch) is beyond the largest epoch, 2^62")
         }
         let checks: [(String, String?, FieldRule)] = [
             ("cluster", cluster, .identifier),

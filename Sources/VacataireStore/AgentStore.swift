@@ -111,6 +111,9 @@ public final class AgentStore: Sendable {
             guard let epoch else {
                 throw StoreError.unreadable(path: path, detail: "failover_state.epoch is NULL")
             }
+            guard epoch >= 0, UInt64(epoch) <= Epoch.largest else {
+                throw StoreError.unreadable(path: path, detail: "failover_state.epoch holds \(epoch), outside 0 to 2^62")
+            }
             return PersistedFailoverState(role: role, epoch: UInt64(storedValue: epoch))
         }
     }

@@ -116,6 +116,23 @@ final class FailoverMachineTests: XCTestCase {
 
     // MARK: - Heartbeats and epochs
 
+    /// An epoch at the top of its range (a store written by hand, a peer's message) moves
+    /// no decision into an arithmetic trap: the node restarts, activates and takes over.
+    func testAnEpochAtTheTopOfItsRangeNeverStopsTheMachine() {
+        var master = FailoverMachine(settings: failoverSettings(.master), persisted: PersistedFailoverState(role: .standby, epoch: .max), now: at(0))
+        _ = master.boot(now: at(0))
+        _ = master.healthChanged(.healthy, now: at(0))
+        let activated = master.received(msg(.heartbeat, epoch: .max, role: .active), now: at(0.2))
+        XCTAssertFalse(activated.startsService, "the peer serves at the same epoch")
+        var standby = Node.standby(epoch: .max)
+        _ = standby.tick(now: at(3.2))
+        let takeover = standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: false), now: at(3.3))
+        XCTAssertTrue(takeover.startsService)
+        XCTAssertEqual(takeover.persisted.last?.epoch, .max)
+        XCTAssertEqual(Epoch.after(Epoch.largest), Epoch.largest + 1)
+        XCTAssertEqual(Epoch.after(.max), .max)
+    }
+
     func testHeartbeatsAtTheConfiguredInterval() {
         var master = Node.activeMaster()
         var count = 0

@@ -132,6 +132,10 @@ final class PeerMessageValidatorTests: XCTestCase {
             (valid.replacingOccurrences(of: "{", with: "{\"ad\\nmin\\u001b[31m\":1,"), "unknown field `ad?min??31m`"),
             (valid.replacingOccurrences(of: "\"epoch\":3", with: "\"epoch\":\"3\""), "wrong type for `epoch`"),
             (valid.replacingOccurrences(of: "\"seq\":1,", with: ""), "missing field `seq`"),
+            (valid.replacingOccurrences(of: "\"epoch\":3", with: "\"epoch\":18446744073709551615"),
+             "field `epoch`: 18446744073709551615 is beyond the largest epoch, 2^62"),
+            (valid.replacingOccurrences(of: "\"epoch\":3", with: "\"epoch\":4611686018427387905"),
+             "field `epoch`: 4611686018427387905 is beyond the largest epoch, 2^62"),
         ]
         for (body, detail) in cases {
             let signed = try XCTUnwrap(PeerWireFormat.seal(body: Array(body.utf8), key: PeerFixtures.keyOne))

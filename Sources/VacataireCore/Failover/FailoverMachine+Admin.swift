@@ -27,7 +27,7 @@ extension FailoverMachine {
         if peerIsSilent(now) {
             // Nobody can quiesce: leave failed and let the split-brain guard decide a takeover.
             let reason = "failback by \(author) with \(peerName) silent: leaving failed; taking over once the split-brain guard allows"
-            if previous == .failed { persist(.standby, epoch: epoch + 1, &actions) }
+            if previous == .failed { persist(.standby, epoch: Epoch.after(epoch), &actions) }
             move(to: .standby(.idle), reason: reason, &actions)
             actions.append(.answerAdmin(accepted: true, reason: reason))
             decide(now, &actions)
@@ -143,7 +143,7 @@ extension FailoverMachine {
             return refuse("my checks are not healthy (\(health?.summary ?? "no verdict yet")); they must pass `rise` times, or use --force", &actions)
         }
         let reason = "failure cleared by \(author)\(isHealthy ? "" : " (forced while \(health?.summary ?? "checks unknown"))"): standby again"
-        persist(.standby, epoch: epoch + 1, &actions)
+        persist(.standby, epoch: Epoch.after(epoch), &actions)
         move(to: .standby(.idle), reason: reason, &actions)
         actions.append(.answerAdmin(accepted: true, reason: reason))
         decide(now, &actions)

@@ -121,7 +121,7 @@ extension FailoverMachine {
         }
         guard let peer else {
             if was == .active {
-                stepDown(to: .standby, epoch: epoch + 1, purpose: .stepDown, event: nil, incident: nil,
+                stepDown(to: .standby, epoch: Epoch.after(epoch), purpose: .stepDown, event: nil, incident: nil,
                          reason: "standby: no word from \(peerName) within \(settings.startupWait.humanSeconds) of starting; stopping my service until the guard allows", &actions)
             } else {
                 move(to: .standby(.idle), reason: "standby: \(peerName) silent since I started; the guard decides", &actions)
@@ -131,7 +131,7 @@ extension FailoverMachine {
         }
         if peer.role == .active {
             if was == .active {
-                stepDown(to: isHealthy ? .standby : .failed, epoch: max(epoch + 1, peer.epoch), purpose: .stepDown, event: nil, incident: nil,
+                stepDown(to: isHealthy ? .standby : .failed, epoch: max(Epoch.after(epoch), peer.epoch), purpose: .stepDown, event: nil, incident: nil,
                          reason: "standby: \(peerName) is active at epoch \(peer.epoch); stopping the service I had before the restart", &actions)
             } else {
                 persist(.standby, epoch: max(epoch, peer.epoch), &actions)
@@ -150,7 +150,7 @@ extension FailoverMachine {
             } else {
                 // Checks that fail make it failed, as a master that fails while serving: the
                 // peer then takes over and pages it, once.
-                stepDown(to: isHealthy ? .standby : .failed, epoch: max(epoch + 1, peer.epoch), purpose: .stepDown, event: nil, incident: nil,
+                stepDown(to: isHealthy ? .standby : .failed, epoch: max(Epoch.after(epoch), peer.epoch), purpose: .stepDown, event: nil, incident: nil,
                          reason: isHealthy ? "standby: I was active before the restart but \(peerName) may resume; stopping"
                             : "failed: I was active before the restart but my checks fail (\(health.summary)); stopping, \(peerName) may take over", &actions)
             }
@@ -196,7 +196,7 @@ extension FailoverMachine {
                      reason: "taking the service: \(peerName) is \(peer.role.rawValue) and nobody serves, epoch \(newEpoch)", &actions)
         case (.master, false) where health != nil:
             let reason = "failed: nobody serves and my checks fail (\(health?.summary ?? "")); \(peerName) may take over"
-            persist(.failed, epoch: epoch + 1, &actions)
+            persist(.failed, epoch: Epoch.after(epoch), &actions)
             raise(IncidentID(epoch: epoch, topic: .roleChange), .failover, reason: reason, paged: true, failing: health?.failing ?? [], &actions)
             move(to: .failed, reason: reason, &actions)
         case (.standby, true) where peer.role == .failed:
@@ -240,7 +240,7 @@ extension FailoverMachine {
         let lastContact = max(lastPeer, lastWitnessContact ?? lastPeer)
         let cut = now.since(lastContact)
         if cut >= settings.selfFenceAfter {
-            let newEpoch = epoch + 1
+            let newEpoch = Epoch.after(epoch)
             // The peer loss, the self-fence and the peer's takeover are one incident.
             let incident = peerLossIncident
             let reason = "self-fencing: heard neither \(peerName) nor the witness for \(cut.humanSeconds); stopping my service"
@@ -283,7 +283,7 @@ extension FailoverMachine {
     }
 
     mutating func takeOverOnSilence(_ report: GuardReport, fenced: Bool, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
-        let newEpoch = max(epoch, peer?.epoch ?? 0) + 1
+        let newEpoch = Epoch.after(max(epoch, peer?.epoch ?? 0))
         var evidence = ["no heartbeat from \(peerName) for \(peerSilence(now).humanSeconds)"]
         if report.witnessReachable == true { evidence.append("witness reachable") }
         if report.peerServiceAnswers == false { evidence.append("\(peerName)'s service does not answer") }

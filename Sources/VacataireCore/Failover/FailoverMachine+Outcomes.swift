@@ -150,7 +150,7 @@ extension FailoverMachine {
     /// (handoff) or took over on its own goes `failed` and pages; a failback or switchover
     /// goes back to the role it had, and the peer keeps serving.
     mutating func abandonTakeOver(_ takeOver: TakeOver, why: String, _ actions: inout [FailoverAction]) {
-        let newEpoch = epoch + 1
+        let newEpoch = Epoch.after(epoch)
         switch takeOver.purpose {
         case .failback, .switchover:
             // No page: the admin who asked sees it in `status` and `events`; a failback page

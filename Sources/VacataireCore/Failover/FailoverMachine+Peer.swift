@@ -108,7 +108,7 @@ extension FailoverMachine {
         guard case .handingOff(let handoff) = state, handoff.request == message.requestID else {
             return  // a duplicate, or late: resolveConflict steps down if the peer is active and newer
         }
-        let newEpoch = max(epoch + 1, message.epoch)
+        let newEpoch = max(Epoch.after(epoch), message.epoch)
         let then: ServiceRole = handoff.planned ? .standby : .failed
         let event: EventKind = handoff.planned ? .switchover : .failover
         let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
@@ -136,7 +136,7 @@ extension FailoverMachine {
             // While handing off we want to give the service away anyway: stopping for the peer does that.
             var then: ServiceRole = .standby
             if case .handingOff(let handoff) = state, !handoff.planned { then = .failed }
-            let newEpoch = max(epoch + 1, message.epoch)
+            let newEpoch = max(Epoch.after(epoch), message.epoch)
             let reason = "quiescing: \(peerName) takes the service back (\(event.rawValue)); stopping mine, epoch \(newEpoch)"
             // The peer's service already runs and passed its checks (make before break).
             stepDown(to: then, epoch: newEpoch, purpose: .forPeer(request: message.requestID), event: event,
@@ -228,7 +228,7 @@ extension FailoverMachine {
             roleChangeIncident = incident
             stepDown(to: then, epoch: message.epoch, purpose: .stepDown, event: event, incident: incident, reason: reason, &actions)
         } else if message.epoch == epoch, settings.role == .standby {
-            let newEpoch = epoch + 1
+            let newEpoch = Epoch.after(epoch)
             let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
             let reason = "stepping down: \(peerName) and I were both active at epoch \(epoch); the configured master keeps the service"
             raise(incident, .takeover, reason: reason, paged: false, &actions)  // the configured master keeps serving and pages

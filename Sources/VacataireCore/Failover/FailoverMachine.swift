@@ -505,10 +505,10 @@ public struct FailoverMachine: Sendable {
     /// The epoch at which this node may become active given what it knows of its peer:
     /// above its own, and above the peer's unless the peer is known not active there.
     func activationEpoch(peerEpoch: UInt64?, peerRole: ServiceRole?) -> UInt64 {
-        guard let peerEpoch else { return epoch + 1 }
+        guard let peerEpoch else { return Epoch.after(epoch) }
         if peerRole == .standby || peerRole == .failed {
-            return max(epoch + 1, peerEpoch)
+            return max(Epoch.after(epoch), peerEpoch)
         }
-        return max(epoch, peerEpoch) + 1
+        return Epoch.after(max(epoch, peerEpoch))
     }
 }
