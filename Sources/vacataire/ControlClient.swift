@@ -27,9 +27,8 @@ struct DaemonOptions: ParsableArguments {
     /// could not be reached.
     func send(_ request: ControlRequest) throws -> ControlReply {
         let path = try socketPath()
-        let wait = (request.waitSeconds ?? 60) + 10
         do {
-            return try ControlClient.exchange(request, socket: path, timeout: wait)
+            return try ControlClient.exchange(request, socket: path, timeout: ControlClient.replyDeadline(for: request))
         } catch let error as ControlClient.Failure {
             StandardError.print(error.description)
             throw ExitCode(.daemonUnreachable)
@@ -43,12 +42,28 @@ enum ControlClient {
         var description: String
     }
 
+    /// How long the whole exchange may take, in seconds: a reply to a read (status, events)
+    /// is due at once; a change the daemon waits for (failback, switchover, notify-test) gets
+    /// its wait (60 s when none is given) and 10 s more.
+    static func replyDeadline(for request: ControlRequest) -> Double {
+        switch request.command {
+        case .failback, .switchover, .notifyTest:
+            return (request.waitSeconds ?? 60) + 10
+        case .status, .events, .maintenance, .ack:
+            return (request.waitSeconds ?? 0) + 10
+        }
+    }
+
+    /// One request and its reply within `timeout` seconds in all: a daemon that accepts and
+    /// never answers, or answers a byte at a time, ends the command with exit 3.
     static func exchange(_ request: ControlRequest, socket path: String, timeout: Double) throws -> ControlReply {
         let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure(description: "cannot create a socket: \(errorText())") }
         defer { close(descriptor) }
-        var seconds = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        // A listener whose queue is full keeps connect() and write() waiting: bound both.
+        var seconds = timeval(tv_sec: Int(timeout.rounded(.up)), tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
         let failure = connectUnixSocket(descriptor, to: path)
         guard failure == 0 else {
             switch failure {
@@ -56,6 +71,8 @@ enum ControlClient {
                 throw Failure(description: "the vacataire daemon is not running (nothing listens on \(path)); start it with `systemctl start vacataire` or `vacataire run`")
             case EACCES, EPERM:
                 throw Failure(description: "permission denied on \(path): you are not in the group allowed to use the control socket (control.group), or not root")
+            case EAGAIN, ETIMEDOUT:
+                throw Failure(description: "the daemon does not accept connections on \(path) within \(Int(timeout)) s (its queue is full: is it stuck?)")
             case ENAMETOOLONG:
                 throw Failure(description: "the control socket path is too long: \(path)")
             default:
@@ -69,6 +86,18 @@ enum ControlClient {
         var reply = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else {
+                throw Failure(description: "no whole reply from the daemon within \(Int(timeout)) s (\(reply.count) bytes received)")
+            }
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(min(Int64(Int32.max), left.milliseconds + 1))
+            let polled = poll(&ready, 1, milliseconds)
+            if polled < 0 {
+                if errno == EINTR { continue }
+                throw Failure(description: "cannot read the daemon's reply: \(errorText())")
+            }
+            if polled == 0 { continue }
             let count = read(descriptor, &buffer, buffer.count)
             if count > 0 {
                 reply.append(contentsOf: buffer[0..<count])
@@ -76,10 +105,7 @@ enum ControlClient {
                 continue
             }
             if count == 0 { break }
-            if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK {
-                throw Failure(description: "no reply from the daemon within \(Int(timeout)) s")
-            }
+            if errno == EINTR || errno == EAGAIN { continue }
             throw Failure(description: "cannot read the daemon's reply: \(errorText())")
         }
         guard !reply.isEmpty else { throw Failure(description: "the daemon closed the connection without a reply") }

@@ -159,6 +159,31 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("the vacataire daemon is not running (nothing listens on /nonexistent/vacataire.sock)"), result.stderr)
     }
 
+    /// A listener that accepts and answers a byte every half second, never a whole line
+    /// (a stuck or hostile daemon): `status` gives up on its own deadline with exit 3,
+    /// instead of waiting as long as bytes trickle in.
+    func testADaemonThatNeverFinishesItsReplyEndsTheCommandWithExitThree() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let socket = directory.file("drip.sock")
+        let drip = """
+            import socket, sys, time
+            s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+            print("listening", flush=True)
+            c, _ = s.accept()
+            for _ in range(120):
+                c.send(b"{"); time.sleep(0.5)
+            """
+        let server = try SpawnedProcess(
+            name: "drip", executable: "/usr/bin/python3", arguments: ["-c", drip, socket],
+            workDirectory: directory.path, install: "python3")
+        defer { server.stop() }
+        try server.wait(for: "listening") { server.output.contains("listening") }
+        let result = try Repository.runVacataire(["status", "--socket", socket])
+        XCTAssertEqual(result.status, 3, result.stdout + result.stderr)
+        XCTAssertTrue(result.stderr.contains("no whole reply from the daemon within 10 s"), result.stderr)
+    }
+
     /// A socket open to every local user (mode 0666) and a `control.group`: another user may
     /// read the status but not change state; a member of the group may, and is recorded as
     /// the author by the name the kernel gives, not by anything the client says.
