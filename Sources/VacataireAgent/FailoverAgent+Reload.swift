@@ -25,18 +25,23 @@ extension FailoverAgent {
             return
         }
         let plan = ReloadPlan(running: config, runningFailover: failover, fresh: fresh, freshFailover: newFailover)
+        if let refusal = plan.refusal {
+            logger.error("reload refused, the running configuration stays: \(path): \(refusal)")
+            record(.agent, reason: "reload of \(path) refused: \(refusal)")
+            return
+        }
         var applied = plan.applied
-        if plan.keysChanged {
-            do {
-                let keyring = try PeerKeyring.load(
-                    newFailover.keys.map { PeerKeyFile(id: $0.id, path: $0.file) }, activeKeyID: newFailover.activeKey)
-                let link = link
-                startEffect { await link.replaceKeyring(keyring) }
-                applied.append("peer keys \(keyring.keyIDs.map(String.init).joined(separator: ", ")) (active \(newFailover.activeKey))")
-            } catch {
-                logger.error("reload refused, the running configuration stays: \(error)")
-                return
-            }
+        // The key files are read again even when the configuration names the same ones:
+        // replacing a key's file and sending SIGHUP is how an operator rotates it in place.
+        do {
+            let keyring = try PeerKeyring.load(newFailover)
+            let link = link
+            startEffect { await link.replaceKeyring(keyring) }
+            let ids = keyring.keyIDs.map(String.init).joined(separator: ", ")
+            applied.append((plan.keysChanged ? "peer keys " : "peer keys re-read from their files: ") + "\(ids) (active \(newFailover.activeKey))")
+        } catch {
+            logger.error("reload refused, the running configuration stays: \(error)")
+            return
         }
         let restart = plan.needsRestart
         let outbox = outbox

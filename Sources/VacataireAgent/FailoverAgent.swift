@@ -97,7 +97,7 @@ public actor FailoverAgent {
         }
         let keyring: PeerKeyring
         do {
-            keyring = try PeerKeyring.load(failover.keys.map { PeerKeyFile(id: $0.id, path: $0.file) }, activeKeyID: failover.activeKey)
+            keyring = try PeerKeyring.load(failover)
         } catch {
             throw AgentStartError(error.description)
         }

@@ -1,3 +1,5 @@
+import VacataireCore
+
 /// Where one peer key lives: the key id used on the wire and the key file's path.
 public struct PeerKeyFile: Sendable, Hashable {
     public var id: UInt16
@@ -35,6 +37,11 @@ public struct PeerKeyring: Sendable, CustomStringConvertible {
         }
         self.keys = byID
         self.activeKey = active
+    }
+
+    /// The keys `failover` names, read as `vacataire run`, SIGHUP and `check-config` read them.
+    public static func load(_ failover: FailoverConfig) throws(PeerKeyError) -> PeerKeyring {
+        try load(failover.keys.map { PeerKeyFile(id: $0.id, path: $0.file) }, activeKeyID: failover.activeKey)
     }
 
     /// Reads every key file (`PeerKey.load`) and makes `activeKeyID` the signing key.

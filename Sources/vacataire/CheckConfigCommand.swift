@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import VacataireCore
 import VacataireNotify
+import VacatairePeer
 
 /// `vacataire check-config [FILE | --config FILE]`: validates a configuration and its templates.
 struct CheckConfigCommand: AsyncParsableCommand {
@@ -39,8 +40,12 @@ struct CheckConfigCommand: AsyncParsableCommand {
         let templates: TemplateSet
         do {
             templates = try TemplateSet(defaults: TemplateSet.defaultDirectory(), overrides: config.templatesDirectory)
+            // The key files as `run` reads them: a file the YAML may name but `run` refuses
+            // (empty, too short or long, a directory, a fifo) is refused here too.
+            if let failover = config.failover { _ = try PeerKeyring.load(failover) }
         } catch {
-            StandardError.print(error.description)
+            StandardError.print(String(describing: error))
+            StandardError.print("vacataire refuses to start with this file")
             throw ExitCode(.failed)
         }
         print("ok")

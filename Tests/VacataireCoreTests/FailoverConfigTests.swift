@@ -202,6 +202,10 @@ final class FailoverConfigTests: XCTestCase {
         assertProblem(replacing("handoff_timeout: 5s", with: "handoff_timeout: 3s"), key: "failover.handoff_timeout", contains: "actions.start.timeout (10s)")
         assertProblem(replacing("handoff_timeout: 5s", with: "handoff_timeout: 100ms"), key: "failover.handoff_timeout", contains: "more than heartbeat_interval")
         assertProblem(replacing("handoff_timeout: 5s", with: "handoff_timeout: 5s\nverify_timeout: 6s"), key: "failover.verify_timeout", contains: "must fit in handoff_timeout")
+        // verify_timeout unwritten: its default cannot be the culprit the message names.
+        let tight = replacing("handoff_timeout: 5s", with: "handoff_timeout: 500ms").replacingOccurrences(of: "timeout: 10s}", with: "timeout: 1s}")
+        assertProblem(tight, key: "failover.handoff_timeout", contains: "leaves less than 1s after actions.start.timeout (1s) for the started service to pass its checks (verify_timeout)")
+        XCTAssertFalse(problems(tight).contains { $0.key == "failover.verify_timeout" }, "\(problems(tight))")
     }
 
     func testZeroActionTimeout() {
@@ -241,6 +245,22 @@ final class FailoverConfigTests: XCTestCase {
         XCTAssertEqual(plan.applied, ["notifications, templates and outbox retries", "actions", "split-brain guard"])
         XCTAssertEqual(plan.needsRestart, ["checks"])
         XCTAssertEqual(plan.config.checks, running.checks, "checks keep running as they were")
+        XCTAssertNil(plan.refusal)
+    }
+
+    /// The other node's file (its name, role and peer) sent to this node by SIGHUP: nothing
+    /// of it applies, least of all its actions, and the refusal names each difference.
+    func testAReloadWithAnotherNodesFileIsRefusedWhole() throws {
+        let running = try parse(Self.master)
+        let other = document(Self.master
+            .replacingOccurrences(of: "role: master", with: "role: standby")
+            .replacingOccurrences(of: "name: beta", with: "name: alpha"))
+            .replacingOccurrences(of: "  name: alpha\n  cluster", with: "  name: beta\n  cluster")
+        let fresh = try Config.parse(other, file: directory + "/standby.yaml")
+        let plan = ReloadPlan(running: running, runningFailover: try XCTUnwrap(running.failover),
+                              fresh: fresh, freshFailover: try XCTUnwrap(fresh.failover))
+        XCTAssertEqual(plan.refusal, "the file describes another node (node `beta`, not `alpha`, role standby, not master, "
+            + "peer `alpha`, not `beta`); nothing of it applies: to change who this node is, restart it with that file")
     }
 }
 

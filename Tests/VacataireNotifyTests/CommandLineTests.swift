@@ -107,6 +107,40 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// Key files the YAML may name but `run` cannot use: `check-config` refuses each as
+    /// `run` does, with the same words, and so an empty control socket path.
+    func testCheckConfigRefusesTheKeyFilesAndSocketRunRefuses() throws {
+        let pair = directory.file("pair")
+        try FileManager.default.copyItem(atPath: Repository.path("Config/pair"), toPath: pair)
+        let key = "\(pair)/peer.key"
+        let variants: [(String, () throws -> Void, String)] = [
+            ("empty", { try Data().write(to: URL(fileURLWithPath: key)) }, "the key has 0 bytes, fewer than the 16 required"),
+            ("3 bytes", { try Data("abc".utf8).write(to: URL(fileURLWithPath: key)) }, "the key has 3 bytes"),
+            ("5 MB", { try Data(repeating: 0x61, count: 5 << 20).write(to: URL(fileURLWithPath: key)) }, "longer than 1024 bytes"),
+            ("a directory", { try FileManager.default.createDirectory(atPath: key, withIntermediateDirectories: false) }, "not a regular file"),
+            ("a fifo", { XCTAssertEqual(mkfifo(key, 0o600), 0) }, "not a regular file"),
+        ]
+        for (what, make, message) in variants {
+            try? FileManager.default.removeItem(atPath: key)
+            try make()
+            chmod(key, 0o600)
+            let checked = try Repository.runVacataire(["check-config", "\(pair)/master.yaml"])
+            XCTAssertEqual(checked.status, 1, "\(what): \(checked.stdout)")
+            XCTAssertTrue(checked.stderr.contains("peer key file \(key): \(message)"), "\(what): \(checked.stderr)")
+            let run = try Repository.runVacataire(["run", "--config", "\(pair)/master.yaml"])
+            XCTAssertEqual(run.status, 1, "\(what): run refuses it too")
+            XCTAssertTrue(run.stderr.contains("peer key file \(key): \(message)"), "\(what): \(run.stderr)")
+        }
+        try? FileManager.default.removeItem(atPath: key)
+        try directory.writePeerKey("pair/peer.key")
+        let master = try String(contentsOfFile: "\(pair)/master.yaml", encoding: .utf8)
+        let emptySocket = try directory.write("pair/empty-socket.yaml", master.replacingOccurrences(
+            of: "socket: state-alpha/control.sock", with: "socket: \"\""))
+        let checked = try Repository.runVacataire(["check-config", emptySocket])
+        XCTAssertEqual(checked.status, 1, checked.stdout)
+        XCTAssertTrue(checked.stderr.contains("control.socket: empty; give the socket's path"), checked.stderr)
+    }
+
     func testAUsageErrorOfCheckIsUnknownNotCritical() throws {
         let result = try Repository.runVacataire(["check", "--bogus"])
         XCTAssertEqual(result.status, 3, "monitoring-plugin convention: UNKNOWN")

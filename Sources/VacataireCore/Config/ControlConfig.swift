@@ -22,7 +22,11 @@ public struct ControlConfig: Sendable, Equatable {
     static func read(_ reader: ConfigReader, base: String) -> ControlConfig {
         var control = ControlConfig()
         if let socket = reader.optional("socket", String.self) {
-            control.socket = Config.resolve(socket, base: base)
+            if socket.isEmpty {
+                reader.problem("socket", "empty; give the socket's path, such as \(ControlConfig.defaultSocket)")
+            } else {
+                control.socket = Config.resolve(socket, base: base)
+            }
         }
         if let group = reader.optional("group", String.self) {
             if getgrnam(group) == nil {

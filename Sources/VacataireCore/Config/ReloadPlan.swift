@@ -18,9 +18,20 @@ public struct ReloadPlan: Sendable {
     public var needsRestart: [String]
     /// Whether the peer keys or the active key changed (the agent loads the new keyring).
     public var keysChanged: Bool
+    /// Why the file must not be applied at all, or nil: it describes another node (another
+    /// name, cluster, role or peer), whose actions this node must never run.
+    public var refusal: String?
 
     public init(running: Config, runningFailover: FailoverConfig, fresh: Config, freshFailover: FailoverConfig) {
         let sameMachine = freshFailover.settings == runningFailover.settings
+        var identity: [String] = []
+        if fresh.node.name != running.node.name { identity.append("node `\(fresh.node.name)`, not `\(running.node.name)`") }
+        if fresh.node.cluster != running.node.cluster { identity.append("cluster `\(fresh.node.cluster)`, not `\(running.node.cluster)`") }
+        if freshFailover.role != runningFailover.role { identity.append("role \(freshFailover.role.rawValue), not \(runningFailover.role.rawValue)") }
+        if freshFailover.peer.name != runningFailover.peer.name { identity.append("peer `\(freshFailover.peer.name)`, not `\(runningFailover.peer.name)`") }
+        refusal = identity.isEmpty ? nil
+            : "the file describes another node (\(identity.joined(separator: ", "))); nothing of it applies: "
+            + "to change who this node is, restart it with that file"
         keysChanged = freshFailover.keys != runningFailover.keys || freshFailover.activeKey != runningFailover.activeKey
         applied = ["notifications, templates and outbox retries", "actions"] + (sameMachine ? ["split-brain guard"] : [])
         var restart: [String] = []
