@@ -7,7 +7,8 @@ public struct PluginOutput: Sendable, Equatable {
     public var perfdata: [Perfdata]
 
     public static func parse(_ text: String) -> PluginOutput {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Any line ending: "\r\n" is one Character in Swift, which a split on "\n" never finds.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         while lines.last?.trimmingCharacters(in: .whitespaces) == "" { lines.removeLast() }
         guard let first = lines.first else {
             return PluginOutput(message: "(no output returned from plugin)", details: "", perfdata: [])

@@ -45,7 +45,7 @@ struct RunCommand: AsyncParsableCommand {
             var handler: any LogHandler = journal ? JournalLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             handler[metadataKey: "node"] = "\(node)"
-            return handler
+            return OneLineLogHandler(handler)
         }
         let logger = Logger(label: "vacataire")
         do {

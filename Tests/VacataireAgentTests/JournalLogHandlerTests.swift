@@ -60,4 +60,37 @@ final class JournalLogHandlerTests: XCTestCase {
         }
         return fields
     }
+
+    /// A plugin's output quoted in a message cannot forge a log line nor send a terminal
+    /// escape: the wrapped handler gets one line, the control characters escaped.
+    func testAMessageQuotingForeignTextStaysOneLine() {
+        let seen = CapturedMessages()
+        var logger = Logger(label: "test") { _ in OneLineLogHandler(CapturingLogHandler(seen: seen)) }
+        logger.logLevel = .info
+        logger.info("check http: CRITICAL - down\n2026-12-07T00:00:00+0000 critical vacataire : forged\r\u{1B}[2J\ttab")
+        logger.info("plain")
+        XCTAssertEqual(seen.messages, [
+            "check http: CRITICAL - down\\n2026-12-07T00:00:00+0000 critical vacataire : forged\\r\\u{1B}[2J\ttab", "plain",
+        ])
+    }
+}
+
+/// The messages a `CapturingLogHandler` was given, in order.
+final class CapturedMessages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var messages: [String] { lock.withLock { stored } }
+    func append(_ message: String) { lock.withLock { stored.append(message) } }
+}
+
+/// Keeps each message it is given.
+struct CapturingLogHandler: LogHandler {
+    let seen: CapturedMessages
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) { seen.append("\(event.message)") }
 }

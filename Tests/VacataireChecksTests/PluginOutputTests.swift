@@ -23,6 +23,16 @@ final class PluginOutputTests: XCTestCase {
         XCTAssertEqual(output.perfdata[0], Perfdata(label: "/", value: 2643, unit: "MB", warning: "5948", critical: "5958", minimum: 0, maximum: 5968))
     }
 
+    /// A plugin written on Windows, or one that prints through a terminal library, ends its
+    /// lines with CRLF: the same message, long text and perfdata as with LF.
+    func testCRLFLineEndingsSplitAsLF() {
+        let lf = "DISK WARNING - free space: / 3326 MB (56%); | /=2643MB;5948;5958;0;5968\n/ 15272 MB (77%);\n/boot 68 MB (69%); | /boot=68MB;88;93;0;98\n/home=69357MB;253404;253409;0;253414\n"
+        let crlf = PluginOutput.parse(lf.replacingOccurrences(of: "\n", with: "\r\n"))
+        XCTAssertEqual(crlf, PluginOutput.parse(lf))
+        XCTAssertEqual(crlf.perfdata.map(\.label), ["/", "/boot", "/home"])
+        XCTAssertEqual(crlf.message, "DISK WARNING - free space: / 3326 MB (56%);")
+    }
+
     func testQuotedLabelsRangesAndJunk() {
         let items = Perfdata.parseAll("'free space'=12%;@5:10;~:3 'it''s'=1c junk =3 rta=0.2ms")
         XCTAssertEqual(items.map(\.label), ["free space", "it's", "rta"])
