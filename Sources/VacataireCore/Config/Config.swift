@@ -60,8 +60,12 @@ public struct Config: Sendable {
         }
         let stateDirectory = resolve(stateDirectoryText, base: base)
         let templatesDirectory = root.optional("templates_dir", String.self).map { resolve($0, base: base) }
-        if let templatesDirectory, !isDirectory(templatesDirectory) {
-            root.problem("templates_dir", "no such directory: \(templatesDirectory)")
+        if let templatesDirectory {
+            if !isDirectory(templatesDirectory) {
+                root.problem("templates_dir", "no such directory: \(templatesDirectory)")
+            } else if let unsafe = openToOthers(directory: templatesDirectory) {
+                root.problem("templates_dir", unsafe)
+            }
         }
         let notify = root.mapping("notify").map { NotifyConfig.read($0, base: base) } ?? NotifyConfig(email: [], snmp: [])
         let snmpEngineID = root.optional("snmp_engine_id", SNMPEngineID.self)
@@ -88,6 +92,24 @@ public struct Config: Sendable {
 
     static func resolve(_ path: String, base: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    /// Why a directory whose files the agent reads as root must not be used, or nil: one
+    /// that another user may write to (or owns) lets that user plant a file, such as a
+    /// template that is a link to /etc/shadow, which the agent would then mail.
+    static func openToOthers(directory path: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        let mode = Int(status.st_mode) & 0o7777
+        if mode & 0o022 != 0 {
+            return "\(path) has mode \(String(format: "%04o", mode)): users other than its owner may plant files in it; "
+                + "run `chmod go-w \(path)`"
+        }
+        if status.st_uid != 0, status.st_uid != geteuid() {
+            return "\(path) belongs to user id \(status.st_uid), neither root nor the user running vacataire; "
+                + "run `chown root \(path)`"
+        }
+        return nil
     }
 
     static func isDirectory(_ path: String) -> Bool {
