@@ -200,6 +200,10 @@ public struct FailoverConfig: Sendable, Equatable {
         }
         if let start, handoffTimeout.seconds * Double(max(retries, 0) + 1) <= start.timeout.seconds {
             reader.problem("handoff_timeout", "handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1) must be more than actions.start.timeout (\(start.timeout)), or a handoff gives up while the peer is still starting")
+        } else if let start, handoffWindow < start.timeout.seconds + verifyTimeout.seconds, !reader.has("verify_timeout") {
+            // The default verify_timeout is what the window leaves, at least 1 s: blame the
+            // window the user wrote, not a key the user never saw.
+            reader.problem("handoff_timeout", "handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1) leaves less than 1s after actions.start.timeout (\(start.timeout)) for the started service to pass its checks (verify_timeout); make the window at least \(ConfigDuration(seconds: start.timeout.seconds + 1)) or the start timeout shorter")
         } else if let start, handoffWindow < start.timeout.seconds + verifyTimeout.seconds {
             reader.problem("verify_timeout", "actions.start.timeout (\(start.timeout)) + verify_timeout (\(verifyTimeout)) must fit in handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1), or a handoff gives up while the peer is still verifying its service")
         }
