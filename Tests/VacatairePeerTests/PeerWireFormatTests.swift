@@ -1,4 +1,5 @@
 import Crypto
+import VacataireCore
 import XCTest
 @testable import VacatairePeer
 
@@ -10,7 +11,7 @@ final class PeerWireFormatTests: XCTestCase {
             ackAuthor: "alice (uid 1000) é", ackComment: "on it\nwill fail back after lunch", detail: "check http-content: 0 bytes"
         )
         let sent = PeerFixtures.message(
-            boot: UInt64.max, epoch: UInt64.max - 1, sequence: UInt64.max - 2, sentAt: PeerFixtures.now,
+            boot: UInt64.max, epoch: Epoch.largest, sequence: UInt64.max - 2, sentAt: PeerFixtures.now,
             kind: .handoffRequest, requestID: UInt64.max, payload: payload
         )
         let datagram = try PeerFixtures.encode(sent)

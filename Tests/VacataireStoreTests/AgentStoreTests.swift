@@ -65,10 +65,16 @@ final class AgentStoreTests: XCTestCase {
         XCTAssertEqual(try store.decidedNotifications().map(\.event), decided)
     }
 
-    func testLargeEpochRoundTrips() throws {
+    /// The largest epoch round-trips; one beyond it (a hand-written store, or what SQLite's
+    /// signed integers make of 2^64 - 1) is refused with the column and value, never used.
+    func testTheLargestEpochRoundTripsAndABiggerOneIsRefused() throws {
         let store = try AgentStore(stateDirectory: scratch.path)
+        try store.saveFailoverState(PersistedFailoverState(role: .standby, epoch: Epoch.largest))
+        XCTAssertEqual(try store.loadFailoverState()?.epoch, Epoch.largest)
         try store.saveFailoverState(PersistedFailoverState(role: .standby, epoch: UInt64.max))
-        XCTAssertEqual(try store.loadFailoverState()?.epoch, UInt64.max)
+        XCTAssertThrowsError(try store.loadFailoverState()) { error in
+            XCTAssertTrue("\(error)".contains("failover_state.epoch holds -1, outside 0 to 2^62"), "\(error)")
+        }
     }
 
     /// Many writes, never closed (as after a crash): another open sees every commit and a
