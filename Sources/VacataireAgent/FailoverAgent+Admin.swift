@@ -33,7 +33,7 @@ extension FailoverAgent {
             return events(request)
         case .notifyTest:
             return await notifyTest(request, by: caller.name)
-        case .failback, .switchover, .maintenance, .ack:
+        case .failback, .ready, .switchover, .maintenance, .ack:
             record(.admin, reason: "\(request.command.rawValue) requested by \(caller.name)", author: caller.name)
             return await change(request, author: caller.name)
         }
@@ -45,6 +45,10 @@ extension FailoverAgent {
         case .failback:
             return await command(machine.failback(force: request.force ?? false, author: author, now: now()), wait: wait) {
                 $0.stateName == .active ? "done: \($0.nodeName) serves at epoch \($0.epoch)" : nil
+            }
+        case .ready:
+            return await command(machine.ready(author: author, now: now()), wait: .zero) {
+                "done: \($0.nodeName) is \($0.stateName.rawValue) at epoch \($0.epoch)"
             }
         case .switchover:
             if let target = request.to, ![config.node.name, failover.peer.name].contains(target) {

@@ -37,6 +37,10 @@ struct StatusText {
         let health = status.healthy.map { $0 ? "healthy" : "NOT healthy" } ?? "health unknown"
         lines.append("\(status.node) (\(status.cluster), configured \(status.configuredRole)): \(status.state.uppercased()), epoch \(status.epoch), \(health)")
         lines.append("  why: \(status.lastReason)")
+        if status.state == FailoverStateName.failed.rawValue {
+            let back = status.configuredRole == ConfiguredRole.master.rawValue ? ", or `vacataire failback` to take the service back" : ""
+            lines.append("  next: repair this node; once its checks pass, `vacataire ready` makes it standby again (the service stays where it is)\(back)")
+        }
         let peer = status.peer
         var peerLine = "peer \(peer.name): "
         if let role = peer.role {
@@ -109,6 +113,19 @@ struct FailbackCommand: ParsableCommand {
 
     func run() throws {
         try daemon.send(ControlRequest(command: .failback, force: force, waitSeconds: wait)).finish()
+    }
+}
+
+/// `vacataire ready`: a repaired failed node becomes standby again; the service stays.
+struct ReadyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ready",
+        abstract: "On a failed node, once repaired: become standby again without moving the service (its checks must pass).")
+
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() throws {
+        try daemon.send(ControlRequest(command: .ready)).finish()
     }
 }
 

@@ -49,7 +49,7 @@ enum ControlClient {
         switch request.command {
         case .failback, .switchover, .notifyTest:
             return (request.waitSeconds ?? 60) + 10
-        case .status, .events, .maintenance, .ack:
+        case .status, .events, .maintenance, .ack, .ready:
             return (request.waitSeconds ?? 0) + 10
         }
     }

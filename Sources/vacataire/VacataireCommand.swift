@@ -10,7 +10,7 @@ struct VacataireCommand: AsyncParsableCommand {
         abstract: "Le Vacataire: a two-node failover agent that pages humans when it fails over.",
         version: VacataireCore.version,
         subcommands: [
-            RunCommand.self, StatusCommand.self, AckCommand.self, FailbackCommand.self, SwitchoverCommand.self,
+            RunCommand.self, StatusCommand.self, AckCommand.self, FailbackCommand.self, ReadyCommand.self, SwitchoverCommand.self,
             MaintenanceCommand.self, EventsCommand.self, CheckConfigCommand.self, CheckCommand.self, NotifyTestCommand.self, InitCommand.self,
         ]
     )

@@ -58,7 +58,7 @@ final class PairTests: XCTestCase {
         XCTAssertTrue(mail.body.contains("Node:      beta"), mail.body)
         XCTAssertTrue(mail.body.contains("Event:     failover"), mail.body)
         XCTAssertTrue(mail.body.contains("Incident:  e2"), mail.body)
-        XCTAssertTrue(mail.body.contains("taking over: alpha is failing"), mail.body)
+        XCTAssertTrue(mail.body.contains("took over: alpha is failing"), mail.body)
         let trap = try await waitForTrap(pair, oid: "vacFailover")
         XCTAssertEqual(trap.value("vacNodeName"), "STRING: beta")
         XCTAssertEqual(trap.value("vacEventKind"), "STRING: failover")
@@ -149,6 +149,73 @@ final class PairTests: XCTestCase {
         XCTAssertTrue(mail.headers["subject"]?.hasPrefix("[pair-test] FAILBACK: service back on alpha") == true, "\(mail.headers)")
         let trap = try await waitForTrap(pair, oid: "vacFailback")
         XCTAssertEqual(trap.value("vacNodeName"), "STRING: alpha")
+    }
+
+    // MARK: - (c') power loss and a failed standby made ready
+
+    /// Both machines lose power: agents and services die together and come back together.
+    /// alpha, active before, starts its service anew (it is simply not running yet) and
+    /// serves; nobody is paged for a restart.
+    func testPowerLossOfBothNodesTheMasterServesAgainWithoutAPage() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        XCTAssertTrue(pair.waitUntilNotificationsSettled(), pair.logs)
+        let pagesBefore = pages(pair)
+        for node in PairFixture.Node.allCases {
+            pair.killAgent(node)
+            pair.killService(node)
+        }
+        try pair.start(.alpha)
+        try pair.start(.beta)
+        let took = try await pair.waitUntil("alpha serves again", timeout: 20) { await pair.serving(.alpha) }
+        print("power loss: alpha served \(String(format: "%.2f", took)) s after both agents started again")
+        try await pair.waitUntil("alpha resumed", timeout: 10) {
+            pair.transitions(.alpha).contains { $0.contains("taking-over -> active: active: resumed my service after a restart") }
+        }
+        try await pair.waitUntil("beta is standby", timeout: 10) { pair.status(.beta)?.state == "standby" }
+        XCTAssertTrue(pair.waitUntilNotificationsSettled(), pair.logs)
+        let betaServes = await pair.serving(.beta)
+        XCTAssertFalse(betaServes, pair.logs)
+        XCTAssertEqual(pages(pair), pagesBefore, "a restart alone pages nobody\n\(pair.logs)")
+    }
+
+    /// beta's start fails when alpha hands off (its directory is a file): beta is failed,
+    /// alpha keeps serving. Repaired, `vacataire ready` makes beta standby again without
+    /// moving the service, and the next failure of alpha hands off to it.
+    func testReadyReturnsARepairedFailedStandbyWithoutMovingTheService() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        let blocker = try pair.directory.write("www-beta", "not a directory: beta's start fails\n")
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("beta is failed", timeout: 30) { pair.status(.beta)?.state == "failed" }
+        let alphaKept = await pair.serving(.alpha)
+        XCTAssertTrue(alphaKept, "better a sick master than no master\n\(pair.logs)")
+        try FileManager.default.removeItem(atPath: blocker)
+        try pair.repairCheck(.alpha)
+        try await pair.waitUntil("alpha's checks pass again", timeout: 15) {
+            (pair.statusObject(.alpha)?["healthy"] as? Bool) == true
+        }
+        let statusText = try pair.admin(.beta, ["status"]).stdout
+        XCTAssertTrue(statusText.contains("vacataire ready"), "status tells when to use ready\n\(statusText)")
+        let ready = try pair.admin(.beta, ["ready"])
+        XCTAssertEqual(ready.status, 0, "\(ready.stdout)\(ready.stderr)\n\(pair.logs)")
+        XCTAssertTrue(ready.stdout.contains("done: beta is standby at epoch"), ready.stdout)
+        try await pair.waitUntil("beta is standby", timeout: 10) { pair.status(.beta)?.state == "standby" }
+        let alphaServes = await pair.serving(.alpha)
+        XCTAssertTrue(alphaServes, "ready moved nothing\n\(pair.logs)")
+        XCTAssertEqual(pair.status(.alpha)?.state, "active", pair.logs)
+        let again = try pair.admin(.beta, ["ready"])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.stdout.contains("only a failed node is made ready; this node is standby"), again.stdout)
+        // Protected again: alpha's next failure hands off to beta.
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("beta serves", timeout: 30) { await pair.serving(.beta) }
+    }
+
+    /// The pages both nodes sent so far: mails whose subject names a role change or a loss.
+    private func pages(_ pair: PairFixture) -> [String] {
+        pair.sink.messages().compactMap { $0.headers["subject"] }
+            .filter { ["FAILOVER", "TAKEOVER", "PEER LOST", "NOBODY"].contains(where: $0.contains) }
     }
 
     // MARK: - (d) witness unreachable

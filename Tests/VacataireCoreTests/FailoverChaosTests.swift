@@ -6,7 +6,8 @@ import XCTest
 /// both services on for three steps at most (make before break: the new service starts,
 /// the old one is asked to stop, and stops; a link that goes quiet meanwhile ends the
 /// overlap as soon as the taking-over node notices),
-/// never a start while the node's checks fail, persist always before acting. At the end,
+/// never a start while the node's checks fail, persist always before acting, and nobody
+/// serving for 20 s only after a page (while some agent lives; maintenance defers the verdict). At the end,
 /// with everything repaired and failed nodes failed back, exactly one node serves.
 final class FailoverChaosTests: XCTestCase {
     func testRandomRunsKeepTheInvariants() {

@@ -133,6 +133,15 @@ struct FailoverPair {
     var doubleServiceRun = 0
     var doubleServiceNote = ""
     let settings: [FailoverSettings]
+    /// Since when no service has run while some agent lives and none is in maintenance.
+    var outageSince: MonotonicInstant?
+    /// When each agent last started.
+    var upSince = [at(0), at(0)]
+    /// When a live node last paged (opened a paged incident, or sent an incident's news).
+    var lastPageAt: MonotonicInstant?
+    /// How long nobody may serve before a page must have gone out since the outage began:
+    /// a takeover on silence (dead_after, the guard, the start) fits well within it.
+    static let silentOutageLimit = Duration.seconds(20)
 
     init(master: FailoverSettings = failoverSettings(.master), standby: FailoverSettings = failoverSettings(.standby)) {
         settings = [master, standby]
@@ -165,6 +174,8 @@ struct FailoverPair {
                 pendingActions[index].append(.stop)
             case .probeGuard:
                 pendingGuard[index] = true
+            case .raiseIncident(_, _, _, true, _), .notify(.failover, _, _), .notify(.takeover, _, _), .notify(.peerLost, _, _):
+                lastPageAt = now
             default:
                 break
             }
@@ -225,6 +236,22 @@ struct FailoverPair {
         if live.count == 2, nodes[0].stateName == .active, nodes[1].stateName == .active, nodes[0].epoch == nodes[1].epoch {
             violations.append("both active at epoch \(nodes[0].epoch) at \(now)")
         }
+        // Nobody serves ⇒ somebody is paged: an outage longer than the limit must have had a
+        // page since it began (a page decided in the same second as the stop counts).
+        // Maintenance (the admin is at work) only defers the verdict; the stretch goes on.
+        let paused = nodes.contains { if case .maintenance = $0.state { return true } else { return false } }
+        if serviceOn.contains(true) || !down.contains(false) {
+            outageSince = nil
+        } else if let since = outageSince {
+            // Owed by an agent that has run through the limit: one in a crash loop pages nothing.
+            let longestUp = (0..<2).filter { !down[$0] }.map { upSince[$0] }.min() ?? now
+            if !paused, now.since(max(since, longestUp)) >= Self.silentOutageLimit, lastPageAt.map({ $0 < since + .seconds(-1) }) ?? true {
+                violations.append("nobody serves since \(since) and nobody was paged, at \(now): \(nodes.map(\.stateName)) \(nodes.map(\.lastReason)) down \(down) link \(linkUp)")
+                outageSince = now  // one violation per silent stretch
+            }
+        } else {
+            outageSince = now
+        }
         if serviceOn[0], serviceOn[1] {
             bothServedAt.append(now)
             doubleServiceRun += 1
@@ -246,6 +273,7 @@ struct FailoverPair {
     /// The agent starts again from its store.
     mutating func restart(_ index: Int, healthy: Bool = true) {
         down[index] = false
+        upSince[index] = now
         holdStarts[index] = false
         holdStops[index] = false
         nodes[index] = FailoverMachine(settings: settings[index], persisted: store[index], requestIDSeed: UInt64(index + 7) << 32, now: now)

@@ -269,10 +269,14 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertEqual(accepted.persisted, [PersistedFailoverState(role: .active, epoch: 2)])
         XCTAssertTrue(accepted.startsService)
         accepted.assertPersistFirst()
-        XCTAssertEqual(accepted.raised.first?.1, .failover)
+        XCTAssertTrue(accepted.pages.isEmpty, "a page never claims a role not reached: it waits for the verified service")
         XCTAssertTrue(standby.received(request, now: at(1.5)).sent.isEmpty, "a resend while starting changes nothing")
         XCTAssertFalse(standby.received(request, now: at(1.5)).startsService)
         let started = standby.actionFinished(.start, .succeeded, now: at(2))
+        XCTAssertEqual(started.raised.map(\.1), [.failover])
+        XCTAssertEqual(started.pages.map(\.0), [.failover], "paged once serving")
+        XCTAssertTrue(started.raised.first?.2.hasPrefix("took over: alpha is failing and asked me to take the service; my service runs and passes its checks at epoch 2") == true,
+                      started.raised.first?.2 ?? "")
         XCTAssertEqual(started.sent.map(\.kind), [.handoffDone])
         XCTAssertEqual(started.sent.first?.requestID, 42)
         XCTAssertEqual(started.sent.first?.epoch, 2)
@@ -299,8 +303,31 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(failed.stopsService)
         XCTAssertEqual(failed.persisted.last?.role, .failed)
         XCTAssertEqual(failed.sent.map(\.kind), [.status])
+        XCTAssertEqual(failed.sent.first?.detail, "could not take over: start actions failed (exit 1: port in use)", "the master's page names it")
+        XCTAssertTrue(failed.pages.isEmpty, "the master, serving still, pages it: one page")
         _ = standby.actionFinished(.stop, .succeeded, now: at(3))
         XCTAssertEqual(standby.stateName, .failed)
+        XCTAssertTrue(standby.tick(now: at(4)).pages.isEmpty, "the master serves: nothing to page")
+    }
+
+    /// The master's side: the refusal's reason and its own failing checks are one page.
+    func testAHandoffTheStandbyCannotCompleteIsOnePageFromTheMasterNamingBothProblems() {
+        var master = Node.activeMaster()
+        let handing = master.healthChanged(failing, now: at(1))
+        let request = try! XCTUnwrap(handing.sent.first { $0.kind == .handoffRequest })
+        var refusal = msg(.status, epoch: 1, request: request.requestID, role: .failed, healthy: true)
+        refusal.detail = "could not take over: start actions failed (exit 1: disk quota exceeded)"
+        let gaveUp = master.received(refusal, now: at(2))
+        XCTAssertEqual(master.stateName, .active, "better a sick master than no master")
+        XCTAssertEqual(gaveUp.pages.count, 1)
+        let page = gaveUp.raised.first
+        XCTAssertEqual(page?.0.topic, .handoffFailed)
+        XCTAssertTrue(page?.2.contains("beta could not take over: start actions failed (exit 1: disk quota exceeded)") == true, page?.2 ?? "")
+        XCTAssertTrue(page?.2.contains("keeping the service") == true, page?.2 ?? "")
+        let failingChecks = gaveUp.compactMap { action -> [FailingCheck]? in
+            if case .raiseIncident(_, _, _, _, let failing) = action { return failing } else { return nil }
+        }
+        XCTAssertEqual(failingChecks.first?.map(\.name), ["http-content"], "and the master's own failing check")
     }
 
     // MARK: - Takeover on silence and the split-brain guard
@@ -628,7 +655,22 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertEqual(master.stateName, .handingOff)
         XCTAssertTrue(master.loadBalancerUp(at: at(1.2)), "better a sick master than no master, until the standby serves")
         let done = master.received(msg(.handoffDone, epoch: master.epoch + 1, request: request, role: .active), now: at(2))
-        XCTAssertFalse(done.stopsService, "draining: the load balancer moves first")
+        XCTAssertFalse(done.stopsService, "draining: connections in flight finish")
+        XCTAssertFalse(master.loadBalancerUp(at: at(2)), "a failing node leaves the rotation at once: its verified replacement is in it")
+        XCTAssertFalse(master.tick(now: at(2.5)).stopsService)
+        XCTAssertTrue(master.tick(now: at(3)).stopsService)
+    }
+
+    /// A planned move keeps the old node in rotation for `drain`, until the load balancer
+    /// has seen the new one up, then out of it for as long before stopping.
+    func testASwitchoverDrainsInTwoSteps() {
+        var settings = failoverSettings(.master)
+        settings.drain = .seconds(1)
+        var master = Node.activeMaster(settings)
+        _ = master.received(msg(.heartbeat, epoch: master.epoch, role: .standby), now: at(0.5))
+        let request = master.switchover(author: "ops", now: at(1)).sent[0].requestID
+        let done = master.received(msg(.handoffDone, epoch: master.epoch + 1, request: request, role: .active), now: at(2))
+        XCTAssertFalse(done.stopsService)
         XCTAssertTrue(master.loadBalancerUp(at: at(2.5)), "in rotation until the load balancer has seen the standby up")
         XCTAssertFalse(master.loadBalancerUp(at: at(3.2)), "then out of it, the service still running")
         XCTAssertFalse(master.tick(now: at(3.5)).stopsService)

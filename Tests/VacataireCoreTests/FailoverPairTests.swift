@@ -288,4 +288,80 @@ final class FailoverPairTests: XCTestCase {
             XCTAssertEqual(states.filter { $0 == .active }.count, 1, "crash at step \(crashStep): \(states)")
         }
     }
+
+    /// Power loss of both nodes: the agents and the services come back together. The master
+    /// serves again if it can (its service is started anew), else the standby; neither can,
+    /// one page says so. A restart alone never pages.
+    func testPowerLossOfBothNodesEndsWithTheMasterServingOrOnePage() {
+        for standbyFailedBefore in [false, true] {
+            for masterStarts in [true, false] {
+                let label = "standby failed before: \(standbyFailedBefore), master starts: \(masterStarts)"
+                var pair = FailoverPair()
+                pair.settle()
+                pair.run(1)
+                if standbyFailedBefore, let stored = pair.store[1] {
+                    pair.store[1] = PersistedFailoverState(role: .failed, epoch: stored.epoch)
+                }
+                let pagesBefore = pair.all(0).pages.count + pair.all(1).pages.count
+                pair.crash(0)
+                pair.crash(1)
+                pair.step()
+                pair.startOutcome[0] = masterStarts ? .succeeded : .failed("exit 1: disk quota exceeded")
+                pair.restart(0)
+                pair.restart(1)
+                pair.run(15)
+                let newPages = pair.all(0).pages.count + pair.all(1).pages.count - pagesBefore
+                switch (masterStarts, standbyFailedBefore) {
+                case (true, _):
+                    XCTAssertEqual(pair.serviceOn, [true, false], label)
+                    XCTAssertEqual(pair.nodes[0].stateName, .active, label)
+                    XCTAssertEqual(newPages, 0, "\(label): a restart alone never pages")
+                case (false, false):
+                    XCTAssertEqual(pair.serviceOn, [false, true], label)
+                    XCTAssertEqual(newPages, 1, "\(label): the takeover's page alone")
+                case (false, true):
+                    XCTAssertEqual(pair.serviceOn, [false, false], label)
+                    XCTAssertEqual(newPages, 1, "\(label): one page that nobody serves")
+                    let reasons = pair.all(0).raised.map(\.2) + pair.all(0).notified.map(\.1)
+                    let page = reasons.last { $0.contains("nobody serves") } ?? ""
+                    XCTAssertTrue(page.contains("start actions failed (exit 1: disk quota exceeded)"), page)
+                    XCTAssertTrue(page.contains("beta is failed"), page)
+                    XCTAssertTrue(page.contains("`vacataire ready`"), page)
+                }
+                XCTAssertEqual(pair.violations, [], label)
+            }
+        }
+    }
+
+    /// A repaired failed node returns to standby by `ready` without moving the service, and
+    /// the pair is protected again: the next failure of the active node hands off to it.
+    func testReadyReturnsAFailedStandbyToServiceWithoutMovingTheService() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.startOutcome[1] = .failed("exit 1")
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        XCTAssertTrue(pair.run(until: { $0.nodes[1].stateName == .failed && $0.nodes[0].stateName == .active }, limit: 30))
+        pair.apply(0, pair.nodes[0].healthChanged(.healthy, now: pair.now))
+        pair.run(2)
+        let refused = pair.nodes[0].ready(author: "ops", now: pair.now)
+        XCTAssertEqual(refused.answer?.accepted, false)
+        XCTAssertEqual(refused.answer?.reason, "only a failed node is made ready; this node is active")
+        pair.apply(1, pair.nodes[1].healthChanged(failing, now: pair.now))
+        XCTAssertEqual(pair.nodes[1].ready(author: "ops", now: pair.now).answer?.accepted, false, "not while its checks fail")
+        pair.apply(1, pair.nodes[1].healthChanged(.healthy, now: pair.now))
+        let ready = pair.nodes[1].ready(author: "ops", now: pair.now)
+        pair.apply(1, ready)
+        XCTAssertEqual(ready.answer?.accepted, true)
+        XCTAssertFalse(ready.startsService)
+        pair.run(2)
+        XCTAssertEqual(pair.nodes.map(\.stateName), [.active, .standby])
+        XCTAssertEqual(pair.serviceOn, [true, false])
+        // Protected again: the master's next failure hands off to the repaired standby.
+        pair.startOutcome[1] = .succeeded
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        XCTAssertTrue(pair.run(until: { $0.nodes[1].stateName == .active }, limit: 30))
+        pair.run(3)
+        XCTAssertEqual(pair.serviceOn, [false, true])
+        XCTAssertEqual(pair.violations, [])
+    }
 }

@@ -14,6 +14,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public enum Command: String, Codable, Sendable, CaseIterable {
         case status
         case failback
+        /// A repaired failed node becomes standby again, the service staying where it is.
+        case ready
         case switchover
         case maintenance
         case ack

@@ -106,7 +106,7 @@ extension FailoverMachine {
         let reason = "maintenance off (by \(author)): automatic actions resume as \(resume.rawValue)"
         switch resume {
         case .active: move(to: .active, reason: reason, &actions)
-        case .failed: move(to: .failed, reason: reason, &actions)
+        case .failed: move(to: .failed(Failed(why: reason, told: .nothing)), reason: reason, &actions)  // told again if nobody serves
         case .standby, .starting, .takingOver: move(to: .standby(.idle), reason: reason, &actions)
         }
         actions.append(.answerAdmin(accepted: true, reason: reason))
@@ -133,17 +133,39 @@ extension FailoverMachine {
         ]
     }
 
+    /// `vacataire ready`: a repaired `failed` node (either role) becomes standby again without
+    /// moving the service, so the pair is protected again. Gated on the node's checks, which
+    /// must pass (its service is off: only node checks judge it). Where nobody serves, the
+    /// usual rules then let it take the service.
+    public mutating func ready(author: String, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        guard case .failed = state else {
+            return refuse("only a failed node is made ready; this node is \(stateName.rawValue)", &actions)
+        }
+        return leaveFailed(force: false, author: author, overrideHint: "then run `vacataire ready` again", now: now, &actions)
+    }
+
     /// Failback on the configured standby: only takes a failed standby back to `standby`
-    /// (same health gate); the service moves to it by switchover or by the usual rules.
+    /// (same health gate, `force` to override); the service moves to it by switchover or by
+    /// the usual rules.
     private mutating func clearFailure(force: Bool, author: String, now: MonotonicInstant, _ actions: inout [FailoverAction]) -> [FailoverAction] {
         guard case .failed = state else {
             return refuse("failback runs on the configured master; on the standby it only clears a failure; use switchover to move the service here", &actions)
         }
+        return leaveFailed(force: force, author: author, overrideHint: "or use --force", now: now, &actions)
+    }
+
+    private mutating func leaveFailed(
+        force: Bool, author: String, overrideHint: String, now: MonotonicInstant, _ actions: inout [FailoverAction]
+    ) -> [FailoverAction] {
         if !isHealthy, !force {
-            return refuse("my checks are not healthy (\(health?.summary ?? "no verdict yet")); they must pass `rise` times, or use --force", &actions)
+            return refuse("my checks are not healthy (\(health?.summary ?? "no verdict yet")); they must pass `rise` times, \(overrideHint)", &actions)
         }
-        let reason = "failure cleared by \(author)\(isHealthy ? "" : " (forced while \(health?.summary ?? "checks unknown"))"): standby again"
-        persist(.standby, epoch: Epoch.after(epoch), &actions)
+        let served = peer.map { $0.role == .active ? "; \(peerName) keeps serving" : "" } ?? ""
+        let reason = "failure cleared by \(author)\(isHealthy ? "" : " (forced while \(health?.summary ?? "checks unknown"))"): standby again\(served)"
+        // The same epoch: leaving `failed` activates nothing, and a failed peer's view (of
+        // this epoch) must still read as current for the usual rules.
+        persist(.standby, epoch: epoch, &actions)
         move(to: .standby(.idle), reason: reason, &actions)
         actions.append(.answerAdmin(accepted: true, reason: reason))
         decide(now, &actions)

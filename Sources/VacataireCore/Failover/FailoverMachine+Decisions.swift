@@ -103,9 +103,64 @@ extension FailoverMachine {
             selfFenceIfCut(now, &actions)
         case .maintenance(let resume) where resume == .active:
             selfFenceIfCut(now, &actions)  // safety is not paused by maintenance
-        case .takingOver, .quiescing, .failed, .maintenance:
+        case .failed(let failed):
+            watchPeerWhileFailed(failed, now, &actions)
+        case .takingOver, .quiescing, .maintenance:
             break
         }
+    }
+
+    /// A failed node whose peer will not serve either: nobody serves, and somebody must be
+    /// paged. The configured master pages when both are failed (one page, not two); either
+    /// node when its peer cannot serve. A silent peer's service is probed first (when a
+    /// `service_probe` is configured): if it answers, the page is a warning that nothing
+    /// protects it; if not, or with nothing to probe it with, the page says nobody serves.
+    /// The incident is the one a failed start or restart of this epoch already paged, if
+    /// any, so that the page goes out once.
+    mutating func watchPeerWhileFailed(_ failed: Failed, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        var failed = failed
+        defer { state = .failed(failed) }
+        if peerWillServe(now) {
+            failed.told = .nothing  // someone serves: a new stretch is told again
+            return
+        }
+        if let peer, !peerIsSilent(now) {
+            if peer.role == .starting { return }  // it is still deciding
+            if peer.role == .failed, settings.role == .standby { return }  // the master pages it
+            tellNobodyServes(&failed, "\(peerDescription(now))", &actions)
+            return
+        }
+        guard settings.hasServiceProbe else {
+            tellNobodyServes(&failed, "\(peerDescription(now)) (whether its service answers is unknown: no service_probe)", &actions)
+            return
+        }
+        guard failed.probingSince == nil, failed.told != .nobodyServes, failed.nextProbe.map({ now >= $0 }) ?? true else { return }
+        failed.probingSince = now
+        actions.append(.probeGuard(GuardProbe(witness: false, peerService: true)))
+    }
+
+    /// The answer to a failed node's probe of its silent peer's service.
+    mutating func failedPeerProbed(_ failed: Failed, _ report: GuardReport, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        var failed = failed
+        failed.probingSince = nil
+        failed.nextProbe = now + settings.deadAfter
+        defer { state = .failed(failed) }
+        guard peerIsSilent(now) else { return }  // the peer spoke meanwhile
+        if report.peerServiceAnswers == false {
+            tellNobodyServes(&failed, "\(peerDescription(now)) and its service does not answer", &actions)
+        } else if failed.told == .nothing {
+            failed.told = .peerServesUnprotected
+            let reason = "no failover protection: \(peerDescription(now)), its service answers, and I am failed: "
+                + "if it fails, nobody takes over. What to do: check \(peerName)'s agent (`systemctl status vacataire`); repair this node, then `vacataire ready`"
+            raise(peerLossIncident, .peerLost, reason: reason, paged: true, news: true, &actions)
+        }
+    }
+
+    private mutating func tellNobodyServes(_ failed: inout Failed, _ peerState: String, _ actions: inout [FailoverAction]) {
+        guard failed.told != .nobodyServes else { return }
+        failed.told = .nobodyServes
+        let reason = "nobody serves: I am failed (\(failed.why)) and \(peerState). " + Self.repairAdvice(peerName: peerName, peerRole: peer?.role)
+        raise(nobodyServesIncident, .failover, reason: reason, paged: true, news: true, failing: health?.failing ?? [], &actions)
     }
 
     /// Leave `starting` once the peer was heard (or `startupWait` passed) and a verdict exists.
@@ -116,7 +171,8 @@ extension FailoverMachine {
         if health.pending, now < starting.until { return }
         let was = starting.persistedRole
         if was == .failed {
-            move(to: .failed, reason: "failed: I had failed before the restart; waiting for an admin failback", &actions)
+            moveToFailed(reason: "failed: I had failed before the restart; waiting for an admin (`vacataire ready` once repaired)", &actions)
+            decide(now, &actions)
             return
         }
         guard let peer else {
@@ -144,15 +200,21 @@ extension FailoverMachine {
         }
         if was == .active {
             let tieLost = peer.epoch > epoch || (peer.epoch == epoch && peer.role == .starting && settings.role == .standby)
-            if isHealthy, !tieLost {
+            if health.nodeHealthy, !tieLost {
+                // A restart is not a failure: the service may simply not run yet (a power
+                // loss). Start it again; only a failed start or verification makes it failed.
+                let service = health.serviceHealthy ? "" : "; my service does not answer yet (\(health.summary)): starting it again"
                 activate(epoch: epoch, purpose: .resume, event: nil, incident: nil,
-                         reason: "resuming: I was active at epoch \(epoch) and \(peerName) is \(peer.role.rawValue)", &actions)
+                         reason: "resuming: I was active at epoch \(epoch) and \(peerName) is \(peer.role.rawValue)" + service, &actions)
+            } else if health.nodeHealthy {
+                stepDown(to: .standby, epoch: max(Epoch.after(epoch), peer.epoch), purpose: .stepDown, event: nil, incident: nil,
+                         reason: "standby: I was active before the restart but \(peerName) may resume; stopping", &actions)
             } else {
-                // Checks that fail make it failed, as a master that fails while serving: the
-                // peer then takes over and pages it, once.
-                stepDown(to: isHealthy ? .standby : .failed, epoch: max(Epoch.after(epoch), peer.epoch), purpose: .stepDown, event: nil, incident: nil,
-                         reason: isHealthy ? "standby: I was active before the restart but \(peerName) may resume; stopping"
-                            : "failed: I was active before the restart but my checks fail (\(health.summary)); stopping, \(peerName) may take over", &actions)
+                // Node checks that fail make it failed, as a master that fails while serving:
+                // the peer takes over and pages it, once; if the peer cannot, this node pages.
+                // Once failed, this node pages if nobody serves (`watchPeerWhileFailed`).
+                stepDown(to: .failed, epoch: max(Epoch.after(epoch), peer.epoch), purpose: .stepDown, event: nil, incident: nil,
+                         reason: "failed: I was active before the restart but my checks fail (\(health.summary)); stopping, \(peerName) may take over", &actions)
             }
             return
         }
@@ -198,7 +260,7 @@ extension FailoverMachine {
             let reason = "failed: nobody serves and my checks fail (\(health?.summary ?? "")); \(peerName) may take over"
             persist(.failed, epoch: Epoch.after(epoch), &actions)
             raise(IncidentID(epoch: epoch, topic: .roleChange), .failover, reason: reason, paged: true, failing: health?.failing ?? [], &actions)
-            move(to: .failed, reason: reason, &actions)
+            moveToFailed(reason: reason, &actions)
         case (.standby, true) where peer.role == .failed:
             activate(epoch: newEpoch, purpose: .nobodyServes, event: .takeover, incident: IncidentID(epoch: newEpoch, topic: .roleChange),
                      reason: "taking over: \(peerName) is failed and nobody serves, epoch \(newEpoch)", &actions)

@@ -7,6 +7,10 @@ extension FailoverMachine {
         if report.witnessReachable == true {
             lastWitnessContact = now
         }
+        if case .failed(let failed) = state, failed.probingSince != nil {
+            failedPeerProbed(failed, report, now, &actions)
+            return actions
+        }
         guard case .standby(let standby) = state, standby.guardPhase == .probing else {
             decide(now, &actions)
             return actions
@@ -38,7 +42,7 @@ extension FailoverMachine {
             guard case .fencingPeer = takeOver.phase else { return actions }
             if succeeded {
                 lastReason = "fenced \(peerName), whose stop failed\(detail.isEmpty ? "" : " (\(detail))")"
-                becomeActive(takeOver.purpose, now, &actions)
+                becomeActive(takeOver, now, &actions)
             } else {
                 abandonTakeOver(takeOver, why: "\(peerName) could not stop its service and the fence command failed\(detail.isEmpty ? "" : " (\(detail))")", &actions)
             }
@@ -112,12 +116,18 @@ extension FailoverMachine {
             state = .takingOver(waiting)
             lastReason = "service started and verified at epoch \(epoch); asking \(peerName) to stop its own"
         case .handoff, .silence, .resume, .nobodyServes:
-            becomeActive(takeOver.purpose, now, &actions)
+            becomeActive(takeOver, now, &actions)
         }
     }
 
     /// The take-over is complete: this node serves, and says so.
-    mutating func becomeActive(_ purpose: TakeOver.Purpose, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+    mutating func becomeActive(_ takeOver: TakeOver, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        let purpose = takeOver.purpose
+        if let page = takeOver.pageOnceServing {
+            // The node now serving pages the role change, verified.
+            raise(page.incident, page.event, reason: page.reason, paged: true, news: true, failing: page.failing, &actions)
+            roleChangeIncident = page.incident
+        }
         // The self-fence counts from now: while the service was being verified no witness
         // probe ran, and verifying may take longer than self_fence_after.
         activeSince = now
@@ -160,13 +170,24 @@ extension FailoverMachine {
             let back: ServiceRole = takeOver.previous == .failed ? .failed : .standby
             let reason = "\(what) abandoned: \(why); stopping my service, \(back.rawValue) again; \(peerName) keeps serving"
             stepDown(to: back, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
-        case .handoff, .silence, .resume, .nobodyServes:
+        case .resume, .nobodyServes:
+            // Nobody served before: the peer takes the service if it can, and pages that
+            // move; if it cannot, this node, once failed, pages that nobody serves
+            // (`watchPeerWhileFailed`). One incident, one page.
+            let reason = "\(why); stopping what may have started; failed"
+            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
+        case .handoff(let request):
+            // The requester keeps serving and pages it, one page naming both problems: tell it why.
+            let reason = "\(why); stopping what may have started; failed"
+            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: reason, paged: false, &actions)
+            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
+            var refusal = message(.status, request: request)
+            refusal.detail = "could not take over: \(why)"
+            actions.append(.send(refusal))
+        case .silence:
             let reason = "\(why); stopping what may have started; failed"
             raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: reason, paged: true, failing: health?.failing ?? [], &actions)
             stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
-            if case .handoff(let request) = takeOver.purpose {
-                actions.append(.send(message(.status, request: request)))  // tell the requester to keep serving
-            }
         }
     }
 
@@ -201,7 +222,11 @@ extension FailoverMachine {
         } else if let stopFailure {
             actions.append(.send(stopFailure))
         }
-        move(to: quiesce.then == .failed ? .failed : .standby(.idle), reason: reason, &actions)
+        if quiesce.then == .failed {
+            moveToFailed(reason: reason, why: quiesce.why, &actions)
+        } else {
+            move(to: .standby(.idle), reason: reason, &actions)
+        }
     }
 
     mutating func giveUpHandoff(_ handoff: Handoff, why: String, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {

@@ -71,7 +71,7 @@ extension FailoverMachine {
                 let reply = FailoverMessage(kind: .handoffDone, epoch: epoch, requestID: message.requestID, role: .active, healthy: isHealthy)
                 remember(reply, for: key)
                 actions.append(.send(reply))
-                becomeActive(takeOver.purpose, now, &actions)
+                becomeActive(takeOver, now, &actions)
                 return
             }
         default:
@@ -95,13 +95,14 @@ extension FailoverMachine {
         let event: EventKind = message.healthy ? .switchover : .failover
         let failing = message.detail.map(FailingCheck.parse(lines:)) ?? []
         let checks = failing.isEmpty ? "" : " (\(failing.map { "\($0.name) failing: \($0.output)" }.joined(separator: "; ")))"
-        let reason = message.healthy
-            ? "taking over: \(peerName) asked me to take the service (switchover), epoch \(newEpoch)"
-            : "taking over: \(peerName) is failing\(checks) and asked me to take the service, epoch \(newEpoch); "
-                + "what to do: repair \(peerName), then `vacataire failback` on it"
+        let why = message.healthy
+            ? "\(peerName) asked me to take the service (switchover)"
+            : "\(peerName) is failing\(checks) and asked me to take the service"
+        let advice = message.healthy ? "" : "; what to do: repair \(peerName), then `vacataire failback` on it"
         peerFailing = failing
         activate(epoch: newEpoch, purpose: .handoff(request: message.requestID), event: event,
-                 incident: IncidentID(epoch: newEpoch, topic: .roleChange), reason: reason, &actions)
+                 incident: IncidentID(epoch: newEpoch, topic: .roleChange), reason: "taking over: \(why), epoch \(newEpoch)\(advice)",
+                 pageOnceServing: "took over: \(why); my service runs and passes its checks at epoch \(newEpoch)\(advice)", &actions)
     }
 
     mutating func handleHandoffDone(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
@@ -117,7 +118,8 @@ extension FailoverMachine {
             : "failed over: \(peerName) serves at epoch \(newEpoch); stopping my service (\(health?.summary ?? "checks failing"))"
         raise(incident, event, reason: reason, paged: false, failing: health?.failing ?? [], &actions)  // the peer, serving now, pages it
         roleChangeIncident = incident
-        stepDown(to: then, epoch: newEpoch, purpose: .handedOff, event: event, incident: incident, reason: reason, drainFrom: now, &actions)
+        stepDown(to: then, epoch: newEpoch, purpose: .handedOff, event: event, incident: incident, reason: reason,
+                 drainFrom: now, leaveAtOnce: !handoff.planned, &actions)
     }
 
     mutating func handleQuiesceRequest(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
@@ -157,7 +159,7 @@ extension FailoverMachine {
               case .awaitingQuiesce(let request, _, _) = takeOver.phase, request == message.requestID
         else { return }
         // Our service already runs and passed its checks: the take-over is complete.
-        becomeActive(takeOver.purpose, now, &actions)
+        becomeActive(takeOver, now, &actions)
     }
 
     /// A `status` that names our pending request is the peer's refusal of it.
@@ -166,7 +168,10 @@ extension FailoverMachine {
         guard message.requestID != 0 else { return }
         switch state {
         case .handingOff(let handoff) where handoff.request == message.requestID && message.role != .active:
-            giveUpHandoff(handoff, why: "\(peerName) refused (it is \(message.role.rawValue), \(message.healthy ? "healthy" : "unhealthy"))", now, &actions)
+            // A peer whose start or verification failed says why; the page names both problems.
+            let why = message.detail.map { "\(peerName) \($0)" }
+                ?? "\(peerName) refused (it is \(message.role.rawValue), \(message.healthy ? "healthy" : "unhealthy"))"
+            giveUpHandoff(handoff, why: why, now, &actions)
         case .takingOver(let takeOver):
             guard case .awaitingQuiesce(let request, _, _) = takeOver.phase, request == message.requestID else { return }
             abandonTakeOver(takeOver, why: "\(peerName) refused to stop its service (it is \(message.role.rawValue))", &actions)

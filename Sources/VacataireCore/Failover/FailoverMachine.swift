@@ -31,8 +31,8 @@ public struct FailoverMachine: Sendable {
         case takingOver(TakeOver)
         /// Running stop actions; `then` is the role persisted for afterwards.
         case quiescing(Quiesce)
-        /// Service off after a failure; waits for an admin failback.
-        case failed
+        /// Service off after a failure; waits for an admin (`ready`, or failback).
+        case failed(Failed)
         /// Automatic actions paused by the admin; the service stays as `resume` says.
         case maintenance(resume: ServiceRole)
     }
@@ -42,6 +42,32 @@ public struct FailoverMachine: Sendable {
         public var until: MonotonicInstant
         /// The role read back from the store.
         public var persistedRole: ServiceRole
+    }
+
+    public struct Failed: Sendable, Equatable {
+        /// Why this node failed, for the page that nobody serves and for `status`.
+        public var why: String
+        /// What the people on call were told about the pair while this node cannot serve,
+        /// since the peer last served or could: a new stretch is told again.
+        public var told: Told
+        /// The peer is silent: its service is probed (`.probeGuard`) to tell whether anybody
+        /// serves; nil when no probe is in flight, else since when.
+        public var probingSince: MonotonicInstant?
+        /// When the peer's silent service may be probed again.
+        public var nextProbe: MonotonicInstant?
+
+        public enum Told: Sendable, Equatable {
+            case nothing
+            /// Paged: nobody serves.
+            case nobodyServes
+            /// Warned: the peer's agent is silent, its service answers, nothing protects it.
+            case peerServesUnprotected
+        }
+
+        init(why: String, told: Told) {
+            self.why = why
+            self.told = told
+        }
     }
 
     public struct Standby: Sendable, Equatable {
@@ -75,6 +101,17 @@ public struct FailoverMachine: Sendable {
         public var phase: Phase
         /// The role to go back to when the take-over is abandoned.
         public var previous: ServiceRole
+        /// The page of a move the peer asked for (a handoff): it goes out once this node's
+        /// service passed its checks, so that it never claims a role not reached.
+        public var pageOnceServing: RoleChangePage?
+
+        public struct RoleChangePage: Sendable, Equatable {
+            public var incident: IncidentID
+            public var event: EventKind
+            /// Why, in words that hold once this node serves.
+            public var reason: String
+            public var failing: [FailingCheck]
+        }
 
         public enum Purpose: Sendable, Equatable {
             /// The peer asked (handoff-request with this id).
@@ -121,6 +158,8 @@ public struct FailoverMachine: Sendable {
         public var purpose: Purpose
         /// `standby` or `failed`, already persisted.
         public var then: ServiceRole
+        /// Why the node steps down: what a `failed` node says it failed of.
+        public var why: String
         /// Draining, in two steps of `drain` each: until `downAt` the load balancer still
         /// has this node (it must first see the peer's service, verified and up), then it
         /// is told to leave it; the stop actions run at `stopAt`. Nil: not draining.
@@ -354,6 +393,30 @@ public struct FailoverMachine: Sendable {
 
     var peerName: String { settings.peerName }
 
+    /// Whether the peer, as last heard, serves or will take the service if this node does
+    /// not: active, taking over, or a healthy standby, and not silent. When not, a node that
+    /// gives up its service leaves nobody serving, and pages it.
+    func peerWillServe(_ now: MonotonicInstant) -> Bool {
+        guard let peer, !peerIsSilent(now) else { return false }
+        switch peer.role {
+        case .active, .takingOver: return true
+        case .standby: return peer.healthy
+        case .failed, .starting: return false
+        }
+    }
+
+    /// "beta is failed", "beta is standby and unhealthy", "beta is silent for 4.2 s".
+    func peerDescription(_ now: MonotonicInstant) -> String {
+        guard let peer, !peerIsSilent(now) else { return "\(peerName) is silent for \(peerSilence(now).humanSeconds)" }
+        return "\(peerName) is \(peer.role.rawValue)\(peer.healthy ? "" : " and unhealthy")"
+    }
+
+    /// What the people paged must do when nobody serves: repair, then let a node serve.
+    static func repairAdvice(peerName: String, peerRole: ServiceRole?) -> String {
+        let peer = peerRole == .failed ? "; or repair \(peerName) and run `vacataire ready` on it" : ""
+        return "What to do: repair this node, then `vacataire ready` (or `vacataire failback` on the master)\(peer)"
+    }
+
     // MARK: - Action helpers
 
     func message(_ kind: FailoverMessage.Kind, request: UInt64 = 0) -> FailoverMessage {
@@ -384,6 +447,16 @@ public struct FailoverMachine: Sendable {
         role = newRole == .starting ? .standby : newRole
         epoch = max(epoch, newEpoch)  // epochs never go down
         actions.append(.persist(PersistedFailoverState(role: role, epoch: epoch)))
+    }
+
+    /// The incident of "nobody serves" in this epoch: a failed start or restart that leaves
+    /// nobody serving opens it, and so does a failed node that finds its peer unable to serve.
+    var nobodyServesIncident: IncidentID { IncidentID(epoch: epoch, topic: .actionFailed) }
+
+    /// `failed`, remembering whether the failure that led here already paged that nobody serves.
+    mutating func moveToFailed(reason: String, why: String? = nil, _ actions: inout [FailoverAction]) {
+        let told: Failed.Told = pagedIncidents.contains(nobodyServesIncident) ? .nobodyServes : .nothing
+        move(to: .failed(Failed(why: why ?? reason, told: told)), reason: reason, &actions)
     }
 
     mutating func move(to newState: State, reason: String, _ actions: inout [FailoverAction]) {
@@ -452,13 +525,18 @@ public struct FailoverMachine: Sendable {
 
     /// Persist `active` at `newEpoch`, then run the start actions; the service checks verify
     /// the service before the node calls itself active.
+    /// `pageOnceServing`: the incident's page waits until the service passed its checks and
+    /// then gives this reason (a handoff); otherwise the node that will serve pages now.
     mutating func activate(
         epoch newEpoch: UInt64, purpose: TakeOver.Purpose, event: EventKind?, incident: IncidentID?,
-        reason: String, _ actions: inout [FailoverAction]
+        reason: String, pageOnceServing: String? = nil, _ actions: inout [FailoverAction]
     ) {
         let previous = role
         persist(.active, epoch: newEpoch, &actions)
-        if let incident, let event {
+        var deferred: TakeOver.RoleChangePage?
+        if let incident, let event, let pageOnceServing {
+            deferred = TakeOver.RoleChangePage(incident: incident, event: event, reason: pageOnceServing, failing: peerFailing)
+        } else if let incident, let event {
             // The node that will serve pages the role change.
             raise(incident, event, reason: reason, paged: true, news: true, failing: peerFailing, &actions)
             roleChangeIncident = incident
@@ -470,25 +548,31 @@ public struct FailoverMachine: Sendable {
         actions.append(.runStartActions(ServiceActionContext(role: .active, epoch: newEpoch, event: served, incident: about, reason: reason)))
         handoffBlocked = nil
         peerFailing = []
-        move(to: .takingOver(TakeOver(purpose: purpose, phase: .starting, previous: previous)), reason: reason, &actions)
+        move(to: .takingOver(TakeOver(purpose: purpose, phase: .starting, previous: previous, pageOnceServing: deferred)), reason: reason, &actions)
     }
 
-    /// Persist `then` at `newEpoch`, then run the stop actions: at once, or after `drain`
+    /// Persist `then` at `newEpoch`, then run the stop actions: at once, or after draining
     /// when `drainFrom` is given (the peer's service is verified and the load balancer must
-    /// move to it before this one stops).
+    /// move to it before this one stops). A planned move stays in the load balancer for
+    /// `drain` first, so that it sees the peer up; a failing node (`leaveAtOnce`) leaves it
+    /// at once, its verified replacement being in it already, and stops after `drain`.
     mutating func stepDown(
         to then: ServiceRole, epoch newEpoch: UInt64, purpose: Quiesce.Purpose, event: EventKind?,
-        incident: IncidentID?, reason: String, drainFrom now: MonotonicInstant? = nil, _ actions: inout [FailoverAction]
+        incident: IncidentID?, reason: String, drainFrom now: MonotonicInstant? = nil, leaveAtOnce: Bool = false,
+        _ actions: inout [FailoverAction]
     ) {
         persist(then, epoch: newEpoch, &actions)
         let stop = ServiceActionContext(role: then, epoch: newEpoch, event: event, incident: incident, reason: reason)
         if let now, settings.drain > .zero {
-            let quiesce = Quiesce(purpose: purpose, then: then, downAt: now + settings.drain, stopAt: now + settings.drain * 2, pendingStop: stop)
-            move(to: .quiescing(quiesce),
-                 reason: reason + "; in the load balancer for \(settings.drain.humanSeconds) more, then out of it for as long before stopping", &actions)
+            let inRotation = leaveAtOnce ? Duration.zero : settings.drain
+            let quiesce = Quiesce(purpose: purpose, then: then, why: reason, downAt: now + inRotation, stopAt: now + inRotation + settings.drain, pendingStop: stop)
+            let how = leaveAtOnce
+                ? "; out of the load balancer now (my replacement serves, verified), stopping in \(settings.drain.humanSeconds)"
+                : "; in the load balancer for \(settings.drain.humanSeconds) more, then out of it for as long before stopping"
+            move(to: .quiescing(quiesce), reason: reason + how, &actions)
         } else {
             actions.append(.runStopActions(stop))
-            move(to: .quiescing(Quiesce(purpose: purpose, then: then)), reason: reason, &actions)
+            move(to: .quiescing(Quiesce(purpose: purpose, then: then, why: reason)), reason: reason, &actions)
         }
     }
 
