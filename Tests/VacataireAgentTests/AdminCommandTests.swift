@@ -21,7 +21,9 @@ final class AdminCommandTests: XCTestCase {
     func testStatusShowsBothNodesAndEventsTheHistory() async throws {
         let pair = try makePair()
         try await pair.startPair()
-        try await pair.waitUntil("alpha is active", timeout: 10) { pair.status(.alpha)?.state == "active" }
+        try await pair.waitUntil("alpha is active and has heard beta at its epoch", timeout: 10) {
+            pair.status(.alpha)?.state == "active" && ((pair.statusObject(.alpha)?["peer"] as? [String: Any])?["epoch"] as? Int) == 1
+        }
         let alpha = try pair.admin(.alpha, ["status"])
         XCTAssertEqual(alpha.status, 0, alpha.stderr)
         XCTAssertTrue(alpha.stdout.hasPrefix("alpha (pair-test, configured master): ACTIVE, epoch 1, healthy"), alpha.stdout)

@@ -402,6 +402,34 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(standby.openIncidents.contains(IncidentID(epoch: 1, topic: .peerLost, occurrence: 2)), "\(standby.openIncidents)")
     }
 
+    /// The active node's agent dies and stays dead while its service runs on (kill -9 of the
+    /// agent alone): the standby, which must not take over, warns once past the grace that
+    /// nothing protects the service, and tells the recovery when the agent is back.
+    func testASilentPeerAgentWhoseServiceAnswersIsOneWarningThenARecovery() {
+        var standby = Node.standby(epoch: 1)
+        let answers = GuardReport(witnessReachable: true, peerServiceAnswers: true)
+        var pages: [(EventKind, IncidentID?)] = []
+        var reasons: [String] = []
+        var second = 3.2
+        while second < 60 {
+            let tick = standby.tick(now: at(second))
+            pages += tick.pages
+            if !tick.probes.isEmpty {
+                let refused = standby.guardAnswered(answers, now: at(second + 0.05))
+                XCTAssertFalse(refused.startsService)
+                pages += refused.pages
+                reasons += refused.raised.map(\.2) + refused.notified.map(\.1)
+            }
+            second += 0.25
+        }
+        XCTAssertEqual(pages.map(\.0), [.peerLost], "one warning in 60 s of silence: \(reasons)")
+        let warning = reasons.last ?? ""
+        XCTAssertTrue(warning.contains("alpha's agent is silent but its service answers: no failover protection"), warning)
+        let back = standby.received(msg(.heartbeat, epoch: 1, role: .active), now: at(61))
+        XCTAssertEqual(back.notified.map(\.0), [.peerFound], "the recovery, in the warning's thread")
+        XCTAssertEqual(back.closed.count, 1)
+    }
+
     func testFenceMustSucceedBeforeTakeover() {
         var standby = Node.standby(failoverSettings(.standby, fence: true), epoch: 1)
         _ = standby.tick(now: at(3.2))

@@ -22,7 +22,15 @@ extension FailoverMachine {
         if settings.hasWitness, report.witnessReachable != true {
             refuseTakeover("the witness does not answer: I may be the isolated one", pages: true, now, &actions)
         } else if settings.hasServiceProbe, report.peerServiceAnswers != false {
-            refuseTakeover("the peer link is down but \(peerName)'s service still answers", pages: false, now, &actions)
+            // Not a takeover. A peer whose agent stays silent past the grace (an agent
+            // restart takes less) may be gone for good: its service runs unprotected, and the
+            // people on call are warned once; the recovery follows when it is heard again.
+            if peerSilence(now) >= settings.deadAfter + settings.silentAgentGrace {
+                refuseTakeover("\(peerName)'s agent is silent but its service answers: no failover protection until it is back. "
+                    + "What to do: check vacataire on \(peerName) (`systemctl status vacataire`)", pages: true, now, &actions)
+            } else {
+                refuseTakeover("the peer link is down but \(peerName)'s service still answers", pages: false, now, &actions)
+            }
         } else if !isHealthy {
             refuseTakeover("my own checks fail (\(health?.summary ?? "no verdict yet"))", pages: true, now, &actions)
         } else if settings.hasFence {

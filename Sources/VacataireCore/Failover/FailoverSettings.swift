@@ -60,6 +60,11 @@ public struct FailoverSettings: Sendable, Equatable {
         self.noWitnessPolicy = noWitnessPolicy
     }
 
+    /// How long past `deadAfter` a peer whose service still answers may stay silent before
+    /// the people on call are warned that nothing protects it: twice `deadAfter`, at least
+    /// 10 s, well beyond an agent's restart (an upgrade, `systemctl restart`).
+    public var silentAgentGrace: Duration { max(.seconds(10), deadAfter * 2) }
+
     /// How often the daemon calls `tick`: a quarter of the heartbeat interval, 10 to 250 ms.
     public var tickPeriod: Duration { Self.tickPeriod(heartbeat: heartbeatInterval) }
 
