@@ -267,6 +267,38 @@ final class OperatorScenarioTests: XCTestCase {
         XCTAssertEqual(traps.pages.count, 1, "pages by trap for one crash:\n\(traps.listing)")
     }
 
+    /// alpha's agent is killed (kill -9) and left dead while its service runs on: beta must
+    /// not take over (the service answers), and warns once that nothing protects it; when
+    /// alpha's agent is back, one recovery. The service and HAProxy answer throughout.
+    func testActiveAgentKilledAndLeftDeadWarnsOnceThenRecoversOnce() throws {
+        let lab = try startLab()
+        let mark = lab.mark()
+        lab.killAgent(.alpha)
+        let warned = lab.waitUntil(timeout: 40) { lab.mails(since: mark).contains { $0.event == "peer-lost" } }
+        // Left dead well past the warning: nothing more is sent.
+        Thread.sleep(forTimeInterval: 10)
+        let dead = lab.mark()
+        try lab.start(.alpha)
+        let recovered = lab.waitUntil(timeout: 30) { lab.mails(since: mark).contains { $0.event == "peer-found" } }
+        lab.waitUntilNotificationsSettled()
+        let samples = lab.samples.since(mark.time)
+        let mails = lab.mails(since: mark)
+        let traps = lab.trapsReceived(since: mark)
+        report("active agent killed and left dead", lab: lab, mark: mark, mails: mails, traps: traps)
+
+        XCTAssertTrue(warned, "no warning within 40 s of alpha's agent's death:\n\(mails.listing)\n\(lab.log(.beta))")
+        XCTAssertTrue(recovered, "no recovery within 30 s of alpha's agent's restart:\n\(mails.listing)\n\(lab.logs)")
+        XCTAssertEqual(mails.filter { $0.event == "peer-lost" }.count, 1, "warnings by mail:\n\(mails.listing)")
+        XCTAssertEqual(mails.filter { $0.event == "peer-found" }.count, 1, "recoveries by mail:\n\(mails.listing)")
+        XCTAssertEqual(dead.mails - mark.mails, 1, "mails while alpha's agent was dead, the warning alone:\n\(mails.listing)")
+        let warning = mails.first { $0.event == "peer-lost" }
+        XCTAssertTrue(warning?.body.contains("alpha's agent is silent but its service answers: no failover protection") == true, warning?.body ?? "")
+        XCTAssertFalse(mails.contains { PairFixture.roleChangeKinds.contains($0.event) }, "a role change was announced:\n\(mails.listing)")
+        XCTAssertFalse(traps.contains { PairFixture.roleChangeKinds.contains($0.event) }, "a role change was announced:\n\(traps.listing)")
+        XCTAssertFalse(samples.samples.contains { $0.beta.answers }, "beta's service answered:\n\(samples.timeline(since: mark.time))")
+        XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
+    }
+
     /// alpha's agent is restarted (SIGTERM, then started again) while it serves: its
     /// service never stops, HAProxy never answers anything but 200, and nobody is paged.
     func testAgentRestartWithTheServiceUpIsInvisible() throws {
