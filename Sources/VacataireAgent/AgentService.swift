@@ -8,10 +8,11 @@ import VacataireNotify
 /// "Effects"): the agent (the failover machine with its peer link, checks, outbox and
 /// effects, `FailoverAgent.run`), the control socket, when configured the load balancers'
 /// HTTP endpoint and agent-check port, the systemd notifier, the release of the pages only
-/// the start used (`StartupPages`) and SIGHUP's reload, each a service. SIGTERM and SIGINT
-/// shut them down gracefully in reverse order: reload, the pages' release, systemd,
-/// listeners, and the agent last (the role and epoch are already on disk; the service is
-/// left as it is).
+/// the start used (`StartupPages`), SIGHUP's reload, and the finishing of a transition in
+/// flight, each a service. SIGTERM and SIGINT shut them down gracefully in reverse order:
+/// first a handoff, take-over or stop under way is finished (`exitWhenSettled`), then
+/// reload, the pages' release, systemd, listeners, and the agent last (the role and epoch
+/// are already on disk; a settled service is left as it is).
 public enum AgentService {
     /// Starts the agent for `config` and runs it until SIGTERM or SIGINT.
     public static func runUntilStopped(config: Config, templates: TemplateSet, logger: Logger) async throws {
@@ -48,6 +49,10 @@ public enum AgentService {
                 await agent.reload()
             }
         }, successTerminationBehavior: .ignore, serviceName: "reload on SIGHUP"))
+        // Listed last, so shut down first: a transition in flight is finished while the
+        // listeners and the peer link still run.
+        services.append(.init(service: FinishInFlight(agent: agent), successTerminationBehavior: .ignore,
+                              serviceName: "finish the transition in flight"))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -68,6 +73,17 @@ struct DaemonPart: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown(body)
         await then()
+    }
+}
+
+/// Waits for the graceful shutdown, then finishes the transition in flight before the
+/// services listed before it stop (it is not cancelled by the shutdown, unlike `DaemonPart`).
+struct FinishInFlight: Service {
+    let agent: FailoverAgent
+
+    func run() async throws {
+        try await gracefulShutdown()
+        await agent.exitWhenSettled()
     }
 }
 

@@ -1,11 +1,11 @@
 import XCTest
 @testable import VacataireCore
 
-/// Seeded random runs of the pair: health flips, partitions, crashes, restarts and admin
-/// commands at random instants. After every step: never two nodes active at one epoch,
+/// Seeded random runs of the pair: health flips, partitions, crashes, SIGTERMs (the agent
+/// exits once nothing is in flight), restarts and admin commands at random instants. After every step: never two nodes active at one epoch,
 /// both services on for three steps at most (make before break: the new service starts,
-/// the old one is asked to stop, and stops; a link that goes quiet meanwhile ends the
-/// overlap as soon as the taking-over node notices),
+/// the old one is asked to stop, and stops), or ten when the link is cut or an agent gone
+/// meanwhile (the taking-over node stops its own once its peer is quiet for two heartbeats),
 /// never a start while the node's checks fail, persist always before acting, and nobody
 /// serving for 20 s only after a page (while some agent lives; maintenance defers the verdict). At the end,
 /// with everything repaired and failed nodes failed back, exactly one node serves.
@@ -25,6 +25,9 @@ final class FailoverChaosTests: XCTestCase {
                     if dice.chance(0.002) { pair.apply(index, pair.nodes[index].failback(force: false, author: "chaos", now: pair.now)) }
                     if dice.chance(0.001) { pair.apply(index, pair.nodes[index].switchover(author: "chaos", now: pair.now)) }
                     if dice.chance(0.001) { pair.apply(index, pair.nodes[index].maintenance(on: dice.chance(0.5), author: "chaos", now: pair.now)) }
+                    // SIGTERM: the agent exits once nothing is in flight, its service left as it is.
+                    if dice.chance(0.001) { pair.apply(index, pair.nodes[index].exitRequested(now: pair.now)) }
+                    if pair.nodes[index].exiting, pair.nodes[index].mayExit { pair.crash(index, serviceDies: false) }
                 }
                 for index in 0..<2 where pair.down[index] && dice.chance(0.01) {
                     pair.restart(index, healthy: dice.chance(0.7))
@@ -33,13 +36,16 @@ final class FailoverChaosTests: XCTestCase {
                 // The guard tells the truth about the peer's service; the witness is reachable
                 // unless this node is on the cut side of a partition.
                 for index in 0..<2 {
-                    let peerServes = pair.serviceOn[1 - index] && !pair.down[1 - index]
+                    let peerServes = pair.serviceOn[1 - index]  // an exited agent leaves its service on
                     let reachesWitness = pair.linkUp || index == (seed % 2)
                     pair.guardReport[index] = GuardReport(witnessReachable: reachesWitness, peerServiceAnswers: peerServes)
                 }
                 pair.step()
             }
             XCTAssertEqual(pair.violations, [], "seed \(seed)")
+            // Two heartbeats (0.4 s), a tick and the stop: the taking-over node finds its peer quiet.
+            XCTAssertLessThanOrEqual(pair.longestOverlapWithAPeerQuiet, 10,
+                                     "seed \(seed): both services ran for \(pair.longestOverlapWithAPeerQuiet) steps with the peer quiet")
             XCTAssertLessThanOrEqual(pair.longestDoubleService, 3, "seed \(seed): both services ran for \(pair.longestDoubleService) steps in a row: \(pair.doubleServiceNote)")
             // Repair everything.
             pair.linkUp = true

@@ -131,10 +131,16 @@ struct FailoverPair {
     /// The longest run of consecutive steps in which both services were on.
     var longestDoubleService = 0
     var doubleServiceRun = 0
+    /// The same, for runs during which the peer link was cut or an agent gone (exited, its
+    /// service left on).
+    var longestOverlapWithAPeerQuiet = 0
+    var overlapWithAPeerQuiet = 0
     var doubleServiceNote = ""
     let settings: [FailoverSettings]
     /// Since when no service has run while some agent lives and none is in maintenance.
     var outageSince: MonotonicInstant?
+    /// Restarts so far, for each boot's request ids.
+    var boots: UInt64 = 0
     /// When each agent last started.
     var upSince = [at(0), at(0)]
     /// When a live node last paged (opened a paged incident, or sent an incident's news).
@@ -252,13 +258,20 @@ struct FailoverPair {
         } else {
             outageSince = now
         }
-        if serviceOn[0], serviceOn[1] {
+        if serviceOn[0], serviceOn[1], overlapWithAPeerQuiet > 0 || down.contains(true) || !linkUp {
+            // The peer link cut, or an agent gone with its service on (it exited), during the
+            // overlap: the taking-over node ends it once its peer is quiet for two heartbeats.
+            overlapWithAPeerQuiet += doubleServiceRun + 1
+            longestOverlapWithAPeerQuiet = max(longestOverlapWithAPeerQuiet, overlapWithAPeerQuiet)
+            doubleServiceRun = 0
+        } else if serviceOn[0], serviceOn[1] {
             bothServedAt.append(now)
             doubleServiceRun += 1
             if doubleServiceRun == 4 { doubleServiceNote = "\(nodes.map(\.stateName)) \(nodes.map(\.lastReason)) down \(down) link \(linkUp)" }
             longestDoubleService = max(longestDoubleService, doubleServiceRun)
         } else {
             doubleServiceRun = 0
+            overlapWithAPeerQuiet = 0
         }
     }
 
@@ -276,7 +289,9 @@ struct FailoverPair {
         upSince[index] = now
         holdStarts[index] = false
         holdStops[index] = false
-        nodes[index] = FailoverMachine(settings: settings[index], persisted: store[index], requestIDSeed: UInt64(index + 7) << 32, now: now)
+        // A new boot generation each start, as the agent's: request ids never repeat.
+        boots += 1
+        nodes[index] = FailoverMachine(settings: settings[index], persisted: store[index], requestIDSeed: (boots + 2) << 32, now: now)
         apply(index, nodes[index].boot(now: now))
         apply(index, nodes[index].healthChanged(healthy ? .healthy : failing, now: now))
     }

@@ -820,6 +820,56 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(told.contains(.acknowledgeIncident(incident, author: "dave", comment: nil, expiresIn: .seconds(600), via: "alpha")))
     }
 
+    // MARK: - Exit (SIGTERM)
+
+    /// SIGTERM to the master while it hands off: it may exit only once the handoff ended
+    /// and its service stopped, so that it never leaves both services running.
+    func testAnExitRequestedDuringAHandoffWaitsUntilTheServiceStopped() {
+        var master = Node.activeMaster()
+        let request = master.healthChanged(failing, now: at(1)).sent[0].requestID
+        let exit = master.exitRequested(now: at(1.1))
+        XCTAssertEqual(exit.transitions.last?.2, "agent stopping: finishing the handing-off in flight first")
+        XCTAssertFalse(master.mayExit)
+        let done = master.received(msg(.handoffDone, epoch: master.epoch + 1, request: request, role: .active), now: at(2))
+        XCTAssertTrue(done.stopsService)
+        XCTAssertFalse(master.mayExit, "stopping")
+        _ = master.actionFinished(.stop, .succeeded, now: at(2.5))
+        XCTAssertEqual(master.stateName, .failed)
+        XCTAssertTrue(master.mayExit)
+    }
+
+    /// SIGTERM to the standby while it takes over: the take-over is finished (start, verify,
+    /// confirm), then it may exit; the master stops on the confirmation.
+    func testAnExitRequestedDuringATakeOverFinishesIt() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.received(msg(.handoffRequest, epoch: 1, request: 7, role: .active, healthy: false), now: at(1))
+        _ = standby.exitRequested(now: at(1.1))
+        XCTAssertFalse(standby.mayExit)
+        let started = standby.actionFinished(.start, .succeeded, now: at(2))
+        XCTAssertEqual(started.sent.map(\.kind), [.handoffDone])
+        XCTAssertEqual(standby.stateName, .active)
+        XCTAssertTrue(standby.mayExit)
+    }
+
+    /// An exiting node begins nothing: a handoff request is refused with the reason, a
+    /// silent peer is not taken over, a failing active node does not hand off, and admin
+    /// moves are refused.
+    func testAnExitingNodeBeginsNothingNew() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.exitRequested(now: at(0.5))
+        XCTAssertTrue(standby.mayExit)
+        let refused = standby.received(msg(.handoffRequest, epoch: 1, request: 7, role: .active, healthy: false), now: at(1))
+        XCTAssertFalse(refused.startsService)
+        XCTAssertEqual(refused.sent.map(\.kind), [.status])
+        XCTAssertEqual(standby.lastReason, "refusing alpha's handoff request: my agent is stopping")
+        XCTAssertTrue(standby.tick(now: at(5)).probes.isEmpty, "no takeover begins")
+        XCTAssertEqual(standby.switchover(author: "ops", now: at(5)).answer?.reason, "the agent is stopping")
+        var master = Node.activeMaster()
+        _ = master.exitRequested(now: at(1))
+        XCTAssertTrue(master.healthChanged(failing, now: at(1.5)).sent.isEmpty, "no handoff begins")
+        XCTAssertEqual(master.stateName, .active)
+    }
+
     func testEveryTransitionHasAReason() {
         var pair = FailoverPair()
         pair.settle()

@@ -6,6 +6,7 @@ extension FailoverMachine {
     /// `force` overrides the gate and the override is recorded in the incident.
     public mutating func failback(force: Bool, author: String, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
+        if exiting { return refuse("the agent is stopping", &actions) }
         guard settings.role == .master else {
             return clearFailure(force: force, author: author, now: now, &actions)
         }
@@ -47,6 +48,7 @@ extension FailoverMachine {
     /// `vacataire switchover`: a planned move of the service to the other node, both healthy.
     public mutating func switchover(author: String, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
+        if exiting { return refuse("the agent is stopping", &actions) }
         if case .maintenance = state {
             return refuse("maintenance is on; turn it off first", &actions)
         }

@@ -224,6 +224,7 @@ extension FailoverMachine {
     }
 
     mutating func decideStandby(_ standby: Standby, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        guard !exiting else { return }  // an exiting agent takes nothing on
         if peerIsSilent(now) {
             let silence = peerSilence(now).humanSeconds
             let policy = settings.mayTakeOverOnSilence ? "" : "; no witness and no_witness: stay, so an admin decides"
@@ -275,7 +276,7 @@ extension FailoverMachine {
                   reason: "peer lost: no heartbeat from \(peerName) for \(peerSilence(now).humanSeconds); keeping the service", paged: true, &actions)
         }
         if selfFenceIfCut(now, &actions) { return }
-        guard let health, !health.healthy else { return }
+        guard let health, !health.healthy, !exiting else { return }
         if let handoffBlocked, handoffBlocked.epoch == epoch, handoffBlocked.peer == peer {
             return  // gave up on this peer as it is; try again when it changes
         }

@@ -78,7 +78,9 @@ extension FailoverMachine {
             break
         }
         let refusal: String?
-        if case .standby = state, !isHealthy {
+        if exiting {
+            refusal = "my agent is stopping"
+        } else if case .standby = state, !isHealthy {
             refusal = "my own checks fail (\(health?.summary ?? "no verdict yet"))"
         } else if case .standby = state {
             refusal = nil

@@ -239,6 +239,8 @@ public struct FailoverMachine: Sendable {
     var lastWitnessContact: MonotonicInstant?
     var lastWitnessProbe: MonotonicInstant?
     var lastGuardRefusal: String?
+    /// The agent is exiting (`exitRequested`): nothing new begins.
+    public internal(set) var exiting = false
     var handoffBlocked: HandoffBlock?
     /// The epoch at which this active node fenced a peer whose stop failed: once per role change.
     var peerFencedAtEpoch: UInt64?
