@@ -212,6 +212,60 @@ final class PairTests: XCTestCase {
         try await pair.waitUntil("beta serves", timeout: 30) { await pair.serving(.beta) }
     }
 
+    // MARK: - SIGTERM in the middle of a handoff
+
+    /// `systemctl stop` on the master while it hands off (beta's start takes 3 s): alpha's
+    /// agent finishes the handoff, stops its service, and only then exits. One node serves.
+    func testSIGTERMToTheMasterDuringAHandoffStopsItsServiceBeforeExiting() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try slowStart(pair, .beta, seconds: 3)
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("alpha hands off", timeout: 15) { pair.transitions(.alpha).contains { $0.contains("-> handing-off") } }
+        let status = pair.terminate(.alpha, grace: 60)
+        XCTAssertEqual(status, 0, pair.logs)
+        let log = pair.log(.alpha)
+        XCTAssertTrue(log.contains("agent stopping: finishing the handing-off in flight first"), log)
+        XCTAssertTrue(pair.transitions(.alpha).contains { $0.contains("quiescing -> failed") }, log)
+        XCTAssertTrue(log.contains("agent stopped in state failed"), log)
+        let alphaServes = await pair.serving(.alpha)
+        let betaServes = await pair.serving(.beta)
+        XCTAssertFalse(alphaServes, "alpha's agent left its service running after a handoff\n\(pair.logs)")
+        XCTAssertTrue(betaServes, pair.logs)
+    }
+
+    /// `systemctl stop` on the standby while it takes over (its start takes 3 s): beta's
+    /// agent finishes the take-over (start, verify, confirm), alpha stops on the
+    /// confirmation, then beta exits, its service left running. One node serves.
+    func testSIGTERMToTheStandbyDuringItsTakeOverFinishesIt() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try slowStart(pair, .beta, seconds: 3)
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("beta takes over", timeout: 15) { pair.transitions(.beta).contains { $0.contains("-> taking-over") } }
+        let status = pair.terminate(.beta, grace: 60)
+        XCTAssertEqual(status, 0, pair.logs)
+        let log = pair.log(.beta)
+        XCTAssertTrue(log.contains("agent stopping: finishing the taking-over in flight first"), log)
+        XCTAssertTrue(pair.transitions(.beta).contains { $0.contains("taking-over -> active") }, log)
+        try await pair.waitUntil("alpha's service stops", timeout: 15) { await !pair.serving(.alpha) }
+        let betaServes = await pair.serving(.beta)
+        XCTAssertTrue(betaServes, pair.logs)
+    }
+
+    /// Makes `node`'s start action take `seconds` longer: the pair's service.sh behind a wrapper.
+    private func slowStart(_ pair: PairFixture, _ node: PairFixture.Node, seconds: Int) throws {
+        let real = pair.directory.file("service-real.sh")
+        try FileManager.default.moveItem(atPath: pair.directory.file("service.sh"), toPath: real)
+        let wrapper = try pair.directory.write("service.sh", """
+            #!/bin/sh
+            [ "$1" = start ] && [ "$2" = \(node.rawValue) ] && sleep \(seconds)
+            exec ./service-real.sh "$@"
+
+            """)
+        chmod(wrapper, 0o755)
+    }
+
     /// The pages both nodes sent so far: mails whose subject names a role change or a loss.
     private func pages(_ pair: PairFixture) -> [String] {
         pair.sink.messages().compactMap { $0.headers["subject"] }

@@ -119,11 +119,11 @@ public final class PairFixture: @unchecked Sendable {
     }
 
     /// Stops the agent with SIGTERM (as systemd does), its service untouched, and returns
-    /// its exit status.
+    /// its exit status; SIGKILL after `grace` seconds (systemd's TimeoutStopSec).
     @discardableResult
-    public func terminate(_ node: Node) -> Int32? {
+    public func terminate(_ node: Node, grace: TimeInterval = 5) -> Int32? {
         guard let agent = agents[node] else { return nil }
-        agent.stop(grace: 5)
+        agent.stop(grace: grace)
         return agent.terminationStatus
     }
 
