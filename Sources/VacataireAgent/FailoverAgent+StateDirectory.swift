@@ -148,11 +148,23 @@ extension FailoverAgent {
         logger.critical("the state directory takes no writes: \(why); starting with the service off: stopping is allowed, starting is not")
     }
 
-    /// At boot on a store held in memory: the service may run from before the restart
-    /// and nothing says whether it should, so it is stopped.
+    /// The node ran before (its boot generation says so) but its database is gone: it
+    /// starts anew, and the role, incidents and outbox it had are lost. Said loudly; the
+    /// service it may still run is stopped (`stopServiceOfUnknownRole`).
+    func startedWithoutItsDatabase() {
+        let why = "its database \(store.path) was missing although this node ran before (deleted?)"
+        roleUnknownAtStart = why
+        logger.critical("\(why): starting anew as on a first start; the role, incidents and undelivered notifications it held are lost")
+        record(.agent, kind: .checkFailed, reason: "state lost: \(why); role, incidents and undelivered notifications from before are gone")
+    }
+
+    /// At boot on a store held in memory, or on a new database where an old one was lost:
+    /// the service may run from before the restart and nothing says whether it should, so
+    /// it is stopped.
     func stopServiceOfUnknownRole() {
-        guard store.standIn != nil else { return }
-        let reason = "the role before the restart is unknown (the state directory cannot be opened): stopping the service so that it never runs on both nodes"
+        let cause = store.standIn.map { _ in "the state directory cannot be opened" } ?? roleUnknownAtStart
+        guard let cause else { return }
+        let reason = "the role before the restart is unknown (\(cause)): stopping the service so that it never runs on both nodes"
         record(.action, reason: reason)
         let runner = runner
         let command = failover.stop

@@ -62,6 +62,9 @@ public actor FailoverAgent {
     var stateCheckChanged = false
     /// The real store, which could not be opened at start, opens now (said once).
     var standInReopens = false
+    /// Why the role before this start is unknown although the store opened (its database
+    /// was deleted while the node had run before), or nil.
+    var roleUnknownAtStart: String?
     /// Effects started and not finished (`startEffect`), for `settle()`.
     var effectsInFlight = 0
     let effects: AsyncStream<Effect>
@@ -86,6 +89,10 @@ public actor FailoverAgent {
         guard let failover = config.failover else {
             throw AgentStartError("\(config.file): no `failover:` section; `vacataire run` needs one (Docs/failover.md)")
         }
+        // A database that is gone while the boot generation beside it says this node ran
+        // before: whatever role it had is unknown.
+        let databaseLost = !FileManager.default.fileExists(atPath: config.stateDirectory + "/" + AgentStore.fileName)
+            && FileManager.default.fileExists(atPath: config.stateDirectory + "/" + BootGeneration.defaultFileName)
         let (store, persisted, notWritableAtStart) = try openStore(config)
         var notWritable = notWritableAtStart
         let bootID: UInt64
@@ -120,6 +127,7 @@ public actor FailoverAgent {
             persisted: persisted, bootID: bootID, logger: logger, clock: clock
         )
         if let notWritable { await agent.startedWithoutWritableState(notWritable) }
+        if databaseLost { await agent.startedWithoutItsDatabase() }
         return agent
     }
 

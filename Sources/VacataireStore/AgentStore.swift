@@ -19,6 +19,21 @@ public final class AgentStore: Sendable {
     /// (`inMemory(standingInFor:because:)`); nil for the file itself.
     public let standIn: String?
     let pool: any DatabaseWriter
+    /// The device and inode of the file opened, to learn that it was deleted or replaced
+    /// under the running agent (its writes would then go to a file nobody can open again).
+    let opened: FileIdentity?
+
+    struct FileIdentity: Sendable, Equatable {
+        var device: UInt64
+        var inode: UInt64
+
+        init?(path: String) {
+            var status = stat()
+            guard stat(path, &status) == 0 else { return nil }
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+        }
+    }
 
     /// Opens `<stateDirectory>/vacataire.sqlite`, creating and migrating it if needed.
     public convenience init(stateDirectory: String) throws {
@@ -43,7 +58,7 @@ public final class AgentStore: Sendable {
         } catch {
             throw StoreError.cannotOpen(path: path, reason: Self.describe(error))
         }
-        try self.init(path: path, pool: pool, standIn: nil)
+        try self.init(path: path, pool: pool, standIn: nil, opened: FileIdentity(path: path))
     }
 
     /// An empty store in memory standing in for `path`, which could not be opened: the
@@ -51,7 +66,7 @@ public final class AgentStore: Sendable {
     /// its service on it (Docs/persistence.md, "When the state cannot be written").
     public static func inMemory(standingInFor path: String, because why: String) throws -> AgentStore {
         do {
-            return try AgentStore(path: path, pool: DatabaseQueue(configuration: configuration), standIn: why)
+            return try AgentStore(path: path, pool: DatabaseQueue(configuration: configuration), standIn: why, opened: nil)
         } catch {
             throw StoreError.cannotOpen(path: "memory", reason: Self.describe(error))
         }
@@ -68,10 +83,11 @@ public final class AgentStore: Sendable {
         return configuration
     }
 
-    private init(path: String, pool: any DatabaseWriter, standIn: String?) throws {
+    private init(path: String, pool: any DatabaseWriter, standIn: String?, opened: FileIdentity?) throws {
         self.path = path
         self.pool = pool
         self.standIn = standIn
+        self.opened = opened
         do {
             let migrator = StoreMigration.migrator
             if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
@@ -131,8 +147,16 @@ public final class AgentStore: Sendable {
     }
 
     /// Rewrites one row, to learn whether the database takes writes now (a full disk, a
-    /// read-only file system, a lock held by another process). Changes nothing else.
+    /// read-only file system, a lock held by another process, its file deleted or replaced
+    /// under the running agent). Changes nothing else.
     public func probeWrite(at time: Date = Date()) throws {
+        if let opened, FileIdentity(path: path) != opened {
+            let what = FileManager.default.fileExists(atPath: path) ? "replaced by another file" : "deleted"
+            throw StoreError.failed(
+                operation: "keep its file", path: path,
+                reason: "the database was \(what) under the running agent: nothing it records is kept across a restart; "
+                    + "restart the agent to open it anew (systemctl restart vacataire)")
+        }
         try write("test a write") { db in
             try db.execute(
                 sql: "INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",

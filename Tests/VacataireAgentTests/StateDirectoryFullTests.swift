@@ -231,4 +231,36 @@ final class StateDirectoryFullTests: XCTestCase {
         XCTAssertFalse(betaServes)
         XCTAssertEqual(pair.status(.alpha)?.state, "active")
     }
+
+    /// alpha's database is deleted under its running agent (its writes would go to a file
+    /// nobody can open again): the state check fails, alpha hands its service to beta, and
+    /// status says what happened and what to do. Restarted, alpha says its state was lost
+    /// and stops whatever service it may still run before deciding anew.
+    func testADatabaseDeletedUnderTheRunningAgentIsAFailingStateCheck() async throws {
+        let pair = try PairFixture()
+        self.pair = pair
+        try await pair.startPair()
+        let database = pair.directory.file("state-alpha/vacataire.sqlite")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        try await pair.waitUntil("alpha's state check fails", timeout: 15) { self.notWritable(pair, .alpha) }
+        let why = pair.statusObject(.alpha)?["stateNotWritable"] as? String ?? ""
+        XCTAssertTrue(why.contains("the database was deleted under the running agent"), why)
+        XCTAssertTrue(why.contains("restart the agent"), why)
+        try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
+        try await pair.waitUntil("alpha stops its service", timeout: 10) { !(await pair.serving(.alpha)) }
+
+        XCTAssertEqual(pair.terminate(.alpha), 0, pair.logs)
+        try pair.start(.alpha)
+        try await pair.waitUntil("alpha says its state was lost", timeout: 10) {
+            pair.log(.alpha).contains("was missing although this node ran before")
+        }
+        try await pair.waitUntil("alpha decides", timeout: 15) { pair.status(.alpha)?.state == "standby" }
+        let events = try pair.admin(.alpha, ["events"]).stdout
+        XCTAssertTrue(events.contains("state lost:"), events)
+        XCTAssertTrue(events.contains("the role before the restart is unknown"), events)
+        let betaServes = await pair.serving(.beta)
+        let alphaServes = await pair.serving(.alpha)
+        XCTAssertTrue(betaServes, pair.logs)
+        XCTAssertFalse(alphaServes, pair.logs)
+    }
 }

@@ -396,6 +396,7 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(standby.openIncidents.contains(IncidentID(epoch: 1, topic: .peerLost)))
         let found = standby.received(msg(.heartbeat, epoch: 1, role: .active), now: at(5))
         XCTAssertEqual(found.closed, [IncidentID(epoch: 1, topic: .peerLost)])
+        XCTAssertEqual(standby.lastReason, "peer found: heard alpha again (epoch 1, active)", "status's why no longer says the link is down")
         XCTAssertTrue(found.pages.isEmpty, "the recovery comes from the node that paged the loss")
         // A second loss in the same epoch is a new incident with a new id.
         _ = standby.tick(now: at(8.5))
@@ -733,6 +734,15 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertFalse(cleared.startsService)
         XCTAssertEqual(standby.stateName, .standby)
         XCTAssertEqual(cleared.persisted.last?.role, .standby)
+    }
+
+    /// A refused command answers the admin; the node's reason (status's "why") stays.
+    func testARefusedCommandLeavesTheNodesReasonAsItWas() {
+        var master = Node.activeMaster()
+        let before = master.lastReason
+        XCTAssertEqual(master.failback(force: false, author: "ops", now: at(1)).answer?.accepted, false)
+        XCTAssertEqual(master.ready(author: "ops", now: at(1)).answer?.accepted, false)
+        XCTAssertEqual(master.lastReason, before)
     }
 
     func testFailbackRefusedOnTheStandbyInMaintenanceAndWhenBusy() {

@@ -174,8 +174,9 @@ extension FailoverMachine {
         return actions
     }
 
+    /// A refused command answers the admin (and is logged by the daemon); the node's own
+    /// reason, which `status` shows as "why", stays what it was.
     private mutating func refuse(_ why: String, _ actions: inout [FailoverAction]) -> [FailoverAction] {
-        lastReason = "refused: \(why)"
         actions.append(.answerAdmin(accepted: false, reason: why))
         return actions
     }

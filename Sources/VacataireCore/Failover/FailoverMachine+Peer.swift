@@ -15,6 +15,10 @@ extension FailoverMachine {
             }
             close(openIncidents.filter { $0.topic == .peerLost && !roleChangedIncidents.contains($0) }, reason: found, &actions)
             lastGuardRefusal = nil
+            switch state {
+            case .standby, .active, .failed: lastReason = found  // not the loss any more
+            default: break
+            }
         }
         guard message.epoch >= epoch else {
             // An older epoch: the sender has not learned the last role change; decide nothing
