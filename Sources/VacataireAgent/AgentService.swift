@@ -21,7 +21,13 @@ public enum AgentService {
         let raised = descriptors.raisedFrom.map { " (raised from \($0))" } ?? ""
         logger.info("descriptor limit \(descriptors.limit)\(raised); each listener holds at most \(perListener) connections, \(DescriptorBudget.reserve) kept for checks, actions and deliveries")
         let agent = try await FailoverAgent.start(config: config, templates: templates, logger: logger)
-        let control = try await ControlServer.bind(config.control, agent: agent, logger: logger)
+        let control: ControlServer?
+        do {
+            control = try await ControlServer.bind(config.control, agent: agent, logger: logger)
+        } catch let error as ControlServer.ControlSocketUnavailable {
+            logger.critical("\(error); running without it: `vacataire status` and the other commands cannot reach this agent until it is restarted with a usable control.socket")
+            control = nil
+        }
         let http = try await config.loadBalancer.http.asyncMap { try await HTTPEndpoint.bind($0, source: agent, logger: logger) }
         let agentCheck = try await config.loadBalancer.agentCheck.asyncMap {
             try await AgentCheckResponder.bind($0, source: agent, logger: logger)
@@ -31,9 +37,12 @@ public enum AgentService {
                 await agent.recordUncleanPreviousStop()
                 await agent.run()
             }, serviceName: "agent"),
-            // A listener that stops on an error is logged; the agent goes on without it.
-            .init(service: DaemonPart({ await control.run() }, then: { await control.close() }), successTerminationBehavior: .ignore, serviceName: "control socket"),
         ]
+        if let control {
+            // A listener that stops on an error is logged; the agent goes on without it.
+            services.append(.init(service: DaemonPart({ await control.run() }, then: { await control.close() }), successTerminationBehavior: .ignore,
+                                  serviceName: "control socket"))
+        }
         if let http {
             services.append(.init(service: DaemonPart({ await http.run() }, then: { await http.close() }), successTerminationBehavior: .ignore, serviceName: "HTTP endpoint"))
         }

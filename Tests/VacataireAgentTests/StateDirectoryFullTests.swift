@@ -263,4 +263,26 @@ final class StateDirectoryFullTests: XCTestCase {
         XCTAssertTrue(betaServes, pair.logs)
         XCTAssertFalse(alphaServes, pair.logs)
     }
+
+    /// The example layout keeps the control socket inside the state directory. Restarted on
+    /// a read-only state directory, alpha cannot open its socket there: it runs without it
+    /// (saying so) instead of exiting, with its service off, and beta serves.
+    func testARestartOnAReadOnlyStateDirectoryHoldingTheControlSocketRunsWithTheServiceOff() async throws {
+        let pair = try PairFixture()
+        self.pair = pair
+        let state = try smallStateDirectory(pair, .alpha)
+        try await pair.startPair()
+        XCTAssertEqual(pair.terminate(.alpha), 0, pair.logs)
+        let remounted = try Repository.run("/bin/mount", ["-o", "remount,ro", state])
+        XCTAssertEqual(remounted.status, 0, remounted.stderr)
+        try pair.start(.alpha)
+        try await pair.waitUntil("alpha says it runs without its control socket", timeout: 10) {
+            pair.log(.alpha).contains("running without it: `vacataire status` and the other commands cannot reach this agent")
+        }
+        try await pair.waitUntil("beta serves", timeout: 30) { await pair.serving(.beta) }
+        XCTAssertTrue(pair.isAgentRunning(.alpha), "alpha's agent exited:\n\(pair.log(.alpha))")
+        let alphaServes = await pair.serving(.alpha)
+        XCTAssertFalse(alphaServes, pair.logs)
+        XCTAssertTrue(pair.log(.alpha).contains("the state directory takes no writes"), pair.log(.alpha))
+    }
 }

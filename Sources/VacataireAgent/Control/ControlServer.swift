@@ -23,8 +23,12 @@ final class ControlServer: Sendable {
     static func bind(_ config: ControlConfig, agent: FailoverAgent, logger: Logger) async throws -> ControlServer {
         let path = config.socket
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw ControlSocketUnavailable(description: "cannot create the control socket's directory \(directory): \(error.localizedDescription)")
+        }
         if FileManager.default.fileExists(atPath: path) {
             if ControlServer.answers(path) {
                 throw AgentStartError("another agent answers on the control socket \(path); stop it first, or set control.socket")
@@ -44,16 +48,25 @@ final class ControlServer: Sendable {
                     }
                 }
         } catch {
-            throw AgentStartError("cannot listen on the control socket \(path): \(error)")
+            throw ControlSocketUnavailable(description: "cannot listen on the control socket \(path): \(error)")
         }
         var gid: gid_t = 0
         if let group = config.group, let entry = getgrnam(group) {
             gid = entry.pointee.gr_gid
         }
         guard chmod(path, mode_t(config.mode)) == 0, chown(path, 0, config.group == nil ? getgid() : gid) == 0 else {
-            throw AgentStartError("cannot set the mode or group of \(path): \(String(cString: strerror(errno)))")
+            let why = String(cString: strerror(errno))
+            try? await server.channel.close()
+            throw ControlSocketUnavailable(description: "cannot set the mode or group of \(path): \(why)")
         }
         return ControlServer(server: server, config: config, agent: agent, logger: logger, slots: slots)
+    }
+
+    /// The control socket cannot be opened where the configuration puts it (a read-only
+    /// state directory holding it, say). The agent runs on without it, since its peer must
+    /// still hear it and its service must still be stopped if need be; the log says why.
+    struct ControlSocketUnavailable: Error, CustomStringConvertible {
+        var description: String
     }
 
     private init(
