@@ -16,10 +16,10 @@ BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev lib
                  dpkg-dev binutils gzip
 # Run and test: the real servers and tools the tests and the demo start; the package
 # test's lintian, man-db, bash-completion and adduser; promtool (Debian `prometheus`) for
-# the alerting rules.
+# the alerting rules; libfaketime (`faketime`) for an agent whose clock is off.
 RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmptrapd smitools \
                monitoring-plugins-basic haproxy iproute2 procps sqlite3 curl bc util-linux \
-               lintian man-db bash-completion adduser bsdextrautils systemd prometheus
+               lintian man-db bash-completion adduser bsdextrautils systemd prometheus faketime
 
 # The IETF base MIB modules (SNMPv2-SMI, ...) that our MIB imports are not in Debian. They
 # are looked for beside this checkout (../shared/mibs), or beside the repository it was

@@ -65,6 +65,8 @@ public actor FailoverAgent {
     /// Why the role before this start is unknown although the store opened (its database
     /// was deleted while the node had run before), or nil.
     var roleUnknownAtStart: String?
+    /// What the peer link says an operator must fix about the peer's refused datagrams.
+    let refusals: AsyncStream<String>
     /// Effects started and not finished (`startEffect`), for `settle()`.
     var effectsInFlight = 0
     let effects: AsyncStream<Effect>
@@ -109,6 +111,8 @@ public actor FailoverAgent {
             throw AgentStartError(error.description)
         }
         let identity = PeerIdentity(config.node)
+        // The newest hint only: the peer may send twenty datagrams a second.
+        let (refusals, refusalQueue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
         let link: PeerLink
         do {
             link = try await PeerLink.open(
@@ -117,13 +121,14 @@ public actor FailoverAgent {
                 sender: PeerSender(identity: identity, bootID: bootID, keyring: keyring),
                 validator: PeerMessageValidator(identity: identity, peers: [failover.peer.name], keyring: keyring),
                 rejectionLog: { logger.warning("\($0)") },
-                heartbeatRefill: HeartbeatRefill(interval: .milliseconds(failover.heartbeatInterval.milliseconds))
+                heartbeatRefill: HeartbeatRefill(interval: .milliseconds(failover.heartbeatInterval.milliseconds)),
+                refusalHint: { refusalQueue.yield($0) }
             )
         } catch {
             throw AgentStartError(error.description)
         }
         let agent = FailoverAgent(
-            config: config, failover: failover, store: store, link: link, templates: templates,
+            config: config, failover: failover, store: store, link: link, refusals: refusals, templates: templates,
             persisted: persisted, bootID: bootID, logger: logger, clock: clock
         )
         if let notWritable { await agent.startedWithoutWritableState(notWritable) }
@@ -132,9 +137,10 @@ public actor FailoverAgent {
     }
 
     private init(
-        config: Config, failover: FailoverConfig, store: AgentStore, link: PeerLink, templates: TemplateSet,
-        persisted: PersistedFailoverState?, bootID: UInt64, logger: Logger, clock: any AgentClock
+        config: Config, failover: FailoverConfig, store: AgentStore, link: PeerLink, refusals: AsyncStream<String>,
+        templates: TemplateSet, persisted: PersistedFailoverState?, bootID: UInt64, logger: Logger, clock: any AgentClock
     ) {
+        self.refusals = refusals
         self.clock = clock
         self.config = config
         self.failover = failover
@@ -206,6 +212,10 @@ public actor FailoverAgent {
             group.addTask(priority: .high) {
                 for await received in incoming { await self.peerMessage(received) }
             }
+            group.addTask {
+                // Why the peer's datagrams are refused, for the machine to tell a silence with it.
+                for await hint in self.refusals { await self.peerDatagramRefused(hint) }
+            }
             group.addTask(priority: .high) { await self.sendQueued() }
             group.addTask {
                 for await running in self.serviceCheckModes { await self.scheduler.setServiceChecks(running: running) }
@@ -237,6 +247,10 @@ public actor FailoverAgent {
         apply(machine.tick(now: now()))
         sendDueIncidentNotices()
         await stateCheckFollowUp()
+    }
+
+    func peerDatagramRefused(_ hint: String) {
+        apply(machine.peerDatagramRefused(hint, now: now()))
     }
 
     func queueCheckChange(_ transition: CheckTransition) {

@@ -69,6 +69,8 @@ public actor PeerLink {
     /// Where rejected datagrams are described, rate-limited by `rejections`.
     private let log: (@Sendable (String) -> Void)?
     private var rejections = PeerRejectionLog()
+    /// Told what an operator must fix when the peer's own datagrams are refused (`PeerRejection.hint`).
+    private let hint: (@Sendable (String) -> Void)?
     /// Copies of each heartbeat sent when nothing followed it in time (nil: none).
     private let refill: HeartbeatRefill?
 
@@ -80,7 +82,8 @@ public actor PeerLink {
         listen: PeerEndpoint, peerAddresses: [PeerEndpoint], sender: PeerSender,
         validator: PeerMessageValidator, eventLoopGroup: MultiThreadedEventLoopGroup = .singleton,
         clock: @escaping @Sendable () -> UInt64 = PeerLink.wallClockMilliseconds,
-        rejectionLog: (@Sendable (String) -> Void)? = nil, heartbeatRefill: HeartbeatRefill? = nil
+        rejectionLog: (@Sendable (String) -> Void)? = nil, heartbeatRefill: HeartbeatRefill? = nil,
+        refusalHint: (@Sendable (String) -> Void)? = nil
     ) async throws(PeerLinkError) -> PeerLink {
         let (events, eventsContinuation) = AsyncStream.makeStream(of: PeerSocketEvent.self)
         let channel: any Channel
@@ -94,7 +97,7 @@ public actor PeerLink {
         let link = PeerLink(
             listenChannel: channel, peerAddresses: peerAddresses, sender: sender, validator: validator,
             group: eventLoopGroup, clock: clock, events: (events, eventsContinuation), log: rejectionLog,
-            refill: heartbeatRefill
+            refill: heartbeatRefill, hint: refusalHint
         )
         await link.start()
         return link
@@ -104,9 +107,10 @@ public actor PeerLink {
         listenChannel: any Channel, peerAddresses: [PeerEndpoint], sender: PeerSender,
         validator: PeerMessageValidator, group: MultiThreadedEventLoopGroup, clock: @escaping @Sendable () -> UInt64,
         events: (AsyncStream<PeerSocketEvent>, AsyncStream<PeerSocketEvent>.Continuation),
-        log: (@Sendable (String) -> Void)?, refill: HeartbeatRefill?
+        log: (@Sendable (String) -> Void)?, refill: HeartbeatRefill?, hint: (@Sendable (String) -> Void)?
     ) {
         self.log = log
+        self.hint = hint
         self.refill = refill
         self.listenChannel = listenChannel
         self.localPort = listenChannel.localAddress?.port ?? 0
@@ -245,8 +249,17 @@ public actor PeerLink {
             } catch {
                 counts.lastRejection = error
                 describe(error, from: source)
+                // Only for datagrams from a peer's address: anyone can send a bad tag.
+                if let text = error.hint, let hint, isPeerAddress(source) { hint(text) }
             }
         }
+    }
+
+    /// Whether `source` is one of the peer's configured addresses (any port: the peer sends
+    /// from ephemeral ones).
+    private func isPeerAddress(_ source: SocketAddress) -> Bool {
+        guard let address = source.ipAddress else { return false }
+        return paths.contains { $0.remote?.ipAddress == address }
     }
 
     private func describe(_ rejection: PeerRejection, from source: SocketAddress) {

@@ -75,7 +75,10 @@ public struct PeerMessageValidator: Sendable {
         let skew = message.sentAtMilliseconds > now ? message.sentAtMilliseconds - now : now - message.sentAtMilliseconds
         guard skew <= allowedSkewMilliseconds else {
             let direction = message.sentAtMilliseconds > now ? "ahead of" : "behind"
-            throw PeerRejection(.clockSkew, "node \(message.sender)'s send time is \(skew) ms \(direction) this node's clock (allowed \(allowedSkewMilliseconds) ms)")
+            let apart = skew >= 1_000 ? "\(skew / 1_000 + (skew % 1_000 >= 500 ? 1 : 0)) s" : "\(skew) ms"
+            throw PeerRejection(
+                .clockSkew, "node \(message.sender)'s send time is \(skew) ms \(direction) this node's clock (allowed \(allowedSkewMilliseconds) ms)",
+                hint: "clocks differ by \(apart) (\(message.sender)'s is \(message.sentAtMilliseconds > now ? "ahead" : "behind")): check NTP on both nodes")
         }
     }
 }

@@ -46,10 +46,15 @@ public struct PeerRejection: Error, Sendable, Equatable, CustomStringConvertible
     public var reason: PeerRejectionReason
     /// What exactly, such as "sequence 41 is not above 57 for node beta, boot 3".
     public var detail: String
+    /// What an operator must fix when the peer's datagrams are refused for it, in words
+    /// for a page ("clocks differ by 90 s (alpha's is behind): check NTP on both nodes"),
+    /// or nil for a rejection that needs no one (a replay, a stray datagram).
+    public var hint: String?
 
-    public init(_ reason: PeerRejectionReason, _ detail: String) {
+    public init(_ reason: PeerRejectionReason, _ detail: String, hint: String? = nil) {
         self.reason = reason
         self.detail = detail
+        self.hint = hint
     }
 
     public var description: String { "peer datagram rejected (\(reason)): \(detail)" }

@@ -71,12 +71,14 @@ public enum PeerWireFormat {
             throw PeerRejection(.trailingBytes, "\(size) bytes, the header announces \(expected)")
         }
         guard let key = keyring.key(id: keyID) else {
-            throw PeerRejection(.unknownKey, "key id \(keyID) is not configured here (known: \(keyring.keyIDs.map(String.init).joined(separator: ", ")))")
+            throw PeerRejection(.unknownKey, "key id \(keyID) is not configured here (known: \(keyring.keyIDs.map(String.init).joined(separator: ", ")))",
+                                hint: "they are signed with key id \(keyID), which this node does not have: check failover.keys on both nodes")
         }
         let signed = datagram[0..<(headerBytes + bodyBytes)]
         let tag = datagram[(headerBytes + bodyBytes)...]
         guard HMAC<SHA256>.isValidAuthenticationCode(tag, authenticating: signed, using: key.symmetricKey) else {
-            throw PeerRejection(.badMAC, "tag does not match under key \(keyID)")
+            throw PeerRejection(.badMAC, "tag does not match under key \(keyID)",
+                                hint: "they fail authentication under key id \(keyID): the nodes' key files differ (check failover.keys on both nodes)")
         }
         return (keyID, datagram[headerBytes..<(headerBytes + bodyBytes)])
     }

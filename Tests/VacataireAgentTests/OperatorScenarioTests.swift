@@ -299,6 +299,28 @@ final class OperatorScenarioTests: XCTestCase {
         XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
     }
 
+    /// beta's clock is 90 s behind (libfaketime under its agent): each node refuses the
+    /// other's datagrams. alpha keeps serving and its page says why it hears nothing, and
+    /// what to check; beta never takes over (alpha's service answers).
+    func testAClockThatIsOffIsPagedWithItsCause() throws {
+        let lab = try startLab()
+        XCTAssertEqual(lab.terminate(.beta), 0, lab.logs)
+        let mark = lab.mark()
+        try lab.start(.beta, environment: try PairFixture.clockOff(seconds: -90))
+        let paged = lab.waitUntil(timeout: 30) { lab.mails(since: mark).contains { $0.event == "peer-lost" } }
+        let samples = lab.samples.since(mark.time)
+        let mails = lab.mails(since: mark)
+        report("a clock 90 s off", lab: lab, mark: mark, mails: mails, traps: lab.trapsReceived(since: mark))
+
+        XCTAssertTrue(paged, "no peer-lost page within 30 s:\n\(mails.listing)\n\(lab.logs)")
+        let page = mails.first { $0.event == "peer-lost" }
+        XCTAssertTrue(page?.body.contains("its datagrams arrive but are refused: clocks differ by 90 s (beta's is behind): check NTP on both nodes") == true,
+                      page?.body ?? "")
+        XCTAssertFalse(mails.contains { PairFixture.roleChangeKinds.contains($0.event) }, "a role change was announced:\n\(mails.listing)")
+        XCTAssertFalse(samples.samples.contains { $0.beta.answers }, "beta's service answered:\n\(samples.timeline(since: mark.time))")
+        XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
+    }
+
     /// alpha's agent is restarted (SIGTERM, then started again) while it serves: its
     /// service never stops, HAProxy never answers anything but 200, and nobody is paged.
     func testAgentRestartWithTheServiceUpIsInvisible() throws {

@@ -431,6 +431,17 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertEqual(back.closed.count, 1)
     }
 
+    /// The peer's datagrams arrive but are refused (its clock is 90 s off): the silence's
+    /// page says so, with what to fix, instead of only "no heartbeat".
+    func testASilenceCausedByRefusedDatagramsIsPagedWithItsCause() {
+        var master = Node.activeMaster()
+        _ = master.peerDatagramRefused("clocks differ by 90 s (beta's is behind): check NTP on both nodes", now: at(2.9))
+        let lost = master.tick(now: at(3.2))
+        let reason = lost.raised.first { $0.0.topic == .peerLost }?.2 ?? ""
+        XCTAssertEqual(reason, "peer lost: no heartbeat from beta for 3.1 s; its datagrams arrive but are refused: "
+            + "clocks differ by 90 s (beta's is behind): check NTP on both nodes; keeping the service")
+    }
+
     func testFenceMustSucceedBeforeTakeover() {
         var standby = Node.standby(failoverSettings(.standby, fence: true), epoch: 1)
         _ = standby.tick(now: at(3.2))

@@ -172,6 +172,10 @@ final class PeerMessageValidatorTests: XCTestCase {
         XCTAssertNoThrow(try validator.validate(try PeerFixtures.encode(PeerFixtures.message(sequence: 4, sentAt: now + 30_000)), now: now))
         assertRejected(try PeerFixtures.encode(PeerFixtures.message(sequence: 5, sentAt: 0)), .clockSkew, by: &validator)
         assertRejected(try PeerFixtures.encode(PeerFixtures.message(sequence: 6, sentAt: UInt64.max)), .clockSkew, by: &validator)
+        // What an operator must fix, for the page of the silence it causes.
+        XCTAssertThrowsError(try validator.validate(try PeerFixtures.encode(PeerFixtures.message(sequence: 7, sentAt: now - 90_029)), now: now)) { error in
+            XCTAssertEqual((error as? PeerRejection)?.hint, "clocks differ by 90 s (beta's is behind): check NTP on both nodes")
+        }
     }
 
     func testRejectedDatagramsDoNotMoveTheReplayWindow() throws {

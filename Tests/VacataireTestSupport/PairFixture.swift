@@ -118,6 +118,16 @@ public final class PairFixture: @unchecked Sendable {
         )
     }
 
+    /// The environment that runs an agent with its wall clock `seconds` off (libfaketime;
+    /// the monotonic clock stays true), for `start(_:environment:)`.
+    public static func clockOff(seconds: Int) throws -> [String: String] {
+        let library = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+        guard FileManager.default.fileExists(atPath: library) else {
+            throw FixtureError("a clock that is off needs libfaketime (\(library)): apt-get install faketime")
+        }
+        return ["LD_PRELOAD": library, "FAKETIME": "\(seconds >= 0 ? "+" : "")\(seconds)s", "FAKETIME_DONT_FAKE_MONOTONIC": "1"]
+    }
+
     /// Stops the agent with SIGTERM (as systemd does), its service untouched, and returns
     /// its exit status; SIGKILL after `grace` seconds (systemd's TimeoutStopSec).
     @discardableResult

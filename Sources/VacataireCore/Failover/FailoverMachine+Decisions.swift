@@ -226,21 +226,22 @@ extension FailoverMachine {
     mutating func decideStandby(_ standby: Standby, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         guard !exiting else { return }  // an exiting agent takes nothing on
         if peerIsSilent(now) {
-            let silence = peerSilence(now).humanSeconds
+            let silent = silence(now)
+            let seconds = peerSilence(now).humanSeconds
             let policy = settings.mayTakeOverOnSilence ? "" : "; no witness and no_witness: stay, so an admin decides"
             // The active node pages a lost peer; a standby only when nobody else will act on
             // it: it may not take over (policy, or its own checks fail).
-            raise(peerLossIncident, .peerLost, reason: "peer lost: no heartbeat from \(peerName) for \(silence)\(policy)",
+            raise(peerLossIncident, .peerLost, reason: "peer lost: \(silent)\(policy)",
                   paged: !settings.mayTakeOverOnSilence || !isHealthy, &actions)
             guard settings.mayTakeOverOnSilence, isHealthy else { return }
             guard case .idle(let nextProbe) = standby.guardPhase, nextProbe.map({ now >= $0 }) ?? true else { return }
             if settings.hasWitness || settings.hasServiceProbe {
                 state = .standby(Standby(guardPhase: .probing))
-                lastReason = "peer silent for \(silence): probing the split-brain guard"
+                lastReason = "peer silent for \(seconds): probing the split-brain guard"
                 actions.append(.probeGuard(GuardProbe(witness: settings.hasWitness, peerService: settings.hasServiceProbe)))
             } else if settings.hasFence {
                 state = .standby(Standby(guardPhase: .fencing(GuardReport())))
-                actions.append(.fencePeer(reason: "fencing \(peerName) before taking over: no heartbeat for \(silence)"))
+                actions.append(.fencePeer(reason: "fencing \(peerName) before taking over: no heartbeat for \(seconds)"))
             } else {
                 takeOverOnSilence(GuardReport(), fenced: false, now, &actions)
             }
@@ -273,7 +274,7 @@ extension FailoverMachine {
     mutating func decideActive(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         if peerIsSilent(now) {
             raise(peerLossIncident, .peerLost,
-                  reason: "peer lost: no heartbeat from \(peerName) for \(peerSilence(now).humanSeconds); keeping the service", paged: true, &actions)
+                  reason: "peer lost: \(silence(now)); keeping the service", paged: true, &actions)
         }
         if selfFenceIfCut(now, &actions) { return }
         guard let health, !health.healthy, !exiting else { return }

@@ -25,7 +25,10 @@ extension FailoverMachine {
             // Not a takeover. A peer whose agent stays silent past the grace (an agent
             // restart takes less) may be gone for good: its service runs unprotected, and the
             // people on call are warned once; the recovery follows when it is heard again.
-            if peerSilence(now) >= settings.deadAfter + settings.silentAgentGrace {
+            if peerSilence(now) >= settings.deadAfter + settings.silentAgentGrace, let cause = silenceCause(now) {
+                refuseTakeover("\(peerName)'s datagrams arrive but are refused (\(cause)) while its service answers: "
+                    + "no failover protection until that is fixed", pages: true, now, &actions)
+            } else if peerSilence(now) >= settings.deadAfter + settings.silentAgentGrace {
                 refuseTakeover("\(peerName)'s agent is silent but its service answers: no failover protection until it is back. "
                     + "What to do: check vacataire on \(peerName) (`systemctl status vacataire`)", pages: true, now, &actions)
             } else {

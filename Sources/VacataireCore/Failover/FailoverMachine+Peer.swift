@@ -1,4 +1,11 @@
 extension FailoverMachine {
+    /// The peer link refused a datagram from the peer for a reason an operator must fix
+    /// (clocks too far apart, keys that differ): kept to tell a silence with its cause.
+    public mutating func peerDatagramRefused(_ why: String, now: MonotonicInstant) -> [FailoverAction] {
+        peerRefusal = (why, now)
+        return []
+    }
+
     /// A message from the peer, already authenticated by VacatairePeer.
     public mutating func received(_ message: FailoverMessage, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []

@@ -239,6 +239,9 @@ public struct FailoverMachine: Sendable {
     var lastWitnessContact: MonotonicInstant?
     var lastWitnessProbe: MonotonicInstant?
     var lastGuardRefusal: String?
+    /// The last reason the peer's datagrams were refused (clocks apart, keys that differ)
+    /// and when: a silence that comes with it is told with its cause.
+    var peerRefusal: (why: String, at: MonotonicInstant)?
     /// The agent is exiting (`exitRequested`): nothing new begins.
     public internal(set) var exiting = false
     var handoffBlocked: HandoffBlock?
@@ -405,6 +408,20 @@ public struct FailoverMachine: Sendable {
         case .standby: return peer.healthy
         case .failed, .starting: return false
         }
+    }
+
+    /// "no heartbeat from alpha for 3.0 s", and why when its datagrams arrive but are
+    /// refused ("...; its datagrams arrive but are refused: clocks differ by 90 s: check NTP").
+    func silence(_ now: MonotonicInstant) -> String {
+        var text = "no heartbeat from \(peerName) for \(peerSilence(now).humanSeconds)"
+        if let cause = silenceCause(now) { text += "; its datagrams arrive but are refused: \(cause)" }
+        return text
+    }
+
+    /// Why the peer's datagrams were lately refused, if they were.
+    func silenceCause(_ now: MonotonicInstant) -> String? {
+        guard let refusal = peerRefusal, now.since(refusal.at) < settings.deadAfter * 2 else { return nil }
+        return refusal.why
     }
 
     /// "beta is failed", "beta is standby and unhealthy", "beta is silent for 4.2 s".
