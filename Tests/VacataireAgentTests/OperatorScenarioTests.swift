@@ -321,6 +321,112 @@ final class OperatorScenarioTests: XCTestCase {
         XCTAssertTrue(samples.samples.allSatisfy { $0.alpha.answers }, "alpha's service stopped answering:\n\(samples.timeline(since: mark.time))")
     }
 
+    /// A standby whose start fails (a full quota) when the master's page is truncated: one
+    /// page, from alpha which keeps serving, naming both problems. Repaired, `vacataire
+    /// ready` makes beta standby again without moving the service, and the next failure of
+    /// alpha hands off to it.
+    func testAStandbyWhoseStartFailsIsOnePageAndReadyProtectsThePairAgain() throws {
+        let lab = try startLab()
+        try makeStandbyFailed(lab)
+        try lab.failStarts(.beta, false)
+        let ready = try lab.onNode(.beta, ["ready"])
+        XCTAssertEqual(ready.status, 0, ready.stdout + ready.stderr)
+        XCTAssertTrue(lab.waitUntil(timeout: 10) { lab.status(.beta)?.state == "standby" }, lab.logs)
+        XCTAssertTrue(lab.frontendServes(.alpha), "ready moved the service")
+        let mark = lab.mark()
+        try lab.truncatePage(.alpha, true)
+        XCTAssertTrue(lab.waitUntil(timeout: 25) { lab.frontendServes(.beta) }, "the pair was not protected again:\n\(lab.logs)")
+        lab.waitUntilNotificationsSettled()
+        XCTAssertEqual(lab.mails(since: mark).pages.count, 1, lab.mails(since: mark).listing)
+    }
+
+    /// Power loss of both machines (every process killed, the agents started again), four
+    /// times: both could start (alpha serves again, nobody paged); beta failed beforehand
+    /// (alpha serves, nobody paged); alpha cannot start (beta serves, one page); neither can
+    /// (one page that says nobody serves).
+    func testPowerLossOfBothNodesServesAgainOrPagesOnce() throws {
+        let lab = try startLab()
+        func powerLoss(_ what: String) throws -> PairFixture.Mark {
+            lab.waitUntilNotificationsSettled()
+            let mark = lab.mark()
+            lab.crash(.alpha)
+            lab.crash(.beta)
+            try lab.start(.alpha)
+            try lab.start(.beta)
+            print("[operator] power loss: \(what)")
+            return mark
+        }
+        func pagesSettled(_ mark: PairFixture.Mark, _ expected: Int, _ what: String) -> [LabMail] {
+            _ = lab.waitUntil(timeout: 30) { lab.mails(since: mark).pages.count >= expected }
+            lab.waitUntilNotificationsSettled()
+            let mails = lab.mails(since: mark)
+            report("power loss: \(what)", lab: lab, mark: mark, mails: mails, traps: lab.trapsReceived(since: mark))
+            XCTAssertEqual(mails.pages.count, expected, "\(what): pages\n\(mails.listing)")
+            return mails
+        }
+
+        var mark = try powerLoss("both can start")
+        var restarted = Date()
+        XCTAssertTrue(lab.waitUntil(timeout: 20) { lab.status(.alpha)?.state == "active" && lab.frontendServes(.alpha, since: restarted) },
+                      "alpha does not serve again:\n\(lab.logs)")
+        print(String(format: "[operator] HAProxy served alpha %.2f s after both agents started again", Date().timeIntervalSince(restarted)))
+        _ = pagesSettled(mark, 0, "both can start")
+
+        try makeStandbyFailed(lab)
+        mark = try powerLoss("beta failed beforehand")
+        restarted = Date()
+        XCTAssertTrue(lab.waitUntil(timeout: 20) { lab.status(.alpha)?.state == "active" && lab.frontendServes(.alpha, since: restarted) },
+                      "alpha does not serve again:\n\(lab.logs)")
+        XCTAssertTrue(lab.waitUntil(timeout: 10) { lab.status(.beta)?.state == "failed" }, lab.logs)
+        _ = pagesSettled(mark, 0, "beta failed beforehand")
+
+        try lab.failStarts(.beta, false)
+        XCTAssertEqual(try lab.onNode(.beta, ["ready"]).status, 0, lab.logs)
+        XCTAssertTrue(lab.waitUntil(timeout: 10) { lab.status(.beta)?.state == "standby" }, lab.logs)
+        try lab.failStarts(.alpha, true)
+        mark = try powerLoss("alpha cannot start")
+        restarted = Date()
+        XCTAssertTrue(lab.waitUntil(timeout: 30) { lab.status(.beta)?.state == "active" && lab.frontendServes(.beta, since: restarted) },
+                      "beta does not serve:\n\(lab.logs)")
+        let takeover = pagesSettled(mark, 1, "alpha cannot start")
+        XCTAssertTrue(takeover.first?.body.contains("alpha is failed") == true, takeover.first?.body ?? "")
+
+        try lab.failStarts(.alpha, false)
+        XCTAssertEqual(try lab.onNode(.alpha, ["ready"]).status, 0, lab.logs)
+        XCTAssertTrue(lab.waitUntil(timeout: 10) { lab.status(.alpha)?.state == "standby" }, lab.logs)
+        try lab.failStarts(.beta, true)
+        try lab.failStarts(.alpha, true)
+        mark = try powerLoss("neither can start")
+        let nobody = pagesSettled(mark, 1, "neither can start")
+        let page = nobody.pages.first?.body ?? ""
+        XCTAssertTrue(page.contains("nobody serves"), page)
+        XCTAssertTrue(page.contains("Disk quota exceeded"), page)
+        XCTAssertTrue(page.contains("vacataire ready"), page)
+        XCTAssertFalse(lab.frontendServes(.alpha) || lab.frontendServes(.beta))
+    }
+
+    /// beta's start fails on a handoff (a full quota): alpha keeps serving and sends the one
+    /// page, naming its truncated page and beta's failed start; beta is failed. alpha's
+    /// page is whole again at the end.
+    private func makeStandbyFailed(_ lab: PairFixture) throws {
+        lab.waitUntilNotificationsSettled()
+        let mark = lab.mark()
+        try lab.failStarts(.beta, true)
+        try lab.truncatePage(.alpha, true)
+        XCTAssertTrue(lab.waitUntil(timeout: 25) { lab.status(.beta)?.state == "failed" }, "beta did not fail:\n\(lab.logs)")
+        _ = lab.waitUntil(timeout: 15) { !lab.mails(since: mark).pages.isEmpty }
+        lab.waitUntilNotificationsSettled()
+        let mails = lab.mails(since: mark)
+        report("a standby whose start fails", lab: lab, mark: mark, mails: mails, traps: lab.trapsReceived(since: mark))
+        XCTAssertEqual(mails.pages.count, 1, "pages for a failed takeover:\n\(mails.listing)")
+        let page = mails.pages.first?.body ?? ""
+        XCTAssertTrue(page.contains("beta could not take over: start actions failed") && page.contains("Disk quota exceeded"), page)
+        XCTAssertTrue(page.contains("home-page"), "the page names alpha's failing check:\n\(page)")
+        XCTAssertEqual(lab.lastSample?.alpha.answers, true, "better a sick master than no master")
+        try lab.truncatePage(.alpha, false)
+        XCTAssertTrue(lab.waitUntil(timeout: 15) { (lab.statusObject(.alpha)?["healthy"] as? Bool) == true }, lab.logs)
+    }
+
     /// alpha's agent is restarted (SIGTERM, then started again) while it serves: its
     /// service never stops, HAProxy never answers anything but 200, and nobody is paged.
     func testAgentRestartWithTheServiceUpIsInvisible() throws {

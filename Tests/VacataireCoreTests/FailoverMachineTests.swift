@@ -346,10 +346,15 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(allowed.startsService)
         allowed.assertPersistFirst()
         XCTAssertTrue(allowed.raised.isEmpty, "the takeover belongs to the peer-loss incident")
-        XCTAssertEqual(allowed.pages.map(\.0), [.takeover])
-        XCTAssertEqual(allowed.pages.first?.1, lost, "one incident, one thread")
+        XCTAssertTrue(allowed.pages.isEmpty, "paged once the service runs, verified: a page never claims a role not reached")
         let reason = allowed.transitions.last?.2 ?? ""
         XCTAssertTrue(reason.hasPrefix("taking over: no heartbeat from alpha for 3.2 s, witness reachable"), reason)
+        let serving = standby.actionFinished(.start, .succeeded, now: at(3.6))
+        XCTAssertEqual(serving.pages.map(\.0), [.takeover])
+        XCTAssertEqual(serving.pages.first?.1, lost, "one incident, one thread")
+        let page = serving.notified.first?.1 ?? ""
+        XCTAssertTrue(page.hasPrefix("took over: no heartbeat from alpha for 3.2 s, witness reachable, alpha's service does not answer; "
+            + "my service runs and passes its checks at epoch 2"), page)
     }
 
     /// A standby that took over on silence counts its self-fence from the moment it serves,

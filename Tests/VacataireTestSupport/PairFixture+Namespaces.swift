@@ -205,6 +205,15 @@ extension PairFixture {
         }
     }
 
+    /// Makes the node's start action fail ("Disk quota exceeded") or work again.
+    public func failStarts(_ node: Node, _ failing: Bool) throws {
+        if failing {
+            try directory.write("\(node.rawValue).quota", "starts fail: set by the test\n")
+        } else {
+            try? FileManager.default.removeItem(atPath: directory.file("\(node.rawValue).quota"))
+        }
+    }
+
     /// Starts the node's service by hand, as the operator would (`web_service.sh start`).
     public func startServiceByHand(_ node: Node) throws -> CommandResult {
         guard let lab else { throw FixtureError("startServiceByHand is for the namespace topology") }

@@ -64,8 +64,9 @@ extension PairFixture {
     }
 
     /// Whether lb's latest sample shows HAProxy's frontend answering with `node`'s full page.
-    public func frontendServes(_ node: Node) -> Bool {
-        guard let sample = lastSample else { return false }
+    /// `since`: only a sample taken after it counts (not one from before a crash).
+    public func frontendServes(_ node: Node, since: Date? = nil) -> Bool {
+        guard let sample = lastSample, since.map({ sample.time > $0 }) ?? true else { return false }
         return sample.frontend.answers && sample.frontend.who == node.rawValue && sample.frontend.bytes == Self.pageBytes
     }
 

@@ -159,7 +159,8 @@ extension FailoverMachine {
     private mutating func tellNobodyServes(_ failed: inout Failed, _ peerState: String, _ actions: inout [FailoverAction]) {
         guard failed.told != .nobodyServes else { return }
         failed.told = .nobodyServes
-        let reason = "nobody serves: I am failed (\(failed.why)) and \(peerState). " + Self.repairAdvice(peerName: peerName, peerRole: peer?.role)
+        let why = failed.why.hasPrefix("failed: ") ? String(failed.why.dropFirst("failed: ".count)) : failed.why
+        let reason = "nobody serves: I am failed (\(why)) and \(peerState). " + Self.repairAdvice(peerName: peerName, peerRole: peer?.role)
         raise(nobodyServesIncident, .failover, reason: reason, paged: true, news: true, failing: health?.failing ?? [], &actions)
     }
 
@@ -265,7 +266,8 @@ extension FailoverMachine {
             moveToFailed(reason: reason, &actions)
         case (.standby, true) where peer.role == .failed:
             activate(epoch: newEpoch, purpose: .nobodyServes, event: .takeover, incident: IncidentID(epoch: newEpoch, topic: .roleChange),
-                     reason: "taking over: \(peerName) is failed and nobody serves, epoch \(newEpoch)", &actions)
+                     reason: "taking over: \(peerName) is failed and nobody serves, epoch \(newEpoch)",
+                     pageOnceServing: "took over: \(peerName) is failed and nobody served; my service runs and passes its checks at epoch \(newEpoch)", &actions)
         default:
             break
         }
@@ -353,8 +355,10 @@ extension FailoverMachine {
         if report.peerServiceAnswers == false { evidence.append("\(peerName)'s service does not answer") }
         if fenced { evidence.append("\(peerName) fenced") }
         if !settings.hasWitness { evidence.append("no witness (no_witness: takeover)") }
-        evidence.append("what to do: repair \(peerName), then `vacataire failback` on it")
+        let advice = "what to do: repair \(peerName), then `vacataire failback` on it"
         activate(epoch: newEpoch, purpose: .silence, event: .takeover, incident: peerLossIncident,
-                 reason: "taking over: " + evidence.joined(separator: ", "), &actions)
+                 reason: "taking over: " + (evidence + [advice]).joined(separator: ", "),
+                 pageOnceServing: "took over: " + evidence.joined(separator: ", ")
+                    + "; my service runs and passes its checks at epoch \(newEpoch); " + advice, &actions)
     }
 }

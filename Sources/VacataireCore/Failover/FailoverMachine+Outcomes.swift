@@ -138,6 +138,7 @@ extension FailoverMachine {
             // The node now serving pages the role change, verified.
             raise(page.incident, page.event, reason: page.reason, paged: true, news: true, failing: page.failing, &actions)
             roleChangeIncident = page.incident
+            if page.incident.topic == .peerLost { roleChangedIncidents.insert(page.incident) }
         }
         // The self-fence counts from now: while the service was being verified no witness
         // probe ran, and verifying may take longer than self_fence_after.

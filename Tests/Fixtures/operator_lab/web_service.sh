@@ -3,6 +3,7 @@
 # inside its node's network namespace:
 #
 #   web_service.sh start NAME PORT   serve page_server.py's 4096-byte page on 0.0.0.0:PORT
+#                                    (fails, as on a full quota, while NAME.quota exists)
 #   web_service.sh stop NAME         stop it (no error if it is not running)
 #
 # `start` returns once the port accepts connections: the agent's start action means "serving".
@@ -19,6 +20,8 @@ alive() {
 case "$1" in
 start)
     port=$3
+    # A start that fails as a full quota makes it fail (the test writes NAME.quota).
+    if [ -f "$name.quota" ]; then echo "cannot write run/$name.log: Disk quota exceeded" >&2; exit 1; fi
     if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then exit 0; fi
     setsid /usr/bin/python3 "$here/page_server.py" "$name" "$port" "$PWD" >"run/$name.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
