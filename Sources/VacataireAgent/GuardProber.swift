@@ -2,7 +2,7 @@ import Foundation
 import VacataireChecks
 import VacataireCore
 
-/// Runs the split-brain guard's probes (DESIGN.md §1.4) with the check kinds' own code:
+/// Runs the split-brain guard's probes with the check kinds' own code:
 /// the witness by TCP connect or HTTP GET, the peer's service by HTTP GET, each bounded.
 struct GuardProber: Sendable {
     var witness: FailoverConfig.Witness?

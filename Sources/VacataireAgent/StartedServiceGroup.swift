@@ -6,7 +6,7 @@ import VacataireCore
 ///
 /// When the stop action cannot be started at all (no descriptor, no memory, no shell),
 /// even after retries, this group is what can still be stopped without it: SIGTERM, then
-/// SIGKILL (issue 11, case 6).
+/// SIGKILL.
 ///
 /// Guarded by an `NSLock`, which ThreadSanitizer follows (see `ConnectionSlots`).
 public final class StartedServiceGroup: @unchecked Sendable {

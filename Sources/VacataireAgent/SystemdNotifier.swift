@@ -8,7 +8,7 @@ import VacataireCore
 /// `STATUS=` with role, epoch and peer, and `WATCHDOG=1` only while the state machine
 /// is making progress, so that `WatchdogSec=` restarts a wedged agent.
 ///
-/// A pure state machine in the STYLE.md way: `update` takes what the agent last showed and
+/// A pure state machine, as FailoverMachine is: `update` takes what the agent last showed and
 /// an explicit `now`, and returns the notification lines to send; `SystemdNotifySocket`
 /// sends them. It never reads a clock and never does I/O.
 public struct SystemdNotifier: Sendable {

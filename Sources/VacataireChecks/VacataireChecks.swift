@@ -1,4 +1,4 @@
-/// VacataireChecks: the health checks of a node's service (DESIGN.md §4).
+/// VacataireChecks: the health checks of a node's service.
 ///
 /// Five kinds, each a `HealthCheck`: `ProcessCheck` and `MemoryCheck` read /proc directly,
 /// `HTTPCheck` asks a URL through libcurl (status, exact body size, body pattern),

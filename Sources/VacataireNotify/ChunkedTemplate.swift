@@ -13,7 +13,7 @@ protocol CompiledTemplate {
 /// Why: swift-mustache 2.1's parser measures the distance from each tag to the end of the
 /// text (`Parser.read(count:)` calls `String.distance(from:to:)`, which walks the
 /// characters), so parsing costs the number of tags times the length of the text: a
-/// template of 12,000 sections took about a minute in a debug build (issue 11, case 5).
+/// template of 12,000 sections took about a minute in a debug build.
 /// Cut at line starts outside every section (`TemplateOutline.cuts`), each piece costs its
 /// own tags times its own length, and the whole is linear in the size. Cutting there
 /// changes nothing in the output: swift-mustache starts each piece as it starts each line

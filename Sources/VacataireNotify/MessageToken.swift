@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Foundation's `UUID()` reads `/dev/urandom` through a descriptor on Linux; with the
 /// descriptors exhausted it returns the same value again and again, and three deliveries
-/// given up in the same instant collided on the outbox key (issue 11, case 10). This one
+/// given up in the same instant collided on the outbox key. This one
 /// needs no descriptor: a process-wide counter, which alone makes every token of this
 /// process distinct, then the time and 64 bits from the system generator (`getrandom`),
 /// which keep tokens distinct across restarts.

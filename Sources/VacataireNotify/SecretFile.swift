@@ -4,7 +4,7 @@ import Foundation
 /// that a failure says why in `errno` terms: a missing or unreadable file is a setting to
 /// fix (`.configuration`, not retried), while a process out of descriptors or memory
 /// (EMFILE, ENFILE, ENOMEM, EAGAIN, EINTR) is a passing state of the machine, retried like
-/// a refused connection (issue 11, case 6: a failover page was dropped as "refused for
+/// a refused connection (a failover page was dropped as "refused for
 /// good" because the password file could not be opened during a descriptor flood).
 enum SecretFile {
     /// Secrets are short; a larger file is a mistake in the path.

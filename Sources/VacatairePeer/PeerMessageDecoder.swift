@@ -3,7 +3,7 @@ import Foundation
 /// Turns a received datagram into a `PeerMessage` if it is well framed, signed with a
 /// known key and holds a valid body; stateless (replay rules are `PeerMessageValidator`'s).
 ///
-/// This is the fuzz target of DESIGN.md §3: it reads nothing beyond 1,500 bytes, parses
+/// This is a fuzz target (Tests/Fuzz): it reads nothing beyond 1,500 bytes, parses
 /// JSON only after the tag is verified, and every failure is a `PeerRejection`.
 public struct PeerMessageDecoder: Sendable {
     /// The keys accepted on receipt.

@@ -3,7 +3,7 @@ import GRDB
 import VacataireCore
 
 /// The agent's durable state: one SQLite database (`vacataire.sqlite`) in the state
-/// directory, in WAL mode, mode 0600 (DESIGN.md §7).
+/// directory, in WAL mode, mode 0600.
 ///
 /// It owns the role and epoch written before acting, the incidents and the event history.
 /// Every method is one transaction, durable when it returns (`synchronous = FULL`), so a

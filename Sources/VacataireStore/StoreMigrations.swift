@@ -67,7 +67,7 @@ enum StoreMigration: String, CaseIterable {
                 CREATE INDEX events_incident ON events (incident, time);
                 """)
         case .outbox:
-            // The durable outbox (DESIGN.md §5): a notification is committed here before any
+            // The durable outbox: a notification is committed here before any
             // delivery is tried, with one delivery row per destination.
             try db.execute(sql: """
                 CREATE TABLE outbox (

@@ -5,7 +5,7 @@ import NIOHTTP1
 /// then closes the connection.
 ///
 /// NIO's own `HTTPServerProtocolErrorHandler` answers every parser error, and one
-/// malformed request line can raise more than one (issue 11, case 12: two 400s on one
+/// malformed request line can raise more than one (two 400s on one
 /// connection). This one answers the first, ignores the rest, and never answers a
 /// connection whose response has already started.
 final class BadRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {

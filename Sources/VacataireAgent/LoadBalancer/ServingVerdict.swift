@@ -5,7 +5,7 @@ import VacataireCore
 ///
 /// The node serves when its machine is `active` and its critical checks pass, and during
 /// the make-before-break moments the machine's `loadBalancerUp` names. In
-/// maintenance the service stays as it was (DESIGN.md §2), so the load balancer keeps
+/// maintenance the service stays as it was, so the load balancer keeps
 /// following it: a node in maintenance that still runs the service, healthy, stays in
 /// rotation; one whose service is off answers `maintenance`.
 public struct ServingVerdict: Sendable, Equatable {

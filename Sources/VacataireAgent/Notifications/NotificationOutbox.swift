@@ -4,7 +4,7 @@ import VacataireCore
 import VacataireNotify
 import VacataireStore
 
-/// The durable outbox (DESIGN.md §5): every notification is committed to the store, one
+/// The durable outbox: every notification is committed to the store, one
 /// delivery per destination, before any delivery is tried; a delivery is marked done only
 /// when its server accepted it, and retried with exponential backoff while it is down.
 /// Pending deliveries survive a restart or a kill -9 (at-least-once: the email keeps its

@@ -1,7 +1,7 @@
 /// The failover state machine of one node: roles, handoff, takeover, failback, epochs.
 ///
 /// Pure: no clock, no socket, no process. Each input is a `mutating func` that takes `now`
-/// and returns the `FailoverAction`s the daemon executes in order (DESIGN.md §2, STYLE.md).
+/// and returns the `FailoverAction`s the daemon executes in order.
 /// It owns the node's role and epoch, what it last heard from its peer, the request in
 /// flight, and which incidents it has opened. Every state change comes with a one-line
 /// reason (`.transition`), kept in `lastReason` for `vacataire status`.

@@ -19,7 +19,7 @@ public enum ServiceRole: String, Sendable, Codable, Equatable, CaseIterable {
     case takingOver = "taking-over"
 }
 
-/// What the node writes to its store before acting (DESIGN.md §7): role and epoch.
+/// What the node writes to its store before acting: role and epoch.
 ///
 /// The machine emits `.persist` first in every action list that changes either, so a
 /// crash at any point leaves a store that never claims less than the node may have done.
@@ -138,7 +138,7 @@ public struct HealthVerdict: Sendable, Equatable {
 /// A peer message as the machine sees it: the codec (VacatairePeer) has already checked
 /// its MAC, replay window, cluster and size, and the daemon maps it to this.
 public struct FailoverMessage: Sendable, Equatable {
-    /// The message types of DESIGN.md §3; the raw value is the `kind` field on the wire
+    /// The message types of the peer protocol (Docs/peer-protocol.md); the raw value is the `kind` field on the wire
     /// (VacatairePeer calls it `PeerMessageKind`).
     public enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
         case heartbeat

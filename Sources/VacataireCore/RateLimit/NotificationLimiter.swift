@@ -1,6 +1,6 @@
 import Foundation
 
-/// The notifier's rate limiter (DESIGN.md §5): decides, per destination, which
+/// The notifier's rate limiter: decides, per destination, which
 /// notifications go out now and which are held back, and never loses count of the latter.
 ///
 /// A pure state machine: every input carries its `now`; it does no I/O and reads no clock.
