@@ -218,14 +218,7 @@ final class PairTests: XCTestCase {
     /// agent finishes the handoff, stops its service, and only then exits. One node serves.
     func testSIGTERMToTheMasterDuringAHandoffStopsItsServiceBeforeExiting() async throws {
         let pair = try makePair()
-        try await pair.startPair()
-        try slowStart(pair, .beta, seconds: 3)
-        try pair.breakCheck(.alpha)
-        try await pair.waitUntil("alpha hands off", timeout: 15) { pair.transitions(.alpha).contains { $0.contains("-> handing-off") } }
-        let status = pair.terminate(.alpha, grace: 60)
-        XCTAssertEqual(status, 0, pair.logs)
-        let log = pair.log(.alpha)
-        XCTAssertTrue(log.contains("agent stopping: finishing the handing-off in flight first"), log)
+        let log = try await sigtermDuringAHandoff(pair, to: .alpha, phase: "handing-off")
         XCTAssertTrue(pair.transitions(.alpha).contains { $0.contains("quiescing -> failed") }, log)
         XCTAssertTrue(log.contains("agent stopped in state failed"), log)
         let alphaServes = await pair.serving(.alpha)
@@ -239,18 +232,25 @@ final class PairTests: XCTestCase {
     /// confirmation, then beta exits, its service left running. One node serves.
     func testSIGTERMToTheStandbyDuringItsTakeOverFinishesIt() async throws {
         let pair = try makePair()
-        try await pair.startPair()
-        try slowStart(pair, .beta, seconds: 3)
-        try pair.breakCheck(.alpha)
-        try await pair.waitUntil("beta takes over", timeout: 15) { pair.transitions(.beta).contains { $0.contains("-> taking-over") } }
-        let status = pair.terminate(.beta, grace: 60)
-        XCTAssertEqual(status, 0, pair.logs)
-        let log = pair.log(.beta)
-        XCTAssertTrue(log.contains("agent stopping: finishing the taking-over in flight first"), log)
+        let log = try await sigtermDuringAHandoff(pair, to: .beta, phase: "taking-over")
         XCTAssertTrue(pair.transitions(.beta).contains { $0.contains("taking-over -> active") }, log)
         try await pair.waitUntil("alpha's service stops", timeout: 15) { await !pair.serving(.alpha) }
         let betaServes = await pair.serving(.beta)
         XCTAssertTrue(betaServes, pair.logs)
+    }
+
+    /// Starts the pair, slows beta's start to 3 s, breaks alpha's check, and once `node` is
+    /// in `phase` sends it SIGTERM (systemd's stop, with its time to finish): returns the
+    /// stopped agent's log, after checking that it exited cleanly and said what it finished.
+    private func sigtermDuringAHandoff(_ pair: PairFixture, to node: PairFixture.Node, phase: String) async throws -> String {
+        try await pair.startPair()
+        try slowStart(pair, .beta, seconds: 3)
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("\(node.rawValue) is \(phase)", timeout: 15) { pair.transitions(node).contains { $0.contains("-> \(phase)") } }
+        XCTAssertEqual(pair.terminate(node, grace: 60), 0, pair.logs)
+        let log = pair.log(node)
+        XCTAssertTrue(log.contains("agent stopping: finishing the \(phase) in flight first"), log)
+        return log
     }
 
     /// Makes `node`'s start action take `seconds` longer: the pair's service.sh behind a wrapper.
