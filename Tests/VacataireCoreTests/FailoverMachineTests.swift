@@ -133,6 +133,27 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertEqual(Epoch.after(.max), .max)
     }
 
+    /// As a cut link comes back, the master takes the service from a standby it hears at
+    /// epoch 4 while, in the same instant, that standby takes over from the master it could
+    /// not hear: they must not pick one epoch. The master activates at odd epochs, the
+    /// standby at even ones.
+    func testTheMasterAndTheStandbyNeverActivateAtTheSameEpoch() {
+        XCTAssertEqual([4, 5].map { Epoch.activation(atLeast: $0, for: .master) }, [5, 5])
+        XCTAssertEqual([4, 5].map { Epoch.activation(atLeast: $0, for: .standby) }, [4, 6])
+        var master = FailoverMachine(settings: failoverSettings(.master), persisted: PersistedFailoverState(role: .standby, epoch: 3), now: at(0))
+        _ = master.boot(now: at(0))
+        _ = master.healthChanged(.healthy, now: at(0))
+        let taken = master.received(msg(.heartbeat, epoch: 4, role: .standby), now: at(0.2))
+        var standby = FailoverMachine(settings: failoverSettings(.standby), persisted: PersistedFailoverState(role: .standby, epoch: 4), now: at(0))
+        _ = standby.boot(now: at(0))
+        _ = standby.healthChanged(.healthy, now: at(0))
+        _ = standby.received(msg(.heartbeat, epoch: 3, role: .active), now: at(0.1))
+        _ = standby.tick(now: at(3.2))
+        let takeover = standby.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: false), now: at(3.3))
+        let epochs = [taken.persisted.last?.epoch, takeover.persisted.last?.epoch]
+        XCTAssertEqual(epochs, [5, 6])
+    }
+
     func testHeartbeatsAtTheConfiguredInterval() {
         var master = Node.activeMaster()
         var count = 0

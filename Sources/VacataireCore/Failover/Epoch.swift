@@ -11,4 +11,13 @@ public enum Epoch {
     public static func after(_ epoch: UInt64) -> UInt64 {
         epoch < .max ? epoch + 1 : .max
     }
+
+    /// The first epoch from `epoch` on at which a node of `role` may become active: the
+    /// master activates at odd epochs, the standby at even ones. Two nodes that decide at
+    /// the same instant on what they last heard of each other (the master taking the
+    /// service from a standby it hears, the standby taking over from a master it cannot
+    /// hear) can never pick the same epoch.
+    public static func activation(atLeast epoch: UInt64, for role: ConfiguredRole) -> UInt64 {
+        epoch % 2 == (role == .master ? 1 : 0) ? epoch : after(epoch)
+    }
 }

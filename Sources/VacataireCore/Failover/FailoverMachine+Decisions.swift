@@ -349,7 +349,7 @@ extension FailoverMachine {
     }
 
     mutating func takeOverOnSilence(_ report: GuardReport, fenced: Bool, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
-        let newEpoch = Epoch.after(max(epoch, peer?.epoch ?? 0))
+        let newEpoch = Epoch.activation(atLeast: Epoch.after(max(epoch, peer?.epoch ?? 0)), for: settings.role)
         var evidence = ["no heartbeat from \(peerName) for \(peerSilence(now).humanSeconds)"]
         if report.witnessReachable == true { evidence.append("witness reachable") }
         if report.peerServiceAnswers == false { evidence.append("\(peerName)'s service does not answer") }

@@ -606,12 +606,15 @@ public struct FailoverMachine: Sendable {
     }
 
     /// The epoch at which this node may become active given what it knows of its peer:
-    /// above its own, and above the peer's unless the peer is known not active there.
+    /// above its own, and above the peer's unless the peer is known not active there; of
+    /// this node's parity (`Epoch.activation`).
     func activationEpoch(peerEpoch: UInt64?, peerRole: ServiceRole?) -> UInt64 {
-        guard let peerEpoch else { return Epoch.after(epoch) }
-        if peerRole == .standby || peerRole == .failed {
-            return max(Epoch.after(epoch), peerEpoch)
+        let lowest: UInt64
+        if let peerEpoch, peerRole == .standby || peerRole == .failed {
+            lowest = max(Epoch.after(epoch), peerEpoch)
+        } else {
+            lowest = Epoch.after(max(epoch, peerEpoch ?? 0))
         }
-        return Epoch.after(max(epoch, peerEpoch))
+        return Epoch.activation(atLeast: lowest, for: settings.role)
     }
 }
