@@ -135,8 +135,9 @@ extension FailoverAgent {
         return ControlReply(outcome: .pending, message: "\(answer.reason)\nnot settled after \(wait.formatted()); now \(machine.stateName.rawValue): \(machine.lastReason)")
     }
 
-    /// The longest a change may take: every handoff attempt, then the start action.
-    private var defaultWait: Double {
+    /// The longest a change may take, in seconds: every handoff attempt, then the start
+    /// action, and 2 s more.
+    var defaultWait: Double {
         failover.handoffTimeout.seconds * Double(failover.handoffRetries + 1) + failover.start.timeout.seconds + 2
     }
 

@@ -21,11 +21,10 @@ extension FailoverAgent {
         }
     }
 
-    /// The longest a transition may take: every handoff attempt, the start and its
-    /// verification, the two steps of draining and the stop, and a little more.
+    /// The longest a transition may take: an admin change's wait (every handoff attempt and
+    /// the start), then the verification, the two steps of draining and the stop.
     var exitDeadline: Duration {
-        let attempts = Duration.milliseconds(Int64(failover.handoffTimeout.seconds * 1000)) * (failover.handoffRetries + 1)
-        let actions = Duration.milliseconds(Int64((failover.start.timeout.seconds + failover.stop.timeout.seconds) * 1000))
-        return attempts + actions + machine.settings.verifyTimeout + machine.settings.drain * 2 + .seconds(2)
+        .milliseconds(Int64((defaultWait + failover.stop.timeout.seconds) * 1000))
+            + machine.settings.verifyTimeout + machine.settings.drain * 2
     }
 }

@@ -127,22 +127,22 @@ extension FailoverMachine {
         if let peer, !peerIsSilent(now) {
             if peer.role == .starting { return }  // it is still deciding
             if peer.role == .failed, settings.role == .standby { return }  // the master pages it
-            tellNobodyServes(&failed, "\(peerDescription(now))", &actions)
+            tellNobodyServes(&failed, peerDescription(now), &actions)
             return
         }
         guard settings.hasServiceProbe else {
             tellNobodyServes(&failed, "\(peerDescription(now)) (whether its service answers is unknown: no service_probe)", &actions)
             return
         }
-        guard failed.probingSince == nil, failed.told != .nobodyServes, failed.nextProbe.map({ now >= $0 }) ?? true else { return }
-        failed.probingSince = now
+        guard !failed.probing, failed.told != .nobodyServes, failed.nextProbe.map({ now >= $0 }) ?? true else { return }
+        failed.probing = true
         actions.append(.probeGuard(GuardProbe(witness: false, peerService: true)))
     }
 
     /// The answer to a failed node's probe of its silent peer's service.
     mutating func failedPeerProbed(_ failed: Failed, _ report: GuardReport, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         var failed = failed
-        failed.probingSince = nil
+        failed.probing = false
         failed.nextProbe = now + settings.deadAfter
         defer { state = .failed(failed) }
         guard peerIsSilent(now) else { return }  // the peer spoke meanwhile
@@ -212,8 +212,8 @@ extension FailoverMachine {
                          reason: "standby: I was active before the restart but \(peerName) may resume; stopping", &actions)
             } else {
                 // Node checks that fail make it failed, as a master that fails while serving:
-                // the peer takes over and pages it, once; if the peer cannot, this node pages.
-                // Once failed, this node pages if nobody serves (`watchPeerWhileFailed`).
+                // the peer takes over and pages it, once; if the peer cannot, this node, once
+                // failed, pages that nobody serves (`watchPeerWhileFailed`).
                 stepDown(to: .failed, epoch: max(Epoch.after(epoch), peer.epoch), purpose: .stepDown, event: nil, incident: nil,
                          reason: "failed: I was active before the restart but my checks fail (\(health.summary)); stopping, \(peerName) may take over", &actions)
             }

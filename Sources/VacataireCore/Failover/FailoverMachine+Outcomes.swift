@@ -7,7 +7,7 @@ extension FailoverMachine {
         if report.witnessReachable == true {
             lastWitnessContact = now
         }
-        if case .failed(let failed) = state, failed.probingSince != nil {
+        if case .failed(let failed) = state, failed.probing {
             failedPeerProbed(failed, report, now, &actions)
             return actions
         }
@@ -25,10 +25,11 @@ extension FailoverMachine {
             // Not a takeover. A peer whose agent stays silent past the grace (an agent
             // restart takes less) may be gone for good: its service runs unprotected, and the
             // people on call are warned once; the recovery follows when it is heard again.
-            if peerSilence(now) >= settings.deadAfter + settings.silentAgentGrace, let cause = silenceCause(now) {
+            let pastGrace = peerSilence(now) >= settings.deadAfter + settings.silentAgentGrace
+            if pastGrace, let cause = silenceCause(now) {
                 refuseTakeover("\(peerName)'s datagrams arrive but are refused (\(cause)) while its service answers: "
                     + "no failover protection until that is fixed", pages: true, now, &actions)
-            } else if peerSilence(now) >= settings.deadAfter + settings.silentAgentGrace {
+            } else if pastGrace {
                 refuseTakeover("\(peerName)'s agent is silent but its service answers: no failover protection until it is back. "
                     + "What to do: check vacataire on \(peerName) (`systemctl status vacataire`)", pages: true, now, &actions)
             } else {
@@ -173,6 +174,7 @@ extension FailoverMachine {
     /// goes back to the role it had, and the peer keeps serving.
     mutating func abandonTakeOver(_ takeOver: TakeOver, why: String, _ actions: inout [FailoverAction]) {
         let newEpoch = Epoch.after(epoch)
+        let failedReason = "\(why); stopping what may have started; failed"
         switch takeOver.purpose {
         case .failback, .switchover:
             // No page: the admin who asked sees it in `status` and `events`; a failback page
@@ -186,20 +188,17 @@ extension FailoverMachine {
             // Nobody served before: the peer takes the service if it can, and pages that
             // move; if it cannot, this node, once failed, pages that nobody serves
             // (`watchPeerWhileFailed`). One incident, one page.
-            let reason = "\(why); stopping what may have started; failed"
-            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
+            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: failedReason, &actions)
         case .handoff(let request):
             // The requester keeps serving and pages it, one page naming both problems: tell it why.
-            let reason = "\(why); stopping what may have started; failed"
-            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: reason, paged: false, &actions)
-            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
+            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: failedReason, paged: false, &actions)
+            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: failedReason, &actions)
             var refusal = message(.status, request: request)
             refusal.detail = "could not take over: \(why)"
             actions.append(.send(refusal))
         case .silence:
-            let reason = "\(why); stopping what may have started; failed"
-            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: reason, paged: true, failing: health?.failing ?? [], &actions)
-            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
+            raise(IncidentID(epoch: newEpoch, topic: .actionFailed), .failover, reason: failedReason, paged: true, failing: health?.failing ?? [], &actions)
+            stepDown(to: .failed, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: failedReason, &actions)
         }
     }
 

@@ -45,14 +45,14 @@ public struct FailoverMachine: Sendable {
     }
 
     public struct Failed: Sendable, Equatable {
-        /// Why this node failed, for the page that nobody serves and for `status`.
+        /// Why this node failed, for the page that nobody serves.
         public var why: String
         /// What the people on call were told about the pair while this node cannot serve,
         /// since the peer last served or could: a new stretch is told again.
         public var told: Told
-        /// The peer is silent: its service is probed (`.probeGuard`) to tell whether anybody
-        /// serves; nil when no probe is in flight, else since when.
-        public var probingSince: MonotonicInstant?
+        /// The peer is silent and its service is being probed (`.probeGuard`) to tell
+        /// whether anybody serves.
+        public var probing = false
         /// When the peer's silent service may be probed again.
         public var nextProbe: MonotonicInstant?
 
@@ -101,8 +101,8 @@ public struct FailoverMachine: Sendable {
         public var phase: Phase
         /// The role to go back to when the take-over is abandoned.
         public var previous: ServiceRole
-        /// The page of a move the peer asked for (a handoff): it goes out once this node's
-        /// service passed its checks, so that it never claims a role not reached.
+        /// The page of the move (a handoff, a takeover): it goes out once this node's service
+        /// passed its checks, so that it never claims a role not reached.
         public var pageOnceServing: RoleChangePage?
 
         public struct RoleChangePage: Sendable, Equatable {
@@ -545,7 +545,8 @@ public struct FailoverMachine: Sendable {
     /// Persist `active` at `newEpoch`, then run the start actions; the service checks verify
     /// the service before the node calls itself active.
     /// `pageOnceServing`: the incident's page waits until the service passed its checks and
-    /// then gives this reason (a handoff); otherwise the node that will serve pages now.
+    /// then gives this reason (a handoff, a takeover); otherwise the node that will serve
+    /// pages now (a switchover towards it).
     mutating func activate(
         epoch newEpoch: UInt64, purpose: TakeOver.Purpose, event: EventKind?, incident: IncidentID?,
         reason: String, pageOnceServing: String? = nil, _ actions: inout [FailoverAction]
