@@ -30,7 +30,7 @@ extension FailoverAgent {
         case .status:
             return ControlReply(outcome: .done, message: statusSentence(), status: await status())
         case .events:
-            return events(request)
+            return await events(request)
         case .notifyTest:
             return await notifyTest(request, by: caller.name)
         case .failback, .ready, .switchover, .maintenance, .ack:
@@ -156,14 +156,18 @@ extension FailoverAgent {
         for (reason, count) in statistics.validation.byReason where count > 0 {
             peerRejections[reason.rawValue] = Int(clamping: count)
         }
-        let backlog = try? store.outboxBacklog()
+        // One read, so that a stalled disk costs status one deadline.
+        let stored = await storeAnswer("read the outbox's backlog and the open incidents") { store in
+            (backlog: try store.outboxBacklog(), incidents: try store.openIncidents())
+        }
+        let backlog = stored?.backlog
         let heard = machine.peerLastHeard.map { now().since($0) }
         let peer = AgentStatus.Peer(
             name: failover.peer.name, role: machine.peer?.role.rawValue, healthy: machine.peer?.healthy,
             epoch: machine.peer?.epoch, lastHeardSeconds: heard.map(\.seconds),
             addresses: failover.peer.addresses.map(\.description)
         )
-        let incidents = ((try? store.openIncidents()) ?? []).map { record in
+        let incidents = (stored?.incidents ?? []).map { record in
             AgentStatus.Incident(
                 id: record.id.description, kind: record.kind.rawValue, reason: record.reason, openedAt: record.openedAt,
                 acknowledgedBy: record.acknowledgement?.author, acknowledgeComment: record.acknowledgement?.comment
@@ -181,14 +185,15 @@ extension FailoverAgent {
             } + (stateCheck.map { [AgentStatus.Check(name: $0.name, severity: "critical", health: "failing", status: "CRITICAL", output: $0.output, runs: 0)] } ?? []),
             incidents: incidents,
             peerRejections: peerRejections,
-            outboxPending: (backlog?.pending ?? 0) + (await outbox.heldDeliveries),
+            outboxPending: (backlog?.pending ?? 0) + (outbox.heldDeliveries),
             outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { clock.date.timeIntervalSince($0) },
-            heldBackNotices: await outbox.heldBack,
+            heldBackNotices: outbox.heldBack,
             confirmationsAwaited: reminders.confirmationsAwaited,
             snmpEngine: config.notify.snmp.isEmpty ? nil : SNMPEngineIdentity.describe(config),
             stateNotWritable: stateNotWritable.map { why in
-                pendingWrites.isEmpty ? why : "\(why); \(pendingWrites.count) record(s) wait in memory to be written"
+                let waiting = storeThread.progress.waitingWrites
+                return waiting == 0 ? why : "\(why); \(waiting) record(s) wait in memory to be written"
             }
         )
     }
@@ -196,7 +201,7 @@ extension FailoverAgent {
     /// A test notification through the running daemon's destinations, delivered now (not
     /// through the outbox: the caller wants each destination's answer).
     private func notifyTest(_ request: ControlRequest, by user: String) async -> ControlReply {
-        let sender = await outbox.currentSender()
+        let sender = outbox.currentSender()
         let channels: Set<NotifyChannel> = request.channel.flatMap(NotifyChannel.init(rawValue:)).map { [$0] } ?? Set(NotifyChannel.allCases)
         var test = sender.testNotification(requestedBy: user)
         test.reason += " through the running daemon"
@@ -213,19 +218,27 @@ extension FailoverAgent {
         "\(config.node.name) is \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch)): \(machine.lastReason)"
     }
 
-    private func events(_ request: ControlRequest) -> ControlReply {
+    private func events(_ request: ControlRequest) async -> ControlReply {
         let since = request.sinceSeconds.map { clock.date.addingTimeInterval(-$0) }
-        var incident: IncidentID?
+        var wanted: IncidentID?
         if let text = request.incident {
             guard let id = IncidentID(storedText: text) else {
                 return ControlReply(outcome: .refused, message: "refused: `\(text)` is not an incident id (they look like e7 or e7-peer-lost)")
             }
-            incident = id
+            wanted = id
         }
-        do {
-            // One more than asked: whether older events were left out, which the CLI says.
-            let limit = request.limit ?? ControlRequest.defaultEventLimit
-            let records = try store.events(since: since, incident: incident, limit: limit + 1)
+        // One more than asked: whether older events were left out, which the CLI says.
+        let limit = request.limit ?? ControlRequest.defaultEventLimit
+        let incident = wanted
+        let answer = await storeThread.answer("read the event history", within: Self.eventsDeadline, clock: clock) {
+            try $0.events(since: since, incident: incident, limit: limit + 1)
+        }
+        switch answer {
+        case nil:
+            return ControlReply(outcome: .refused, message: "cannot read the event history: the store did not answer within \(Self.eventsDeadline.humanSeconds) (is the disk under \(config.stateDirectory) frozen or failing?)")
+        case .failure(let error):
+            return ControlReply(outcome: .refused, message: "cannot read the event history: \(error)")
+        case .success(let records):
             let events = records.suffix(limit).map { record in
                 AgentEvent(
                     time: record.time, category: record.category.rawValue, kind: record.kind?.rawValue,
@@ -237,10 +250,11 @@ extension FailoverAgent {
                 ? "the newest \(limit) event(s) only; older ones match too: narrow with --since or --incident, or raise --limit (at most \(ControlRequest.maximumEventLimit))"
                 : "\(events.count) event(s)"
             return ControlReply(outcome: .done, message: message, events: Array(events), eventsLeftOut: leftOut)
-        } catch {
-            return ControlReply(outcome: .refused, message: "cannot read the event history: \(error)")
         }
     }
+
+    /// How long `vacataire events` waits for the store.
+    static let eventsDeadline: Duration = .seconds(2)
 }
 
 /// What a waiting admin command looks at, copied out of the actor.

@@ -57,6 +57,7 @@ extension FailoverAgent {
     public func settle() async {
         while true {
             if effectsInFlight == 0, notificationsQueued == 0, pendingCheckChanges.isEmpty, !weighingCheckChanges,
+               pendingStart == nil, storeThread.progress.isIdle || storeThread.progress.refused != nil,
                await outbox.isIdle { return }
             // Effects are real work (processes, sockets): give them real time.
             try? await Task.sleep(for: .milliseconds(2))

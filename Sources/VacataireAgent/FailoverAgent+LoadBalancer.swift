@@ -14,14 +14,14 @@ extension FailoverAgent {
     public func metricsText() async -> String {
         let checks = await scheduler.snapshot()
         let statistics = await link.statistics()
-        let backlog = try? store.outboxBacklog()
+        let backlog = await storeAnswer("read the outbox's backlog") { try $0.outboxBacklog() }
         // Never heard: silent since the agent started (the machine's clock starts at zero).
         let silence = now().since(machine.peerLastHeard ?? MonotonicInstant(nanoseconds: 0))
         let snapshot = AgentMetricsSnapshot(
             role: machine.role, state: machine.stateName, healthy: machine.health?.healthy == true,
             epoch: machine.epoch, peerLastHeardSeconds: silence.seconds,
             checks: checks, rejections: statistics.validation.byReason, heartbeatCopies: statistics.heartbeatCopiesSent,
-            outboxPending: (backlog?.pending ?? 0) + (await outbox.heldDeliveries), outboxExpired: backlog?.expired ?? 0,
+            outboxPending: (backlog?.pending ?? 0) + (outbox.heldDeliveries), outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, clock.date.timeIntervalSince($0)) } ?? 0
         )
         return metrics.render(snapshot)

@@ -20,88 +20,117 @@ extension FailoverAgent {
     /// role change needs it) and while it does not (to catch up).
     static let stateProbePeriod: Duration = .seconds(5)
     static let stateRetryPeriod: Duration = .seconds(1)
-    /// At most this many writes wait in memory; beyond, the oldest are dropped and counted.
+    /// A store call that has not returned after this long (a frozen file system, a dying
+    /// disk) makes the state directory a failing check, as a refused write does. The
+    /// agent itself never waits for the store: only the start of its service does.
+    static let storeDeadline: Duration = .seconds(5)
+    /// How long `vacataire status` and `/metrics` wait for what only the store knows.
+    static let storeAnswerDeadline: Duration = .milliseconds(500)
+    /// At most this many writes wait in memory; beyond, the oldest events are dropped and counted.
     static let pendingWriteLimit = 10_000
 
-    /// One write the store refused, to try again in order.
-    struct PendingWrite: Sendable {
-        var what: String
-        var write: @Sendable (AgentStore) throws -> Void
-    }
-
-    /// Writes the role and epoch; on failure keeps them to write later. Returns why the
-    /// write failed, nil when it succeeded. A store standing in memory for one that could
-    /// not be opened never counts as written.
-    func persist(_ state: PersistedFailoverState) -> String? {
+    /// Queues the role and epoch for the store (`.persist`); returns the write's number,
+    /// which a start waits for. A store standing in memory for one that could not be
+    /// opened records nothing: the start refuses to run on it (`startOnceRecorded`).
+    func persist(_ state: PersistedFailoverState) -> UInt64 {
         lastRole = state.role  // the node acts on it; the store catches up
-        do {
-            if let why = store.standIn { throw AgentStartError(why) }
-            try store.saveFailoverState(state)
-            unwrittenState = nil
-            storeTookWrite()
-            return nil
-        } catch {
-            let why = "\(error)"
-            let retry = unwrittenState == state
-            unwrittenState = state
-            guard !retry else { return why }  // said when it was first refused
-            logger.critical("cannot record role \(state.role.rawValue) at epoch \(state.epoch) in \(store.path): \(why); going on in memory, stopping is still allowed, starting is not")
-            storeRefusedWrite(why)
-            return why
+        let at = clock.date
+        return storeThread.write("record role \(state.role.rawValue) at epoch \(state.epoch)", keep: .always) { store in
+            guard store.standIn == nil else { return }
+            try store.saveFailoverState(state, at: at)
         }
     }
 
-    /// Runs `write` now, or keeps it for later when the store refuses it (or earlier
-    /// writes still wait: the order is kept).
-    func storeWrite(_ what: String, _ write: @escaping @Sendable (AgentStore) throws -> Void) {
-        if pendingWrites.isEmpty {
-            do {
-                try write(store)
-                return
-            } catch {
-                logger.error("cannot \(what) in \(store.path): \(error); kept in memory until the store takes writes")
-                // Kept first: the event that says so (`storeRefusedWrite`) then waits behind it
-                // instead of being tried, and counted, as a second refused write.
-                pendingWrites.append(PendingWrite(what: what, write: write))
-                storeRefusedWrite("\(error)")
-                return
+    /// Queues `write` for the store thread, after every write queued before it. A write the
+    /// store refuses waits there, in order with the ones behind it, until it takes writes.
+    func storeWrite(_ what: String, keep: StoreThread.Keep = .always, _ write: @escaping @Sendable (AgentStore) throws -> Void) {
+        storeThread.write(what, keep: keep, write)
+    }
+
+    /// `.runStartActions` after `.persist` of role active (number `recorded`): the start
+    /// runs once that write is in the store, and is refused (the machine hears a failed
+    /// start) when the state directory takes no writes: a node that cannot record that it
+    /// serves must not serve, or a restart could start it beside its peer.
+    func startOnceRecorded(_ recorded: UInt64?, _ context: ServiceActionContext) -> String? {
+        let cannot = "cannot record role active at epoch \(context.epoch)"
+        if let why = store.standIn ?? stateNotWritable {
+            return "\(cannot) (\(why)); not starting while the state directory cannot be written"
+        }
+        guard let recorded, storeThread.progress.writtenThrough < recorded else {
+            runAction(.start, failover.start, context)
+            return nil
+        }
+        pendingStart = (recorded, context)
+        return nil
+    }
+
+    /// The store thread rang (a write ended) or a tick came: start what waited for its
+    /// role to be recorded, and learn whether the store refuses, stalls or takes writes.
+    func storeProgressed(_ now: MonotonicInstant) {
+        let progress = storeThread.progress
+        if let pending = pendingStart, progress.writtenThrough >= pending.number {
+            pendingStart = nil
+            if machine.stateName == .takingOver {
+                runAction(.start, failover.start, pending.context)
+            } else {
+                logger.notice("start at epoch \(pending.context.epoch) not run: the machine moved on (\(machine.stateName.rawValue)) while its role was being recorded")
             }
         }
-        if pendingWrites.count >= Self.pendingWriteLimit {
-            pendingWrites.removeFirst()
-            droppedWrites += 1
+        if let refused = progress.refused {
+            stallWatch = nil
+            storeRefusedWrite(refused)
+            return
         }
-        pendingWrites.append(PendingWrite(what: what, write: write))
+        if let running = progress.running {
+            guard let watch = stallWatch, watch.number == running.number else {
+                stallWatch = (running.number, now)
+                return storeCaughtUp(progress)
+            }
+            let stalled = now.since(watch.since)
+            if stalled >= Self.storeDeadline {
+                storeRefusedWrite("the store has not returned for \(stalled.humanSeconds) (\(running.what)): is the disk under \(config.stateDirectory) frozen or failing?")
+                return
+            }
+        } else {
+            stallWatch = nil
+        }
+        storeCaughtUp(progress)
     }
 
-    /// The store refused a write: from now on the node is not ready to start its service.
+    /// The store refused a write or stalled: from now on the node is not ready to start its
+    /// service, and a start waiting for its role to be recorded is refused.
     func storeRefusedWrite(_ why: String) {
-        metrics.stateWriteFailed()
+        if let pending = pendingStart {
+            pendingStart = nil
+            let refusal = "cannot record role active at epoch \(pending.context.epoch) (\(why)); not starting while the state directory cannot be written"
+            logger.critical("\(refusal)")
+            apply(machine.actionFinished(.start, .failed(refusal), now: now()))
+        }
         guard stateNotWritable == nil else { return }
+        metrics.stateWriteFailed()
+        logger.critical("the state directory takes no writes: \(store.path): \(why); going on in memory, stopping is still allowed, starting is not")
         stateNotWritable = why
         stateCheckChanged = true
         record(.agent, kind: .checkFailed, reason: "state not writable: \(store.path): \(why); \(config.node.name) may stop its service but will not start it")
     }
 
-    /// The store took a write: write what waits, then say so once.
-    func storeTookWrite() {
-        guard let why = stateNotWritable, store.standIn == nil else { return }
-        while let first = pendingWrites.first {
-            do {
-                try first.write(store)
-                pendingWrites.removeFirst()
-            } catch {
-                logger.error("cannot \(first.what) in \(store.path) yet: \(error)")
-                return
-            }
-        }
+    /// Every write that waited is in the store: say once that it takes writes again.
+    func storeCaughtUp(_ progress: StoreThread.Progress) {
+        guard let why = stateNotWritable, store.standIn == nil, progress.refused == nil, progress.waitingWrites == 0,
+              stallWatch.map({ now().since($0.since) < Self.storeDeadline }) ?? true else { return }
         stateNotWritable = nil
         stateCheckChanged = true
-        let lost = droppedWrites > 0 ? "; \(droppedWrites) older event(s) did not fit in memory and are lost" : ""
-        droppedWrites = 0
+        let dropped = storeThread.takeDropped()
+        let lost = dropped > 0 ? "; \(dropped) older event(s) did not fit in memory and are lost" : ""
         let line = "state writable again: \(store.path) takes writes (it did not: \(why)); role \(machine.role.rawValue) at epoch \(machine.epoch) recorded\(lost)"
         logger.notice("\(line)")
         record(.agent, kind: .checkRecovered, reason: line)
+    }
+
+    /// What only the store knows, for status and metrics: nil when it does not answer
+    /// within `storeAnswerDeadline` (a stalled disk) or fails.
+    func storeAnswer<T: Sendable>(_ what: String, _ read: @escaping @Sendable (AgentStore) throws -> T) async -> T? {
+        try? await storeThread.answer(what, within: Self.storeAnswerDeadline, clock: clock, read)?.get()
     }
 
     /// Opens the store and reads the role and epoch. A state directory that takes no writes
@@ -177,8 +206,11 @@ extension FailoverAgent {
         }
     }
 
-    /// Tries the store now and then (see `stateProbePeriod`); called at every tick.
+    /// Tries the store now and then (see `stateProbePeriod`); called at every tick. A
+    /// refused write is asked again; a store taking writes gets a probe write when nothing
+    /// else was written lately, so a store that stopped is known before a role change.
     func probeStateDirectory(_ now: MonotonicInstant) {
+        storeProgressed(now)
         let period = stateNotWritable == nil ? Self.stateProbePeriod : Self.stateRetryPeriod
         guard now.since(lastStateProbe) >= period else { return }
         lastStateProbe = now
@@ -192,18 +224,12 @@ extension FailoverAgent {
             }
             return
         }
-        if let unwrittenState {
-            _ = persist(unwrittenState)
-            return
-        }
-        do {
-            try store.probeWrite()
-            storeTookWrite()
-        } catch {
-            if stateNotWritable == nil {
-                logger.critical("the state directory takes no writes: \(store.path): \(error); stopping is still allowed, starting is not")
-            }
-            storeRefusedWrite("\(error)")
+        let progress = storeThread.progress
+        if progress.refused != nil {
+            storeThread.retry()
+        } else if progress.isIdle {
+            let at = clock.date
+            storeThread.write("test a write", keep: .history) { try $0.probeWrite(at: at) }
         }
     }
 

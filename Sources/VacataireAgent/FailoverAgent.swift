@@ -21,6 +21,9 @@ public actor FailoverAgent {
     var config: Config
     var failover: FailoverConfig
     let store: AgentStore
+    /// The one thread that touches the store once the agent runs (writes, status reads,
+    /// the outbox), so that a stalled disk never stalls the agent.
+    let storeThread: StoreThread
     let link: PeerLink
     let scheduler: CheckScheduler
     let notifier: AgentNotifier
@@ -43,19 +46,17 @@ public actor FailoverAgent {
     let serviceCheckModeQueue: AsyncStream<Bool>.Continuation
     /// The role before the latest role-changing action list, for notifications.
     var lastRole: ServiceRole
-    /// The role and epoch the store could not take yet (Docs/persistence.md, "When the
-    /// state cannot be written"): written again at every tick until it accepts them.
-    var unwrittenState: PersistedFailoverState?
-    /// Why the state directory does not take writes; nil while it does.
+    /// Why the store takes no writes now (refused, stalled, or could not be opened).
     var stateNotWritable: String?
     /// Reminders of open incidents and the peer's delivery confirmations (`incidents:`).
     var reminders: IncidentReminders
     /// When `tick` last ran the machine: systemd's watchdog is pinged only while it moves.
     var lastTick = MonotonicInstant(nanoseconds: 0)
-    /// Writes the store refused (events, incidents), in order, waiting for it to take them.
-    var pendingWrites: [PendingWrite] = []
-    /// Writes dropped from memory since the store stopped taking writes.
-    var droppedWrites = 0
+    /// A start waiting for its role (write `number`) to be in the store.
+    var pendingStart: (number: UInt64, context: ServiceActionContext)?
+    /// The store call seen running, and since when (a stall beyond `storeDeadline` is a
+    /// state directory that takes no writes).
+    var stallWatch: (number: UInt64, since: MonotonicInstant)?
     /// When the store was last tried (`probeStateDirectory`).
     var lastStateProbe = MonotonicInstant(nanoseconds: 0)
     /// The state directory's health changed and the machine has not heard it yet.
@@ -145,6 +146,8 @@ public actor FailoverAgent {
         self.config = config
         self.failover = failover
         self.store = store
+        let storeThread = StoreThread(store: store, limit: Self.pendingWriteLimit)
+        self.storeThread = storeThread
         self.link = link
         self.logger = logger
         // A node that was active may still run its service: check it from the start.
@@ -153,9 +156,9 @@ public actor FailoverAgent {
         (serviceCheckModes, serviceCheckModeQueue) = AsyncStream.makeStream(of: Bool.self)
         metrics = AgentMetrics(checks: config.checks.map(\.name))
         outbox = NotificationOutbox(
-            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store,
+            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, storeThread: storeThread,
             metrics: metrics, logger: logger, clock: clock)
-        notifier = AgentNotifier(node: config.node, peer: failover.peer.name, store: store, clock: clock)
+        notifier = AgentNotifier(node: config.node, peer: failover.peer.name, storeThread: storeThread, clock: clock)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         prober = GuardProber(failover)
         machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
@@ -190,7 +193,7 @@ public actor FailoverAgent {
                 // One consumer: the outbox commits notifications in the order they were decided.
                 await self.outbox.takeDecidedBeforeRestart()
                 for await decided in self.notifier.queued {
-                    await self.outbox.enqueue(decided.map { ($0.notification, $0.journalID) })
+                    await self.outbox.enqueue(decided.map { ($0.notification, $0.journal) })
                     await self.notificationsTaken(decided.count)
                 }
             }
@@ -221,6 +224,13 @@ public actor FailoverAgent {
                 for await running in self.serviceCheckModes { await self.scheduler.setServiceChecks(running: running) }
             }
             group.addTask(priority: .high) {
+                // The store thread's news: a write done (a start may wait for it), refused.
+                while !Task.isCancelled {
+                    await self.storeThread.bell.wait()
+                    await self.storeProgressed(self.clock.now)
+                }
+            }
+            group.addTask(priority: .high) {
                 // The machine's timer: at the instant it asks for, or sooner when an input asks.
                 while !Task.isCancelled {
                     await self.sleep(until: await self.planTick())
@@ -236,7 +246,12 @@ public actor FailoverAgent {
         let stopped = "agent stopped in state \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch)); the service is left as it is"
         logger.notice("\(stopped)")
         record(.agent, reason: stopped)
-        try? store.close()
+        // A stalled disk must not keep the agent from exiting: what it still holds is lost.
+        // Closed on its thread, after the last write: SQLite checkpoints its log, so a
+        // restart on a full disk finds one file to open.
+        if !(await storeThread.drain(within: Self.storeDeadline, clock: clock, then: { try? $0.close() })) {
+            logger.error("the store did not take the last writes within \(Self.storeDeadline.humanSeconds); exiting without them")
+        }
     }
 
     // MARK: - Inputs
@@ -319,19 +334,22 @@ public actor FailoverAgent {
         let roleBefore = lastRole
         var acknowledgement: (id: IncidentID, author: String, comment: String?, expiresAt: Date?)?
         var refusedStart: String?
+        var recordedActive: UInt64?
         for action in actions {
             switch action {
             case .persist(let state):
-                if let why = persist(state), state.role == .active {
-                    refusedStart = "cannot record role active at epoch \(state.epoch) (\(why)); not starting while the state directory cannot be written"
-                }
-            case .runStartActions where refusedStart != nil:
-                logger.critical("\(refusedStart ?? "")")
+                let number = persist(state)
+                if state.role == .active { recordedActive = number }
+            case .runStartActions(let context):
+                refusedStart = startOnceRecorded(recordedActive, context)
+                if let refusedStart { logger.critical("\(refusedStart)") }
             case .send(let message):
                 outgoingQueue.yield(message.wire(configuredRole: failover.role))
-            case .runStartActions(let context):
-                runAction(.start, failover.start, context)
             case .runStopActions(let context):
+                if let pending = pendingStart {
+                    pendingStart = nil  // never ran: nothing to stop but what the stop stops anyway
+                    logger.notice("start at epoch \(pending.context.epoch) not run: a stop came before its role was recorded")
+                }
                 runAction(.stop, failover.stop, context)
             case .probeGuard(let request):
                 let prober = prober

@@ -39,7 +39,7 @@ final class OutboxDeliveryTests: XCTestCase {
         let store = try AgentStore(stateDirectory: config.stateDirectory)
         let templates = try TemplateSet(defaults: Repository.path("Templates"), overrides: nil)
         let outbox = NotificationOutbox(
-            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, store: store,
+            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, storeThread: StoreThread(store: store),
             metrics: AgentMetrics(checks: []), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock)
         running = Task { await outbox.run() }
         return (outbox, store)

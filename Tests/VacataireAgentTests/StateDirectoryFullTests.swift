@@ -8,8 +8,11 @@ import XCTest
 final class StateDirectoryFullTests: XCTestCase {
     private var pair: PairFixture?
     private var mounts: [String] = []
+    private var frozen: [String] = []
 
     override func tearDown() {
+        for path in frozen { _ = try? Repository.run("/usr/sbin/fsfreeze", ["-u", path]) }
+        frozen = []
         pair?.tearDown()
         pair = nil
         for mount in mounts { _ = try? Repository.run("/bin/umount", ["-l", mount]) }
@@ -25,6 +28,35 @@ final class StateDirectoryFullTests: XCTestCase {
         guard mounted.status == 0 else { throw FixtureError("cannot mount a tmpfs on \(path) (util-linux's mount): \(mounted.stderr)") }
         mounts.append(path)
         return path
+    }
+
+    /// Mounts a small ext4 file system (a loop device over an image file) as `node`'s state
+    /// directory, before its agent starts: unlike a tmpfs, it can be frozen (`fsfreeze`).
+    private func freezableStateDirectory(_ pair: PairFixture, _ node: PairFixture.Node) throws -> String {
+        guard getuid() == 0 else { throw FixtureError("this test mounts a loop device: run it as root") }
+        let image = pair.directory.file("state-\(node.rawValue).img")
+        let path = pair.directory.file("state-\(node.rawValue)")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        _ = try Repository.run("/usr/bin/truncate", ["-s", "32M", image])
+        let made = try Repository.run("/usr/sbin/mkfs.ext4", ["-q", "-F", image])
+        guard made.status == 0 else { throw FixtureError("cannot make an ext4 file system in \(image) (e2fsprogs' mkfs.ext4): \(made.stderr)") }
+        let mounted = try Repository.run("/bin/mount", ["-o", "loop", image, path])
+        guard mounted.status == 0 else { throw FixtureError("cannot mount \(image) on \(path) through a loop device: \(mounted.stderr)") }
+        mounts.append(path)
+        _ = chmod(path, 0o700)
+        return path
+    }
+
+    /// Freezes the file system under `path` (`fsfreeze -f`): every write to it blocks until `thaw`.
+    private func freeze(_ path: String) throws {
+        let result = try Repository.run("/usr/sbin/fsfreeze", ["-f", path])
+        guard result.status == 0 else { throw FixtureError("cannot freeze \(path) (util-linux's fsfreeze): \(result.stderr)") }
+        frozen.append(path)
+    }
+
+    private func thaw(_ path: String) throws {
+        _ = try Repository.run("/usr/sbin/fsfreeze", ["-u", path])
+        frozen.removeAll { $0 == path }
     }
 
     /// Fills the file system under `path` to its last byte.
@@ -59,6 +91,9 @@ final class StateDirectoryFullTests: XCTestCase {
         let state = try smallStateDirectory(pair, .alpha)
         try await pair.startPair()
         try fill(state)
+        // The store is tried every few seconds (and at each write, off the agent's actor):
+        // alpha learns that it takes no writes, then its service fails too.
+        try await pair.waitUntil("alpha knows its state is not writable", timeout: 10) { self.notWritable(pair, .alpha) }
         try pair.breakCheck(.alpha)
 
         try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
@@ -87,6 +122,55 @@ final class StateDirectoryFullTests: XCTestCase {
         XCTAssertTrue(events.contains("state not writable"), "the event of the outage, kept in memory, is in the history\n\(events)")
         XCTAssertTrue(events.contains("QUIESCING") || events.contains("quiescing"), events)
         assertMails(pair, 1, "the recovery on a failed node is not paged")
+    }
+
+    func testAFrozenStateDirectoryNeverSilencesTheMasterAndAFailingCheckStillHandsOff() async throws {
+        let pair = try PairFixture()
+        self.pair = pair
+        let state = try freezableStateDirectory(pair, .alpha)
+        try await pair.startPair()
+        try freeze(state)
+        let frozenAt = Date()
+        // Alpha's store thread blocks in the kernel; its actor, heartbeats and control
+        // socket go on. Beta's view of alpha and alpha's own status, every 50 ms.
+        var longestSilence = 0.0
+        var longestStatusGap = 0.0
+        var lastStatus = Date()
+        var broken = false
+        var betaServedAt: Date?
+        while Date().timeIntervalSince(frozenAt) < 30 {
+            if let heard = (pair.statusObject(.beta)?["peer"] as? [String: Any])?["lastHeardSeconds"] as? Double {
+                longestSilence = max(longestSilence, heard)
+            }
+            if pair.statusObject(.alpha) != nil {
+                longestStatusGap = max(longestStatusGap, Date().timeIntervalSince(lastStatus))
+                lastStatus = Date()
+            }
+            if !broken, Date().timeIntervalSince(frozenAt) >= 2 {
+                try pair.breakCheck(.alpha)  // before the stalled store counts as a failing check
+                broken = true
+            }
+            if broken, betaServedAt == nil, await pair.serving(.beta) { betaServedAt = Date() }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let alphaServesFrozen = await pair.serving(.alpha)
+        try thaw(state)
+        print(String(format: "frozen 30 s: beta heard alpha at most %.3f s apart (dead_after %.1f s); alpha's status answered at most %.3f s apart; beta served %.2f s after the check broke",
+                     longestSilence, PairFixture.deadAfter, longestStatusGap, (betaServedAt?.timeIntervalSince(frozenAt) ?? .nan) - 2))
+        XCTAssertLessThan(longestSilence, PairFixture.deadAfter / 2, "alpha fell silent while its disk was frozen\n\(pair.logs)")
+        XCTAssertLessThan(longestStatusGap, 2, "alpha's control socket stalled with its disk\n\(pair.log(.alpha))")
+        XCTAssertNotNil(betaServedAt, "the failing check did not hand off while alpha's disk was frozen\n\(pair.logs)")
+        XCTAssertFalse(alphaServesFrozen, "alpha still served after handing off\n\(pair.log(.alpha))")
+        XCTAssertTrue(pair.log(.alpha).contains("has not returned for"), "the stall is a failing state-directory check\n\(pair.log(.alpha))")
+
+        // Thawed: what waited is written, in order, and said once.
+        try await pair.waitUntil("alpha's state is written again", timeout: 15) { !self.notWritable(pair, .alpha) }
+        XCTAssertEqual(pair.log(.alpha).components(separatedBy: "state writable again").count - 1, 1, pair.log(.alpha))
+        let stored = try Repository.run("/usr/bin/sqlite3", ["\(state)/vacataire.sqlite", "SELECT role FROM failover_state"])
+        XCTAssertNotEqual(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "active", "alpha's step down is recorded")
+        XCTAssertTrue(pair.waitUntilNotificationsSettled(timeout: 20), "a node still owes a notification:\n\(pair.logs)")
+        print("mails:\n\(subjects(pair))")
+        XCTAssertEqual(pair.sink.messages().filter { $0.headers["subject"]?.contains("FAILOVER") == true }.count, 1, subjects(pair))
     }
 
     func testAStandbyWhoseDiskIsFullIsNotReadyAndTheMasterKeepsServing() async throws {

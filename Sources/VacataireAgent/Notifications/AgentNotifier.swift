@@ -9,30 +9,31 @@ import VacataireStore
 /// committed in the order the machine decided them; the outbox delivers them on their own
 /// tasks: a slow or dead SMTP server never delays heartbeats, checks or a takeover.
 ///
-/// Each notification is written to the store's journal of decided notifications before
-/// `send` returns, so a crash before the outbox took it loses nothing: the outbox takes
+/// Each notification is queued for the store's journal of decided notifications in the
+/// order of the decisions, ahead of anything the outbox does with it (both run on the
+/// store thread), so a crash after the journal took it loses nothing: the outbox takes
 /// what the journal still holds when the agent starts again (`AgentStore+Decided`).
 struct AgentNotifier: Sendable {
     let node: NodeIdentity
     let peer: String
-    let store: AgentStore
+    let storeThread: StoreThread
     let clock: any AgentClock
     /// The notifications in the order they were decided, with their journal id, for the
     /// outbox: one element per decision (a batch of check changes is one).
     let queued: AsyncStream<[Decided]>
     private let queue: AsyncStream<[Decided]>.Continuation
 
-    /// A notification as decided, and its row in the journal (nil: the store took no writes).
+    /// A notification as decided, and where its row in the journal will be.
     struct Decided: Sendable {
         var notification: NotifiableEvent
-        var journalID: Int64?
+        var journal: JournalEntry
     }
 
-    init(node: NodeIdentity, peer: String, store: AgentStore, clock: any AgentClock) {
+    init(node: NodeIdentity, peer: String, storeThread: StoreThread, clock: any AgentClock) {
         self.clock = clock
         self.node = node
         self.peer = peer
-        self.store = store
+        self.storeThread = storeThread
         (queued, queue) = AsyncStream.makeStream(of: [Decided].self)
     }
 
@@ -49,9 +50,7 @@ struct AgentNotifier: Sendable {
         )
     }
 
-    /// Journals `notification` and queues it for the outbox, after every one queued before
-    /// it; returns once it is journaled (or the store refused it: the outbox then keeps it
-    /// in memory).
+    /// Journals `notification` and queues it for the outbox, after every one queued before it.
     func send(_ notification: NotifiableEvent) {
         send([notification])
     }
@@ -63,13 +62,48 @@ struct AgentNotifier: Sendable {
         // Every one encodes (a NotifiableEvent is plain values); if one did not, none is
         // journaled rather than ids being matched to the wrong notification.
         let encoded = try? notifications.map { try encoder.encode($0) }
-        let ids = encoded.flatMap { try? store.journalDecided($0, at: clock.date) }
-        for notification in notifications { Failpoint.afterDeciding(notification.kind) }
-        queue.yield(notifications.enumerated().map { Decided(notification: $0.element, journalID: ids?[$0.offset]) })
+        let journal = JournalRows()
+        if let encoded {
+            let at = clock.date
+            let kinds = notifications.map(\.kind)
+            // Never dropped: the outbox's own copy is in memory, the journal's on disk.
+            storeThread.write("journal \(notifications.count) decided notification(s)", keep: .always) { store in
+                // Refused and asked again after the outbox took the batch: nothing to keep.
+                guard !journal.taken else { return }
+                journal.ids = try store.journalDecided(encoded, at: at)
+                for kind in kinds { Failpoint.afterDeciding(kind) }
+            }
+        }
+        queue.yield(notifications.enumerated().map { Decided(notification: $0.element, journal: JournalEntry(rows: journal, index: $0.offset)) })
     }
 
     /// No more notifications (the agent stops): the queue ends once drained.
     func finish() {
         queue.finish()
+    }
+}
+
+/// The journal rows of one batch of decided notifications, known once the store thread
+/// wrote them (before any outbox job queued after the batch runs there).
+final class JournalRows: @unchecked Sendable {
+    /// Written and read on the store thread only.
+    var ids: [Int64]?
+    /// The outbox took the batch (committed or kept in memory): set on the store thread.
+    var taken = false
+
+    init(ids: [Int64]? = nil) {
+        self.ids = ids
+    }
+}
+
+/// One notification's row in the journal: read on the store thread, where the outbox
+/// clears it once it committed the notification.
+struct JournalEntry: Sendable {
+    let rows: JournalRows
+    let index: Int
+
+    /// The row's id, nil when the journal refused the batch (the outbox keeps it in memory).
+    var id: Int64? {
+        rows.ids.flatMap { index < $0.count ? $0[index] : nil }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import VacataireCore
 import VacataireNotify
@@ -16,10 +17,16 @@ import VacataireStore
 ///
 /// Before anything is committed, the rate limiter (`NotificationLimiter`, `rate_limit:`)
 /// decides which destinations get a notification; only those get a delivery row.
+///
+/// The outbox runs on the store thread (`StoreThread`, its executor): its store calls are
+/// synchronous there, in order with the agent's writes, and a stalled disk holds the outbox
+/// without holding a thread of the cooperative pool. What status reads of it is copied
+/// out (`shown`), so status never waits for a stalled outbox.
 actor NotificationOutbox {
     private var sender: NotificationSender
     private var settings: OutboxConfig
     private let store: AgentStore
+    private let storeThread: StoreThread
     private let metrics: AgentMetrics
     private let logger: Logger
     private let clock: any AgentClock
@@ -54,13 +61,28 @@ actor NotificationOutbox {
         var inFlight = false
     }
 
-    init(sender: NotificationSender, settings: OutboxConfig, store: AgentStore, metrics: AgentMetrics, logger: Logger,
+    /// What status and `notify-test` read, copied out of the actor.
+    private struct Shown {
+        var sender: NotificationSender
+        var heldDeliveries = 0
+        var heldBack = 0
+    }
+
+    private nonisolated let shown: Mutex<Shown>
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor {
+        storeThread.asUnownedSerialExecutor()
+    }
+
+    init(sender: NotificationSender, settings: OutboxConfig, storeThread: StoreThread, metrics: AgentMetrics, logger: Logger,
          clock: any AgentClock) {
         self.clock = clock
         (deliveries, deliveryQueue) = AsyncStream.makeStream()
         self.sender = sender
         self.settings = settings
-        self.store = store
+        self.storeThread = storeThread
+        store = storeThread.store
+        shown = Mutex(Shown(sender: sender))
         self.metrics = metrics
         self.logger = logger
         (deliveredPages, deliveredPagesQueue) = AsyncStream.makeStream(of: NotifiableEvent.self, bufferingPolicy: .bufferingNewest(64))
@@ -73,26 +95,39 @@ actor NotificationOutbox {
         self.sender = sender
         self.settings = settings
         limiter.reconfigure(sender.config.rateLimit)
+        shown.withLock { $0.sender = sender }
     }
 
     /// The sender with the running configuration's destinations and templates.
-    func currentSender() -> NotificationSender {
-        sender
+    nonisolated func currentSender() -> NotificationSender {
+        shown.withLock { $0.sender }
+    }
+
+    /// Copies what status reads out of the actor; called where it may have changed.
+    private func show() {
+        let heldDeliveries = held.reduce(0) { $0 + $1.destinations.count }
+        let heldBack = limiter.heldBack
+        shown.withLock {
+            $0.heldDeliveries = heldDeliveries
+            $0.heldBack = heldBack
+        }
     }
 
     /// Offers `notification` to the rate limiter, commits it for every destination the
     /// limiter lets it through to (with what was held back for it), then starts delivering.
-    func enqueue(_ notification: NotifiableEvent, journalID: Int64? = nil) {
-        enqueue([(notification, journalID)])
+    func enqueue(_ notification: NotifiableEvent, journal: JournalEntry? = nil) {
+        enqueue([(notification, journal)])
     }
 
     /// Offers each notification of a batch decided together, in order, then clears them
     /// from the journal in one transaction.
-    func enqueue(_ batch: [(notification: NotifiableEvent, journalID: Int64?)]) {
+    func enqueue(_ batch: [(notification: NotifiableEvent, journal: JournalEntry?)]) {
         for (notification, _) in batch { offer(notification) }
         // Committed, held back or kept in memory: the journal need not keep them.
-        let taken = batch.compactMap(\.journalID)
+        for entry in batch { entry.journal?.rows.taken = true }
+        let taken = batch.compactMap { $0.journal?.id }
         if !taken.isEmpty { try? store.forgetDecided(taken) }
+        show()
     }
 
     private func offer(_ notification: NotifiableEvent) {
@@ -128,7 +163,7 @@ actor NotificationOutbox {
                 continue
             }
             logger.notice("notification \(notification.kind.rawValue) decided before the agent stopped, never committed: committing it now")
-            enqueue(notification, journalID: id)
+            enqueue(notification, journal: JournalEntry(rows: JournalRows(ids: [id]), index: 0))
         }
     }
 
@@ -194,6 +229,7 @@ actor NotificationOutbox {
         lastHeldID += 1
         held.append(HeldNotification(id: lastHeldID, notification: notification, destinations: destinations, nextTry: clock.date))
         deliverHeld()
+        show()
     }
 
     /// Commits what waits in memory once the store takes it; delivers it directly meanwhile.
@@ -249,6 +285,7 @@ actor NotificationOutbox {
         } else {
             held[index] = entry
         }
+        show()
     }
 
     /// Until the task is cancelled, looks every `lookInterval`: commits what the rate
@@ -281,6 +318,7 @@ actor NotificationOutbox {
     private func look() {
         tickLimiter()
         retryDue()
+        show()
     }
 
     private func tickLimiter() {
@@ -325,14 +363,14 @@ actor NotificationOutbox {
     /// At most this many deliveries start at once; the rest at the next look.
     static let deliveriesPerRound = 100
 
-    /// Deliveries owed from memory (the store did not take them).
-    var heldDeliveries: Int {
-        held.reduce(0) { $0 + $1.destinations.count }
+    /// Deliveries owed from memory (the store did not take them), as last shown.
+    nonisolated var heldDeliveries: Int {
+        shown.withLock { $0.heldDeliveries }
     }
 
-    /// Notices the rate limiter holds back, to be told in a digest.
-    var heldBack: Int {
-        limiter.heldBack
+    /// Notices the rate limiter holds back, to be told in a digest, as last shown.
+    nonisolated var heldBack: Int {
+        shown.withLock { $0.heldBack }
     }
 
     /// Whether no delivery is queued or being tried now.
