@@ -7,12 +7,11 @@ import VacataireNotify
 /// `vacataire run` as one swift-service-lifecycle `ServiceGroup` (Docs/architecture.md,
 /// "Effects"): the agent (the failover machine with its peer link, checks, outbox and
 /// effects, `FailoverAgent.run`), the control socket, when configured the load balancers'
-/// HTTP endpoint and agent-check port, the systemd notifier, the release of the pages only
-/// the start used (`StartupPages`), SIGHUP's reload, and the finishing of a transition in
-/// flight, each a service. SIGTERM and SIGINT shut them down gracefully in reverse order:
-/// first a handoff, take-over or stop under way is finished (`exitWhenSettled`), then
-/// reload, the pages' release, systemd, listeners, and the agent last (the role and epoch
-/// are already on disk; a settled service is left as it is).
+/// HTTP endpoint and agent-check port, the systemd notifier, SIGHUP's reload, and the
+/// finishing of a transition in flight, each a service. SIGTERM and SIGINT shut them down
+/// gracefully in reverse order: first a handoff, take-over or stop under way is finished
+/// (`exitWhenSettled`), then reload, systemd, listeners, and the agent last (a settled
+/// service is left as it is).
 public enum AgentService {
     /// Starts the agent for `config` and runs it until SIGTERM or SIGINT.
     public static func runUntilStopped(config: Config, templates: TemplateSet, logger: Logger) async throws {
@@ -51,8 +50,6 @@ public enum AgentService {
                                   serviceName: "agent-check"))
         }
         services.append(.init(service: DaemonPart { await agent.notifySystemd() }, successTerminationBehavior: .ignore, serviceName: "systemd"))
-        services.append(.init(service: DaemonPart { await StartupPages.releaseOnceSettled(logger: logger) },
-                              successTerminationBehavior: .ignore, serviceName: "startup pages"))
         services.append(.init(service: DaemonPart {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
                 await agent.reload()
