@@ -384,6 +384,10 @@ public actor FailoverAgent {
                 let ack = kind == .acknowledged ? acknowledgement.map { (author: $0.author, comment: $0.comment) } : nil
                 if let incident { reminders.pagedHere(incident) }  // its news goes out from here, so do its reminders
                 send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
+            case .foldUndelivered(let kind, let incident, let because):
+                record(.notify, kind: kind, incident: incident, reason: "undelivered \(kind.rawValue) page(s) of \(incident) from \(config.node.name) are no longer news (\(because)): not sent; the incident's next message from here tells them")
+                let outbox = outbox
+                startEffect { await outbox.fold(kind, incident: incident.description, because: because) }
             case .transition(let from, let to, let reason):
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)", metadata: decisionFields("transition", incident: nil))
                 metrics.transitioned()

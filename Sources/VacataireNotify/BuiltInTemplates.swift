@@ -117,6 +117,13 @@ Checks:
   {{name}}: {{status}} - {{output}}
 {{/checks}}
 {{/has_checks}}
+{{#has_folded}}
+
+Written by {{node}} while cut off, not sent then (no longer news), told here:
+{{#folded}}
+  {{line}}
+{{/folded}}
+{{/has_folded}}
 {{#has_suppressed}}
 
 {{suppressed_count}} more events were suppressed: {{suppressed_summary}}

@@ -44,6 +44,11 @@ public struct NotifiableEvent: Sendable, Codable {
     /// off from its mail server, a server that was down) says that it is late.
     public var deliveredAt: Date?
 
+    /// What this node wrote about the same incident and never sent, because it was no
+    /// longer news when it could have been (a node cut off from its peer and its mail
+    /// server): one line each, told here instead (`NotificationOutbox.fold`).
+    public var folded: [String]?
+
     /// How long after it was written a notification counts as late.
     public static let lateAfter: TimeInterval = 5
 
@@ -82,6 +87,8 @@ public struct NotifiableEvent: Sendable, Codable {
             "has_checks": !checks.isEmpty,
             "suppressed_count": suppressedCount,
             "has_suppressed": suppressedCount > 0,
+            "folded": (folded ?? []).map { ["line": $0] },
+            "has_folded": !(folded ?? []).isEmpty,
             "version": VacataireCore.version,
         ]
         let optional: [String: String?] = [

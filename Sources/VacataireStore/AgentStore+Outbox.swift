@@ -90,6 +90,40 @@ extension AgentStore {
         }
     }
 
+    /// Every pending delivery of notifications of `kind`, due or not, oldest first.
+    public func pendingDeliveries(kind: String) throws -> [OutboxDelivery] {
+        try read("read the outbox") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, d.outbox_id, d.destination, d.attempts, o.message_id, o.event, o.created_at
+                    FROM outbox_deliveries d JOIN outbox o ON o.id = d.outbox_id
+                    WHERE d.state = 'pending' AND o.kind = ?
+                    ORDER BY d.outbox_id, d.id
+                    """,
+                arguments: [kind]
+            ).map { row in
+                let event: String = row["event"]
+                return OutboxDelivery(
+                    id: row["id"], outboxID: row["outbox_id"], messageID: row["message_id"], event: Data(event.utf8),
+                    destination: row["destination"], attempts: row["attempts"], createdAt: row["created_at"])
+            }
+        }
+    }
+
+    /// Pending deliveries that are no longer news (`withdrawn`): never tried again, not
+    /// counted as given up, `why` kept as their last error.
+    public func markWithdrawn(_ deliveries: [Int64], why: String, at time: Date) throws {
+        guard !deliveries.isEmpty else { return }
+        try write("withdraw deliveries") { db in
+            for delivery in deliveries {
+                try db.execute(
+                    sql: "UPDATE outbox_deliveries SET state = 'withdrawn', last_error = ?, finished_at = ? WHERE id = ? AND state = 'pending'",
+                    arguments: [why, time, delivery])
+            }
+        }
+    }
+
     /// When the earliest pending delivery is due (of those due after `time`, when given);
     /// nil when none is.
     public func nextAttempt(after time: Date? = nil) throws -> Date? {

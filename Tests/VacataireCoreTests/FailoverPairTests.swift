@@ -146,6 +146,14 @@ final class FailoverPairTests: XCTestCase {
         // beta: the takeover (the page that wakes someone), then the peer's return.
         XCTAssertEqual(beta.map(\.0), [.takeover, .peerFound], "\(beta)")
         XCTAssertEqual(Set((alpha + beta).map(\.1)), [incident], "one incident, one thread")
+        // Alpha found its peer again: its self-fence page, if still undelivered (alpha was
+        // cut off), is folded into the incident's next message instead of arriving late.
+        let folded = pair.all(0)[before...].compactMap { action -> IncidentID? in
+            if case .foldUndelivered(.peerLost, let id, _) = action { return id } else { return nil }
+        }
+        XCTAssertEqual(folded, [incident])
+        XCTAssertTrue(pair.all(1)[betaBefore...].allSatisfy { if case .foldUndelivered = $0 { false } else { true } },
+                      "beta, which serves, tells the peer's return instead")
         XCTAssertEqual(Array(pair.all(0)[before...]).closed, [incident])
         XCTAssertEqual(Array(pair.all(1)[betaBefore...]).closed, [incident])
     }

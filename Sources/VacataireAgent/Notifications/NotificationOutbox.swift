@@ -51,6 +51,8 @@ actor NotificationOutbox {
     private var lastHeldID = 0
     /// At most this many notifications wait in memory; beyond, the oldest notice goes.
     static let heldLimit = 1_000
+    /// By incident: what `fold` withdrew, for the incident's next notification to tell.
+    private var folded: [String: [String]] = [:]
 
     private struct HeldNotification {
         let id: Int
@@ -152,6 +154,41 @@ actor NotificationOutbox {
         return LimiterEvent(kind: notification.kind, subject: subject, reason: notification.reason)
     }
 
+    /// Withdraws the notifications of `kind` about `incident` not delivered yet (stored or
+    /// in memory, and not being tried right now): they are no longer news (`because`). The
+    /// incident's next notification from this node tells what they said, one line each.
+    func fold(_ kind: EventKind, incident: String, because: String) {
+        var lines: [String] = []
+        var withdrawn: [Int64] = []
+        var told = Set<Int64>()
+        for delivery in (try? store.pendingDeliveries(kind: kind.rawValue)) ?? [] where !inFlight.contains(delivery.id) {
+            guard let notification = try? JSONDecoder().decode(NotifiableEvent.self, from: delivery.event),
+                  notification.incidentID == incident else { continue }
+            withdrawn.append(delivery.id)
+            if told.insert(delivery.outboxID).inserted { lines.append(Self.foldedLine(notification)) }
+        }
+        do {
+            try store.markWithdrawn(withdrawn, why: "not sent, no longer news: \(because)", at: clock.date)
+        } catch {
+            logger.error("cannot withdraw the undelivered \(kind.rawValue) notification(s) of \(incident): \(error); they will be sent late")
+            return
+        }
+        let foldable = { (entry: HeldNotification) in
+            !entry.inFlight && entry.notification.kind == kind && entry.notification.incidentID == incident
+        }
+        lines += held.filter(foldable).map { Self.foldedLine($0.notification) }
+        held.removeAll(where: foldable)
+        show()
+        guard !lines.isEmpty else { return }
+        logger.notice("\(lines.count) undelivered \(kind.rawValue) notification(s) of \(incident) withdrawn (\(because)); the incident's next notification from here tells them")
+        folded[incident, default: []] += lines
+    }
+
+    /// How a withdrawn notification is told in the next one.
+    static func foldedLine(_ notification: NotifiableEvent) -> String {
+        "\(notification.kind.rawValue.uppercased()) at \(DateText.iso8601(notification.time)): \(notification.reason)"
+    }
+
     /// Takes the notifications decided before a crash and never committed (the journal of
     /// `AgentNotifier.send`), oldest first.
     func takeDecidedBeforeRestart() {
@@ -195,6 +232,9 @@ actor NotificationOutbox {
     /// Commits `notification` for `destinations`; delivery starts with the next `deliverDue`.
     private func commit(_ notification: NotifiableEvent, destinations: [String]) {
         var notification = notification
+        if let incident = notification.incidentID, let lines = folded.removeValue(forKey: incident) {
+            notification.folded = (notification.folded ?? []) + lines
+        }
         let config = sender.config
         notification.messageID = EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster)
         do {

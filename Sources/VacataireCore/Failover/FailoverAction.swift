@@ -30,6 +30,10 @@ public enum FailoverAction: Sendable, Equatable {
     case closeIncident(IncidentID, reason: String)
     /// Send an event that opens no incident (peer-found, failback, acknowledged, ...).
     case notify(EventKind, incident: IncidentID?, reason: String)
+    /// The pages of `kind` about `incident` this node has not delivered yet are no longer
+    /// news (a node cut off from its peer and its mail server, which found its peer again):
+    /// they are not sent; what they said is told in the incident's next message from here.
+    case foldUndelivered(EventKind, incident: IncidentID, because: String)
     /// The state changed; log the reason and put it in the event history.
     case transition(from: FailoverStateName, to: FailoverStateName, reason: String)
     /// The answer to an admin command, for the control socket.

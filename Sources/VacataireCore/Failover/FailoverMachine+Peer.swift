@@ -16,9 +16,15 @@ extension FailoverMachine {
             // that paged the loss tells the recovery, in its thread; a loss that ended in a
             // role change stays open until the failback.
             let found = "peer found: heard \(peerName) again (epoch \(message.epoch), \(message.role.rawValue))"
-            for id in openIncidents where id.topic == .peerLost && pagedIncidents.contains(id)
-                && (!roleChangedIncidents.contains(id) || isServing) {
-                actions.append(.notify(.peerFound, incident: id, reason: found))
+            for id in openIncidents where id.topic == .peerLost && pagedIncidents.contains(id) {
+                if !roleChangedIncidents.contains(id) || isServing {
+                    actions.append(.notify(.peerFound, incident: id, reason: found))
+                } else {
+                    // This node stepped down when it lost its peer (a self-fence): its page
+                    // about it, if still undelivered, arrives after the peer's takeover and
+                    // peer-found; the incident's thread tells it instead.
+                    actions.append(.foldUndelivered(.peerLost, incident: id, because: found))
+                }
             }
             close(openIncidents.filter { $0.topic == .peerLost && !roleChangedIncidents.contains($0) }, reason: found, &actions)
             lastGuardRefusal = nil
