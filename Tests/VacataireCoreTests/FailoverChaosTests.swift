@@ -11,8 +11,11 @@ import XCTest
 /// serving for 20 s only after a page (while some agent lives; maintenance defers the verdict). At the end,
 /// with everything repaired and failed nodes failed back, exactly one node serves.
 final class FailoverChaosTests: XCTestCase {
+    /// 150 seeds on every run; `VACATAIRE_CHAOS_SEEDS=1500` for a longer hunt.
+    static let seeds = Int(ProcessInfo.processInfo.environment["VACATAIRE_CHAOS_SEEDS"] ?? "") ?? 150
+
     func testRandomRunsKeepTheInvariants() {
-        for seed in 1...150 {
+        for seed in 1...max(1, Self.seeds) {
             var dice = Dice(state: UInt64(seed))
             var pair = FailoverPair()
             pair.settle()

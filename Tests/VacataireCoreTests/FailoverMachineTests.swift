@@ -412,6 +412,22 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertEqual(standby.tick(now: at(6.4)).probes.count, 1)
     }
 
+    func testACutOffStandbyPagesWhenItsPeersServiceStopsAnsweringNotWhileItAnswers() {
+        var standby = Node.standby(epoch: 1)
+        _ = standby.tick(now: at(3.2))
+        let answers = standby.guardAnswered(GuardReport(witnessReachable: false, peerServiceAnswers: true), now: at(3.3))
+        XCTAssertFalse(answers.startsService)
+        XCTAssertTrue(answers.pages.isEmpty, "the master's service answers: it pages its own lost peer")
+        XCTAssertEqual(standby.tick(now: at(6.4)).probes.count, 1)
+        let gone = standby.guardAnswered(GuardReport(witnessReachable: false, peerServiceAnswers: false), now: at(6.5))
+        XCTAssertFalse(gone.startsService, "still no witness: no takeover")
+        XCTAssertEqual(gone.pages.count, 1, "nobody may serve: paged once")
+        XCTAssertTrue(standby.lastReason.contains("nobody may serve"), standby.lastReason)
+        XCTAssertEqual(standby.tick(now: at(9.6)).probes.count, 1)
+        let again = standby.guardAnswered(GuardReport(witnessReachable: false, peerServiceAnswers: false), now: at(9.7))
+        XCTAssertTrue(again.pages.isEmpty, "the same news is not paged twice")
+    }
+
     func testLostLinkWhileMasterServesIsPeerLostNotTakeover() {
         var standby = Node.standby(epoch: 1)
         _ = standby.tick(now: at(3.2))

@@ -329,7 +329,8 @@ extension FailoverMachine {
     /// checks fail, or the witness does not answer: this node may be the isolated one, or
     /// the master is dead and the witness too), so this node pages it (late, if it is cut
     /// off); a standby that sees its peer's service answer leaves the page to the active node.
-    mutating func refuseTakeover(_ why: String, pages: Bool, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+    /// `news`: a change worth a page even in an incident already paged (nobody may serve now).
+    mutating func refuseTakeover(_ why: String, pages: Bool, news: Bool = false, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         state = .standby(Standby(guardPhase: .idle(nextProbe: now + settings.deadAfter)))
         let reason = "not taking over: \(why)"
         lastReason = reason
@@ -337,7 +338,7 @@ extension FailoverMachine {
             lastGuardRefusal = reason
             actions.append(.transition(from: .standby, to: .standby, reason: reason))  // the decision, in the history
             // One page per step: opening the incident pages it; an open one gets the news.
-            raise(peerLossIncident, .peerLost, reason: "peer lost, \(reason)", paged: pages, &actions)
+            raise(peerLossIncident, .peerLost, reason: "peer lost, \(reason)", paged: pages, news: news, &actions)
         }
     }
 

@@ -20,7 +20,19 @@ extension FailoverMachine {
             return actions
         }
         if settings.hasWitness, report.witnessReachable != true {
-            refuseTakeover("the witness does not answer: I may be the isolated one", pages: true, now, &actions)
+            // What the peer's service does tells whether anybody serves: when it stops
+            // answering that is news (nobody may serve), paged in the open incident; while it
+            // answers, the active node pages its own lost peer.
+            switch report.peerServiceAnswers {
+            case true?:
+                refuseTakeover("the witness does not answer: I may be the isolated one; \(peerName)'s service answers", pages: false, now, &actions)
+            case false?:
+                refuseTakeover("the witness does not answer: I may be the isolated one, and \(peerName)'s service does not answer either: "
+                    + "nobody may serve. What to do: check \(peerName) (powered? its agent?) and this node's network (the witness, the peer link)",
+                    pages: true, news: true, now, &actions)
+            case nil:
+                refuseTakeover("the witness does not answer: I may be the isolated one", pages: true, now, &actions)
+            }
         } else if settings.hasServiceProbe, report.peerServiceAnswers != false {
             // Not a takeover. A peer whose agent stays silent past the grace (an agent
             // restart takes less) may be gone for good: its service runs unprotected, and the
