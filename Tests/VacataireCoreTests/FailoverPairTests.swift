@@ -158,6 +158,29 @@ final class FailoverPairTests: XCTestCase {
         XCTAssertEqual(Array(pair.all(1)[betaBefore...]).closed, [incident])
     }
 
+    func testAMasterFailingAtAFirstStartWithNobodyServingIsOnePageTheStandbysTakeover() {
+        var pair = FailoverPair()
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.run(10)
+        XCTAssertEqual(pair.nodes.map(\.stateName), [.failed, .active])
+        XCTAssertEqual(pair.all(0).pages.map(\.0), [], "the failed master records it; the node that serves pages it")
+        XCTAssertEqual(pair.all(1).pages.map(\.0), [.takeover])
+        XCTAssertEqual(pair.violations, [])
+    }
+
+    func testBothFailingAtAFirstStartIsOnePageThatNobodyServes() {
+        var pair = FailoverPair()
+        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.apply(1, pair.nodes[1].healthChanged(failing, now: pair.now))
+        pair.run(30)
+        XCTAssertEqual(pair.serviceOn, [false, false])
+        // The configured master pages it once it is failed and sees its peer cannot serve.
+        XCTAssertEqual(pair.all(0).pages.count, 1, "\(pair.all(0).pages)")
+        XCTAssertEqual(pair.all(1).pages.count, 0, "\(pair.all(1).pages)")
+        XCTAssertEqual(pair.all(0).pages.first?.1?.topic, .actionFailed, "the nobody-serves incident")
+        XCTAssertEqual(pair.violations, [])
+    }
+
     func testTheFailoverPageNamesTheMastersFailingChecksAndOnlyTheNewActivePagesIt() {
         var pair = FailoverPair()
         pair.settle()
