@@ -278,16 +278,17 @@ final class OperatorScenarioTests: XCTestCase {
         XCTAssertEqual(traps.pages.count, 1, "pages by trap for one crash:\n\(traps.listing)")
     }
 
-    /// alpha's agent is killed (kill -9) and left dead while its service runs on: beta must
+    /// alpha's agent is killed (kill -9) and left dead for 60 s while its service runs on: beta must
     /// not take over (the service answers), and warns once that nothing protects it; when
     /// alpha's agent is back, one recovery. The service and HAProxy answer throughout.
     func testActiveAgentKilledAndLeftDeadWarnsOnceThenRecoversOnce() throws {
         let lab = try startLab()
         let mark = lab.mark()
         lab.killAgent(.alpha)
+        let killedAt = Date()
         let warned = lab.waitUntil(timeout: 40) { lab.mails(since: mark).contains { $0.event == "peer-lost" } }
-        // Left dead well past the warning: nothing more is sent.
-        Thread.sleep(forTimeInterval: 10)
+        // Left dead for a minute, well past the warning: nothing more is sent.
+        Thread.sleep(until: killedAt.addingTimeInterval(60))
         let dead = lab.mark()
         try lab.start(.alpha)
         let recovered = lab.waitUntil(timeout: 30) { lab.mails(since: mark).contains { $0.event == "peer-found" } }

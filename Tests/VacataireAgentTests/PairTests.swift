@@ -239,6 +239,45 @@ final class PairTests: XCTestCase {
         XCTAssertTrue(betaServes, pair.logs)
     }
 
+    /// `systemctl stop` on the master while its stop runs after the handoff (its stop takes
+    /// 0.7 s of its 1 s timeout): the agent waits for the stop, then exits. One node serves.
+    func testSIGTERMToTheMasterWhileItStopsAfterAHandoffFinishesTheStop() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try slowAction(pair, "stop", .alpha, seconds: "0.7")
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("alpha's stop runs", timeout: 15) { FileManager.default.fileExists(atPath: pair.directory.file("alpha.stopping")) }
+        XCTAssertEqual(pair.terminate(.alpha, grace: 60), 0, pair.logs)
+        let log = pair.log(.alpha)
+        XCTAssertTrue(log.contains("finishing the quiescing in flight first"), log)
+        let alphaServes = await pair.serving(.alpha)
+        let betaServes = await pair.serving(.beta)
+        XCTAssertFalse(alphaServes, "alpha's agent exited before its stop\n\(pair.logs)")
+        XCTAssertTrue(betaServes, pair.logs)
+    }
+
+    /// `systemctl stop` on the standby while it stops its service for a failback (its stop
+    /// takes 0.7 s of its 1 s timeout): it finishes the stop, then exits; alpha serves alone.
+    func testSIGTERMToTheStandbyWhileItStopsForAFailbackFinishesIt() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
+        try await pair.waitUntil("alpha's service stops", timeout: 15) { await !pair.serving(.alpha) }
+        try pair.repairCheck(.alpha)
+        try slowAction(pair, "stop", .beta, seconds: "0.7")
+        try await pair.waitUntil("alpha's checks pass again", timeout: 20) { pair.statusObject(.alpha)?["healthy"] as? Bool == true }
+        // `vacataire failback` waits for the outcome: run it beside the test.
+        let failback = Thread { _ = try? pair.admin(.alpha, ["failback"]) }
+        failback.start()
+        try await pair.waitUntil("beta's stop runs", timeout: 15) { FileManager.default.fileExists(atPath: pair.directory.file("beta.stopping")) }
+        XCTAssertEqual(pair.terminate(.beta, grace: 60), 0, pair.logs)
+        XCTAssertTrue(pair.log(.beta).contains("finishing the quiescing in flight first"), pair.log(.beta))
+        let betaServes = await pair.serving(.beta)
+        XCTAssertFalse(betaServes, "beta's agent exited before its stop\n\(pair.logs)")
+        try await pair.waitUntil("alpha serves", timeout: 15) { await pair.serving(.alpha) }
+    }
+
     /// Starts the pair, slows beta's start to 3 s, breaks alpha's check, and once `node` is
     /// in `phase` sends it SIGTERM (systemd's stop, with its time to finish): returns the
     /// stopped agent's log, after checking that it exited cleanly and said what it finished.
@@ -255,11 +294,17 @@ final class PairTests: XCTestCase {
 
     /// Makes `node`'s start action take `seconds` longer: the pair's service.sh behind a wrapper.
     private func slowStart(_ pair: PairFixture, _ node: PairFixture.Node, seconds: Int) throws {
+        try slowAction(pair, "start", node, seconds: "\(seconds)")
+    }
+
+    /// Makes `node`'s `action` (start or stop) take `seconds` longer (once per pair), after
+    /// creating NODE.{action}ping (alpha.stopping) in the pair's directory.
+    private func slowAction(_ pair: PairFixture, _ action: String, _ node: PairFixture.Node, seconds: String) throws {
         let real = pair.directory.file("service-real.sh")
         try FileManager.default.moveItem(atPath: pair.directory.file("service.sh"), toPath: real)
         let wrapper = try pair.directory.write("service.sh", """
             #!/bin/sh
-            [ "$1" = start ] && [ "$2" = \(node.rawValue) ] && sleep \(seconds)
+            [ "$1" = \(action) ] && [ "$2" = \(node.rawValue) ] && touch \(node.rawValue).\(action == "stop" ? "stopping" : "starting") && sleep \(seconds)
             exec ./service-real.sh "$@"
 
             """)
