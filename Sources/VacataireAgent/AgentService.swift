@@ -32,10 +32,10 @@ public enum AgentService {
             try await AgentCheckResponder.bind($0, source: agent, logger: logger)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: DaemonPart {
+            .init(service: DaemonPart({
                 await agent.recordUncleanPreviousStop()
                 await agent.run()
-            }, serviceName: "agent"),
+            }, then: { await agent.closeStore() }), serviceName: "agent"),
         ]
         if let control {
             // A listener that stops on an error is logged; the agent goes on without it.

@@ -45,7 +45,7 @@ extension FailoverAgent {
         }
         let restart = plan.needsRestart
         let outbox = outbox
-        let sender = NotificationSender(config: fresh, templates: templates)
+        let sender = NotificationSender(config: fresh, templates: templates, clock: clock)
         startEffect { await outbox.replace(sender: sender, settings: fresh.outbox) }
         failover = plan.failover
         prober = GuardProber(plan.failover)

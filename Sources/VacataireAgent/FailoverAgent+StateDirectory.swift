@@ -139,7 +139,7 @@ extension FailoverAgent {
     /// known), or held in memory when it cannot be opened at all. Returns why it takes no
     /// writes, nil when it does. Only a store that opens but holds what this version cannot
     /// read stops the start: a human must look at it.
-    static func openStore(_ config: Config) throws -> (AgentStore, PersistedFailoverState?, notWritable: String?) {
+    static func openStore(_ config: Config, clock: any AgentClock) throws -> (AgentStore, PersistedFailoverState?, notWritable: String?) {
         var createFailure: String?
         do {
             try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true,
@@ -151,7 +151,7 @@ extension FailoverAgent {
             let store = try AgentStore(stateDirectory: config.stateDirectory)
             let persisted = try store.loadFailoverState()
             do {
-                try store.probeWrite()
+                try store.probeWrite(at: clock.date)
                 return (store, persisted, createFailure)
             } catch {
                 return (store, persisted, "\(error)")  // readable, not writable: the role is known

@@ -96,14 +96,14 @@ public actor FailoverAgent {
         // before: whatever role it had is unknown.
         let databaseLost = !FileManager.default.fileExists(atPath: config.stateDirectory + "/" + AgentStore.fileName)
             && FileManager.default.fileExists(atPath: config.stateDirectory + "/" + BootGeneration.defaultFileName)
-        let (store, persisted, notWritableAtStart) = try openStore(config)
+        let (store, persisted, notWritableAtStart) = try openStore(config, clock: clock)
         var notWritable = notWritableAtStart
         let bootID: UInt64
         do {
-            bootID = try BootGeneration.next(stateDirectory: config.stateDirectory)
+            bootID = try BootGeneration.next(stateDirectory: config.stateDirectory, clock: clock.unixMilliseconds)
         } catch {
             notWritable = notWritable ?? error.description
-            bootID = BootGeneration.standIn(stateDirectory: config.stateDirectory)
+            bootID = BootGeneration.standIn(stateDirectory: config.stateDirectory, clock: clock.unixMilliseconds)
         }
         let keyring: PeerKeyring
         do {
@@ -121,6 +121,7 @@ public actor FailoverAgent {
                 peerAddresses: failover.peer.addresses.map { PeerEndpoint(host: $0.host.host, port: Int($0.port.number)) },
                 sender: PeerSender(identity: identity, bootID: bootID, keyring: keyring),
                 validator: PeerMessageValidator(identity: identity, peers: [failover.peer.name], keyring: keyring),
+                clock: clock,
                 rejectionLog: { logger.warning("\($0)") },
                 heartbeatRefill: HeartbeatRefill(interval: .milliseconds(failover.heartbeatInterval.milliseconds)),
                 refusalHint: { refusalQueue.yield($0) }
@@ -156,7 +157,7 @@ public actor FailoverAgent {
         (serviceCheckModes, serviceCheckModeQueue) = AsyncStream.makeStream(of: Bool.self)
         metrics = AgentMetrics(checks: config.checks.map(\.name))
         outbox = NotificationOutbox(
-            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, storeThread: storeThread,
+            sender: NotificationSender(config: config, templates: templates, clock: clock), settings: config.outbox, storeThread: storeThread,
             metrics: metrics, logger: logger, clock: clock)
         notifier = AgentNotifier(node: config.node, peer: failover.peer.name, storeThread: storeThread, clock: clock)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
@@ -169,7 +170,7 @@ public actor FailoverAgent {
     }
 
     /// Runs the checks, the peer link and the timer until the task is cancelled; then
-    /// closes the link and the store. The service keeps whatever state it is in: stopping
+    /// closes the link and records the stop (`closeStore` writes it). The service keeps whatever state it is in: stopping
     /// the agent (an upgrade, a restart) never stops the service.
     public func run() async {
         let transitions = scheduler.transitions()
@@ -246,9 +247,13 @@ public actor FailoverAgent {
         let stopped = "agent stopped in state \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch)); the service is left as it is"
         logger.notice("\(stopped)")
         record(.agent, reason: stopped)
-        // A stalled disk must not keep the agent from exiting: what it still holds is lost.
-        // Closed on its thread, after the last write: SQLite checkpoints its log, so a
-        // restart on a full disk finds one file to open.
+    }
+
+    /// After `run()`: the last writes reach the store, which is closed on its thread (SQLite
+    /// checkpoints its log, so a restart on a full disk finds one file to open). Called from
+    /// a task that is not cancelled, since the wait is bounded on the clock: a frozen disk
+    /// holds the exit `storeDeadline` at most, and what it still holds is lost.
+    public func closeStore() async {
         if !(await storeThread.drain(within: Self.storeDeadline, clock: clock, then: { try? $0.close() })) {
             logger.error("the store did not take the last writes within \(Self.storeDeadline.humanSeconds); exiting without them")
         }

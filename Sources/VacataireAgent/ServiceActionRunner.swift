@@ -26,6 +26,9 @@ public struct ServiceActionRunner: Sendable {
     public let startedService: StartedServiceGroup
     /// How often a stop action that cannot be started is tried before the escalation.
     public static let stopStartAttempts = 3
+    /// The commands are real processes: their timeouts and pauses are real time, whatever
+    /// clock drives the agent (a test's manual clock must not kill a start it outran).
+    let clock: any AgentClock = SystemClock()
 
     public init(node: String, peer: String, shell: String = "/bin/sh", startedService: StartedServiceGroup = StartedServiceGroup()) {
         self.node = node
@@ -46,18 +49,18 @@ public struct ServiceActionRunner: Sendable {
         case .start:
             return await run(command, label: kind.rawValue, context: context, started: startedService.started)
         case .stop:
-            let deadline = ContinuousClock.now + command.timeout.duration
+            let deadline = clock.now + command.timeout.duration
             var report = await run(command, label: kind.rawValue, context: context)
             var attempt = 1
             var pause = Duration.milliseconds(100)
-            while case .notStarted = report.termination, attempt < Self.stopStartAttempts, ContinuousClock.now + pause < deadline {
-                try? await Task.sleep(for: pause)
+            while case .notStarted = report.termination, attempt < Self.stopStartAttempts, clock.now + pause < deadline {
+                try? await clock.sleep(for: pause)
                 pause *= 2
                 attempt += 1
                 report = await run(command, label: kind.rawValue, context: context)
             }
             guard case .notStarted = report.termination else { return report }
-            let outcome = await startedService.terminate(grace: .seconds(min(5, max(0.5, command.timeout.seconds / 2))))
+            let outcome = await startedService.terminate(clock: clock, grace: .seconds(min(5, max(0.5, command.timeout.seconds / 2))))
             report.summary += " (\(attempt) tries); \(outcome)"
             return report
         }
@@ -70,11 +73,11 @@ public struct ServiceActionRunner: Sendable {
         started: @Sendable (pid_t) -> Void = { _ in }
     ) async -> ServiceActionReport {
         let timeout = command.timeout.duration
-        let start = ContinuousClock.now
+        let start = clock.now
         var options = PlatformOptions()
         options.processGroupID = 0  // a new group whose id is the shell's pid
         let environment = Environment.inherit.updating(environment(label: label, context: context))
-        let (result, kill) = await ProcessGroupDeadline.run(timeout: timeout) { group in
+        let (result, kill) = await ProcessGroupDeadline.run(timeout: timeout, clock: clock) { group in
             try await Subprocess.run(
                 .path(.init(shell)), arguments: ["-c", command.command], environment: environment,
                 platformOptions: options, input: .none, output: .sequence, error: .combinedWithOutput
@@ -88,7 +91,7 @@ public struct ServiceActionRunner: Sendable {
                 return tail
             }
         }
-        let duration = ContinuousClock.now - start
+        let duration = clock.now.since(start)
         let termination: ServiceActionReport.Termination
         var tail = OutputTail()
         switch (result, kill) {

@@ -52,16 +52,16 @@ public final class StartedServiceGroup: @unchecked Sendable {
     }
 
     /// Sends SIGTERM to the group, waits up to `grace` for it to end, then SIGKILL; says what it did.
-    func terminate(grace: Duration) async -> String {
+    func terminate(clock: any AgentClock, grace: Duration) async -> String {
         guard let pid = running else { return "no process of the start action's group runs any more" }
         _ = Glibc.kill(-pid, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        let deadline = clock.now + grace
+        while clock.now < deadline {
+            try? await clock.sleep(for: .milliseconds(50))
             if running == nil { return "SIGTERM ended the start action's process group \(pid)" }
         }
         _ = Glibc.kill(-pid, SIGKILL)
-        try? await Task.sleep(for: .milliseconds(100))
+        try? await clock.sleep(for: .milliseconds(100))
         return running == nil
             ? "SIGKILL ended the start action's process group \(pid) (SIGTERM did not within \(grace.formatted()))"
             : "the start action's process group \(pid) survives SIGKILL"

@@ -27,7 +27,8 @@ public struct ExecCheck: HealthCheck {
         var options = PlatformOptions()
         options.processGroupID = 0
         let arguments = Arguments(Array(settings.command.dropFirst()))
-        let (outcome, kill) = await ProcessGroupDeadline.run(timeout: timeout) { group in
+        // A plugin is a real process: its timeout is real time, whatever clock schedules it.
+        let (outcome, kill) = await ProcessGroupDeadline.run(timeout: timeout, clock: SystemClock()) { group in
             let result = try await Subprocess.run(
                 executable, arguments: arguments, platformOptions: options,
                 input: .none, output: .bytes(limit: Self.outputLimit), error: .bytes(limit: Self.outputLimit)

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import VacataireCore
 
 /// Why a command's process group was killed before it finished on its own.
 public enum ProcessGroupKill: Sendable, Equatable {
@@ -28,29 +29,32 @@ public final class ProcessGroupDeadline: Sendable {
     public var kill: ProcessGroupKill? { state.withLock { $0.kill } }
 
     /// Runs `body` (which starts the command and calls `started` with its pid) with a timer
-    /// that kills the group after `timeout`, and kills it too if the task is cancelled.
-    public static func run<T>(
-        timeout: Duration, _ body: (ProcessGroupDeadline) async throws -> T
+    /// on `clock` that kills the group after `timeout`, and kills it too if the task is
+    /// cancelled. The timer is a child task, cancelled once the command is reaped.
+    public static func run<T: Sendable>(
+        timeout: Duration, clock: any AgentClock, _ body: (ProcessGroupDeadline) async throws -> T
     ) async -> (result: Result<T, any Error>, kill: ProcessGroupKill?) {
         let group = ProcessGroupDeadline()
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { group.killGroup(.timedOut) }
-        }
-        let result: Result<T, any Error>
-        do {
-            let value = try await withTaskCancellationHandler {
-                try await body(group)
-            } onCancel: {
-                group.killGroup(.cancelled)
+        let result = await withTaskGroup(of: Void.self) { timers -> Result<T, any Error> in
+            timers.addTask {
+                if (try? await clock.sleep(for: timeout)) != nil { group.killGroup(.timedOut) }
             }
-            result = .success(value)
-        } catch {
-            result = .failure(error)
+            let result: Result<T, any Error>
+            do {
+                let value = try await withTaskCancellationHandler {
+                    try await body(group)
+                } onCancel: {
+                    group.killGroup(.cancelled)
+                }
+                result = .success(value)
+            } catch {
+                result = .failure(error)
+            }
+            // The command has been reaped: its pid may be reused from here on.
+            group.state.withLock { $0.done = true }
+            timers.cancelAll()
+            return result
         }
-        // The command has been reaped: its pid may be reused from here on.
-        group.state.withLock { $0.done = true }
-        timer.cancel()
         return (result, group.kill)
     }
 

@@ -37,8 +37,8 @@ public struct EmailMessage: Sendable {
     }
 
     /// A Message-ID unique to this message and recognisable as ours.
-    public static func makeMessageID(node: String, cluster: String, unique: String = MessageToken.next()) -> String {
-        "\(unique)@\(node).\(cluster).vacataire"
+    public static func makeMessageID(node: String, cluster: String, at time: Date) -> String {
+        "\(MessageToken.next(at: time))@\(node).\(cluster).vacataire"
     }
 
     /// The thread root of an incident: the same on both nodes (it names the cluster and the

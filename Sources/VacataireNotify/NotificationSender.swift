@@ -40,10 +40,14 @@ public struct NotificationSender: Sendable {
     public let templates: TemplateSet
     public let snmp: SNMPChannel?
     private let snmpSetupError: DeliveryError?
+    /// The agent's clock: SNMP uptimes, test notifications' times, Message-IDs.
+    let clock: any AgentClock
 
-    public init(config: Config, templates: TemplateSet, startTime: Date = Date()) {
+    public init(config: Config, templates: TemplateSet, clock: any AgentClock = SystemClock()) {
         self.config = config
         self.templates = templates
+        self.clock = clock
+        let startTime = clock.date
         do throws(DeliveryError) {
             let engine = try SNMPEngineIdentity.load(config)
             snmp = try SNMPChannel(
@@ -58,10 +62,10 @@ public struct NotificationSender: Sendable {
     }
 
     /// A `test` notification from this node, naming who asked for it.
-    public func testNotification(requestedBy user: String, now: Date = Date()) -> NotifiableEvent {
+    public func testNotification(requestedBy user: String) -> NotifiableEvent {
         NotifiableEvent(
             kind: .test, node: config.node.name, cluster: config.node.cluster,
-            reason: "notification test requested by \(user)", time: now
+            reason: "notification test requested by \(user)", time: clock.date
         )
     }
 
@@ -103,7 +107,7 @@ public struct NotificationSender: Sendable {
                         guard let snmp else {
                             throw snmpSetupError ?? DeliveryError(.internalError, "SNMP is not set up")
                         }
-                        try snmp.send(notification.kind, values: values, to: target)
+                        try snmp.send(notification.kind, values: values, to: target, now: clock.date)
                     } catch {
                         outcome.error = error
                     }
@@ -140,7 +144,7 @@ public struct NotificationSender: Sendable {
         }
         return EmailMessage(
             from: destination.from, to: destination.to, subject: rendered.subject, body: rendered.body, date: notification.time,
-            messageID: notification.messageID ?? EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster),
+            messageID: notification.messageID ?? EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster, at: clock.date),
             threadID: notification.incidentID.map { EmailMessage.incidentThreadID(incident: $0, cluster: config.node.cluster) }
                 ?? checkThread(notification),
             extraHeaders: headers

@@ -17,7 +17,7 @@ public struct SNMPChannel: Sendable {
     /// This agent's engine: the authoritative one of its SNMPv3 traps.
     public let engine: SNMPEngineIdentity
 
-    public init(persistentDirectory: String, engine: SNMPEngineIdentity, startTime: Date = Date()) throws(DeliveryError) {
+    public init(persistentDirectory: String, engine: SNMPEngineIdentity, startTime: Date) throws(DeliveryError) {
         try NetSNMPLibrary.setUp(persistentDirectory: persistentDirectory, engineID: engine.id)
         self.engine = engine
         self.startTime = startTime
@@ -35,7 +35,7 @@ public struct SNMPChannel: Sendable {
 
     /// Sends one notification of `kind` to `target`: a trap, or an inform that must be
     /// acknowledged, over SNMPv2c or SNMPv3 as the target says.
-    public func send(_ kind: EventKind, values: Values, to target: SNMPTarget, now: Date = Date()) throws(DeliveryError) {
+    public func send(_ kind: EventKind, values: Values, to target: SNMPTarget, now: Date) throws(DeliveryError) {
         let uptime = max(0, now.timeIntervalSince(startTime))
         if target.version == .v3 {
             let credentials = try SNMPCredentials(target: target)

@@ -26,7 +26,7 @@ public enum BootGeneration {
     /// Reads the last generation from `directory/fileName`, stores the next one (the last
     /// plus one, or `clock` when higher) and returns it.
     public static func next(
-        stateDirectory directory: String, fileName: String = defaultFileName, clock: UInt64 = wallClockMilliseconds()
+        stateDirectory directory: String, fileName: String = defaultFileName, clock: UInt64
     ) throws(BootGenerationError) -> UInt64 {
         let path = filePath(directory, fileName)
         let previous = try readStored(path)
@@ -43,7 +43,7 @@ public enum BootGeneration {
     /// the next start that stores its generation is above it as long as the clock does not
     /// go back between the two.
     public static func standIn(
-        stateDirectory directory: String, fileName: String = defaultFileName, clock: UInt64 = wallClockMilliseconds()
+        stateDirectory directory: String, fileName: String = defaultFileName, clock: UInt64
     ) -> UInt64 {
         let path = filePath(directory, fileName)
         let previous = (try? readStored(path)) ?? 0
@@ -52,13 +52,6 @@ public enum BootGeneration {
 
     static func filePath(_ directory: String, _ fileName: String) -> String {
         directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
-    }
-
-    /// Milliseconds since 1970 by the wall clock.
-    public static func wallClockMilliseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(max(0, now.tv_sec)) * 1000 + UInt64(max(0, now.tv_nsec)) / 1_000_000
     }
 
     /// The stored generation, or 0 when the file does not exist.

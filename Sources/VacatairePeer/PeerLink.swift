@@ -1,4 +1,5 @@
 import Foundation
+import VacataireCore
 import NIOCore
 import NIOPosix
 
@@ -23,11 +24,6 @@ public actor PeerLink {
     /// How many valid messages `incoming` buffers for a slow reader; beyond, the oldest
     /// are dropped and counted (`PeerLinkStatistics.undelivered`).
     public static let incomingBufferSize = 256
-
-    /// Wall-clock milliseconds since 1970, the validator's `now` and the send time.
-    @Sendable public static func wallClockMilliseconds() -> UInt64 {
-        PeerMessage.milliseconds(secondsSince1970: Date().timeIntervalSince1970)
-    }
 
     /// Valid messages, in the order received; ends after `close()`.
     public nonisolated let incoming: AsyncStream<ReceivedPeerMessage>
@@ -81,7 +77,7 @@ public actor PeerLink {
     public static func open(
         listen: PeerEndpoint, peerAddresses: [PeerEndpoint], sender: PeerSender,
         validator: PeerMessageValidator, eventLoopGroup: MultiThreadedEventLoopGroup = .singleton,
-        clock: @escaping @Sendable () -> UInt64 = PeerLink.wallClockMilliseconds,
+        clock: any AgentClock = SystemClock(),
         rejectionLog: (@Sendable (String) -> Void)? = nil, heartbeatRefill: HeartbeatRefill? = nil,
         refusalHint: (@Sendable (String) -> Void)? = nil
     ) async throws(PeerLinkError) -> PeerLink {
@@ -96,7 +92,7 @@ public actor PeerLink {
         }
         let link = PeerLink(
             listenChannel: channel, peerAddresses: peerAddresses, sender: sender, validator: validator,
-            group: eventLoopGroup, clock: clock, events: (events, eventsContinuation), log: rejectionLog,
+            group: eventLoopGroup, clock: { clock.unixMilliseconds }, events: (events, eventsContinuation), log: rejectionLog,
             refill: heartbeatRefill, hint: refusalHint
         )
         await link.start()

@@ -7,12 +7,12 @@ import GRDB
 /// here when the agent starts was decided before a crash: the outbox takes it then.
 extension AgentStore {
     /// Writes a decided notification (encoded by the notifier); returns its journal id.
-    public func journalDecided(_ event: Data, at time: Date = Date()) throws -> Int64 {
+    public func journalDecided(_ event: Data, at time: Date) throws -> Int64 {
         try journalDecided([event], at: time).last ?? 0
     }
 
     /// Writes several decided notifications in one transaction, in order; returns their ids.
-    public func journalDecided(_ events: [Data], at time: Date = Date()) throws -> [Int64] {
+    public func journalDecided(_ events: [Data], at time: Date) throws -> [Int64] {
         try write(events.count == 1 ? "journal a decided notification" : "journal \(events.count) decided notifications") { db in
             try events.map { event in
                 try db.execute(sql: "INSERT INTO decided_notifications (event, decided_at) VALUES (?, ?)", arguments: [event, time])

@@ -135,7 +135,7 @@ public final class AgentStore: Sendable {
     }
 
     /// Writes the role and epoch (`.persist`) in one transaction, synced to disk on return.
-    public func saveFailoverState(_ state: PersistedFailoverState, at time: Date = Date()) throws {
+    public func saveFailoverState(_ state: PersistedFailoverState, at time: Date) throws {
         try write("save the role and epoch") { db in
             try db.execute(
                 sql: """
@@ -149,7 +149,7 @@ public final class AgentStore: Sendable {
     /// Rewrites one row, to learn whether the database takes writes now (a full disk, a
     /// read-only file system, a lock held by another process, its file deleted or replaced
     /// under the running agent). Changes nothing else.
-    public func probeWrite(at time: Date = Date()) throws {
+    public func probeWrite(at time: Date) throws {
         if let opened, FileIdentity(path: path) != opened {
             let what = FileManager.default.fileExists(atPath: path) ? "replaced by another file" : "deleted"
             throw StoreError.failed(

@@ -63,11 +63,11 @@ final class DeliveryHardeningTests: XCTestCase {
 
     func testMessageIDsStayDistinctWithoutDescriptors() {
         let (ours, foundations) = withDescriptorsExhausted {
-            ((0..<3).map { _ in EmailMessage.makeMessageID(node: "alpha", cluster: "web") }, (0..<3).map { _ in UUID().uuidString })
+            ((0..<3).map { _ in EmailMessage.makeMessageID(node: "alpha", cluster: "web", at: Date()) }, (0..<3).map { _ in UUID().uuidString })
         }
         XCTAssertEqual(Set(ours).count, 3, "\(ours)")
         print("Foundation UUIDs without descriptors: \(foundations)")
-        let many = (0..<100_000).map { _ in MessageToken.next() }
+        let many = (0..<100_000).map { _ in MessageToken.next(at: Date()) }
         XCTAssertEqual(Set(many).count, many.count)
     }
 }

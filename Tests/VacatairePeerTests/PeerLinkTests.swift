@@ -101,7 +101,7 @@ final class PeerLinkTests: XCTestCase {
         let captured = try XCTUnwrap(raw.receive(), "the raw listener got no datagram")
         try await eventually("the genuine heartbeat") { await alphaInbox.count == 1 }
 
-        let now = PeerLink.wallClockMilliseconds()
+        let now = SystemClock().unixMilliseconds
         let otherKeyUnderID1 = PeerFixtures.keyring([PeerFixtures.key(1, fill: 0x99)], active: 1)
         let wrongKey = try PeerFixtures.encode(PeerFixtures.message(boot: 99, sequence: 1, sentAt: now), keyring: otherKeyUnderID1)
         let unknownKey = try PeerFixtures.encode(

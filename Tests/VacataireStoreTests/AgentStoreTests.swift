@@ -39,8 +39,8 @@ final class AgentStoreTests: XCTestCase {
     func testStateRoundTripsAndSurvivesReopening() throws {
         do {
             let store = try AgentStore(stateDirectory: scratch.path)
-            try store.saveFailoverState(PersistedFailoverState(role: .active, epoch: 6))
-            try store.saveFailoverState(PersistedFailoverState(role: .failed, epoch: 7))
+            try store.saveFailoverState(PersistedFailoverState(role: .active, epoch: 6), at: Date())
+            try store.saveFailoverState(PersistedFailoverState(role: .failed, epoch: 7), at: Date())
             XCTAssertEqual(try store.loadFailoverState(), PersistedFailoverState(role: .failed, epoch: 7))
             try store.close()
         }
@@ -60,7 +60,7 @@ final class AgentStoreTests: XCTestCase {
         XCTAssertEqual(ids, ids.sorted())
         XCTAssertEqual(try store.events(limit: 1000).map(\.reason), events.map(\.reason))
         let decided = (0..<50).map { Data("n\($0)".utf8) }
-        let journal = try store.journalDecided(decided)
+        let journal = try store.journalDecided(decided, at: Date())
         XCTAssertEqual(try store.decidedNotifications().map(\.id), journal)
         XCTAssertEqual(try store.decidedNotifications().map(\.event), decided)
     }
@@ -69,9 +69,9 @@ final class AgentStoreTests: XCTestCase {
     /// signed integers make of 2^64 - 1) is refused with the column and value, never used.
     func testTheLargestEpochRoundTripsAndABiggerOneIsRefused() throws {
         let store = try AgentStore(stateDirectory: scratch.path)
-        try store.saveFailoverState(PersistedFailoverState(role: .standby, epoch: Epoch.largest))
+        try store.saveFailoverState(PersistedFailoverState(role: .standby, epoch: Epoch.largest), at: Date())
         XCTAssertEqual(try store.loadFailoverState()?.epoch, Epoch.largest)
-        try store.saveFailoverState(PersistedFailoverState(role: .standby, epoch: UInt64.max))
+        try store.saveFailoverState(PersistedFailoverState(role: .standby, epoch: UInt64.max), at: Date())
         XCTAssertThrowsError(try store.loadFailoverState()) { error in
             XCTAssertTrue("\(error)".contains("failover_state.epoch holds -1, outside 0 to 2^62"), "\(error)")
         }
@@ -82,7 +82,7 @@ final class AgentStoreTests: XCTestCase {
     func testReopeningWithoutCloseSeesEveryCommit() throws {
         let writer = try AgentStore(stateDirectory: scratch.path)
         for epoch in 1...300 {
-            try writer.saveFailoverState(PersistedFailoverState(role: epoch.isMultiple(of: 2) ? .active : .standby, epoch: UInt64(epoch)))
+            try writer.saveFailoverState(PersistedFailoverState(role: epoch.isMultiple(of: 2) ? .active : .standby, epoch: UInt64(epoch)), at: Date())
             try writer.appendEvent(EventRecord(time: t(Double(epoch)), category: .transition, reason: "epoch \(epoch)"))
         }
         // A second, independent connection pool on the same file while the first is open.

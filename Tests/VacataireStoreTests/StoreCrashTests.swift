@@ -23,7 +23,7 @@ final class StoreCrashTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: "\(directory)/ready", contents: Data())
         while true {
             epoch += 1
-            try store.saveFailoverState(PersistedFailoverState(role: epoch.isMultiple(of: 2) ? .active : .standby, epoch: epoch))
+            try store.saveFailoverState(PersistedFailoverState(role: epoch.isMultiple(of: 2) ? .active : .standby, epoch: epoch), at: Date())
             try store.appendEvent(EventRecord(time: Date(), category: .transition, reason: "epoch \(epoch)",
                                               detail: String(repeating: "output line\n", count: 50)))
             try store.openIncident(IncidentID(epoch: epoch, topic: .roleChange), kind: .takeover, reason: "epoch \(epoch)", at: Date())

@@ -236,7 +236,7 @@ actor NotificationOutbox {
             notification.folded = (notification.folded ?? []) + lines
         }
         let config = sender.config
-        notification.messageID = EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster)
+        notification.messageID = EmailMessage.makeMessageID(node: config.node.name, cluster: config.node.cluster, at: clock.date)
         do {
             try write(notification, for: destinations, at: clock.date)
         } catch {

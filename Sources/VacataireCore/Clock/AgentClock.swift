@@ -16,6 +16,12 @@ public protocol AgentClock: Sendable {
 }
 
 extension AgentClock {
+    /// Wall-clock milliseconds since 1970 (peer messages' send times, boot generations).
+    public var unixMilliseconds: UInt64 {
+        let seconds = date.timeIntervalSince1970
+        return seconds.isFinite ? UInt64(max(0, min(seconds * 1_000, 1.8e19))) : 0
+    }
+
     /// Returns after `duration` on this clock (see `sleep(until:)`).
     public func sleep(for duration: Duration) async throws {
         try await sleep(until: now + duration)
