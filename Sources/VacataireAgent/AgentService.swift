@@ -50,6 +50,8 @@ public enum AgentService {
                                   serviceName: "agent-check"))
         }
         services.append(.init(service: DaemonPart { await agent.notifySystemd() }, successTerminationBehavior: .ignore, serviceName: "systemd"))
+        services.append(.init(service: DaemonPart { await StartupPages.releaseOnceSettled(clock: agent.clock, logger: logger) },
+                              successTerminationBehavior: .ignore, serviceName: "startup pages"))
         services.append(.init(service: DaemonPart {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
                 await agent.reload()

@@ -87,7 +87,7 @@ binary_source=$vacataire
 cp -p "$binary_source" "$work/vacataire"
 vacataire=$work/vacataire
 # Each node's agent runs its own copy, as on two servers: pages of one file mapped by two
-# processes are shared.
+# processes are shared, and the release of the start's pages (StartupPages) unmaps only.
 for node in alpha beta; do
     mkdir -p "$work/node-$node" && cp -p "$binary_source" "$work/node-$node/vacataire"
 done
@@ -833,7 +833,9 @@ fi
 if phase link-order; then
     say "link order: the pair idle for ${ORDER_SECONDS:-30} s, each agent's text paged out every 0.5 s"
     vac_start standard
-    sleep 10  # settled: first checks, heartbeats and notifications done
+    for node in alpha beta; do
+        wait_line "$vdir/$node/agent.log" "released the pages" 20 || die "vacataire $node did not release its start's pages"
+    done
     $python "$fixtures/link_order.py" record --seconds "${ORDER_SECONDS:-30}" --out "$results/link-order.txt" \
         "${agent[alpha]}" "${agent[beta]}"
     vac_stop
@@ -922,8 +924,11 @@ storm() {  # KIND
         wait_line "$out/flip_server.out" READY 10 || die "the flip server did not start: $(cat "$out/flip_server.out")"
     fi
     vac_start "storm-$kind"
-    # The storm begins once both agents have run 10 s: the figures are of a settled agent.
-    sleep 10  # settled: first checks, heartbeats and notifications done
+    # The storm begins once both agents have released their start's pages (10 s after their
+    # start): the figures are of a settled agent.
+    for node in alpha beta; do
+        wait_line "$vdir/$node/agent.log" "released the pages" 20 || die "vacataire $node did not release its start's pages"
+    done
     mail_start=$(find "$work/smtp" -name '*.eml' | wc -l)
     trap_start=$(wc -l <"$work/traps/arrivals.log")
     ip netns exec vb-lab $python "$fixtures/bench_sampler.py" "$out/samples.txt" 20 $((STORM_SECONDS + 90)) \

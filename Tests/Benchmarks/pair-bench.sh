@@ -45,9 +45,11 @@ start beta standby.yaml
 wait_state master.yaml active
 wait_state standby.yaml standby
 
-# Idle: 10 s of heartbeats and checks, once each agent has run for 10 s (settled: its first
-# checks, heartbeats and notifications done).
-sleep 10
+# Idle: 10 s of heartbeats and checks, once each agent has released its start's pages (10 s
+# after its start, StartupPages).
+for node in alpha beta; do
+    for _ in $(seq 300); do grep -q "released the pages" "$node.log" 2>/dev/null && break; sleep 0.1; done
+done
 ticks=$(getconf CLK_TCK)
 a0=$(cpu_ticks "${agent[alpha]}"); b0=$(cpu_ticks "${agent[beta]}")
 sleep 10

@@ -34,7 +34,8 @@ extension PairFixture {
     /// `control` replaces a node's `control:` mapping (default: a socket in its state directory).
     /// `extra` is appended to both configurations (top-level sections such as `outbox:`),
     /// `extraFor` to one node's;
-    /// `checks` to both `checks:` lists (entries starting with `  - `; NODE is the node's name).
+    /// `checks` to both `checks:` lists (entries starting with `  - `; NODE is the node's
+    /// name, SERVICEPORT its service's port).
     /// `notify` replaces a node's `notify:` mapping (default: the shared SMTP sink and trap receiver).
     public convenience init(
         unreachableWitness: Bool = false, loadBalancer: Bool = false, control: [Node: String] = [:], extra: String = "", extraFor: [Node: String] = [:], checks: String = "",
@@ -110,7 +111,7 @@ extension PairFixture {
                 timeout: \(Self.checkPeriod)ms
                 rise: 2
                 fall: 2
-            \(setup.extraChecks.replacingOccurrences(of: "NODE", with: node.rawValue))
+            \(setup.extraChecks.replacingOccurrences(of: "NODE", with: node.rawValue).replacingOccurrences(of: "SERVICEPORT", with: "\(servicePort(node))"))
             failover:
               role: \(node.role)
               peer: {name: \(node.peer.rawValue), addresses: ["127.0.0.1:\(setup.peerPorts[node.peer] ?? 0)"]}
