@@ -194,7 +194,8 @@ extension FailoverAgent {
             stateNotWritable: stateNotWritable.map { why in
                 let waiting = storeThread.progress.waitingWrites
                 return waiting == 0 ? why : "\(why); \(waiting) record(s) wait in memory to be written"
-            }
+            },
+            warnings: configWarnings.isEmpty ? nil : configWarnings.map(\.description)
         )
     }
 

@@ -50,6 +50,8 @@ extension FailoverAgent {
         failover = plan.failover
         prober = GuardProber(plan.failover)
         config = plan.config
+        configWarnings = Self.warnings(config)
+        for warning in configWarnings { logger.warning("configuration warning: \(warning)") }
         let sentence = "configuration reloaded from \(path), role kept (\(machine.stateName.rawValue), epoch \(machine.epoch)); "
             + "applied: \(applied.joined(separator: ", "))"
             + (restart.isEmpty ? "" : "; needs a restart to apply: \(restart.joined(separator: ", "))")

@@ -48,6 +48,8 @@ public actor FailoverAgent {
     var lastRole: ServiceRole
     /// Why the store takes no writes now (refused, stalled, or could not be opened).
     var stateNotWritable: String?
+    /// What the configuration leaves unsafe (`ConfigWarnings`): logged at start, in status.
+    var configWarnings: [ConfigWarning]
     /// Reminders of open incidents and the peer's delivery confirmations (`incidents:`).
     var reminders: IncidentReminders
     /// When `tick` last ran the machine: systemd's watchdog is pinged only while it moves.
@@ -165,6 +167,7 @@ public actor FailoverAgent {
         machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
         lastRole = persisted?.role ?? .standby
         reminders = Self.reminders(config)
+        configWarnings = Self.warnings(config)
         (outgoing, outgoingQueue) = AsyncStream.makeStream(of: PeerOutgoingMessage.self)
         (effects, effectQueue) = AsyncStream.makeStream(of: Effect.self)
     }
@@ -177,6 +180,7 @@ public actor FailoverAgent {
         let incoming = link.incoming
         record(.agent, reason: "agent started: \(config.node.name) in cluster \(config.node.cluster), "
             + "configured \(failover.role.rawValue), peer \(failover.peer.name)")
+        for warning in configWarnings { logger.warning("configuration warning: \(warning)") }
         restoreIncidents()
         stopServiceOfUnknownRole()
         apply(machine.boot(now: now()))
@@ -419,6 +423,11 @@ public actor FailoverAgent {
         serviceChecksRunning = running
         logger.info("service checks \(running ? "start: the service runs here" : "go idle: the service is off here")")
         serviceCheckModeQueue.yield(running)
+    }
+
+    /// The warnings of `config`, from its file as it is now.
+    static func warnings(_ config: Config) -> [ConfigWarning] {
+        ConfigWarnings.of(config, yaml: (try? String(contentsOfFile: config.file, encoding: .utf8)) ?? "")
     }
 
     func runAction(_ kind: ServiceActionKind, _ command: FailoverConfig.ActionCommand, _ context: ServiceActionContext) {

@@ -78,6 +78,9 @@ struct StatusText {
         if let engine = status.snmpEngine {
             lines.append(engine)
         }
+        for warning in status.warnings ?? [] {
+            lines.append("WARNING: \(warning)")
+        }
         if let why = status.stateNotWritable {
             lines.append("STATE NOT WRITABLE: \(why); stopping is allowed, starting is not; what waits is written once the store takes writes again")
         }

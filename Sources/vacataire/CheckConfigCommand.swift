@@ -17,6 +17,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The configuration file to check, as the other commands take it.", valueName: "FILE"))
     var config: String?
 
+    @Flag(name: .long, help: "Refuse the file when it has warnings too (nobody paged, no takeover when the master's machine dies, a value left from an example); the package's unit checks this way.")
+    var strict = false
+
     /// The file: given either way (both must agree), or the installed configuration.
     var file: String {
         config ?? positionalFile ?? VacataireCommand.installedConfig
@@ -48,7 +51,15 @@ struct CheckConfigCommand: AsyncParsableCommand {
             StandardError.print("vacataire refuses to start with this file")
             throw ExitCode(.failed)
         }
-        print("ok")
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        let warnings = ConfigWarnings.of(config, yaml: text)
+        if strict, !warnings.isEmpty {
+            for warning in warnings { StandardError.print("warning: \(warning)") }
+            StandardError.print("\(warnings.count) warning(s); --strict refuses them")
+            throw ExitCode(.failed)
+        }
+        print(warnings.isEmpty ? "ok" : "ok, with \(warnings.count) warning(s):")
+        for warning in warnings { print("  warning: \(warning)") }
         print("  node \(config.node.name) in cluster \(config.node.cluster), state in \(config.stateDirectory)")
         print("  \(config.notify.email.count) email destination(s), \(config.notify.snmp.count) SNMP target(s)")
         print("  " + SNMPEngineIdentity.describe(config))

@@ -18,6 +18,19 @@ final class AdminCommandTests: XCTestCase {
         return made
     }
 
+    func testStatusAndTheStartLogListWhatTheConfigurationLeavesUnsafe() async throws {
+        let made = try PairFixture(notify: [.alpha: "{email: [], snmp: []}"])
+        pair = made
+        try await made.startPair()
+        let status = try made.admin(.alpha, ["status"]).stdout
+        XCTAssertTrue(status.contains("WARNING: notify: no email destination and no SNMP target: nobody will be paged"), status)
+        XCTAssertTrue(made.log(.alpha).contains("configuration warning: notify:"), made.log(.alpha))
+        // Beta pages: only the fixture's documentation mail addresses are warned there.
+        let beta = try made.admin(.beta, ["status"]).stdout
+        XCTAssertFalse(beta.contains("WARNING: notify:"), beta)
+        XCTAssertTrue(beta.contains("WARNING: notify.email[0].from: `vacataire@example.org` holds the domain example.org"), beta)
+    }
+
     func testStatusShowsBothNodesAndEventsTheHistory() async throws {
         let pair = try makePair()
         try await pair.startPair()

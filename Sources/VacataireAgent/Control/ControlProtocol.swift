@@ -155,6 +155,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var snmpEngine: String?
     /// Why the state directory does not take writes (Docs/persistence.md); nil while it does.
     public var stateNotWritable: String?
+    /// What the configuration leaves unsafe, one line each (`check-config` warns the same).
+    public var warnings: [String]?
 }
 
 /// One line of the event history, as `vacataire events` prints it.
