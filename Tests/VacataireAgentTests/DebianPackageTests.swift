@@ -79,14 +79,21 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual(completion.status, 0, completion.stderr)
         XCTAssertTrue(completion.stdout.contains("check-config"), "no completion of `vacataire ch`:\n\(completion.stdout)\(completion.stderr)")
 
-        // What the agent makes at run time goes at purge too.
+        // What the agent makes at run time goes at purge too, and what its setup made: the
+        // peer key (a secret), and the unit's enablement by hand.
         try FileManager.default.createDirectory(atPath: "/var/lib/vacataire/snmp", withIntermediateDirectories: true)
         try Data().write(to: URL(fileURLWithPath: "/var/lib/vacataire/vacataire.sqlite"))
+        try Data("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n".utf8).write(to: URL(fileURLWithPath: "/etc/vacataire/peer.key"))
+        let wants = "/etc/systemd/system/multi-user.target.wants"
+        try FileManager.default.createDirectory(atPath: wants, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: "\(wants)/vacataire.service")
+        try FileManager.default.createSymbolicLink(atPath: "\(wants)/vacataire.service", withDestinationPath: "/lib/systemd/system/vacataire.service")
 
         let purge = try Repository.run(DebianTool.dpkg.path, ["--purge", "vacataire"])
         XCTAssertEqual(purge.status, 0, "dpkg --purge:\n\(purge.stdout)\(purge.stderr)")
         let left = (files + ["/etc/vacataire", "/var/lib/vacataire", "/usr/share/doc/vacataire", "/run/vacataire"])
             .filter { FileManager.default.fileExists(atPath: $0) }
+            + [wants + "/vacataire.service"].filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: $0)) != nil }
         XCTAssertEqual(left, [], "left behind after purge")
         XCTAssertNotEqual(try Repository.run("/usr/bin/getent", ["group", "vacataire"]).status, 0, "the vacataire group outlived the purge")
     }
