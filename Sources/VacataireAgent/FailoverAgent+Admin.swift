@@ -165,7 +165,7 @@ extension FailoverAgent {
         let peer = AgentStatus.Peer(
             name: failover.peer.name, role: machine.peer?.role.rawValue, healthy: machine.peer?.healthy,
             epoch: machine.peer?.epoch, lastHeardSeconds: heard.map(\.seconds),
-            addresses: failover.peer.addresses.map(\.description)
+            addresses: failover.peer.addresses.map(\.description), silent: machine.peerIsSilent(now())
         )
         let incidents = (stored?.incidents ?? []).map { record in
             AgentStatus.Incident(

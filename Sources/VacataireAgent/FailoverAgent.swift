@@ -54,6 +54,8 @@ public actor FailoverAgent {
     var reminders: IncidentReminders
     /// When `tick` last ran the machine: systemd's watchdog is pinged only while it moves.
     var lastTick = MonotonicInstant(nanoseconds: 0)
+    /// The split-brain guard's last answer, to log only a different one.
+    var lastGuardReport: GuardReport?
     /// A start waiting for its role (write `number`) to be in the store.
     var pendingStart: (number: UInt64, context: ServiceActionContext)?
     /// The store call seen running, and since when (a stall beyond `storeDeadline` is a
@@ -323,7 +325,11 @@ public actor FailoverAgent {
     }
 
     func guardAnswered(_ report: GuardReport, detail: String) {
-        logger.info("split-brain guard: \(detail)")
+        // Probed up to twice a second while the peer is away: logged when the answer changes.
+        if report != lastGuardReport {
+            lastGuardReport = report
+            logger.info("split-brain guard: \(detail)")
+        }
         apply(machine.guardAnswered(report, now: now()))
     }
 

@@ -88,15 +88,19 @@ public struct SNMPChannel: Sendable {
     }
 
     /// The MIB's objects are DisplayStrings: at most 255 octets. Longer text is cut at a
-    /// character boundary so the receiver never sees half a UTF-8 sequence.
+    /// character boundary so the receiver never sees half a UTF-8 sequence, and ends with
+    /// `…` so that nobody reads a cut reason as whole.
     static func displayStringBytes(_ text: String, limit: Int = 255) -> [UInt8] {
+        let whole = Array(text.utf8)
+        guard whole.count > limit else { return whole }
+        let mark = Array("…".utf8)
         var bytes: [UInt8] = []
         for character in text {
             let encoded = Array(character.utf8)
-            guard bytes.count + encoded.count <= limit else { break }
+            guard bytes.count + encoded.count + mark.count <= limit else { break }
             bytes += encoded
         }
-        return bytes
+        return bytes + mark
     }
 
     private static func add(

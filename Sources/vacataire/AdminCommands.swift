@@ -43,13 +43,14 @@ struct StatusText {
         }
         let peer = status.peer
         var peerLine = "peer \(peer.name): "
-        if let role = peer.role {
-            peerLine += "\(role), \(peer.healthy == true ? "healthy" : "NOT healthy"), epoch \(peer.epoch.map(String.init) ?? "?")"
+        let said = peer.role.map { "\($0), \(peer.healthy == true ? "healthy" : "NOT healthy"), epoch \(peer.epoch.map(String.init) ?? "?")" }
+        if peer.silent == true, let age = peer.lastHeardSeconds, let said {
+            // What a silent peer last said is history, not its state.
+            peerLine += "SILENT for \(String(format: "%.1f", age)) s (last seen \(said))"
+        } else if let said {
+            peerLine += said + (peer.lastHeardSeconds.map { ", heard \(String(format: "%.1f", $0)) s ago" } ?? "")
         } else {
             peerLine += "not heard since start"
-        }
-        if let age = peer.lastHeardSeconds {
-            peerLine += ", heard \(String(format: "%.1f", age)) s ago"
         }
         lines.append(peerLine + " (\(peer.addresses.joined(separator: ", ")))")
         if !status.peerRejections.isEmpty {

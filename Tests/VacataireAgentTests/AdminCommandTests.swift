@@ -31,6 +31,18 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertTrue(beta.contains("WARNING: notify.email[0].from: `vacataire@example.org` holds the domain example.org"), beta)
     }
 
+    func testASilentPeerShowsAsSilentWithWhatItLastSaid() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        pair.killAgent(.beta)
+        try await pair.waitUntil("alpha calls beta silent", timeout: 10) {
+            (try? pair.admin(.alpha, ["status"]).stdout.contains("peer beta: SILENT for")) == true
+        }
+        let status = try pair.admin(.alpha, ["status"]).stdout
+        XCTAssertTrue(status.contains("(last seen standby, healthy, epoch"), status)
+        XCTAssertFalse(status.contains("peer beta: standby"), "a silent peer's last words read as its state:\n\(status)")
+    }
+
     func testStatusShowsBothNodesAndEventsTheHistory() async throws {
         let pair = try makePair()
         try await pair.startPair()

@@ -108,6 +108,8 @@ public struct AgentStatus: Codable, Sendable, Equatable {
         /// Seconds since its last valid message; nil if never heard since start.
         public var lastHeardSeconds: Double?
         public var addresses: [String]
+        /// Silent for `dead_after` or more: role, health and epoch are what it last said.
+        public var silent: Bool?
     }
 
     public struct Check: Codable, Sendable, Equatable {

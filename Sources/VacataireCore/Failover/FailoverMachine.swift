@@ -392,7 +392,7 @@ public struct FailoverMachine: Sendable {
         now.since(peerLastHeard ?? bootedAt)
     }
 
-    func peerIsSilent(_ now: MonotonicInstant) -> Bool {
+    public func peerIsSilent(_ now: MonotonicInstant) -> Bool {
         peerSilence(now) >= settings.deadAfter
     }
 
