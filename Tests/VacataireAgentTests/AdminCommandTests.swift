@@ -43,6 +43,32 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertFalse(status.contains("peer beta: standby"), "a silent peer's last words read as its state:\n\(status)")
     }
 
+    func testAFailbackWhoseStartFailsSaysWhy() async throws {
+        let pair = try makePair()
+        try await pair.startPair()
+        try pair.breakCheck(.alpha)
+        try await pair.waitUntil("beta serves", timeout: 20) { await pair.serving(.beta) }
+        try pair.repairCheck(.alpha)
+        // Alpha's start now fails: the pair's service.sh behind a wrapper.
+        let real = pair.directory.file("service-real.sh")
+        try FileManager.default.moveItem(atPath: pair.directory.file("service.sh"), toPath: real)
+        let wrapper = try pair.directory.write("service.sh", """
+            #!/bin/sh
+            [ "$1" = start ] && [ "$2" = alpha ] && { echo "port 8080 already in use" >&2; exit 1; }
+            exec ./service-real.sh "$@"
+
+            """)
+        chmod(wrapper, 0o755)
+        try await pair.waitUntil("alpha's checks pass again", timeout: 20) { pair.statusObject(.alpha)?["healthy"] as? Bool == true }
+        let failback = try pair.admin(.alpha, ["failback"])
+        XCTAssertNotEqual(failback.status, 0, failback.stdout)
+        let said = failback.stdout + failback.stderr
+        XCTAssertTrue(said.contains("not done: failed: service stopped (") && said.contains("port 8080 already in use"), said)
+        XCTAssertTrue(said.contains("`vacataire ready`"), said)
+        let betaServes = await pair.serving(.beta)
+        XCTAssertTrue(betaServes, pair.logs)
+    }
+
     func testStatusShowsBothNodesAndEventsTheHistory() async throws {
         let pair = try makePair()
         try await pair.startPair()

@@ -215,8 +215,9 @@ extension FailoverMachine {
     }
 
     mutating func stopFinished(_ quiesce: Quiesce, _ outcome: ActionOutcome, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        let next = settings.role == .master ? "`vacataire ready`, or `vacataire failback` to serve again" : "`vacataire ready`"
         var reason = quiesce.then == .failed
-            ? "failed: service stopped; waiting for an admin failback"
+            ? "failed: service stopped (\(quiesce.why)); once repaired, \(next)"
             : "standby: service stopped at epoch \(epoch)"
         // A failed stop is told to the peer, which fences this node when it can (`peerStopFailed`).
         var stopFailure: FailoverMessage?
