@@ -493,7 +493,10 @@ public actor FailoverAgent {
             let line = id.topic == .roleChange
                 ? "incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which serves; \(config.node.name) pages it if "
                     + "\(failover.peer.name) does not confirm delivering it within \(config.incidents.confirmTimeout)"
-                : "incident \(id) (\(kind.rawValue)) recorded, not paged from \(config.node.name): \(failover.peer.name) serves and pages it"
+                : machine.peer?.role == .active && !machine.peerIsSilent(now())
+                    ? "incident \(id) (\(kind.rawValue)) recorded, not paged from \(config.node.name): \(failover.peer.name) serves and pages it"
+                    : "incident \(id) (\(kind.rawValue)) recorded, not paged yet: \(failover.peer.name) pages it if it takes over; "
+                        + "\(config.node.name) pages it if nobody serves"
             logger.info("\(line)")
             record(.notify, kind: kind, incident: id, reason: line)
             return

@@ -262,9 +262,11 @@ extension FailoverMachine {
         case (.master, false) where health != nil:
             let reason = "failed: nobody serves and my checks fail (\(health?.summary ?? "")); \(peerName) may take over"
             persist(.failed, epoch: Epoch.after(epoch), &actions)
-            // Recorded, not paged: a ready standby takes over and its page tells it (one page);
-            // if it cannot, this failed node pages that nobody serves (`watchPeerWhileFailed`).
-            raise(IncidentID(epoch: epoch, topic: .roleChange), .failover, reason: reason, paged: false, failing: health?.failing ?? [], &actions)
+            // Recorded, not paged, as the incident of nobody serving (a role change recorded
+            // unpaged would await the peer's confirmation and page from here after all): a
+            // ready standby takes over and its page tells it (one page); if it cannot, this
+            // failed node pages that very incident (`watchPeerWhileFailed`).
+            raise(nobodyServesIncident, .failover, reason: reason, paged: false, failing: health?.failing ?? [], &actions)
             moveToFailed(reason: reason, &actions)
         case (.standby, true) where peer.role == .failed:
             activate(epoch: newEpoch, purpose: .nobodyServes, event: .takeover, incident: IncidentID(epoch: newEpoch, topic: .roleChange),
