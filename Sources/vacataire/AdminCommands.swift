@@ -62,7 +62,11 @@ struct StatusText {
         let width = status.checks.map(\.name.count).max() ?? 0
         for check in status.checks {
             let name = check.name.padding(toLength: width, withPad: " ", startingAt: 0)
-            lines.append("  \(name)  \(check.health.padding(toLength: 8, withPad: " ", startingAt: 0)) \(check.status ?? "-")  \(check.output ?? "no result yet")")
+            // A service check where the service is off is not run: saying "no result yet"
+            // would have the operator wait for a result that never comes.
+            let output = check.health == "idle" ? "not run: the service is off here (it is checked where it runs, and after a start)"
+                : check.output ?? "no result yet"
+            lines.append("  \(name)  \(check.health.padding(toLength: 8, withPad: " ", startingAt: 0)) \(check.status ?? "-")  \(output)")
         }
         if status.outboxPending > 0 || status.outboxExpired > 0 {
             var line = "notifications: \(status.outboxPending) delivery(ies) pending"
