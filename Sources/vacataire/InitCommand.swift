@@ -14,10 +14,11 @@ struct InitCommand: ParsableCommand {
         discussion: """
             Writes MASTER.yaml, STANDBY.yaml and peer.key (mode 0600) into the output directory. \
             Copy each YAML file to its node as /etc/vacataire/vacataire.yaml, and peer.key beside it \
-            on both nodes. --check-url is a page that answers 200 on each node while that node can \
-            serve (its web server, a health page: it must answer on the standby too); its host is \
-            replaced by each node's address, and each node probes its peer's before taking over. \
-            In --state-dir and --control-socket, %n stands for the node's name.
+            on both nodes. A safe pair pages someone (--mail-to, --nms) and has a witness (--witness); \
+            init refuses to write a pair without them unless --no-pages or --no-witness says so on \
+            purpose. --check-url is the service's page, checked on the node that serves it; its \
+            host is replaced by each node's address, and each node probes its peer's before taking \
+            over. In --state-dir and --control-socket, %n stands for the node's name.
             """
     )
 
@@ -57,14 +58,29 @@ struct InitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The SMTP server the pages go through.", valueName: "URL"))
     var smtp = "smtp://localhost:25"
 
+    @Option(help: ArgumentHelp("STARTTLS with the SMTP server: required, opportunistic or off (default: required, opportunistic for a server on this host).", valueName: "POLICY"))
+    var smtpStarttls: String?
+
+    @Option(help: ArgumentHelp("The SMTP server's AUTH user name (with --smtp-password-file).", valueName: "NAME"))
+    var smtpUser: String?
+
+    @Option(help: ArgumentHelp("A file holding the SMTP password (mode 0600), read by the agent.", valueName: "FILE"))
+    var smtpPasswordFile: String?
+
+    @Flag(help: "Page nobody, on purpose (no --mail-to, no --nms).")
+    var noPages = false
+
     @Option(help: ArgumentHelp("An NMS that receives SNMPv2c traps, HOST[:PORT] (repeat for several).", valueName: "HOST[:PORT]"))
     var nms: [String] = []
 
     @Option(help: "The SNMPv2c community of the traps.")
     var community = "public"
 
-    @Option(help: ArgumentHelp("A witness that tells an isolated standby from a dead master: tcp://HOST:PORT or an http:// URL. Without one, the standby never takes over on silence (no_witness: stay).", valueName: "URL"))
+    @Option(help: ArgumentHelp("A witness that tells an isolated standby from a dead master: tcp://HOST:PORT or an http:// URL (a host both nodes reach).", valueName: "URL"))
     var witness: String?
+
+    @Flag(help: "No witness, on purpose: the standby then never takes over when the master's machine dies (no_witness: stay).")
+    var noWitness = false
 
     @Option(help: ArgumentHelp("Each node's state directory (%n: the node's name).", valueName: "DIRECTORY"))
     var stateDir = "/var/lib/vacataire"
@@ -87,6 +103,25 @@ struct InitCommand: ParsableCommand {
         }
         for (flag, value) in [("--master-address", masterAddress), ("--standby-address", standbyAddress)] where PairNode.split(value) == nil {
             throw ValidationError("\(flag): expected HOST or HOST:PORT or [IPv6]:PORT, found `\(value)`")
+        }
+        let pages = !mailTo.isEmpty || !nms.isEmpty
+        if !pages, !noPages {
+            throw ValidationError("nobody would be paged: give --mail-to ADDRESS and/or --nms HOST, or --no-pages to page nobody on purpose")
+        }
+        if pages, noPages {
+            throw ValidationError("--no-pages with --mail-to or --nms: choose one")
+        }
+        if witness == nil, !noWitness {
+            throw ValidationError("without a witness, if \(master)'s machine dies \(standby) will not take over: give --witness tcp://HOST:PORT (a host both nodes reach: a router, a DNS server), or --no-witness to accept that")
+        }
+        if witness != nil, noWitness {
+            throw ValidationError("--no-witness with --witness: choose one")
+        }
+        if let smtpStarttls, !["required", "opportunistic", "off"].contains(smtpStarttls) {
+            throw ValidationError("--smtp-starttls: expected required, opportunistic or off, found `\(smtpStarttls)`")
+        }
+        if (smtpUser == nil) != (smtpPasswordFile == nil) {
+            throw ValidationError("--smtp-user and --smtp-password-file go together")
         }
     }
 
@@ -131,8 +166,10 @@ struct InitCommand: ParsableCommand {
             print("wrote \(file)")
         }
         print("next: copy \(master).yaml to \(master) and \(standby).yaml to \(standby) as /etc/vacataire/vacataire.yaml,")
-        print("      peer.key beside it on both (mode 0600), then on each: vacataire check-config /etc/vacataire/vacataire.yaml")
+        print("      peer.key beside it on both (mode 0600), then on each: vacataire check-config --strict /etc/vacataire/vacataire.yaml")
         print("      and systemctl enable --now vacataire")
+        print("then prove it: vacataire notify-test             (a test page reaches every destination, on each node)")
+        print("               vacataire status                  (on each node: the peer heard, the checks passing)")
     }
 
     /// One node's commented configuration.
@@ -140,28 +177,33 @@ struct InitCommand: ParsableCommand {
         let checkURL = node.url(replacingHostOf: self.checkURL)
         let probeURL = peer.url(replacingHostOf: self.checkURL)
         let loopbackSMTP = ["localhost", "127.0.0.1", "::1"].contains(URLComponents(string: smtp)?.host ?? "")
+        let starttls = smtpStarttls.map { $0 == "off" ? "\"off\"" : $0 }
+            ?? (loopbackSMTP ? "opportunistic       # a local relay; use required for a remote server" : "required")
+        let auth = smtpUser.map { user in
+            "\n          username: \(quoted(user))\n          password_file: \(quoted(smtpPasswordFile ?? ""))"
+        } ?? ""
         let email = mailTo.isEmpty
-            ? "  email: []                  # add destinations: vacataire init --mail-to ADDRESS ...\n"
+            ? "  email: []                  # --no-pages: nobody is paged by email\n"
             : """
               email:
                 - name: oncall
                   url: \(quoted(smtp))
                   from: \(quoted(sender))
                   to: [\(mailTo.map(quoted).joined(separator: ", "))]
-                  starttls: \(loopbackSMTP ? "opportunistic       # a local relay; use required for a remote server" : "required")
+                  starttls: \(starttls)\(auth)
 
             """
         let snmp = nms.isEmpty
-            ? "  snmp: []                   # add your NMS: vacataire init --nms HOST ...\n"
+            ? "  snmp: []                   # no NMS receives traps\n"
             : "  snmp:\n" + nms.enumerated().map { index, target in
                 let (host, port) = PairNode.split(target, defaultPort: 162) ?? (target, 162)
                 return "    - {name: \(quoted("nms-\(index + 1)")), address: \(quoted(host)), port: \(port), version: 2c, community: \(quoted(community))}\n"
             }.joined()
         let guardLines = witness.map { "  witness: \(quoted($0))\n" }
             ?? """
-              # No witness: two nodes alone cannot tell a dead peer from a cut link, so the
+              # --no-witness: two nodes alone cannot tell a dead peer from a cut link, so the
               # standby never takes over on silence; it pages and waits (Docs/failover.md).
-              # Add a witness (vacataire init --witness tcp://ROUTER:53) to take over safely.
+              # check-config warns about it; a witness (tcp://ROUTER:53) takes over safely.
               no_witness: stay
 
             """
@@ -181,14 +223,15 @@ struct InitCommand: ParsableCommand {
             # The CLI's socket: everyone may read the status, root and `group` may act.
             control:
               socket: \(quoted(node.substitute(controlSocket)))
-              # group: vacataire
+            \(getgrnam("vacataire") != nil ? "  group: vacataire" : "  # group: vacataire          # the package creates the group; uncomment once it exists")
 
             # Pages: email to the people on call, SNMP traps to the NMS (Docs/notifications.md).
             notify:
             \(email)\(snmp)
-            # Whether this node may serve: it runs on both nodes, so the page must answer on
-            # the standby too. A critical check that fails `fall` times in a row on the
-            # active node hands the service over to the peer (Docs/checks.md).
+            # Whether the service works: an http check runs where the service runs (the active
+            # node, and a node verifying a start), never on the standby. A critical check that
+            # fails `fall` times in a row on the active node hands the service over to the
+            # peer (Docs/checks.md, "Scope").
             checks:
               - name: service
                 kind: http

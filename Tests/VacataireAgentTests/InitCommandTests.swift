@@ -37,6 +37,7 @@ final class InitCommandTests: XCTestCase {
             "--check-interval", "200ms",
             "--mail-to", "oncall@example.org", "--smtp", "smtp://127.0.0.1:\(smtpPort)",
             "--nms", "127.0.0.1:\(trapPort)",
+            "--no-witness",
             "--state-dir", "state-%n", "--control-socket", "state-%n/control.sock",
             "--output-directory", directory.path,
         ] + extra)
@@ -61,6 +62,34 @@ final class InitCommandTests: XCTestCase {
         XCTAssertTrue(again.stderr.contains("exists; vacataire init replaces nothing without --force"), again.stderr)
         let forced = try initPair(servicePort: 18080, extra: ["--force"])
         XCTAssertEqual(forced.status, 0, forced.stderr)
+    }
+
+    /// A newcomer's first try: only the required flags. Init refuses a pair that would page
+    /// nobody or never take over a dead master, naming the flags that fix it; with them,
+    /// the pair's files have no warning but the example addresses, and a plain relay works.
+    func testInitRefusesAnUnsafePairAndWritesASafeOne() throws {
+        let required = ["init", "--master", "web-1", "--master-address", "10.0.0.1", "--standby", "web-2", "--standby-address", "10.0.0.2",
+                        "--start", "systemctl start nginx", "--stop", "systemctl stop nginx", "--check-url", "http://web/", "-o", directory.path]
+        let bare = try Repository.runVacataire(required)
+        XCTAssertNotEqual(bare.status, 0)
+        XCTAssertTrue(bare.stderr.contains("nobody would be paged: give --mail-to ADDRESS and/or --nms HOST, or --no-pages"), bare.stderr)
+        let noWitness = try Repository.runVacataire(required + ["--mail-to", "ops@shop.internal"])
+        XCTAssertTrue(noWitness.stderr.contains("if web-1's machine dies web-2 will not take over: give --witness"), noWitness.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "nothing written")
+
+        let safe = try Repository.runVacataire(required + [
+            "--mail-to", "ops@shop.internal", "--smtp", "smtp://relay.shop.internal:25", "--smtp-starttls", "off",
+            "--witness", "tcp://10.0.0.254:53",
+        ])
+        XCTAssertEqual(safe.status, 0, safe.stderr)
+        XCTAssertTrue(safe.stdout.contains("vacataire notify-test"), safe.stdout)
+        for node in ["web-1", "web-2"] {
+            let text = try String(contentsOfFile: directory.file("\(node).yaml"), encoding: .utf8)
+            XCTAssertTrue(text.contains(#"starttls: "off""#), text)
+            XCTAssertFalse(text.contains("answer on the standby too"), "the check's comment is true to its scope")
+            let check = try Repository.runVacataire(["check-config", "--strict", directory.file("\(node).yaml")])
+            XCTAssertEqual(check.status, 0, "\(node).yaml: \(check.stdout)\(check.stderr)")
+        }
     }
 
     func testInitRefusesBadFlagsNamingThem() throws {
