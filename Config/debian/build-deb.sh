@@ -71,6 +71,10 @@ for doc in Docs/*.md; do
 done
 install -d "$stage/usr/share/doc/vacataire/examples"
 install -m 0644 Config/vacataire.example.yaml "$stage/usr/share/doc/vacataire/examples/"
+# The loopback pair of Docs/getting-started.md: copy the directory, add a key, run both.
+install -d "$stage/usr/share/doc/vacataire/examples/pair"
+install -m 0644 Config/pair/master.yaml Config/pair/standby.yaml "$stage/usr/share/doc/vacataire/examples/pair/"
+install -m 0755 Config/pair/service.sh Config/pair/app-check.sh "$stage/usr/share/doc/vacataire/examples/pair/"
 if [ -d Config/monitoring ]; then
     cp -r Config/monitoring "$stage/usr/share/doc/vacataire/examples/monitoring"
     find "$stage/usr/share/doc/vacataire/examples/monitoring" -type f -exec chmod 0644 {} +

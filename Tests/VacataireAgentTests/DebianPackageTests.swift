@@ -34,7 +34,8 @@ final class DebianPackageTests: XCTestCase {
                          "/usr/share/snmp/mibs/LE-VACATAIRE-MIB.txt", "/usr/share/man/man1/vacataire.1.gz",
                          "/usr/share/man/man1/vacataire-init.1.gz", "/usr/share/bash-completion/completions/vacataire",
                          "/usr/share/zsh/vendor-completions/_vacataire", "/usr/share/fish/vendor_completions.d/vacataire.fish",
-                         "/usr/share/doc/vacataire/copyright", "/usr/share/doc/vacataire/changelog.Debian.gz"] {
+                         "/usr/share/doc/vacataire/copyright", "/usr/share/doc/vacataire/changelog.Debian.gz",
+                         "/usr/share/doc/vacataire/examples/pair/master.yaml", "/usr/share/doc/vacataire/examples/pair/service.sh"] {
             XCTAssertTrue(files.contains(expected), "\(expected) is not in the package:\n\(contents)")
         }
 
