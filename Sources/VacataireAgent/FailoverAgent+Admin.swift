@@ -33,6 +33,8 @@ extension FailoverAgent {
             return await events(request)
         case .notifyTest:
             return await notifyTest(request, by: caller.name)
+        case .doctor:
+            return await doctor(by: caller.name)
         case .failback, .ready, .switchover, .maintenance, .ack:
             record(.admin, reason: "\(request.command.rawValue) requested by \(caller.name)", author: caller.name)
             return await change(request, author: caller.name)
@@ -97,7 +99,7 @@ extension FailoverAgent {
             return await command(actions, wait: .zero) { _ in
                 "done: incident \(target) acknowledged by \(author)\(until)"
             }
-        case .status, .events, .notifyTest:
+        case .status, .events, .notifyTest, .doctor:
             return ControlReply(outcome: .denied, message: "not a state change")
         }
     }
@@ -197,6 +199,54 @@ extension FailoverAgent {
             },
             warnings: configWarnings.isEmpty ? nil : configWarnings.map(\.description)
         )
+    }
+
+    /// `vacataire doctor`: probes what only the running pair can show, concurrently, and
+    /// judges it (`DoctorReport`): done when all is well, refused with what to fix.
+    private func doctor(by user: String) async -> ControlReply {
+        let statistics = await link.statistics()
+        let nowMilliseconds = clock.unixMilliseconds
+        let prober = prober
+        let sender = outbox.currentSender()
+        var test = sender.testNotification(requestedBy: user)
+        test.reason += " (vacataire doctor)"
+        record(.notify, kind: .test, reason: "vacataire doctor requested by \(user): a test notification to every destination", author: user)
+        async let witnessProbe = failover.witness == nil ? nil : prober.probe(GuardProbe(witness: true, peerService: false))
+        async let serviceProbe = failover.serviceProbe == nil ? nil : prober.probe(GuardProbe(witness: false, peerService: true))
+        async let outcomes = sender.send(test, channels: Set(NotifyChannel.allCases))
+        let (witness, service, delivered) = await (witnessProbe, serviceProbe, outcomes)
+        var rejections: [String: Int] = [:]
+        for (reason, count) in statistics.validation.byReason where count > 0 {
+            rejections[reason.rawValue] = Int(clamping: count)
+        }
+        let witnessURL: String? = failover.witness.map {
+            switch $0 {
+            case .tcp(let endpoint): return "tcp://\(endpoint.host):\(endpoint.port)"
+            case .http(let url): return url.absoluteString
+            }
+        }
+        let report = DoctorReport(
+            node: config.node.name, peer: failover.peer.name, deadAfterSeconds: failover.deadAfter.seconds,
+            paths: statistics.paths.map { path in
+                DoctorReport.Path(
+                    address: path.address.description,
+                    heardSecondsAgo: path.lastValidMessageMilliseconds.map { Double(nowMilliseconds &- min($0, nowMilliseconds)) / 1000 },
+                    sendFailure: path.lastFailure)
+            },
+            rejections: rejections,
+            witness: witness.flatMap { probe in
+                witnessURL.map { ($0, probe.report.witnessReachable == true, Self.probeDetail(probe.detail, "witness: ")) }
+            },
+            serviceProbe: service.flatMap { probe in
+                failover.serviceProbe.map { ($0.absoluteString, probe.report.peerServiceAnswers == true, Self.probeDetail(probe.detail, "peer service: ")) }
+            },
+            peerRole: machine.peerIsSilent(now()) ? nil : machine.peer?.role.rawValue,
+            destinations: delivered.map { ($0.succeeded, $0.line) })
+        return ControlReply(outcome: report.healthy ? .done : .refused, message: report.lines.joined(separator: "\n"))
+    }
+
+    private static func probeDetail(_ detail: String, _ prefix: String) -> String {
+        detail.hasPrefix(prefix) ? String(detail.dropFirst(prefix.count)) : detail
     }
 
     /// A test notification through the running daemon's destinations, delivered now (not

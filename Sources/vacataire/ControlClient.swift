@@ -47,7 +47,7 @@ enum ControlClient {
     /// its wait (60 s when none is given) and 10 s more.
     static func replyDeadline(for request: ControlRequest) -> Double {
         switch request.command {
-        case .failback, .switchover, .notifyTest:
+        case .failback, .switchover, .notifyTest, .doctor:
             return (request.waitSeconds ?? 60) + 10
         case .status, .events, .maintenance, .ack, .ready:
             return (request.waitSeconds ?? 0) + 10

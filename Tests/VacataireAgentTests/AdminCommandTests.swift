@@ -69,6 +69,30 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertTrue(betaServes, pair.logs)
     }
 
+    /// `vacataire doctor` names a wrong key, an unreachable witness and a mail server that
+    /// refuses, one line each, with what to do; exit 1.
+    func testDoctorNamesAWrongKeyAnUnreachableWitnessAndARefusingMailServer() async throws {
+        let port = try CheckFixtures.refusedPort()
+        let notify = #"{email: [{url: "smtp://127.0.0.1:\#(port)", from: pager@shop.internal, to: [oncall@shop.internal], starttls: "off", timeout: 2s}]}"#
+        let made = try PairFixture(unreachableWitness: true, notify: [.alpha: notify])
+        pair = made
+        try await made.startPair()
+        let healthy = try made.admin(.beta, ["doctor"])
+        XCTAssertTrue(healthy.stdout.contains("ok   peer alpha via 127.0.0.1:"), healthy.stdout)
+        XCTAssertTrue(healthy.stdout.contains("ok   email"), healthy.stdout)
+        // Beta gets another key: the pair's shared file rewritten, beta alone reloads it.
+        chmod(try made.directory.write("peer.key", String(repeating: "5a", count: 32) + "\n"), 0o600)
+        made.signal(.beta, SIGHUP)
+        try await Task.sleep(for: .seconds(PairFixture.deadAfter + 1))
+        let doctor = try made.admin(.alpha, ["doctor"])
+        print("[doctor] exit \(doctor.status):\n\(doctor.stdout)\(doctor.stderr)")
+        XCTAssertEqual(doctor.status, 1, doctor.stdout + doctor.stderr)
+        let lines = doctor.stdout.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("FIX  peer beta via") && $0.contains("refused for their key") && $0.contains("same peer.key") }, doctor.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("FIX  witness tcp://127.0.0.1:") }, doctor.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("FIX  email") }, doctor.stdout)
+    }
+
     func testStatusShowsBothNodesAndEventsTheHistory() async throws {
         let pair = try makePair()
         try await pair.startPair()

@@ -22,6 +22,9 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         case events
         /// Send a test notification through the daemon's own destinations and settings.
         case notifyTest = "notify-test"
+        /// What only the running pair can show: the peer on each path, the witness, the
+        /// service probe, every destination (a test notification), the clocks.
+        case doctor
     }
 
     public var version: Int
