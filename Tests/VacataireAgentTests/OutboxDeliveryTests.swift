@@ -15,6 +15,8 @@ final class OutboxDeliveryTests: XCTestCase {
     private var directory: TemporaryDirectory!
     private var running: Task<Void, Never>?
     private let clock = ManualClock()
+    /// The store thread of the last outbox made (`outbox(notify:)`).
+    private var storeThread: StoreThread?
 
     override func setUpWithError() throws {
         directory = try TemporaryDirectory("outbox")
@@ -38,8 +40,10 @@ final class OutboxDeliveryTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
         let store = try AgentStore(stateDirectory: config.stateDirectory)
         let templates = try TemplateSet(defaults: Repository.path("Templates"), overrides: nil)
+        let thread = StoreThread(store: store)
+        storeThread = thread
         let outbox = NotificationOutbox(
-            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, storeThread: StoreThread(store: store),
+            sender: NotificationSender(config: config, templates: templates), settings: config.outbox, storeThread: thread,
             metrics: AgentMetrics(checks: []), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock)
         running = Task { await outbox.run() }
         return (outbox, store)
@@ -165,6 +169,31 @@ final class OutboxDeliveryTests: XCTestCase {
         let backlog = try store.outboxBacklog()
         XCTAssertEqual(backlog.pending, 0)
         XCTAssertEqual(backlog.expired, 1, "given up after 6 tries over 2.25 s")
+    }
+
+    /// A notification the store could not take is tried from memory with the same policy:
+    /// the same backoff, given up past `max_age` (it once retried forever).
+    func testANotificationKeptInMemoryIsGivenUpPastMaxAgeToo() async throws {
+        let dead = try FreePort.tcp()
+        let (outbox, store) = try outbox(notify: """
+              email:
+                - {name: relay, url: "smtp://127.0.0.1:\(dead)", from: vacataire@example.org, to: oncall@example.org, starttls: "off", timeout: 1s}
+            """)
+        // The store takes no writes: the outbox keeps the page in memory. Closed on its own
+        // thread, as the agent does, never beside a call of the outbox's.
+        let closed = await storeThread?.drain(within: .seconds(60), clock: SystemClock()) { try? $0.close() }
+        XCTAssertEqual(closed, true)
+        _ = store
+        await outbox.enqueue(failover())
+        await settle(outbox)
+        XCTAssertEqual(outbox.heldDeliveries, 1)
+        var seen: [Int] = []
+        for _ in 0..<30 {
+            await advance(outbox, by: .milliseconds(100))
+            seen.append(outbox.heldDeliveries)
+        }
+        XCTAssertEqual(seen.last, 0, "given up past max_age (2 s), as a stored delivery: \(seen)")
+        XCTAssertEqual(seen.prefix(15).filter { $0 == 1 }.count, 15, "retried meanwhile: \(seen)")
     }
 
     func testEveryMessageOfAnIncidentIsInOneThread() async throws {

@@ -294,18 +294,30 @@ actor NotificationOutbox {
         }
     }
 
+    /// A try from memory ended: the same retry and give-up policy as a stored delivery
+    /// (`OutboxConfig.afterFailedTry`: backoff, given up after `max_age` or when refused for
+    /// good, the loss told to the other destinations).
     private func heldFinished(_ id: Int, outcomes: [DeliveryOutcome]) {
         guard let index = held.firstIndex(where: { $0.id == id }) else { return }
         var entry = held[index]
         let kind = entry.notification.kind.rawValue
+        let now = clock.date
+        entry.attempts += 1
+        var wait: Double?
+        var lost: [(destination: String, why: String)] = []
         for outcome in outcomes {
             metrics.notification(succeeded: outcome.succeeded)
-            if let error = outcome.error, !error.isPermanent {
-                logger.error("notification \(kind) (in memory) not delivered, retrying: \(outcome.line)")
-                continue
-            }
             if let error = outcome.error {
-                logger.critical("notification \(kind) to \(outcome.destination) refused for good, not retried: \(error.message)")
+                switch settings.afterFailedTry(entry.attempts, age: now.timeIntervalSince(entry.notification.time), error: error.message,
+                                               permanent: error.isPermanent) {
+                case .retry(let after):
+                    logger.error("notification \(kind) (in memory) not delivered (try \(entry.attempts)), retrying in \(String(format: "%.1f", after)) s: \(outcome.line)")
+                    wait = min(wait ?? after, after)
+                    continue
+                case .giveUp(let why):
+                    logger.critical("notification \(kind) (in memory) to \(outcome.destination) given up, not retried: \(why)")
+                    lost.append((outcome.key, why))
+                }
             } else {
                 logger.info("notification \(kind) sent from memory: \(outcome.line)")
             }
@@ -316,14 +328,17 @@ actor NotificationOutbox {
         if entry.notification.incidentID != nil, Self.priority(of: entry.notification.kind) == .page, outcomes.contains(where: \.succeeded) {
             deliveredPagesQueue.yield(entry.notification)
         }
-        entry.attempts += 1
         entry.inFlight = false
-        entry.nextTry = clock.date.addingTimeInterval(settings.backoff(attempt: entry.attempts))
+        entry.nextTry = now.addingTimeInterval(wait ?? settings.backoff(attempt: entry.attempts))
         retryAt(entry.nextTry)
         if entry.destinations.isEmpty {
             held.remove(at: index)
         } else {
             held[index] = entry
+        }
+        // After `held` is updated: a report kept in memory may change it.
+        for (destination, why) in lost {
+            reportLost(entry.notification, to: destination, why: why)
         }
         show()
     }
