@@ -34,6 +34,7 @@ extension FailoverAgent {
 
     func effectFinished() {
         effectsInFlight -= 1
+        progressBell.ring()
     }
 
     /// Hands `notification` to the outbox's ordered queue, journaled first (`AgentNotifier`).
@@ -49,6 +50,7 @@ extension FailoverAgent {
 
     func notificationsTaken(_ count: Int) {
         notificationsQueued -= count
+        progressBell.ring()
     }
 
     /// Returns once nothing the agent started is still under way: no effect running, every
@@ -59,8 +61,10 @@ extension FailoverAgent {
             if effectsInFlight == 0, notificationsQueued == 0, pendingCheckChanges.isEmpty, !weighingCheckChanges,
                pendingStart == nil, storeThread.progress.isIdle || storeThread.progress.refused != nil,
                await outbox.isIdle { return }
-            // Effects are real work (processes, sockets): give them real time.
-            try? await Task.sleep(for: .milliseconds(2))
+            // Effects are real work (processes, sockets): wait until one of them ends, never
+            // polling (a ring while nobody waits lets the next wait through).
+            await progressBell.wait()
+            if Task.isCancelled { return }
         }
     }
 }

@@ -67,6 +67,7 @@ extension FailoverAgent {
     /// The store thread rang (a write ended) or a tick came: start what waited for its
     /// role to be recorded, and learn whether the store refuses, stalls or takes writes.
     func storeProgressed(_ now: MonotonicInstant) {
+        defer { progressBell.ring() }
         let progress = storeThread.progress
         if let pending = pendingStart, progress.writtenThrough >= pending.number {
             pendingStart = nil

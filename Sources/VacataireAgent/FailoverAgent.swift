@@ -88,6 +88,9 @@ public actor FailoverAgent {
     var weighingCheckChanges = false
     /// Rung after every `apply`: an admin command waiting for its outcome looks again.
     let changeBell = Doorbell()
+    /// Rung whenever something `settle()` waits for may have ended (an effect, a
+    /// notification taken, a batch of check changes weighed, a store call, a delivery).
+    let progressBell = Doorbell()
 
     /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
     public static func start(
@@ -162,7 +165,7 @@ public actor FailoverAgent {
         metrics = AgentMetrics(checks: config.checks.map(\.name))
         outbox = NotificationOutbox(
             sender: NotificationSender(config: config, templates: templates, clock: clock), settings: config.outbox, storeThread: storeThread,
-            metrics: metrics, logger: logger, clock: clock)
+            progress: progressBell, metrics: metrics, logger: logger, clock: clock)
         notifier = AgentNotifier(node: config.node, peer: failover.peer.name, storeThread: storeThread, clock: clock)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         prober = GuardProber(failover)
@@ -292,7 +295,10 @@ public actor FailoverAgent {
         pendingCheckChanges = []
         guard let newest = batch.last else { return }
         weighingCheckChanges = true
-        defer { weighingCheckChanges = false }
+        defer {
+            weighingCheckChanges = false
+            progressBell.ring()
+        }
         // Recorded first: a store that refuses them is weighed in this very verdict.
         for transition in batch { logger.info("\(transition.reason)") }
         record(batch.map { EventRecord(time: clock.date, category: .check, kind: $0.event, reason: $0.reason) })

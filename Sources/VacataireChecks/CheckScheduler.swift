@@ -76,15 +76,20 @@ public actor CheckScheduler {
     /// Runs every check until the calling task is cancelled, then finishes the streams.
     public func run() async {
         let grace = grace
+        let pool = WorkPool()
         await withDiscardingTaskGroup { group in
-            for check in checks {
-                group.addTask { await self.loop(check, grace: grace) }
+            group.addTask { await pool.run() }
+            await withDiscardingTaskGroup { loops in
+                for check in checks {
+                    loops.addTask { await self.loop(check, grace: grace, pool: pool) }
+                }
             }
+            pool.finish()  // the loops ended (cancelled): runs still under way end on their own
         }
         subscribers.finish()
     }
 
-    private nonisolated func loop(_ check: ScheduledCheck, grace: Duration) async {
+    private nonisolated func loop(_ check: ScheduledCheck, grace: Duration, pool: WorkPool) async {
         var next = clock.now
         while !Task.isCancelled {
             if check.scope == .service, !serviceStarts.isOpen {
@@ -93,7 +98,7 @@ public actor CheckScheduler {
                 next = clock.now
                 continue
             }
-            let result = await check.runBounded(grace: grace)
+            let result = await check.runBounded(grace: grace, pool: pool)
             if Task.isCancelled { break }
             await record(check, result)
             // Keep the rhythm; after a slow run, start again at once rather than catch up.
@@ -154,15 +159,24 @@ public actor CheckScheduler {
     /// Runs each check once, all at the same time, each bounded by its timeout; results in
     /// the order given. For `vacataire check`.
     public static func runOnce(_ checks: [ScheduledCheck], grace: Duration = .seconds(2)) async -> [CheckResult] {
-        await withTaskGroup(of: (Int, CheckResult).self) { group in
-            for (index, check) in checks.enumerated() {
-                group.addTask { (index, await check.runBounded(grace: grace)) }
+        let pool = WorkPool()
+        return await withTaskGroup(of: [CheckResult]?.self) { outer in
+            outer.addTask {
+                await pool.run()
+                return nil
             }
-            var results = [CheckResult?](repeating: nil, count: checks.count)
-            for await (index, result) in group {
-                results[index] = result
+            let results = await withTaskGroup(of: (Int, CheckResult).self) { group in
+                for (index, check) in checks.enumerated() {
+                    group.addTask { (index, await check.runBounded(grace: grace, pool: pool)) }
+                }
+                var results = [CheckResult?](repeating: nil, count: checks.count)
+                for await (index, result) in group {
+                    results[index] = result
+                }
+                return results.map { $0 ?? CheckResult(status: .unknown, message: "not run") }
             }
-            return results.map { $0 ?? CheckResult(status: .unknown, message: "not run") }
+            pool.finish()
+            return results
         }
     }
 }

@@ -1,75 +1,71 @@
-import Synchronization
+import VacataireCore
 
-/// Awaits `work`, but no longer than `limit`: returns nil when the limit passes first (or
-/// the caller is cancelled). The work is then cancelled (an exec check kills its plugin)
-/// and left to finish on its own in the background.
-///
-/// A task group cannot do this, since it waits for all its children; here neither side
-/// waits for the other.
-func firstAnswer<T: Sendable>(within limit: Duration, _ work: @escaping @Sendable () async -> T) async -> T? {
-    let race = AnswerRace<T>()
-    return await withTaskCancellationHandler {
-        await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
-            race.start(continuation)
-            let worker = Task { race.answer(await work()) }
-            let timer = Task {
-                try? await Task.sleep(for: limit)
-                race.answer(nil)
+/// Work that may outlive the call that started it (a check run that overstays its bound),
+/// run as child tasks of one long-lived task group (`run()`, a child of the scheduler's),
+/// never as unstructured tasks.
+public final class WorkPool: Sendable {
+    private let jobs: AsyncStream<@Sendable () async -> Void>
+    private let queue: AsyncStream<@Sendable () async -> Void>.Continuation
+
+    public init() {
+        (jobs, queue) = AsyncStream.makeStream()
+    }
+
+    /// Runs the jobs as they come, each on a child task, until the calling task is
+    /// cancelled or `finish()` is called, then waits for those under way.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await job in jobs {
+                group.addTask { await job() }
             }
-            race.track(worker: worker, timer: timer)
         }
-    } onCancel: {
-        race.answer(nil)
+    }
+
+    /// Queues `job`; false when the pool no longer runs jobs.
+    func submit(_ job: @escaping @Sendable () async -> Void) -> Bool {
+        if case .enqueued = queue.yield(job) { return true }
+        return false
+    }
+
+    /// No more jobs: `run()` returns once those under way end.
+    public func finish() {
+        queue.finish()
     }
 }
 
-/// The shared state of `firstAnswer`: the continuation is resumed exactly once; the side
-/// that lost is cancelled.
-private final class AnswerRace<T: Sendable>: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<T?, Never>?
-        var answer: T??
-        var worker: Task<Void, Never>?
-        var timer: Task<Void, Never>?
+/// Awaits `work`, run in `pool`, but no longer than `limit` (real time: a check's run is
+/// real work): returns nil when the limit passes first, or when the caller is cancelled.
+/// The work is then cancelled (an exec check kills its plugin) and left to end on its own
+/// in the pool.
+func firstAnswer<T: Sendable>(
+    within limit: Duration, pool: WorkPool, clock: any AgentClock = SystemClock(), _ work: @escaping @Sendable () async -> T
+) async -> T? {
+    let answer = OnceValue<T?>()
+    let givenUp = Doorbell()
+    let abandon: @Sendable () -> Void = {
+        answer.give(nil)
+        givenUp.open()  // the job's watcher returns and cancels the work
     }
-
-    private let state = Mutex(State())
-
-    func start(_ continuation: CheckedContinuation<T?, Never>) {
-        let early = state.withLock { state -> Bool in
-            if state.answer != nil { return true }
-            state.continuation = continuation
-            return false
-        }
-        // Cancelled before it began: answer at once.
-        if early { continuation.resume(returning: nil) }
-    }
-
-    func track(worker: Task<Void, Never>, timer: Task<Void, Never>) {
-        let answer = state.withLock { state -> T?? in
-            if state.answer == nil {
-                state.worker = worker
-                state.timer = timer
+    return await withTaskCancellationHandler {
+        await withTaskGroup(of: Void.self) { timer in
+            timer.addTask {
+                if (try? await clock.sleep(for: limit)) != nil { abandon() }
             }
-            return state.answer
+            let value = await answer.wait {
+                let submitted = pool.submit {
+                    await withTaskGroup(of: Void.self) { run in
+                        run.addTask { answer.give(await work()) }
+                        run.addTask { await givenUp.wait() }
+                        _ = await run.next()
+                        run.cancelAll()
+                    }
+                }
+                if !submitted { abandon() }
+            }
+            timer.cancelAll()
+            return value
         }
-        switch answer {
-        case .none: break
-        case .some(.none): worker.cancel(); timer.cancel()
-        case .some(.some): timer.cancel()
-        }
-    }
-
-    func answer(_ value: T?) {
-        let taken = state.withLock { state -> (CheckedContinuation<T?, Never>?, Task<Void, Never>?, Task<Void, Never>?)? in
-            guard state.answer == nil else { return nil }
-            state.answer = .some(value)
-            defer { state.continuation = nil; state.worker = nil; state.timer = nil }
-            return (state.continuation, state.worker, state.timer)
-        }
-        guard let (continuation, worker, timer) = taken else { return }
-        if value == nil { worker?.cancel() }
-        timer?.cancel()
-        continuation?.resume(returning: value)
+    } onCancel: {
+        abandon()
     }
 }

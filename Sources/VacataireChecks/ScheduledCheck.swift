@@ -41,13 +41,13 @@ public struct ScheduledCheck: Sendable {
     /// Runs the check once, waiting no longer than its timeout plus `grace`: a check that
     /// does not stop by itself gives a CRITICAL result and keeps running in the background,
     /// and until it ends the check is not started again.
-    public func runBounded(grace: Duration) async -> CheckResult {
+    public func runBounded(grace: Duration, pool: WorkPool) async -> CheckResult {
         let start = ContinuousClock.now
         guard inFlight.begin() else {
             return CheckResult(status: .critical, message: "the previous run has still not ended, long after its \(timeout.shortText) timeout")
         }
         let check = check, timeout = timeout, inFlight = inFlight
-        let answer = await firstAnswer(within: timeout + grace) {
+        let answer = await firstAnswer(within: timeout + grace, pool: pool) {
             let result = await check.run(timeout: timeout)
             inFlight.end()
             return result

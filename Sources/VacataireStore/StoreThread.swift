@@ -34,7 +34,8 @@ public final class StoreThread: SerialExecutor, @unchecked Sendable {
     }
 
     public let store: AgentStore
-    /// Rings whenever a write ends (done or refused): the agent then reads `progress`.
+    /// Rings whenever a call ends (a write done or refused, a read, an outbox job): the
+    /// agent then reads `progress`.
     public let bell = Doorbell()
     private let limit: Int
     private let condition = NSCondition()
@@ -125,7 +126,7 @@ public final class StoreThread: SerialExecutor, @unchecked Sendable {
     public func answer<T: Sendable>(
         _ what: String, within limit: Duration, clock: any AgentClock, _ read: @escaping @Sendable (AgentStore) throws -> T
     ) async -> Result<T, any Error>? {
-        let once = OnceAnswer<Result<T, any Error>?>()
+        let once = OnceValue<Result<T, any Error>?>()
         return await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 try? await clock.sleep(for: limit)
@@ -172,7 +173,7 @@ public final class StoreThread: SerialExecutor, @unchecked Sendable {
     /// writes until it answers or the process exits). Writes the store refuses are not
     /// tried again here.
     public func drain(within limit: Duration, clock: any AgentClock, then last: @escaping @Sendable (AgentStore) -> Void = { _ in }) async -> Bool {
-        let drained = OnceAnswer<Bool>()
+        let drained = OnceValue<Bool>()
         return await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 try? await clock.sleep(for: limit)
@@ -258,46 +259,10 @@ public final class StoreThread: SerialExecutor, @unchecked Sendable {
                 } else {
                     state.writtenThrough = job.number
                 }
-                condition.unlock()
-                bell.ring()
-                condition.lock()
             }
+            condition.unlock()
+            bell.ring()
+            condition.lock()
         }
-    }
-}
-
-/// A value given once, by whichever side comes first; later gifts are ignored.
-final class OnceAnswer<T: Sendable>: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<T, Never>?
-        var given: T?
-    }
-
-    private let state = Mutex(State())
-
-    /// Waits for the first gift; `start` runs once the waiter is in place.
-    func wait(_ start: () -> Void) async -> T {
-        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
-            let early = state.withLock { state -> T? in
-                if let given = state.given { return given }
-                state.continuation = continuation
-                return nil
-            }
-            if let early {
-                continuation.resume(returning: early)
-                return
-            }
-            start()
-        }
-    }
-
-    func give(_ value: T) {
-        let continuation = state.withLock { state -> CheckedContinuation<T, Never>? in
-            guard state.given == nil else { return nil }
-            state.given = .some(value)
-            defer { state.continuation = nil }
-            return state.continuation
-        }
-        continuation?.resume(returning: value)
     }
 }

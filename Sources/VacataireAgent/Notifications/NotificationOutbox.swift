@@ -27,6 +27,8 @@ actor NotificationOutbox {
     private var settings: OutboxConfig
     private let store: AgentStore
     private let storeThread: StoreThread
+    /// Rung when a delivery ends (the agent's `settle()` waits on it).
+    private let progress: Doorbell?
     private let metrics: AgentMetrics
     private let logger: Logger
     private let clock: any AgentClock
@@ -76,8 +78,9 @@ actor NotificationOutbox {
         storeThread.asUnownedSerialExecutor()
     }
 
-    init(sender: NotificationSender, settings: OutboxConfig, storeThread: StoreThread, metrics: AgentMetrics, logger: Logger,
-         clock: any AgentClock) {
+    init(sender: NotificationSender, settings: OutboxConfig, storeThread: StoreThread, progress: Doorbell? = nil, metrics: AgentMetrics,
+         logger: Logger, clock: any AgentClock) {
+        self.progress = progress
         self.clock = clock
         (deliveries, deliveryQueue) = AsyncStream.makeStream()
         self.sender = sender
@@ -413,6 +416,7 @@ actor NotificationOutbox {
 
     private func deliveryEnded() {
         deliveriesUnderWay -= 1
+        progress?.ring()
     }
 
     /// At most this many deliveries start at once; the rest at the next look.
