@@ -69,7 +69,8 @@ final class CommandLineTests: XCTestCase {
     func testCheckConfigSaysOk() throws {
         let result = try Repository.runVacataire(["check-config", try writeConfig(smtpPort: 2525, trapPort: 1162)])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.hasPrefix("ok\n"), result.stdout)
+        // "ok", or "ok, with N warning(s):" for the test's example.org addresses.
+        XCTAssertTrue(result.stdout.hasPrefix("ok"), result.stdout)
         XCTAssertFalse(result.stdout.contains("do-not-print-me"), "a secret was printed")
         XCTAssertTrue(result.stdout.contains("  snmp engine id"), result.stdout)
     }

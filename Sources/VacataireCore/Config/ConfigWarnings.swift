@@ -39,7 +39,9 @@ public enum ConfigWarnings {
                     + "set `failover.witness` (a host both nodes reach) with `service_probe`"))
         }
         if let root = try? Yams.compose(yaml: yaml) {
-            for (key, value) in scalars(root, path: "") {
+            // A secret's value is never printed, placeholder or not.
+            let secret = ["community", "password", "secret", "passphrase"]
+            for (key, value) in scalars(root, path: "") where !secret.contains(where: { key.lowercased().contains($0) }) {
                 if let what = placeholder(value) {
                     warnings.append(ConfigWarning(
                         key: key, consequence: "`\(value)` holds \(what), reserved for documentation: a value left from an example; replace it"))
