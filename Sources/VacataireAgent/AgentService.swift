@@ -39,15 +39,16 @@ public enum AgentService {
         ]
         if let control {
             // A listener that stops on an error is logged; the agent goes on without it.
-            services.append(.init(service: DaemonPart({ await control.run() }, then: { await control.close() }), successTerminationBehavior: .ignore,
-                                  serviceName: "control socket"))
+            services.append(.init(service: ListenerPart(run: { await control.run() }, stop: { control.stopAccepting() }),
+                                  successTerminationBehavior: .ignore, serviceName: "control socket"))
         }
         if let http {
-            services.append(.init(service: DaemonPart({ await http.run() }, then: { await http.close() }), successTerminationBehavior: .ignore, serviceName: "HTTP endpoint"))
+            services.append(.init(service: ListenerPart(run: { await http.run() }, stop: { http.stopAccepting() }),
+                                  successTerminationBehavior: .ignore, serviceName: "HTTP endpoint"))
         }
         if let agentCheck {
-            services.append(.init(service: DaemonPart({ await agentCheck.run() }, then: { await agentCheck.close() }), successTerminationBehavior: .ignore,
-                                  serviceName: "agent-check"))
+            services.append(.init(service: ListenerPart(run: { await agentCheck.run() }, stop: { agentCheck.stopAccepting() }),
+                                  successTerminationBehavior: .ignore, serviceName: "agent-check"))
         }
         services.append(.init(service: DaemonPart { await agent.notifySystemd() }, successTerminationBehavior: .ignore, serviceName: "systemd"))
         services.append(.init(service: DaemonPart { await StartupPages.releaseOnceSettled(clock: agent.clock, logger: logger) },
@@ -81,6 +82,26 @@ struct DaemonPart: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown(body)
         await then()
+    }
+}
+
+/// A listener (control socket, HTTP endpoint, agent-check port): at the graceful shutdown it
+/// stops accepting, serves what it already accepted and returns; it is never cancelled.
+struct ListenerPart: Service {
+    let serve: @Sendable () async -> Void
+    let stop: @Sendable () -> Void
+
+    init(run serve: @escaping @Sendable () async -> Void, stop: @escaping @Sendable () -> Void) {
+        self.serve = serve
+        self.stop = stop
+    }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await serve()
+        } onGracefulShutdown: {
+            stop()
+        }
     }
 }
 

@@ -71,37 +71,28 @@ extension AgentStore {
 
     /// Pending deliveries due at `now`, oldest notification first.
     public func dueDeliveries(now: Date, limit: Int = 100) throws -> [OutboxDelivery] {
-        try read("read the outbox") { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.id, d.outbox_id, d.destination, d.attempts, o.message_id, o.event, o.created_at
-                    FROM outbox_deliveries d JOIN outbox o ON o.id = d.outbox_id
-                    WHERE d.state = 'pending' AND d.next_attempt_at <= ?
-                    ORDER BY o.priority, d.outbox_id, d.id LIMIT ?
-                    """,
-                arguments: [now, limit]
-            ).map { row in
-                let event: String = row["event"]
-                return OutboxDelivery(
-                    id: row["id"], outboxID: row["outbox_id"], messageID: row["message_id"], event: Data(event.utf8),
-                    destination: row["destination"], attempts: row["attempts"], createdAt: row["created_at"])
-            }
-        }
+        try pendingDeliveries(
+            where: "d.next_attempt_at <= ?", order: "o.priority, d.outbox_id, d.id LIMIT ?", arguments: [now, limit])
     }
 
     /// Every pending delivery of notifications of `kind`, due or not, oldest first.
     public func pendingDeliveries(kind: String) throws -> [OutboxDelivery] {
+        try pendingDeliveries(where: "o.kind = ?", order: "d.outbox_id, d.id", arguments: [kind])
+    }
+
+    /// Pending deliveries with their notifications, filtered by `condition` (SQL over `d`,
+    /// the delivery, and `o`, its notification).
+    private func pendingDeliveries(where condition: String, order: String, arguments: StatementArguments) throws -> [OutboxDelivery] {
         try read("read the outbox") { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT d.id, d.outbox_id, d.destination, d.attempts, o.message_id, o.event, o.created_at
                     FROM outbox_deliveries d JOIN outbox o ON o.id = d.outbox_id
-                    WHERE d.state = 'pending' AND o.kind = ?
-                    ORDER BY d.outbox_id, d.id
+                    WHERE d.state = 'pending' AND \(condition)
+                    ORDER BY \(order)
                     """,
-                arguments: [kind]
+                arguments: arguments
             ).map { row in
                 let event: String = row["event"]
                 return OutboxDelivery(

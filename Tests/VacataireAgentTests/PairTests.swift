@@ -221,10 +221,7 @@ final class PairTests: XCTestCase {
         let log = try await sigtermDuringAHandoff(pair, to: .alpha, phase: "handing-off")
         XCTAssertTrue(pair.transitions(.alpha).contains { $0.contains("quiescing -> failed") }, log)
         XCTAssertTrue(log.contains("agent stopped in state failed"), log)
-        let alphaServes = await pair.serving(.alpha)
-        let betaServes = await pair.serving(.beta)
-        XCTAssertFalse(alphaServes, "alpha's agent left its service running after a handoff\n\(pair.logs)")
-        XCTAssertTrue(betaServes, pair.logs)
+        await assertOnlyBetaServes(pair, "alpha's agent left its service running after a handoff")
     }
 
     /// `systemctl stop` on the standby while it takes over (its start takes 3 s): beta's
@@ -250,9 +247,14 @@ final class PairTests: XCTestCase {
         XCTAssertEqual(pair.terminate(.alpha, grace: 60), 0, pair.logs)
         let log = pair.log(.alpha)
         XCTAssertTrue(log.contains("finishing the quiescing in flight first"), log)
+        await assertOnlyBetaServes(pair, "alpha's agent exited before its stop")
+    }
+
+    /// Beta's service answers and alpha's does not (`why` if alpha's does).
+    private func assertOnlyBetaServes(_ pair: PairFixture, _ why: String) async {
         let alphaServes = await pair.serving(.alpha)
         let betaServes = await pair.serving(.beta)
-        XCTAssertFalse(alphaServes, "alpha's agent exited before its stop\n\(pair.logs)")
+        XCTAssertFalse(alphaServes, "\(why)\n\(pair.logs)")
         XCTAssertTrue(betaServes, pair.logs)
     }
 

@@ -90,6 +90,13 @@ final class ControlServer: Sendable {
         try? await server.channel.close()
     }
 
+    /// Stops accepting (graceful shutdown): `run()` then serves the connections already
+    /// accepted and returns. Never cancel `run()` instead: a connection accepted but not
+    /// yet taken from the listener would be dropped unfinished, which NIO traps on.
+    func stopAccepting() {
+        server.channel.close(promise: nil)
+    }
+
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let caller = await self.caller(of: connection.channel)
         do {

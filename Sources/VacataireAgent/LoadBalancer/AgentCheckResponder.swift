@@ -41,6 +41,13 @@ final class AgentCheckResponder: Sendable {
         try? await server.channel.close()
     }
 
+    /// Stops accepting (graceful shutdown): `run()` then serves the connections already
+    /// accepted and returns. Never cancel `run()` instead: a connection accepted but not
+    /// yet taken from the listener would be dropped unfinished, which NIO traps on.
+    func stopAccepting() {
+        server.channel.close(promise: nil)
+    }
+
     private func answer(_ connection: Connection) async {
         let line = await source.servingVerdict().agentCheckLine
         do {

@@ -57,6 +57,13 @@ final class HTTPEndpoint: Sendable {
         try? await server.channel.close()
     }
 
+    /// Stops accepting (graceful shutdown): `run()` then serves the connections already
+    /// accepted and returns. Never cancel `run()` instead: a connection accepted but not
+    /// yet taken from the listener would be dropped unfinished, which NIO traps on.
+    func stopAccepting() {
+        server.channel.close(promise: nil)
+    }
+
     private func serve(_ connection: Connection) async {
         do {
             try await connection.executeThenClose { inbound, _ in
