@@ -1,20 +1,22 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import VacataireCore
 
 /// Accepts connections on `server` until the task is cancelled or the channel is closed,
 /// each handled on its own child task, so one slow client never holds up the next. The
 /// control socket, the HTTP endpoint and the agent-check port share it; `what` names the
 /// listener in the log line if it stops on an error.
-func acceptConnections<Connection: Sendable>(
-    _ server: NIOAsyncChannel<Connection, Never>, what: String, logger: Logger,
-    _ handle: @escaping @Sendable (Connection) async -> Void
+func acceptConnections<Inbound: Sendable, Outbound: Sendable>(
+    _ server: NIOAsyncChannel<NIOAsyncChannel<Inbound, Outbound>, Never>, accepted: AcceptedConnections<Inbound, Outbound>,
+    what: String, logger: Logger, _ handle: @escaping @Sendable (NIOAsyncChannel<Inbound, Outbound>) async -> Void
 ) async {
     do {
         try await server.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in inbound {
+                    accepted.take(connection)
                     group.addTask { await handle(connection) }
                 }
             }
@@ -22,6 +24,40 @@ func acceptConnections<Connection: Sendable>(
     } catch is CancellationError {
     } catch {
         logger.error("\(what) stopped: \(error)")
+    }
+    await accepted.finishUntaken()
+}
+
+/// The connections a listener accepted (wrapped in its channel initializer) that its accept
+/// loop has not taken yet. NIO traps when a wrapped connection is dropped with its writer
+/// unfinished, which is what becomes of one accepted as the listener closes: held here, it
+/// is finished and closed when the loop ends instead. One accepted even later stays held
+/// (the process is exiting) rather than dropped.
+final class AcceptedConnections<Inbound: Sendable, Outbound: Sendable>: Sendable {
+    typealias Connection = NIOAsyncChannel<Inbound, Outbound>
+    private let held = Mutex<[ObjectIdentifier: Connection]>([:])
+
+    /// Wraps `channel` (in the channel initializer, on its event loop) and holds it.
+    func wrap(_ channel: any Channel) throws -> Connection {
+        let connection = try Connection(wrappingChannelSynchronously: channel)
+        held.withLock { $0[ObjectIdentifier(channel)] = connection }
+        return connection
+    }
+
+    /// The accept loop took `connection`: its handler finishes it (`executeThenClose`).
+    func take(_ connection: Connection) {
+        _ = held.withLock { $0.removeValue(forKey: ObjectIdentifier(connection.channel)) }
+    }
+
+    /// The loop ended: every connection it never took is finished and closed.
+    func finishUntaken() async {
+        let left = held.withLock { held in
+            defer { held.removeAll() }
+            return Array(held.values)
+        }
+        for connection in left {
+            try? await connection.executeThenClose { _, _ in }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ import VacataireCore
 /// and a request must arrive within `requestTimeout`.
 final class ControlServer: Sendable {
     private let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    private let accepted: AcceptedConnections<ByteBuffer, ByteBuffer>
     private let config: ControlConfig
     private let agent: FailoverAgent
     private let logger: Logger
@@ -36,6 +37,7 @@ final class ControlServer: Sendable {
         }
         let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         let slots = ConnectionSlots(capacity: DescriptorBudget.listenerCapacity(), requestTimeout: requestTimeout)
+        let accepted = AcceptedConnections<ByteBuffer, ByteBuffer>()
         do {
             server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 256)
@@ -44,7 +46,7 @@ final class ControlServer: Sendable {
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         slots.admit(channel)
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        return try accepted.wrap(channel)
                     }
                 }
         } catch {
@@ -59,7 +61,7 @@ final class ControlServer: Sendable {
             try? await server.channel.close()
             throw ControlSocketUnavailable(description: "cannot set the mode or group of \(path): \(why)")
         }
-        return ControlServer(server: server, config: config, agent: agent, logger: logger, slots: slots)
+        return ControlServer(server: server, accepted: accepted, config: config, agent: agent, logger: logger, slots: slots)
     }
 
     /// The control socket cannot be opened where the configuration puts it (a read-only
@@ -70,10 +72,11 @@ final class ControlServer: Sendable {
     }
 
     private init(
-        server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, config: ControlConfig, agent: FailoverAgent,
-        logger: Logger, slots: ConnectionSlots
+        server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, accepted: AcceptedConnections<ByteBuffer, ByteBuffer>,
+        config: ControlConfig, agent: FailoverAgent, logger: Logger, slots: ConnectionSlots
     ) {
         self.server = server
+        self.accepted = accepted
         self.slots = slots
         self.config = config
         self.agent = agent
@@ -82,7 +85,7 @@ final class ControlServer: Sendable {
 
     /// Serves connections until the task is cancelled, then removes the socket file.
     func run() async {
-        await acceptConnections(server, what: "control socket \(config.socket)", logger: logger) { await self.serve($0) }
+        await acceptConnections(server, accepted: accepted, what: "control socket \(config.socket)", logger: logger) { await self.serve($0) }
         unlink(config.socket)
     }
 

@@ -10,22 +10,28 @@ final class AgentCheckResponder: Sendable {
     typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
     private let server: NIOAsyncChannel<Connection, Never>
+    private let accepted: AcceptedConnections<ByteBuffer, ByteBuffer>
     private let source: any LoadBalancerSource
     private let logger: Logger
     let address: String
 
     static func bind(_ endpoint: FailoverConfig.Endpoint, source: any LoadBalancerSource, logger: Logger) async throws -> AgentCheckResponder {
         let slots = ConnectionSlots(capacity: DescriptorBudget.listenerCapacity(), requestTimeout: .seconds(5))
+        let accepted = AcceptedConnections<ByteBuffer, ByteBuffer>()
         let (server, address) = try await listenTCP(endpoint, what: "agent checks", key: "agent_check", slots: slots) { channel in
             // Answered at once: the load balancer sends nothing that needs waiting for.
             slots.answering(channel)
-            return try Connection(wrappingChannelSynchronously: channel)
+            return try accepted.wrap(channel)
         }
-        return AgentCheckResponder(server: server, source: source, logger: logger, address: address)
+        return AgentCheckResponder(server: server, accepted: accepted, source: source, logger: logger, address: address)
     }
 
-    private init(server: NIOAsyncChannel<Connection, Never>, source: any LoadBalancerSource, logger: Logger, address: String) {
+    private init(
+        server: NIOAsyncChannel<Connection, Never>, accepted: AcceptedConnections<ByteBuffer, ByteBuffer>, source: any LoadBalancerSource,
+        logger: Logger, address: String
+    ) {
         self.server = server
+        self.accepted = accepted
         self.source = source
         self.logger = logger
         self.address = address
@@ -34,7 +40,7 @@ final class AgentCheckResponder: Sendable {
     /// Answers connections until the task is cancelled or `close()` is called.
     func run() async {
         logger.info("HAProxy agent-check on \(address)")
-        await acceptConnections(server, what: "agent-check port \(address)", logger: logger) { await self.answer($0) }
+        await acceptConnections(server, accepted: accepted, what: "agent-check port \(address)", logger: logger) { await self.answer($0) }
     }
 
     func close() async {

@@ -16,6 +16,7 @@ final class HTTPEndpoint: Sendable {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     private let server: NIOAsyncChannel<Connection, Never>
+    private let accepted: AcceptedConnections<HTTPServerRequestPart, HTTPServerResponsePart>
     private let routes: HTTPRoutes
     private let logger: Logger
     /// Where it listens, for messages (the port is the bound one, also when 0 was asked).
@@ -30,17 +31,22 @@ final class HTTPEndpoint: Sendable {
 
     static func bind(_ endpoint: FailoverConfig.Endpoint, source: any LoadBalancerSource, logger: Logger) async throws -> HTTPEndpoint {
         let slots = ConnectionSlots(capacity: DescriptorBudget.listenerCapacity(), requestTimeout: requestTimeout)
+        let accepted = AcceptedConnections<HTTPServerRequestPart, HTTPServerResponsePart>()
         let (server, address) = try await listenTCP(endpoint, what: "HTTP", key: "http", slots: slots) { channel in
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
             try channel.pipeline.syncOperations.addHandler(BadRequestResponder())
             channel.eventLoop.scheduleTask(in: connectionTimeout) { channel.close(promise: nil) }
-            return try Connection(wrappingChannelSynchronously: channel)
+            return try accepted.wrap(channel)
         }
-        return HTTPEndpoint(server: server, routes: HTTPRoutes(source: source), logger: logger, address: address, slots: slots)
+        return HTTPEndpoint(server: server, accepted: accepted, routes: HTTPRoutes(source: source), logger: logger, address: address, slots: slots)
     }
 
-    private init(server: NIOAsyncChannel<Connection, Never>, routes: HTTPRoutes, logger: Logger, address: String, slots: ConnectionSlots) {
+    private init(
+        server: NIOAsyncChannel<Connection, Never>, accepted: AcceptedConnections<HTTPServerRequestPart, HTTPServerResponsePart>,
+        routes: HTTPRoutes, logger: Logger, address: String, slots: ConnectionSlots
+    ) {
         self.server = server
+        self.accepted = accepted
         self.slots = slots
         self.routes = routes
         self.logger = logger
@@ -50,7 +56,7 @@ final class HTTPEndpoint: Sendable {
     /// Serves connections until the task is cancelled or `close()` is called.
     func run() async {
         logger.info("HTTP endpoint on http://\(address)/ (/health, /status, /metrics)")
-        await acceptConnections(server, what: "HTTP endpoint on \(address)", logger: logger) { await self.serve($0) }
+        await acceptConnections(server, accepted: accepted, what: "HTTP endpoint on \(address)", logger: logger) { await self.serve($0) }
     }
 
     func close() async {
