@@ -2,6 +2,7 @@ import Foundation
 import VacataireChecks
 import VacataireCore
 import VacataireNotify
+import VacatairePeer
 import VacataireStore
 
 /// Who sent a control request, from the socket's peer credentials (SO_PEERCRED).
@@ -154,10 +155,7 @@ extension FailoverAgent {
     func status() async -> AgentStatus {
         let checkSnapshot = await scheduler.snapshot()
         let statistics = await link.statistics()
-        var peerRejections: [String: Int] = [:]
-        for (reason, count) in statistics.validation.byReason where count > 0 {
-            peerRejections[reason.rawValue] = Int(clamping: count)
-        }
+        let peerRejections = Self.rejectionCounts(statistics)
         // One read, so that a stalled disk costs status one deadline.
         let stored = await storeAnswer("read the outbox's backlog and the open incidents") { store in
             (backlog: try store.outboxBacklog(), incidents: try store.openIncidents())
@@ -215,27 +213,17 @@ extension FailoverAgent {
         async let serviceProbe = failover.serviceProbe == nil ? nil : prober.probe(GuardProbe(witness: false, peerService: true))
         async let outcomes = sender.send(test, channels: Set(NotifyChannel.allCases))
         let (witness, service, delivered) = await (witnessProbe, serviceProbe, outcomes)
-        var rejections: [String: Int] = [:]
-        for (reason, count) in statistics.validation.byReason where count > 0 {
-            rejections[reason.rawValue] = Int(clamping: count)
-        }
-        let witnessURL: String? = failover.witness.map {
-            switch $0 {
-            case .tcp(let endpoint): return "tcp://\(endpoint.host):\(endpoint.port)"
-            case .http(let url): return url.absoluteString
-            }
-        }
         let report = DoctorReport(
-            node: config.node.name, peer: failover.peer.name, deadAfterSeconds: failover.deadAfter.seconds,
+            node: config.node.name, peer: failover.peer.name, deadAfter: .milliseconds(failover.deadAfter.milliseconds),
             paths: statistics.paths.map { path in
                 DoctorReport.Path(
                     address: path.address.description,
-                    heardSecondsAgo: path.lastValidMessageMilliseconds.map { Double(nowMilliseconds &- min($0, nowMilliseconds)) / 1000 },
+                    heardAgo: path.lastValidMessageMilliseconds.map { .milliseconds(Int64(clamping: nowMilliseconds &- min($0, nowMilliseconds))) },
                     sendFailure: path.lastFailure)
             },
-            rejections: rejections,
+            rejections: Self.rejectionCounts(statistics),
             witness: witness.flatMap { probe in
-                witnessURL.map { ($0, probe.report.witnessReachable == true, Self.probeDetail(probe.detail, "witness: ")) }
+                failover.witness.map { ($0.description, probe.report.witnessReachable == true, Self.probeDetail(probe.detail, "witness: ")) }
             },
             serviceProbe: service.flatMap { probe in
                 failover.serviceProbe.map { ($0.absoluteString, probe.report.peerServiceAnswers == true, Self.probeDetail(probe.detail, "peer service: ")) }
@@ -243,6 +231,15 @@ extension FailoverAgent {
             peerRole: machine.peerIsSilent(now()) ? nil : machine.peer?.role.rawValue,
             destinations: delivered.map { ($0.succeeded, $0.line) })
         return ControlReply(outcome: report.healthy ? .done : .refused, message: report.lines.joined(separator: "\n"))
+    }
+
+    /// The peer datagrams refused so far, by reason (`bad-mac`: 3), for status and doctor.
+    static func rejectionCounts(_ statistics: PeerLinkStatistics) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for (reason, count) in statistics.validation.byReason where count > 0 {
+            counts[reason.rawValue] = Int(clamping: count)
+        }
+        return counts
     }
 
     private static func probeDetail(_ detail: String, _ prefix: String) -> String {

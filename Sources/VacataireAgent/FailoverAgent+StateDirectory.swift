@@ -52,9 +52,8 @@ extension FailoverAgent {
     /// start) when the state directory takes no writes: a node that cannot record that it
     /// serves must not serve, or a restart could start it beside its peer.
     func startOnceRecorded(_ recorded: UInt64?, _ context: ServiceActionContext) -> String? {
-        let cannot = "cannot record role active at epoch \(context.epoch)"
         if let why = store.standIn ?? stateNotWritable {
-            return "\(cannot) (\(why)); not starting while the state directory cannot be written"
+            return Self.startRefusal(epoch: context.epoch, why: why)
         }
         guard let recorded, storeThread.progress.writtenThrough < recorded else {
             runAction(.start, failover.start, context)
@@ -85,7 +84,7 @@ extension FailoverAgent {
         if let running = progress.running {
             guard let watch = stallWatch, watch.number == running.number else {
                 stallWatch = (running.number, now)
-                return storeCaughtUp(progress)
+                return storeCaughtUp(progress, now)
             }
             let stalled = now.since(watch.since)
             if stalled >= Self.storeDeadline {
@@ -95,7 +94,12 @@ extension FailoverAgent {
         } else {
             stallWatch = nil
         }
-        storeCaughtUp(progress)
+        storeCaughtUp(progress, now)
+    }
+
+    /// Why a start does not run: its role cannot be recorded (`why`).
+    static func startRefusal(epoch: UInt64, why: String) -> String {
+        "cannot record role active at epoch \(epoch) (\(why)); not starting while the state directory cannot be written"
     }
 
     /// The store refused a write or stalled: from now on the node is not ready to start its
@@ -103,7 +107,7 @@ extension FailoverAgent {
     func storeRefusedWrite(_ why: String) {
         if let pending = pendingStart {
             pendingStart = nil
-            let refusal = "cannot record role active at epoch \(pending.context.epoch) (\(why)); not starting while the state directory cannot be written"
+            let refusal = Self.startRefusal(epoch: pending.context.epoch, why: why)
             logger.critical("\(refusal)")
             apply(machine.actionFinished(.start, .failed(refusal), now: now()))
         }
@@ -116,9 +120,9 @@ extension FailoverAgent {
     }
 
     /// Every write that waited is in the store: say once that it takes writes again.
-    func storeCaughtUp(_ progress: StoreThread.Progress) {
+    func storeCaughtUp(_ progress: StoreThread.Progress, _ now: MonotonicInstant) {
         guard let why = stateNotWritable, store.standIn == nil, progress.refused == nil, progress.waitingWrites == 0,
-              stallWatch.map({ now().since($0.since) < Self.storeDeadline }) ?? true else { return }
+              stallWatch.map({ now.since($0.since) < Self.storeDeadline }) ?? true else { return }
         stateNotWritable = nil
         stateCheckChanged = true
         let dropped = storeThread.takeDropped()

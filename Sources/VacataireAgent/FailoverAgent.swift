@@ -299,7 +299,7 @@ public actor FailoverAgent {
             weighingCheckChanges = false
             progressBell.ring()
         }
-        // Recorded first: a store that refuses them is weighed in this very verdict.
+        // Recorded in one write, queued before the verdict's consequences (their order kept).
         for transition in batch { logger.info("\(transition.reason)") }
         record(batch.map { EventRecord(time: clock.date, category: .check, kind: $0.event, reason: $0.reason) })
         let verdict = await healthVerdict(newest.verdict)

@@ -29,3 +29,15 @@ public enum DateText {
         return formatter
     }
 }
+
+extension Date {
+    /// Whole milliseconds since 1970-01-01 UTC, rounded down; 0 before 1970 (a clock gone
+    /// wrong), saturating: the one place wall-clock time becomes milliseconds (peer
+    /// messages' send times, boot generations, Message-IDs).
+    public var unixMilliseconds: UInt64 {
+        let seconds = timeIntervalSince1970
+        guard seconds.isFinite, seconds > 0 else { return 0 }
+        let milliseconds = (seconds * 1000).rounded(.down)
+        return milliseconds >= Double(UInt64.max) ? UInt64.max : UInt64(milliseconds)
+    }
+}

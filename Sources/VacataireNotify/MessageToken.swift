@@ -15,8 +15,7 @@ public enum MessageToken {
     /// A new token, such as `19c3a2f1b7d-2a-9f86d081884c7d65`.
     public static func next(at time: Date) -> String {
         let sequence = counter.add(1, ordering: .relaxed).newValue
-        let seconds = time.timeIntervalSince1970
-        let milliseconds = seconds.isFinite ? UInt64(max(0, min(seconds * 1_000, 1.8e19))) : 0
+        let milliseconds = time.unixMilliseconds
         var generator = SystemRandomNumberGenerator()
         let random = generator.next()
         return "\(String(milliseconds, radix: 16))-\(String(sequence, radix: 16))-\(String(random, radix: 16))"

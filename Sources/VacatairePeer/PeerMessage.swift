@@ -1,3 +1,6 @@
+import Foundation
+import VacataireCore
+
 /// One message of the peer protocol, as sent by one node of a pair to the other.
 ///
 /// A value: the header fields that identify and order it (cluster, sender, boot id,
@@ -84,8 +87,6 @@ extension PeerMessage {
     /// Milliseconds since 1970-01-01 UTC for `secondsSince1970` (from a `Date`); negative
     /// times (a clock before 1970) give 0.
     public static func milliseconds(secondsSince1970: Double) -> UInt64 {
-        guard secondsSince1970.isFinite, secondsSince1970 > 0 else { return 0 }
-        let milliseconds = (secondsSince1970 * 1000).rounded(.down)
-        return milliseconds >= Double(UInt64.max) ? UInt64.max : UInt64(milliseconds)
+        Date(timeIntervalSince1970: secondsSince1970).unixMilliseconds
     }
 }

@@ -108,16 +108,14 @@ public final class StoreThread: SerialExecutor, @unchecked Sendable {
     /// `progress.writtenThrough` reaches once it is in the store.
     @discardableResult
     public func write(_ what: String, keep: Keep = .history, _ write: @escaping @Sendable (AgentStore) throws -> Void) -> UInt64 {
-        let number = condition.withLock {
-            let waiting = state.queued.lazy.filter(\.isWrite).count + (state.refused == nil ? 0 : 1)
-            if case .history = keep, waiting >= limit,
+        condition.withLock {
+            if case .history = keep, waitingWritesLocked >= limit,
                let oldest = state.queued.firstIndex(where: \.isHistory) {
                 state.queued.remove(at: oldest)
                 state.dropped += 1
             }
             return enqueueLocked(what, .write(keep, write))
         }
-        return number
     }
 
     /// Runs `read` after everything queued before and returns what it returned, or nil
@@ -154,10 +152,14 @@ public final class StoreThread: SerialExecutor, @unchecked Sendable {
 
     public var progress: Progress {
         condition.withLock {
-            let waiting = state.queued.lazy.filter(\.isWrite).count + (state.refused == nil ? 0 : 1)
-            return Progress(writtenThrough: state.writtenThrough, running: state.running, refused: state.refused?.why,
-                            waitingWrites: waiting, busy: !state.queued.isEmpty)
+            Progress(writtenThrough: state.writtenThrough, running: state.running, refused: state.refused?.why,
+                     waitingWrites: waitingWritesLocked, busy: !state.queued.isEmpty)
         }
+    }
+
+    /// Writes queued or refused (under the lock).
+    private var waitingWritesLocked: Int {
+        state.queued.lazy.filter(\.isWrite).count + (state.refused == nil ? 0 : 1)
     }
 
     /// The writes dropped since the last call (beyond `limit`, while the store refused them).
@@ -173,24 +175,7 @@ public final class StoreThread: SerialExecutor, @unchecked Sendable {
     /// writes until it answers or the process exits). Writes the store refuses are not
     /// tried again here.
     public func drain(within limit: Duration, clock: any AgentClock, then last: @escaping @Sendable (AgentStore) -> Void = { _ in }) async -> Bool {
-        let drained = OnceValue<Bool>()
-        return await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try? await clock.sleep(for: limit)
-                drained.give(false)
-            }
-            let answer = await drained.wait {
-                let store = store
-                condition.withLock {
-                    _ = enqueueLocked("drain", .run {
-                        last(store)
-                        drained.give(true)
-                    })
-                }
-            }
-            group.cancelAll()
-            return answer
-        }
+        await answer("drain", within: limit, clock: clock) { last($0) } != nil
     }
 
     // MARK: - SerialExecutor

@@ -6,15 +6,15 @@ struct DoctorReport: Sendable {
     /// One configured peer address and what came from it.
     struct Path: Sendable {
         var address: String
-        /// Seconds since its last valid message; nil when none came since the start.
-        var heardSecondsAgo: Double?
+        /// Time since its last valid message; nil when none came since the start.
+        var heardAgo: Duration?
         /// The last failure sending on it (no route, connection refused).
         var sendFailure: String?
     }
 
     var node: String
     var peer: String
-    var deadAfterSeconds: Double
+    var deadAfter: Duration
     var paths: [Path]
     /// Datagrams refused by reason (`bad-mac`, `clock-skew`, ...), since the start.
     var rejections: [String: Int]
@@ -31,11 +31,11 @@ struct DoctorReport: Sendable {
         let keyRefused = (rejections["bad-mac"] ?? 0) + (rejections["unknown-key"] ?? 0)
         let skewed = rejections["clock-skew"] ?? 0
         for path in paths {
-            if let age = path.heardSecondsAgo, age < deadAfterSeconds {
-                lines.append("ok   peer \(peer) via \(path.address): heard \(Self.seconds(age)) ago, authenticated with the key")
+            if let age = path.heardAgo, age < deadAfter {
+                lines.append("ok   peer \(peer) via \(path.address): heard \(age.humanSeconds) ago, authenticated with the key")
                 continue
             }
-            var why = path.heardSecondsAgo.map { "nothing valid for \(Self.seconds($0))" } ?? "nothing valid heard since this agent started"
+            var why = path.heardAgo.map { "nothing valid for \($0.humanSeconds)" } ?? "nothing valid heard since this agent started"
             if keyRefused > 0 {
                 why += "; \(keyRefused) datagram(s) refused for their key since this agent started (bad MAC or unknown key id): put the same peer.key on both nodes, then `systemctl reload vacataire`"
             } else if skewed > 0 {
@@ -47,7 +47,7 @@ struct DoctorReport: Sendable {
             }
             lines.append("FIX  peer \(peer) via \(path.address): \(why)")
         }
-        if skewed == 0, paths.contains(where: { ($0.heardSecondsAgo ?? .infinity) < deadAfterSeconds }) {
+        if skewed == 0, paths.contains(where: { $0.heardAgo.map { $0 < deadAfter } ?? false }) {
             lines.append("ok   clocks: \(peer)'s messages arrive within the link's tolerance")
         } else if skewed > 0, keyRefused == 0 {
             lines.append("FIX  clocks: \(skewed) of \(peer)'s datagrams were refused for their time: check NTP on both nodes")
@@ -78,8 +78,4 @@ struct DoctorReport: Sendable {
     }
 
     var healthy: Bool { !lines.contains { $0.hasPrefix("FIX") } }
-
-    static func seconds(_ value: Double) -> String {
-        value < 10 ? String(format: "%.1f s", value) : "\(Int(value.rounded())) s"
-    }
 }

@@ -18,8 +18,7 @@ public protocol AgentClock: Sendable {
 extension AgentClock {
     /// Wall-clock milliseconds since 1970 (peer messages' send times, boot generations).
     public var unixMilliseconds: UInt64 {
-        let seconds = date.timeIntervalSince1970
-        return seconds.isFinite ? UInt64(max(0, min(seconds * 1_000, 1.8e19))) : 0
+        date.unixMilliseconds
     }
 
     /// Returns after `duration` on this clock (see `sleep(until:)`).
