@@ -1,6 +1,6 @@
 #!/bin/bash
 # Le Vacataire and keepalived side by side, in one run, on the same three network-namespace
-# hosts (issue 12). As root on Debian; `make bench` runs it with the release build.
+# hosts. As root on Debian; `make bench` runs it with the release build.
 #
 #   Tests/Benchmarks/failover-bench.sh [VACATAIRE_BINARY]
 #

@@ -2,7 +2,7 @@ import Foundation
 import VacataireTestSupport
 import XCTest
 
-/// Issue 11 on a real pair: numbers out of range on the control socket (cases 1 and 12),
+/// Bad input on a real pair: numbers out of range on the control socket,
 /// pages only for the admin (case 7), a half-closed client's reply (case 8), and the
 /// descriptor attack of case 6 under a lowered descriptor limit.
 final class ControlHardeningTests: XCTestCase {

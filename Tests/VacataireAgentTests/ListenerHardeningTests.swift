@@ -6,7 +6,7 @@ import XCTest
 
 @testable import VacataireAgent
 
-/// Issue 11, cases 6 and 12, in-process: the listeners' connection limits and request
+/// In-process: the listeners' connection limits and request
 /// timeout, one 400 for a malformed request line, and a stop action that cannot be started.
 final class ListenerHardeningTests: XCTestCase {
     private func endpoint() async throws -> (HTTPEndpoint, Task<Void, Never>, Int) {

@@ -3,7 +3,7 @@ import VacataireNotify
 import VacataireTestSupport
 import XCTest
 
-/// Issue 10's operator-seat suite: the pair as operators deploy it (`PairFixture.deployed()`: three
+/// The operator-seat suite: the pair as operators deploy it (`PairFixture.deployed()`: three
 /// namespace hosts, real HAProxy, aiosmtpd with STARTTLS and AUTH, snmptrapd with SNMPv3
 /// authPriv, a web service started and stopped by the agents and checked by an `http` check
 /// of its exact page size), asserting what people and the load balancer see: mails and traps

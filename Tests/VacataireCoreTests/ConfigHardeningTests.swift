@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import VacataireCore
 
-/// Issue 11, cases 4 and 11: numbers out of any sane range and nonsense that `check-config`
+/// Numbers out of any sane range and nonsense that `check-config`
 /// used to accept (and the daemon then crashed on, or was fooled by) are refused with the
 /// file, line and key.
 final class ConfigHardeningTests: XCTestCase {

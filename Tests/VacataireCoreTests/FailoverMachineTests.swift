@@ -1,7 +1,7 @@
 import XCTest
 @testable import VacataireCore
 
-/// Single-machine tests: each input crafted by hand, each rule of DESIGN.md §2.
+/// Single-machine tests: each input crafted by hand, each rule of Docs/failover.md.
 final class FailoverMachineTests: XCTestCase {
     // MARK: - Starting
 

@@ -49,7 +49,7 @@ final class FailoverPairTests: XCTestCase {
         XCTAssertEqual(pair.nodes[0].stateName, .active)
         XCTAssertEqual(pair.nodes[1].stateName, .standby)
         XCTAssertEqual(pair.violations, [])
-        // A handoff starts the standby before stopping the master (DESIGN.md §1.3): the overlap
+        // A handoff starts the standby before stopping the master (make before break, Docs/failover.md): the overlap
         // lasts one exchange, here one 50 ms step.
         XCTAssertLessThanOrEqual(pair.bothServedAt.count, 1)
     }

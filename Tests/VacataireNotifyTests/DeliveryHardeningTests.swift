@@ -3,7 +3,7 @@ import Foundation
 import VacataireTestSupport
 import XCTest
 
-/// Issue 11, cases 6 and 10: a delivery that fails because the agent is short of
+/// A delivery that fails because the agent is short of
 /// descriptors is retried, not "refused for good"; outbox keys never collide.
 final class DeliveryHardeningTests: XCTestCase {
     /// Runs `body` with the descriptor limit lowered so that no new descriptor can be opened.

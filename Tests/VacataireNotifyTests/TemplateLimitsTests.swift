@@ -5,7 +5,7 @@ import VacataireCore
 import VacataireTestSupport
 import XCTest
 
-/// Issue 11, cases 2, 3 and 5: templates that would crash the daemon (a partial that
+/// Templates that would crash the daemon (a partial that
 /// includes itself, sections nested until the stack runs out) or keep `check-config` busy
 /// for minutes are refused at load with their file and line.
 final class TemplateLimitsTests: XCTestCase {

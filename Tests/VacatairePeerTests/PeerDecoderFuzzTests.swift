@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import VacatairePeer
 
-/// The decoder as a fuzz target (DESIGN.md §3): thousands of random and mutated datagrams,
+/// The decoder as a fuzz target (Docs/peer-protocol.md): thousands of random and mutated datagrams,
 /// none of which may crash it, and only the unmodified valid ones may be accepted.
 ///
 /// Deterministic: set VACATAIRE_FUZZ_SEED to replay another run's seed.

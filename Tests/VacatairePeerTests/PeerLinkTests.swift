@@ -193,7 +193,7 @@ final class PeerLinkTests: XCTestCase {
 
     // MARK: - Fixtures
 
-    /// Issue 11, case 9: each rejection reaches the log (rate-limited by `PeerRejectionLog`),
+    /// Each rejection reaches the log (rate-limited by `PeerRejectionLog`),
     /// with its reason and source.
     func testRejectedDatagramsAreLoggedWithTheirSourceAndReason() async throws {
         let lines = Mutex<[String]>([])

@@ -1,7 +1,7 @@
 import XCTest
 @testable import VacatairePeer
 
-/// Issue 11, case 9: rejected datagrams are logged, and a flood gives one summary line per
+/// Rejected datagrams are logged, and a flood gives one summary line per
 /// source and reason per interval, not one line per datagram.
 final class PeerRejectionLogTests: XCTestCase {
     private let replayed = PeerRejection(.replayed, "sequence 41 is not above 57 for node beta, boot 3")

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Three hosts in network namespaces, as operators deploy a pair (issue 10's topology):
+/// Three hosts in network namespaces, as operators deploy a pair:
 ///
 /// ```
 ///                  lb: bridge br0 198.51.100.254/24

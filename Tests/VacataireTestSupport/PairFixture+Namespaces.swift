@@ -1,6 +1,6 @@
 import Foundation
 
-/// The namespace topology (issue 10, "What must show it"): the pair as operators deploy it.
+/// The namespace topology: the pair as operators deploy it.
 ///
 /// - lb (198.51.100.254): HAProxy on port 80 following the agents' agent-check ports; the
 ///   witness (TCP 7400); SMTP on 587 (the `SMTPSink`, aiosmtpd with STARTTLS required and
