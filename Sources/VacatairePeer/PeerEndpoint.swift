@@ -26,6 +26,18 @@ public struct PeerEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
+
+    /// The endpoint with its host name resolved to a numeric address (the system's
+    /// resolver: /etc/hosts, then DNS), as the link sends to it and recognises its
+    /// datagrams; an IP address is returned as it is. Blocks while the resolver answers.
+    public func resolved() throws(PeerLinkError) -> PeerEndpoint {
+        if (try? SocketAddress(ipAddress: host, port: port)) != nil { return self }
+        do {
+            return PeerEndpoint(try SocketAddress.makeAddressResolvingHost(host, port: port))
+        } catch {
+            throw .cannotResolve(self, reason: "\(error)")
+        }
+    }
 }
 
 /// A message that passed every check of `PeerMessageValidator`, as `PeerLink` hands it on.

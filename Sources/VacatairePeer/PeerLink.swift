@@ -72,8 +72,9 @@ public actor PeerLink {
 
     /// Binds the listening socket, opens one socket per peer address and starts receiving.
     ///
-    /// Only a listening socket that cannot be bound is an error; a path that cannot be
-    /// opened now is counted and retried on each send.
+    /// A listening socket that cannot be bound, or a peer host name the resolver does not
+    /// know, is an error; a path that cannot be opened now is counted and retried on each
+    /// send. Names are resolved once, here.
     public static func open(
         listen: PeerEndpoint, peerAddresses: [PeerEndpoint], sender: PeerSender,
         validator: PeerMessageValidator, eventLoopGroup: MultiThreadedEventLoopGroup = .singleton,
@@ -81,6 +82,8 @@ public actor PeerLink {
         rejectionLog: (@Sendable (String) -> Void)? = nil, heartbeatRefill: HeartbeatRefill? = nil,
         refusalHint: (@Sendable (String) -> Void)? = nil
     ) async throws(PeerLinkError) -> PeerLink {
+        var resolved: [PeerEndpoint] = []
+        for address in peerAddresses { resolved.append(try address.resolved()) }
         let (events, eventsContinuation) = AsyncStream.makeStream(of: PeerSocketEvent.self)
         let channel: any Channel
         do {
@@ -91,7 +94,7 @@ public actor PeerLink {
             throw .cannotListen(listen, reason: PeerDatagramHandler.describe(error))
         }
         let link = PeerLink(
-            listenChannel: channel, peerAddresses: peerAddresses, sender: sender, validator: validator,
+            listenChannel: channel, peerAddresses: resolved, sender: sender, validator: validator,
             group: eventLoopGroup, clock: { clock.unixMilliseconds }, events: (events, eventsContinuation), log: rejectionLog,
             refill: heartbeatRefill, hint: refusalHint
         )
@@ -346,11 +349,15 @@ public actor PeerLink {
 public enum PeerLinkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The listening socket could not be bound (address in use, not an address of this host).
     case cannotListen(PeerEndpoint, reason: String)
+    /// A peer address names a host the resolver does not know.
+    case cannotResolve(PeerEndpoint, reason: String)
 
     public var description: String {
         switch self {
         case let .cannotListen(endpoint, reason):
             return "cannot listen for the peer on UDP \(endpoint): \(reason); check `failover.listen` and that no other process uses the port"
+        case let .cannotResolve(endpoint, reason):
+            return "failover.peer.addresses: cannot resolve the host of \(endpoint) (\(reason)); give an IP address, or a name /etc/hosts or DNS answers on this node"
         }
     }
 }

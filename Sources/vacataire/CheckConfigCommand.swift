@@ -45,7 +45,11 @@ struct CheckConfigCommand: AsyncParsableCommand {
             templates = try TemplateSet(defaults: TemplateSet.defaultDirectory(), overrides: config.templatesDirectory)
             // The key files as `run` reads them: a file the YAML may name but `run` refuses
             // (empty, too short or long, a directory, a fifo) is refused here too.
-            if let failover = config.failover { _ = try PeerKeyring.load(failover) }
+            if let failover = config.failover {
+                _ = try PeerKeyring.load(failover)
+                // Peer host names as `run` resolves them at start.
+                for address in failover.peer.addresses { _ = try PeerEndpoint(address).resolved() }
+            }
         } catch {
             StandardError.print(String(describing: error))
             StandardError.print("vacataire refuses to start with this file")

@@ -170,6 +170,7 @@ struct InitCommand: ParsableCommand {
         print("      and systemctl enable --now vacataire")
         print("then prove it: vacataire notify-test             (a test page reaches every destination, on each node)")
         print("               vacataire status                  (on each node: the peer heard, the checks passing)")
+        print("               vacataire doctor                  (once both run: the peer, the witness, the probe, every destination)")
     }
 
     /// One node's commented configuration.

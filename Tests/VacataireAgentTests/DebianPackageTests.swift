@@ -3,7 +3,8 @@ import VacataireTestSupport
 import XCTest
 
 /// `make deb`'s package, end to end on this machine: lintian finds no error, dpkg installs
-/// it, the installed agent, manual page and completion work, and a purge leaves nothing.
+/// it, the installed agent, manual page and completion work, a newcomer's pair made with
+/// it pages and fails over (NewcomerPair), and a purge leaves nothing.
 ///
 /// `make test` builds the package once before the tests and names it in `$VACATAIRE_DEB`;
 /// run alone, the test builds it with Config/debian/build-deb.sh in .build-deb (a release
@@ -80,11 +81,23 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertEqual(completion.status, 0, completion.stderr)
         XCTAssertTrue(completion.stdout.contains("check-config"), "no completion of `vacataire ch`:\n\(completion.stdout)\(completion.stderr)")
 
+        // Its key made, the shipped example is still refused by --strict (the unit's check),
+        // each example value named by its key.
+        try Data("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n".utf8).write(to: URL(fileURLWithPath: "/etc/vacataire/peer.key"))
+        chmod("/etc/vacataire/peer.key", 0o600)
+        let strict = try Repository.run("/usr/bin/vacataire", ["check-config", "--strict", "/etc/vacataire/vacataire.yaml"])
+        XCTAssertEqual(strict.status, 1, strict.stdout + strict.stderr)
+        for key in ["notify.email[0].url", "notify.email[0].from", "notify.email[0].to[0]", "notify.snmp[0].address",
+                    "failover.peer.addresses[0]", "failover.service_probe", "failover.witness"] {
+            XCTAssertTrue(strict.stderr.contains("warning: \(key): `"), "\(key) is not named:\n\(strict.stderr)")
+        }
+
+        try checkANewcomersFirstHour()
+
         // What the agent makes at run time goes at purge too, and what its setup made: the
         // peer key (a secret), and the unit's enablement by hand.
         try FileManager.default.createDirectory(atPath: "/var/lib/vacataire/snmp", withIntermediateDirectories: true)
         try Data().write(to: URL(fileURLWithPath: "/var/lib/vacataire/vacataire.sqlite"))
-        try Data("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n".utf8).write(to: URL(fileURLWithPath: "/etc/vacataire/peer.key"))
         let wants = "/etc/systemd/system/multi-user.target.wants"
         try FileManager.default.createDirectory(atPath: wants, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: "\(wants)/vacataire.service")

@@ -164,6 +164,17 @@ final class PeerLinkTests: XCTestCase {
         XCTAssertEqual(sent, 0)
     }
 
+    /// A peer named by host name is resolved once, at open: the link sends to its address
+    /// and knows the path its datagrams come over; a name nobody resolves is an error.
+    func testPeerHostNamesAreResolvedAtOpen() async throws {
+        XCTAssertEqual(try PeerEndpoint(host: "localhost", port: 7411).resolved().port, 7411)
+        XCTAssertTrue(["127.0.0.1", "::1"].contains(try PeerEndpoint(host: "localhost", port: 7411).resolved().host))
+        XCTAssertEqual(try PeerEndpoint(host: "192.0.2.7", port: 1).resolved(), PeerEndpoint(host: "192.0.2.7", port: 1))
+        XCTAssertThrowsError(try PeerEndpoint(host: "peer.nowhere.invalid", port: 7411).resolved()) { error in
+            XCTAssertTrue("\(error)".contains("cannot resolve the host of peer.nowhere.invalid:7411"), "\(error)")
+        }
+    }
+
     func testABusyListenPortIsAnError() async throws {
         let alpha = try await openAlpha(listenPort: 0, paths: [])
         do {

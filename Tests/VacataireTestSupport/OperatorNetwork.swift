@@ -77,6 +77,7 @@ public final class OperatorNetwork: @unchecked Sendable {
                 for leftover in pids.stdout.split(whereSeparator: \.isNewline).compactMap({ pid_t($0) }) { kill(leftover, SIGKILL) }
             }
             _ = try? Repository.run(Self.ip, ["netns", "delete", name])
+            try? FileManager.default.removeItem(atPath: "\(etcRoot)/\(name)")
         }
     }
 
@@ -149,10 +150,20 @@ public final class OperatorNetwork: @unchecked Sendable {
         }
     }
 
+    /// The host's own copy of `/etc/NAME`: `ip netns exec` binds each entry of
+    /// /etc/netns/NAMESPACE over the same path under /etc (a file, or a directory whose
+    /// mount point exists), so what runs in `host` reads it there. `remove()` deletes it.
+    public func etc(_ host: Host, _ name: String) -> String {
+        "\(Self.etcRoot)/\(self.name(host))/\(name)"
+    }
+
+    static let etcRoot = "/etc/netns"
+
     public func remove() {
         for host in Host.allCases {
             killEverything(in: host)
             _ = try? Repository.run(Self.ip, ["netns", "delete", name(host)])
+            try? FileManager.default.removeItem(atPath: "\(Self.etcRoot)/\(name(host))")
         }
     }
 
