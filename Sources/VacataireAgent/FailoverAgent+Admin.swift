@@ -46,27 +46,16 @@ extension FailoverAgent {
         let wait = Duration.milliseconds(Int64(max(0, min(600, request.waitSeconds ?? defaultWait)) * 1000))
         switch request.command {
         case .failback:
-            return await command(machine.failback(force: request.force ?? false, author: author, now: now()), wait: wait) {
+            return await command(.failback(force: request.force ?? false), author: author, wait: wait) {
                 $0.stateName == .active ? "done: \($0.nodeName) serves at epoch \($0.epoch)" : nil
             }
         case .ready:
-            return await command(machine.ready(author: author, now: now()), wait: .zero) {
+            return await command(.ready, author: author, wait: .zero) {
                 "done: \($0.nodeName) is \($0.stateName.rawValue) at epoch \($0.epoch)"
             }
         case .switchover:
-            if let target = request.to, ![config.node.name, failover.peer.name].contains(target) {
-                return ControlReply(outcome: .refused, message: "refused: \(target) is not in this pair (\(config.node.name), \(failover.peer.name))")
-            }
-            if let target = request.to {
-                let targetServes = target == config.node.name
-                    ? machine.advertisedRole == .active
-                    : machine.peer?.role == .active
-                if targetServes {
-                    return ControlReply(outcome: .refused, message: "refused: \(target) already serves")
-                }
-            }
-            let wasActive = machine.advertisedRole == .active
-            return await command(machine.switchover(author: author, now: now()), wait: wait) { agent in
+            let wasActive = coordinator.advertisedRole == .active
+            return await command(.switchover(to: request.to), author: author, wait: wait) { agent in
                 let settled = wasActive
                     ? agent.stateName == .standby && agent.peerRole == .active
                     : agent.stateName == .active
@@ -74,30 +63,22 @@ extension FailoverAgent {
             }
         case .maintenance:
             let on = request.on ?? true
-            return await command(machine.maintenance(on: on, author: author, now: now()), wait: .zero) { _ in
+            return await command(.maintenance(on: on), author: author, wait: .zero) { _ in
                 "done: maintenance \(on ? "on" : "off")"
             }
         case .ack:
-            let target: IncidentID?
+            var named: IncidentID?
             if let text = request.incident {
                 guard let id = IncidentID(storedText: text) else {
                     return ControlReply(outcome: .refused, message: "refused: `\(text)` is not an incident id (they look like e7 or e7-peer-lost)")
                 }
-                target = id
-            } else {
-                target = machine.openIncidents.last
+                named = id
             }
-            guard let target else {
-                return ControlReply(outcome: .refused, message: "refused: no open incident to acknowledge")
-            }
-            guard machine.openIncidents.contains(target) else {
-                let open = machine.openIncidents.map(\.description).joined(separator: ", ")
-                return ControlReply(outcome: .refused, message: "refused: incident \(target) is not open (open: \(open.isEmpty ? "none" : open))")
-            }
+            // The coordinator picks the newest open incident when none is named, or refuses.
+            let target = (named ?? coordinator.openIncidents.last).map(\.description) ?? "?"
             let expiresIn = request.expiresSeconds.map { Duration.seconds(max(1, $0)) }
             let until = request.expiresSeconds.map { "; reminders resume in \(NotifiableEvent.span(max(1, $0)))" } ?? ""
-            let actions = machine.acknowledge(incident: target, author: author, comment: request.comment, expiresIn: expiresIn, now: now())
-            return await command(actions, wait: .zero) { _ in
+            return await command(.acknowledge(named, comment: request.comment, expiresIn: expiresIn), author: author, wait: .zero) { _ in
                 "done: incident \(target) acknowledged by \(author)\(until)"
             }
         case .status, .events, .notifyTest, .doctor:
@@ -105,18 +86,20 @@ extension FailoverAgent {
         }
     }
 
-    /// Applies an admin command's actions; on acceptance waits until `settled` says the
-    /// outcome is reached (or the machine fell back to `failed`), up to `wait`.
+    /// Hands the coordinator an admin command and applies its actions; on acceptance waits
+    /// until `settled` says the outcome is reached (or the node fell back to `failed`), up
+    /// to `wait`.
     private func command(
-        _ actions: [FailoverAction], wait: Duration, settled: @Sendable (AgentView) -> String?
+        _ request: AdminCommand, author: String, wait: Duration, settled: @Sendable (AgentView) -> String?
     ) async -> ControlReply {
+        let actions = coordinator.handle(.admin(request, author: author), now: now())
         var answer: (accepted: Bool, reason: String)?
         for case .answerAdmin(let accepted, let reason) in actions {
             answer = (accepted, reason)
         }
         apply(actions)
         guard let answer else {
-            return ControlReply(outcome: .done, message: machine.lastReason)
+            return ControlReply(outcome: .done, message: coordinator.lastReason)
         }
         guard answer.accepted else {
             return ControlReply(outcome: .refused, message: "refused: \(answer.reason)")
@@ -127,15 +110,15 @@ extension FailoverAgent {
             if let done = settled(view) {
                 return ControlReply(outcome: .done, message: "\(answer.reason)\n\(done)")
             }
-            if machine.stateName == .failed || clock.now >= deadline || Task.isCancelled {
+            if coordinator.stateName == .failed || clock.now >= deadline || Task.isCancelled {
                 break
             }
             await sleep(until: deadline, orWhen: changeBell)
         }
-        if machine.stateName == .failed, settled(view) == nil {
-            return ControlReply(outcome: .refused, message: "\(answer.reason)\nnot done: \(machine.lastReason)")
+        if coordinator.stateName == .failed, settled(view) == nil {
+            return ControlReply(outcome: .refused, message: "\(answer.reason)\nnot done: \(coordinator.lastReason)")
         }
-        return ControlReply(outcome: .pending, message: "\(answer.reason)\nnot settled after \(wait.formatted()); now \(machine.stateName.rawValue): \(machine.lastReason)")
+        return ControlReply(outcome: .pending, message: "\(answer.reason)\nnot settled after \(wait.formatted()); now \(coordinator.stateName.rawValue): \(coordinator.lastReason)")
     }
 
     /// The longest a change may take, in seconds: every handoff attempt, then the start
@@ -146,7 +129,7 @@ extension FailoverAgent {
 
     private var view: AgentView {
         AgentView(
-            stateName: machine.stateName, epoch: machine.epoch, peerRole: machine.peer?.role,
+            stateName: coordinator.stateName, epoch: coordinator.epoch, peerRole: coordinator.peerStatus(at: now()).role,
             nodeName: config.node.name, failoverPeerName: failover.peer.name)
     }
 
@@ -161,11 +144,12 @@ extension FailoverAgent {
             (backlog: try store.outboxBacklog(), incidents: try store.openIncidents())
         }
         let backlog = stored?.backlog
-        let heard = machine.peerLastHeard.map { now().since($0) }
+        let peerStatus = coordinator.peerStatus(at: now())
+        let heard = peerStatus.lastHeard
         let peer = AgentStatus.Peer(
-            name: failover.peer.name, role: machine.peer?.role.rawValue, healthy: machine.peer?.healthy,
-            epoch: machine.peer?.epoch, lastHeardSeconds: heard.map(\.seconds),
-            addresses: failover.peer.addresses.map(\.description), silent: machine.peerIsSilent(now())
+            name: failover.peer.name, role: peerStatus.role?.rawValue, healthy: peerStatus.healthy,
+            epoch: peerStatus.epoch, lastHeardSeconds: heard.map(\.seconds),
+            addresses: failover.peer.addresses.map(\.description), silent: peerStatus.silent
         )
         let incidents = (stored?.incidents ?? []).map { record in
             AgentStatus.Incident(
@@ -175,8 +159,8 @@ extension FailoverAgent {
         }
         return AgentStatus(
             node: config.node.name, cluster: config.node.cluster, configuredRole: failover.role.rawValue,
-            state: machine.stateName.rawValue, role: machine.role.rawValue, epoch: machine.epoch,
-            healthy: machine.health?.healthy, lastReason: machine.lastReason, peer: peer,
+            state: coordinator.stateName.rawValue, role: coordinator.role.rawValue, epoch: coordinator.epoch,
+            healthy: coordinator.health?.healthy, lastReason: coordinator.lastReason, peer: peer,
             checks: checkSnapshot.map { snapshot in
                 AgentStatus.Check(
                     name: snapshot.name, severity: snapshot.severity.rawValue, health: snapshot.health.rawValue,
@@ -228,7 +212,7 @@ extension FailoverAgent {
             serviceProbe: service.flatMap { probe in
                 failover.serviceProbe.map { ($0.absoluteString, probe.report.peerServiceAnswers == true, Self.probeDetail(probe.detail, "peer service: ")) }
             },
-            peerRole: machine.peerIsSilent(now()) ? nil : machine.peer?.role.rawValue,
+            peerRole: coordinator.peerStatus(at: now()).heardRole?.rawValue,
             destinations: delivered.map { ($0.succeeded, $0.line) })
         return ControlReply(outcome: report.healthy ? .done : .refused, message: report.lines.joined(separator: "\n"))
     }
@@ -263,7 +247,7 @@ extension FailoverAgent {
     }
 
     private func statusSentence() -> String {
-        "\(config.node.name) is \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch)): \(machine.lastReason)"
+        "\(config.node.name) is \(coordinator.stateName.rawValue) (role \(coordinator.role.rawValue), epoch \(coordinator.epoch)): \(coordinator.lastReason)"
     }
 
     private func events(_ request: ControlRequest) async -> ControlReply {

@@ -4,14 +4,6 @@ import VacataireNotify
 import VacatairePeer
 import VacataireStore
 
-/// What the peer link says about incidents beyond the state machine's view: a delivery
-/// confirmation on `status` (Docs/peer-protocol.md, "Incidents"). Acknowledgements travel
-/// in the machine's own `ack` messages (`FailoverMessage.acknowledgement`).
-enum IncidentPeerDetail {
-    /// `status` detail: the sender delivered a page of `incidentID`.
-    static let delivered = "delivered"
-}
-
 extension FailoverAgent {
     /// The node's incident schedule from the configuration.
     static func reminders(_ config: Config) -> IncidentReminders {
@@ -23,7 +15,7 @@ extension FailoverAgent {
     /// not yet: during a failback the node that still serves, and paged the incident,
     /// reminds of it until the failback closes it, so that a reminder due then goes once.
     var servesIncidents: Bool {
-        machine.advertisedRole == .active
+        coordinator.advertisedRole == .active
     }
 
     /// Sends what the incident schedule says is due: reminders, pages the peer did not confirm.
@@ -49,22 +41,12 @@ extension FailoverAgent {
         }
     }
 
-    /// A page about an incident was delivered from here: tell the peer, so that it does
-    /// not page it too.
+    /// A page about an incident was delivered from here: the coordinator tells the peer,
+    /// so that it does not page it too.
     func pageDelivered(_ notification: NotifiableEvent) {
         guard let text = notification.incidentID, let id = IncidentID(storedText: text) else { return }
-        let message = FailoverMessage(kind: .status, epoch: machine.epoch, role: machine.advertisedRole, healthy: machine.health?.healthy == true)
-        outgoingQueue.yield(message.wire(configuredRole: failover.role, incidentID: id.description, detail: IncidentPeerDetail.delivered))
         record(.notify, kind: notification.kind, incident: id,
                reason: "\(notification.kind.rawValue) of incident \(id) delivered by \(config.node.name); confirmed to \(failover.peer.name)")
-    }
-
-    /// A delivery confirmation from the peer: it paged the incident, so this node need not.
-    func confirmDelivery(_ message: PeerMessage) {
-        guard message.kind == .status, message.payload.detail == IncidentPeerDetail.delivered,
-              let incident = message.payload.incidentID.flatMap(IncidentID.init(storedText:))
-        else { return }
-        reminders.confirmed(incident)
-        record(.notify, incident: incident, reason: "\(failover.peer.name) confirmed delivering a page of incident \(incident)")
+        apply(coordinator.handle(.pageDelivered(id), now: now()))
     }
 }

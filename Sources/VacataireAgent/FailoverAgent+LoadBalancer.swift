@@ -4,7 +4,7 @@ import VacataireCore
 extension FailoverAgent {
     /// What load balancers are told about this node now (`/health`, agent-check).
     public func servingVerdict() -> ServingVerdict {
-        let view = machine.loadBalancerView(at: now())
+        let view = coordinator.loadBalancerView(at: now())
         var verdict = ServingVerdict(state: view.state, role: view.role, healthy: view.healthy, up: view.up)
         if stateNotWritable != nil { verdict.word += ", state not writable" }
         return verdict
@@ -16,10 +16,10 @@ extension FailoverAgent {
         let statistics = await link.statistics()
         let backlog = await storeAnswer("read the outbox's backlog") { try $0.outboxBacklog() }
         // Never heard: silent since the agent started (the machine's clock starts at zero).
-        let silence = now().since(machine.peerLastHeard ?? MonotonicInstant(nanoseconds: 0))
+        let silence = coordinator.peerStatus(at: now()).lastHeard ?? now().since(MonotonicInstant(nanoseconds: 0))
         let snapshot = AgentMetricsSnapshot(
-            role: machine.role, state: machine.stateName, healthy: machine.health?.healthy == true,
-            epoch: machine.epoch, peerLastHeardSeconds: silence.seconds,
+            role: coordinator.role, state: coordinator.stateName, healthy: coordinator.health?.healthy == true,
+            epoch: coordinator.epoch, peerLastHeardSeconds: silence.seconds,
             checks: checks, rejections: statistics.validation.byReason, heartbeatCopies: statistics.heartbeatCopiesSent,
             outboxPending: (backlog?.pending ?? 0) + (outbox.heldDeliveries), outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, clock.date.timeIntervalSince($0)) } ?? 0

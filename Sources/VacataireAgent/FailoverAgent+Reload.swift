@@ -52,7 +52,7 @@ extension FailoverAgent {
         config = plan.config
         configWarnings = Self.warnings(config)
         for warning in configWarnings { logger.warning("configuration warning: \(warning)") }
-        let sentence = "configuration reloaded from \(path), role kept (\(machine.stateName.rawValue), epoch \(machine.epoch)); "
+        let sentence = "configuration reloaded from \(path), role kept (\(coordinator.stateName.rawValue), epoch \(coordinator.epoch)); "
             + "applied: \(applied.joined(separator: ", "))"
             + (restart.isEmpty ? "" : "; needs a restart to apply: \(restart.joined(separator: ", "))")
         logger.notice("\(sentence)")

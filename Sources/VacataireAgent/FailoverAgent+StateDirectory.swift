@@ -70,10 +70,10 @@ extension FailoverAgent {
         let progress = storeThread.progress
         if let pending = pendingStart, progress.writtenThrough >= pending.number {
             pendingStart = nil
-            if machine.stateName == .takingOver {
+            if coordinator.stateName == .takingOver {
                 runAction(.start, failover.start, pending.context)
             } else {
-                logger.notice("start at epoch \(pending.context.epoch) not run: the machine moved on (\(machine.stateName.rawValue)) while its role was being recorded")
+                logger.notice("start at epoch \(pending.context.epoch) not run: the machine moved on (\(coordinator.stateName.rawValue)) while its role was being recorded")
             }
         }
         if let refused = progress.refused {
@@ -109,7 +109,7 @@ extension FailoverAgent {
             pendingStart = nil
             let refusal = Self.startRefusal(epoch: pending.context.epoch, why: why)
             logger.critical("\(refusal)")
-            apply(machine.actionFinished(.start, .failed(refusal), now: now()))
+            apply(coordinator.handle(.actionFinished(.start, .failed(refusal)), now: now()))
         }
         guard stateNotWritable == nil else { return }
         metrics.stateWriteFailed()
@@ -127,7 +127,7 @@ extension FailoverAgent {
         stateCheckChanged = true
         let dropped = storeThread.takeDropped()
         let lost = dropped > 0 ? "; \(dropped) older event(s) did not fit in memory and are lost" : ""
-        let line = "state writable again: \(store.path) takes writes (it did not: \(why)); role \(machine.role.rawValue) at epoch \(machine.epoch) recorded\(lost)"
+        let line = "state writable again: \(store.path) takes writes (it did not: \(why)); role \(coordinator.role.rawValue) at epoch \(coordinator.epoch) recorded\(lost)"
         logger.notice("\(line)")
         record(.agent, kind: .checkRecovered, reason: line)
     }
@@ -202,7 +202,7 @@ extension FailoverAgent {
         record(.action, reason: reason)
         let runner = runner
         let command = failover.stop
-        let context = ServiceActionContext(role: .standby, epoch: machine.epoch, event: nil, incident: nil, reason: reason)
+        let context = ServiceActionContext(role: .standby, epoch: coordinator.epoch, event: nil, incident: nil, reason: reason)
         logger.notice("running the stop action: \(reason)")
         startEffect {
             let report = await runner.run(.stop, command, context: context)
@@ -247,11 +247,11 @@ extension FailoverAgent {
     /// is paged where no role change pages it (as `CheckChangePolicy` says for any critical
     /// check).
     func stateCheckFollowUp() async {
-        guard stateCheckChanged, machine.stateName != .starting else { return }
+        guard stateCheckChanged, coordinator.stateName != .starting else { return }
         stateCheckChanged = false
-        apply(machine.healthChanged(await healthVerdict(scheduler.verdict()), now: now()))
+        apply(coordinator.handle(.health(await healthVerdict(scheduler.verdict())), now: now()))
         let failing = stateNotWritable != nil
-        guard CheckChangePolicy.pages(failing ? .failing : .recovered, severity: .critical, state: machine.stateName) else { return }
+        guard CheckChangePolicy.pages(failing ? .failing : .recovered, severity: .critical, state: coordinator.stateName) else { return }
         let summary = NotifiableEvent.CheckSummary(
             name: Self.stateCheckName, status: failing ? "CRITICAL" : "OK",
             output: stateCheck?.output ?? "\(store.path) takes writes")

@@ -6,17 +6,17 @@ import VacataireStore
 /// The agent under systemd (Docs/systemd.md): what `SystemdNotifier` is told, and the
 /// event that shows the previous run ended without a clean stop (a watchdog restart).
 extension FailoverAgent {
-    /// The agent's role, epoch and peer, and when its tick last ran the state machine.
+    /// The agent's role, epoch and peer, and when its tick last ran the state coordinator.
     func systemdProgress() -> SystemdNotifier.Progress {
         SystemdNotifier.Progress(
-            state: machine.stateName, role: machine.role, epoch: machine.epoch, peerName: failover.peer.name,
-            peerRole: machine.peer?.role, lastTick: lastTick)
+            state: coordinator.stateName, role: coordinator.role, epoch: coordinator.epoch, peerName: failover.peer.name,
+            peerRole: coordinator.peerStatus(at: now()).role, lastTick: lastTick)
     }
 
     /// The journal fields of one decision's log line: `VACATAIRE_EVENT`,
     /// `VACATAIRE_INCIDENT` (when it belongs to one) and `VACATAIRE_EPOCH`.
     func decisionFields(_ event: String, incident: IncidentID?) -> Logger.Metadata {
-        var fields: Logger.Metadata = ["event": "\(event)", "epoch": "\(machine.epoch)"]
+        var fields: Logger.Metadata = ["event": "\(event)", "epoch": "\(coordinator.epoch)"]
         if let incident { fields["incident"] = "\(incident.description)" }
         return fields
     }

@@ -17,7 +17,8 @@ import VacataireStore
 /// one ordered queue, so a `.persist` always precedes the send after it; notifications
 /// through another, into the outbox. Time comes from one injected `AgentClock`.
 public actor FailoverAgent {
-    var machine: FailoverMachine
+    /// Decides who serves (the pair's `FailoverMachine`): fed every input, its actions executed in order.
+    var coordinator: any Coordinator
     var config: Config
     var failover: FailoverConfig
     let store: AgentStore
@@ -169,7 +170,8 @@ public actor FailoverAgent {
         notifier = AgentNotifier(node: config.node, peer: failover.peer.name, storeThread: storeThread, clock: clock)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         prober = GuardProber(failover)
-        machine = FailoverMachine(settings: failover.settings, persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
+        coordinator = FailoverMachine(
+            settings: failover.settings(nodeName: config.node.name), persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
         lastRole = persisted?.role ?? .standby
         reminders = Self.reminders(config)
         configWarnings = Self.warnings(config)
@@ -188,10 +190,10 @@ public actor FailoverAgent {
         for warning in configWarnings { logger.warning("configuration warning: \(warning)") }
         restoreIncidents()
         stopServiceOfUnknownRole()
-        apply(machine.boot(now: now()))
+        apply(coordinator.boot(now: now()))
         // The first verdict: node checks with no result yet, service checks idle where the
         // service is off (they may never change, and the machine never decides without one).
-        apply(machine.healthChanged(await healthVerdict(scheduler.verdict()), now: now()))
+        apply(coordinator.handle(.health(await healthVerdict(scheduler.verdict())), now: now()))
         // Every loop below ends when the task running the agent is cancelled (SIGTERM).
         // Priorities: the peer link and the timer first, the checks and what they feed
         // after, so that a storm of check results never delays a heartbeat.
@@ -253,7 +255,7 @@ public actor FailoverAgent {
         serviceCheckModeQueue.finish()
         effectQueue.finish()
         await link.close()
-        let stopped = "agent stopped in state \(machine.stateName.rawValue) (role \(machine.role.rawValue), epoch \(machine.epoch)); the service is left as it is"
+        let stopped = "agent stopped in state \(coordinator.stateName.rawValue) (role \(coordinator.role.rawValue), epoch \(coordinator.epoch)); the service is left as it is"
         logger.notice("\(stopped)")
         record(.agent, reason: stopped)
     }
@@ -273,13 +275,13 @@ public actor FailoverAgent {
     func tick() async {
         lastTick = clock.now
         probeStateDirectory(lastTick)
-        apply(machine.tick(now: now()))
+        apply(coordinator.handle(.tick, now: now()))
         sendDueIncidentNotices()
         await stateCheckFollowUp()
     }
 
     func peerDatagramRefused(_ hint: String) {
-        apply(machine.peerDatagramRefused(hint, now: now()))
+        apply(coordinator.handle(.peerRefused(hint), now: now()))
     }
 
     func queueCheckChange(_ transition: CheckTransition) {
@@ -304,7 +306,7 @@ public actor FailoverAgent {
         record(batch.map { EventRecord(time: clock.date, category: .check, kind: $0.event, reason: $0.reason) })
         let verdict = await healthVerdict(newest.verdict)
         checkSummaryCache = await checkSummaries()
-        apply(machine.healthChanged(verdict, now: now()))
+        apply(coordinator.handle(.health(verdict), now: now()))
         notifyChecks(batch)
     }
 
@@ -316,8 +318,7 @@ public actor FailoverAgent {
             logger.warning("\(error.description) (from \(received.source))")
             return
         }
-        confirmDelivery(received.message)
-        apply(machine.received(message, now: now()))
+        apply(coordinator.handle(.peerMessage(message), now: now()))
     }
 
     func actionFinished(_ kind: ServiceActionKind, _ report: ServiceActionReport) {
@@ -327,7 +328,7 @@ public actor FailoverAgent {
         } else {
             logger.error("\(report.summary)\(report.outputTail.isEmpty ? "" : "; output: \(report.outputTail)")")
         }
-        apply(machine.actionFinished(kind, report.outcome, now: now()))
+        apply(coordinator.handle(.actionFinished(kind, report.outcome), now: now()))
     }
 
     func guardAnswered(_ report: GuardReport, detail: String) {
@@ -336,12 +337,12 @@ public actor FailoverAgent {
             lastGuardReport = report
             logger.info("split-brain guard: \(detail)")
         }
-        apply(machine.guardAnswered(report, now: now()))
+        apply(coordinator.handle(.guardAnswered(report), now: now()))
     }
 
     func fenceFinished(_ report: ServiceActionReport) {
         record(.action, reason: report.summary, detail: report.outputTail.isEmpty ? nil : report.outputTail)
-        apply(machine.fenceFinished(succeeded: report.succeeded, detail: report.summary, now: now()))
+        apply(coordinator.handle(.fenceFinished(succeeded: report.succeeded, detail: report.summary), now: now()))
     }
 
     // MARK: - Actions
@@ -413,24 +414,27 @@ public actor FailoverAgent {
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)", metadata: decisionFields("transition", incident: nil))
                 metrics.transitioned()
                 record(.transition, reason: "\(from.rawValue) -> \(to.rawValue): \(reason)")
+            case .peerDelivered(let incident):
+                reminders.confirmed(incident)
+                record(.notify, incident: incident, reason: "\(failover.peer.name) confirmed delivering a page of incident \(incident)")
             case .answerAdmin(let accepted, let reason):
                 logger.notice("admin command \(accepted ? "accepted" : "refused"): \(reason)")
             }
         }
         followServiceChecks()
-        if machine.nextTick(after: clock.now) < plannedTick {
+        if coordinator.nextTick(after: clock.now) < plannedTick {
             tickBell.ring()
         }
         changeBell.ring()
         if let refusedStart {
-            apply(machine.actionFinished(.start, .failed(refusedStart), now: now()))
+            apply(coordinator.handle(.actionFinished(.start, .failed(refusedStart)), now: now()))
         }
     }
 
     /// Service checks run where the service runs (Docs/checks.md, "Scope"): tell the
     /// scheduler whenever the machine's answer changes, in order.
     func followServiceChecks() {
-        let running = machine.runsServiceChecks
+        let running = coordinator.runsServiceChecks
         guard running != serviceChecksRunning else { return }
         serviceChecksRunning = running
         logger.info("service checks \(running ? "start: the service runs here" : "go idle: the service is off here")")
@@ -453,11 +457,11 @@ public actor FailoverAgent {
 
     func fence(reason: String) {
         guard let fence = failover.fence else {
-            apply(machine.fenceFinished(succeeded: false, detail: "no fence command configured", now: now()))
+            apply(coordinator.handle(.fenceFinished(succeeded: false, detail: "no fence command configured"), now: now()))
             return
         }
         let runner = runner
-        let context = ServiceActionContext(role: machine.role, epoch: machine.epoch, event: nil, incident: nil, reason: reason)
+        let context = ServiceActionContext(role: coordinator.role, epoch: coordinator.epoch, event: nil, incident: nil, reason: reason)
         logger.notice("fencing \(failover.peer.name): \(reason)")
         startEffect {
             let report = await runner.run(fence, label: "fence", context: context)
@@ -470,9 +474,9 @@ public actor FailoverAgent {
     /// an expiry still ends when it said.
     func restoreIncidents() {
         // Ids already used in the last epochs are never given to a new incident.
-        let used = (try? store.incidentIDs(fromEpoch: machine.epoch > 2 ? machine.epoch - 2 : 0)) ?? []
+        let used = (try? store.incidentIDs(fromEpoch: coordinator.epoch > 2 ? coordinator.epoch - 2 : 0)) ?? []
         let open = (try? store.openIncidents()) ?? []
-        machine.restore(openIncidents: open.map(\.id), used: used)
+        coordinator.restore(openIncidents: open.map(\.id), used: used)
         guard !open.isEmpty else { return }
         for incident in open {
             reminders.opened(incident.id, kind: incident.kind, reason: incident.reason, openedAt: incident.openedAt, pagedHere: true, now: clock.date)
@@ -499,7 +503,7 @@ public actor FailoverAgent {
             let line = id.topic == .roleChange
                 ? "incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which serves; \(config.node.name) pages it if "
                     + "\(failover.peer.name) does not confirm delivering it within \(config.incidents.confirmTimeout)"
-                : machine.peer?.role == .active && !machine.peerIsSilent(now())
+                : coordinator.peerStatus(at: now()).heardRole == .active
                     ? "incident \(id) (\(kind.rawValue)) recorded, not paged from \(config.node.name): \(failover.peer.name) serves and pages it"
                     : "incident \(id) (\(kind.rawValue)) recorded, not paged yet: \(failover.peer.name) pages it if it takes over; "
                         + "\(config.node.name) pages it if nobody serves"
@@ -508,7 +512,7 @@ public actor FailoverAgent {
             return
         }
         record(.notify, kind: kind, incident: id, reason: "incident \(id) (\(kind.rawValue)) paged by \(config.node.name)")
-        let newRole: ServiceRole = machine.stateName == .takingOver ? .active : machine.role
+        let newRole: ServiceRole = coordinator.stateName == .takingOver ? .active : coordinator.role
         let checks = failing.map { NotifiableEvent.CheckSummary(name: $0.name, status: "CRITICAL", output: $0.output) }
         send(notifier.event(
             kind, incident: id, reason: reason, oldRole: roleBefore, newRole: newRole, checks: checks.isEmpty ? checkSummaryCache : checks
@@ -518,7 +522,7 @@ public actor FailoverAgent {
     /// Pages a check's change when `CheckChangePolicy` says it is news.
     func notifyChecks(_ transitions: [CheckTransition]) {
         let notifications = transitions.compactMap { transition -> NotifiableEvent? in
-            guard CheckChangePolicy.pages(transition.change, severity: transition.severity, state: machine.stateName) else { return nil }
+            guard CheckChangePolicy.pages(transition.change, severity: transition.severity, state: coordinator.stateName) else { return nil }
             let kind: EventKind = transition.to == .failing ? .checkFailed : .checkRecovered
             let summary = NotifiableEvent.CheckSummary(
                 name: transition.check, status: transition.result.status.rawValue.uppercased(), output: transition.result.message
@@ -541,7 +545,7 @@ public actor FailoverAgent {
 
     /// The instant of the next tick, as the machine asks for it now.
     func planTick() -> MonotonicInstant {
-        plannedTick = machine.nextTick(after: clock.now)
+        plannedTick = coordinator.nextTick(after: clock.now)
         return plannedTick
     }
 

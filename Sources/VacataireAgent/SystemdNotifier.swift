@@ -20,7 +20,7 @@ public struct SystemdNotifier: Sendable {
         public var peerName: String
         /// The peer's role as last heard in a current epoch; nil while unheard.
         public var peerRole: ServiceRole?
-        /// When the agent's tick last ran its state machine.
+        /// When the agent's tick last ran its coordinator.
         public var lastTick: MonotonicInstant
 
         public init(state: FailoverStateName, role: ServiceRole, epoch: UInt64, peerName: String,

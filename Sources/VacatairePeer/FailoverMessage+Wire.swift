@@ -40,9 +40,10 @@ extension FailoverMessage {
         if message.kind.isRequest, message.requestID == nil {
             throw UnmappablePeerMessage(kind: message.kind, detail: "a \(message.kind.rawValue) without a request id")
         }
-        // A heartbeat or handoff request names its incident; other kinds use the field for
-        // their own purposes (the agent reads those: acknowledgements, confirmations).
-        let carriesIncident = message.kind == .heartbeat || message.kind == .handoffRequest || message.kind == .ack
+        // A heartbeat or handoff request names its incident, an ack the one acknowledged, a
+        // `delivered` status the one it confirms.
+        let confirmsDelivery = message.kind == .status && message.payload.detail == FailoverMessage.deliveredMarker
+        let carriesIncident = message.kind == .heartbeat || message.kind == .handoffRequest || message.kind == .ack || confirmsDelivery
         self.init(
             kind: message.kind, epoch: message.epoch, requestID: message.requestID ?? 0,
             role: role, healthy: message.payload.healthy,

@@ -23,14 +23,14 @@ final class FailoverChaosTests: XCTestCase {
                 for index in 0..<2 where !pair.down[index] {
                     if dice.chance(0.004) {
                         let verdict = pair.nodes[index].health?.healthy == true ? failing : HealthVerdict.healthy
-                        pair.apply(index, pair.nodes[index].healthChanged(verdict, now: pair.now))
+                        pair.input(index, .health(verdict))
                     }
                     if dice.chance(0.0015) { pair.crash(index) }
-                    if dice.chance(0.002) { pair.apply(index, pair.nodes[index].failback(force: false, author: "chaos", now: pair.now)) }
-                    if dice.chance(0.001) { pair.apply(index, pair.nodes[index].switchover(author: "chaos", now: pair.now)) }
-                    if dice.chance(0.001) { pair.apply(index, pair.nodes[index].maintenance(on: dice.chance(0.5), author: "chaos", now: pair.now)) }
+                    if dice.chance(0.002) { pair.input(index, .admin(.failback(force: false), author: "chaos")) }
+                    if dice.chance(0.001) { pair.input(index, .admin(.switchover(to: nil), author: "chaos")) }
+                    if dice.chance(0.001) { pair.input(index, .admin(.maintenance(on: dice.chance(0.5)), author: "chaos")) }
                     // SIGTERM: the agent exits once nothing is in flight, its service left as it is.
-                    if dice.chance(0.001) { pair.apply(index, pair.nodes[index].exitRequested(now: pair.now)) }
+                    if dice.chance(0.001) { pair.input(index, .exitRequested) }
                     if pair.nodes[index].exiting, pair.nodes[index].mayExit { pair.crash(index, serviceDies: false) }
                 }
                 for index in 0..<2 where pair.down[index] && dice.chance(0.01) {
@@ -56,12 +56,12 @@ final class FailoverChaosTests: XCTestCase {
             pair.linkUp = true
             for index in 0..<2 {
                 if pair.down[index] { pair.restart(index) }
-                pair.apply(index, pair.nodes[index].healthChanged(.healthy, now: pair.now))
-                pair.apply(index, pair.nodes[index].maintenance(on: false, author: "ops", now: pair.now))
+                pair.input(index, .health(.healthy))
+                pair.input(index, .admin(.maintenance(on: false), author: "ops"))
             }
             pair.run(20)
             for index in [1, 0] where pair.nodes[index].stateName == .failed {
-                pair.apply(index, pair.nodes[index].failback(force: false, author: "ops", now: pair.now))
+                pair.input(index, .admin(.failback(force: false), author: "ops"))
                 pair.run(10)
             }
             pair.run(20)

@@ -95,7 +95,7 @@ final class FailoverConfigTests: XCTestCase {
         XCTAssertEqual(failover.stop, FailoverConfig.ActionCommand(command: "systemctl stop web", timeout: ConfigDuration(seconds: 1)))
         XCTAssertEqual(failover.witness?.description, "tcp://127.0.0.1:9")
         XCTAssertEqual(failover.serviceProbe?.absoluteString, "http://127.0.0.1:8082/health")
-        let settings = failover.settings
+        let settings = failover.settings(nodeName: "alpha")
         XCTAssertEqual(settings.deadAfter, .seconds(3))
         XCTAssertEqual(settings.heartbeatInterval, .milliseconds(200))
         XCTAssertEqual(settings.peerName, "beta")
@@ -124,7 +124,7 @@ final class FailoverConfigTests: XCTestCase {
         XCTAssertEqual(failover.noWitness, .stay)
         XCTAssertNil(failover.witness)
         XCTAssertEqual(failover.handoffRetries, 2)
-        XCTAssertEqual(failover.settings.noWitnessPolicy, .stay)
+        XCTAssertEqual(failover.settings(nodeName: "alpha").noWitnessPolicy, .stay)
     }
 
     func testHTTPWitnessAndFence() throws {

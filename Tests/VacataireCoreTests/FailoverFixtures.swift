@@ -11,7 +11,7 @@ func failoverSettings(
     witness: Bool = true, probe: Bool = true, fence: Bool = false, noWitness: NoWitnessPolicy? = nil
 ) -> FailoverSettings {
     FailoverSettings(
-        role: role, peerName: role == .master ? "beta" : "alpha",
+        role: role, nodeName: role == .master ? "alpha" : "beta", peerName: role == .master ? "beta" : "alpha",
         heartbeatInterval: .milliseconds(200), deadAfter: .seconds(3), selfFenceAfter: .seconds(2),
         handoffTimeout: .seconds(5), handoffRetries: 2,
         hasWitness: witness, hasServiceProbe: probe, hasFence: fence, noWitnessPolicy: noWitness
@@ -158,8 +158,14 @@ struct FailoverPair {
         ]
         apply(0, nodes[0].boot(now: now))
         apply(1, nodes[1].boot(now: now))
-        apply(0, nodes[0].healthChanged(.healthy, now: now))
-        apply(1, nodes[1].healthChanged(.healthy, now: now))
+        input(0, .health(.healthy))
+        input(1, .health(.healthy))
+    }
+
+    /// Gives node `index` one input through the coordinator seam, as the agent does, and
+    /// carries out its actions.
+    mutating func input(_ index: Int, _ input: CoordinatorInput) {
+        apply(index, nodes[index].handle(input, now: now))
     }
 
     mutating func apply(_ index: Int, _ actions: [FailoverAction]) {
@@ -199,7 +205,7 @@ struct FailoverPair {
             let messages = inbox[index]
             inbox[index] = []
             for message in messages {
-                apply(index, nodes[index].received(message, now: now))
+                input(index, .peerMessage(message))
             }
             let held = (holdStarts[index] && pendingActions[index].contains(.start)) || (holdStops[index] && pendingActions[index].contains(.stop))
             if !held {
@@ -208,14 +214,14 @@ struct FailoverPair {
                 for kind in pending {
                     let outcome = kind == .start ? startOutcome[index] : .succeeded
                     serviceOn[index] = kind == .start ? outcome == .succeeded : false
-                    apply(index, nodes[index].actionFinished(kind, outcome, now: now))
+                    input(index, .actionFinished(kind, outcome))
                 }
             }
             if pendingGuard[index] {
                 pendingGuard[index] = false
-                apply(index, nodes[index].guardAnswered(guardReport[index], now: now))
+                input(index, .guardAnswered(guardReport[index]))
             }
-            apply(index, nodes[index].tick(now: now))
+            input(index, .tick)
         }
         for index in 0..<2 where down[index] { inbox[index] = [] }
         checkInvariants()
@@ -293,7 +299,7 @@ struct FailoverPair {
         boots += 1
         nodes[index] = FailoverMachine(settings: settings[index], persisted: store[index], requestIDSeed: (boots + 2) << 32, now: now)
         apply(index, nodes[index].boot(now: now))
-        apply(index, nodes[index].healthChanged(healthy ? .healthy : failing, now: now))
+        input(index, .health(healthy ? .healthy : failing))
     }
 
     /// Brings the pair to: alpha active, beta standby.

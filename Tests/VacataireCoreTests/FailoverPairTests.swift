@@ -18,7 +18,7 @@ final class FailoverPairTests: XCTestCase {
         var pair = FailoverPair()
         pair.settle()
         // 1. The master's critical check fails: handoff.
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
         XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .failed && $0.nodes[1].stateName == .active }, limit: 5))
         XCTAssertEqual(pair.serviceOn, [false, true])
         XCTAssertEqual(pair.nodes[0].epoch, 2)
@@ -27,7 +27,7 @@ final class FailoverPairTests: XCTestCase {
         XCTAssertTrue(pair.all(0).raised.contains { $0.0 == incident && $0.1 == .failover })
         XCTAssertTrue(pair.all(1).raised.contains { $0.0 == incident && $0.1 == .failover })
         // 2. The admin acknowledges on the standby; the master hears of it.
-        pair.apply(1, pair.nodes[1].acknowledge(incident: incident, author: "alice", comment: "looking", now: pair.now))
+        pair.input(1, .admin(.acknowledge(incident, comment: "looking", expiresIn: nil), author: "alice"))
         pair.step()
         // The master records who acknowledged, why and where (decided by the machines, not patched in).
         XCTAssertTrue(pair.all(0).contains(.acknowledgeIncident(incident, author: "alice", comment: "looking", via: "beta")))
@@ -35,8 +35,8 @@ final class FailoverPairTests: XCTestCase {
         pair.run(30)
         XCTAssertEqual(pair.nodes[0].stateName, .failed)
         // 4. Repaired, the master fails back.
-        pair.apply(0, pair.nodes[0].healthChanged(.healthy, now: pair.now))
-        let failback = pair.nodes[0].failback(force: false, author: "alice", now: pair.now)
+        pair.input(0, .health(.healthy))
+        let failback = pair.nodes[0].handle(.admin(.failback(force: false), author: "alice"), now: pair.now)
         pair.apply(0, failback)
         XCTAssertEqual(failback.answer?.accepted, true)
         XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 5))
@@ -75,7 +75,7 @@ final class FailoverPairTests: XCTestCase {
     func testRestartedFailedMasterStaysFailedUntilFailback() {
         var pair = FailoverPair()
         pair.settle()
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
         pair.run(until: { $0.nodes[0].stateName == .failed }, limit: 5)
         pair.crash(0)
         pair.run(1)
@@ -83,7 +83,7 @@ final class FailoverPairTests: XCTestCase {
         pair.run(20)
         XCTAssertEqual(pair.nodes[0].stateName, .failed)
         XCTAssertEqual(pair.serviceOn, [false, true])
-        pair.apply(0, pair.nodes[0].failback(force: false, author: "ops", now: pair.now))
+        pair.input(0, .admin(.failback(force: false), author: "ops"))
         XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 5))
     }
 
@@ -135,7 +135,7 @@ final class FailoverPairTests: XCTestCase {
         pair.linkUp = true
         pair.run(3)
         XCTAssertEqual(pair.nodes.map(\.stateName), [.standby, .active])
-        pair.apply(0, pair.nodes[0].failback(force: false, author: "ops", now: pair.now))
+        pair.input(0, .admin(.failback(force: false), author: "ops"))
         pair.run(5)
         XCTAssertEqual(pair.nodes.map(\.stateName), [.active, .standby])
         let alpha = Array(pair.all(0)[before...]).pages
@@ -160,7 +160,7 @@ final class FailoverPairTests: XCTestCase {
 
     func testAMasterFailingAtAFirstStartWithNobodyServingIsOnePageTheStandbysTakeover() {
         var pair = FailoverPair()
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
         pair.run(10)
         XCTAssertEqual(pair.nodes.map(\.stateName), [.failed, .active])
         XCTAssertEqual(pair.all(0).pages.map(\.0), [], "the failed master records it; the node that serves pages it")
@@ -170,8 +170,8 @@ final class FailoverPairTests: XCTestCase {
 
     func testBothFailingAtAFirstStartIsOnePageThatNobodyServes() {
         var pair = FailoverPair()
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
-        pair.apply(1, pair.nodes[1].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
+        pair.input(1, .health(failing))
         pair.run(30)
         XCTAssertEqual(pair.serviceOn, [false, false])
         // The configured master pages it once it is failed and sees its peer cannot serve.
@@ -186,7 +186,7 @@ final class FailoverPairTests: XCTestCase {
         pair.settle()
         let before = (pair.all(0).count, pair.all(1).count)
         let failing = HealthVerdict(service: .failing([FailingCheck(name: "page", output: "expected 4096 bytes, got 1024")]))
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
         pair.run(3)
         XCTAssertEqual(pair.nodes.map(\.stateName), [.failed, .active])
         let alpha = Array(pair.all(0)[before.0...])
@@ -233,7 +233,7 @@ final class FailoverPairTests: XCTestCase {
         pair.settle()
         pair.guardReport[0] = GuardReport(witnessReachable: true)
         pair.holdStarts[1] = true  // beta's start actions are slow
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
         pair.step()
         XCTAssertEqual(pair.nodes[1].stateName, .takingOver)
         pair.linkUp = false  // and nothing beta says reaches alpha for a while
@@ -252,13 +252,13 @@ final class FailoverPairTests: XCTestCase {
     func testFailbackDuringAHandoffConverges() {
         var pair = FailoverPair()
         pair.settle()
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
         pair.run(until: { $0.nodes[0].stateName == .failed }, limit: 5)
-        pair.apply(0, pair.nodes[0].healthChanged(.healthy, now: pair.now))
+        pair.input(0, .health(.healthy))
         pair.run(1)
         // beta starts failing and hands off while the admin fails back on alpha: same instant.
-        pair.apply(1, pair.nodes[1].healthChanged(failing, now: pair.now))
-        pair.apply(0, pair.nodes[0].failback(force: false, author: "ops", now: pair.now))
+        pair.input(1, .health(failing))
+        pair.input(0, .admin(.failback(force: false), author: "ops"))
         XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.serviceOn == [true, false] }, limit: 20))
         pair.run(5)
         XCTAssertEqual(pair.nodes[0].stateName, .active)
@@ -270,12 +270,12 @@ final class FailoverPairTests: XCTestCase {
         var pair = FailoverPair()
         pair.settle()
         pair.run(0.5)
-        pair.apply(0, pair.nodes[0].switchover(author: "ops", now: pair.now))
+        pair.input(0, .admin(.switchover(to: nil), author: "ops"))
         XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .standby && $0.nodes[1].stateName == .active }, limit: 5))
         XCTAssertTrue(pair.all(1).raised.contains { $0.1 == .switchover })
         pair.run(5)
         XCTAssertEqual(pair.serviceOn, [false, true], "a switched-over master does not take its service back")
-        pair.apply(0, pair.nodes[0].switchover(author: "ops", now: pair.now))
+        pair.input(0, .admin(.switchover(to: nil), author: "ops"))
         XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 5))
         XCTAssertEqual(pair.violations, [])
     }
@@ -288,11 +288,11 @@ final class FailoverPairTests: XCTestCase {
             var pair = FailoverPair()
             pair.settle()
             pair.holdStops[0] = slowStops  // stop actions that hang until the crash
-            pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+            pair.input(0, .health(failing))
             var seen: FailoverStateName = .starting
             for step in 0..<120 {
-                if step == 40 { pair.apply(0, pair.nodes[0].healthChanged(.healthy, now: pair.now)) }
-                if step == 45 { pair.apply(0, pair.nodes[0].failback(force: false, author: "ops", now: pair.now)) }
+                if step == 40 { pair.input(0, .health(.healthy)) }
+                if step == 45 { pair.input(0, .admin(.failback(force: false), author: "ops")) }
                 if step == crashStep { seen = pair.nodes[0].stateName; break }
                 pair.step()
             }
@@ -316,7 +316,7 @@ final class FailoverPairTests: XCTestCase {
         for crashStep in stride(from: 0, to: 60, by: 4) {
             var pair = FailoverPair()
             pair.settle()
-            pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+            pair.input(0, .health(failing))
             for _ in 0..<crashStep { pair.step() }
             pair.crash(1, serviceDies: false)
             pair.run(0.5)
@@ -378,17 +378,17 @@ final class FailoverPairTests: XCTestCase {
         var pair = FailoverPair()
         pair.settle()
         pair.startOutcome[1] = .failed("exit 1")
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
         XCTAssertTrue(pair.run(until: { $0.nodes[1].stateName == .failed && $0.nodes[0].stateName == .active }, limit: 30))
-        pair.apply(0, pair.nodes[0].healthChanged(.healthy, now: pair.now))
+        pair.input(0, .health(.healthy))
         pair.run(2)
-        let refused = pair.nodes[0].ready(author: "ops", now: pair.now)
+        let refused = pair.nodes[0].handle(.admin(.ready, author: "ops"), now: pair.now)
         XCTAssertEqual(refused.answer?.accepted, false)
         XCTAssertEqual(refused.answer?.reason, "only a failed node is made ready; this node is active")
-        pair.apply(1, pair.nodes[1].healthChanged(failing, now: pair.now))
-        XCTAssertEqual(pair.nodes[1].ready(author: "ops", now: pair.now).answer?.accepted, false, "not while its checks fail")
-        pair.apply(1, pair.nodes[1].healthChanged(.healthy, now: pair.now))
-        let ready = pair.nodes[1].ready(author: "ops", now: pair.now)
+        pair.input(1, .health(failing))
+        XCTAssertEqual(pair.nodes[1].handle(.admin(.ready, author: "ops"), now: pair.now).answer?.accepted, false, "not while its checks fail")
+        pair.input(1, .health(.healthy))
+        let ready = pair.nodes[1].handle(.admin(.ready, author: "ops"), now: pair.now)
         pair.apply(1, ready)
         XCTAssertEqual(ready.answer?.accepted, true)
         XCTAssertFalse(ready.startsService)
@@ -397,7 +397,7 @@ final class FailoverPairTests: XCTestCase {
         XCTAssertEqual(pair.serviceOn, [true, false])
         // Protected again: the master's next failure hands off to the repaired standby.
         pair.startOutcome[1] = .succeeded
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
         XCTAssertTrue(pair.run(until: { $0.nodes[1].stateName == .active }, limit: 30))
         pair.run(3)
         XCTAssertEqual(pair.serviceOn, [false, true])

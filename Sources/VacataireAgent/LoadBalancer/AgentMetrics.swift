@@ -78,7 +78,7 @@ public final class AgentMetrics: Sendable {
         return registry.makeGauge(descriptor: descriptor, labels: labels)
     }
 
-    /// One role change of the state machine.
+    /// One role change of the coordinator.
     func transitioned() {
         transitions.increment()
     }

@@ -102,9 +102,10 @@ public struct FailoverConfig: Sendable, Equatable {
     }
 
     /// The state machine's view of this configuration.
-    public var settings: FailoverSettings {
+    public func settings(nodeName: String) -> FailoverSettings {
         FailoverSettings(
             role: role,
+            nodeName: nodeName,
             peerName: peer.name,
             heartbeatInterval: .milliseconds(heartbeatInterval.milliseconds),
             deadAfter: .milliseconds(deadAfter.milliseconds),
@@ -113,6 +114,8 @@ public struct FailoverConfig: Sendable, Equatable {
             handoffRetries: handoffRetries,
             verifyTimeout: verifyTimeout.duration,
             drain: drain.duration,
+            startTimeout: start.timeout.duration,
+            stopTimeout: stop.timeout.duration,
             hasWitness: witness != nil,
             hasServiceProbe: serviceProbe != nil,
             hasFence: fence != nil,

@@ -23,7 +23,7 @@ public struct ReloadPlan: Sendable {
     public var refusal: String?
 
     public init(running: Config, runningFailover: FailoverConfig, fresh: Config, freshFailover: FailoverConfig) {
-        let sameMachine = freshFailover.settings == runningFailover.settings
+        let sameMachine = freshFailover.settings(nodeName: fresh.node.name) == runningFailover.settings(nodeName: running.node.name)
         var identity: [String] = []
         if fresh.node.name != running.node.name { identity.append("node `\(fresh.node.name)`, not `\(running.node.name)`") }
         if fresh.node.cluster != running.node.cluster { identity.append("cluster `\(fresh.node.cluster)`, not `\(running.node.cluster)`") }

@@ -34,6 +34,8 @@ public enum FailoverAction: Sendable, Equatable {
     /// news (a node cut off from its peer and its mail server, which found its peer again):
     /// they are not sent; what they said is told in the incident's next message from here.
     case foldUndelivered(EventKind, incident: IncidentID, because: String)
+    /// The peer confirmed delivering a page of `incident`: this node need not page it.
+    case peerDelivered(IncidentID)
     /// The state changed; log the reason and put it in the event history.
     case transition(from: FailoverStateName, to: FailoverStateName, reason: String)
     /// The answer to an admin command, for the control socket.

@@ -9,6 +9,7 @@ extension FailoverMachine {
     /// A message from the peer, already authenticated by VacatairePeer.
     public mutating func received(_ message: FailoverMessage, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
+        if let delivered = message.deliveredIncident { actions.append(.peerDelivered(delivered)) }
         let wasSilent = peerLastHeard.map { now.since($0) >= settings.deadAfter } ?? true
         peerLastHeard = now
         if wasSilent, openIncidents.contains(where: { $0.topic == .peerLost }) {

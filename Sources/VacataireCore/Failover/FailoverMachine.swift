@@ -378,8 +378,8 @@ public struct FailoverMachine: Sendable {
     /// use outside of the lifetime") when these reads of `state` were inlined together into
     /// the agent's `servingVerdict` in a release build.
     @inline(never)
-    public func loadBalancerView(at now: MonotonicInstant) -> (state: FailoverStateName, role: ServiceRole, healthy: Bool?, up: Bool) {
-        (stateName, role, health?.healthy, loadBalancerUp(at: now))
+    public func loadBalancerView(at now: MonotonicInstant) -> LoadBalancerView {
+        LoadBalancerView(state: stateName, role: role, healthy: health?.healthy, up: loadBalancerUp(at: now))
     }
 
     /// Some service check has a failing result (not merely none yet).

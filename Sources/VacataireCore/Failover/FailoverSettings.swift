@@ -1,8 +1,10 @@
 /// The timings and guard choices the failover machine decides with.
 ///
-/// Built from the validated `FailoverConfig` (`FailoverConfig.settings`), or directly in tests.
+/// Built from the validated `FailoverConfig` (`FailoverConfig.settings(nodeName:)`), or directly in tests.
 public struct FailoverSettings: Sendable, Equatable {
     public var role: ConfiguredRole
+    /// This node's name (`node.name`), for the admin's answers.
+    public var nodeName: String
     /// The peer's node name, for reason sentences.
     public var peerName: String
     /// Heartbeats are sent this often (the machine sends them from `tick`).
@@ -22,6 +24,9 @@ public struct FailoverSettings: Sendable, Equatable {
     /// How long a node that hands its service to a verified peer keeps it before stopping,
     /// so that the load balancer moves first (make before break).
     public var drain: Duration
+    /// The start and stop actions' timeouts: how long each may take at most.
+    public var startTimeout: Duration
+    public var stopTimeout: Duration
     public var hasWitness: Bool
     public var hasServiceProbe: Bool
     public var hasFence: Bool
@@ -30,6 +35,7 @@ public struct FailoverSettings: Sendable, Equatable {
 
     public init(
         role: ConfiguredRole,
+        nodeName: String = "this node",
         peerName: String = "the peer",
         heartbeatInterval: Duration = .milliseconds(200),
         deadAfter: Duration = .seconds(3),
@@ -39,12 +45,15 @@ public struct FailoverSettings: Sendable, Equatable {
         startupWait: Duration? = nil,
         verifyTimeout: Duration = .seconds(10),
         drain: Duration = .zero,
+        startTimeout: Duration = .seconds(30),
+        stopTimeout: Duration = .seconds(10),
         hasWitness: Bool = true,
         hasServiceProbe: Bool = true,
         hasFence: Bool = false,
         noWitnessPolicy: NoWitnessPolicy? = nil
     ) {
         self.role = role
+        self.nodeName = nodeName
         self.peerName = peerName
         self.heartbeatInterval = heartbeatInterval
         self.deadAfter = deadAfter
@@ -54,6 +63,8 @@ public struct FailoverSettings: Sendable, Equatable {
         self.startupWait = startupWait ?? deadAfter
         self.verifyTimeout = verifyTimeout
         self.drain = drain
+        self.startTimeout = startTimeout
+        self.stopTimeout = stopTimeout
         self.hasWitness = hasWitness
         self.hasServiceProbe = hasServiceProbe
         self.hasFence = hasFence

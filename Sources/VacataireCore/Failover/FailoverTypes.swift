@@ -181,6 +181,16 @@ public struct FailoverMessage: Sendable, Equatable {
     /// On an `ack`: who acknowledged, their comment, and when reminders resume.
     public var acknowledgement: Acknowledgement?
 
+    /// How a `status` says the sender delivered a page of its `incident` (so that this
+    /// node, which would page it if nobody confirmed, does not).
+    public static let deliveredMarker = "delivered"
+
+    /// The incident the sender confirms delivering a page of, when this `status` says so.
+    public var deliveredIncident: IncidentID? {
+        guard kind == .status, detail == Self.deliveredMarker else { return nil }
+        return incident
+    }
+
     /// How a `status` says the sender's stop actions failed, so its service may still run:
     /// the detail starts with this, then why.
     public static let stopFailedMarker = "stop failed: "

@@ -9,7 +9,7 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     do {
         let config = try Config.parse(text, file: "/nonexistent/fuzz/vacataire.yaml")
         // A configuration that loads gives the state machine's settings without trapping.
-        _ = config.failover?.settings
+        _ = config.failover?.settings(nodeName: config.node.name)
         _ = config.checks.map { ($0.interval.duration, $0.timeout.duration, "\($0.interval)") }
     } catch {
         precondition(!error.problems.isEmpty, "a refused configuration names at least one problem")
