@@ -77,7 +77,7 @@ extension FailoverAgent {
             // The coordinator picks the newest open incident when none is named, or refuses.
             let target = (named ?? coordinator.openIncidents.last).map(\.description) ?? "?"
             let expiresIn = request.expiresSeconds.map { Duration.seconds(max(1, $0)) }
-            let until = request.expiresSeconds.map { "; reminders resume in \(NotifiableEvent.span(max(1, $0)))" } ?? ""
+            let until = request.expiresSeconds.map { "; reminders resume in \(Duration.span(seconds: max(1, $0)))" } ?? ""
             return await command(.acknowledge(named, comment: request.comment, expiresIn: expiresIn), author: author, wait: .zero) { _ in
                 "done: incident \(target) acknowledged by \(author)\(until)"
             }
@@ -118,7 +118,7 @@ extension FailoverAgent {
         if coordinator.stateName == .failed, settled(view) == nil {
             return ControlReply(outcome: .refused, message: "\(answer.reason)\nnot done: \(coordinator.lastReason)")
         }
-        return ControlReply(outcome: .pending, message: "\(answer.reason)\nnot settled after \(wait.formatted()); now \(coordinator.stateName.rawValue): \(coordinator.lastReason)")
+        return ControlReply(outcome: .pending, message: "\(answer.reason)\nnot settled after \(wait.humanSeconds); now \(coordinator.stateName.rawValue): \(coordinator.lastReason)")
     }
 
     /// The longest a change may take, in seconds: every handoff attempt, then the start

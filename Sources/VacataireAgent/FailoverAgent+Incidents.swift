@@ -24,7 +24,7 @@ extension FailoverAgent {
         for action in reminders.due(now: now, serving: servesIncidents) {
             switch action {
             case .remind(let id, let kind, let reason, let openFor, let count):
-                let line = "incident \(id) (\(kind.rawValue)) open for \(NotifiableEvent.span(openFor)) and not acknowledged "
+                let line = "incident \(id) (\(kind.rawValue)) open for \(Duration.span(seconds: openFor)) and not acknowledged "
                     + "(reminder \(count), every \(config.incidents.repeatInterval)): \(reason)"
                 logger.notice("\(line)")
                 record(.notify, kind: .reminder, incident: id, reason: "\(line); paged by \(config.node.name)")

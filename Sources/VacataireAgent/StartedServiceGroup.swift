@@ -63,7 +63,7 @@ public final class StartedServiceGroup: @unchecked Sendable {
         _ = Glibc.kill(-pid, SIGKILL)
         try? await clock.sleep(for: .milliseconds(100))
         return running == nil
-            ? "SIGKILL ended the start action's process group \(pid) (SIGTERM did not within \(grace.formatted()))"
+            ? "SIGKILL ended the start action's process group \(pid) (SIGTERM did not within \(grace.humanSeconds))"
             : "the start action's process group \(pid) survives SIGKILL"
     }
 }

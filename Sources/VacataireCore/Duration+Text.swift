@@ -1,7 +1,7 @@
 import Foundation
 
 /// The one place durations become numbers and text: no hand conversion from attoseconds
-/// elsewhere.
+/// elsewhere, and every way a duration is written for people or files is here.
 extension Duration {
     /// Whole nanoseconds, saturating at `Int64` bounds.
     public var nanoseconds: Int64 {
@@ -39,6 +39,28 @@ extension Duration {
         let value = seconds
         if value == value.rounded() { return "\(Int(value)) s" }
         return String(format: "%.1f s", value)
+    }
+
+    /// "42 s", "3 min", "2 h 5 min": how long something has lasted, for pages.
+    public var spanText: String {
+        // Clamped: a span from a clock gone wrong or a huge expiry must not trap.
+        let value = seconds
+        let whole = value.isFinite ? Int(min(max(0, value), 1e12).rounded()) : 0
+        if whole < 120 { return "\(whole) s" }
+        if whole < 7200 { return "\(whole / 60) min" }
+        return "\(whole / 3600) h \(whole % 3600 / 60) min"
+    }
+
+    /// A span of `seconds` (see `spanText`), from a count of seconds that may be anything.
+    public static func span(seconds: Double) -> String {
+        clamped(seconds: seconds).spanText
+    }
+
+    /// A count of seconds read from elsewhere (a reply, a difference of dates) as a
+    /// duration: negative, infinite or not-a-number is zero, and it never traps.
+    public static func clamped(seconds: Double) -> Duration {
+        guard seconds.isFinite else { return .zero }
+        return .milliseconds(Int64(min(max(0, seconds), 1e12) * 1000))
     }
 
     /// The configuration's own spelling: `750ms`, `5s`, `2.5s`.

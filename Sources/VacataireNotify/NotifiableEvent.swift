@@ -99,18 +99,9 @@ public struct NotifiableEvent: Sendable, Codable {
             if let value { context[key] = value }
         }
         if let deliveredAt, deliveredAt.timeIntervalSince(time) >= Self.lateAfter {
-            context["late"] = "delivered late, \(Self.span(deliveredAt.timeIntervalSince(time))) after it was written: "
+            context["late"] = "delivered late, \(Duration.span(seconds: deliveredAt.timeIntervalSince(time))) after it was written: "
                 + "\(node) could not send it until now"
         }
         return context
-    }
-
-    /// "42 s", "3 min", "2 h 5 min".
-    public static func span(_ seconds: TimeInterval) -> String {
-        // Clamped: a span from a clock gone wrong or a huge expiry must not trap.
-        let whole = seconds.isFinite ? Int(min(max(0, seconds), 1e12).rounded()) : 0
-        if whole < 120 { return "\(whole) s" }
-        if whole < 7200 { return "\(whole / 60) min" }
-        return "\(whole / 3600) h \(whole % 3600 / 60) min"
     }
 }

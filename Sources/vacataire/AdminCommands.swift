@@ -46,9 +46,9 @@ struct StatusText {
         let said = peer.role.map { "\($0), \(peer.healthy == true ? "healthy" : "NOT healthy"), epoch \(peer.epoch.map(String.init) ?? "?")" }
         if peer.silent == true, let age = peer.lastHeardSeconds, let said {
             // What a silent peer last said is history, not its state.
-            peerLine += "SILENT for \(String(format: "%.1f", age)) s (last seen \(said))"
+            peerLine += "SILENT for \(Duration.clamped(seconds: age).humanSeconds) (last seen \(said))"
         } else if let said {
-            peerLine += said + (peer.lastHeardSeconds.map { ", heard \(String(format: "%.1f", $0)) s ago" } ?? "")
+            peerLine += said + (peer.lastHeardSeconds.map { ", heard \(Duration.clamped(seconds: $0).humanSeconds) ago" } ?? "")
         } else {
             peerLine += "not heard since start"
         }

@@ -309,25 +309,3 @@ struct FailoverPair {
 
     func all(_ index: Int) -> [FailoverAction] { log[index] }
 }
-
-/// A small deterministic generator (SplitMix64), so that a seeded run replays exactly.
-struct Dice {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-    mutating func chance(_ probability: Double) -> Bool {
-        Double(next() % 1_000_000) / 1_000_000 < probability
-    }
-    mutating func pick(_ count: Int) -> Int { Int(next() % UInt64(count)) }
-    /// A delay from 0 to `limit`, uniformly, in nanoseconds.
-    mutating func delay(upTo limit: Duration) -> Duration {
-        let nanoseconds = UInt64(max(1, limit.nanoseconds))
-        return .nanoseconds(Int64(next() % nanoseconds))
-    }
-}
-

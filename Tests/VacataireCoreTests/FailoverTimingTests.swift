@@ -1,3 +1,4 @@
+import VacataireTestSupport
 import XCTest
 @testable import VacataireCore
 

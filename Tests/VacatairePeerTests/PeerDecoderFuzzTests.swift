@@ -1,4 +1,5 @@
 import Foundation
+import VacataireTestSupport
 import XCTest
 @testable import VacatairePeer
 
@@ -7,11 +8,11 @@ import XCTest
 ///
 /// Deterministic: set VACATAIRE_FUZZ_SEED to replay another run's seed.
 final class PeerDecoderFuzzTests: XCTestCase {
-    private var generator = SeededGenerator(state: 0)
+    private var generator = Dice(state: 0)
 
     override func setUp() {
         let seed = ProcessInfo.processInfo.environment["VACATAIRE_FUZZ_SEED"].flatMap(UInt64.init) ?? 0x5641_4341_5441_4952
-        generator = SeededGenerator(state: seed)
+        generator = Dice(state: seed)
         print("peer fuzz seed: \(seed)")
     }
 

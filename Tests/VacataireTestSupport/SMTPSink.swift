@@ -2,7 +2,7 @@ import Foundation
 
 /// A real SMTP server (aiosmtpd, Tests/Fixtures/smtp_sink.py) on a free loopback port,
 /// whose received messages a test can read back.
-public final class SMTPSink: @unchecked Sendable {
+public final class SMTPSink: SpawnedServer, @unchecked Sendable {
     /// One message as the server received it.
     public struct Received: Sendable {
         /// The DATA exactly as sent, CRLF line endings.
@@ -39,14 +39,9 @@ public final class SMTPSink: @unchecked Sendable {
         }
     }
 
-    public let port: Int
-    public let directory: TemporaryDirectory
-    private let server: SpawnedProcess
-
     /// Starts the sink; `arguments` go to smtp_sink.py (`--tls-cert`, `--auth`, ...).
     public init(arguments: [String] = []) throws {
-        directory = try TemporaryDirectory("smtp-sink")
-        do {
+        try super.init("smtp-sink") { directory in
             try Self.requireAiosmtpd()
             let server = try SpawnedProcess(
                 name: "smtp-sink", executable: "/usr/bin/python3",
@@ -60,21 +55,8 @@ public final class SMTPSink: @unchecked Sendable {
                 found = number
                 return true
             }
-            port = found
-            self.server = server
-        } catch {
-            directory.remove()
-            throw error
+            return (server, found)
         }
-    }
-
-    deinit {
-        stop()
-    }
-
-    public func stop() {
-        server.stop()
-        directory.remove()
     }
 
     /// Every message received so far, oldest first. Each file is read and parsed once:
@@ -106,7 +88,7 @@ public final class SMTPSink: @unchecked Sendable {
 
     /// Waits until at least `count` messages arrived and returns them.
     public func waitForMessages(_ count: Int, timeout: TimeInterval = 10) throws -> [Received] {
-        try server.wait(for: "\(count) message(s)", timeout: timeout) { messages().count >= count }
+        try wait(for: "\(count) message(s)", timeout: timeout) { messages().count >= count }
         return messages()
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// A real SNMP manager (Net-SNMP's snmptrapd) on a free loopback UDP port, loading
 /// LE-VACATAIRE-MIB so that received notifications are logged by name.
-public final class TrapReceiver: @unchecked Sendable {
+public final class TrapReceiver: SpawnedServer, @unchecked Sendable {
     /// One logged notification: its security line (version, community or user) and its varbinds as `NAME = TYPE: VALUE`.
     public struct Received: Sendable {
         public var security: String
@@ -50,20 +50,15 @@ public final class TrapReceiver: @unchecked Sendable {
         }
     }
 
-    public let port: Int
-    public let directory: TemporaryDirectory
-    private let server: SpawnedProcess
-
     /// Starts snmptrapd on `port` (a free one when nil), accepting `community` over SNMPv2c
     /// and `users` over SNMPv3. snmptrapd answers informs by itself.
     public init(community: String = "public", users: [User] = [], port requestedPort: Int? = nil) throws {
-        directory = try TemporaryDirectory("trap-receiver")
-        do {
+        try super.init("trap-receiver") { directory in
             let mibs = try Repository.baseMIBs()
             let config = try directory.write(
                 "snmptrapd.conf", "authCommunity log \(community)\n" + users.map(\.configLines).joined()
             )
-            port = try requestedPort ?? FreePort.udp()
+            let port = try requestedPort ?? FreePort.udp()
             let server = try SpawnedProcess(
                 name: "snmptrapd", executable: "/usr/sbin/snmptrapd",
                 arguments: [
@@ -79,20 +74,8 @@ public final class TrapReceiver: @unchecked Sendable {
             try server.wait(for: "listening") {
                 ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").contains("NET-SNMP version")
             }
-            self.server = server
-        } catch {
-            directory.remove()
-            throw error
+            return (server, port)
         }
-    }
-
-    deinit {
-        stop()
-    }
-
-    public func stop() {
-        server.stop()
-        directory.remove()
     }
 
     /// Everything snmptrapd logged, its start-up and warnings included.
@@ -118,7 +101,7 @@ public final class TrapReceiver: @unchecked Sendable {
     }
 
     public func waitForNotifications(_ count: Int, timeout: TimeInterval = 10) throws -> [Received] {
-        try server.wait(for: "\(count) notification(s)", timeout: timeout) { notifications().count >= count }
+        try wait(for: "\(count) notification(s)", timeout: timeout) { notifications().count >= count }
         return notifications()
     }
 }

@@ -314,7 +314,7 @@ actor NotificationOutbox {
                 switch settings.afterFailedTry(entry.attempts, age: now.timeIntervalSince(entry.notification.time), error: error.message,
                                                permanent: error.isPermanent) {
                 case .retry(let after):
-                    logger.error("notification \(kind) (in memory) not delivered (try \(entry.attempts)), retrying in \(String(format: "%.1f", after)) s: \(outcome.line)")
+                    logger.error("notification \(kind) (in memory) not delivered (try \(entry.attempts)), retrying in \(Duration.span(seconds: after)): \(outcome.line)")
                     wait = min(wait ?? after, after)
                     continue
                 case .giveUp(let why):
@@ -493,7 +493,7 @@ actor NotificationOutbox {
                     case .retry(let wait):
                         try store.markFailed(delivery.id, error: error.message, retryAt: now.addingTimeInterval(wait), at: now)
                         retryAt(now.addingTimeInterval(wait))
-                        logger.error("notification \(kind) not delivered (try \(attempt)), retrying in \(String(format: "%.1f", wait)) s: \(outcome.line)")
+                        logger.error("notification \(kind) not delivered (try \(attempt)), retrying in \(Duration.span(seconds: wait)): \(outcome.line)")
                     }
                 } else {
                     try store.markDelivered(delivery.id, at: now)
