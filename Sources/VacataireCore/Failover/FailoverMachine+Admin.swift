@@ -107,7 +107,7 @@ extension FailoverMachine {
         }
         let reason = "maintenance off (by \(author)): automatic actions resume as \(resume.rawValue)"
         switch resume {
-        case .active: move(to: .active, reason: reason, &actions)
+        case .active: move(to: .active(Active()), reason: reason, &actions)
         case .failed: move(to: .failed(Failed(why: reason, told: .nothing)), reason: reason, &actions)  // told again if nobody serves
         case .standby, .starting, .takingOver: move(to: .standby(.idle), reason: reason, &actions)
         }

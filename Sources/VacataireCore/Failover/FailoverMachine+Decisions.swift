@@ -75,8 +75,9 @@ extension FailoverMachine {
         let wasHealthy = health?.healthy
         health = verdict
         if verdict.healthy, wasHealthy != true {
-            handoffBlocked = nil
-            if case .active = state {
+            if case .active(var active) = state {
+                active.handoffBlocked = nil  // a handoff given up on may be tried again
+                state = .active(active)
                 close(topics: [.handoffFailed], reason: "my checks are healthy again", &actions)
             }
         }
@@ -284,12 +285,12 @@ extension FailoverMachine {
         }
         if selfFenceIfCut(now, &actions) { return }
         guard let health, !health.healthy, !exiting else { return }
-        if let handoffBlocked, handoffBlocked.epoch == epoch, handoffBlocked.peer == peer {
+        if case .active(let active) = state, let blocked = active.handoffBlocked, blocked.epoch == epoch, blocked.peer == peer {
             return  // gave up on this peer as it is; try again when it changes
         }
         guard let peer, !peerIsSilent(now), peer.role == .standby, peer.healthy else {
             let why = peerIsSilent(now) ? "\(peerName) is silent" : "\(peerName) is \(peer?.role.rawValue ?? "unknown")\(peer?.healthy == false ? " and unhealthy" : "")"
-            handoffBlocked = HandoffBlock(epoch: epoch, peer: self.peer)
+            state = .active(Active(handoffBlocked: HandoffBlock(epoch: epoch, peer: self.peer)))
             raise(openIncidents.last { $0.topic == .handoffFailed } ?? newIncident(.handoffFailed), .failover,
                   reason: "cannot hand off (\(health.summary)): \(why); keeping the service (better a sick master than no master)",
                   paged: true, failing: health.failing, &actions)

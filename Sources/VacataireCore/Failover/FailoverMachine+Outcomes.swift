@@ -178,7 +178,7 @@ extension FailoverMachine {
         case .nobodyServes:
             reason = "active: serving at epoch \(epoch); \(peerName) is \(peer?.role.rawValue ?? "silent")"
         }
-        move(to: .active, reason: reason, &actions)
+        move(to: .active(Active()), reason: reason, &actions)
     }
 
     /// The take-over cannot complete: stop what may have started. A node that was asked
@@ -254,16 +254,16 @@ extension FailoverMachine {
     }
 
     mutating func giveUpHandoff(_ handoff: Handoff, why: String, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
-        handoffBlocked = HandoffBlock(epoch: epoch, peer: peer)
+        let blocked = State.active(Active(handoffBlocked: HandoffBlock(epoch: epoch, peer: peer)))
         if handoff.planned {
             // The admin who asked sees it in `status` and `events`; no page claims a move.
             let reason = "switchover abandoned: \(why); keeping the service"
-            move(to: .active, reason: reason, &actions)
+            move(to: blocked, reason: reason, &actions)
         } else {
             let reason = "handoff failed: \(why); keeping the service (better a sick master than no master)"
             raise(openIncidents.last { $0.topic == .handoffFailed } ?? newIncident(.handoffFailed), .failover, reason: reason,
                   paged: true, failing: health?.failing ?? [], &actions)
-            move(to: .active, reason: reason, &actions)
+            move(to: blocked, reason: reason, &actions)
         }
     }
 }

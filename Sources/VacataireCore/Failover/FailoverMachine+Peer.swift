@@ -119,10 +119,10 @@ extension FailoverMachine {
             ? "\(peerName) asked me to take the service (switchover)"
             : "\(peerName) is failing\(checks) and asked me to take the service"
         let advice = message.healthy ? "" : "; what to do: repair \(peerName), then `vacataire failback` on it"
-        peerFailing = failing
         activate(epoch: newEpoch, purpose: .handoff(request: message.requestID), event: event,
                  incident: IncidentID(epoch: newEpoch, topic: .roleChange), reason: "taking over: \(why), epoch \(newEpoch)\(advice)",
-                 pageOnceServing: "took over: \(why); my service runs and passes its checks at epoch \(newEpoch)\(advice)", &actions)
+                 pageOnceServing: "took over: \(why); my service runs and passes its checks at epoch \(newEpoch)\(advice)",
+                 failing: failing, &actions)
     }
 
     mutating func handleHandoffDone(_ message: FailoverMessage, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
@@ -216,8 +216,9 @@ extension FailoverMachine {
             lastReason = "\(peerName) could not stop its service (\(why)): fencing it before serving alone"
             actions.append(.fencePeer(reason: lastReason))
             return true
-        case .active where request == 0 && settings.hasFence && peerFencedAtEpoch != epoch:
-            peerFencedAtEpoch = epoch  // once per role change
+        case .active(var active) where request == 0 && settings.hasFence && !active.fencedPeer:
+            active.fencedPeer = true
+            state = .active(active)
             lastReason = "\(peerName) could not stop its service (\(why)) after handing it over: fencing it so that only I serve"
             actions.append(.fencePeer(reason: lastReason))
             return true

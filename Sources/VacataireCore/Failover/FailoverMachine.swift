@@ -23,7 +23,7 @@ public struct FailoverMachine: Sendable {
         /// Service off, ready to take over.
         case standby(Standby)
         /// Service on.
-        case active
+        case active(Active)
         /// Service on; the peer was asked to take over and has not confirmed yet.
         case handingOff(Handoff)
         /// Becoming active, make before break: start actions, then the service checks must
@@ -35,6 +35,22 @@ public struct FailoverMachine: Sendable {
         case failed(Failed)
         /// Automatic actions paused by the admin; the service stays as `resume` says.
         case maintenance(resume: ServiceRole)
+    }
+
+    public struct Active: Sendable, Equatable {
+        /// A handoff given up on (the peer could not take the service), with the epoch and
+        /// the peer as they were: not tried again until one of them changes, or the checks
+        /// recover.
+        var handoffBlocked: HandoffBlock?
+        /// The peer's stop failed after it handed the service over, and it was fenced:
+        /// once while this node serves.
+        var fencedPeer = false
+
+        public init() {}
+
+        init(handoffBlocked: HandoffBlock?) {
+            self.handoffBlocked = handoffBlocked
+        }
     }
 
     public struct Starting: Sendable, Equatable {
@@ -224,8 +240,6 @@ public struct FailoverMachine: Sendable {
     public internal(set) var roleChangeIncident: IncidentID?
     /// The highest occurrence used per epoch and topic, so that an id is never reused.
     var usedOccurrences: [String: Int] = [:]
-    /// The failing checks the peer named in its handoff request, for the failover page.
-    var peerFailing: [FailingCheck] = []
     /// The reason of the last transition or decision.
     public internal(set) var lastReason: String
 
@@ -244,9 +258,6 @@ public struct FailoverMachine: Sendable {
     var peerRefusal: (why: String, at: MonotonicInstant)?
     /// The agent is exiting (`exitRequested`): nothing new begins.
     public internal(set) var exiting = false
-    var handoffBlocked: HandoffBlock?
-    /// The epoch at which this active node fenced a peer whose stop failed: once per role change.
-    var peerFencedAtEpoch: UInt64?
 
     /// A machine for a node that just started, with what its store held (nil: first start).
     ///
@@ -549,16 +560,16 @@ public struct FailoverMachine: Sendable {
     /// pages now (a switchover towards it).
     mutating func activate(
         epoch newEpoch: UInt64, purpose: TakeOver.Purpose, event: EventKind?, incident: IncidentID?,
-        reason: String, pageOnceServing: String? = nil, _ actions: inout [FailoverAction]
+        reason: String, pageOnceServing: String? = nil, failing: [FailingCheck] = [], _ actions: inout [FailoverAction]
     ) {
         let previous = role
         persist(.active, epoch: newEpoch, &actions)
         var deferred: TakeOver.RoleChangePage?
         if let incident, let event, let pageOnceServing {
-            deferred = TakeOver.RoleChangePage(incident: incident, event: event, reason: pageOnceServing, failing: peerFailing)
+            deferred = TakeOver.RoleChangePage(incident: incident, event: event, reason: pageOnceServing, failing: failing)
         } else if let incident, let event {
             // The node that will serve pages the role change.
-            raise(incident, event, reason: reason, paged: true, news: true, failing: peerFailing, &actions)
+            raise(incident, event, reason: reason, paged: true, news: true, failing: failing, &actions)
             roleChangeIncident = incident
             if incident.topic == .peerLost { roleChangedIncidents.insert(incident) }
         }
@@ -566,8 +577,6 @@ public struct FailoverMachine: Sendable {
         let served = event ?? purpose.event
         let about = incident ?? (served == nil ? nil : roleChangeIncident)
         actions.append(.runStartActions(ServiceActionContext(role: .active, epoch: newEpoch, event: served, incident: about, reason: reason)))
-        handoffBlocked = nil
-        peerFailing = []
         move(to: .takingOver(TakeOver(purpose: purpose, phase: .starting, previous: previous, pageOnceServing: deferred)), reason: reason, &actions)
     }
 
