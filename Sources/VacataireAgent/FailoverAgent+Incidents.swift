@@ -7,7 +7,7 @@ import VacataireStore
 extension FailoverAgent {
     /// The node's incident schedule from the configuration.
     static func reminders(_ config: Config) -> IncidentReminders {
-        IncidentReminders(repeatInterval: config.incidents.repeatInterval.seconds, confirmTimeout: config.incidents.confirmTimeout.seconds)
+        IncidentReminders(repeatInterval: config.incidents.repeatInterval.duration, confirmTimeout: config.incidents.confirmTimeout.duration)
     }
 
     /// Whether this node serves now (it tells its peer `active`), and so reminds of the
@@ -20,8 +20,7 @@ extension FailoverAgent {
 
     /// Sends what the incident schedule says is due: reminders, pages the peer did not confirm.
     func sendDueIncidentNotices() {
-        let now = clock.date
-        for action in reminders.due(now: now, serving: servesIncidents) {
+        for action in reminders.due(now: clock.now, serving: servesIncidents) {
             switch action {
             case .remind(let id, let kind, let reason, let openFor, let count):
                 let line = "incident \(id) (\(kind.rawValue)) open for \(Duration.span(seconds: openFor)) and not acknowledged "

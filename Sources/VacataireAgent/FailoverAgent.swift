@@ -388,7 +388,7 @@ public actor FailoverAgent {
                 let expiresAt = expiresIn.map { at.addingTimeInterval(Double($0.components.seconds)) }
                 acknowledgement = (id, author, comment, expiresAt)
                 storeWrite("record the acknowledgement of \(id)") { _ = try $0.acknowledgeIncident(id, author: author, comment: comment, at: at, expiresAt: expiresAt) }
-                reminders.acknowledged(id, expiresAt: expiresAt)
+                reminders.acknowledged(id, expiresIn: expiresIn, now: clock.now)
                 let via = via.map { " on \($0)" } ?? ""
                 let until = expiresAt.map { " until \(DateText.iso8601($0)), then reminders resume" }
                     ?? "; no reminders until it is closed"
@@ -479,9 +479,12 @@ public actor FailoverAgent {
         coordinator.restore(openIncidents: open.map(\.id), used: used)
         guard !open.isEmpty else { return }
         for incident in open {
-            reminders.opened(incident.id, kind: incident.kind, reason: incident.reason, openedAt: incident.openedAt, pagedHere: true, now: clock.date)
+            // The store's dates become spans once, here; the schedule runs on the monotonic clock.
+            let openFor = Duration.clamped(seconds: clock.date.timeIntervalSince(incident.openedAt))
+            reminders.opened(incident.id, kind: incident.kind, reason: incident.reason, openFor: openFor, pagedHere: true, now: clock.now)
             if let acknowledgement = incident.acknowledgement {
-                reminders.acknowledged(incident.id, expiresAt: acknowledgement.expiresAt)
+                let expiresIn = acknowledgement.expiresAt.map { Duration.clamped(seconds: $0.timeIntervalSince(clock.date)) }
+                reminders.acknowledged(incident.id, expiresIn: expiresIn, now: clock.now)
             }
         }
         let ids = open.map { $0.id.description + ($0.acknowledgement == nil ? "" : " (acknowledged)") }
@@ -497,8 +500,8 @@ public actor FailoverAgent {
         storeWrite("record incident \(id)") { _ = try $0.openIncident(id, kind: kind, reason: reason, at: at) }
         logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)", metadata: decisionFields(kind.rawValue, incident: id))
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
-        reminders.opened(id, kind: kind, reason: reason, openedAt: at, pagedHere: paged,
-                         awaitConfirmation: !paged && id.topic == .roleChange, now: at)
+        reminders.opened(id, kind: kind, reason: reason, pagedHere: paged,
+                         awaitConfirmation: !paged && id.topic == .roleChange, now: clock.now)
         guard paged else {
             let line = id.topic == .roleChange
                 ? "incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which serves; \(config.node.name) pages it if "

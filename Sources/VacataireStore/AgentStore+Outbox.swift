@@ -69,10 +69,14 @@ extension AgentStore {
         }
     }
 
-    /// Pending deliveries due at `now`, oldest notification first.
-    public func dueDeliveries(now: Date, limit: Int = 100) throws -> [OutboxDelivery] {
-        try pendingDeliveries(
-            where: "d.next_attempt_at <= ?", order: "o.priority, d.outbox_id, d.id LIMIT ?", arguments: [now, limit])
+    /// Pending deliveries due at `now`, oldest notification first. With `horizon` (the
+    /// longest wait ever scheduled), a delivery planned further ahead than that is due too:
+    /// the wall clock went back since it was planned, and it must not wait the difference.
+    public func dueDeliveries(now: Date, horizon: TimeInterval? = nil, limit: Int = 100) throws -> [OutboxDelivery] {
+        let beyond = horizon.map { now.addingTimeInterval($0) } ?? Date.distantFuture
+        return try pendingDeliveries(
+            where: "(d.next_attempt_at <= ? OR d.next_attempt_at > ?)", order: "o.priority, d.outbox_id, d.id LIMIT ?",
+            arguments: [now, beyond, limit])
     }
 
     /// Every pending delivery of notifications of `kind`, due or not, oldest first.

@@ -7,9 +7,8 @@ import XCTest
 /// whole incidents with an explicit clock (no sleeping).
 final class IncidentRemindersTests: XCTestCase {
     private let e2 = IncidentID(epoch: 2, topic: .roleChange)
-    private let start = Date(timeIntervalSince1970: 1_000_000)
-
-    private func at(_ seconds: TimeInterval) -> Date { start.addingTimeInterval(seconds) }
+    /// An instant on the monotonic clock, `seconds` after the test's start.
+    private func at(_ seconds: TimeInterval) -> MonotonicInstant { .seconds(1_000 + seconds) }
 
     private func reminders(_ schedule: inout IncidentReminders, at seconds: TimeInterval, serving: Bool = true) -> [Int] {
         schedule.due(now: at(seconds), serving: serving).compactMap {
@@ -19,8 +18,8 @@ final class IncidentRemindersTests: XCTestCase {
     }
 
     func testRemindsEveryIntervalUntilAcknowledgedAndNotAfterClosing() {
-        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
-        schedule.opened(e2, kind: .failover, reason: "alpha failed", openedAt: at(0), pagedHere: true, now: at(0))
+        var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
+        schedule.opened(e2, kind: .failover, reason: "alpha failed", pagedHere: true, now: at(0))
         XCTAssertEqual(reminders(&schedule, at: 59), [], "nothing before one interval")
         let first = schedule.due(now: at(60), serving: true)
         XCTAssertEqual(first, [.remind(e2, kind: .failover, reason: "alpha failed", openFor: 60, count: 1)])
@@ -28,7 +27,7 @@ final class IncidentRemindersTests: XCTestCase {
         XCTAssertEqual(reminders(&schedule, at: 120), [2])
         XCTAssertEqual(reminders(&schedule, at: 500), [3], "missed reminders are not made up in a burst")
         XCTAssertEqual(reminders(&schedule, at: 559), [])
-        schedule.acknowledged(e2, expiresAt: nil)
+        schedule.acknowledged(e2, expiresIn: nil, now: at(559))
         XCTAssertTrue(schedule.isAcknowledged(e2, now: at(10_000)))
         XCTAssertEqual(reminders(&schedule, at: 10_000), [], "an acknowledgement without expiry lasts until closing")
         schedule.closed(e2)
@@ -37,9 +36,9 @@ final class IncidentRemindersTests: XCTestCase {
     }
 
     func testAcknowledgementExpiryResumesRemindersAtOnce() {
-        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
-        schedule.opened(e2, kind: .takeover, reason: "alpha silent", openedAt: at(0), pagedHere: true, now: at(0))
-        schedule.acknowledged(e2, expiresAt: at(30))
+        var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
+        schedule.opened(e2, kind: .takeover, reason: "alpha silent", pagedHere: true, now: at(0))
+        schedule.acknowledged(e2, expiresIn: .seconds(30), now: at(0))
         XCTAssertEqual(reminders(&schedule, at: 29), [])
         XCTAssertEqual(schedule.due(now: at(100), serving: true), [
             .acknowledgementExpired(e2),
@@ -47,25 +46,25 @@ final class IncidentRemindersTests: XCTestCase {
         ])
         XCTAssertEqual(reminders(&schedule, at: 159), [])
         XCTAssertEqual(reminders(&schedule, at: 160), [2])
-        schedule.acknowledged(e2, expiresAt: at(1000))
+        schedule.acknowledged(e2, expiresIn: .seconds(840), now: at(160))
         XCTAssertEqual(reminders(&schedule, at: 999), [], "a second acknowledgement replaces the expired one")
     }
 
     func testOnlyTheServingNodeRemindsOfARoleChange() {
-        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
-        schedule.opened(e2, kind: .failover, reason: "failed over", openedAt: at(0), pagedHere: false, now: at(0))
+        var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
+        schedule.opened(e2, kind: .failover, reason: "failed over", pagedHere: false, now: at(0))
         schedule.confirmed(e2)
         XCTAssertEqual(reminders(&schedule, at: 60, serving: false), [], "the peer serves and reminds")
         XCTAssertEqual(reminders(&schedule, at: 120, serving: true), [1], "after a switchover this node reminds")
         let lost = IncidentID(epoch: 2, topic: .peerLost)
-        schedule.opened(lost, kind: .peerLost, reason: "beta silent", openedAt: at(120), pagedHere: true, now: at(120))
+        schedule.opened(lost, kind: .peerLost, reason: "beta silent", pagedHere: true, now: at(120))
         XCTAssertEqual(schedule.due(now: at(180), serving: false), [.remind(lost, kind: .peerLost, reason: "beta silent", openFor: 60, count: 1)],
                        "an incident of its own is reminded by the node that has it; the role change by the serving peer")
     }
 
     func testThePeerPagesWhenNoConfirmationComesInTime() {
-        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
-        schedule.opened(e2, kind: .failover, reason: "failed over", openedAt: at(0), pagedHere: false, now: at(0))
+        var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
+        schedule.opened(e2, kind: .failover, reason: "failed over", pagedHere: false, now: at(0))
         XCTAssertEqual(schedule.due(now: at(9.9), serving: false), [])
         XCTAssertEqual(schedule.due(now: at(10), serving: false), [.pageForPeer(e2, kind: .failover, reason: "failed over")])
         XCTAssertEqual(schedule.due(now: at(11), serving: false), [], "paged once")
@@ -75,18 +74,35 @@ final class IncidentRemindersTests: XCTestCase {
     }
 
     func testAConfirmationInTimeOrEvenEarlyMeansNoSecondPage() {
-        var schedule = IncidentReminders(repeatInterval: 60, confirmTimeout: 10)
-        schedule.opened(e2, kind: .failover, reason: "failed over", openedAt: at(0), pagedHere: false, now: at(0))
+        var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
+        schedule.opened(e2, kind: .failover, reason: "failed over", pagedHere: false, now: at(0))
         schedule.confirmed(e2)
         XCTAssertEqual(schedule.due(now: at(30), serving: false), [])
         let e3 = IncidentID(epoch: 3, topic: .roleChange)
         schedule.confirmed(e3)
-        schedule.opened(e3, kind: .failback, reason: "failed back", openedAt: at(40), pagedHere: false, now: at(40))
+        schedule.opened(e3, kind: .failback, reason: "failed back", pagedHere: false, now: at(40))
         XCTAssertEqual(schedule.due(now: at(55), serving: false), [], "a confirmation that overtook the incident counts")
         let paged = IncidentID(epoch: 4, topic: .roleChange)
-        schedule.opened(paged, kind: .takeover, reason: "took over", openedAt: at(60), pagedHere: true, now: at(60))
+        schedule.opened(paged, kind: .takeover, reason: "took over", pagedHere: true, now: at(60))
         XCTAssertFalse(schedule.due(now: at(80), serving: true).contains { if case .pageForPeer = $0 { true } else { false } },
                        "the paging node awaits no confirmation")
+    }
+
+    /// After a restart the store says how long an incident has been open: the first
+    /// reminder comes when a whole interval has passed since it opened, and an
+    /// acknowledgement lasts what it had left; a wall clock step moves nothing after that.
+    func testARestoredIncidentKeepsItsScheduleAndItsAge() {
+        var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
+        schedule.opened(e2, kind: .failover, reason: "alpha failed", openFor: .seconds(50), pagedHere: true, now: at(0))
+        XCTAssertEqual(reminders(&schedule, at: 9), [])
+        XCTAssertEqual(schedule.due(now: at(10), serving: true), [.remind(e2, kind: .failover, reason: "alpha failed", openFor: 60, count: 1)])
+        let old = IncidentID(epoch: 1, topic: .peerLost)
+        schedule.opened(old, kind: .peerLost, reason: "beta silent", openFor: .seconds(7200), pagedHere: true, now: at(10))
+        schedule.acknowledged(old, expiresIn: .seconds(20), now: at(10))
+        XCTAssertTrue(schedule.isAcknowledged(old, now: at(29)))
+        XCTAssertEqual(schedule.due(now: at(30), serving: true), [
+            .acknowledgementExpired(old), .remind(old, kind: .peerLost, reason: "beta silent", openFor: 7220, count: 1),
+        ])
     }
 
     func testConfigSectionDefaultsAndErrors() throws {

@@ -4,11 +4,11 @@ import XCTest
 
 /// The rate limiter as a pure state machine: time is given, nothing sleeps.
 final class NotificationLimiterTests: XCTestCase {
-    private let origin = Date(timeIntervalSince1970: 1_800_000_000)
+    private let origin = MonotonicInstant.seconds(1_000)
     private let mail = "email:oncall"
     private let nms = "snmp:nms"
 
-    private func at(_ seconds: Double) -> Date { origin.addingTimeInterval(seconds) }
+    private func at(_ seconds: Double) -> MonotonicInstant { origin + .milliseconds(Int64(seconds * 1000)) }
 
     private func check(_ kind: EventKind, _ name: String, _ reason: String? = nil) -> LimiterEvent {
         LimiterEvent(kind: kind, subject: name, reason: reason ?? "check \(name) is \(kind == .checkFailed ? "failing" : "passing")")

@@ -206,6 +206,21 @@ final class AgentStoreTests: XCTestCase {
         XCTAssertEqual(record?.openedAt, t(0))
     }
 
+    /// A retry planned further ahead than the longest backoff is due at once: the wall
+    /// clock went back after it was planned, and waiting for the difference would hold a
+    /// page for as long as the step.
+    func testARetryPlannedBeyondTheLongestBackoffIsDueAfterTheClockWentBack() throws {
+        let store = try AgentStore(stateDirectory: scratch.path)
+        try store.enqueue(messageID: "<a@b>", kind: "failover", priority: .page, event: Data("{}".utf8),
+                          destinations: ["email:relay"], at: t(0), limit: 100)
+        let delivery = try XCTUnwrap(try store.dueDeliveries(now: t(0)).first)
+        try store.markFailed(delivery.id, error: "connection refused", retryAt: t(3600 + 60), at: t(3600))
+        // The clock steps back an hour: the retry now looks 61 minutes away.
+        XCTAssertEqual(try store.dueDeliveries(now: t(1)).count, 0, "without a horizon it waits")
+        XCTAssertEqual(try store.dueDeliveries(now: t(1), horizon: 300).map(\.id), [delivery.id])
+        XCTAssertEqual(try store.dueDeliveries(now: t(3600), horizon: 300).count, 0, "a retry within the horizon waits its turn")
+    }
+
     func testIncidentIDsReadBackFromTheirText() {
         for topic in [IncidentID.Topic.roleChange, .peerLost, .handoffFailed, .actionFailed] {
             let id = IncidentID(epoch: 42, topic: topic)

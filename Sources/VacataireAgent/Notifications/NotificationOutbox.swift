@@ -143,7 +143,7 @@ actor NotificationOutbox {
         }
         // Rate limiting: held-back notices are counted by the limiter and told later; the
         // event itself is already in the event history (FailoverAgent.record).
-        let decision = limiter.admit(Self.limiterEvent(notification), to: destinations, now: clock.date)
+        let decision = limiter.admit(Self.limiterEvent(notification), to: destinations, now: clock.now)
         if let why = decision.why, !decision.suppressed.isEmpty {
             logger.info("notification \(notification.kind.rawValue) held back for \(decision.suppressed.joined(separator: ", ")): \(why)")
         }
@@ -278,7 +278,8 @@ actor NotificationOutbox {
     /// Commits what waits in memory once the store takes it; delivers it directly meanwhile.
     private func deliverHeld() {
         let now = clock.date
-        for entry in held where !entry.inFlight && entry.nextTry <= now {
+        let beyond = now.addingTimeInterval(settings.retryMax.seconds)
+        for entry in held where !entry.inFlight && (entry.nextTry <= now || entry.nextTry > beyond) {
             let notification = entry.notification
             do {
                 try write(notification, for: entry.destinations, at: notification.time)
@@ -297,39 +298,29 @@ actor NotificationOutbox {
         }
     }
 
-    /// A try from memory ended: the same retry and give-up policy as a stored delivery
-    /// (`OutboxConfig.afterFailedTry`: backoff, given up after `max_age` or when refused for
-    /// good, the loss told to the other destinations).
+    /// A try from memory ended: judged like a stored delivery (`judge`); what is left is
+    /// kept in memory for its next try.
     private func heldFinished(_ id: Int, outcomes: [DeliveryOutcome]) {
         guard let index = held.firstIndex(where: { $0.id == id }) else { return }
         var entry = held[index]
-        let kind = entry.notification.kind.rawValue
         let now = clock.date
         entry.attempts += 1
+        let byKey = Dictionary(outcomes.map { ($0.key, $0) }) { first, _ in first }
         var wait: Double?
         var lost: [(destination: String, why: String)] = []
-        for outcome in outcomes {
-            metrics.notification(succeeded: outcome.succeeded)
-            if let error = outcome.error {
-                switch settings.afterFailedTry(entry.attempts, age: now.timeIntervalSince(entry.notification.time), error: error.message,
-                                               permanent: error.isPermanent) {
-                case .retry(let after):
-                    logger.error("notification \(kind) (in memory) not delivered (try \(entry.attempts)), retrying in \(Duration.span(seconds: after)): \(outcome.line)")
-                    wait = min(wait ?? after, after)
-                    continue
-                case .giveUp(let why):
-                    logger.critical("notification \(kind) (in memory) to \(outcome.destination) given up, not retried: \(why)")
-                    lost.append((outcome.key, why))
-                }
-            } else {
-                logger.info("notification \(kind) sent from memory: \(outcome.line)")
+        for destination in entry.destinations {
+            let verdict = judge(entry.notification, to: destination, byKey[destination], attempt: entry.attempts,
+                                age: now.timeIntervalSince(entry.notification.time), place: "in memory")
+            switch verdict {
+            case .retry(let after):
+                wait = min(wait ?? after, after)
+                continue
+            case .givenUp(let why):
+                lost.append((destination, why))
+            case .delivered, .noLongerConfigured:
+                break
             }
-            entry.destinations.removeAll { $0 == outcome.key }
-        }
-        let known = Set(outcomes.map(\.key))
-        entry.destinations.removeAll { !known.contains($0) }  // no longer configured
-        if entry.notification.incidentID != nil, Self.priority(of: entry.notification.kind) == .page, outcomes.contains(where: \.succeeded) {
-            deliveredPagesQueue.yield(entry.notification)
+            entry.destinations.removeAll { $0 == destination }
         }
         entry.inFlight = false
         entry.nextTry = now.addingTimeInterval(wait ?? settings.backoff(attempt: entry.attempts))
@@ -340,10 +331,58 @@ actor NotificationOutbox {
             held[index] = entry
         }
         // After `held` is updated: a report kept in memory may change it.
-        for (destination, why) in lost {
-            reportLost(entry.notification, to: destination, why: why)
-        }
+        settled(entry.notification, outcomes: outcomes, lost: lost)
         show()
+    }
+
+    /// What a try came to for one destination.
+    enum TryVerdict: Equatable {
+        case delivered
+        /// Failed; try again after this many seconds.
+        case retry(after: Double)
+        /// Failed, and no more tries: why.
+        case givenUp(why: String)
+        /// The destination left the configuration (a reload): nothing to try.
+        case noLongerConfigured
+    }
+
+    /// The one retry and give-up policy of every delivery, stored or kept in memory
+    /// (`OutboxConfig.afterFailedTry`: backoff, given up after `max_age` or when refused
+    /// for good), with its log line and its count. `place` says where the delivery waits.
+    private func judge(
+        _ notification: NotifiableEvent, to destination: String, _ outcome: DeliveryOutcome?, attempt: Int, age: TimeInterval, place: String
+    ) -> TryVerdict {
+        let kind = notification.kind.rawValue
+        let from = place.isEmpty ? "" : " (\(place))"
+        guard let outcome else {
+            metrics.notification(succeeded: false)
+            logger.warning("notification \(kind)\(from) to \(destination) given up: no longer configured")
+            return .noLongerConfigured
+        }
+        metrics.notification(succeeded: outcome.succeeded)
+        guard let error = outcome.error else {
+            logger.info("notification \(kind) sent\(place.isEmpty ? "" : " from memory"): \(outcome.line)\(attempt > 1 ? " (after \(attempt) tries)" : "")")
+            return .delivered
+        }
+        switch settings.afterFailedTry(attempt, age: age, error: error.message, permanent: error.isPermanent) {
+        case .retry(let after):
+            logger.error("notification \(kind)\(from) not delivered (try \(attempt)), retrying in \(Duration.span(seconds: after)): \(outcome.line)")
+            return .retry(after: after)
+        case .giveUp(let why):
+            logger.critical("notification \(kind)\(from) to \(outcome.destination) given up, not retried: \(why)")
+            return .givenUp(why: why)
+        }
+    }
+
+    /// After a try is recorded: a page of an incident that reached someone is told to the
+    /// peer (through the agent), and each destination given up is reported to the others.
+    private func settled(_ notification: NotifiableEvent, outcomes: [DeliveryOutcome], lost: [(destination: String, why: String)]) {
+        if notification.incidentID != nil, Self.priority(of: notification.kind) == .page, outcomes.contains(where: \.succeeded) {
+            deliveredPagesQueue.yield(notification)
+        }
+        for (destination, why) in lost {
+            reportLost(notification, to: destination, why: why)
+        }
     }
 
     /// Until the task is cancelled, looks every `lookInterval`: commits what the rate
@@ -380,7 +419,7 @@ actor NotificationOutbox {
     }
 
     private func tickLimiter() {
-        commit(limiter.tick(now: clock.date, destinations: sender.destinationKeys), offered: nil)
+        commit(limiter.tick(now: clock.now, destinations: sender.destinationKeys), offered: nil)
     }
 
     /// The store's earliest pending delivery (from before a restart, or the first run).
@@ -394,9 +433,10 @@ actor NotificationOutbox {
         nextRetry = min(nextRetry ?? date, date)
     }
 
-    /// Starts what is due when the earliest retry's time has come.
+    /// Starts what is due when the earliest retry's time has come (or lies further ahead
+    /// than any backoff: the wall clock went back, and the retry must not wait for it).
     private func retryDue() {
-        guard let nextRetry, nextRetry <= clock.date else { return }
+        guard let nextRetry, nextRetry <= clock.date || nextRetry > clock.date.addingTimeInterval(settings.retryMax.seconds) else { return }
         self.nextRetry = nil
         deliverHeld()
         deliverDue()
@@ -441,7 +481,7 @@ actor NotificationOutbox {
     func deliverDue() {
         let due: [OutboxDelivery]
         do {
-            let found = try store.dueDeliveries(now: clock.date, limit: Self.deliveriesPerRound)
+            let found = try store.dueDeliveries(now: clock.date, horizon: settings.retryMax.seconds, limit: Self.deliveriesPerRound)
             if found.count == Self.deliveriesPerRound { retryAt(clock.date) }  // more are due: look again at once
             due = found.filter { !inFlight.contains($0.id) }
         } catch {
@@ -467,45 +507,34 @@ actor NotificationOutbox {
         }
     }
 
+    /// A stored try ended: each delivery judged (`judge`) and its verdict recorded.
     private func finished(_ deliveries: [OutboxDelivery], notification: NotifiableEvent, outcomes: [DeliveryOutcome]) {
         let now = clock.date
         let byKey = Dictionary(outcomes.map { ($0.key, $0) }) { first, _ in first }
+        var lost: [(destination: String, why: String)] = []
         for delivery in deliveries {
             inFlight.remove(delivery.id)
-            let kind = notification.kind.rawValue
-            guard let outcome = byKey[delivery.destination] else {
-                metrics.notification(succeeded: false)
-                // The destination is gone from the configuration (reload): nothing to try.
-                try? store.markFailed(delivery.id, error: "\(delivery.destination) is no longer configured", retryAt: nil, at: now)
-                logger.warning("notification \(kind) to \(delivery.destination) given up: no longer configured")
-                continue
-            }
-            metrics.notification(succeeded: outcome.succeeded)
+            let outcome = byKey[delivery.destination]
+            let verdict = judge(notification, to: delivery.destination, outcome, attempt: delivery.attempts + 1,
+                                age: now.timeIntervalSince(delivery.createdAt), place: "")
             do {
-                if let error = outcome.error {
-                    let attempt = delivery.attempts + 1
-                    switch settings.afterFailedTry(attempt, age: now.timeIntervalSince(delivery.createdAt), error: error.message,
-                                                   permanent: error.isPermanent) {
-                    case .giveUp(let why):
-                        try store.markFailed(delivery.id, error: error.message, retryAt: nil, at: now)
-                        logger.critical("notification \(kind) to \(outcome.destination) given up, not retried: \(why)")
-                        reportLost(notification, to: delivery.destination, why: why)
-                    case .retry(let wait):
-                        try store.markFailed(delivery.id, error: error.message, retryAt: now.addingTimeInterval(wait), at: now)
-                        retryAt(now.addingTimeInterval(wait))
-                        logger.error("notification \(kind) not delivered (try \(attempt)), retrying in \(Duration.span(seconds: wait)): \(outcome.line)")
-                    }
-                } else {
+                switch verdict {
+                case .delivered:
                     try store.markDelivered(delivery.id, at: now)
-                    logger.info("notification \(kind) sent: \(outcome.line)\(delivery.attempts > 0 ? " (after \(delivery.attempts + 1) tries)" : "")")
+                case .retry(let wait):
+                    try store.markFailed(delivery.id, error: outcome?.error?.message ?? "", retryAt: now.addingTimeInterval(wait), at: now)
+                    retryAt(now.addingTimeInterval(wait))
+                case .givenUp(let why):
+                    try store.markFailed(delivery.id, error: outcome?.error?.message ?? why, retryAt: nil, at: now)
+                    lost.append((delivery.destination, why))
+                case .noLongerConfigured:
+                    try store.markFailed(delivery.id, error: "\(delivery.destination) is no longer configured", retryAt: nil, at: now)
                 }
             } catch {
-                logger.error("cannot record the delivery of \(kind) to \(delivery.destination): \(error)")
+                logger.error("cannot record the delivery of \(notification.kind.rawValue) to \(delivery.destination): \(error)")
             }
         }
-        if notification.incidentID != nil, Self.priority(of: notification.kind) == .page, outcomes.contains(where: \.succeeded) {
-            deliveredPagesQueue.yield(notification)
-        }
+        settled(notification, outcomes: outcomes, lost: lost)
         try? store.pruneOutbox(finishedBefore: now.addingTimeInterval(-settings.maxAge.seconds))
     }
 

@@ -6,7 +6,10 @@ import Foundation
 ///
 /// A pure value like `FailoverMachine`: the agent tells it what happened (an incident was
 /// opened, acknowledged, closed; the peer confirmed delivering a page) and asks it with an
-/// explicit `now` what is due; it returns `Action`s and never sends anything itself.
+/// explicit `now` what is due; it returns `Action`s and never sends anything itself. Its
+/// schedule is on the monotonic clock: a step of the wall clock (NTP, an admin's `date`)
+/// neither fires a reminder early nor holds it back. What the store keeps in dates (when
+/// an incident opened, when an acknowledgement expires) comes in as spans at a restart.
 ///
 /// Who pages is the failover machine's decision (`FailoverAction.raiseIncident`'s `paged`):
 /// the node that paged an incident reminds of it. A role change this node did not page
@@ -27,26 +30,41 @@ public struct IncidentReminders: Sendable {
     struct Tracked: Sendable {
         var kind: EventKind
         var reason: String
-        var openedAt: Date
-        var nextReminder: Date
+        /// How long it had been open when this schedule began to follow it, at `followedSince`.
+        var openBefore: Duration
+        var followedSince: MonotonicInstant
+        var nextReminder: MonotonicInstant
         var reminders = 0
-        /// Acknowledged: no reminders until this time (`distantFuture`: until closed).
-        var acknowledgedUntil: Date?
+        /// Acknowledged: no reminders until this instant (nil inside: until closed).
+        var acknowledgedUntil: Acknowledged?
         /// The peer owes a delivery confirmation by then; nil when none is awaited.
-        var confirmationDeadline: Date?
+        var confirmationDeadline: MonotonicInstant?
         /// This node paged for its peer, so it sends the reminders too.
         var pagedForPeer = false
         /// This node paged it (or sent its news), so it reminds of it.
         var pagedHere = false
+
+        func openFor(at now: MonotonicInstant) -> Duration { openBefore + now.since(followedSince) }
     }
 
-    public var repeatInterval: TimeInterval
-    public var confirmTimeout: TimeInterval
+    /// An acknowledgement: until an instant, or until the incident is closed.
+    enum Acknowledged: Sendable {
+        case until(MonotonicInstant)
+        case closing
+
+        func holds(at now: MonotonicInstant) -> Bool {
+            if case .until(let end) = self { return now < end }
+            return true
+        }
+    }
+
+    public var repeatInterval: Duration
+    public var confirmTimeout: Duration
     private(set) var tracked: [IncidentID: Tracked] = [:]
     /// Confirmations that came before this node opened the incident (a fast peer).
     private var earlyConfirmations: Set<IncidentID> = []
 
-    public init(repeatInterval: TimeInterval, confirmTimeout: TimeInterval) {
+    public init(repeatInterval: Duration, confirmTimeout: Duration) {
         self.repeatInterval = repeatInterval
         self.confirmTimeout = confirmTimeout
     }
@@ -61,24 +79,25 @@ public struct IncidentReminders: Sendable {
     }
 
     /// Whether `incident` is acknowledged at `now`.
-    public func isAcknowledged(_ incident: IncidentID, now: Date) -> Bool {
-        guard let until = tracked[incident]?.acknowledgedUntil else { return false }
-        return now < until
+    public func isAcknowledged(_ incident: IncidentID, now: MonotonicInstant) -> Bool {
+        tracked[incident]?.acknowledgedUntil?.holds(at: now) ?? false
     }
 
-    /// An incident was opened at `openedAt`. `pagedHere`: this node sent its page; otherwise
+    /// An incident was opened `openFor` ago (zero: now; a restart gives how long it has
+    /// been open since the store's date). `pagedHere`: this node sent its page; otherwise
     /// the peer should, and with `awaitConfirmation` (by default: when not paged here) a
     /// confirmation is awaited for `confirmTimeout`. Opening an incident already followed
     /// changes nothing.
     public mutating func opened(
-        _ incident: IncidentID, kind: EventKind, reason: String, openedAt: Date, pagedHere: Bool,
-        awaitConfirmation: Bool? = nil, now: Date
+        _ incident: IncidentID, kind: EventKind, reason: String, openFor: Duration = .zero, pagedHere: Bool,
+        awaitConfirmation: Bool? = nil, now: MonotonicInstant
     ) {
         guard tracked[incident] == nil else { return }
-        var entry = Tracked(kind: kind, reason: reason, openedAt: openedAt, nextReminder: openedAt.addingTimeInterval(repeatInterval))
+        let firstReminder = repeatInterval > openFor ? now + (repeatInterval - openFor) : now
+        var entry = Tracked(kind: kind, reason: reason, openBefore: openFor, followedSince: now, nextReminder: firstReminder)
         entry.pagedHere = pagedHere
         if awaitConfirmation ?? !pagedHere, earlyConfirmations.remove(incident) == nil {
-            entry.confirmationDeadline = now.addingTimeInterval(confirmTimeout)
+            entry.confirmationDeadline = now + confirmTimeout
         }
         tracked[incident] = entry
     }
@@ -90,10 +109,10 @@ public struct IncidentReminders: Sendable {
         tracked[incident]?.confirmationDeadline = nil
     }
 
-    /// Acknowledged (here or on the peer): no reminders until `expiresAt`, or until the
-    /// incident is closed if nil. A later acknowledgement replaces an earlier one.
-    public mutating func acknowledged(_ incident: IncidentID, expiresAt: Date?) {
-        tracked[incident]?.acknowledgedUntil = expiresAt ?? .distantFuture
+    /// Acknowledged (here or on the peer): no reminders for `expiresIn` from `now`, or until
+    /// the incident is closed if nil. A later acknowledgement replaces an earlier one.
+    public mutating func acknowledged(_ incident: IncidentID, expiresIn: Duration?, now: MonotonicInstant) {
+        tracked[incident]?.acknowledgedUntil = expiresIn.map { .until(now + $0) } ?? .closing
     }
 
     /// Closed (failback, peer found...): nothing more is sent about it.
@@ -115,7 +134,7 @@ public struct IncidentReminders: Sendable {
     }
 
     /// What is due at `now`. `serving`: this node serves, so it pages the role-change incidents.
-    public mutating func due(now: Date, serving: Bool) -> [Action] {
+    public mutating func due(now: MonotonicInstant, serving: Bool) -> [Action] {
         var actions: [Action] = []
         for id in tracked.keys.sorted(by: { $0.description < $1.description }) {
             guard var entry = tracked[id] else { continue }
@@ -125,8 +144,8 @@ public struct IncidentReminders: Sendable {
                 entry.pagedForPeer = true
                 actions.append(.pageForPeer(id, kind: entry.kind, reason: entry.reason))
             }
-            if let until = entry.acknowledgedUntil {
-                guard now >= until else {
+            if let acknowledged = entry.acknowledgedUntil {
+                guard !acknowledged.holds(at: now) else {
                     tracked[id] = entry
                     continue
                 }
@@ -137,12 +156,12 @@ public struct IncidentReminders: Sendable {
             }
             if now >= entry.nextReminder {
                 // Skipped reminders are not made up: one now, the next an interval later.
-                entry.nextReminder = now.addingTimeInterval(repeatInterval)
+                entry.nextReminder = now + repeatInterval
                 let responsible = entry.pagedHere || entry.pagedForPeer || (id.topic == .roleChange && serving)
                 if responsible {
                     entry.reminders += 1
                     actions.append(.remind(id, kind: entry.kind, reason: entry.reason,
-                                           openFor: now.timeIntervalSince(entry.openedAt), count: entry.reminders))
+                                           openFor: entry.openFor(at: now).seconds, count: entry.reminders))
                 }
             }
             tracked[id] = entry

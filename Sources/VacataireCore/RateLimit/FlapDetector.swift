@@ -8,7 +8,7 @@ import Foundation
 /// While it flaps, its check-failed and check-recovered notices are held back and counted
 /// here (the episode), to be told in full when it stops.
 struct FlapDetector: Sendable, Equatable {
-    private(set) var changes: [Date] = []
+    private(set) var changes: [MonotonicInstant] = []
     private(set) var isFlapping = false
     /// Notices held back since the check started flapping.
     private(set) var episode = SuppressedTally()
@@ -25,16 +25,16 @@ struct FlapDetector: Sendable, Equatable {
     }
 
     /// Percent state change at `now`.
-    func percent(now: Date, settings: RateLimitConfig.Flapping) -> Double {
+    func percent(now: MonotonicInstant, settings: RateLimitConfig.Flapping) -> Double {
         Double(inWindow(now: now, settings: settings)) * 100 / Double(settings.history)
     }
 
-    func inWindow(now: Date, settings: RateLimitConfig.Flapping) -> Int {
-        changes.filter { now.timeIntervalSince($0) < settings.window.seconds }.count
+    func inWindow(now: MonotonicInstant, settings: RateLimitConfig.Flapping) -> Int {
+        changes.filter { now.since($0) < settings.window.duration }.count
     }
 
     /// Records one state change of the check (`kind` is check-failed or check-recovered).
-    mutating func record(_ kind: EventKind, check: String, now: Date, settings: RateLimitConfig.Flapping) -> Outcome {
+    mutating func record(_ kind: EventKind, check: String, now: MonotonicInstant, settings: RateLimitConfig.Flapping) -> Outcome {
         changes.append(now)
         if changes.count > settings.history {
             changes.removeFirst(changes.count - settings.history)
@@ -54,7 +54,7 @@ struct FlapDetector: Sendable, Equatable {
 
     /// Whether the check, flapping, has settled below `low` at `now`; if so it stops
     /// flapping and returns what it held back.
-    mutating func settle(now: Date, settings: RateLimitConfig.Flapping) -> (percent: Double, held: SuppressedTally)? {
+    mutating func settle(now: MonotonicInstant, settings: RateLimitConfig.Flapping) -> (percent: Double, held: SuppressedTally)? {
         guard isFlapping else { return nil }
         let percent = percent(now: now, settings: settings)
         guard percent < settings.lowPercent else { return nil }

@@ -3,7 +3,9 @@ import Foundation
 /// The notifier's rate limiter: decides, per destination, which
 /// notifications go out now and which are held back, and never loses count of the latter.
 ///
-/// A pure state machine: every input carries its `now`; it does no I/O and reads no clock.
+/// A pure state machine: every input carries its `now` (monotonic: a wall clock step
+/// neither empties nor refills a bucket, nor ends a duplicate window); it does no I/O and
+/// reads no clock.
 /// The outbox offers each notification with `admit`, calls `tick` every few hundred
 /// milliseconds, and sends what they return.
 ///
@@ -29,7 +31,7 @@ public struct NotificationLimiter: Sendable {
     /// What each destination is owed: held back and not told yet.
     private var owed: [String: SuppressedTally] = [:]
     /// When each (kind, subject, reason) last went out, for de-duplication.
-    private var lastSent: [DuplicateKey: Date] = [:]
+    private var lastSent: [DuplicateKey: MonotonicInstant] = [:]
     private var flaps: [String: FlapDetector] = [:]
 
     private struct DuplicateKey: Hashable {
@@ -80,7 +82,7 @@ public struct NotificationLimiter: Sendable {
     }
 
     /// Decides which of `destinations` get `event` now.
-    public mutating func admit(_ event: LimiterEvent, to destinations: [String], now: Date) -> LimiterDecision {
+    public mutating func admit(_ event: LimiterEvent, to destinations: [String], now: MonotonicInstant) -> LimiterDecision {
         if Self.bypasses(event.kind) {
             // A page goes everywhere at once and tells what was owed; it takes no token.
             return LimiterDecision(sends: sends(.offered, to: destinations))
@@ -108,12 +110,12 @@ public struct NotificationLimiter: Sendable {
             }
         }
         let key = DuplicateKey(kind: event.kind, subject: event.subject, reason: event.reason)
-        if let last = lastSent[key], now.timeIntervalSince(last) < settings.dedupeWindow.seconds {
+        if let last = lastSent[key], now.since(last).seconds < settings.dedupeWindow.seconds {
             // The same notice went out moments ago: count it, do not repeat it.
             for destination in destinations {
                 owed[destination, default: SuppressedTally()].add(event.kind, subject: event.subject)
             }
-            let ago = max(0, Int(now.timeIntervalSince(last).rounded()))
+            let ago = max(0, Int(now.since(last).seconds.rounded()))
             return LimiterDecision(sends: before, suppressed: destinations, why: "duplicate of a notice sent \(ago) s ago")
         }
         var passing: [String] = []
@@ -139,12 +141,12 @@ public struct NotificationLimiter: Sendable {
 
     /// What is due at `now`: the stop of every check that settled, then a digest for every
     /// destination that is owed something and has a token again.
-    public mutating func tick(now: Date, destinations: [String]) -> [LimiterSend] {
+    public mutating func tick(now: MonotonicInstant, destinations: [String]) -> [LimiterSend] {
         var due: [LimiterSend] = []
         for check in flaps.keys.sorted() {
             due += settleFlapping(check, now: now, destinations: destinations)
         }
-        for (key, sent) in lastSent where now.timeIntervalSince(sent) >= settings.dedupeWindow.seconds {
+        for (key, sent) in lastSent where now.since(sent).seconds >= settings.dedupeWindow.seconds {
             lastSent[key] = nil
         }
         // Counts owed to a destination that is no longer configured cannot be told anywhere.
@@ -171,7 +173,7 @@ public struct NotificationLimiter: Sendable {
 
     // MARK: - Helpers
 
-    private mutating func settleFlapping(_ check: String, now: Date, destinations: [String]) -> [LimiterSend] {
+    private mutating func settleFlapping(_ check: String, now: MonotonicInstant, destinations: [String]) -> [LimiterSend] {
         guard var detector = flaps[check], let (percent, held) = detector.settle(now: now, settings: settings.flapping) else {
             return []
         }
@@ -182,7 +184,7 @@ public struct NotificationLimiter: Sendable {
         return sends(.notice(.flapping, subject: check, reason: reason), to: destinations, adding: held)
     }
 
-    private mutating func refilledBucket(_ destination: String, now: Date) -> TokenBucket {
+    private mutating func refilledBucket(_ destination: String, now: MonotonicInstant) -> TokenBucket {
         var bucket = buckets[destination] ?? TokenBucket(burst: settings.burst, now: now)
         bucket.refill(now: now, burst: settings.burst, perMinute: settings.refillPerMinute)
         return bucket

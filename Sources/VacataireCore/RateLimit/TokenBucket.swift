@@ -4,17 +4,17 @@ import Foundation
 /// `perMinute`; each notice that goes out takes one.
 struct TokenBucket: Sendable, Equatable {
     private(set) var tokens: Double
-    private var updated: Date
+    private var updated: MonotonicInstant
 
     /// A full bucket: a destination that was quiet may get a whole burst at once.
-    init(burst: Int, now: Date) {
+    init(burst: Int, now: MonotonicInstant) {
         tokens = Double(burst)
         updated = now
     }
 
-    /// Adds what has accrued since the last call. A clock that went back adds nothing.
-    mutating func refill(now: Date, burst: Int, perMinute: Double) {
-        let elapsed = now.timeIntervalSince(updated)
+    /// Adds what has accrued since the last call, on the monotonic clock.
+    mutating func refill(now: MonotonicInstant, burst: Int, perMinute: Double) {
+        let elapsed = now.since(updated).seconds
         guard elapsed > 0 else { return }
         tokens = min(Double(burst), tokens + elapsed * perMinute / 60)
         updated = now
