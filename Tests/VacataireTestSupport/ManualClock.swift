@@ -9,6 +9,9 @@ import VacataireCore
 ///
 /// Work a loop starts but does not wait for (a start action, a delivery) is not part of
 /// the loop: the daemon's `settle()` waits for that.
+///
+/// Nothing here polls: a woken loop's next `sleep` resumes whoever waits for it. Real time
+/// bounds only a wait for a woken task that never sleeps on the clock again (`settle`).
 public final class ManualClock: AgentClock, @unchecked Sendable {
     private let lock = NSLock()
     private var elapsed: UInt64 = 0
@@ -18,6 +21,19 @@ public final class ManualClock: AgentClock, @unchecked Sendable {
     private var lastID = 0
     /// How many sleeps began since the clock was made: a woken loop that sleeps again counts.
     private var sleepsBegun = 0
+    /// Who waits for a count of sleeps begun (`advance`) or of sleepers (`untilSleeping`).
+    private var waiters: [Waiter] = []
+
+    private struct Waiter {
+        let id: Int
+        let until: Condition
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
+    private enum Condition {
+        case begun(Int)
+        case sleeping(Int)
+    }
 
     private struct Sleeper {
         let id: Int
@@ -47,12 +63,58 @@ public final class ManualClock: AgentClock, @unchecked Sendable {
     /// started), or after `timeout` of real time; returns whether they were.
     @discardableResult
     public func untilSleeping(_ count: Int, timeout: Duration = .seconds(10)) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while sleeping < count {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(1))
+        await wait(for: .sleeping(count), atMost: timeout)
+        return sleeping >= count
+    }
+
+    private func holds(_ condition: Condition) -> Bool {
+        switch condition {
+        case .begun(let count): return sleepsBegun >= count
+        case .sleeping(let count): return sleepers.count >= count
         }
-        return true
+    }
+
+    /// Returns once `condition` holds (told by `sleep`), or after `bound` of real time.
+    private func wait(for condition: Condition, atMost bound: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait(for: condition) }
+            group.addTask { try? await Task.sleep(for: bound) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func wait(for condition: Condition) async {
+        let id = lock.withLock {
+            lastID += 1
+            return lastID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now: Bool = lock.withLock {
+                    if holds(condition) || cancelled.remove(id) != nil { return true }
+                    waiters.append(Waiter(id: id, until: condition, continuation: continuation))
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter: Waiter? = lock.withLock {
+                guard let index = waiters.firstIndex(where: { $0.id == id }) else {
+                    cancelled.insert(id)
+                    return nil
+                }
+                return waiters.remove(at: index)
+            }
+            waiter?.continuation.resume()
+        }
+    }
+
+    /// The waiters whose condition holds now, taken out (call with the lock held).
+    private func waitersDue() -> [Waiter] {
+        let due = waiters.filter { holds($0.until) }
+        waiters.removeAll { holds($0.until) }
+        return due
     }
 
     public func sleep(until deadline: MonotonicInstant) async throws {
@@ -62,13 +124,14 @@ public final class ManualClock: AgentClock, @unchecked Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let resume: Result<Void, any Error>? = lock.withLock {
+                let (resume, told): (Result<Void, any Error>?, [Waiter]) = lock.withLock {
                     sleepsBegun += 1
-                    if cancelled.remove(id) != nil { return .failure(CancellationError()) }
-                    if deadline.nanoseconds <= elapsed { return .success(()) }
+                    if cancelled.remove(id) != nil { return (.failure(CancellationError()), waitersDue()) }
+                    if deadline.nanoseconds <= elapsed { return (.success(()), waitersDue()) }
                     sleepers.append(Sleeper(id: id, deadline: deadline.nanoseconds, continuation: continuation))
-                    return nil
+                    return (nil, waitersDue())
                 }
+                for waiter in told { waiter.continuation.resume() }
                 if let resume { continuation.resume(with: resume) }
             }
         } onCancel: {
@@ -99,10 +162,7 @@ public final class ManualClock: AgentClock, @unchecked Sendable {
             }
             guard !woken.isEmpty else { break }
             for sleeper in woken { sleeper.continuation.resume() }
-            let deadline = ContinuousClock.now + settle
-            while lock.withLock({ sleepsBegun }) < begunBefore + woken.count, ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(1))
-            }
+            await wait(for: .begun(begunBefore + woken.count), atMost: settle)
             await quiesce?()
         }
         lock.withLock { elapsed = max(elapsed, target) }
