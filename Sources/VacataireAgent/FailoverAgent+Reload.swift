@@ -48,7 +48,7 @@ extension FailoverAgent {
         let sender = NotificationSender(config: fresh, templates: templates, clock: clock)
         startEffect { await outbox.replace(sender: sender, settings: fresh.outbox) }
         failover = plan.failover
-        prober = GuardProber(plan.failover)
+        prober = GuardProber(plan.failover, settings: plan.failover.settings(nodeName: plan.config.node.name))
         config = plan.config
         configWarnings = Self.warnings(config)
         for warning in configWarnings { logger.warning("configuration warning: \(warning)") }

@@ -169,9 +169,9 @@ public actor FailoverAgent {
             progress: progressBell, metrics: metrics, logger: logger, clock: clock)
         notifier = AgentNotifier(node: config.node, peer: failover.peer.name, storeThread: storeThread, clock: clock)
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
-        prober = GuardProber(failover)
-        coordinator = FailoverMachine(
-            settings: failover.settings(nodeName: config.node.name), persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
+        let settings = failover.settings(nodeName: config.node.name)
+        prober = GuardProber(failover, settings: settings)
+        coordinator = FailoverMachine(settings: settings, persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
         lastRole = persisted?.role ?? .standby
         reminders = Self.reminders(config)
         configWarnings = Self.warnings(config)

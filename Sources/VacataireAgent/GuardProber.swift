@@ -9,11 +9,11 @@ struct GuardProber: Sendable {
     var serviceProbe: URL?
     var timeout: Duration
 
-    init(_ failover: FailoverConfig) {
+    /// `settings`: the machine's, whose `guardProbeTimeout` bounds each probe.
+    init(_ failover: FailoverConfig, settings: FailoverSettings) {
         witness = failover.witness
         serviceProbe = failover.serviceProbe
-        // A probe must answer well within a heartbeat period's worth of patience.
-        timeout = .milliseconds(max(200, min(2_000, Int64(failover.deadAfter.seconds * 250))))
+        timeout = settings.guardProbeTimeout
     }
 
     /// Probes what the machine asked for, concurrently; a part not asked stays nil.

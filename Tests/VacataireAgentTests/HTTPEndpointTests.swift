@@ -176,6 +176,9 @@ final class HTTPEndpointTests: XCTestCase {
         XCTAssertEqual(before.value("vacataire_peer_rejected_datagrams_total", ["reason": "bad-mac"]), 0)
         XCTAssertEqual(before.types["vacataire_peer_heartbeat_copies_total"], "counter")
         XCTAssertNotNil(before.value("vacataire_peer_heartbeat_copies_total"), "heartbeats repeated for a late agent: 0 or more")
+        let received = try XCTUnwrap(before.value("vacataire_peer_datagrams_total", ["direction": "received"]))
+        XCTAssertGreaterThan(received, 0, "beta heard alpha's heartbeats")
+        XCTAssertGreaterThan(try XCTUnwrap(before.value("vacataire_peer_datagrams_total", ["direction": "sent"])), 0)
         let transitionsBefore = try XCTUnwrap(before.value("vacataire_transitions_total"))
         let epochBefore = try XCTUnwrap(before.value("vacataire_epoch"))
 
@@ -184,6 +187,8 @@ final class HTTPEndpointTests: XCTestCase {
         try pair.waitForHealth(.alpha, status: 503, word: "failed")
 
         let after = try metrics(.beta)
+        XCTAssertGreaterThan(try XCTUnwrap(after.value("vacataire_peer_datagrams_total", ["direction": "received"])), received,
+                             "a counter that grows between scrapes")
         XCTAssertGreaterThan(try XCTUnwrap(after.value("vacataire_transitions_total")), transitionsBefore)
         XCTAssertGreaterThan(try XCTUnwrap(after.value("vacataire_epoch")), epochBefore)
         XCTAssertEqual(after.value("vacataire_role", ["role": "active"]), 1)

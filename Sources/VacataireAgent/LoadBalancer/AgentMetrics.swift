@@ -21,6 +21,9 @@ public final class AgentMetrics: Sendable {
     private let rejectedSeen = Mutex<[PeerRejectionReason: UInt64]>([:])
     private let heartbeatCopies: CoreMetrics.Counter
     private let heartbeatCopiesSeen = Mutex<UInt64>(0)
+    private let datagramsSent: CoreMetrics.Counter
+    private let datagramsReceived: CoreMetrics.Counter
+    private let datagramsSeen = Mutex<(sent: UInt64, received: UInt64)>((0, 0))
     private let role: [ServiceRole: Prometheus.Gauge]
     private let state: [FailoverStateName: Prometheus.Gauge]
     private let healthy: Prometheus.Gauge
@@ -45,6 +48,8 @@ public final class AgentMetrics: Sendable {
         }
         self.rejected = rejected
         heartbeatCopies = CoreMetrics.Counter(label: "vacataire_peer_heartbeat_copies_total", factory: factory)
+        datagramsSent = CoreMetrics.Counter(label: "vacataire_peer_datagrams_total", dimensions: [("direction", "sent")], factory: factory)
+        datagramsReceived = CoreMetrics.Counter(label: "vacataire_peer_datagrams_total", dimensions: [("direction", "received")], factory: factory)
         let registry = registry
         role = Dictionary(uniqueKeysWithValues: ServiceRole.allCases.map { role in
             (role, Self.gauge(registry, "role", "", help: "1 for the node's current role, 0 for the others", labels: [("role", role.rawValue)]))
@@ -131,6 +136,13 @@ public final class AgentMetrics: Sendable {
             }
             seen = snapshot.heartbeatCopies
         }
+        datagramsSeen.withLock { seen in
+            if snapshot.datagramsSent > seen.sent { datagramsSent.increment(by: Int64(clamping: snapshot.datagramsSent - seen.sent)) }
+            if snapshot.datagramsReceived > seen.received {
+                datagramsReceived.increment(by: Int64(clamping: snapshot.datagramsReceived - seen.received))
+            }
+            seen = (max(seen.sent, snapshot.datagramsSent), max(seen.received, snapshot.datagramsReceived))
+        }
         return registry.emitToString()
     }
 }
@@ -146,6 +158,9 @@ struct AgentMetricsSnapshot: Sendable {
     var rejections: [(reason: PeerRejectionReason, count: UInt64)]
     /// Heartbeats the peer link repeated because the agent was late (`HeartbeatRefill`).
     var heartbeatCopies: UInt64 = 0
+    /// Datagrams the peer link sent and received (every path, copies included).
+    var datagramsSent: UInt64 = 0
+    var datagramsReceived: UInt64 = 0
     var outboxPending: Int
     var outboxExpired: Int
     var outboxOldestPendingSeconds: Double = 0
