@@ -24,8 +24,6 @@ public struct ServiceActionRunner: Sendable {
     /// The process group of the last start action, stopped by signals when the stop
     /// action cannot be started at all.
     public let startedService: StartedServiceGroup
-    /// How often a stop action that cannot be started is tried before the escalation.
-    public static let stopStartAttempts = 3
     /// The commands are real processes: their timeouts and pauses are real time, whatever
     /// clock drives the agent (a test's manual clock must not kill a start it outran).
     let clock: any AgentClock = SystemClock()
@@ -40,28 +38,31 @@ public struct ServiceActionRunner: Sendable {
     /// Runs a start or stop action (`.runStartActions`/`.runStopActions`).
     ///
     /// A stop action that cannot be started (no descriptor, no memory, no shell) is tried
-    /// again, `stopStartAttempts` times in all within its timeout; if it still cannot start,
-    /// the start action's process group gets SIGTERM, then SIGKILL. The report stays a
-    /// failure either way (its summary says what the signals did): the service may have
-    /// left that group, so only the stop command itself can say it is stopped.
+    /// again and then escalated as `StopEscalation` says: the start action's process group
+    /// gets SIGTERM, then SIGKILL. The report stays a failure either way (its summary says
+    /// what the signals did): the service may have left that group, so only the stop
+    /// command itself can say it is stopped.
     public func run(_ kind: ServiceActionKind, _ command: FailoverConfig.ActionCommand, context: ServiceActionContext) async -> ServiceActionReport {
         switch kind {
         case .start:
             return await run(command, label: kind.rawValue, context: context, started: startedService.started)
         case .stop:
-            let deadline = clock.now + command.timeout.duration
+            let timeout = command.timeout.duration
+            let deadline = clock.now + timeout
             var report = await run(command, label: kind.rawValue, context: context)
             var attempt = 1
-            var pause = Duration.milliseconds(100)
-            while case .notStarted = report.termination, attempt < Self.stopStartAttempts, clock.now + pause < deadline {
-                try? await clock.sleep(for: pause)
-                pause *= 2
-                attempt += 1
-                report = await run(command, label: kind.rawValue, context: context)
+            while case .notStarted = report.termination {
+                switch StopEscalation.after(attempt: attempt, left: deadline.since(clock.now), timeout: timeout) {
+                case .retry(let pause):
+                    try? await clock.sleep(for: pause)
+                    attempt += 1
+                    report = await run(command, label: kind.rawValue, context: context)
+                case .signalStartedGroup(let grace):
+                    let outcome = await startedService.terminate(clock: clock, grace: grace)
+                    report.summary += " (\(attempt) tries); \(outcome)"
+                    return report
+                }
             }
-            guard case .notStarted = report.termination else { return report }
-            let outcome = await startedService.terminate(clock: clock, grace: .seconds(min(5, max(0.5, command.timeout.seconds / 2))))
-            report.summary += " (\(attempt) tries); \(outcome)"
             return report
         }
     }

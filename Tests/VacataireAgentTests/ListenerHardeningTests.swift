@@ -75,7 +75,7 @@ final class ListenerHardeningTests: XCTestCase {
         broken.shell = "/nonexistent/sh"
         let stop = await broken.run(.stop, FailoverConfig.ActionCommand(command: "true", timeout: ConfigDuration(seconds: 3)), context: context)
         guard case .notStarted = stop.termination else { return XCTFail("the stop could not start: \(stop.summary)") }
-        XCTAssertTrue(stop.summary.contains("(\(ServiceActionRunner.stopStartAttempts) tries)"), stop.summary)
+        XCTAssertTrue(stop.summary.contains("(\(StopEscalation.attempts) tries)"), stop.summary)
         XCTAssertTrue(stop.summary.contains("SIGTERM ended the start action's process group"), stop.summary)
         XCTAssertFalse(stop.succeeded, "still a failure: only the stop command can say the service is stopped")
         // Gone, or a zombie that this container's init has not reaped yet.
