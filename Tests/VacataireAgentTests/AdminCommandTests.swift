@@ -83,7 +83,10 @@ final class AdminCommandTests: XCTestCase {
         // Beta gets another key: the pair's shared file rewritten, beta alone reloads it.
         chmod(try made.directory.write("peer.key", String(repeating: "5a", count: 32) + "\n"), 0o600)
         made.signal(.beta, SIGHUP)
-        try await Task.sleep(for: .seconds(PairFixture.deadAfter + 1))
+        // Evidence, not a pause: alpha finds beta silent (its datagrams refused for their key).
+        _ = try await made.waitUntil("alpha finds beta silent", timeout: PairFixture.deadAfter * 4) {
+            (made.statusObject(.alpha)?["peer"] as? [String: Any])?["silent"] as? Bool == true
+        }
         let doctor = try made.admin(.alpha, ["doctor"])
         print("[doctor] exit \(doctor.status):\n\(doctor.stdout)\(doctor.stderr)")
         XCTAssertEqual(doctor.status, 1, doctor.stdout + doctor.stderr)

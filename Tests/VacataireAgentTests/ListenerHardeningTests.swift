@@ -42,7 +42,9 @@ final class ListenerHardeningTests: XCTestCase {
         for _ in 0..<clients {
             idle.append(try LoopbackClient.connect(port: port))
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // Evidence that the crowd arrived: the listener holds as many as it may.
+        let full = Wait.until(timeout: 10, every: 0.02) { server.slots.counts.open >= DescriptorBudget.listenerCapacity() }
+        XCTAssertTrue(full, "the listener never filled its \(DescriptorBudget.listenerCapacity()) slots: \(server.slots.counts.open)")
         XCTAssertLessThanOrEqual(server.slots.counts.open, DescriptorBudget.listenerCapacity())
         // Answered while the crowd holds on (the client gives up after 5 s); the time is a
         // figure to read, not an assertion.

@@ -54,7 +54,9 @@ final class LoadBalancerTests: XCTestCase {
         // The active in maintenance keeps its service, so HAProxy keeps routing to it.
         let active = try pair.admin(.alpha, ["maintenance", "on"])
         XCTAssertEqual(active.status, 0, active.stdout + active.stderr)
-        Thread.sleep(forTimeInterval: 1)  // five agent checks
+        // What HAProxy's agent check reads from alpha now (every 200 ms): still up.
+        let answer = try LoopbackClient.exchange(port: pair.agentCheckPort(.alpha))
+        XCTAssertTrue(answer.hasPrefix("up"), "alpha in maintenance tells the load balancer: \(answer)")
         XCTAssertEqual(try haproxy.serverStats()["alpha"]?["status"], "UP")
         XCTAssertEqual(haproxy.request().body, "served by alpha")
 
