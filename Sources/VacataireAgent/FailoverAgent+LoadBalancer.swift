@@ -18,7 +18,7 @@ extension FailoverAgent {
         // Never heard: silent since the agent started (the machine's clock starts at zero).
         let silence = coordinator.peerStatus(at: now()).lastHeard ?? now().since(MonotonicInstant(nanoseconds: 0))
         let snapshot = AgentMetricsSnapshot(
-            role: coordinator.role, state: coordinator.stateName, healthy: coordinator.health?.healthy == true,
+            role: coordinator.role.told, state: coordinator.stateName, healthy: coordinator.health?.healthy == true,
             epoch: coordinator.epoch, peerLastHeardSeconds: silence.seconds,
             checks: checks, rejections: statistics.validation.byReason, heartbeatCopies: statistics.heartbeatCopiesSent,
             datagramsSent: statistics.datagramsSent, datagramsReceived: statistics.datagramsReceived,

@@ -9,7 +9,7 @@ extension FailoverAgent {
     /// The agent's role, epoch and peer, and when its tick last ran the state coordinator.
     func systemdProgress() -> SystemdNotifier.Progress {
         SystemdNotifier.Progress(
-            state: coordinator.stateName, role: coordinator.role, epoch: coordinator.epoch, peerName: failover.peer.name,
+            state: coordinator.stateName, role: coordinator.role.told, epoch: coordinator.epoch, peerName: failover.peer.name,
             peerRole: coordinator.peerStatus(at: now()).role, lastTick: lastTick)
     }
 

@@ -46,7 +46,7 @@ public actor FailoverAgent {
     let serviceCheckModes: AsyncStream<Bool>
     let serviceCheckModeQueue: AsyncStream<Bool>.Continuation
     /// The role before the latest role-changing action list, for notifications.
-    var lastRole: ServiceRole
+    var lastRole: PersistedRole
     /// Why the store takes no writes now (refused, stalled, or could not be opened).
     var stateNotWritable: String?
     /// What the configuration leaves unsafe (`ConfigWarnings`): logged at start, in status.
@@ -461,7 +461,7 @@ public actor FailoverAgent {
             return
         }
         let runner = runner
-        let context = ServiceActionContext(role: coordinator.role, epoch: coordinator.epoch, event: nil, incident: nil, reason: reason)
+        let context = ServiceActionContext(role: coordinator.role.told, epoch: coordinator.epoch, event: nil, incident: nil, reason: reason)
         logger.notice("fencing \(failover.peer.name): \(reason)")
         startEffect {
             let report = await runner.run(fence, label: "fence", context: context)
@@ -495,7 +495,7 @@ public actor FailoverAgent {
     /// with the failing node's checks (the peer's, carried in its handoff request, or this
     /// node's own). Otherwise the peer pages it; a role change it does not confirm
     /// delivering within `confirm_timeout` is paged from here after all.
-    func raise(_ id: IncidentID, _ kind: EventKind, reason: String, paged: Bool, failing: [FailingCheck], roleBefore: ServiceRole) {
+    func raise(_ id: IncidentID, _ kind: EventKind, reason: String, paged: Bool, failing: [FailingCheck], roleBefore: PersistedRole) {
         let at = clock.date
         storeWrite("record incident \(id)") { _ = try $0.openIncident(id, kind: kind, reason: reason, at: at) }
         logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)", metadata: decisionFields(kind.rawValue, incident: id))
@@ -515,10 +515,10 @@ public actor FailoverAgent {
             return
         }
         record(.notify, kind: kind, incident: id, reason: "incident \(id) (\(kind.rawValue)) paged by \(config.node.name)")
-        let newRole: ServiceRole = coordinator.stateName == .takingOver ? .active : coordinator.role
+        let newRole: ServiceRole = coordinator.stateName == .takingOver ? .active : coordinator.role.told
         let checks = failing.map { NotifiableEvent.CheckSummary(name: $0.name, status: "CRITICAL", output: $0.output) }
         send(notifier.event(
-            kind, incident: id, reason: reason, oldRole: roleBefore, newRole: newRole, checks: checks.isEmpty ? checkSummaryCache : checks
+            kind, incident: id, reason: reason, oldRole: roleBefore.told, newRole: newRole, checks: checks.isEmpty ? checkSummaryCache : checks
         ))
     }
 

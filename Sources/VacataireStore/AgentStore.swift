@@ -120,7 +120,8 @@ public final class AgentStore: Sendable {
                 return nil
             }
             let roleText: String? = row["role"]
-            guard let roleText, let role = ServiceRole(rawValue: roleText) else {
+            // A told role never reaches the store, but one that did reads as what it persists.
+            guard let roleText, let role = PersistedRole(rawValue: roleText) ?? ServiceRole(rawValue: roleText)?.persisted else {
                 throw StoreError.unreadable(path: path, detail: "failover_state.role holds `\(roleText ?? "NULL")`, not a role")
             }
             let epoch: Int64? = row["epoch"]

@@ -30,7 +30,7 @@ public protocol Coordinator: Sendable {
     /// The state's name, for status, logs and metrics.
     var stateName: FailoverStateName { get }
     /// The role last persisted.
-    var role: ServiceRole { get }
+    var role: PersistedRole { get }
     /// The epoch of the last role change this node knows of.
     var epoch: UInt64 { get }
     /// The role this node tells others: `active` whenever its service is on or starting.

@@ -88,7 +88,7 @@ extension FailoverMachine {
     public mutating func maintenance(on: Bool, author: String, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
         if on {
-            let resume: ServiceRole
+            let resume: PersistedRole
             switch state {
             case .active: resume = .active
             case .standby: resume = .standby
@@ -109,7 +109,7 @@ extension FailoverMachine {
         switch resume {
         case .active: move(to: .active(Active()), reason: reason, &actions)
         case .failed: move(to: .failed(Failed(why: reason, told: .nothing)), reason: reason, &actions)  // told again if nobody serves
-        case .standby, .starting, .takingOver: move(to: .standby(.idle), reason: reason, &actions)
+        case .standby: move(to: .standby(.idle), reason: reason, &actions)
         }
         actions.append(.answerAdmin(accepted: true, reason: reason))
         decide(now, &actions)

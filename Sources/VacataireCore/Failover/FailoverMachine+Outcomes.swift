@@ -193,7 +193,7 @@ extension FailoverMachine {
             // would claim a move that did not happen.
             var what = "failback"
             if case .switchover = takeOver.purpose { what = "switchover" }
-            let back: ServiceRole = takeOver.previous == .failed ? .failed : .standby
+            let back: PersistedRole = takeOver.previous == .failed ? .failed : .standby
             let reason = "\(what) abandoned: \(why); stopping my service, \(back.rawValue) again; \(peerName) keeps serving"
             stepDown(to: back, epoch: newEpoch, purpose: .abortedStart, event: nil, incident: nil, reason: reason, &actions)
         case .resume, .nobodyServes:

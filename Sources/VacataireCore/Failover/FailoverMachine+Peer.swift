@@ -130,7 +130,7 @@ extension FailoverMachine {
             return  // a duplicate, or late: resolveConflict steps down if the peer is active and newer
         }
         let newEpoch = max(Epoch.after(epoch), message.epoch)
-        let then: ServiceRole = handoff.planned ? .standby : .failed
+        let then: PersistedRole = handoff.planned ? .standby : .failed
         let event: EventKind = handoff.planned ? .switchover : .failover
         let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
         let reason = handoff.planned
@@ -156,7 +156,7 @@ extension FailoverMachine {
             actions.append(.send(self.message(.status, request: message.requestID)))
         case .active, .handingOff:
             // While handing off we want to give the service away anyway: stopping for the peer does that.
-            var then: ServiceRole = .standby
+            var then: PersistedRole = .standby
             if case .handingOff(let handoff) = state, !handoff.planned { then = .failed }
             let newEpoch = max(Epoch.after(epoch), message.epoch)
             let reason = "quiescing: \(peerName) takes the service back (\(event.rawValue)); stopping mine, epoch \(newEpoch)"
@@ -241,7 +241,7 @@ extension FailoverMachine {
             return
         }
         var event: EventKind = .takeover
-        var then: ServiceRole = isHealthy ? .standby : .failed
+        var then: PersistedRole = isHealthy ? .standby : .failed
         if case .handingOff(let handoff) = state {
             event = handoff.planned ? .switchover : .failover
             then = handoff.planned ? .standby : .failed

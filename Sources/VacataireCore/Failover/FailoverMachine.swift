@@ -34,7 +34,7 @@ public struct FailoverMachine: Sendable {
         /// Service off after a failure; waits for an admin (`ready`, or failback).
         case failed(Failed)
         /// Automatic actions paused by the admin; the service stays as `resume` says.
-        case maintenance(resume: ServiceRole)
+        case maintenance(resume: PersistedRole)
     }
 
     public struct Active: Sendable, Equatable {
@@ -57,7 +57,7 @@ public struct FailoverMachine: Sendable {
         /// Decide alone after this instant if the peer stays silent.
         public var until: MonotonicInstant
         /// The role read back from the store.
-        public var persistedRole: ServiceRole
+        public var persistedRole: PersistedRole
     }
 
     public struct Failed: Sendable, Equatable {
@@ -116,7 +116,7 @@ public struct FailoverMachine: Sendable {
         public var purpose: Purpose
         public var phase: Phase
         /// The role to go back to when the take-over is abandoned.
-        public var previous: ServiceRole
+        public var previous: PersistedRole
         /// The page of the move (a handoff, a takeover): it goes out once this node's service
         /// passed its checks, so that it never claims a role not reached.
         public var pageOnceServing: RoleChangePage?
@@ -173,7 +173,7 @@ public struct FailoverMachine: Sendable {
     public struct Quiesce: Sendable, Equatable {
         public var purpose: Purpose
         /// `standby` or `failed`, already persisted.
-        public var then: ServiceRole
+        public var then: PersistedRole
         /// Why the node steps down: what a `failed` node says it failed of.
         public var why: String
         /// Draining, in two steps of `drain` each: until `downAt` the load balancer still
@@ -221,7 +221,7 @@ public struct FailoverMachine: Sendable {
     /// The epoch of the last role change this node knows of.
     public internal(set) var epoch: UInt64
     /// The role last persisted.
-    public internal(set) var role: ServiceRole
+    public internal(set) var role: PersistedRole
     /// The last verdict of the check scheduler; nil until the first.
     public internal(set) var health: HealthVerdict?
     /// What the peer last said; nil until it said anything in a current epoch.
@@ -326,7 +326,7 @@ public struct FailoverMachine: Sendable {
         case .active, .handingOff: return .active
         case .takingOver:
             return .takingOver  // not serving yet: the peer keeps its service until told (make before break)
-        case .standby, .quiescing, .failed, .maintenance: return role
+        case .standby, .quiescing, .failed, .maintenance: return role.told
         }
     }
 
@@ -390,7 +390,7 @@ public struct FailoverMachine: Sendable {
     /// the agent's `servingVerdict` in a release build.
     @inline(never)
     public func loadBalancerView(at now: MonotonicInstant) -> LoadBalancerView {
-        LoadBalancerView(state: stateName, role: role, healthy: health?.healthy, up: loadBalancerUp(at: now))
+        LoadBalancerView(state: stateName, role: role.told, healthy: health?.healthy, up: loadBalancerUp(at: now))
     }
 
     /// Some service check has a failing result (not merely none yet).
@@ -473,8 +473,8 @@ public struct FailoverMachine: Sendable {
         answered.last { $0.key == key }?.reply
     }
 
-    mutating func persist(_ newRole: ServiceRole, epoch newEpoch: UInt64, _ actions: inout [FailoverAction]) {
-        role = newRole == .starting ? .standby : newRole
+    mutating func persist(_ newRole: PersistedRole, epoch newEpoch: UInt64, _ actions: inout [FailoverAction]) {
+        role = newRole
         epoch = max(epoch, newEpoch)  // epochs never go down
         actions.append(.persist(PersistedFailoverState(role: role, epoch: epoch)))
     }
@@ -586,12 +586,12 @@ public struct FailoverMachine: Sendable {
     /// `drain` first, so that it sees the peer up; a failing node (`leaveAtOnce`) leaves it
     /// at once, its verified replacement being in it already, and stops after `drain`.
     mutating func stepDown(
-        to then: ServiceRole, epoch newEpoch: UInt64, purpose: Quiesce.Purpose, event: EventKind?,
+        to then: PersistedRole, epoch newEpoch: UInt64, purpose: Quiesce.Purpose, event: EventKind?,
         incident: IncidentID?, reason: String, drainFrom now: MonotonicInstant? = nil, leaveAtOnce: Bool = false,
         _ actions: inout [FailoverAction]
     ) {
         persist(then, epoch: newEpoch, &actions)
-        let stop = ServiceActionContext(role: then, epoch: newEpoch, event: event, incident: incident, reason: reason)
+        let stop = ServiceActionContext(role: then.told, epoch: newEpoch, event: event, incident: incident, reason: reason)
         if let now, settings.drain > .zero {
             let inRotation = leaveAtOnce ? Duration.zero : settings.drain
             let quiesce = Quiesce(purpose: purpose, then: then, why: reason, downAt: now + inRotation, stopAt: now + inRotation + settings.drain, pendingStop: stop)

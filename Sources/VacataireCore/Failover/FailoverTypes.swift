@@ -6,17 +6,43 @@ public enum ConfiguredRole: String, ConfigKeyword, Sendable, Codable {
     case standby
 }
 
-/// The role a node holds at run time, as persisted and as told to the peer.
+/// The role a node tells its peer, status and the load balancer: what it is doing now.
 ///
-/// `starting` is only ever told, never persisted: a node that is learning its peer's state.
+/// `starting` (learning the peer's state) and `takingOver` (starting and verifying its
+/// service; not yet serving, so the peer keeps serving meanwhile and adopts nothing from
+/// it) are only ever told; what is written to the store is a `PersistedRole`.
 public enum ServiceRole: String, Sendable, Codable, Equatable, CaseIterable {
     case starting
     case standby
     case active
     case failed
-    /// Only ever told: starting and verifying its service to take over; not yet serving.
-    /// The peer keeps serving meanwhile (make before break) and adopts nothing from it.
     case takingOver = "taking-over"
+
+    /// The role to write for a node that tells this one: a node starting is standby until
+    /// it knows better, one taking over is active (its service may be running).
+    public var persisted: PersistedRole {
+        switch self {
+        case .starting, .standby: return .standby
+        case .active, .takingOver: return .active
+        case .failed: return .failed
+        }
+    }
+}
+
+/// The role a node writes to its store before acting: what it may be doing after a crash.
+public enum PersistedRole: String, Sendable, Codable, Equatable, CaseIterable {
+    case standby
+    case active
+    case failed
+
+    /// The same role as told to others.
+    public var told: ServiceRole {
+        switch self {
+        case .standby: return .standby
+        case .active: return .active
+        case .failed: return .failed
+        }
+    }
 }
 
 /// What the node writes to its store before acting: role and epoch.
@@ -24,17 +50,12 @@ public enum ServiceRole: String, Sendable, Codable, Equatable, CaseIterable {
 /// The machine emits `.persist` first in every action list that changes either, so a
 /// crash at any point leaves a store that never claims less than the node may have done.
 public struct PersistedFailoverState: Sendable, Equatable, Codable {
-    /// `active`, `standby` or `failed` (`starting` is read back as `standby`, `taking-over` as `active`).
-    public var role: ServiceRole
+    public var role: PersistedRole
     /// The pair's role-change counter as this node last knew it.
     public var epoch: UInt64
 
-    public init(role: ServiceRole, epoch: UInt64) {
-        switch role {
-        case .starting: self.role = .standby
-        case .takingOver: self.role = .active  // its service may be running
-        case .standby, .active, .failed: self.role = role
-        }
+    public init(role: PersistedRole, epoch: UInt64) {
+        self.role = role
         self.epoch = epoch
     }
 }
