@@ -32,7 +32,7 @@ public enum AgentService {
             try await AgentCheckResponder.bind($0, source: agent, logger: logger)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: DaemonPart({
+            .init(service: CancelledAtShutdown({
                 await agent.recordUncleanPreviousStop()
                 await agent.run()
             }, then: { await agent.closeStore() }), serviceName: "agent"),
@@ -50,10 +50,10 @@ public enum AgentService {
             services.append(.init(service: ListenerPart(run: { await agentCheck.run() }, stop: { agentCheck.stopAccepting() }),
                                   successTerminationBehavior: .ignore, serviceName: "agent-check"))
         }
-        services.append(.init(service: DaemonPart { await agent.notifySystemd() }, successTerminationBehavior: .ignore, serviceName: "systemd"))
-        services.append(.init(service: DaemonPart { await StartupPages.releaseOnceSettled(clock: agent.clock, logger: logger) },
+        services.append(.init(service: CancelledAtShutdown { await agent.notifySystemd() }, successTerminationBehavior: .ignore, serviceName: "systemd"))
+        services.append(.init(service: CancelledAtShutdown { await StartupPages.releaseOnceSettled(clock: agent.clock, logger: logger) },
                               successTerminationBehavior: .ignore, serviceName: "startup pages"))
-        services.append(.init(service: DaemonPart {
+        services.append(.init(service: CancelledAtShutdown {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
                 await agent.reload()
             }
@@ -70,7 +70,7 @@ public enum AgentService {
 
 /// One part of the daemon as a service: runs `body` until the group shuts down gracefully
 /// (which cancels it), then `then` (closing a listener).
-struct DaemonPart: Service {
+struct CancelledAtShutdown: Service {
     let body: @Sendable () async -> Void
     let then: @Sendable () async -> Void
 
@@ -106,7 +106,7 @@ struct ListenerPart: Service {
 }
 
 /// Waits for the graceful shutdown, then finishes the transition in flight before the
-/// services listed before it stop (it is not cancelled by the shutdown, unlike `DaemonPart`).
+/// services listed before it stop (it is not cancelled by the shutdown, unlike `CancelledAtShutdown`).
 struct FinishInFlight: Service {
     let agent: FailoverAgent
 

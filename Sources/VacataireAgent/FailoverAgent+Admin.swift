@@ -169,7 +169,7 @@ extension FailoverAgent {
             } + (stateCheck.map { [AgentStatus.Check(name: $0.name, severity: "critical", health: "failing", status: "CRITICAL", output: $0.output, runs: 0)] } ?? []),
             incidents: incidents,
             peerRejections: peerRejections,
-            outboxPending: (backlog?.pending ?? 0) + (outbox.heldDeliveries),
+            outboxPending: (backlog?.pending ?? 0) + (outbox.deliveriesInMemory),
             outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { clock.date.timeIntervalSince($0) },
             heldBackNotices: outbox.heldBack,

@@ -38,14 +38,14 @@ extension FailoverAgent {
     }
 
     /// Hands `notification` to the outbox's ordered queue, journaled first (`AgentNotifier`).
-    func send(_ notification: NotifiableEvent) {
-        send([notification])
+    func queueNotification(_ notification: NotifiableEvent) {
+        queueNotifications([notification])
     }
 
     /// Hands `notifications` to the outbox's ordered queue, journaled first in one transaction.
-    func send(_ notifications: [NotifiableEvent]) {
+    func queueNotifications(_ notifications: [NotifiableEvent]) {
         notificationsQueued += notifications.count
-        notifier.send(notifications)
+        notifier.journalAndQueue(notifications)
     }
 
     func notificationsTaken(_ count: Int) {

@@ -27,12 +27,12 @@ extension FailoverAgent {
                     + "(reminder \(count), every \(config.incidents.repeatInterval)): \(reason)"
                 logger.notice("\(line)")
                 record(.notify, kind: .reminder, incident: id, reason: "\(line); paged by \(config.node.name)")
-                send(notifier.event(.reminder, incident: id, reason: line))
+                queueNotification(notifier.event(.reminder, incident: id, reason: line))
             case .pageForPeer(let id, let kind, let reason):
                 let why = "\(failover.peer.name) did not confirm delivering it within \(config.incidents.confirmTimeout)"
                 logger.warning("incident \(id) (\(kind.rawValue)) paged by \(config.node.name): \(why)")
                 record(.notify, kind: kind, incident: id, reason: "incident \(id) paged by \(config.node.name): \(why)")
-                send(notifier.event(kind, incident: id, reason: "\(reason) (paged by \(config.node.name): \(why))"))
+                queueNotification(notifier.event(kind, incident: id, reason: "\(reason) (paged by \(config.node.name): \(why))"))
             case .acknowledgementExpired(let id):
                 logger.notice("the acknowledgement of incident \(id) expired; reminders resume")
                 record(.incident, incident: id, reason: "the acknowledgement of incident \(id) expired; reminders resume")

@@ -22,7 +22,7 @@ extension FailoverAgent {
             epoch: coordinator.epoch, peerLastHeardSeconds: silence.seconds,
             checks: checks, rejections: statistics.validation.byReason, heartbeatCopies: statistics.heartbeatCopiesSent,
             datagramsSent: statistics.datagramsSent, datagramsReceived: statistics.datagramsReceived,
-            outboxPending: (backlog?.pending ?? 0) + (outbox.heldDeliveries), outboxExpired: backlog?.expired ?? 0,
+            outboxPending: (backlog?.pending ?? 0) + (outbox.deliveriesInMemory), outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, clock.date.timeIntervalSince($0)) } ?? 0
         )
         return metrics.render(snapshot)

@@ -222,9 +222,9 @@ extension FailoverAgent {
         if let standIn = store.standIn {
             // Opening the real file again is for a restart: this run's state lives in memory.
             // Said once; then there is nothing more to learn here.
-            guard !standInReopens else { return }
+            guard !realStoreOpensAgain else { return }
             if (try? AgentStore(path: store.path))?.path != nil {
-                standInReopens = true
+                realStoreOpensAgain = true
                 logger.notice("the state directory can be opened again; restart the agent to use it (systemctl restart vacataire); until then the service stays off here (it could not: \(standIn))")
             }
             return
@@ -258,6 +258,6 @@ extension FailoverAgent {
         let reason = failing
             ? "state not writable: \(config.node.name) cannot write its state (\(stateNotWritable ?? "")); it will not start its service until the state directory takes writes again"
             : "state writable again: \(config.node.name) writes its state; it may serve again"
-        send(notifier.event(failing ? .checkFailed : .checkRecovered, incident: nil, reason: reason, checks: [summary]))
+        queueNotification(notifier.event(failing ? .checkFailed : .checkRecovered, incident: nil, reason: reason, checks: [summary]))
     }
 }

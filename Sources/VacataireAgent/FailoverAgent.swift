@@ -67,7 +67,7 @@ public actor FailoverAgent {
     /// The state directory's health changed and the machine has not heard it yet.
     var stateCheckChanged = false
     /// The real store, which could not be opened at start, opens now (said once).
-    var standInReopens = false
+    var realStoreOpensAgain = false
     /// Why the role before this start is unknown although the store opened (its database
     /// was deleted while the node had run before), or nil.
     var roleUnknownAtStart: String?
@@ -382,7 +382,7 @@ public actor FailoverAgent {
             case .fencePeer(let reason):
                 fence(reason: reason)
             case .raiseIncident(let id, let kind, let reason, let paged, let failing):
-                raise(id, kind, reason: reason, paged: paged, failing: failing, roleBefore: roleBefore)
+                openIncident(id, kind, reason: reason, paged: paged, failing: failing, roleBefore: roleBefore)
             case .acknowledgeIncident(let id, let author, let comment, let expiresIn, let via):
                 let at = clock.date
                 let expiresAt = expiresIn.map { at.addingTimeInterval(Double($0.components.seconds)) }
@@ -405,7 +405,7 @@ public actor FailoverAgent {
                 record(.notify, kind: kind, incident: incident, reason: reason)
                 let ack = kind == .acknowledged ? acknowledgement.map { (author: $0.author, comment: $0.comment) } : nil
                 if let incident { reminders.pagedHere(incident) }  // its news goes out from here, so do its reminders
-                send(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
+                queueNotification(notifier.event(kind, incident: incident, reason: reason, ackAuthor: ack?.author, ackComment: ack?.comment))
             case .foldUndelivered(let kind, let incident, let because):
                 record(.notify, kind: kind, incident: incident, reason: "undelivered \(kind.rawValue) page(s) of \(incident) from \(config.node.name) are no longer news (\(because)): not sent; the incident's next message from here tells them")
                 let outbox = outbox
@@ -495,7 +495,7 @@ public actor FailoverAgent {
     /// with the failing node's checks (the peer's, carried in its handoff request, or this
     /// node's own). Otherwise the peer pages it; a role change it does not confirm
     /// delivering within `confirm_timeout` is paged from here after all.
-    func raise(_ id: IncidentID, _ kind: EventKind, reason: String, paged: Bool, failing: [FailingCheck], roleBefore: PersistedRole) {
+    func openIncident(_ id: IncidentID, _ kind: EventKind, reason: String, paged: Bool, failing: [FailingCheck], roleBefore: PersistedRole) {
         let at = clock.date
         storeWrite("record incident \(id)") { _ = try $0.openIncident(id, kind: kind, reason: reason, at: at) }
         logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)", metadata: decisionFields(kind.rawValue, incident: id))
@@ -517,7 +517,7 @@ public actor FailoverAgent {
         record(.notify, kind: kind, incident: id, reason: "incident \(id) (\(kind.rawValue)) paged by \(config.node.name)")
         let newRole: ServiceRole = coordinator.stateName == .takingOver ? .active : coordinator.role.told
         let checks = failing.map { NotifiableEvent.CheckSummary(name: $0.name, status: "CRITICAL", output: $0.output) }
-        send(notifier.event(
+        queueNotification(notifier.event(
             kind, incident: id, reason: reason, oldRole: roleBefore.told, newRole: newRole, checks: checks.isEmpty ? checkSummaryCache : checks
         ))
     }
@@ -535,7 +535,7 @@ public actor FailoverAgent {
                 checks: [summary]
             )
         }
-        send(notifications)
+        queueNotifications(notifications)
     }
 
     func sendQueued() async {

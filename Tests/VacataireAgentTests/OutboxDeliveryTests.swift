@@ -186,11 +186,11 @@ final class OutboxDeliveryTests: XCTestCase {
         _ = store
         await outbox.enqueue(failover())
         await settle(outbox)
-        XCTAssertEqual(outbox.heldDeliveries, 1)
+        XCTAssertEqual(outbox.deliveriesInMemory, 1)
         var seen: [Int] = []
         for _ in 0..<30 {
             await advance(outbox, by: .milliseconds(100))
-            seen.append(outbox.heldDeliveries)
+            seen.append(outbox.deliveriesInMemory)
         }
         XCTAssertEqual(seen.last, 0, "given up past max_age (2 s), as a stored delivery: \(seen)")
         XCTAssertEqual(seen.prefix(15).filter { $0 == 1 }.count, 15, "retried meanwhile: \(seen)")

@@ -51,12 +51,12 @@ struct AgentNotifier: Sendable {
     }
 
     /// Journals `notification` and queues it for the outbox, after every one queued before it.
-    func send(_ notification: NotifiableEvent) {
-        send([notification])
+    func journalAndQueue(_ notification: NotifiableEvent) {
+        journalAndQueue([notification])
     }
 
     /// Journals `notifications` in one transaction and queues them, in order.
-    func send(_ notifications: [NotifiableEvent]) {
+    func journalAndQueue(_ notifications: [NotifiableEvent]) {
         guard !notifications.isEmpty else { return }
         let encoder = JSONEncoder()
         // Every one encodes (a NotifiableEvent is plain values); if one did not, none is

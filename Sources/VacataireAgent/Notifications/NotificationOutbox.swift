@@ -35,9 +35,9 @@ actor NotificationOutbox {
     /// Deliveries started and not finished, as children of `run()`.
     private let deliveries: AsyncStream<@Sendable () async -> Void>
     private let deliveryQueue: AsyncStream<@Sendable () async -> Void>.Continuation
-    /// Deliveries queued or being tried (stored and held), for `isIdle`.
+    /// Deliveries queued or being tried (stored and in memory), for `isIdle`.
     private var deliveriesUnderWay = 0
-    /// When the earliest retry (stored or held) is due; nil when none waits.
+    /// When the earliest retry (stored or in memory) is due; nil when none waits.
     private var nextRetry: Date?
     /// Deliveries being tried right now, so that a slow one is not started twice.
     private var inFlight: Set<Int64> = []
@@ -49,14 +49,14 @@ actor NotificationOutbox {
     private var limiter: NotificationLimiter
     /// Notifications the store could not take (a full disk, Docs/persistence.md), oldest
     /// first: delivered from memory with retries, and committed once the store takes writes.
-    private var held: [HeldNotification] = []
-    private var lastHeldID = 0
+    private var inMemory: [MemoryDelivery] = []
+    private var lastMemoryID = 0
     /// At most this many notifications wait in memory; beyond, the oldest notice goes.
-    static let heldLimit = 1_000
+    static let memoryLimit = 1_000
     /// By incident: what `fold` withdrew, for the incident's next notification to tell.
     private var folded: [String: [String]] = [:]
 
-    private struct HeldNotification {
+    private struct MemoryDelivery {
         let id: Int
         var notification: NotifiableEvent
         var destinations: [String]
@@ -68,7 +68,7 @@ actor NotificationOutbox {
     /// What status and `notify-test` read, copied out of the actor.
     private struct Shown {
         var sender: NotificationSender
-        var heldDeliveries = 0
+        var deliveriesInMemory = 0
         var heldBack = 0
     }
 
@@ -110,10 +110,10 @@ actor NotificationOutbox {
 
     /// Copies what status reads out of the actor; called where it may have changed.
     private func show() {
-        let heldDeliveries = held.reduce(0) { $0 + $1.destinations.count }
+        let deliveriesInMemory = inMemory.reduce(0) { $0 + $1.destinations.count }
         let heldBack = limiter.heldBack
         shown.withLock {
-            $0.heldDeliveries = heldDeliveries
+            $0.deliveriesInMemory = deliveriesInMemory
             $0.heldBack = heldBack
         }
     }
@@ -176,11 +176,11 @@ actor NotificationOutbox {
             logger.error("cannot withdraw the undelivered \(kind.rawValue) notification(s) of \(incident): \(error); they will be sent late")
             return
         }
-        let foldable = { (entry: HeldNotification) in
+        let foldable = { (entry: MemoryDelivery) in
             !entry.inFlight && entry.notification.kind == kind && entry.notification.incidentID == incident
         }
-        lines += held.filter(foldable).map { Self.foldedLine($0.notification) }
-        held.removeAll(where: foldable)
+        lines += inMemory.filter(foldable).map { Self.foldedLine($0.notification) }
+        inMemory.removeAll(where: foldable)
         show()
         guard !lines.isEmpty else { return }
         logger.notice("\(lines.count) undelivered \(kind.rawValue) notification(s) of \(incident) withdrawn (\(because)); the incident's next notification from here tells them")
@@ -245,7 +245,7 @@ actor NotificationOutbox {
         } catch {
             // The store is the outbox; without it, keep the notification in memory rather than lose it.
             logger.error("cannot commit notification \(notification.kind.rawValue) to the outbox (\(error)); keeping it in memory and delivering it from there until the store takes writes")
-            hold(notification, destinations: destinations)
+            keepInMemory(notification, destinations: destinations)
         }
     }
 
@@ -261,48 +261,48 @@ actor NotificationOutbox {
     }
 
     /// Keeps a notification the store refused; the oldest notice makes room at the limit.
-    private func hold(_ notification: NotifiableEvent, destinations: [String]) {
-        if held.count >= Self.heldLimit {
-            let victim = held.firstIndex { !$0.inFlight && Self.priority(of: $0.notification.kind) == .notice } ?? held.firstIndex { !$0.inFlight }
+    private func keepInMemory(_ notification: NotifiableEvent, destinations: [String]) {
+        if inMemory.count >= Self.memoryLimit {
+            let victim = inMemory.firstIndex { !$0.inFlight && Self.priority(of: $0.notification.kind) == .notice } ?? inMemory.firstIndex { !$0.inFlight }
             if let victim {
-                logger.warning("notification \(held[victim].notification.kind.rawValue) dropped from memory: \(Self.heldLimit) wait for the store")
-                held.remove(at: victim)
+                logger.warning("notification \(inMemory[victim].notification.kind.rawValue) dropped from memory: \(Self.memoryLimit) wait for the store")
+                inMemory.remove(at: victim)
             }
         }
-        lastHeldID += 1
-        held.append(HeldNotification(id: lastHeldID, notification: notification, destinations: destinations, nextTry: clock.date))
-        deliverHeld()
+        lastMemoryID += 1
+        inMemory.append(MemoryDelivery(id: lastMemoryID, notification: notification, destinations: destinations, nextTry: clock.date))
+        deliverFromMemory()
         show()
     }
 
     /// Commits what waits in memory once the store takes it; delivers it directly meanwhile.
-    private func deliverHeld() {
+    private func deliverFromMemory() {
         let now = clock.date
         let beyond = now.addingTimeInterval(settings.retryMax.seconds)
-        for entry in held where !entry.inFlight && (entry.nextTry <= now || entry.nextTry > beyond) {
+        for entry in inMemory where !entry.inFlight && (entry.nextTry <= now || entry.nextTry > beyond) {
             let notification = entry.notification
             do {
                 try write(notification, for: entry.destinations, at: notification.time)
-                held.removeAll { $0.id == entry.id }
+                inMemory.removeAll { $0.id == entry.id }
                 logger.notice("notification \(notification.kind.rawValue) kept in memory is now in the outbox")
                 continue
             } catch {}
-            guard let index = held.firstIndex(where: { $0.id == entry.id }) else { continue }
-            held[index].inFlight = true
+            guard let index = inMemory.firstIndex(where: { $0.id == entry.id }) else { continue }
+            inMemory[index].inFlight = true
             let sender = sender
             let only = Set(entry.destinations)
             startDelivery {
                 let outcomes = await sender.send(notification, channels: Set(NotifyChannel.allCases), only: only)
-                await self.heldFinished(entry.id, outcomes: outcomes)
+                await self.memoryTryFinished(entry.id, outcomes: outcomes)
             }
         }
     }
 
     /// A try from memory ended: judged like a stored delivery (`judge`); what is left is
     /// kept in memory for its next try.
-    private func heldFinished(_ id: Int, outcomes: [DeliveryOutcome]) {
-        guard let index = held.firstIndex(where: { $0.id == id }) else { return }
-        var entry = held[index]
+    private func memoryTryFinished(_ id: Int, outcomes: [DeliveryOutcome]) {
+        guard let index = inMemory.firstIndex(where: { $0.id == id }) else { return }
+        var entry = inMemory[index]
         let now = clock.date
         entry.attempts += 1
         let byKey = Dictionary(outcomes.map { ($0.key, $0) }) { first, _ in first }
@@ -326,11 +326,11 @@ actor NotificationOutbox {
         entry.nextTry = now.addingTimeInterval(wait ?? settings.backoff(attempt: entry.attempts))
         retryAt(entry.nextTry)
         if entry.destinations.isEmpty {
-            held.remove(at: index)
+            inMemory.remove(at: index)
         } else {
-            held[index] = entry
+            inMemory[index] = entry
         }
-        // After `held` is updated: a report kept in memory may change it.
+        // After `inMemory` is updated: a report kept in memory may change it.
         settled(entry.notification, outcomes: outcomes, lost: lost)
         show()
     }
@@ -397,7 +397,7 @@ actor NotificationOutbox {
                 await self.loadNextRetry()
                 var next = self.clock.now
                 while true {
-                    await self.look()
+                    await self.checkTimers()
                     next = max(next + Self.lookInterval, self.clock.now)
                     do { try await self.clock.sleep(until: next) } catch { break }
                 }
@@ -412,7 +412,7 @@ actor NotificationOutbox {
     /// How often the outbox looks at the rate limiter and at the retries' times.
     static let lookInterval: Duration = .milliseconds(250)
 
-    private func look() {
+    private func checkTimers() {
         tickLimiter()
         retryDue()
         show()
@@ -438,7 +438,7 @@ actor NotificationOutbox {
     private func retryDue() {
         guard let nextRetry, nextRetry <= clock.date || nextRetry > clock.date.addingTimeInterval(settings.retryMax.seconds) else { return }
         self.nextRetry = nil
-        deliverHeld()
+        deliverFromMemory()
         deliverDue()
         // The retries whose time has not come yet: without this, one due after the retry
         // just started would wait for an unrelated failure to be looked at again. (Those
@@ -463,8 +463,8 @@ actor NotificationOutbox {
     static let deliveriesPerRound = 100
 
     /// Deliveries owed from memory (the store did not take them), as last shown.
-    nonisolated var heldDeliveries: Int {
-        shown.withLock { $0.heldDeliveries }
+    nonisolated var deliveriesInMemory: Int {
+        shown.withLock { $0.deliveriesInMemory }
     }
 
     /// Notices the rate limiter holds back, to be told in a digest, as last shown.
