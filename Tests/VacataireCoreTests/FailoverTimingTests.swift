@@ -44,7 +44,7 @@ final class FailoverTimingTests: XCTestCase {
             settledAt = now + master.deadAfter * 4 + .seconds(1)
             for index in 0..<2 {
                 apply(index, nodes[index].boot(now: now))
-                apply(index, nodes[index].healthChanged(.healthy, now: now))
+                apply(index, nodes[index].handle(.health(.healthy), now: now))
                 schedule(.tick(node: index), after: dice.delay(upTo: nodes[index].settings.tickPeriod))
             }
         }
@@ -105,18 +105,18 @@ final class FailoverTimingTests: XCTestCase {
                 case .tick(let index):
                     guard next.at == nextTick[index] else { continue }  // moved earlier since
                     ticks[index] += 1
-                    apply(index, nodes[index].tick(now: now))
+                    apply(index, nodes[index].handle(.tick, now: now))
                     // The agent's timer runs a little late, never early.
                     let wait = sparseTicks ? nodes[index].nextTick(after: now).since(now) : nodes[index].settings.tickPeriod
                     schedule(.tick(node: index), after: wait + dice.delay(upTo: .milliseconds(3)))
                 case .deliver(let message, let index):
-                    apply(index, nodes[index].received(message, now: now))
+                    apply(index, nodes[index].handle(.peerMessage(message), now: now))
                     askForTick(index)
                 case .guardAnswer(let index):
-                    apply(index, nodes[index].guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: true), now: now))
+                    apply(index, nodes[index].handle(.guardAnswered(GuardReport(witnessReachable: true, peerServiceAnswers: true)), now: now))
                     askForTick(index)
                 case .actionDone(let kind, let index):
-                    apply(index, nodes[index].actionFinished(kind, .succeeded, now: now))
+                    apply(index, nodes[index].handle(.actionFinished(kind, .succeeded), now: now))
                     askForTick(index)
                 }
             }
