@@ -94,13 +94,16 @@ deb: deps
 # Figures of a real pair (memory, CPU, handoff, failback and takeover times), release
 # build with the Swift runtime linked in (as the Debian package ships it), into Docs/BENCHMARKS.md: the loopback pair (pair-bench.sh, about a minute), then the
 # same binary and keepalived (Debian's, installed here when missing) side by side on three
-# network-namespace hosts (failover-bench.sh, about 12 minutes; ROUNDS=20 by default).
+# network-namespace hosts (failover-bench.sh, about 12 minutes; ROUNDS=20 by default), then
+# instructions per heartbeat and per check under valgrind's callgrind (instruction-counts.sh,
+# about 5 minutes).
 bench: deps
 	SWIFT=$(SWIFT) bash Config/link/release-build.sh .build-bench
 	command -v keepalived >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends keepalived \
 		&& (systemctl disable --now keepalived >/dev/null 2>&1 || true); }
 	bash Tests/Benchmarks/pair-bench.sh .build-bench/release/vacataire
 	bash Tests/Benchmarks/failover-bench.sh .build-bench/release/vacataire
+	bash Tests/Benchmarks/instruction-counts.sh .build-bench/release/vacataire
 	VACATAIRE_BENCH=1 $(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing --filter PeerCodecCostTests 2>&1 | grep "peer codec cost"
 
 # The default templates compiled into the binary, from Templates/ (a test fails while they differ).

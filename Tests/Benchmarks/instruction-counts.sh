@@ -6,13 +6,15 @@
 #
 #   Tests/Benchmarks/instruction-counts.sh [VACATAIRE_BINARY] [SECONDS]
 #
-# Three phases on loopback, heartbeat 50 ms (the agent under callgrind is alpha; beta
-# runs natively), each counted over SECONDS (default 30) once alpha has settled:
-#   lone:  alpha alone (its peer never answers): every instruction of the idle agent,
-#          divided by the heartbeats it sent;
-#   pair:  beta runs: what is added, divided by the heartbeats received;
-#   check: alpha also runs an http check every 100 ms against a local page: what is
-#          added, divided by the check's runs.
+# Four phases of a settled pair on loopback (the agent under callgrind is alpha, the
+# active node; beta runs natively), each counted over SECONDS (default 30):
+#   base:    both send heartbeats every 50 ms;
+#   more-received: beta sends each heartbeat on two paths (127.0.0.1 and 127.0.0.2), so
+#            alpha receives twice as many: per heartbeat received, the instructions added
+#            divided by the heartbeats added;
+#   fewer-sent: alpha every 100 ms: the same per heartbeat sent (its tick included);
+#   check:   base, and alpha runs an http check every 100 ms against a local page: what
+#            is added, divided by the check's runs.
 # The counts of events come from the agent itself (/metrics, `status --json`).
 set -euo pipefail
 
@@ -37,16 +39,23 @@ openssl rand -hex 32 >peer.key
 chmod 600 peer.key
 head -c 4096 /dev/zero | tr '\0' 'x' >page/index.html
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Every process started is listed in $out/pids (phases run in subshells), and killed at
+# the end whatever happens: a beta left running would answer the next run's alpha.
+cleanup() {
+    [ -f "$out/pids" ] && while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$out/pids"
+    wait 2>/dev/null || true
+}
 trap cleanup EXIT
+started() { echo "$1" >>"$out/pids"; }
 
 python3 -m http.server 18480 --bind 127.0.0.1 --directory page >/dev/null 2>&1 &
-pids+=($!)
+started $!
 
-# node ROLE NAME PEER PORT PEERPORT HTTPPORT CHECK(yes|no)
+# node ROLE NAME PEER PORT PEERPORT HTTPPORT CHECK(yes|no) HEARTBEAT PATHS(1|2)
 node() {
-    local role=$1 name=$2 peer=$3 port=$4 peerport=$5 httpport=$6 check=$7
+    local role=$1 name=$2 peer=$3 port=$4 peerport=$5 httpport=$6 check=$7 heartbeat=$8 paths=${9:-1}
+    local addresses="\"127.0.0.1:$peerport\""
+    [ "$paths" = 2 ] && addresses="$addresses, \"127.0.0.2:$peerport\""
     cat <<EOF
 node: {name: $name, cluster: bench}
 state_dir: state-$name
@@ -57,16 +66,16 @@ EOF
     if [ "$check" = yes ]; then
         cat <<EOF
 checks:
-  - {name: page, kind: http, url: "http://127.0.0.1:18480/index.html", expect_status: 200, expect_bytes: 4096, interval: 100ms, timeout: 1s, scope: node}
+  - {name: page, kind: http, url: "http://127.0.0.1:18480/index.html", expect_status: 200, expect_bytes: 4096, interval: 100ms, timeout: 100ms, scope: node}
 EOF
     fi
     cat <<EOF
 failover:
   role: $role
-  peer: {name: $peer, addresses: ["127.0.0.1:$peerport"]}
-  listen: {address: 127.0.0.1, port: $port}
+  peer: {name: $peer, addresses: [$addresses]}
+  listen: {address: 0.0.0.0, port: $port}
   keys: [{id: 1, file: peer.key}]
-  heartbeat_interval: 50ms
+  heartbeat_interval: $heartbeat
   dead_after: 10s
   self_fence_after: 3s
   actions:
@@ -90,25 +99,23 @@ total_ir() {  # a callgrind dump -> its total instructions
     awk '/^(summary|totals):/ {print $2; exit}' "$1"
 }
 
-# phase NAME CHECK BETA -> "Ir sent received checks" over the window
+# phase NAME CHECK ALPHA_HEARTBEAT BETA_PATHS -> "Ir sent received checks" over the window
 phase() {
-    local name=$1 check=$2 beta=$3
+    local name=$1 check=$2 alphabeat=$3 betapaths=$4
     rm -rf state-alpha state-beta callgrind.out.*
-    node master alpha beta 17411 17412 19411 "$check" >alpha.yaml
-    node standby beta alpha 17412 17411 19412 no >beta.yaml
+    node master alpha beta 17411 17412 19411 "$check" "$alphabeat" >alpha.yaml
+    node standby beta alpha 17412 17411 19412 no 50ms "$betapaths" >beta.yaml
     mkdir -p state-alpha state-beta
-    local betapid=""
-    if [ "$beta" = yes ]; then
-        "$vacataire" run --config beta.yaml >>"beta-$name.log" 2>&1 &
-        betapid=$!
-        pids+=("$betapid")
-    fi
+    "$vacataire" run --config beta.yaml >>"beta-$name.log" 2>&1 &
+    local betapid=$!
+    started "$betapid"
     valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out.%p" \
         "$measured" run --config alpha.yaml >>"alpha-$name.log" 2>&1 &
     local alpha=$!
-    pids+=("$alpha")
+    started "$alpha"
     for _ in $(seq 600); do answers alpha.yaml && break; sleep 0.5; done
     answers alpha.yaml || die "alpha under callgrind never answered (see $out/alpha-$name.log)"
+    grep -q "cannot listen" "beta-$name.log" && die "beta could not listen (a process left from another run?): $out/beta-$name.log"
     sleep 15  # its start: the startup wait, the start's pages released (StartupPages)
     local sent0 received0 runs0 sent1 received1 runs1
     callgrind_control -z "$alpha" &>/dev/null
@@ -120,32 +127,67 @@ phase() {
     received1=$(metric 19411 'vacataire_peer_datagrams_total{direction="received"}')
     runs1=$(runs alpha.yaml)
     callgrind_control -d "$alpha" &>/dev/null
+    local refused
+    refused=$(curl -s -m 5 "http://127.0.0.1:19411/metrics" | awk '/^vacataire_peer_rejected_datagrams_total\{reason="(bad-mac|unknown-key|unknown-peer|wrong-cluster)"/ {sum += $2} END {print sum + 0}')
+    [ "$refused" = 0 ] || die "alpha refused $refused of beta's datagrams for their key or sender in phase $name: not a healthy pair (see $out/*-$name.log)"
     sleep 1
     local dump
     dump=$(ls -t "$out"/callgrind.out."$alpha"* | head -1)
     echo "$(total_ir "$dump") $(( ${sent1%.*} - ${sent0%.*} )) $(( ${received1%.*} - ${received0%.*} )) $(( runs1 - runs0 ))"
-    kill "$alpha" 2>/dev/null || true
-    [ -n "$betapid" ] && kill "$betapid" 2>/dev/null || true
-    wait "$alpha" 2>/dev/null || true
-    [ -n "$betapid" ] && { wait "$betapid" 2>/dev/null || true; }
-    true
+    kill "$alpha" "$betapid" 2>/dev/null || true
+    wait "$alpha" "$betapid" 2>/dev/null || true
 }
 
-say "phase lone: alpha alone for $seconds s"
-read -r ir1 sent1 received1 runs1 < <(phase lone no no)
-say "phase pair: with beta for $seconds s"
-read -r ir2 sent2 received2 runs2 < <(phase pair no yes)
-say "phase check: with beta and an http check every 100 ms for $seconds s"
-read -r ir3 sent3 received3 runs3 < <(phase check yes yes)
+say "phase base: heartbeats every 50 ms both ways, $seconds s"
+read -r ir1 sent1 received1 runs1 < <(phase base no 50ms 1)
+say "phase more-received: beta's heartbeats on two paths, $seconds s"
+read -r ir2 sent2 received2 runs2 < <(phase more-received no 50ms 2)
+say "phase fewer-sent: alpha's heartbeats every 100 ms, $seconds s"
+read -r ir3 sent3 received3 runs3 < <(phase fewer-sent no 100ms 1)
+say "phase check: base with an http check every 100 ms, $seconds s"
+read -r ir4 sent4 received4 runs4 < <(phase check yes 50ms 1)
 
-python3 - "$seconds" "$ir1" "$sent1" "$received1" "$ir2" "$sent2" "$received2" "$ir3" "$sent3" "$received3" "$runs3" <<'EOF'
+report=$(python3 - "$seconds" "$ir1" "$sent1" "$received1" "$ir2" "$sent2" "$received2" "$ir3" "$sent3" "$received3" "$ir4" "$sent4" "$received4" "$runs4" <<'EOF'
 import sys
-s, ir1, s1, r1, ir2, s2, r2, ir3, s3, r3, c3 = (float(x) for x in sys.argv[1:])
-per_sent = ir1 / max(s1, 1)
-per_received = (ir2 - per_sent * s2) / max(r2, 1)
-per_check = (ir3 - per_sent * s3 - per_received * r3) / max(c3, 1)
-print(f"instructions per heartbeat sent (the idle agent's whole loop, alone): {per_sent:,.0f}  ({s1:.0f} sent in {s:.0f} s, {ir1/s:,.0f} instructions/s)")
-print(f"instructions per heartbeat received:                                {per_received:,.0f}  ({r2:.0f} received in {s:.0f} s)")
-print(f"instructions per http check run:                                   {per_check:,.0f}  ({c3:.0f} runs in {s:.0f} s)")
-print(f"whole idle pair node (heartbeats both ways, 100 ms http check):    {ir3/s:,.0f} instructions/s")
+s, ir1, s1, r1, ir2, s2, r2, ir3, s3, r3, ir4, s4, r4, c4 = (float(x) for x in sys.argv[1:])
+# Per second, so that phases of slightly different event counts compare.
+per_received = (ir2 - ir1) / s / max((r2 - r1) / s, 1e-9)
+per_sent = (ir1 - ir3) / s / max((s1 - s3) / s, 1e-9)
+per_check = (ir4 - ir1) / max(c4, 1)
+print("| event | instructions | from |")
+print("| --- | --- | --- |")
+print(f"| heartbeat sent (its tick included) | {per_sent:,.0f} | {s1:.0f} and {s3:.0f} sent in {s:.0f} s |")
+print(f"| heartbeat received | {per_received:,.0f} | {r1:.0f} and {r2:.0f} received in {s:.0f} s |")
+print(f"| http check run (4 KiB page, loopback) | {per_check:,.0f} | {c4:.0f} runs in {s:.0f} s |")
+print(f"| the active node, 50 ms heartbeats both ways | {ir1/s:,.0f} per second | {s:.0f} s |")
+print(f"| the same with a 100 ms http check | {ir4/s:,.0f} per second | {s:.0f} s |")
+EOF
+)
+echo "$report"
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+python3 - "$root/Docs/BENCHMARKS.md" "$commit" "$seconds" "$report" <<'EOF'
+import datetime, os, sys
+path, commit, seconds, table = sys.argv[1:]
+title = "## Instructions per event (instruction-counts.sh)"
+section = f"""{title}
+
+Counted by valgrind's callgrind (`make bench`, Tests/Benchmarks/instruction-counts.sh) on
+{datetime.date.today()}, release build of commit {commit}, the agent alpha on loopback at
+heartbeat 50 ms, {seconds} s per phase. Instruction counts do not drift with the machine's
+load as CPU time does: they compare two builds exactly. Each figure is a difference between
+two phases of the same settled pair: beta sending each heartbeat on two paths instead of
+one (per heartbeat received), alpha's heartbeats at 100 ms instead of 50 ms (per heartbeat
+sent, its tick included), an http check every 100 ms added (per run). User-space instructions only: the kernel's part of a send or a
+receive is not counted.
+
+{table}
+"""
+text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+if title in text:
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
+    text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+else:
+    text = text.rstrip("\n") + "\n\n" + section
+open(path, "w").write(text)
 EOF
