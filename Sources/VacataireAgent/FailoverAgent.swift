@@ -417,6 +417,10 @@ public actor FailoverAgent {
             case .peerDelivered(let incident):
                 reminders.confirmed(incident)
                 record(.notify, incident: incident, reason: "\(failover.peer.name) confirmed delivering a page of incident \(incident)")
+            case .lease(let request):
+                // Only a lease coordinator asks for the store, and the agent runs the pair's
+                // machine until the etcd transport exists: never reached.
+                logger.error("no consensus store to send \(request) to")
             case .answerAdmin(let accepted, let reason):
                 logger.notice("admin command \(accepted ? "accepted" : "refused"): \(reason)")
             }

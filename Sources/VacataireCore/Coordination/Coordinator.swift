@@ -76,6 +76,8 @@ public enum CoordinatorInput: Sendable, Equatable {
     case admin(AdminCommand, author: String)
     /// The agent is asked to exit (SIGTERM).
     case exitRequested
+    /// What the consensus store answered or showed (lease coordinators only).
+    case lease(LeaseEvent)
 }
 
 /// A state change an admin asks for (`vacataire failback`, ...).

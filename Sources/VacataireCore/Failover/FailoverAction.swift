@@ -38,6 +38,9 @@ public enum FailoverAction: Sendable, Equatable {
     case peerDelivered(IncidentID)
     /// The state changed; log the reason and put it in the event history.
     case transition(from: FailoverStateName, to: FailoverStateName, reason: String)
+    /// A request to the consensus store (lease coordinators only); answered with
+    /// `CoordinatorInput.lease`.
+    case lease(LeaseRequest)
     /// The answer to an admin command, for the control socket.
     case answerAdmin(accepted: Bool, reason: String)
 }

@@ -12,6 +12,7 @@ extension FailoverMachine: Coordinator {
         case .pageDelivered(let incident): return [.send(deliveryConfirmation(incident))]
         case .admin(let command, let author): return admin(command, author: author, now: now)
         case .exitRequested: return exitRequested(now: now)
+        case .lease: return []  // the pair has no consensus store
         }
     }
 

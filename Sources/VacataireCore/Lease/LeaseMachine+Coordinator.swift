@@ -1,0 +1,124 @@
+/// The lease machine as the agent drives it: the same seam as the pair's machine.
+extension LeaseMachine: Coordinator {
+    public mutating func handle(_ input: CoordinatorInput, now: MonotonicInstant) -> [FailoverAction] {
+        switch input {
+        case .tick: return tick(now: now)
+        case .health(let verdict): return healthChanged(verdict, now: now)
+        case .actionFinished(let kind, let outcome): return actionFinished(kind, outcome, now: now)
+        case .lease(let event): return received(event, now: now)
+        case .admin(let command, let author): return admin(command, author: author, now: now)
+        case .exitRequested:
+            exiting = true
+            var actions: [FailoverAction] = []
+            publish(&actions)  // not ready any more: nobody hands over to a node that leaves
+            return actions
+        case .guardAnswered, .fenceFinished, .peerMessage, .peerRefused, .pageDelivered:
+            return []  // the pair's inputs: no peer link here
+        }
+    }
+
+    public mutating func restore(openIncidents ids: [IncidentID], used: [IncidentID]) {
+        for id in ids where !openIncidents.contains(id) { openIncidents.append(id) }
+    }
+
+    public func nextTick(after now: MonotonicInstant) -> MonotonicInstant {
+        now + min(settings.renewInterval / 4, .milliseconds(250))
+    }
+
+    public var stateName: FailoverStateName {
+        switch phase {
+        case .follower, .campaigning: return .standby
+        case .takingOver: return .takingOver
+        case .leader: return .active
+        case .handingOff: return .handingOff
+        case .stopping: return .quiescing
+        case .failed: return .failed
+        case .maintenance: return .maintenance
+        }
+    }
+
+    public var advertisedRole: ServiceRole {
+        switch phase {
+        case .leader, .handingOff: return .active
+        case .takingOver: return .takingOver
+        default: return role.told
+        }
+    }
+
+    public var runsServiceChecks: Bool {
+        switch phase {
+        case .leader, .handingOff: return true
+        case .takingOver(let takeOver): return takeOver.step != .starting
+        case .maintenance(let serving): return serving
+        case .follower, .campaigning, .stopping, .failed: return false
+        }
+    }
+
+    public var mayExit: Bool {
+        switch phase {
+        case .takingOver, .handingOff, .stopping, .campaigning: return false
+        case .follower, .leader, .failed, .maintenance: return true
+        }
+    }
+
+    public var exitDeadline: Duration {
+        settings.startTimeout + settings.verifyTimeout + settings.stopTimeout + settings.requestTimeout * 2
+    }
+
+    public func loadBalancerView(at now: MonotonicInstant) -> LoadBalancerView {
+        let up: Bool
+        switch phase {
+        case .leader, .handingOff: up = true
+        case .maintenance(let serving): up = serving
+        default: up = false
+        }
+        return LoadBalancerView(state: stateName, role: role.told, healthy: health?.healthy, up: up)
+    }
+
+    /// The node holding the leader key, as the other node of the status line.
+    public func peerStatus(at now: MonotonicInstant) -> PeerStatus {
+        let holder = leader?.holder
+        let known = members.first { $0.name == holder }
+        return PeerStatus(name: holder ?? "(no leader)", role: holder == nil ? nil : .active, healthy: known?.ready,
+                          epoch: leader.map { UInt64(max(0, $0.revision)) }, lastHeard: nil, silent: holder == nil)
+    }
+
+    mutating func admin(_ command: AdminCommand, author: String, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        switch command {
+        case .maintenance(let on):
+            if on {
+                guard !isMaintenance else { return [.answerAdmin(accepted: false, reason: "maintenance is already on")] }
+                let serving = isServing
+                move(to: .maintenance(serving: serving), reason: "maintenance on (by \(author)): automatic actions paused", &actions)
+            } else {
+                guard case .maintenance(let serving) = phase else { return [.answerAdmin(accepted: false, reason: "maintenance is not on")] }
+                if serving {
+                    move(to: .leader, reason: "maintenance off (by \(author))", &actions)
+                    leaderChanged(leader, now, &actions)  // still the holder? if not, stop
+                } else {
+                    move(to: .follower, reason: "maintenance off (by \(author))", &actions)
+                }
+            }
+            publish(&actions)
+            actions.append(.answerAdmin(accepted: true, reason: lastReason))
+        case .ready:
+            guard case .failed = phase else { return [.answerAdmin(accepted: false, reason: "only a failed node is made ready")] }
+            guard isHealthy else { return [.answerAdmin(accepted: false, reason: "my checks are not healthy (\(health?.summary ?? "no verdict yet"))")] }
+            role = .standby
+            actions.append(.persist(PersistedFailoverState(role: .standby, epoch: epoch)))
+            move(to: .follower, reason: "failure cleared by \(author): ready to serve", &actions)
+            publish(&actions)
+            actions.append(.answerAdmin(accepted: true, reason: lastReason))
+        case .failback, .switchover, .acknowledge:
+            return [.answerAdmin(accepted: false, reason: "not available yet with failover.mode etcd")]
+        }
+        decide(now, &actions)
+        return actions
+    }
+
+    var isMaintenance: Bool {
+        if case .maintenance = phase { return true }
+        return false
+    }
+}

@@ -1,0 +1,428 @@
+/// The lease coordinator of one node among N: who serves is whoever holds the leader key,
+/// which is bound to its holder's lease in a consensus store (etcd).
+///
+/// Pure, like `FailoverMachine`: every input takes `now`, every output is an action; the
+/// store is reached only through `FailoverAction.lease` requests and answered through
+/// `CoordinatorInput.lease` events.
+///
+/// Rules it keeps (each has a test in LeaseMachineTests or LeaseChaosTests):
+/// - a node serves only while it holds the leader key, or while it verifies its service to
+///   take the key over from a holder that asked it to (make before break), or while it
+///   stops;
+/// - a node times its lease from the send time of its last acknowledged renewal, never from
+///   what the store says, and begins to stop its service `stopTimeout + margin` before that
+///   proven end: so it has stopped before the store can expire the lease and let another
+///   node take the key;
+/// - the best-ranked ready member campaigns first (priority, then name); the others wait a
+///   renewal interval per rank, so the healthiest node wins without a race;
+/// - a leader whose checks fail asks the best ready member to take over and keeps serving
+///   until the key has moved; the new holder pages.
+public struct LeaseMachine: Sendable {
+    public enum Phase: Sendable, Equatable {
+        /// Service off; not the leader.
+        case follower
+        /// Service off; asked for the free leader key.
+        case campaigning
+        /// Becoming the server: start actions, then the service checks; `claim` when the key
+        /// still has to be moved to this node (a handoff it was asked for).
+        case takingOver(TakeOver)
+        /// Holds the key; serves.
+        case leader
+        /// Holds the key, serves, and asked `to` to take over.
+        case handingOff(to: String, until: MonotonicInstant)
+        /// Stop actions running; `then` is the role afterwards.
+        case stopping(then: PersistedRole)
+        /// Service off after a failure, until an admin (`ready`).
+        case failed
+        /// Automatic actions paused; the service stays as it was.
+        case maintenance(serving: Bool)
+    }
+
+    public struct TakeOver: Sendable, Equatable {
+        public enum Step: Sendable, Equatable {
+            case starting
+            case verifying
+            /// Verified; the key is being moved here.
+            case claiming
+        }
+
+        public var step: Step
+        /// The holder that asked this node to take over; nil for a key won by campaign.
+        public var from: LeaderRecord?
+        public var deadline: MonotonicInstant
+    }
+
+    public let settings: LeaseSettings
+    public internal(set) var phase: Phase = .follower
+    public internal(set) var role: PersistedRole
+    public internal(set) var epoch: UInt64
+    public internal(set) var health: HealthVerdict?
+    public internal(set) var lastReason = "starting"
+    public internal(set) var openIncidents: [IncidentID] = []
+    /// The leader key as last seen.
+    public internal(set) var leader: LeaderRecord?
+    public internal(set) var members: [MemberRecord] = []
+
+    /// The lease this node holds, if any.
+    var lease: Int64?
+    var grantInFlight = false
+    /// Until when the lease is proven alive: the send time of the last acknowledged renewal
+    /// (or grant) plus the ttl.
+    var provenUntil: MonotonicInstant?
+    var keepAliveSentAt: MonotonicInstant?
+    var lastRenewal: MonotonicInstant
+    /// Since when nobody holds the key, as far as this node saw.
+    var leaderGoneSince: MonotonicInstant?
+    var published: MemberRecord?
+    /// When this node's current lease was granted: it campaigns only a renewal interval
+    /// later, once every member had time to publish itself (at a cold start, all at once).
+    var leaseSince: MonotonicInstant?
+    /// The member keys were read since the lease was granted.
+    var membersSeen = false
+    /// The key this node last asked to delete (once per key).
+    var resigned: LeaderRecord?
+    var exiting = false
+    /// The handoff this leader could not place, with the members as they were.
+    var handoffBlocked: [MemberRecord]?
+
+    public init(settings: LeaseSettings, persisted: PersistedFailoverState?, now: MonotonicInstant) {
+        self.settings = settings
+        // Whatever the store held, a node that starts holds no key: it serves again only
+        // once it wins one (a service left running is stopped at boot).
+        role = .standby
+        epoch = persisted?.epoch ?? 0
+        lastRenewal = now
+    }
+
+    // MARK: - Views
+
+    /// Whether this node's service is (or may be) running.
+    public var isServing: Bool {
+        switch phase {
+        case .takingOver, .leader, .handingOff, .stopping: return true
+        case .maintenance(let serving): return serving
+        case .follower, .campaigning, .failed: return false
+        }
+    }
+
+    /// Whether this node believes it holds the leader key.
+    public var holdsKey: Bool {
+        switch phase {
+        case .leader, .handingOff: return true
+        case .takingOver(let takeOver): return takeOver.from == nil
+        default: return false
+        }
+    }
+
+    var isHealthy: Bool { health?.healthy == true }
+
+    /// Ready to serve: node checks pass, not failed, not in maintenance, not leaving.
+    var isReady: Bool {
+        guard isHealthy, !exiting else { return false }
+        switch phase {
+        case .failed, .maintenance: return false
+        default: return true
+        }
+    }
+
+    /// The ready members other than this node, best first.
+    func readyOthers() -> [MemberRecord] {
+        members.filter { $0.ready && $0.name != settings.nodeName }.sorted(by: MemberRecord.ranksBefore)
+    }
+
+    /// This node's place among the ready members (0: it campaigns first).
+    func rank() -> Int {
+        let mine = MemberRecord(name: settings.nodeName, priority: settings.priority, ready: true)
+        return readyOthers().filter { MemberRecord.ranksBefore($0, mine) }.count
+    }
+
+    // MARK: - Inputs
+
+    public mutating func boot(now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        lastReason = "starting: epoch \(epoch); asking the store for a lease"
+        actions.append(.transition(from: .starting, to: .starting, reason: lastReason))
+        requestLease(&actions)
+        return actions
+    }
+
+    public mutating func tick(now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        keepLease(now, &actions)
+        publish(&actions)
+        decide(now, &actions)
+        return actions
+    }
+
+    mutating func received(_ event: LeaseEvent, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        switch event {
+        case .granted(let id, let sentAt):
+            grantInFlight = false
+            lease = id
+            provenUntil = sentAt + settings.ttl
+            lastRenewal = sentAt
+            leaseSince = now
+            membersSeen = false
+            published = nil  // the member key goes with the lease: write it again
+        case .renewed(let id, let sentAt):
+            guard id == lease else { break }
+            keepAliveSentAt = nil
+            provenUntil = max(provenUntil ?? sentAt, sentAt + settings.ttl)
+        case .failed(let request, _):
+            switch request {
+            case .grant: grantInFlight = false
+            case .keepAlive: keepAliveSentAt = nil  // tried again at the next renewal
+            case .publish: published = nil
+            case .campaign:
+                if case .campaigning = phase { move(to: .follower, reason: "the campaign for the leader key failed", &actions) }
+            case .takeOver:
+                if case .takingOver(let takeOver) = phase, takeOver.step == .claiming {
+                    stepDown(then: .standby, reason: "could not move the leader key here; stopping my service", &actions)
+                }
+            case .resign: resigned = nil  // asked again at the next decision
+            case .requestHandoff: break
+            }
+        case .leader(let record):
+            leaderChanged(record, now, &actions)
+        case .members(let list):
+            members = list
+            membersSeen = true
+        case .handoffRequested(let target, let from):
+            guard target == settings.nodeName, case .follower = phase, isReady, from == leader, provenUntil != nil else { break }
+            beginTakeOver(from: from, now, reason: "\(from.holder) asked me to take over", &actions)
+        case .claimAnswered(let won, let record):
+            claimAnswered(won: won, record: record, now, &actions)
+        }
+        decide(now, &actions)
+        return actions
+    }
+
+    public mutating func healthChanged(_ verdict: HealthVerdict, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        health = verdict
+        if verdict.healthy { handoffBlocked = nil }
+        publish(&actions)
+        decide(now, &actions)
+        return actions
+    }
+
+    public mutating func actionFinished(_ kind: ServiceActionKind, _ outcome: ActionOutcome, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        switch (kind, phase) {
+        case (.start, .takingOver(var takeOver)) where takeOver.step == .starting:
+            if outcome == .succeeded {
+                takeOver.step = .verifying
+                takeOver.deadline = now + settings.verifyTimeout
+                phase = .takingOver(takeOver)
+                lastReason = "service started: verifying it"
+            } else {
+                stepDown(then: .failed, reason: "my start actions failed: stopping what may have started", &actions)
+            }
+        case (.stop, .stopping(let then)):
+            role = then
+            actions.append(.persist(PersistedFailoverState(role: then, epoch: epoch)))
+            move(to: then == .failed ? .failed : .follower, reason: outcome == .succeeded ? "service stopped" : "stop actions failed", &actions)
+        default:
+            break
+        }
+        decide(now, &actions)
+        return actions
+    }
+
+    // MARK: - Decisions
+
+    mutating func requestLease(_ actions: inout [FailoverAction]) {
+        guard lease == nil, !grantInFlight else { return }
+        grantInFlight = true
+        actions.append(.lease(.grant(ttl: settings.ttl)))
+    }
+
+    /// Renews the lease on time, forgets it once it cannot be proven any more, and stops a
+    /// serving node before the store could expire it.
+    mutating func keepLease(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        if let sent = keepAliveSentAt, now.since(sent) >= settings.requestTimeout {
+            keepAliveSentAt = nil  // counts as failed
+        }
+        if let provenUntil, now >= provenUntil {
+            lease = nil
+            self.provenUntil = nil
+            published = nil
+            leaseSince = nil
+        }
+        if isServing, !isStopping {
+            let proven = provenUntil.map { now + settings.stopLead < $0 } ?? false
+            if !proven {
+                let why = "cannot prove my lease in the store for \(settings.stopLead.humanSeconds) more "
+                    + "(no renewal acknowledged since \(now.since(lastRenewal).humanSeconds)): stopping my service before it can expire"
+                if holdsKey { pageLeaseLoss(why, &actions) }
+                stepDown(then: .standby, reason: why, &actions)
+            }
+        }
+        if let lease, keepAliveSentAt == nil, now.since(lastRenewal) >= settings.renewInterval {
+            keepAliveSentAt = now
+            lastRenewal = now
+            actions.append(.lease(.keepAlive(lease: lease)))
+        }
+        requestLease(&actions)
+    }
+
+    var isStopping: Bool {
+        if case .stopping = phase { return true }
+        return false
+    }
+
+    mutating func publish(_ actions: inout [FailoverAction]) {
+        guard let lease else { return }
+        let record = MemberRecord(name: settings.nodeName, priority: settings.priority, ready: isReady)
+        guard record != published else { return }
+        published = record
+        actions.append(.lease(.publish(record, lease: lease)))
+    }
+
+    mutating func decide(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        switch phase {
+        case .follower:
+            if let leader, leader.holder == settings.nodeName {
+                // A key still bound to this node's lease while it does not serve (it stepped
+                // down, or restarted with the same lease): let the others campaign.
+                if resigned != leader {
+                    resigned = leader
+                    actions.append(.lease(.resign(leader)))
+                }
+                return
+            }
+            if leader == nil, leaderGoneSince == nil { leaderGoneSince = now }
+            guard leader == nil, isReady, membersSeen, let lease, let provenUntil, let leaseSince,
+                  now + settings.stopLead + settings.renewInterval < provenUntil, now.since(leaseSince) >= settings.renewInterval
+            else { return }
+            let waited = leaderGoneSince.map { now.since($0) } ?? .zero
+            guard waited >= settings.renewInterval * rank() else { return }
+            phase = .campaigning
+            lastReason = "nobody holds the leader key: campaigning"
+            actions.append(.lease(.campaign(name: settings.nodeName, lease: lease)))
+        case .leader:
+            guard !isHealthy, let leader, leader.holder == settings.nodeName else { return }
+            let candidates = readyOthers()
+            guard let target = candidates.first else {
+                if handoffBlocked != members {
+                    handoffBlocked = members
+                    let id = newIncident(.handoffFailed)
+                    raise(id, .failover, reason: "cannot hand off (\(health?.summary ?? "checks failing")): no other member is ready; keeping the service",
+                          failing: health?.failing ?? [], &actions)
+                }
+                return
+            }
+            actions.append(.lease(.requestHandoff(to: target.name, from: leader)))
+            move(to: .handingOff(to: target.name, until: now + settings.handoffTimeout),
+                 reason: "handing off: \(health?.summary ?? "checks failing"); asking \(target.name) to take over", &actions)
+        case .handingOff(let target, let until):
+            if now >= until {
+                handoffBlocked = members
+                move(to: .leader, reason: "handoff to \(target) abandoned: the key did not move within \(settings.handoffTimeout.humanSeconds); keeping the service", &actions)
+            }
+        case .takingOver(var takeOver):
+            if takeOver.step == .verifying, let health, health.service != .idle, health.serviceHealthy {
+                if let from = takeOver.from, let lease {
+                    takeOver.step = .claiming
+                    phase = .takingOver(takeOver)
+                    lastReason = "my service passes its checks: moving the leader key from \(from.holder)"
+                    actions.append(.lease(.takeOver(from: from, name: settings.nodeName, lease: lease)))
+                } else {
+                    becomeLeader(event: .takeover, reason: "my service runs and passes its checks at epoch \(epoch)", &actions)
+                }
+            } else if now >= takeOver.deadline, takeOver.step != .starting {
+                stepDown(then: .standby, reason: "my service did not pass its checks in time: stopping it", &actions)
+            }
+        case .campaigning, .stopping, .failed, .maintenance:
+            break
+        }
+    }
+
+    mutating func leaderChanged(_ record: LeaderRecord?, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        leader = record
+        if record == nil {
+            leaderGoneSince = leaderGoneSince ?? now
+        } else {
+            leaderGoneSince = nil
+        }
+        let mine = record?.holder == settings.nodeName
+        switch phase {
+        case .leader where !mine:
+            stepDown(then: .standby, reason: "the leader key is no longer mine (\(record.map { "\($0.holder) holds it" } ?? "nobody holds it")): stopping my service", &actions)
+        case .handingOff(let target, _) where !mine:
+            let planned = record?.holder == target
+            stepDown(then: isHealthy ? .standby : .failed,
+                     reason: planned ? "\(target) took the service over: stopping mine" : "the leader key is no longer mine: stopping my service", &actions)
+        case .takingOver(let takeOver) where takeOver.from == nil && !mine && record != nil:
+            stepDown(then: .standby, reason: "another node holds the leader key: stopping what I started", &actions)
+        case .takingOver(let takeOver) where takeOver.from != nil && record != takeOver.from && !mine:
+            stepDown(then: .standby, reason: "the leader key moved elsewhere during my takeover: stopping what I started", &actions)
+        default:
+            break
+        }
+    }
+
+    mutating func claimAnswered(won: Bool, record: LeaderRecord?, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        switch phase {
+        case .campaigning:
+            leader = record
+            guard won, let record else {
+                move(to: .follower, reason: "\(record?.holder ?? "another node") won the leader key", &actions)
+                return
+            }
+            epoch = UInt64(max(0, record.revision))
+            beginTakeOver(from: nil, now, reason: "won the leader key at epoch \(epoch): starting my service", &actions)
+        case .takingOver(let takeOver) where takeOver.step == .claiming:
+            leader = record
+            guard won, let record else {
+                stepDown(then: .standby, reason: "the leader key could not be moved here: stopping my service", &actions)
+                return
+            }
+            epoch = UInt64(max(0, record.revision))
+            becomeLeader(event: .failover, reason: "took over from \(takeOver.from?.holder ?? "the leader"); my service runs and passes its checks at epoch \(epoch)", &actions)
+        default:
+            break
+        }
+    }
+
+    mutating func beginTakeOver(from: LeaderRecord?, _ now: MonotonicInstant, reason: String, _ actions: inout [FailoverAction]) {
+        role = .active
+        actions.append(.persist(PersistedFailoverState(role: .active, epoch: epoch)))
+        actions.append(.runStartActions(ServiceActionContext(role: .active, epoch: epoch, event: nil, incident: nil, reason: reason)))
+        move(to: .takingOver(TakeOver(step: .starting, from: from, deadline: now + settings.startTimeout)), reason: reason, &actions)
+    }
+
+    mutating func becomeLeader(event: EventKind, reason: String, _ actions: inout [FailoverAction]) {
+        move(to: .leader, reason: reason, &actions)
+        raise(IncidentID(epoch: epoch, topic: .roleChange), event, reason: reason, failing: [], &actions)
+    }
+
+    mutating func stepDown(then: PersistedRole, reason: String, _ actions: inout [FailoverAction]) {
+        actions.append(.runStopActions(ServiceActionContext(role: then.told, epoch: epoch, event: nil, incident: nil, reason: reason)))
+        move(to: .stopping(then: then), reason: reason, &actions)
+    }
+
+    mutating func pageLeaseLoss(_ why: String, _ actions: inout [FailoverAction]) {
+        let id = IncidentID(epoch: epoch, topic: .peerLost)
+        guard !openIncidents.contains(id) else { return }
+        raise(id, .peerLost, reason: "lost the store: \(why); nobody may serve until a node holds the leader key again", failing: [], &actions)
+    }
+
+    mutating func raise(_ id: IncidentID, _ kind: EventKind, reason: String, failing: [FailingCheck], _ actions: inout [FailoverAction]) {
+        if !openIncidents.contains(id) { openIncidents.append(id) }
+        actions.append(.raiseIncident(id, kind, reason: reason, paged: true, failing: failing))
+    }
+
+    mutating func newIncident(_ topic: IncidentID.Topic) -> IncidentID {
+        let used = openIncidents.filter { $0.epoch == epoch && $0.topic == topic }.map(\.occurrence).max() ?? 0
+        return IncidentID(epoch: epoch, topic: topic, occurrence: used + 1)
+    }
+
+    mutating func move(to newPhase: Phase, reason: String, _ actions: inout [FailoverAction]) {
+        let from = stateName
+        phase = newPhase
+        lastReason = reason
+        actions.append(.transition(from: from, to: stateName, reason: reason))
+    }
+}

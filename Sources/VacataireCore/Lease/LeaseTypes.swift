@@ -1,0 +1,130 @@
+/// The identity and timings a lease coordinator decides with (`failover.mode: etcd`): N
+/// nodes elect one active node through a leader key bound to a lease in a consensus store.
+public struct LeaseSettings: Sendable, Equatable {
+    /// This node's name (`node.name`), the value it writes in the leader key.
+    public var nodeName: String
+    /// Higher campaigns first; equal priorities go by name.
+    public var priority: Int
+    /// The lease's time to live in the store.
+    public var ttl: Duration
+    /// How often the lease is renewed (a keepalive).
+    public var renewInterval: Duration
+    /// How long a request to the store may take before it counts as failed.
+    public var requestTimeout: Duration
+    public var startTimeout: Duration
+    public var stopTimeout: Duration
+    /// How long a started service has to pass its checks.
+    public var verifyTimeout: Duration
+    /// How long a leader asking another member to take over waits for the key to move.
+    public var handoffTimeout: Duration
+
+    /// Kept between a serving node's stop and the earliest instant its lease may expire in
+    /// the store: the store times the lease from when it received the renewal, later than
+    /// the node sent it, so a node timing from its sends is early, never late.
+    public static let margin: Duration = .milliseconds(500)
+
+    public init(
+        nodeName: String, priority: Int = 0, ttl: Duration = .seconds(10), renewInterval: Duration = .seconds(2),
+        requestTimeout: Duration = .seconds(2), startTimeout: Duration = .seconds(30), stopTimeout: Duration = .seconds(3),
+        verifyTimeout: Duration = .seconds(10), handoffTimeout: Duration = .seconds(45)
+    ) {
+        self.nodeName = nodeName
+        self.priority = priority
+        self.ttl = ttl
+        self.renewInterval = renewInterval
+        self.requestTimeout = requestTimeout
+        self.startTimeout = startTimeout
+        self.stopTimeout = stopTimeout
+        self.verifyTimeout = verifyTimeout
+        self.handoffTimeout = handoffTimeout
+    }
+
+    /// How long before its proven lease end a serving node begins to stop.
+    public var stopLead: Duration { stopTimeout + Self.margin }
+
+    /// Why these timings cannot keep the rule "a node that cannot prove its lease has
+    /// stopped before the lease can have expired", or nil. A renewal that fails must leave
+    /// time for one more (renew interval and request timeout, twice) before the stop must
+    /// begin.
+    public var timingProblem: String? {
+        let needed = (renewInterval + requestTimeout) * 2 + stopLead
+        guard needed < ttl else {
+            return "ttl (\(ttl.humanSeconds)) must be longer than 2 × (renew_interval + request_timeout) + the stop timeout + "
+                + "\(Self.margin.humanSeconds) (\(needed.humanSeconds)): a leader whose renewals fail must have time to retry once, "
+                + "then stop its service before the store can expire its lease and let another node serve"
+        }
+        return nil
+    }
+}
+
+/// The leader key as the store holds it: who holds it, and the revision of the write that
+/// made it theirs (the epoch: a fencing token that only grows).
+public struct LeaderRecord: Sendable, Equatable {
+    public var holder: String
+    public var revision: Int64
+
+    public init(holder: String, revision: Int64) {
+        self.holder = holder
+        self.revision = revision
+    }
+}
+
+/// A member key: a node that may serve, as it published itself.
+public struct MemberRecord: Sendable, Equatable {
+    public var name: String
+    public var priority: Int
+    /// Its node checks pass and it is neither failed nor in maintenance.
+    public var ready: Bool
+
+    public init(name: String, priority: Int, ready: Bool) {
+        self.name = name
+        self.priority = priority
+        self.ready = ready
+    }
+
+    /// Campaign order: higher priority first, then the name.
+    public static func ranksBefore(_ a: MemberRecord, _ b: MemberRecord) -> Bool {
+        a.priority != b.priority ? a.priority > b.priority : a.name < b.name
+    }
+}
+
+/// A request to the consensus store, as `FailoverAction.lease`. Each is answered by a
+/// `LeaseEvent`; the executor gives the instant it sent the request, from which the node
+/// times its lease.
+public enum LeaseRequest: Sendable, Equatable {
+    /// A new lease of `ttl`; answered by `.granted` or `.failed`.
+    case grant(ttl: Duration)
+    /// Renew the lease; answered by `.renewed` or `.failed`.
+    case keepAlive(lease: Int64)
+    /// Write this node's member key, bound to its lease.
+    case publish(MemberRecord, lease: Int64)
+    /// Take the leader key if nobody holds it (a transaction on its absence), bound to the
+    /// lease; answered by `.claimAnswered`.
+    case campaign(name: String, lease: Int64)
+    /// Move the leader key from `from` to this node (a transaction on `from` being still
+    /// the holder at that revision); answered by `.claimAnswered`.
+    case takeOver(from: LeaderRecord, name: String, lease: Int64)
+    /// Ask `to` to take the service over (a handoff key the others watch).
+    case requestHandoff(to: String, from: LeaderRecord)
+    /// Delete the leader key if it is still `record` (leaving without a successor).
+    case resign(LeaderRecord)
+}
+
+/// What the store answered or showed, as `CoordinatorInput.lease`.
+public enum LeaseEvent: Sendable, Equatable {
+    /// A lease was granted, from a request sent at `sentAt`.
+    case granted(lease: Int64, sentAt: MonotonicInstant)
+    /// The lease was renewed, from a keepalive sent at `sentAt`.
+    case renewed(lease: Int64, sentAt: MonotonicInstant)
+    /// A request failed or timed out (every error counts: no leader, refused, TLS...).
+    case failed(LeaseRequest, why: String)
+    /// The leader key now (a watch event or a read): nil when nobody holds it.
+    case leader(LeaderRecord?)
+    /// The member keys now.
+    case members([MemberRecord])
+    /// The holder `from` asks `to` to take the service over.
+    case handoffRequested(to: String, from: LeaderRecord)
+    /// The answer to `.campaign` or `.takeOver`: whether the key is now this node's, and
+    /// the key as it is.
+    case claimAnswered(won: Bool, leader: LeaderRecord?)
+}

@@ -1,0 +1,354 @@
+import VacataireTestSupport
+import XCTest
+@testable import VacataireCore
+
+/// Three lease machines and a pure model of etcd: leases timed by the store from when it
+/// received a renewal (and extended at random, as etcd does when its own leader changes),
+/// a leader key and member keys bound to leases, transactions, watches, requests that fail
+/// after the request timeout when a node is cut from the store or the store has no quorum.
+/// Every input reaches the machines through the coordinator seam (`handle`).
+struct LeaseCluster {
+    static let step = Duration.milliseconds(50)
+    let settings: [LeaseSettings]
+    var nodes: [LeaseMachine]
+    var now = MonotonicInstant.seconds(0)
+    var dice: Dice
+    // The store.
+    var leases: [Int64: (node: Int, expires: MonotonicInstant)] = [:]
+    var nextLease: Int64 = 100
+    var revision: Int64 = 1
+    var leaderKey: (record: LeaderRecord, lease: Int64)?
+    var memberKeys: [String: (record: MemberRecord, lease: Int64)] = [:]
+    var quorum = true
+    var connected = [true, true, true]
+    var down = [false, false, false]
+    /// Answers and watch events on their way to a node.
+    var pending: [(at: MonotonicInstant, node: Int, event: LeaseEvent)] = []
+    // The nodes' services.
+    var serviceActions: [[ServiceActionKind]] = [[], [], []]
+    var serviceOn = [false, false, false]
+    var healthy = [true, true, true]
+    var violations: [String] = []
+    var bothServing = 0
+    var longestBothServing = 0
+    var bothServingWhileCut = 0
+    var longestBothServingWhileCut = 0
+    var twoHolders = 0
+    var nobodySince: MonotonicInstant?
+    var pages: [(at: MonotonicInstant, node: Int, kind: EventKind, reason: String)] = []
+
+    init(seed: UInt64, ttl: Duration = .seconds(10)) {
+        dice = Dice(state: seed)
+        settings = (0..<3).map { index in
+            LeaseSettings(nodeName: ["alpha", "beta", "gamma"][index], priority: 3 - index, ttl: ttl, renewInterval: ttl / 5,
+                          requestTimeout: ttl / 5, startTimeout: .seconds(5), stopTimeout: .seconds(2), verifyTimeout: .seconds(5),
+                          handoffTimeout: .seconds(10))
+        }
+        nodes = settings.map { LeaseMachine(settings: $0, persisted: nil, now: .seconds(0)) }
+        for index in 0..<3 { boot(index) }
+    }
+
+    var reachable: [Bool] { (0..<3).map { connected[$0] && quorum && !down[$0] } }
+
+    mutating func boot(_ index: Int) {
+        nodes[index] = LeaseMachine(settings: settings[index], persisted: nil, now: now)
+        apply(index, nodes[index].boot(now: now))
+        input(index, .health(healthy[index] ? .healthy : HealthVerdict(healthy: false)))
+    }
+
+    mutating func input(_ index: Int, _ input: CoordinatorInput) {
+        apply(index, nodes[index].handle(input, now: now))
+    }
+
+    /// When each node's last delivery is due: one connection to the store delivers in order.
+    var lastDelivery = [MonotonicInstant.seconds(0), .seconds(0), .seconds(0)]
+
+    mutating func deliver(_ node: Int, _ event: LeaseEvent, after delay: Duration? = nil) {
+        let at = max(now + (delay ?? dice.delay(upTo: .milliseconds(40))), lastDelivery[node])
+        lastDelivery[node] = at
+        pending.append((at, node, event))
+    }
+
+    mutating func broadcastLeader() {
+        for index in 0..<3 where reachable[index] { deliver(index, .leader(leaderKey?.record)) }
+    }
+
+    mutating func broadcastMembers() {
+        let list = memberKeys.values.map(\.record).sorted { $0.name < $1.name }
+        for index in 0..<3 where reachable[index] { deliver(index, .members(list)) }
+    }
+
+    /// A watch that reconnects reads the keys again.
+    mutating func resync(_ index: Int) {
+        deliver(index, .leader(leaderKey?.record))
+        deliver(index, .members(memberKeys.values.map(\.record).sorted { $0.name < $1.name }))
+    }
+
+    func leaseValid(_ id: Int64, _ node: Int) -> Bool {
+        leases[id].map { $0.node == node && $0.expires > now } ?? false
+    }
+
+    mutating func apply(_ index: Int, _ actions: [FailoverAction]) {
+        for action in actions {
+            switch action {
+            case .runStartActions: serviceActions[index].append(.start)
+            case .runStopActions: serviceActions[index].append(.stop)
+            case .raiseIncident(_, let kind, let reason, true, _): pages.append((now, index, kind, reason))
+            case .lease(let request): store(index, request)
+            default: break
+            }
+        }
+    }
+
+    mutating func store(_ index: Int, _ request: LeaseRequest) {
+        guard reachable[index] else {
+            deliver(index, .failed(request, why: down[index] ? "down" : "etcdserver: no leader"), after: settings[index].requestTimeout)
+            return
+        }
+        switch request {
+        case .grant(let ttl):
+            nextLease += 1
+            leases[nextLease] = (index, now + ttl)
+            deliver(index, .granted(lease: nextLease, sentAt: now))
+        case .keepAlive(let id):
+            if leaseValid(id, index) {
+                let expires = max(leases[id]?.expires ?? now, now + settings[index].ttl)
+                leases[id]?.expires = expires
+                deliver(index, .renewed(lease: id, sentAt: now))
+            } else {
+                deliver(index, .failed(request, why: "requested lease not found"))
+            }
+        case .publish(let record, let id):
+            guard leaseValid(id, index) else { return deliver(index, .failed(request, why: "requested lease not found")) }
+            memberKeys[record.name] = (record, id)
+            broadcastMembers()
+        case .campaign(let name, let id):
+            if leaderKey == nil, leaseValid(id, index) {
+                revision += 1
+                leaderKey = (LeaderRecord(holder: name, revision: revision), id)
+                deliver(index, .claimAnswered(won: true, leader: leaderKey?.record), after: .milliseconds(1))
+                broadcastLeader()
+            } else {
+                deliver(index, .claimAnswered(won: false, leader: leaderKey?.record))
+            }
+        case .takeOver(let from, let name, let id):
+            if leaderKey?.record == from, leaseValid(id, index) {
+                revision += 1
+                leaderKey = (LeaderRecord(holder: name, revision: revision), id)
+                deliver(index, .claimAnswered(won: true, leader: leaderKey?.record), after: .milliseconds(1))
+                broadcastLeader()
+            } else {
+                deliver(index, .claimAnswered(won: false, leader: leaderKey?.record))
+            }
+        case .requestHandoff(let target, let from):
+            if let to = settings.firstIndex(where: { $0.nodeName == target }), reachable[to] {
+                deliver(to, .handoffRequested(to: target, from: from))
+            }
+        case .resign(let record):
+            if leaderKey?.record == record {
+                leaderKey = nil
+                broadcastLeader()
+            }
+        }
+    }
+
+    /// The store expires what was not renewed; the holder of an expired leader key must
+    /// have stopped its service by then.
+    mutating func expireLeases() {
+        for (id, lease) in leases where lease.expires <= now {
+            leases[id] = nil
+            if leaderKey?.lease == id {
+                if serviceOn[lease.node] {
+                    violations.append("the lease of \(settings[lease.node].nodeName), the leader, expired while it served, at \(now): "
+                        + "\(nodes[lease.node].phase) \(nodes[lease.node].lastReason)")
+                }
+                leaderKey = nil
+                broadcastLeader()
+            }
+            let before = memberKeys.count
+            memberKeys = memberKeys.filter { $0.value.lease != id }
+            if memberKeys.count != before { broadcastMembers() }
+        }
+    }
+
+    mutating func step() {
+        now = now + Self.step
+        expireLeases()
+        // In the order sent (the due times of one node never decrease).
+        let due = pending.filter { $0.at <= now }
+        pending.removeAll { $0.at <= now }
+        for (_, index, event) in due where !down[index] {
+            input(index, .lease(event))
+        }
+        for index in 0..<3 where !down[index] {
+            let actions = serviceActions[index]
+            serviceActions[index] = []
+            for kind in actions {
+                serviceOn[index] = kind == .start
+                input(index, .actionFinished(kind, .succeeded))
+            }
+            input(index, .tick)
+        }
+        checkInvariants()
+    }
+
+    mutating func checkInvariants() {
+        let serving = (0..<3).filter { serviceOn[$0] }
+        if serving.count >= 2, serving.contains(where: { !reachable[$0] }) {
+            // A holder cut from the store while its key moved (a handoff it asked for): it
+            // cannot see the move, and serves until it can no longer prove its lease.
+            bothServingWhileCut += bothServing + 1
+            longestBothServingWhileCut = max(longestBothServingWhileCut, bothServingWhileCut)
+            bothServing = 0
+        } else if serving.count >= 2 {
+            bothServing += 1
+            longestBothServing = max(longestBothServing, bothServing)
+        } else {
+            bothServing = 0
+            bothServingWhileCut = 0
+        }
+        let holders = (0..<3).filter { !down[$0] && nodes[$0].holdsKey && serviceOn[$0] }
+        twoHolders = holders.count >= 2 ? twoHolders + 1 : 0
+        if twoHolders > 3 {
+            violations.append("\(holders.map { settings[$0].nodeName }) all believe they hold the leader key at \(now)")
+            twoHolders = 0
+        }
+        // Liveness: with a quorum and a ready node that reaches it (healthy, not failed:
+        // a failed node waits for an admin), someone serves in time.
+        let couldServe = quorum && (0..<3).contains { !down[$0] && connected[$0] && healthy[$0] && nodes[$0].phase != .failed }
+        if !serving.isEmpty || !couldServe {
+            nobodySince = nil
+        } else if let since = nobodySince {
+            if now.since(since) > settings[0].ttl * 3 {
+                violations.append("nobody serves since \(since) although a ready node reaches the store, at \(now): "
+                    + "\(nodes.map { "\($0.phase)" }) leader \(String(describing: leaderKey?.record))")
+                nobodySince = now
+            }
+        } else {
+            nobodySince = now
+        }
+    }
+
+    mutating func run(_ seconds: Double) {
+        for _ in 0..<Int(seconds / 0.05) { step() }
+    }
+
+    mutating func setHealth(_ index: Int, _ value: Bool) {
+        healthy[index] = value
+        guard !down[index] else { return }
+        input(index, .health(value ? .healthy : HealthVerdict(healthy: false)))
+    }
+
+    mutating func crash(_ index: Int) {
+        down[index] = true
+        serviceOn[index] = false
+        serviceActions[index] = []
+    }
+
+    mutating func setConnected(_ index: Int, _ value: Bool) {
+        let was = reachable[index]
+        connected[index] = value
+        if !was, reachable[index] { resync(index) }
+    }
+
+    mutating func setQuorum(_ value: Bool) {
+        let was = reachable
+        quorum = value
+        for index in 0..<3 where !was[index] && reachable[index] { resync(index) }
+    }
+}
+
+final class LeaseChaosTests: XCTestCase {
+    /// 100 seeds on every run; `VACATAIRE_CHAOS_SEEDS` for a longer hunt.
+    static let seeds = Int(ProcessInfo.processInfo.environment["VACATAIRE_CHAOS_SEEDS"] ?? "") ?? 100
+
+    func testTheBestReadyMemberWinsAndServesAlone() {
+        var cluster = LeaseCluster(seed: 1)
+        cluster.run(5)
+        XCTAssertEqual(cluster.serviceOn, [true, false, false], "alpha ranks first: \(cluster.nodes.map(\.phase))")
+        XCTAssertEqual(cluster.leaderKey?.record.holder, "alpha")
+        XCTAssertEqual(cluster.pages.map(\.kind), [.takeover])
+    }
+
+    func testAFailingLeaderHandsOffMakeBeforeBreak() {
+        var cluster = LeaseCluster(seed: 2)
+        cluster.run(5)
+        cluster.setHealth(0, false)
+        cluster.run(5)
+        XCTAssertEqual(cluster.leaderKey?.record.holder, "beta", "\(cluster.nodes.map(\.phase))")
+        XCTAssertEqual(cluster.serviceOn, [false, true, false])
+        XCTAssertLessThanOrEqual(cluster.longestBothServing, 10, "make before break: a short overlap")
+        XCTAssertEqual(cluster.pages.map(\.kind), [.takeover, .failover], "one page for the handoff, from beta: \(cluster.pages) \(cluster.nodes.map(\.lastReason))")
+        XCTAssertEqual(cluster.pages.last?.node, 1)
+    }
+
+    func testALeaderCutFromTheStoreStopsBeforeItsLeaseCanExpire() {
+        var cluster = LeaseCluster(seed: 3)
+        cluster.run(5)
+        cluster.setConnected(0, false)
+        cluster.run(30)
+        XCTAssertEqual(cluster.violations, [])
+        XCTAssertFalse(cluster.serviceOn[0], "alpha stopped")
+        XCTAssertEqual(cluster.leaderKey?.record.holder, "beta", "\(cluster.nodes.map(\.phase))")
+        XCTAssertTrue(cluster.pages.contains { $0.node == 0 && $0.kind == .peerLost }, "alpha pages that it lost the store")
+    }
+
+    func testRandomRunsKeepTheInvariants() {
+        for seed in 1...max(1, Self.seeds) {
+            var cluster = LeaseCluster(seed: UInt64(seed))
+            var dice = Dice(state: UInt64(seed) &* 7919)
+            cluster.run(5)
+            for _ in 0..<3_000 {
+                for index in 0..<3 {
+                    if dice.chance(0.002) { cluster.setHealth(index, !cluster.healthy[index]) }
+                    if !cluster.down[index], dice.chance(0.0005) { cluster.crash(index) }
+                    if cluster.down[index], dice.chance(0.01) {
+                        cluster.down[index] = false
+                        cluster.boot(index)
+                        if cluster.reachable[index] { cluster.resync(index) }
+                    }
+                    if dice.chance(0.001) { cluster.setConnected(index, !cluster.connected[index]) }
+                }
+                if dice.chance(0.0008) { cluster.setQuorum(!cluster.quorum) }
+                if dice.chance(0.001) {
+                    // etcd's own leader changed: every lease is extended (never shortened).
+                    let extra = dice.delay(upTo: .seconds(3))
+                    for (id, lease) in cluster.leases { cluster.leases[id]?.expires = lease.expires + extra }
+                }
+                cluster.step()
+            }
+            XCTAssertEqual(cluster.violations, [], "seed \(seed)")
+            XCTAssertLessThanOrEqual(cluster.longestBothServing, 20, "seed \(seed): two services ran together for \(cluster.longestBothServing) steps")
+            XCTAssertLessThanOrEqual(cluster.longestBothServingWhileCut, 200 + 20,
+                                     "seed \(seed): a holder cut from the store served beside its successor for \(cluster.longestBothServingWhileCut) steps (ttl: 200)")
+            // Everything repaired: exactly one node serves, and it holds the key.
+            cluster.setQuorum(true)
+            for index in 0..<3 {
+                cluster.setConnected(index, true)
+                if cluster.down[index] {
+                    cluster.down[index] = false
+                    cluster.boot(index)
+                    cluster.resync(index)
+                }
+                cluster.setHealth(index, true)
+            }
+            cluster.run(10)
+            for index in 0..<3 where cluster.nodes[index].phase == .failed {
+                cluster.input(index, .admin(.ready, author: "ops"))
+            }
+            cluster.run(60)
+            let serving = (0..<3).filter { cluster.serviceOn[$0] }
+            XCTAssertEqual(serving.count, 1, "seed \(seed): \(cluster.nodes.map { "\($0.phase)" })")
+            if let only = serving.first {
+                XCTAssertEqual(cluster.leaderKey?.record.holder, cluster.settings[only].nodeName, "seed \(seed)")
+            }
+            XCTAssertEqual(cluster.violations, [], "seed \(seed)")
+        }
+    }
+
+    func testTimingRuleNamesWhatItProtects() {
+        XCTAssertNil(LeaseSettings(nodeName: "a", ttl: .seconds(10), renewInterval: .seconds(2), requestTimeout: .seconds(1), stopTimeout: .seconds(2)).timingProblem)
+        let tight = LeaseSettings(nodeName: "a", ttl: .seconds(5), renewInterval: .seconds(2), requestTimeout: .seconds(1), stopTimeout: .seconds(2))
+        XCTAssertTrue(tight.timingProblem?.contains("stop its service before the store can expire its lease") == true, tight.timingProblem ?? "")
+    }
+}
