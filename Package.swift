@@ -74,6 +74,8 @@ let package = Package(
             name: "VacataireAgent",
             dependencies: [
                 "VacataireCore", "VacataireChecks", "VacatairePeer", "VacataireNotify", "VacataireStore",
+                // The lease mode's etcd client (its v3 JSON gateway over libcurl).
+                "VacataireCurl",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -81,6 +81,17 @@ public final class CurlEasy {
         return (code, sink.count, sink.kept)
     }
 
+    /// Runs the transfer, handing each piece of the response body to `receive` as it
+    /// arrives (a stream that lasts: etcd's watch); `receive` returns false to end it.
+    public func perform(streaming receive: @escaping (UnsafeRawBufferPointer) -> Bool) -> CURLcode {
+        let sink = StreamSink(receive)
+        return withExtendedLifetime(sink) {
+            _ = ccurl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, streamWriter)
+            _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
+            return curl_easy_perform(handle)
+        }
+    }
+
     public var responseCode: Int {
         var value = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &value)
@@ -148,4 +159,23 @@ private func bodyWriter(
         }
     }
     return length
+}
+
+/// Where libcurl's write callback hands a streamed body.
+private final class StreamSink {
+    let receive: (UnsafeRawBufferPointer) -> Bool
+
+    init(_ receive: @escaping (UnsafeRawBufferPointer) -> Bool) {
+        self.receive = receive
+    }
+}
+
+/// libcurl's write callback for a stream; returning less than given ends the transfer.
+private func streamWriter(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
+    let length = size * count
+    guard let userdata, let data else { return length }
+    let sink = Unmanaged<StreamSink>.fromOpaque(userdata).takeUnretainedValue()
+    return sink.receive(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
 }

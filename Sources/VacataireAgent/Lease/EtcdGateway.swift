@@ -1,0 +1,302 @@
+import CCurl
+import Foundation
+import VacataireCore
+import VacataireCurl
+
+/// The etcd v3 API through its JSON gateway (`POST /v3/...`, keys and values in base64,
+/// 64-bit numbers as strings), over libcurl: the HTTP client the agent already has, so the
+/// lease mode adds no dependency and no generated code. What the lease coordinator asks
+/// (`LeaseRequest`) becomes one call here; every call is blocking (run it on a blocking
+/// thread) and bounded by `requestTimeout`, and tries the endpoints in turn until one
+/// answers.
+///
+/// Keys, under `prefix/cluster/`: `leader` (the holder's name, bound to its lease; its
+/// mod revision is the epoch) and `members/NAME` (`{"priority":N,"ready":true}`, bound to
+/// the member's lease).
+public struct EtcdGateway: Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// `http://HOST:PORT` or `https://HOST:PORT`, tried in order.
+        public var endpoints: [String]
+        public var prefix: String
+        public var cluster: String
+        public var requestTimeout: Duration
+        /// TLS: the CA that signed the servers, and this client's certificate and key.
+        public var caFile: String?
+        public var certificateFile: String?
+        public var keyFile: String?
+
+        public init(endpoints: [String], prefix: String = "/vacataire", cluster: String, requestTimeout: Duration = .seconds(2),
+                    caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil) {
+            self.endpoints = endpoints
+            self.prefix = prefix
+            self.cluster = cluster
+            self.requestTimeout = requestTimeout
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    public let settings: Settings
+
+    public init(_ settings: Settings) {
+        self.settings = settings
+    }
+
+    var root: String { "\(settings.prefix)/\(settings.cluster)/" }
+    var leaderKey: String { root + "leader" }
+    func memberKey(_ name: String) -> String { root + "members/" + name }
+
+    // MARK: - Operations
+
+    /// A new lease of `ttl` (whole seconds, at least 1); its id.
+    public func grant(ttl: Duration) throws(EtcdError) -> Int64 {
+        let answer = try post("/v3/lease/grant", ["TTL": String(max(1, ttl.wholeSecondsRoundedUp))])
+        guard let id = Self.int64(answer["ID"]) else { throw EtcdError("lease/grant answered without an ID: \(answer)") }
+        return id
+    }
+
+    /// Renews the lease; false when etcd no longer knows it (expired or revoked).
+    public func keepAlive(_ lease: Int64) throws(EtcdError) -> Bool {
+        let answer = try post("/v3/lease/keepalive", ["ID": String(lease)])
+        let result = answer["result"] as? [String: Any] ?? answer
+        return (Self.int64(result["TTL"]) ?? 0) > 0
+    }
+
+    /// Writes this node's member key, bound to its lease.
+    public func publish(_ member: MemberRecord, lease: Int64) throws(EtcdError) {
+        let value = #"{"priority":\#(member.priority),"ready":\#(member.ready)}"#
+        _ = try post("/v3/kv/put", ["key": Self.base64(memberKey(member.name)), "value": Self.base64(value), "lease": String(lease)])
+    }
+
+    /// Takes the leader key if nobody holds it (its create revision is 0), bound to `lease`.
+    public func campaign(name: String, lease: Int64) throws(EtcdError) -> (won: Bool, leader: LeaderRecord?) {
+        try claim(compare: ["key": Self.base64(leaderKey), "target": "CREATE", "create_revision": "0"], name: name, lease: lease)
+    }
+
+    /// Moves the leader key from `from` to `name` if `from` still holds it at its revision.
+    public func takeOver(from: LeaderRecord, name: String, lease: Int64) throws(EtcdError) -> (won: Bool, leader: LeaderRecord?) {
+        try claim(compare: ["key": Self.base64(leaderKey), "target": "MOD", "mod_revision": String(from.revision)], name: name, lease: lease)
+    }
+
+    /// Deletes the leader key if it is still `record`.
+    public func resign(_ record: LeaderRecord) throws(EtcdError) {
+        _ = try post("/v3/kv/txn", [
+            "compare": [["key": Self.base64(leaderKey), "target": "MOD", "mod_revision": String(record.revision)]],
+            "success": [["request_delete_range": ["key": Self.base64(leaderKey)]]],
+        ])
+    }
+
+    /// Asks `to` to take over: the handoff key, which every member watches.
+    public func requestHandoff(to: String, from: LeaderRecord) throws(EtcdError) {
+        let value = #"{"to":"\#(to)","from":"\#(from.holder)","revision":\#(from.revision)}"#
+        _ = try post("/v3/kv/put", ["key": Self.base64(root + "handoff"), "value": Self.base64(value)])
+    }
+
+    /// The leader key and every member key, read linearizably, with the store's revision.
+    public func read() throws(EtcdError) -> (leader: LeaderRecord?, members: [MemberRecord], revision: Int64) {
+        let answer = try post("/v3/kv/range", ["key": Self.base64(root), "range_end": Self.base64(Self.prefixEnd(root))])
+        var leader: LeaderRecord?
+        var members: [MemberRecord] = []
+        for kv in answer["kvs"] as? [[String: Any]] ?? [] {
+            switch parse(kv) {
+            case .leader(let record): leader = record
+            case .member(let member): members.append(member)
+            default: break
+            }
+        }
+        let header = answer["header"] as? [String: Any] ?? [:]
+        return (leader, members.sorted { $0.name < $1.name }, Self.int64(header["revision"]) ?? 0)
+    }
+
+    /// One change the watch reported.
+    public enum Change: Sendable, Equatable {
+        case leader(LeaderRecord?)
+        case member(MemberRecord)
+        case memberGone(String)
+        case handoff(to: String, from: LeaderRecord)
+    }
+
+    /// Watches every key of the cluster from `revision` on, handing each batch of changes to
+    /// `receive` until it returns false or the stream ends; throws when it cannot be opened
+    /// on any endpoint. Blocks for as long as the watch lasts.
+    public func watch(fromRevision revision: Int64, _ receive: @escaping ([Change]) -> Bool) throws(EtcdError) {
+        let body: [String: Any] = ["create_request": [
+            "key": Self.base64(root), "range_end": Self.base64(Self.prefixEnd(root)), "start_revision": String(revision),
+        ]]
+        var lastError = EtcdError("no etcd endpoint configured")
+        for endpoint in settings.endpoints {
+            var pending = Data()
+            var opened = false
+            let code: CURLcode
+            do throws(EtcdError) {
+                code = try transfer(endpoint + "/v3/watch", body, stream: true) { bytes in
+                    pending.append(contentsOf: bytes)
+                    while let newline = pending.firstIndex(of: 0x0A) {
+                        let line = pending[pending.startIndex..<newline]
+                        pending.removeSubrange(pending.startIndex...newline)
+                        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+                              let result = object["result"] as? [String: Any] else { continue }
+                        opened = true
+                        let changes = (result["events"] as? [[String: Any]] ?? []).compactMap { self.change($0) }
+                        if !changes.isEmpty, !receive(changes) { return false }
+                    }
+                    return true
+                }
+            } catch {
+                lastError = error
+                continue
+            }
+            if opened { return }  // the stream ended (or the receiver stopped it)
+            lastError = EtcdError("watch on \(endpoint) ended before it began (curl \(code.rawValue))")
+        }
+        throw lastError
+    }
+
+    // MARK: - Keys and values
+
+    enum Parsed {
+        case leader(LeaderRecord)
+        case member(MemberRecord)
+        case handoff(to: String, from: LeaderRecord)
+        case other
+    }
+
+    func parse(_ kv: [String: Any]) -> Parsed {
+        guard let key = (kv["key"] as? String).flatMap(Self.unbase64).map({ String(decoding: $0, as: UTF8.self) }) else { return .other }
+        let value = (kv["value"] as? String).flatMap(Self.unbase64) ?? Data()
+        if key == leaderKey {
+            return .leader(LeaderRecord(holder: String(decoding: value, as: UTF8.self), revision: Self.int64(kv["mod_revision"]) ?? 0))
+        }
+        if key.hasPrefix(root + "members/") {
+            let name = String(key.dropFirst((root + "members/").count))
+            let fields = (try? JSONSerialization.jsonObject(with: value)) as? [String: Any] ?? [:]
+            return .member(MemberRecord(name: name, priority: fields["priority"] as? Int ?? 0, ready: fields["ready"] as? Bool ?? false))
+        }
+        if key == root + "handoff" {
+            let fields = (try? JSONSerialization.jsonObject(with: value)) as? [String: Any] ?? [:]
+            guard let to = fields["to"] as? String, let from = fields["from"] as? String, let revision = Self.int64(fields["revision"])
+            else { return .other }
+            return .handoff(to: to, from: LeaderRecord(holder: from, revision: revision))
+        }
+        return .other
+    }
+
+    func change(_ event: [String: Any]) -> Change? {
+        guard let kv = event["kv"] as? [String: Any] else { return nil }
+        let deleted = (event["type"] as? String) == "DELETE"
+        switch parse(kv) {
+        case .leader(let record): return .leader(deleted ? nil : record)
+        case .member(let member): return deleted ? .memberGone(member.name) : .member(member)
+        case .handoff(let to, let from): return deleted ? nil : .handoff(to: to, from: from)
+        case .other:
+            // A deleted member key carries no value: its name is in the key.
+            guard deleted, let key = (kv["key"] as? String).flatMap(Self.unbase64).map({ String(decoding: $0, as: UTF8.self) }),
+                  key.hasPrefix(root + "members/") else { return nil }
+            return .memberGone(String(key.dropFirst((root + "members/").count)))
+        }
+    }
+
+    func claim(compare: [String: Any], name: String, lease: Int64) throws(EtcdError) -> (won: Bool, leader: LeaderRecord?) {
+        let answer = try post("/v3/kv/txn", [
+            "compare": [compare],
+            "success": [["request_put": ["key": Self.base64(leaderKey), "value": Self.base64(name), "lease": String(lease)]]],
+            "failure": [["request_range": ["key": Self.base64(leaderKey)]]],
+        ])
+        // A transaction whose comparison failed answers without `succeeded`.
+        let won = answer["succeeded"] as? Bool ?? false
+        if won {
+            let header = answer["header"] as? [String: Any] ?? [:]
+            return (true, LeaderRecord(holder: name, revision: Self.int64(header["revision"]) ?? 0))
+        }
+        let responses = answer["responses"] as? [[String: Any]] ?? []
+        let range = responses.first?["response_range"] as? [String: Any]
+        let kv = (range?["kvs"] as? [[String: Any]])?.first
+        if let kv, case .leader(let record) = parse(kv) { return (false, record) }
+        return (false, nil)
+    }
+
+    // MARK: - Transport
+
+    /// POSTs `body` to the first endpoint that answers; etcd's own errors (a JSON `error`,
+    /// an HTTP status other than 200) are errors too.
+    func post(_ path: String, _ body: [String: Any]) throws(EtcdError) -> [String: Any] {
+        var lastError = EtcdError("no etcd endpoint configured")
+        for endpoint in settings.endpoints {
+            var received = Data()
+            do throws(EtcdError) {
+                let code = try transfer(endpoint + path, body, stream: false) { bytes in
+                    received.append(contentsOf: bytes)
+                    return received.count < 1 << 20
+                }
+                guard code == CURLE_OK else { throw EtcdError("\(endpoint): curl error \(code.rawValue)") }
+                guard let object = try? JSONSerialization.jsonObject(with: received) as? [String: Any] else {
+                    throw EtcdError("\(endpoint)\(path) answered what is not JSON: \(String(decoding: received.prefix(200), as: UTF8.self))")
+                }
+                if let error = object["error"] as? String ?? (object["message"] as? String).flatMap({ object["code"] != nil ? $0 : nil }) {
+                    throw EtcdError("\(endpoint)\(path): \(error)")
+                }
+                return object
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// One HTTP request with libcurl; `stream`: no overall timeout (a watch), only the connect's.
+    func transfer(_ url: String, _ body: [String: Any], stream: Bool, _ receive: @escaping (UnsafeRawBufferPointer) -> Bool) throws(EtcdError) -> CURLcode {
+        guard let easy = CurlEasy() else { throw EtcdError("libcurl cannot be initialised") }
+        guard let json = try? JSONSerialization.data(withJSONObject: body) else { throw EtcdError("cannot encode the request to \(url)") }
+        easy.set(CURLOPT_URL, url)
+        easy.set(CURLOPT_POSTFIELDS, String(decoding: json, as: UTF8.self))
+        easy.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/json"])
+        let milliseconds = Int(max(1, settings.requestTimeout.milliseconds))
+        easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
+        if !stream { easy.set(CURLOPT_TIMEOUT_MS, milliseconds) }
+        if let caFile = settings.caFile { easy.set(CURLOPT_CAINFO, caFile) }
+        if let certificateFile = settings.certificateFile { easy.set(CURLOPT_SSLCERT, certificateFile) }
+        if let keyFile = settings.keyFile { easy.set(CURLOPT_SSLKEY, keyFile) }
+        let code = easy.perform(streaming: receive)
+        if code != CURLE_OK, code != CURLE_WRITE_ERROR {
+            throw EtcdError("\(url): \(easy.errorText(code))")
+        }
+        if !stream, easy.responseCode != 200 {
+            throw EtcdError("\(url) answered HTTP \(easy.responseCode)")
+        }
+        return code
+    }
+
+    static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+    static func unbase64(_ text: String) -> Data? { Data(base64Encoded: text) }
+
+    /// A 64-bit number as the gateway writes it: a string (or a number from a lenient server).
+    static func int64(_ value: Any?) -> Int64? {
+        if let text = value as? String { return Int64(text) }
+        if let number = value as? Int { return Int64(number) }
+        return nil
+    }
+
+    /// The end of the range of keys that start with `prefix` (its last byte plus one).
+    static func prefixEnd(_ prefix: String) -> String {
+        var bytes = Array(prefix.utf8)
+        while let last = bytes.last {
+            if last < 0xFF {
+                bytes[bytes.count - 1] = last + 1
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            bytes.removeLast()
+        }
+        return "\0"
+    }
+}
+
+/// What went wrong talking to etcd, in words: every kind of failure is a failed request to
+/// the lease coordinator.
+public struct EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import VacataireCore
+import VacataireTestSupport
+import XCTest
+
+@testable import VacataireAgent
+
+/// The lease mode's etcd client against a real etcd (Debian's etcd-server 3.4): leases,
+/// the leader key's transactions, the member keys, the watch, and endpoints tried in turn.
+final class EtcdGatewayTests: XCTestCase {
+    private var etcd: EtcdServer!
+
+    override func setUpWithError() throws {
+        etcd = try EtcdServer()
+    }
+
+    override func tearDown() {
+        etcd?.stop()
+    }
+
+    private func gateway(_ endpoints: [String]? = nil) -> EtcdGateway {
+        EtcdGateway(.init(endpoints: endpoints ?? [etcd.endpoint], cluster: "shop"))
+    }
+
+    func testTheLeaderKeyGoesToOneCampaignerAndMovesOnlyFromItsHolder() throws {
+        let etcd = gateway()
+        let alphaLease = try etcd.grant(ttl: .seconds(10))
+        let betaLease = try etcd.grant(ttl: .seconds(10))
+        XCTAssertTrue(try etcd.keepAlive(alphaLease))
+        XCTAssertFalse(try etcd.keepAlive(424_242), "a lease etcd does not know")
+
+        let alpha = try etcd.campaign(name: "alpha", lease: alphaLease)
+        XCTAssertTrue(alpha.won)
+        let held = try XCTUnwrap(alpha.leader)
+        XCTAssertEqual(held.holder, "alpha")
+        let beta = try etcd.campaign(name: "beta", lease: betaLease)
+        XCTAssertFalse(beta.won, "the key is taken")
+        XCTAssertEqual(beta.leader, held, "the loser reads who holds it, at which revision")
+
+        let moved = try etcd.takeOver(from: held, name: "beta", lease: betaLease)
+        XCTAssertTrue(moved.won)
+        XCTAssertGreaterThan(try XCTUnwrap(moved.leader).revision, held.revision, "the epoch only grows")
+        let stale = try etcd.takeOver(from: held, name: "alpha", lease: alphaLease)
+        XCTAssertFalse(stale.won, "a move from a holder that is no longer there fails")
+        XCTAssertEqual(stale.leader, moved.leader)
+
+        try etcd.publish(MemberRecord(name: "alpha", priority: 2, ready: false), lease: alphaLease)
+        try etcd.publish(MemberRecord(name: "beta", priority: 1, ready: true), lease: betaLease)
+        let read = try etcd.read()
+        XCTAssertEqual(read.leader, moved.leader)
+        XCTAssertEqual(read.members, [MemberRecord(name: "alpha", priority: 2, ready: false), MemberRecord(name: "beta", priority: 1, ready: true)])
+
+        try etcd.resign(try XCTUnwrap(moved.leader))
+        XCTAssertNil(try etcd.read().leader)
+    }
+
+    func testAKeyBoundToALeaseThatIsNotRenewedGoesWithIt() throws {
+        let etcd = gateway()
+        let lease = try etcd.grant(ttl: .seconds(2))
+        XCTAssertTrue(try etcd.campaign(name: "alpha", lease: lease).won)
+        try etcd.publish(MemberRecord(name: "alpha", priority: 1, ready: true), lease: lease)
+        XCTAssertTrue(Wait.until(timeout: 15, every: 0.2) { (try? etcd.read())?.leader == nil }, "the leader key outlived its lease")
+        XCTAssertEqual(try etcd.read().members, [])
+        XCTAssertFalse(try etcd.keepAlive(lease))
+    }
+
+    func testTheWatchReportsTheLeaderAndTheMembersAsTheyChange() throws {
+        let etcd = gateway()
+        let start = try etcd.read().revision + 1
+        let lease = try etcd.grant(ttl: .seconds(10))
+        let seen = LockedChanges()
+        let watcher = Thread {
+            try? etcd.watch(fromRevision: start) { changes in
+                seen.append(changes)
+                return seen.count < 4
+            }
+        }
+        watcher.start()
+        try etcd.publish(MemberRecord(name: "alpha", priority: 1, ready: true), lease: lease)
+        let won = try etcd.campaign(name: "alpha", lease: lease)
+        try etcd.requestHandoff(to: "beta", from: try XCTUnwrap(won.leader))
+        try etcd.resign(try XCTUnwrap(won.leader))
+        XCTAssertTrue(Wait.until(timeout: 10) { seen.count >= 4 }, "\(seen.all)")
+        XCTAssertEqual(seen.all, [
+            .member(MemberRecord(name: "alpha", priority: 1, ready: true)), .leader(won.leader),
+            .handoff(to: "beta", from: try XCTUnwrap(won.leader)), .leader(nil),
+        ])
+    }
+
+    func testEndpointsAreTriedInTurnAndAFailureNamesThem() throws {
+        let dead = "http://127.0.0.1:\(try FreePort.tcp())"
+        XCTAssertGreaterThan(try gateway([dead, etcd.endpoint]).grant(ttl: .seconds(5)), 0, "the second endpoint answers")
+        XCTAssertThrowsError(try gateway([dead]).grant(ttl: .seconds(5))) { error in
+            XCTAssertTrue("\(error)".contains(dead), "\(error)")
+        }
+    }
+}
+
+/// Changes seen by a watch on another thread.
+private final class LockedChanges: @unchecked Sendable {
+    private let lock = NSLock()
+    private var changes: [EtcdGateway.Change] = []
+
+    func append(_ more: [EtcdGateway.Change]) { lock.withLock { changes += more } }
+    var count: Int { lock.withLock { changes.count } }
+    var all: [EtcdGateway.Change] { lock.withLock { changes } }
+}
