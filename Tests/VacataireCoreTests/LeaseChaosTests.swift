@@ -123,23 +123,9 @@ struct LeaseCluster {
             memberKeys[record.name] = (record, id)
             broadcastMembers()
         case .campaign(let name, let id):
-            if leaderKey == nil, leaseValid(id, index) {
-                revision += 1
-                leaderKey = (LeaderRecord(holder: name, revision: revision), id)
-                deliver(index, .claimAnswered(won: true, leader: leaderKey?.record), after: .milliseconds(1))
-                broadcastLeader()
-            } else {
-                deliver(index, .claimAnswered(won: false, leader: leaderKey?.record))
-            }
+            claim(index, name: name, lease: id, if: leaderKey == nil)
         case .takeOver(let from, let name, let id):
-            if leaderKey?.record == from, leaseValid(id, index) {
-                revision += 1
-                leaderKey = (LeaderRecord(holder: name, revision: revision), id)
-                deliver(index, .claimAnswered(won: true, leader: leaderKey?.record), after: .milliseconds(1))
-                broadcastLeader()
-            } else {
-                deliver(index, .claimAnswered(won: false, leader: leaderKey?.record))
-            }
+            claim(index, name: name, lease: id, if: leaderKey?.record == from)
         case .requestHandoff(let target, let from):
             if let to = settings.firstIndex(where: { $0.nodeName == target }), reachable[to] {
                 deliver(to, .handoffRequested(to: target, from: from))
@@ -150,6 +136,18 @@ struct LeaseCluster {
                 broadcastLeader()
             }
         }
+    }
+
+    /// A transaction on the leader key: it becomes `name`'s, bound to `lease`, if the
+    /// comparison holds and the lease is alive; the answer carries the key either way.
+    mutating func claim(_ index: Int, name: String, lease: Int64, if comparison: Bool) {
+        guard comparison, leaseValid(lease, index) else {
+            return deliver(index, .claimAnswered(won: false, leader: leaderKey?.record))
+        }
+        revision += 1
+        leaderKey = (LeaderRecord(holder: name, revision: revision), lease)
+        deliver(index, .claimAnswered(won: true, leader: leaderKey?.record), after: .milliseconds(1))
+        broadcastLeader()
     }
 
     /// The store expires what was not renewed; the holder of an expired leader key must
