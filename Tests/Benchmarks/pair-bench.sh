@@ -79,7 +79,7 @@ read -r handoff_med handoff_min handoff_max <<<"$(stats "${handoffs[@]}")"
 read -r failback_med failback_min failback_max <<<"$(stats "${failbacks[@]}")"
 binary=$(basename "$(dirname "$vacataire")")
 report=$(cat <<MD
-# Benchmarks
+## A pair on loopback (pair-bench.sh)
 
 Measured by \`make bench\` (Tests/Benchmarks/pair-bench.sh) on $(nproc) cores, $(date -u +%Y-%m-%d),
 \`vacataire\` $binary build, the loopback pair of Config/pair (heartbeat 200 ms, dead_after 3 s,
@@ -102,4 +102,17 @@ The peer codec's own cost (encode, HMAC, decode and verify one datagram) is prin
 MD
 )
 echo "$report"
-echo "$report" >"$root/Docs/BENCHMARKS.md"
+# Its own section replaced (or added after the title); the other sections stay.
+python3 - "$root/Docs/BENCHMARKS.md" "$report" <<'EOF'
+import os, sys
+path, section = sys.argv[1], sys.argv[2].rstrip("\n") + "\n"
+title = section.splitlines()[0]
+text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+if title in text:
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
+    text = text[:start] + section + (text[end:] if end >= 0 else "")
+else:
+    text = text.rstrip("\n") + "\n\n" + section
+open(path, "w").write(text)
+EOF
