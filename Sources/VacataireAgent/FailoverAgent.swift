@@ -504,8 +504,7 @@ public actor FailoverAgent {
         storeWrite("record incident \(id)") { _ = try $0.openIncident(id, kind: kind, reason: reason, at: at) }
         logger.notice("incident \(id) (\(kind.rawValue)) opened: \(reason)", metadata: decisionFields(kind.rawValue, incident: id))
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
-        reminders.opened(id, kind: kind, reason: reason, pagedHere: paged,
-                         awaitConfirmation: !paged && id.topic == .roleChange, now: clock.now)
+        reminders.opened(id, kind: kind, reason: reason, pagedHere: paged, now: clock.now)
         guard paged else {
             let line = id.topic == .roleChange
                 ? "incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which serves; \(config.node.name) pages it if "
@@ -519,7 +518,7 @@ public actor FailoverAgent {
             return
         }
         record(.notify, kind: kind, incident: id, reason: "incident \(id) (\(kind.rawValue)) paged by \(config.node.name)")
-        let newRole: ServiceRole = coordinator.stateName == .takingOver ? .active : coordinator.role.told
+        let newRole = coordinator.announcedRole
         let checks = failing.map { NotifiableEvent.CheckSummary(name: $0.name, status: "CRITICAL", output: $0.output) }
         queueNotification(notifier.event(
             kind, incident: id, reason: reason, oldRole: roleBefore.told, newRole: newRole, checks: checks.isEmpty ? checkSummaryCache : checks

@@ -73,6 +73,17 @@ final class IncidentRemindersTests: XCTestCase {
         XCTAssertEqual(reminders(&schedule, at: 120, serving: false), [], "until the peer confirms a delivery")
     }
 
+    /// Only a role change waits for the peer's delivery confirmation: a loss this node only
+    /// recorded is the peer's to page, or nobody's (it is paged here if nobody serves).
+    func testOnlyARoleChangeAwaitsThePeersConfirmation() {
+        var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
+        let lost = IncidentID(epoch: 2, topic: .peerLost)
+        schedule.opened(lost, kind: .peerLost, reason: "beta silent", pagedHere: false, now: at(0))
+        schedule.opened(e2, kind: .failover, reason: "failed over", pagedHere: false, now: at(0))
+        XCTAssertEqual(schedule.confirmationsAwaited, 1)
+        XCTAssertEqual(schedule.due(now: at(10), serving: false), [.pageForPeer(e2, kind: .failover, reason: "failed over")])
+    }
+
     func testAConfirmationInTimeOrEvenEarlyMeansNoSecondPage() {
         var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
         schedule.opened(e2, kind: .failover, reason: "failed over", pagedHere: false, now: at(0))

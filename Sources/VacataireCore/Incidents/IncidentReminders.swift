@@ -85,18 +85,17 @@ public struct IncidentReminders: Sendable {
 
     /// An incident was opened `openFor` ago (zero: now; a restart gives how long it has
     /// been open since the store's date). `pagedHere`: this node sent its page; otherwise
-    /// the peer should, and with `awaitConfirmation` (by default: when not paged here) a
-    /// confirmation is awaited for `confirmTimeout`. Opening an incident already followed
-    /// changes nothing.
+    /// the peer should, and for a role change (the page that matters most) a delivery
+    /// confirmation is awaited for `confirmTimeout`, after which this node pages it itself.
+    /// Opening an incident already followed changes nothing.
     public mutating func opened(
-        _ incident: IncidentID, kind: EventKind, reason: String, openFor: Duration = .zero, pagedHere: Bool,
-        awaitConfirmation: Bool? = nil, now: MonotonicInstant
+        _ incident: IncidentID, kind: EventKind, reason: String, openFor: Duration = .zero, pagedHere: Bool, now: MonotonicInstant
     ) {
         guard tracked[incident] == nil else { return }
         let firstReminder = repeatInterval > openFor ? now + (repeatInterval - openFor) : now
         var entry = Tracked(kind: kind, reason: reason, openBefore: openFor, followedSince: now, nextReminder: firstReminder)
         entry.pagedHere = pagedHere
-        if awaitConfirmation ?? !pagedHere, earlyConfirmations.remove(incident) == nil {
+        if !pagedHere, incident.topic == .roleChange, earlyConfirmations.remove(incident) == nil {
             entry.confirmationDeadline = now + confirmTimeout
         }
         tracked[incident] = entry

@@ -45,6 +45,10 @@ extension LeaseMachine: Coordinator {
         }
     }
 
+    public var announcedRole: ServiceRole {
+        stateName == .takingOver ? .active : role.told
+    }
+
     public var runsServiceChecks: Bool {
         switch phase {
         case .leader, .handingOff: return true
