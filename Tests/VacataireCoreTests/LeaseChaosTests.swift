@@ -291,6 +291,30 @@ final class LeaseChaosTests: XCTestCase {
         XCTAssertTrue(cluster.pages.contains { $0.node == 0 && $0.kind == .peerLost }, "alpha pages that it lost the store")
     }
 
+    /// `switchover --to` and `failback` work from any node: the named (or best) member
+    /// takes the key make-before-break, and the holder stops once it has moved.
+    func testSwitchoverAndFailbackFromAnyNodeMoveTheServiceBeforeBreak() {
+        var cluster = LeaseCluster(seed: 4)
+        cluster.run(5)
+        XCTAssertEqual(cluster.serviceOn, [true, false, false])
+        let refused = cluster.nodes[2].handle(.admin(.switchover(to: "alpha"), author: "ops"), now: cluster.now)
+        XCTAssertEqual(refused.answer?.reason, "alpha already serves")
+        let unknown = cluster.nodes[2].handle(.admin(.switchover(to: "delta"), author: "ops"), now: cluster.now)
+        XCTAssertEqual(unknown.answer?.reason, "delta is not a ready member (ready: beta, gamma)")
+
+        cluster.input(2, .admin(.switchover(to: "beta"), author: "ops"))  // asked on gamma
+        cluster.run(5)
+        XCTAssertEqual(cluster.serviceOn, [false, true, false], "\(cluster.nodes.map(\.phase))")
+        XCTAssertEqual(cluster.leaderKey?.record.holder, "beta")
+        XCTAssertLessThanOrEqual(cluster.longestBothServing, 10, "make before break: a short overlap")
+
+        cluster.input(1, .admin(.failback(force: false), author: "ops"))  // asked on beta, the holder
+        cluster.run(5)
+        XCTAssertEqual(cluster.serviceOn, [true, false, false], "back to alpha, the best ranked: \(cluster.nodes.map(\.phase))")
+        XCTAssertEqual(cluster.leaderKey?.record.holder, "alpha")
+        XCTAssertEqual(cluster.violations, [])
+    }
+
     func testRandomRunsKeepTheInvariants() {
         for seed in 1...max(1, Self.seeds) {
             var cluster = LeaseCluster(seed: UInt64(seed))
@@ -308,6 +332,12 @@ final class LeaseChaosTests: XCTestCase {
                     if dice.chance(0.001) { cluster.setConnected(index, !cluster.connected[index]) }
                 }
                 if dice.chance(0.0008) { cluster.setQuorum(!cluster.quorum) }
+                if dice.chance(0.0005) {
+                    let from = dice.pick(3)
+                    if !cluster.down[from] {
+                        cluster.input(from, .admin(dice.chance(0.5) ? .failback(force: false) : .switchover(to: nil), author: "chaos"))
+                    }
+                }
                 if dice.chance(0.001) {
                     // etcd's own leader changed: every lease is extended (never shortened).
                     let extra = dice.delay(upTo: .seconds(3))

@@ -114,10 +114,45 @@ extension LeaseMachine: Coordinator {
             move(to: .follower, reason: "failure cleared by \(author): ready to serve", &actions)
             publish(&actions)
             actions.append(.answerAdmin(accepted: true, reason: lastReason))
-        case .failback, .switchover, .acknowledge:
+        case .switchover(let named):
+            return moveService(to: named, why: "switchover", author: author, now: now)
+        case .failback(_):
+            // Back to the best-ranked ready member (the configured priorities), wherever it is.
+            let everyone = readyOthers() + (isReady ? [MemberRecord(name: settings.nodeName, priority: settings.priority, ready: true)] : [])
+            guard let best = everyone.sorted(by: MemberRecord.ranksBefore).first else {
+                return [.answerAdmin(accepted: false, reason: "no member is ready to serve")]
+            }
+            return moveService(to: best.name, why: "failback", author: author, now: now)
+        case .acknowledge:
             return [.answerAdmin(accepted: false, reason: "not available yet with failover.mode etcd")]
         }
         decide(now, &actions)
+        return actions
+    }
+
+    /// Asks `target` (or the best ready member but the holder) to take the service over,
+    /// from any node: the handoff key names the holder's key as it is, so the move is made
+    /// before break by the target and happens only if the holder still holds it.
+    mutating func moveService(to target: String?, why: String, author: String, now: MonotonicInstant) -> [FailoverAction] {
+        guard let leader else { return [.answerAdmin(accepted: false, reason: "nobody holds the leader key: nothing to move")] }
+        let candidates = members.filter { $0.ready && $0.name != leader.holder }.sorted(by: MemberRecord.ranksBefore)
+        let chosen: String
+        if let target {
+            guard target != leader.holder else { return [.answerAdmin(accepted: false, reason: "\(target) already serves")] }
+            guard candidates.contains(where: { $0.name == target }) else {
+                let ready = candidates.map(\.name).joined(separator: ", ")
+                return [.answerAdmin(accepted: false, reason: "\(target) is not a ready member (ready: \(ready.isEmpty ? "none" : ready))")]
+            }
+            chosen = target
+        } else {
+            guard let best = candidates.first else { return [.answerAdmin(accepted: false, reason: "no other member is ready to take the service")] }
+            chosen = best.name
+        }
+        var actions: [FailoverAction] = [.lease(.requestHandoff(to: chosen, from: leader))]
+        if case .leader = phase {
+            move(to: .handingOff(to: chosen, until: now + settings.handoffTimeout), reason: "\(why) by \(author): asking \(chosen) to take over", &actions)
+        }
+        actions.append(.answerAdmin(accepted: true, reason: "\(why) by \(author): \(chosen) takes the service over from \(leader.holder)"))
         return actions
     }
 
