@@ -72,18 +72,20 @@ final class EtcdGatewayTests: XCTestCase {
         let watcher = Thread {
             try? etcd.watch(fromRevision: start) { changes in
                 seen.append(changes)
-                return seen.count < 4
+                return seen.count < 5
             }
         }
         watcher.start()
         try etcd.publish(MemberRecord(name: "alpha", priority: 1, ready: true), lease: lease)
         let won = try etcd.campaign(name: "alpha", lease: lease)
         try etcd.requestHandoff(to: "beta", from: try XCTUnwrap(won.leader))
+        try etcd.announceReady(from: try XCTUnwrap(won.leader), name: "beta", lease: 77)
         try etcd.resign(try XCTUnwrap(won.leader))
-        XCTAssertTrue(Wait.until(timeout: 10) { seen.count >= 4 }, "\(seen.all)")
+        XCTAssertTrue(Wait.until(timeout: 10) { seen.count >= 5 }, "\(seen.all)")
         XCTAssertEqual(seen.all, [
             .member(MemberRecord(name: "alpha", priority: 1, ready: true)), .leader(won.leader),
-            .handoff(to: "beta", from: try XCTUnwrap(won.leader)), .leader(nil),
+            .handoff(to: "beta", from: try XCTUnwrap(won.leader)),
+            .targetReady(name: "beta", lease: 77, from: try XCTUnwrap(won.leader)), .leader(nil),
         ])
     }
 

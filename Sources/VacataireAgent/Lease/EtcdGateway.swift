@@ -11,8 +11,10 @@ import VacataireCurl
 /// answers.
 ///
 /// Keys, under `prefix/cluster/`: `leader` (the holder's name, bound to its lease; its
-/// mod revision is the epoch) and `members/NAME` (`{"priority":N,"ready":true}`, bound to
-/// the member's lease).
+/// mod revision is the epoch), `members/NAME` (`{"priority":N,"ready":true}`, bound to
+/// the member's lease), `handoff` (who is asked to take over from which holder) and
+/// `handoff-ready` (the member asked is verified: the holder moves its key to that
+/// member's lease).
 public struct EtcdGateway: Sendable {
     public struct Settings: Sendable, Equatable {
         /// `http://HOST:PORT` or `https://HOST:PORT`, tried in order.
@@ -93,6 +95,13 @@ public struct EtcdGateway: Sendable {
         _ = try post("/v3/kv/put", ["key": Self.base64(root + "handoff"), "value": Self.base64(value)])
     }
 
+    /// Tells the holder `from` that `name` is verified and ready: the key it watches,
+    /// naming the lease to bind the leader key to.
+    public func announceReady(from: LeaderRecord, name: String, lease: Int64) throws(EtcdError) {
+        let value = #"{"name":"\#(name)","lease":"\#(lease)","revision":\#(from.revision),"from":"\#(from.holder)"}"#
+        _ = try post("/v3/kv/put", ["key": Self.base64(root + "handoff-ready"), "value": Self.base64(value)])
+    }
+
     /// The leader key and every member key, read linearizably, with the store's revision.
     public func read() throws(EtcdError) -> (leader: LeaderRecord?, members: [MemberRecord], revision: Int64) {
         let answer = try post("/v3/kv/range", ["key": Self.base64(root), "range_end": Self.base64(Self.prefixEnd(root))])
@@ -115,6 +124,7 @@ public struct EtcdGateway: Sendable {
         case member(MemberRecord)
         case memberGone(String)
         case handoff(to: String, from: LeaderRecord)
+        case targetReady(name: String, lease: Int64, from: LeaderRecord)
     }
 
     /// Watches every key of the cluster from `revision` on, handing each batch of changes to
@@ -159,6 +169,7 @@ public struct EtcdGateway: Sendable {
         case leader(LeaderRecord)
         case member(MemberRecord)
         case handoff(to: String, from: LeaderRecord)
+        case targetReady(name: String, lease: Int64, from: LeaderRecord)
         case other
     }
 
@@ -172,6 +183,12 @@ public struct EtcdGateway: Sendable {
             let name = String(key.dropFirst((root + "members/").count))
             let fields = (try? JSONSerialization.jsonObject(with: value)) as? [String: Any] ?? [:]
             return .member(MemberRecord(name: name, priority: fields["priority"] as? Int ?? 0, ready: fields["ready"] as? Bool ?? false))
+        }
+        if key == root + "handoff-ready" {
+            let fields = (try? JSONSerialization.jsonObject(with: value)) as? [String: Any] ?? [:]
+            guard let name = fields["name"] as? String, let lease = Self.int64(fields["lease"]), let from = fields["from"] as? String,
+                  let revision = Self.int64(fields["revision"]) else { return .other }
+            return .targetReady(name: name, lease: lease, from: LeaderRecord(holder: from, revision: revision))
         }
         if key == root + "handoff" {
             let fields = (try? JSONSerialization.jsonObject(with: value)) as? [String: Any] ?? [:]
@@ -189,6 +206,7 @@ public struct EtcdGateway: Sendable {
         case .leader(let record): return .leader(deleted ? nil : record)
         case .member(let member): return deleted ? .memberGone(member.name) : .member(member)
         case .handoff(let to, let from): return deleted ? nil : .handoff(to: to, from: from)
+        case .targetReady(let name, let lease, let from): return deleted ? nil : .targetReady(name: name, lease: lease, from: from)
         case .other:
             // A deleted member key carries no value: its name is in the key.
             guard deleted, let key = (kv["key"] as? String).flatMap(Self.unbase64).map({ String(decoding: $0, as: UTF8.self) }),

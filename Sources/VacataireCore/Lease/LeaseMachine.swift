@@ -16,7 +16,12 @@
 /// - the best-ranked ready member campaigns first (priority, then name); the others wait a
 ///   renewal interval per rank, so the healthiest node wins without a race;
 /// - a leader whose checks fail asks the best ready member to take over and keeps serving
-///   until the key has moved; the new holder pages.
+///   until the key has moved; the new holder pages. Only the holder moves its key, once the
+///   member it asked says its service runs and passes its checks (`announceReady`): a
+///   holder cut from the store keeps the key, never losing it unaware, and the member's
+///   takeover times out;
+/// - `switchover` and `failback` work from any node: they write the handoff request for the
+///   holder's key as it is.
 public struct LeaseMachine: Sendable {
     public enum Phase: Sendable, Equatable {
         /// Service off; not the leader.
@@ -176,10 +181,8 @@ public struct LeaseMachine: Sendable {
             case .publish: published = nil
             case .campaign:
                 if case .campaigning = phase { move(to: .follower, reason: "the campaign for the leader key failed", &actions) }
-            case .takeOver:
-                if case .takingOver(let takeOver) = phase, takeOver.step == .claiming {
-                    stepDown(then: .standby, reason: "could not move the leader key here; stopping my service", &actions)
-                }
+            case .takeOver, .announceReady:
+                break  // the holder keeps its key; a target whose claim never comes times out
             case .resign: resigned = nil  // asked again at the next decision
             case .requestHandoff: break
             }
@@ -193,6 +196,15 @@ public struct LeaseMachine: Sendable {
             beginTakeOver(from: from, now, reason: "\(from.holder) asked me to take over", &actions)
         case .claimAnswered(let won, let record):
             claimAnswered(won: won, record: record, now, &actions)
+        case .targetReady(let name, let targetLease, let from):
+            // Consent: only the holder, still holding the key it handed, moves it.
+            guard let leader, leader == from, leader.holder == settings.nodeName, name != settings.nodeName else { break }
+            switch phase {
+            case .leader, .handingOff:
+                actions.append(.lease(.takeOver(from: leader, name: name, lease: targetLease)))
+            default:
+                break
+            }
         }
         decide(now, &actions)
         return actions
@@ -325,14 +337,17 @@ public struct LeaseMachine: Sendable {
             if takeOver.step == .verifying, let health, health.service != .idle, health.serviceHealthy {
                 if let from = takeOver.from, let lease {
                     takeOver.step = .claiming
+                    // The holder moves its key once it hears; if it cannot, this takeover ends.
+                    takeOver.deadline = now + settings.requestTimeout * 2 + settings.renewInterval
                     phase = .takingOver(takeOver)
-                    lastReason = "my service passes its checks: moving the leader key from \(from.holder)"
-                    actions.append(.lease(.takeOver(from: from, name: settings.nodeName, lease: lease)))
+                    lastReason = "my service passes its checks: asking \(from.holder) to move the leader key here"
+                    actions.append(.lease(.announceReady(from: from, name: settings.nodeName, lease: lease)))
                 } else {
                     becomeLeader(event: .takeover, reason: "my service runs and passes its checks at epoch \(epoch)", &actions)
                 }
             } else if now >= takeOver.deadline, takeOver.step != .starting {
-                stepDown(then: .standby, reason: "my service did not pass its checks in time: stopping it", &actions)
+                let why = takeOver.step == .claiming ? "the leader key did not come here in time" : "my service did not pass its checks in time"
+                stepDown(then: .standby, reason: "\(why): stopping my service", &actions)
             }
         case .campaigning, .stopping, .failed, .maintenance:
             break
@@ -356,6 +371,9 @@ public struct LeaseMachine: Sendable {
                      reason: planned ? "\(target) took the service over: stopping mine" : "the leader key is no longer mine: stopping my service", &actions)
         case .takingOver(let takeOver) where takeOver.from == nil && !mine && record != nil:
             stepDown(then: .standby, reason: "another node holds the leader key: stopping what I started", &actions)
+        case .takingOver(let takeOver) where takeOver.from != nil && mine && takeOver.step == .claiming:
+            epoch = UInt64(max(0, record?.revision ?? 0))
+            becomeLeader(event: .failover, reason: "took over from \(takeOver.from?.holder ?? "the leader"); my service runs and passes its checks at epoch \(epoch)", &actions)
         case .takingOver(let takeOver) where takeOver.from != nil && record != takeOver.from && !mine:
             stepDown(then: .standby, reason: "the leader key moved elsewhere during my takeover: stopping what I started", &actions)
         default:
@@ -373,14 +391,10 @@ public struct LeaseMachine: Sendable {
             }
             epoch = UInt64(max(0, record.revision))
             beginTakeOver(from: nil, now, reason: "won the leader key at epoch \(epoch): starting my service", &actions)
-        case .takingOver(let takeOver) where takeOver.step == .claiming:
-            leader = record
-            guard won, let record else {
-                stepDown(then: .standby, reason: "the leader key could not be moved here: stopping my service", &actions)
-                return
-            }
-            epoch = UInt64(max(0, record.revision))
-            becomeLeader(event: .failover, reason: "took over from \(takeOver.from?.holder ?? "the leader"); my service runs and passes its checks at epoch \(epoch)", &actions)
+        case .leader, .handingOff:
+            // The holder's own move: the key is the target's now, so this node stops.
+            guard won, let record else { return }
+            leaderChanged(record, now, &actions)
         default:
             break
         }

@@ -101,9 +101,14 @@ public enum LeaseRequest: Sendable, Equatable {
     /// Take the leader key if nobody holds it (a transaction on its absence), bound to the
     /// lease; answered by `.claimAnswered`.
     case campaign(name: String, lease: Int64)
-    /// Move the leader key from `from` to this node (a transaction on `from` being still
-    /// the holder at that revision); answered by `.claimAnswered`.
+    /// The holder moves its leader key `from` to `name`, bound to `name`'s lease (a
+    /// transaction on the key being still at that revision); answered by `.claimAnswered`.
+    /// Only the holder moves its key: one that is cut from the store keeps it, and stops
+    /// before its lease can expire, rather than serve unaware beside its successor.
     case takeOver(from: LeaderRecord, name: String, lease: Int64)
+    /// A member asked to take over tells the holder its service runs and passes its
+    /// checks, and which lease to bind the key to (a key the holder watches).
+    case announceReady(from: LeaderRecord, name: String, lease: Int64)
     /// Ask `to` to take the service over (a handoff key the others watch).
     case requestHandoff(to: String, from: LeaderRecord)
     /// Delete the leader key if it is still `record` (leaving without a successor).
@@ -124,6 +129,8 @@ public enum LeaseEvent: Sendable, Equatable {
     case members([MemberRecord])
     /// The holder `from` asks `to` to take the service over.
     case handoffRequested(to: String, from: LeaderRecord)
+    /// `name`, asked to take over from `from`, is verified and ready: move the key to it.
+    case targetReady(name: String, lease: Int64, from: LeaderRecord)
     /// The answer to `.campaign` or `.takeOver`: whether the key is now this node's, and
     /// the key as it is.
     case claimAnswered(won: Bool, leader: LeaderRecord?)
