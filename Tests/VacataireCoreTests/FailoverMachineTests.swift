@@ -687,6 +687,11 @@ final class FailoverMachineTests: XCTestCase {
         _ = beta.fenceFinished(succeeded: true, now: at(4))
         XCTAssertEqual(beta.stateName, .active)
         XCTAssertTrue(beta.lastReason.contains("only I serve"), beta.lastReason)
+        // Beta's own checks fail with alpha failed: the handoff is given up, beta keeps serving,
+        // and alpha, fenced already at this epoch, is not fenced again.
+        _ = beta.healthChanged(failing, now: at(5))
+        XCTAssertEqual(beta.stateName, .active)
+        XCTAssertFalse(beta.received(report ?? msg(.status, epoch: 2, role: .failed), now: at(5.1)).fences, "once per role change")
     }
 
     func testATakingOverNodeWaitsForItsServiceChecksBeforeConfirming() {

@@ -290,7 +290,10 @@ extension FailoverMachine {
         }
         guard let peer, !peerIsSilent(now), peer.role == .standby, peer.healthy else {
             let why = peerIsSilent(now) ? "\(peerName) is silent" : "\(peerName) is \(peer?.role.rawValue ?? "unknown")\(peer?.healthy == false ? " and unhealthy" : "")"
-            state = .active(Active(handoffBlocked: HandoffBlock(epoch: epoch, peer: self.peer)))
+            if case .active(var active) = state {
+                active.handoffBlocked = HandoffBlock(epoch: epoch, peer: self.peer)  // a fenced peer stays fenced
+                state = .active(active)
+            }
             raise(openIncidents.last { $0.topic == .handoffFailed } ?? newIncident(.handoffFailed), .failover,
                   reason: "cannot hand off (\(health.summary)): \(why); keeping the service (better a sick master than no master)",
                   paged: true, failing: health.failing, &actions)
