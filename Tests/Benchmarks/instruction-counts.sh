@@ -165,29 +165,19 @@ EOF
 )
 echo "$report"
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-python3 - "$root/Docs/BENCHMARKS.md" "$commit" "$seconds" "$report" <<'EOF'
-import datetime, os, sys
-path, commit, seconds, table = sys.argv[1:]
-title = "## Instructions per event (instruction-counts.sh)"
-section = f"""{title}
+section=$(cat <<MD
+## Instructions per event (instruction-counts.sh)
 
-Counted by valgrind's callgrind (`make bench`, Tests/Benchmarks/instruction-counts.sh) on
-{datetime.date.today()}, release build of commit {commit}, the agent alpha on loopback at
-heartbeat 50 ms, {seconds} s per phase. Instruction counts do not drift with the machine's
+Counted by valgrind's callgrind (\`make bench\`, Tests/Benchmarks/instruction-counts.sh) on
+$(date -u +%Y-%m-%d), release build of commit $commit, the agent alpha on loopback at
+heartbeat 50 ms, $seconds s per phase. Instruction counts do not drift with the machine's
 load as CPU time does: they compare two builds exactly. Each figure is a difference between
 two phases of the same settled pair: beta sending each heartbeat on two paths instead of
 one (per heartbeat received), alpha's heartbeats at 100 ms instead of 50 ms (per heartbeat
 sent, its tick included), an http check every 100 ms added (per run). User-space instructions only: the kernel's part of a send or a
 receive is not counted.
 
-{table}
-"""
-text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-if title in text:
-    start = text.index(title)
-    end = text.find("\n## ", start + len(title))
-    text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-EOF
+$report
+MD
+)
+python3 "$root/Tests/Fixtures/bench_section.py" "$root/Docs/BENCHMARKS.md" "$section"

@@ -102,17 +102,5 @@ The peer codec's own cost (encode, HMAC, decode and verify one datagram) is prin
 MD
 )
 echo "$report"
-# Its own section replaced (or added after the title); the other sections stay.
-python3 - "$root/Docs/BENCHMARKS.md" "$report" <<'EOF'
-import os, sys
-path, section = sys.argv[1], sys.argv[2].rstrip("\n") + "\n"
-title = section.splitlines()[0]
-text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-if title in text:
-    start = text.index(title)
-    end = text.find("\n## ", start + len(title))
-    text = text[:start] + section + (text[end:] if end >= 0 else "")
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-EOF
+# Its own section replaced (or added); the other sections stay.
+python3 "$root/Tests/Fixtures/bench_section.py" "$root/Docs/BENCHMARKS.md" "$report"

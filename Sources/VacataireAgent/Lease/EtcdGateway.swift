@@ -165,53 +165,40 @@ public struct EtcdGateway: Sendable {
 
     // MARK: - Keys and values
 
-    enum Parsed {
-        case leader(LeaderRecord)
-        case member(MemberRecord)
-        case handoff(to: String, from: LeaderRecord)
-        case targetReady(name: String, lease: Int64, from: LeaderRecord)
-        case other
-    }
-
-    func parse(_ kv: [String: Any]) -> Parsed {
-        guard let key = (kv["key"] as? String).flatMap(Self.unbase64).map({ String(decoding: $0, as: UTF8.self) }) else { return .other }
+    /// A key-value of the cluster as what it says (a leader key always with its holder),
+    /// or nil for a key this client does not use.
+    func parse(_ kv: [String: Any]) -> Change? {
+        guard let key = (kv["key"] as? String).flatMap(Self.unbase64).map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
         let value = (kv["value"] as? String).flatMap(Self.unbase64) ?? Data()
+        let fields = (try? JSONSerialization.jsonObject(with: value)) as? [String: Any] ?? [:]
         if key == leaderKey {
             return .leader(LeaderRecord(holder: String(decoding: value, as: UTF8.self), revision: Self.int64(kv["mod_revision"]) ?? 0))
         }
         if key.hasPrefix(root + "members/") {
+            // A deleted member key carries no value: its name is in the key.
             let name = String(key.dropFirst((root + "members/").count))
-            let fields = (try? JSONSerialization.jsonObject(with: value)) as? [String: Any] ?? [:]
             return .member(MemberRecord(name: name, priority: fields["priority"] as? Int ?? 0, ready: fields["ready"] as? Bool ?? false))
         }
-        if key == root + "handoff-ready" {
-            let fields = (try? JSONSerialization.jsonObject(with: value)) as? [String: Any] ?? [:]
-            guard let name = fields["name"] as? String, let lease = Self.int64(fields["lease"]), let from = fields["from"] as? String,
-                  let revision = Self.int64(fields["revision"]) else { return .other }
-            return .targetReady(name: name, lease: lease, from: LeaderRecord(holder: from, revision: revision))
+        guard let from = fields["from"] as? String, let revision = Self.int64(fields["revision"]) else { return nil }
+        let holder = LeaderRecord(holder: from, revision: revision)
+        if key == root + "handoff-ready", let name = fields["name"] as? String, let lease = Self.int64(fields["lease"]) {
+            return .targetReady(name: name, lease: lease, from: holder)
         }
-        if key == root + "handoff" {
-            let fields = (try? JSONSerialization.jsonObject(with: value)) as? [String: Any] ?? [:]
-            guard let to = fields["to"] as? String, let from = fields["from"] as? String, let revision = Self.int64(fields["revision"])
-            else { return .other }
-            return .handoff(to: to, from: LeaderRecord(holder: from, revision: revision))
+        if key == root + "handoff", let to = fields["to"] as? String {
+            return .handoff(to: to, from: holder)
         }
-        return .other
+        return nil
     }
 
+    /// One watch event as a change: a deleted leader key is nobody's, a deleted member key a
+    /// member gone; a deleted handoff key says nothing.
     func change(_ event: [String: Any]) -> Change? {
-        guard let kv = event["kv"] as? [String: Any] else { return nil }
-        let deleted = (event["type"] as? String) == "DELETE"
-        switch parse(kv) {
-        case .leader(let record): return .leader(deleted ? nil : record)
-        case .member(let member): return deleted ? .memberGone(member.name) : .member(member)
-        case .handoff(let to, let from): return deleted ? nil : .handoff(to: to, from: from)
-        case .targetReady(let name, let lease, let from): return deleted ? nil : .targetReady(name: name, lease: lease, from: from)
-        case .other:
-            // A deleted member key carries no value: its name is in the key.
-            guard deleted, let key = (kv["key"] as? String).flatMap(Self.unbase64).map({ String(decoding: $0, as: UTF8.self) }),
-                  key.hasPrefix(root + "members/") else { return nil }
-            return .memberGone(String(key.dropFirst((root + "members/").count)))
+        guard let kv = event["kv"] as? [String: Any], let parsed = parse(kv) else { return nil }
+        guard (event["type"] as? String) == "DELETE" else { return parsed }
+        switch parsed {
+        case .leader: return .leader(nil)
+        case .member(let member): return .memberGone(member.name)
+        case .memberGone, .handoff, .targetReady: return nil
         }
     }
 

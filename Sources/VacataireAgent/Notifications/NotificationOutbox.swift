@@ -278,8 +278,7 @@ actor NotificationOutbox {
     /// Commits what waits in memory once the store takes it; delivers it directly meanwhile.
     private func deliverFromMemory() {
         let now = clock.date
-        let beyond = now.addingTimeInterval(settings.retryMax.seconds)
-        for entry in inMemory where !entry.inFlight && (entry.nextTry <= now || entry.nextTry > beyond) {
+        for entry in inMemory where !entry.inFlight && settings.isDue(entry.nextTry, at: now) {
             let notification = entry.notification
             do {
                 try write(notification, for: entry.destinations, at: notification.time)
@@ -436,7 +435,7 @@ actor NotificationOutbox {
     /// Starts what is due when the earliest retry's time has come (or lies further ahead
     /// than any backoff: the wall clock went back, and the retry must not wait for it).
     private func retryDue() {
-        guard let nextRetry, nextRetry <= clock.date || nextRetry > clock.date.addingTimeInterval(settings.retryMax.seconds) else { return }
+        guard let nextRetry, settings.isDue(nextRetry, at: clock.date) else { return }
         self.nextRetry = nil
         deliverFromMemory()
         deliverDue()

@@ -30,6 +30,14 @@ public struct OutboxConfig: Sendable, Equatable {
         return min(retryMax.seconds, doubled)
     }
 
+    /// Whether a try planned for `planned` is due at `now`: its time has come, or it lies
+    /// further ahead than any backoff (`retry_max`): the wall clock went back since it was
+    /// planned, and the try must not wait for the difference. (The store's
+    /// `dueDeliveries(now:horizon:)` applies the same rule to stored retries.)
+    public func isDue(_ planned: Date, at now: Date) -> Bool {
+        planned <= now || planned > now.addingTimeInterval(retryMax.seconds)
+    }
+
     /// What follows a failed try of a delivery (the outbox's schedule, Docs/notifications.md).
     public enum NextStep: Sendable, Equatable {
         /// Try again `after` seconds from now.

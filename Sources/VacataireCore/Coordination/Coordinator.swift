@@ -35,9 +35,6 @@ public protocol Coordinator: Sendable {
     var epoch: UInt64 { get }
     /// The role this node tells others: `active` whenever its service is on or starting.
     var advertisedRole: ServiceRole { get }
-    /// The role a page about a role change announces for this node now: where a takeover
-    /// is under way, the role it takes.
-    var announcedRole: ServiceRole { get }
     /// The last health verdict it was given; nil until the first.
     var health: HealthVerdict? { get }
     /// The reason of the last transition or decision.
@@ -55,6 +52,14 @@ public protocol Coordinator: Sendable {
     func loadBalancerView(at now: MonotonicInstant) -> LoadBalancerView
     /// The other node as this one knows it.
     func peerStatus(at now: MonotonicInstant) -> PeerStatus
+}
+
+extension Coordinator {
+    /// The role a page about a role change announces for this node now: where a takeover
+    /// is under way, the role it takes.
+    public var announcedRole: ServiceRole {
+        stateName == .takingOver ? .active : role.told
+    }
 }
 
 /// Everything that happens to a coordinator.

@@ -16,10 +16,6 @@ extension FailoverMachine: Coordinator {
         }
     }
 
-    public var announcedRole: ServiceRole {
-        stateName == .takingOver ? .active : role.told
-    }
-
     /// The longest a transition in flight may still take: every handoff attempt and the
     /// start (and 2 s), the verification, the two steps of draining and the stop.
     public var exitDeadline: Duration {

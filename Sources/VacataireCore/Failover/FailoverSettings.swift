@@ -71,9 +71,6 @@ public struct FailoverSettings: Sendable, Equatable {
         self.noWitnessPolicy = noWitnessPolicy
     }
 
-    /// How long past `deadAfter` a peer whose service still answers may stay silent before
-    /// the people on call are warned that nothing protects it: twice `deadAfter`, at least
-    /// 10 s, well beyond an agent's restart (an upgrade, `systemctl restart`).
     /// How long a split-brain guard probe (the witness, the peer's service) may take: a
     /// quarter of `dead_after`, within 200 ms and 2 s, so that the verdict comes well
     /// within the silence it judges.
@@ -81,6 +78,9 @@ public struct FailoverSettings: Sendable, Equatable {
         min(.seconds(2), max(.milliseconds(200), deadAfter / 4))
     }
 
+    /// How long past `deadAfter` a peer whose service still answers may stay silent before
+    /// the people on call are warned that nothing protects it: twice `deadAfter`, at least
+    /// 10 s, well beyond an agent's restart (an upgrade, `systemctl restart`).
     public var silentAgentGrace: Duration { max(.seconds(10), deadAfter * 2) }
 
     /// How often the daemon calls `tick`: a quarter of the heartbeat interval, 10 to 250 ms.

@@ -45,10 +45,6 @@ extension LeaseMachine: Coordinator {
         }
     }
 
-    public var announcedRole: ServiceRole {
-        stateName == .takingOver ? .active : role.told
-    }
-
     public var runsServiceChecks: Bool {
         switch phase {
         case .leader, .handingOff: return true
@@ -135,7 +131,7 @@ extension LeaseMachine: Coordinator {
     /// before break by the target and happens only if the holder still holds it.
     mutating func moveService(to target: String?, why: String, author: String, now: MonotonicInstant) -> [FailoverAction] {
         guard let leader else { return [.answerAdmin(accepted: false, reason: "nobody holds the leader key: nothing to move")] }
-        let candidates = members.filter { $0.ready && $0.name != leader.holder }.sorted(by: MemberRecord.ranksBefore)
+        let candidates = readyMembers(except: leader.holder)
         let chosen: String
         if let target {
             guard target != leader.holder else { return [.answerAdmin(accepted: false, reason: "\(target) already serves")] }

@@ -130,9 +130,14 @@ public struct LeaseMachine: Sendable {
         }
     }
 
+    /// The ready members other than `name`, best first.
+    func readyMembers(except name: String) -> [MemberRecord] {
+        members.filter { $0.ready && $0.name != name }.sorted(by: MemberRecord.ranksBefore)
+    }
+
     /// The ready members other than this node, best first.
     func readyOthers() -> [MemberRecord] {
-        members.filter { $0.ready && $0.name != settings.nodeName }.sorted(by: MemberRecord.ranksBefore)
+        readyMembers(except: settings.nodeName)
     }
 
     /// This node's place among the ready members (0: it campaigns first).
