@@ -692,6 +692,20 @@ final class FailoverMachineTests: XCTestCase {
         _ = beta.healthChanged(failing, now: at(5))
         XCTAssertEqual(beta.stateName, .active)
         XCTAssertFalse(beta.received(report ?? msg(.status, epoch: 2, role: .failed), now: at(5.1)).fences, "once per role change")
+        // Alpha repaired, a healthy standby: beta asks it to take over, and it never answers.
+        _ = beta.healthChanged(.healthy, now: at(6))
+        _ = beta.received(msg(.heartbeat, epoch: 2, role: .standby), now: at(6.1))
+        _ = beta.healthChanged(failing, now: at(6.2))
+        XCTAssertEqual(beta.stateName, .handingOff)
+        var time = 6.2
+        while beta.stateName == .handingOff, time < 40 {
+            time += 0.1
+            if Int(time * 10) % 5 == 0 { _ = beta.received(msg(.heartbeat, epoch: 2, role: .standby), now: at(time)) }
+            _ = beta.tick(now: at(time))
+        }
+        XCTAssertEqual(beta.stateName, .active, "the handoff was given up: \(beta.lastReason)")
+        XCTAssertFalse(beta.received(report ?? msg(.status, epoch: 2, role: .failed), now: at(time + 0.1)).fences,
+                       "a handoff given up on does not make the peer fenced at this epoch fenceable again")
     }
 
     func testATakingOverNodeWaitsForItsServiceChecksBeforeConfirming() {

@@ -66,7 +66,8 @@ extension FailoverMachine {
         case (.active, .standby):
             let reason = "switching over (by \(author)): asking \(peerName) to take the service"
             actions.append(.send(message(.handoffRequest, request: request)))
-            move(to: .handingOff(Handoff(request: request, attempt: 1, deadline: now + settings.handoffTimeout, planned: true, author: author)),
+            move(to: .handingOff(Handoff(request: request, attempt: 1, deadline: now + settings.handoffTimeout, planned: true, author: author,
+                                         leaving: activeData)),
                  reason: reason, &actions)
             actions.append(.answerAdmin(accepted: true, reason: reason))
         case (.standby, .active):

@@ -301,7 +301,8 @@ extension FailoverMachine {
         }
         let request = newRequestID()
         actions.append(.send(handoffRequest(request)))
-        move(to: .handingOff(Handoff(request: request, attempt: 1, deadline: now + settings.handoffTimeout, planned: false, author: nil)),
+        move(to: .handingOff(Handoff(request: request, attempt: 1, deadline: now + settings.handoffTimeout, planned: false, author: nil,
+                                     leaving: activeData)),
              reason: "handing off: \(health.summary); asking \(peerName) to take over", &actions)
     }
 

@@ -254,7 +254,9 @@ extension FailoverMachine {
     }
 
     mutating func giveUpHandoff(_ handoff: Handoff, why: String, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
-        let blocked = State.active(Active(handoffBlocked: HandoffBlock(epoch: epoch, peer: peer)))
+        var back = handoff.leaving
+        back.handoffBlocked = HandoffBlock(epoch: epoch, peer: peer)
+        let blocked = State.active(back)
         if handoff.planned {
             // The admin who asked sees it in `status` and `events`; no page claims a move.
             let reason = "switchover abandoned: \(why); keeping the service"

@@ -47,10 +47,6 @@ public struct FailoverMachine: Sendable {
         var fencedPeer = false
 
         public init() {}
-
-        init(handoffBlocked: HandoffBlock?) {
-            self.handoffBlocked = handoffBlocked
-        }
     }
 
     public struct Starting: Sendable, Equatable {
@@ -110,6 +106,9 @@ public struct FailoverMachine: Sendable {
         /// A switchover (planned, ends in standby) rather than a failure (ends in failed).
         public var planned: Bool
         public var author: String?
+        /// The active phase this node left to ask, given back if the handoff is given up
+        /// (a peer fenced at this epoch stays fenced).
+        var leaving = Active()
     }
 
     public struct TakeOver: Sendable, Equatable {
@@ -328,6 +327,13 @@ public struct FailoverMachine: Sendable {
             return .takingOver  // not serving yet: the peer keeps its service until told (make before break)
         case .standby, .quiescing, .failed, .maintenance: return role.told
         }
+    }
+
+    /// The active phase's data while active (a fresh one otherwise), for a handoff that
+    /// may give it back.
+    var activeData: Active {
+        if case .active(let active) = state { return active }
+        return Active()
     }
 
     /// Whether this node's service is (or may be) running and staying so.
