@@ -44,7 +44,15 @@ extension FailoverAgent {
 
     private func change(_ request: ControlRequest, author: String) async -> ControlReply {
         let wait = Duration.milliseconds(Int64(max(0, min(600, request.waitSeconds ?? defaultWait)) * 1000))
+        let serverBefore = view.server
         switch request.command {
+        case .failback where failover.etcd != nil, .switchover where failover.etcd != nil:
+            // Any node may ask; done once another node holds the key and serves.
+            let move: AdminCommand = request.command == .failback ? .failback(force: request.force ?? false) : .switchover(to: request.to)
+            return await command(move, author: author, wait: wait) { agent in
+                guard let server = agent.server, server != serverBefore else { return nil }
+                return "done: \(server) serves at epoch \(agent.epoch)"
+            }
         case .failback:
             return await command(.failback(force: request.force ?? false), author: author, wait: wait) {
                 $0.stateName == .active ? "done: \($0.nodeName) serves at epoch \($0.epoch)" : nil
@@ -128,16 +136,18 @@ extension FailoverAgent {
     }
 
     private var view: AgentView {
-        AgentView(
-            stateName: coordinator.stateName, epoch: coordinator.epoch, peerRole: coordinator.peerStatus(at: now()).role,
-            nodeName: config.node.name, failoverPeerName: failover.peer.name)
+        let peer = coordinator.peerStatus(at: now())
+        return AgentView(
+            stateName: coordinator.stateName, epoch: coordinator.epoch, peerRole: peer.role,
+            nodeName: config.node.name, failoverPeerName: peer.name,
+            server: coordinator.stateName == .active ? config.node.name : peer.heardRole == .active ? peer.name : nil)
     }
 
     // MARK: - Status
 
     func status() async -> AgentStatus {
         let checkSnapshot = await scheduler.snapshot()
-        let statistics = await link.statistics()
+        let statistics = await link?.statistics() ?? PeerLinkStatistics()
         let peerRejections = Self.rejectionCounts(statistics)
         // One read, so that a stalled disk costs status one deadline.
         let stored = await storeAnswer("read the outbox's backlog and the open incidents") { store in
@@ -186,7 +196,7 @@ extension FailoverAgent {
     /// `vacataire doctor`: probes what only the running pair can show, concurrently, and
     /// judges it (`DoctorReport`): done when all is well, refused with what to fix.
     private func doctor(by user: String) async -> ControlReply {
-        let statistics = await link.statistics()
+        let statistics = await link?.statistics() ?? PeerLinkStatistics()
         let nowMilliseconds = clock.unixMilliseconds
         let prober = prober
         let sender = outbox.currentSender()
@@ -296,4 +306,6 @@ struct AgentView: Sendable {
     var peerRole: ServiceRole?
     var nodeName: String
     var failoverPeerName: String
+    /// The node that serves now, as this one knows it (nil: none it knows of).
+    var server: String?
 }

@@ -1,5 +1,6 @@
 import Foundation
 import VacataireCore
+import VacatairePeer
 
 extension FailoverAgent {
     /// What load balancers are told about this node now (`/health`, agent-check).
@@ -13,7 +14,7 @@ extension FailoverAgent {
     /// `/metrics`: the agent's state copied into the gauges, rendered as Prometheus text.
     public func metricsText() async -> String {
         let checks = await scheduler.snapshot()
-        let statistics = await link.statistics()
+        let statistics = await link?.statistics() ?? PeerLinkStatistics()
         let backlog = await storeAnswer("read the outbox's backlog") { try $0.outboxBacklog() }
         // Never heard: silent since the agent started (the machine's clock starts at zero).
         let silence = coordinator.peerStatus(at: now()).lastHeard ?? now().since(MonotonicInstant(nanoseconds: 0))

@@ -33,15 +33,16 @@ extension FailoverAgent {
         var applied = plan.applied
         // The key files are read again even when the configuration names the same ones:
         // replacing a key's file and sending SIGHUP is how an operator rotates it in place.
-        do {
-            let keyring = try PeerKeyring.load(newFailover)
-            let link = link
-            startEffect { await link.replaceKeyring(keyring) }
-            let ids = keyring.keyIDs.map(String.init).joined(separator: ", ")
-            applied.append((plan.keysChanged ? "peer keys " : "peer keys re-read from their files: ") + "\(ids) (active \(newFailover.activeKey))")
-        } catch {
-            logger.error("reload refused, the running configuration stays: \(error)")
-            return
+        if let link {  // mode etcd has no peer keys
+            do {
+                let keyring = try PeerKeyring.load(newFailover)
+                startEffect { await link.replaceKeyring(keyring) }
+                let ids = keyring.keyIDs.map(String.init).joined(separator: ", ")
+                applied.append((plan.keysChanged ? "peer keys " : "peer keys re-read from their files: ") + "\(ids) (active \(newFailover.activeKey))")
+            } catch {
+                logger.error("reload refused, the running configuration stays: \(error)")
+                return
+            }
         }
         let restart = plan.needsRestart
         let outbox = outbox

@@ -25,7 +25,9 @@ public actor FailoverAgent {
     /// The one thread that touches the store once the agent runs (writes, status reads,
     /// the outbox), so that a stalled disk never stalls the agent.
     let storeThread: StoreThread
-    let link: PeerLink
+    /// The pair's peer link (mode pair), or the lease's way to etcd (mode etcd): one of them.
+    let link: PeerLink?
+    let leaseLink: LeaseLink?
     let scheduler: CheckScheduler
     let notifier: AgentNotifier
     let outbox: NotificationOutbox
@@ -113,6 +115,19 @@ public actor FailoverAgent {
             notWritable = notWritable ?? error.description
             bootID = BootGeneration.standIn(stateDirectory: config.stateDirectory, clock: clock.unixMilliseconds)
         }
+        // The newest hint only: the peer may send twenty datagrams a second.
+        let (refusals, refusalQueue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
+        if let etcd = failover.etcd {
+            let gateway = EtcdGateway(EtcdGateway.Settings(etcd, cluster: config.node.cluster))
+            let leaseLink = LeaseLink(gateway: gateway, clock: clock, ttl: etcd.ttl.duration, retryPause: etcd.renewInterval.duration)
+            refusalQueue.finish()
+            let agent = FailoverAgent(
+                config: config, failover: failover, store: store, link: nil, leaseLink: leaseLink, refusals: refusals, templates: templates,
+                persisted: persisted, bootID: bootID, logger: logger, clock: clock)
+            if let notWritable { await agent.startedWithoutWritableState(notWritable) }
+            if databaseLost { await agent.startedWithoutItsDatabase() }
+            return agent
+        }
         let keyring: PeerKeyring
         do {
             keyring = try PeerKeyring.load(failover)
@@ -120,8 +135,6 @@ public actor FailoverAgent {
             throw AgentStartError(error.description)
         }
         let identity = PeerIdentity(config.node)
-        // The newest hint only: the peer may send twenty datagrams a second.
-        let (refusals, refusalQueue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
         let link: PeerLink
         do {
             link = try await PeerLink.open(
@@ -138,7 +151,7 @@ public actor FailoverAgent {
             throw AgentStartError(error.description)
         }
         let agent = FailoverAgent(
-            config: config, failover: failover, store: store, link: link, refusals: refusals, templates: templates,
+            config: config, failover: failover, store: store, link: link, leaseLink: nil, refusals: refusals, templates: templates,
             persisted: persisted, bootID: bootID, logger: logger, clock: clock
         )
         if let notWritable { await agent.startedWithoutWritableState(notWritable) }
@@ -147,7 +160,7 @@ public actor FailoverAgent {
     }
 
     private init(
-        config: Config, failover: FailoverConfig, store: AgentStore, link: PeerLink, refusals: AsyncStream<String>,
+        config: Config, failover: FailoverConfig, store: AgentStore, link: PeerLink?, leaseLink: LeaseLink?, refusals: AsyncStream<String>,
         templates: TemplateSet, persisted: PersistedFailoverState?, bootID: UInt64, logger: Logger, clock: any AgentClock
     ) {
         self.refusals = refusals
@@ -158,6 +171,7 @@ public actor FailoverAgent {
         let storeThread = StoreThread(store: store, limit: Self.pendingWriteLimit)
         self.storeThread = storeThread
         self.link = link
+        self.leaseLink = leaseLink
         self.logger = logger
         // A node that was active may still run its service: check it from the start.
         serviceChecksRunning = persisted?.role == .active
@@ -171,7 +185,11 @@ public actor FailoverAgent {
         runner = ServiceActionRunner(node: config.node.name, peer: failover.peer.name)
         let settings = failover.settings(nodeName: config.node.name)
         prober = GuardProber(failover, settings: settings)
-        coordinator = FailoverMachine(settings: settings, persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
+        if let etcd = failover.etcd {
+            coordinator = LeaseMachine(settings: failover.leaseSettings(nodeName: config.node.name, etcd: etcd), persisted: persisted, now: clock.now)
+        } else {
+            coordinator = FailoverMachine(settings: settings, persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
+        }
         lastRole = persisted?.role ?? .standby
         reminders = Self.reminders(config)
         configWarnings = Self.warnings(config)
@@ -184,9 +202,9 @@ public actor FailoverAgent {
     /// the agent (an upgrade, a restart) never stops the service.
     public func run() async {
         let transitions = scheduler.transitions()
-        let incoming = link.incoming
-        record(.agent, reason: "agent started: \(config.node.name) in cluster \(config.node.cluster), "
-            + "configured \(failover.role.rawValue), peer \(failover.peer.name)")
+        let coordination = failover.etcd.map { "mode etcd at \($0.endpoints.joined(separator: ", ")), priority \($0.priority)" }
+            ?? "configured \(failover.role.rawValue), peer \(failover.peer.name)"
+        record(.agent, reason: "agent started: \(config.node.name) in cluster \(config.node.cluster), \(coordination)")
         for warning in configWarnings { logger.warning("configuration warning: \(warning)") }
         restoreIncidents()
         stopServiceOfUnknownRole()
@@ -223,15 +241,29 @@ public actor FailoverAgent {
                     await self.checkChanged()
                 }
             }
-            group.addTask(priority: .high) { await self.link.run() }
-            group.addTask(priority: .high) {
-                for await received in incoming { await self.peerMessage(received) }
+            if let link = self.link {
+                group.addTask(priority: .high) { await link.run() }
+                group.addTask(priority: .high) {
+                    for await received in link.incoming { await self.peerMessage(received) }
+                }
+                group.addTask {
+                    // Why the peer's datagrams are refused, for the machine to tell a silence with it.
+                    for await hint in self.refusals { await self.peerDatagramRefused(hint) }
+                }
+                group.addTask(priority: .high) { await self.sendQueued(link) }
             }
-            group.addTask {
-                // Why the peer's datagrams are refused, for the machine to tell a silence with it.
-                for await hint in self.refusals { await self.peerDatagramRefused(hint) }
+            if let leaseLink = self.leaseLink {
+                leaseLink.startWatching()
+                group.addTask(priority: .high) {
+                    for await event in leaseLink.events { await self.leaseEvent(event) }
+                }
+                group.addTask {
+                    // The events end when the link closes: close it when the agent stops
+                    // (a bell nobody rings: the wait ends when the task is cancelled).
+                    await Doorbell().wait()
+                    leaseLink.close()
+                }
             }
-            group.addTask(priority: .high) { await self.sendQueued() }
             group.addTask {
                 for await running in self.serviceCheckModes { await self.scheduler.setServiceChecks(running: running) }
             }
@@ -254,7 +286,8 @@ public actor FailoverAgent {
         outgoingQueue.finish()
         serviceCheckModeQueue.finish()
         effectQueue.finish()
-        await link.close()
+        await link?.close()
+        leaseLink?.close()
         let stopped = "agent stopped in state \(coordinator.stateName.rawValue) (role \(coordinator.role.rawValue), epoch \(coordinator.epoch)); the service is left as it is"
         logger.notice("\(stopped)")
         record(.agent, reason: stopped)
@@ -308,6 +341,11 @@ public actor FailoverAgent {
         checkSummaryCache = await checkSummaries()
         apply(coordinator.handle(.health(verdict), now: now()))
         notifyChecks(batch)
+    }
+
+    /// What etcd answered or showed (mode etcd), for the lease coordinator.
+    func leaseEvent(_ event: LeaseEvent) {
+        apply(coordinator.handle(.lease(event), now: now()))
     }
 
     func peerMessage(_ received: ReceivedPeerMessage) {
@@ -418,9 +456,7 @@ public actor FailoverAgent {
                 reminders.confirmed(incident)
                 record(.notify, incident: incident, reason: "\(failover.peer.name) confirmed delivering a page of incident \(incident)")
             case .lease(let request):
-                // Only a lease coordinator asks for the store, and the agent runs the pair's
-                // machine until the etcd transport exists: never reached.
-                logger.error("no consensus store to send \(request) to")
+                leaseLink?.execute(request)
             case .answerAdmin(let accepted, let reason):
                 logger.notice("admin command \(accepted ? "accepted" : "refused"): \(reason)")
             }
@@ -506,7 +542,9 @@ public actor FailoverAgent {
         record(.incident, kind: kind, incident: id, reason: "incident \(id) opened: \(reason)")
         reminders.opened(id, kind: kind, reason: reason, pagedHere: paged, now: clock.now)
         guard paged else {
-            let line = id.topic == .roleChange
+            let line = failover.etcd != nil
+                ? "incident \(id) (\(kind.rawValue)) recorded, not paged: the cluster's first election (nobody served before)"
+                : id.topic == .roleChange
                 ? "incident \(id) (\(kind.rawValue)) is paged by \(failover.peer.name), which serves; \(config.node.name) pages it if "
                     + "\(failover.peer.name) does not confirm delivering it within \(config.incidents.confirmTimeout)"
                 : coordinator.peerStatus(at: now()).heardRole == .active
@@ -541,7 +579,7 @@ public actor FailoverAgent {
         queueNotifications(notifications)
     }
 
-    func sendQueued() async {
+    func sendQueued(_ link: PeerLink) async {
         for await message in outgoing {
             await link.send(kind: message.kind, epoch: message.epoch, requestID: message.requestID, payload: message.payload)
         }

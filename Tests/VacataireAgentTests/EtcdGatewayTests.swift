@@ -78,13 +78,15 @@ final class EtcdGatewayTests: XCTestCase {
         watcher.start()
         try etcd.publish(MemberRecord(name: "alpha", priority: 1, ready: true), lease: lease)
         let won = try etcd.campaign(name: "alpha", lease: lease)
-        try etcd.requestHandoff(to: "beta", from: try XCTUnwrap(won.leader))
+        let handoff = HandoffRequest(to: "beta", from: try XCTUnwrap(won.leader), purpose: .failover,
+                                     failing: [FailingCheck(name: "home-page", output: #"expected 4096 bytes, got "1024""#)])
+        try etcd.requestHandoff(handoff)
         try etcd.announceReady(from: try XCTUnwrap(won.leader), name: "beta", lease: 77)
         try etcd.resign(try XCTUnwrap(won.leader))
         XCTAssertTrue(Wait.until(timeout: 10) { seen.count >= 5 }, "\(seen.all)")
         XCTAssertEqual(seen.all, [
             .member(MemberRecord(name: "alpha", priority: 1, ready: true)), .leader(won.leader),
-            .handoff(to: "beta", from: try XCTUnwrap(won.leader)),
+            .handoff(handoff),
             .targetReady(name: "beta", lease: 77, from: try XCTUnwrap(won.leader)), .leader(nil),
         ])
     }

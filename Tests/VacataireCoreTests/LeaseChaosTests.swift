@@ -42,7 +42,7 @@ struct LeaseCluster {
         settings = (0..<3).map { index in
             LeaseSettings(nodeName: ["alpha", "beta", "gamma"][index], priority: 3 - index, ttl: ttl, renewInterval: ttl / 5,
                           requestTimeout: ttl / 5, startTimeout: .seconds(5), stopTimeout: .seconds(2), verifyTimeout: .seconds(5),
-                          handoffTimeout: .seconds(10))
+                          handoffTimeout: .seconds(10), drain: .milliseconds(500))
         }
         nodes = settings.map { LeaseMachine(settings: $0, persisted: nil, now: .seconds(0)) }
         for index in 0..<3 { boot(index) }
@@ -130,9 +130,9 @@ struct LeaseCluster {
             if let holder = settings.firstIndex(where: { $0.nodeName == from.holder }), reachable[holder] {
                 deliver(holder, .targetReady(name: name, lease: id, from: from))
             }
-        case .requestHandoff(let target, let from):
-            if let to = settings.firstIndex(where: { $0.nodeName == target }), reachable[to] {
-                deliver(to, .handoffRequested(to: target, from: from))
+        case .requestHandoff(let request):
+            if let to = settings.firstIndex(where: { $0.nodeName == request.to }), reachable[to] {
+                deliver(to, .handoffRequested(request))
             }
         case .resign(let record):
             if leaderKey?.record == record {
@@ -272,7 +272,7 @@ final class LeaseChaosTests: XCTestCase {
         cluster.run(5)
         XCTAssertEqual(cluster.serviceOn, [true, false, false], "alpha ranks first: \(cluster.nodes.map(\.phase))")
         XCTAssertEqual(cluster.leaderKey?.record.holder, "alpha")
-        XCTAssertEqual(cluster.pages.map(\.kind), [.takeover])
+        XCTAssertEqual(cluster.pages.map(\.kind), [], "a new cluster's first election is recorded, not paged: nobody served before")
     }
 
     func testAFailingLeaderHandsOffMakeBeforeBreak() {
@@ -282,8 +282,9 @@ final class LeaseChaosTests: XCTestCase {
         cluster.run(5)
         XCTAssertEqual(cluster.leaderKey?.record.holder, "beta", "\(cluster.nodes.map(\.phase))")
         XCTAssertEqual(cluster.serviceOn, [false, true, false])
-        XCTAssertLessThanOrEqual(cluster.longestBothServing, 10, "make before break: a short overlap")
-        XCTAssertEqual(cluster.pages.map(\.kind), [.takeover, .failover], "one page for the handoff, from beta: \(cluster.pages) \(cluster.nodes.map(\.lastReason))")
+        // The failing leader stays in the load balancer a drain (10 steps), out of it a drain, then stops.
+        XCTAssertLessThanOrEqual(cluster.longestBothServing, 10 + 20, "make before break: a short overlap")
+        XCTAssertEqual(cluster.pages.map(\.kind), [.failover], "one page for the handoff, from beta: \(cluster.pages) \(cluster.nodes.map(\.lastReason))")
         XCTAssertEqual(cluster.pages.last?.node, 1)
     }
 
@@ -313,7 +314,8 @@ final class LeaseChaosTests: XCTestCase {
         cluster.run(5)
         XCTAssertEqual(cluster.serviceOn, [false, true, false], "\(cluster.nodes.map(\.phase))")
         XCTAssertEqual(cluster.leaderKey?.record.holder, "beta")
-        XCTAssertLessThanOrEqual(cluster.longestBothServing, 10, "make before break: a short overlap")
+        // The failing leader stays in the load balancer a drain (10 steps), out of it a drain, then stops.
+        XCTAssertLessThanOrEqual(cluster.longestBothServing, 10 + 20, "make before break: a short overlap")
 
         cluster.input(1, .admin(.failback(force: false), author: "ops"))  // asked on beta, the holder
         cluster.run(5)
@@ -369,7 +371,8 @@ final class LeaseChaosTests: XCTestCase {
                 cluster.step()
             }
             XCTAssertEqual(cluster.violations, [], "seed \(seed)")
-            XCTAssertLessThanOrEqual(cluster.longestBothServing, 20, "seed \(seed): two services ran together for \(cluster.longestBothServing) steps")
+            // A planned move drains twice (in the load balancer, then out of it): 20 steps.
+            XCTAssertLessThanOrEqual(cluster.longestBothServing, 20 + 20, "seed \(seed): two services ran together for \(cluster.longestBothServing) steps")
             XCTAssertLessThanOrEqual(cluster.longestBothServingWhileCut, 200 + 20,
                                      "seed \(seed): a node cut from the store ran its service beside the holder for \(cluster.longestBothServingWhileCut) steps (ttl: 200)")
             // Everything repaired: exactly one node serves, and it holds the key.

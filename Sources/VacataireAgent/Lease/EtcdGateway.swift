@@ -26,9 +26,12 @@ public struct EtcdGateway: Sendable {
         public var caFile: String?
         public var certificateFile: String?
         public var keyFile: String?
+        /// etcd's own user and the file holding its password (read at each sign-in).
+        public var user: String?
+        public var passwordFile: String?
 
         public init(endpoints: [String], prefix: String = "/vacataire", cluster: String, requestTimeout: Duration = .seconds(2),
-                    caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil) {
+                    caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, user: String? = nil, passwordFile: String? = nil) {
             self.endpoints = endpoints
             self.prefix = prefix
             self.cluster = cluster
@@ -36,13 +39,44 @@ public struct EtcdGateway: Sendable {
             self.caFile = caFile
             self.certificateFile = certificateFile
             self.keyFile = keyFile
+            self.user = user
+            self.passwordFile = passwordFile
+        }
+
+        /// The gateway's settings for a node of `cluster` configured with `etcd`.
+        public init(_ etcd: EtcdConfig, cluster: String) {
+            self.init(endpoints: etcd.endpoints, prefix: etcd.prefix, cluster: cluster, requestTimeout: etcd.requestTimeout.duration,
+                      caFile: etcd.tls?.caFile, certificateFile: etcd.tls?.certificateFile, keyFile: etcd.tls?.keyFile,
+                      user: etcd.auth?.user, passwordFile: etcd.auth?.passwordFile)
         }
     }
 
     public let settings: Settings
+    /// The endpoint that answered last (tried first), and the auth token.
+    let session = Session()
 
     public init(_ settings: Settings) {
         self.settings = settings
+    }
+
+    /// What the gateway remembers between calls, shared by its threads.
+    final class Session: @unchecked Sendable {
+        private let lock = NSLock()
+        private var preferred = 0
+        private var token: String?
+
+        var firstEndpoint: Int { lock.withLock { preferred } }
+        func answered(_ index: Int) { lock.withLock { preferred = index } }
+        var authToken: String? { lock.withLock { token } }
+        func signedIn(_ new: String?) { lock.withLock { token = new } }
+    }
+
+    /// The endpoints in the order to try them: the one that answered last first.
+    var endpointOrder: [(index: Int, url: String)] {
+        let first = session.firstEndpoint
+        let all = Array(settings.endpoints.enumerated())
+        guard first < all.count else { return all.map { ($0.offset, $0.element) } }
+        return (all[first...] + all[..<first]).map { ($0.offset, $0.element) }
     }
 
     var root: String { "\(settings.prefix)/\(settings.cluster)/" }
@@ -90,9 +124,13 @@ public struct EtcdGateway: Sendable {
     }
 
     /// Asks `to` to take over: the handoff key, which every member watches.
-    public func requestHandoff(to: String, from: LeaderRecord) throws(EtcdError) {
-        let value = #"{"to":"\#(to)","from":"\#(from.holder)","revision":\#(from.revision)}"#
-        _ = try post("/v3/kv/put", ["key": Self.base64(root + "handoff"), "value": Self.base64(value)])
+    public func requestHandoff(_ request: HandoffRequest) throws(EtcdError) {
+        let fields: [String: Any] = [
+            "to": request.to, "from": request.from.holder, "revision": request.from.revision, "purpose": request.purpose.rawValue,
+            "failing": request.failing.map { ["name": $0.name, "output": String($0.output.prefix(1_024))] },
+        ]
+        guard let value = try? JSONSerialization.data(withJSONObject: fields) else { throw EtcdError("cannot encode the handoff request to \(request.to)") }
+        _ = try post("/v3/kv/put", ["key": Self.base64(root + "handoff"), "value": value.base64EncodedString()])
     }
 
     /// Tells the holder `from` that `name` is verified and ready: the key it watches,
@@ -123,30 +161,33 @@ public struct EtcdGateway: Sendable {
         case leader(LeaderRecord?)
         case member(MemberRecord)
         case memberGone(String)
-        case handoff(to: String, from: LeaderRecord)
+        case handoff(HandoffRequest)
         case targetReady(name: String, lease: Int64, from: LeaderRecord)
     }
 
     /// Watches every key of the cluster from `revision` on, handing each batch of changes to
     /// `receive` until it returns false or the stream ends; throws when it cannot be opened
     /// on any endpoint. Blocks for as long as the watch lasts.
-    public func watch(fromRevision revision: Int64, _ receive: @escaping ([Change]) -> Bool) throws(EtcdError) {
+    /// `idleLimit`: a stream that carries nothing for that long ends (an endpoint cut off
+    /// keeps a watch open forever otherwise); the caller reads again and watches anew.
+    public func watch(fromRevision revision: Int64, idleLimit: Duration? = nil, _ receive: @escaping ([Change]) -> Bool) throws(EtcdError) {
         let body: [String: Any] = ["create_request": [
             "key": Self.base64(root), "range_end": Self.base64(Self.prefixEnd(root)), "start_revision": String(revision),
         ]]
         var lastError = EtcdError("no etcd endpoint configured")
-        for endpoint in settings.endpoints {
+        for (index, endpoint) in endpointOrder {
             var pending = Data()
             var opened = false
             let code: CURLcode
             do throws(EtcdError) {
-                code = try transfer(endpoint + "/v3/watch", body, stream: true) { bytes in
+                code = try transfer(endpoint + "/v3/watch", body, stream: true, idleLimit: idleLimit) { bytes in
                     pending.append(contentsOf: bytes)
                     while let newline = pending.firstIndex(of: 0x0A) {
                         let line = pending[pending.startIndex..<newline]
                         pending.removeSubrange(pending.startIndex...newline)
                         guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
                               let result = object["result"] as? [String: Any] else { continue }
+                        if !opened { self.session.answered(index) }
                         opened = true
                         let changes = (result["events"] as? [[String: Any]] ?? []).compactMap { self.change($0) }
                         if !changes.isEmpty, !receive(changes) { return false }
@@ -185,7 +226,12 @@ public struct EtcdGateway: Sendable {
             return .targetReady(name: name, lease: lease, from: holder)
         }
         if key == root + "handoff", let to = fields["to"] as? String {
-            return .handoff(to: to, from: holder)
+            let purpose = (fields["purpose"] as? String).flatMap(HandoffPurpose.init(rawValue:)) ?? .failover
+            let failing = (fields["failing"] as? [[String: Any]] ?? []).compactMap { check -> FailingCheck? in
+                guard let name = check["name"] as? String else { return nil }
+                return FailingCheck(name: name, output: check["output"] as? String ?? "failing")
+            }
+            return .handoff(HandoffRequest(to: to, from: holder, purpose: purpose, failing: failing))
         }
         return nil
     }
@@ -226,8 +272,36 @@ public struct EtcdGateway: Sendable {
     /// POSTs `body` to the first endpoint that answers; etcd's own errors (a JSON `error`,
     /// an HTTP status other than 200) are errors too.
     func post(_ path: String, _ body: [String: Any]) throws(EtcdError) -> [String: Any] {
+        do {
+            return try postOnce(path, body)
+        } catch where settings.user != nil && Self.needsSignIn(error) {
+            // The token expired (etcd forgets them after a while, and at its restarts).
+            try signIn()
+            return try postOnce(path, body)
+        }
+    }
+
+    /// Whether etcd refused a request for want of a valid token.
+    static func needsSignIn(_ error: EtcdError) -> Bool {
+        ["invalid auth token", "user name is empty", "authentication failed"].contains { error.description.contains($0) }
+    }
+
+    /// Signs in as the configured user; the token goes with every request after.
+    func signIn() throws(EtcdError) {
+        guard let user = settings.user, let file = settings.passwordFile else { return }
+        guard let password = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw EtcdError("cannot read the etcd password file \(file)")
+        }
+        session.signedIn(nil)
+        let answer = try postOnce("/v3/auth/authenticate", ["name": user, "password": password.trimmingCharacters(in: .newlines)])
+        guard let token = answer["token"] as? String else { throw EtcdError("etcd's sign-in of user \(user) answered no token") }
+        session.signedIn(token)
+    }
+
+    func postOnce(_ path: String, _ body: [String: Any]) throws(EtcdError) -> [String: Any] {
+        if settings.user != nil, session.authToken == nil, path != "/v3/auth/authenticate" { try signIn() }
         var lastError = EtcdError("no etcd endpoint configured")
-        for endpoint in settings.endpoints {
+        for (index, endpoint) in endpointOrder {
             var received = Data()
             do throws(EtcdError) {
                 let code = try transfer(endpoint + path, body, stream: false) { bytes in
@@ -241,6 +315,7 @@ public struct EtcdGateway: Sendable {
                 if let error = object["error"] as? String ?? (object["message"] as? String).flatMap({ object["code"] != nil ? $0 : nil }) {
                     throw EtcdError("\(endpoint)\(path): \(error)")
                 }
+                session.answered(index)
                 return object
             } catch {
                 lastError = error
@@ -250,20 +325,25 @@ public struct EtcdGateway: Sendable {
     }
 
     /// One HTTP request with libcurl; `stream`: no overall timeout (a watch), only the connect's.
-    func transfer(_ url: String, _ body: [String: Any], stream: Bool, _ receive: @escaping (UnsafeRawBufferPointer) -> Bool) throws(EtcdError) -> CURLcode {
+    func transfer(_ url: String, _ body: [String: Any], stream: Bool, idleLimit: Duration? = nil,
+                  _ receive: @escaping (UnsafeRawBufferPointer) -> Bool) throws(EtcdError) -> CURLcode {
         guard let easy = CurlEasy() else { throw EtcdError("libcurl cannot be initialised") }
         guard let json = try? JSONSerialization.data(withJSONObject: body) else { throw EtcdError("cannot encode the request to \(url)") }
         easy.set(CURLOPT_URL, url)
         easy.set(CURLOPT_POSTFIELDS, String(decoding: json, as: UTF8.self))
-        easy.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/json"])
+        easy.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/json"] + (session.authToken.map { ["Authorization: \($0)"] } ?? []))
         let milliseconds = Int(max(1, settings.requestTimeout.milliseconds))
         easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
         if !stream { easy.set(CURLOPT_TIMEOUT_MS, milliseconds) }
+        if let idleLimit {
+            easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
+            easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(idleLimit.wholeSecondsRoundedUp)))
+        }
         if let caFile = settings.caFile { easy.set(CURLOPT_CAINFO, caFile) }
         if let certificateFile = settings.certificateFile { easy.set(CURLOPT_SSLCERT, certificateFile) }
         if let keyFile = settings.keyFile { easy.set(CURLOPT_SSLKEY, keyFile) }
         let code = easy.perform(streaming: receive)
-        if code != CURLE_OK, code != CURLE_WRITE_ERROR {
+        if code != CURLE_OK, code != CURLE_WRITE_ERROR, !(stream && code == CURLE_OPERATION_TIMEDOUT) {
             throw EtcdError("\(url): \(easy.errorText(code))")
         }
         if !stream, easy.responseCode != 200 {

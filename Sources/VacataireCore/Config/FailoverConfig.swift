@@ -33,6 +33,12 @@ public struct FailoverConfig: Sendable, Equatable {
     public var fence: ActionCommand?
     /// Set exactly when there is no witness.
     public var noWitness: NoWitnessPolicy?
+    /// `mode: etcd`: the lease coordinator's store. Nil in mode pair; when set, the fields
+    /// above that only the pair reads (role, peer, listen, keys, heartbeats, witness, probe,
+    /// fence) keep inert values, and `peer.name` names the cluster's other members.
+    public var etcd: EtcdConfig?
+
+    public var mode: CoordinationMode { etcd == nil ? .pair : .etcd }
 
     /// The port heartbeats use when none is written.
     public static let defaultPort = Port(7411)
@@ -123,7 +129,18 @@ public struct FailoverConfig: Sendable, Equatable {
         )
     }
 
+    /// The lease coordinator's view of this configuration (mode etcd).
+    public func leaseSettings(nodeName: String, etcd: EtcdConfig) -> LeaseSettings {
+        LeaseSettings(
+            nodeName: nodeName, priority: etcd.priority, ttl: etcd.ttl.duration, renewInterval: etcd.renewInterval.duration,
+            requestTimeout: etcd.requestTimeout.duration, startTimeout: start.timeout.duration, stopTimeout: stop.timeout.duration,
+            verifyTimeout: verifyTimeout.duration, handoffTimeout: handoffTimeout.duration, drain: drain.duration)
+    }
+
     static func read(_ reader: ConfigReader, base: String) -> FailoverConfig? {
+        if reader.optional("mode", CoordinationMode.self) == .etcd {
+            return readLeaseMode(reader, base: base)
+        }
         let role = reader.required("role", ConfiguredRole.self)
         let peer = readPeer(reader)
         let listen = readListen(reader)
@@ -134,14 +151,7 @@ public struct FailoverConfig: Sendable, Equatable {
         let handoffTimeout = reader.duration("handoff_timeout", default: ConfigDuration(seconds: 15), within: ConfigDuration.failoverTiming)
         let retries = reader.optional("handoff_retries", Int.self) ?? 2
         let drain = reader.duration("drain", default: ConfigDuration(seconds: 1), within: ConfigDuration(seconds: 0)...ConfigDuration(seconds: 600))
-        let actions = reader.mapping("actions")
-        if !reader.has("actions") {
-            reader.problem("actions", "missing; expected a mapping with `start` and `stop` commands")
-        }
-        let start = actions.flatMap { readCommand($0, "start", required: true, defaultTimeout: 30) }
-        let stop = actions.flatMap { readCommand($0, "stop", required: true, defaultTimeout: 10) }
-        let status = actions.flatMap { readCommand($0, "status", required: false, defaultTimeout: 5) }
-        actions?.finish()
+        let (start, stop, status) = readActions(reader)
         // By default a started service has what the handoff window leaves after the start
         // timeout (and a heartbeat to confirm), from 1 to 10 seconds, to pass its checks.
         let handoffWindow = handoffTimeout.seconds * Double(min(max(retries, 0), 10) + 1)
@@ -216,8 +226,53 @@ public struct FailoverConfig: Sendable, Equatable {
             role: role, peer: peer, listen: listen, keys: keys, activeKey: activeKey,
             heartbeatInterval: heartbeat, deadAfter: deadAfter, selfFenceAfter: selfFence,
             handoffTimeout: handoffTimeout, handoffRetries: retries, verifyTimeout: verifyTimeout, drain: drain, start: start, stop: stop, status: status,
-            witness: witness, serviceProbe: probe, fence: fence, noWitness: noWitness
+            witness: witness, serviceProbe: probe, fence: fence, noWitness: noWitness, etcd: nil
         )
+    }
+
+    /// `mode: etcd`: the actions and the timings both modes share, and the `etcd` section;
+    /// the pair's keys are refused with the reason.
+    static func readLeaseMode(_ reader: ConfigReader, base: String) -> FailoverConfig? {
+        for key in EtcdConfig.pairOnlyKeys where reader.has(key) {
+            reader.problem(key, "only mode pair reads `\(key)`; with mode etcd the nodes find each other through etcd (failover.etcd): remove it")
+        }
+        let (start, stop, status) = readActions(reader)
+        let verifyTimeout = reader.duration("verify_timeout", default: ConfigDuration(seconds: 10), within: ConfigDuration.failoverTiming)
+        let startTimeout = start?.timeout ?? ConfigDuration(seconds: 30)
+        // By default a handoff waits for the start, the verification and 5 s to move the key.
+        let handoffDefault = ConfigDuration(seconds: startTimeout.seconds + verifyTimeout.seconds + 5)
+        let handoffTimeout = reader.duration("handoff_timeout", default: handoffDefault, within: ConfigDuration.failoverTiming)
+        if handoffTimeout.seconds <= startTimeout.seconds + verifyTimeout.seconds {
+            reader.problem("handoff_timeout", "must be more than actions.start.timeout (\(startTimeout)) + verify_timeout (\(verifyTimeout)), "
+                + "or a leader gives up its handoff while the member it asked is still starting; found \(handoffTimeout)")
+        }
+        let drain = reader.duration("drain", default: ConfigDuration(seconds: 1), within: ConfigDuration(seconds: 0)...ConfigDuration(seconds: 600))
+        let etcdReader = reader.mapping("etcd")
+        if !reader.has("etcd") {
+            reader.problem("etcd", "missing; mode etcd needs `etcd: {endpoints: [http://HOST:2379, ...]}` (Docs/etcd.md)")
+        }
+        let etcd = etcdReader.flatMap {
+            EtcdConfig.read($0, base: base, stopTimeout: stop?.timeout ?? ConfigDuration(seconds: 10), startTimeout: startTimeout)
+        }
+        reader.finish()
+        guard let start, let stop, let etcd else { return nil }
+        return FailoverConfig(
+            role: .standby, peer: PeerSettings(name: "other members", addresses: []), listen: Endpoint(host: HostAddress(host: "0.0.0.0"), port: defaultPort),
+            keys: [], activeKey: 0, heartbeatInterval: ConfigDuration(seconds: 0.5), deadAfter: ConfigDuration(seconds: 15),
+            selfFenceAfter: ConfigDuration(seconds: 3), handoffTimeout: handoffTimeout, handoffRetries: 0, verifyTimeout: verifyTimeout,
+            drain: drain, start: start, stop: stop, status: status, witness: nil, serviceProbe: nil, fence: nil, noWitness: nil, etcd: etcd)
+    }
+
+    static func readActions(_ reader: ConfigReader) -> (start: ActionCommand?, stop: ActionCommand?, status: ActionCommand?) {
+        let actions = reader.mapping("actions")
+        if !reader.has("actions") {
+            reader.problem("actions", "missing; expected a mapping with `start` and `stop` commands")
+        }
+        let start = actions.flatMap { readCommand($0, "start", required: true, defaultTimeout: 30) }
+        let stop = actions.flatMap { readCommand($0, "stop", required: true, defaultTimeout: 10) }
+        let status = actions.flatMap { readCommand($0, "status", required: false, defaultTimeout: 5) }
+        actions?.finish()
+        return (start, stop, status)
     }
 
     static func readPeer(_ reader: ConfigReader) -> PeerSettings? {

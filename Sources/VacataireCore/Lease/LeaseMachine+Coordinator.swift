@@ -31,7 +31,7 @@ extension LeaseMachine: Coordinator {
         case .takingOver: return .takingOver
         case .leader: return .active
         case .handingOff: return .handingOff
-        case .stopping: return .quiescing
+        case .draining, .stopping: return .quiescing
         case .failed: return .failed
         case .maintenance: return .maintenance
         }
@@ -50,25 +50,28 @@ extension LeaseMachine: Coordinator {
         case .leader, .handingOff: return true
         case .takingOver(let takeOver): return takeOver.step != .starting
         case .maintenance(let serving): return serving
-        case .follower, .campaigning, .stopping, .failed: return false
+        case .follower, .campaigning, .draining, .stopping, .failed: return false
         }
     }
 
     public var mayExit: Bool {
         switch phase {
-        case .takingOver, .handingOff, .stopping, .campaigning: return false
+        case .takingOver, .handingOff, .draining, .stopping, .campaigning: return false
         case .follower, .leader, .failed, .maintenance: return true
         }
     }
 
     public var exitDeadline: Duration {
-        settings.startTimeout + settings.verifyTimeout + settings.stopTimeout + settings.requestTimeout * 2
+        settings.startTimeout + settings.verifyTimeout + settings.drain * 2 + settings.stopTimeout + settings.requestTimeout * 2
     }
 
     public func loadBalancerView(at now: MonotonicInstant) -> LoadBalancerView {
         let up: Bool
         switch phase {
         case .leader, .handingOff: up = true
+        // Verified, the key on its way here: in the load balancer before the holder leaves it.
+        case .takingOver(let takeOver): up = takeOver.step == .claiming
+        case .draining(_, let downAt, _): up = now < downAt
         case .maintenance(let serving): up = serving
         default: up = false
         }
@@ -111,14 +114,14 @@ extension LeaseMachine: Coordinator {
             publish(&actions)
             actions.append(.answerAdmin(accepted: true, reason: lastReason))
         case .switchover(let named):
-            return moveService(to: named, why: "switchover", author: author, now: now)
+            return moveService(to: named, purpose: .switchover, author: author, now: now)
         case .failback(_):
             // Back to the best-ranked ready member (the configured priorities), wherever it is.
             let everyone = readyOthers() + (isReady ? [MemberRecord(name: settings.nodeName, priority: settings.priority, ready: true)] : [])
             guard let best = everyone.sorted(by: MemberRecord.ranksBefore).first else {
                 return [.answerAdmin(accepted: false, reason: "no member is ready to serve")]
             }
-            return moveService(to: best.name, why: "failback", author: author, now: now)
+            return moveService(to: best.name, purpose: .failback, author: author, now: now)
         case .acknowledge:
             return [.answerAdmin(accepted: false, reason: "not available yet with failover.mode etcd")]
         }
@@ -129,7 +132,8 @@ extension LeaseMachine: Coordinator {
     /// Asks `target` (or the best ready member but the holder) to take the service over,
     /// from any node: the handoff key names the holder's key as it is, so the move is made
     /// before break by the target and happens only if the holder still holds it.
-    mutating func moveService(to target: String?, why: String, author: String, now: MonotonicInstant) -> [FailoverAction] {
+    mutating func moveService(to target: String?, purpose: HandoffPurpose, author: String, now: MonotonicInstant) -> [FailoverAction] {
+        let why = purpose.rawValue
         guard let leader else { return [.answerAdmin(accepted: false, reason: "nobody holds the leader key: nothing to move")] }
         let candidates = readyMembers(except: leader.holder)
         let chosen: String
@@ -144,7 +148,7 @@ extension LeaseMachine: Coordinator {
             guard let best = candidates.first else { return [.answerAdmin(accepted: false, reason: "no other member is ready to take the service")] }
             chosen = best.name
         }
-        var actions: [FailoverAction] = [.lease(.requestHandoff(to: chosen, from: leader))]
+        var actions: [FailoverAction] = [.lease(.requestHandoff(HandoffRequest(to: chosen, from: leader, purpose: purpose)))]
         if case .leader = phase {
             move(to: .handingOff(to: chosen, until: now + settings.handoffTimeout), reason: "\(why) by \(author): asking \(chosen) to take over", &actions)
         }

@@ -35,6 +35,9 @@ public struct LeaseMachine: Sendable {
         case leader
         /// Holds the key, serves, and asked `to` to take over.
         case handingOff(to: String, until: MonotonicInstant)
+        /// The key moved to the member it was handed to: still serving, in the load balancer
+        /// until `downAt`, then out of it; the stop actions run at `stopAt`.
+        case draining(then: PersistedRole, downAt: MonotonicInstant, stopAt: MonotonicInstant)
         /// Stop actions running; `then` is the role afterwards.
         case stopping(then: PersistedRole)
         /// Service off after a failure, until an admin (`ready`).
@@ -55,6 +58,9 @@ public struct LeaseMachine: Sendable {
         /// The holder that asked this node to take over; nil for a key won by campaign.
         public var from: LeaderRecord?
         public var deadline: MonotonicInstant
+        /// Why the holder asked, and its failing checks (a handoff only).
+        public var purpose: HandoffPurpose = .failover
+        public var failing: [FailingCheck] = []
     }
 
     public let settings: LeaseSettings
@@ -89,9 +95,16 @@ public struct LeaseMachine: Sendable {
     var exiting = false
     /// The handoff this leader could not place, with the members as they were.
     var handoffBlocked: [MemberRecord]?
+    /// The role the store held at start: a node that was active may still run its service.
+    let roleAtStart: PersistedRole?
+    /// This node has seen some node hold the leader key (or held it before a restart): a
+    /// key won later is a takeover to page, not the new cluster's first election.
+    var leaderKnown: Bool
 
     public init(settings: LeaseSettings, persisted: PersistedFailoverState?, now: MonotonicInstant) {
         self.settings = settings
+        roleAtStart = persisted?.role
+        leaderKnown = (persisted?.epoch ?? 0) > 0
         // Whatever the store held, a node that starts holds no key: it serves again only
         // once it wins one (a service left running is stopped at boot).
         role = .standby
@@ -104,7 +117,7 @@ public struct LeaseMachine: Sendable {
     /// Whether this node's service is (or may be) running.
     public var isServing: Bool {
         switch phase {
-        case .takingOver, .leader, .handingOff, .stopping: return true
+        case .takingOver, .leader, .handingOff, .draining, .stopping: return true
         case .maintenance(let serving): return serving
         case .follower, .campaigning, .failed: return false
         }
@@ -152,6 +165,10 @@ public struct LeaseMachine: Sendable {
         var actions: [FailoverAction] = []
         lastReason = "starting: epoch \(epoch); asking the store for a lease"
         actions.append(.transition(from: .starting, to: .starting, reason: lastReason))
+        if roleAtStart == .active {
+            // Its lease, if any, is not renewed any more: another node may serve within a ttl.
+            stepDown(then: .standby, reason: "restarted while active: stopping my service until I hold the leader key again", &actions)
+        }
         requestLease(&actions)
         return actions
     }
@@ -196,16 +213,25 @@ public struct LeaseMachine: Sendable {
         case .members(let list):
             members = list
             membersSeen = true
-        case .handoffRequested(let target, let from):
-            guard target == settings.nodeName, case .follower = phase, isReady, from == leader, provenUntil != nil else { break }
-            beginTakeOver(from: from, now, reason: "\(from.holder) asked me to take over", &actions)
+        case .handoffRequested(let request):
+            guard request.to == settings.nodeName, case .follower = phase, isReady, request.from == leader, provenUntil != nil else { break }
+            beginTakeOver(from: request.from, now, reason: "\(request.from.holder) asked me to take over (\(request.purpose.rawValue))", &actions)
+            if case .takingOver(var takeOver) = phase {
+                takeOver.purpose = request.purpose
+                takeOver.failing = request.failing
+                phase = .takingOver(takeOver)
+            }
         case .claimAnswered(let won, let record):
             claimAnswered(won: won, record: record, now, &actions)
         case .targetReady(let name, let targetLease, let from):
             // Consent: only the holder, still holding the key it handed, moves it.
             guard let leader, leader == from, leader.holder == settings.nodeName, name != settings.nodeName else { break }
             switch phase {
-            case .leader, .handingOff:
+            case .leader:
+                // Asked from another node (an admin's move): this holder hands off now.
+                move(to: .handingOff(to: name, until: now + settings.handoffTimeout), reason: "\(name) is ready to take over: moving the leader key to it", &actions)
+                actions.append(.lease(.takeOver(from: leader, name: name, lease: targetLease)))
+            case .handingOff:
                 actions.append(.lease(.takeOver(from: leader, name: name, lease: targetLease)))
             default:
                 break
@@ -284,9 +310,12 @@ public struct LeaseMachine: Sendable {
         requestLease(&actions)
     }
 
+    /// Stopping, or draining before the stop: the service goes whatever the lease does.
     var isStopping: Bool {
-        if case .stopping = phase { return true }
-        return false
+        switch phase {
+        case .stopping, .draining: return true
+        default: return false
+        }
     }
 
     mutating func publish(_ actions: inout [FailoverAction]) {
@@ -313,8 +342,11 @@ public struct LeaseMachine: Sendable {
             guard leader == nil, isReady, membersSeen, let lease, let provenUntil, let leaseSince,
                   now + settings.stopLead + settings.renewInterval < provenUntil, now.since(leaseSince) >= settings.renewInterval
             else { return }
-            let waited = leaderGoneSince.map { now.since($0) } ?? .zero
-            guard waited >= settings.renewInterval * rank() else { return }
+            // Ranks are spaced a renewal interval apart from the instant this node could
+            // first campaign (the key gone, and its own lease a renewal old): counted from the
+            // key's loss alone, a node that got its lease late would race the best one.
+            let eligibleSince = max(leaderGoneSince ?? now, leaseSince + settings.renewInterval)
+            guard now.since(eligibleSince) >= settings.renewInterval * rank() else { return }
             phase = .campaigning
             lastReason = "nobody holds the leader key: campaigning"
             actions.append(.lease(.campaign(name: settings.nodeName, lease: lease)))
@@ -330,7 +362,7 @@ public struct LeaseMachine: Sendable {
                 }
                 return
             }
-            actions.append(.lease(.requestHandoff(to: target.name, from: leader)))
+            actions.append(.lease(.requestHandoff(HandoffRequest(to: target.name, from: leader, purpose: .failover, failing: health?.failing ?? []))))
             move(to: .handingOff(to: target.name, until: now + settings.handoffTimeout),
                  reason: "handing off: \(health?.summary ?? "checks failing"); asking \(target.name) to take over", &actions)
         case .handingOff(let target, let until):
@@ -354,6 +386,10 @@ public struct LeaseMachine: Sendable {
                 let why = takeOver.step == .claiming ? "the leader key did not come here in time" : "my service did not pass its checks in time"
                 stepDown(then: .standby, reason: "\(why): stopping my service", &actions)
             }
+        case .draining(let then, _, let stopAt):
+            if now >= stopAt {
+                stepDown(then: then, reason: "drained: stopping my service", &actions)
+            }
         case .campaigning, .stopping, .failed, .maintenance:
             break
         }
@@ -361,24 +397,40 @@ public struct LeaseMachine: Sendable {
 
     mutating func leaderChanged(_ record: LeaderRecord?, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         leader = record
-        if record == nil {
-            leaderGoneSince = leaderGoneSince ?? now
-        } else {
+        if let record {
             leaderGoneSince = nil
+            if record.holder != settings.nodeName { leaderFound(record, &actions) }
+        } else {
+            leaderGoneSince = leaderGoneSince ?? now
         }
         let mine = record?.holder == settings.nodeName
         switch phase {
         case .leader where !mine:
             stepDown(then: .standby, reason: "the leader key is no longer mine (\(record.map { "\($0.holder) holds it" } ?? "nobody holds it")): stopping my service", &actions)
         case .handingOff(let target, _) where !mine:
-            let planned = record?.holder == target
-            stepDown(then: isHealthy ? .standby : .failed,
-                     reason: planned ? "\(target) took the service over: stopping mine" : "the leader key is no longer mine: stopping my service", &actions)
+            let then: PersistedRole = isHealthy ? .standby : .failed
+            guard record?.holder == target, settings.drain > .zero else {
+                stepDown(then: then, reason: "the leader key is no longer mine: stopping my service", &actions)
+                break
+            }
+            // Make before break: the new holder is in the load balancer since it was verified,
+            // but the load balancer may not have looked yet; this node stays in it a drain
+            // more (a sick server is better than none), then out of it a drain before stopping.
+            let downAt = now + settings.drain
+            move(to: .draining(then: then, downAt: downAt, stopAt: downAt + settings.drain),
+                 reason: "\(target) took the service over: draining, then stopping mine in \((downAt + settings.drain).since(now).humanSeconds)", &actions)
         case .takingOver(let takeOver) where takeOver.from == nil && !mine && record != nil:
             stepDown(then: .standby, reason: "another node holds the leader key: stopping what I started", &actions)
         case .takingOver(let takeOver) where takeOver.from != nil && mine && takeOver.step == .claiming:
             epoch = UInt64(max(0, record?.revision ?? 0))
-            becomeLeader(event: .failover, reason: "took over from \(takeOver.from?.holder ?? "the leader"); my service runs and passes its checks at epoch \(epoch)", &actions)
+            let event: EventKind
+            switch takeOver.purpose {
+            case .failover: event = .failover
+            case .switchover: event = .switchover
+            case .failback: event = .failback
+            }
+            becomeLeader(event: event, reason: "took over from \(takeOver.from?.holder ?? "the leader") (\(takeOver.purpose.rawValue)); my service runs and passes its checks at epoch \(epoch)",
+                         failing: takeOver.failing, &actions)
         case .takingOver(let takeOver) where takeOver.from != nil && record != takeOver.from && !mine:
             stepDown(then: .standby, reason: "the leader key moved elsewhere during my takeover: stopping what I started", &actions)
         default:
@@ -412,9 +464,32 @@ public struct LeaseMachine: Sendable {
         move(to: .takingOver(TakeOver(step: .starting, from: from, deadline: now + settings.startTimeout)), reason: reason, &actions)
     }
 
-    mutating func becomeLeader(event: EventKind, reason: String, _ actions: inout [FailoverAction]) {
+    /// This node holds the key and serves: it pages the change, unless it is the new
+    /// cluster's first election (nobody served before), or it ends an outage this node paged
+    /// (the recovery goes in that incident's thread).
+    mutating func becomeLeader(event: EventKind, reason: String, failing: [FailingCheck] = [], _ actions: inout [FailoverAction]) {
         move(to: .leader, reason: reason, &actions)
-        raise(IncidentID(epoch: epoch, topic: .roleChange), event, reason: reason, failing: [], &actions)
+        let firstElection = !leaderKnown
+        leaderKnown = true
+        if endOutage("I serve again at epoch \(epoch)", &actions) { return }
+        raise(IncidentID(epoch: epoch, topic: .roleChange), event, reason: reason, failing: failing, paged: !firstElection, &actions)
+    }
+
+    /// Another node holds the key: an outage this node paged is over.
+    mutating func leaderFound(_ record: LeaderRecord, _ actions: inout [FailoverAction]) {
+        leaderKnown = true
+        _ = endOutage("\(record.holder) serves at epoch \(record.revision)", &actions)
+    }
+
+    /// Tells the recovery of the outages this node paged (the store lost) and closes them.
+    mutating func endOutage(_ who: String, _ actions: inout [FailoverAction]) -> Bool {
+        let outages = openIncidents.filter { $0.topic == .peerLost }
+        for id in outages {
+            actions.append(.notify(.peerFound, incident: id, reason: "recovered: the store answers and a node holds the leader key; \(who)"))
+            actions.append(.closeIncident(id, reason: "a node serves again (\(who))"))
+        }
+        openIncidents.removeAll { $0.topic == .peerLost }
+        return !outages.isEmpty
     }
 
     mutating func stepDown(then: PersistedRole, reason: String, _ actions: inout [FailoverAction]) {
@@ -428,9 +503,9 @@ public struct LeaseMachine: Sendable {
         raise(id, .peerLost, reason: "lost the store: \(why); nobody may serve until a node holds the leader key again", failing: [], &actions)
     }
 
-    mutating func raise(_ id: IncidentID, _ kind: EventKind, reason: String, failing: [FailingCheck], _ actions: inout [FailoverAction]) {
+    mutating func raise(_ id: IncidentID, _ kind: EventKind, reason: String, failing: [FailingCheck], paged: Bool = true, _ actions: inout [FailoverAction]) {
         if !openIncidents.contains(id) { openIncidents.append(id) }
-        actions.append(.raiseIncident(id, kind, reason: reason, paged: true, failing: failing))
+        actions.append(.raiseIncident(id, kind, reason: reason, paged: paged, failing: failing))
     }
 
     mutating func newIncident(_ topic: IncidentID.Topic) -> IncidentID {

@@ -17,6 +17,9 @@ public struct LeaseSettings: Sendable, Equatable {
     public var verifyTimeout: Duration
     /// How long a leader asking another member to take over waits for the key to move.
     public var handoffTimeout: Duration
+    /// After the key moved in a handoff: how long the old leader stays in the load
+    /// balancer (a planned move), then out of it, before it stops (make before break).
+    public var drain: Duration
 
     /// Kept between a serving node's stop and the earliest instant its lease may expire in
     /// the store: the store times the lease from when it received the renewal, later than
@@ -26,7 +29,7 @@ public struct LeaseSettings: Sendable, Equatable {
     public init(
         nodeName: String, priority: Int = 0, ttl: Duration = .seconds(10), renewInterval: Duration = .seconds(2),
         requestTimeout: Duration = .seconds(2), startTimeout: Duration = .seconds(30), stopTimeout: Duration = .seconds(3),
-        verifyTimeout: Duration = .seconds(10), handoffTimeout: Duration = .seconds(45)
+        verifyTimeout: Duration = .seconds(10), handoffTimeout: Duration = .seconds(45), drain: Duration = .seconds(1)
     ) {
         self.nodeName = nodeName
         self.priority = priority
@@ -37,17 +40,23 @@ public struct LeaseSettings: Sendable, Equatable {
         self.stopTimeout = stopTimeout
         self.verifyTimeout = verifyTimeout
         self.handoffTimeout = handoffTimeout
+        self.drain = drain
     }
 
     /// How long before its proven lease end a serving node begins to stop.
     public var stopLead: Duration { stopTimeout + Self.margin }
+
+    /// The ttl must be longer than this: a failed renewal, one more try, then the stop.
+    public static func shortestTTL(renewInterval: Duration, requestTimeout: Duration, stopTimeout: Duration) -> Duration {
+        (renewInterval + requestTimeout) * 2 + stopTimeout + margin
+    }
 
     /// Why these timings cannot keep the rule "a node that cannot prove its lease has
     /// stopped before the lease can have expired", or nil. A renewal that fails must leave
     /// time for one more (renew interval and request timeout, twice) before the stop must
     /// begin.
     public var timingProblem: String? {
-        let needed = (renewInterval + requestTimeout) * 2 + stopLead
+        let needed = Self.shortestTTL(renewInterval: renewInterval, requestTimeout: requestTimeout, stopTimeout: stopTimeout)
         guard needed < ttl else {
             return "ttl (\(ttl.humanSeconds)) must be longer than 2 × (renew_interval + request_timeout) + the stop timeout + "
                 + "\(Self.margin.humanSeconds) (\(needed.humanSeconds)): a leader whose renewals fail must have time to retry once, "
@@ -88,6 +97,30 @@ public struct MemberRecord: Sendable, Equatable {
     }
 }
 
+/// Why the service moves: the event the new holder pages.
+public enum HandoffPurpose: String, Sendable, Equatable {
+    /// The holder's critical checks fail.
+    case failover
+    case switchover
+    case failback
+}
+
+/// The holder `from` (its key as it is) asks `to` to take the service over, and why; the
+/// holder's failing checks go with it, for the page the new holder sends.
+public struct HandoffRequest: Sendable, Equatable {
+    public var to: String
+    public var from: LeaderRecord
+    public var purpose: HandoffPurpose
+    public var failing: [FailingCheck]
+
+    public init(to: String, from: LeaderRecord, purpose: HandoffPurpose, failing: [FailingCheck] = []) {
+        self.to = to
+        self.from = from
+        self.purpose = purpose
+        self.failing = failing
+    }
+}
+
 /// A request to the consensus store, as `FailoverAction.lease`. Each is answered by a
 /// `LeaseEvent`; the executor gives the instant it sent the request, from which the node
 /// times its lease.
@@ -109,8 +142,8 @@ public enum LeaseRequest: Sendable, Equatable {
     /// A member asked to take over tells the holder its service runs and passes its
     /// checks, and which lease to bind the key to (a key the holder watches).
     case announceReady(from: LeaderRecord, name: String, lease: Int64)
-    /// Ask `to` to take the service over (a handoff key the others watch).
-    case requestHandoff(to: String, from: LeaderRecord)
+    /// Ask a member to take the service over (a handoff key the others watch).
+    case requestHandoff(HandoffRequest)
     /// Delete the leader key if it is still `record` (leaving without a successor).
     case resign(LeaderRecord)
 }
@@ -127,8 +160,8 @@ public enum LeaseEvent: Sendable, Equatable {
     case leader(LeaderRecord?)
     /// The member keys now.
     case members([MemberRecord])
-    /// The holder `from` asks `to` to take the service over.
-    case handoffRequested(to: String, from: LeaderRecord)
+    /// The holder asks a member to take the service over.
+    case handoffRequested(HandoffRequest)
     /// `name`, asked to take over from `from`, is verified and ready: move the key to it.
     case targetReady(name: String, lease: Int64, from: LeaderRecord)
     /// The answer to `.campaign` or `.takeOver`: whether the key is now this node's, and

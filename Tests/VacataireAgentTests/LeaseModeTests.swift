@@ -1,0 +1,103 @@
+import Foundation
+import VacataireTestSupport
+import XCTest
+
+/// `failover.mode: etcd` from the operator's seat: three agents elect their server through a
+/// real three-member etcd cluster, HAProxy in front, each on a namespace host of its own
+/// (`LeaseLab`); the samples of every service and of HAProxy every 20 ms, and the mails and
+/// traps per incident, are what people and clients see.
+final class LeaseModeTests: XCTestCase {
+    var lab: LeaseLab!
+
+    override func setUpWithError() throws {
+        lab = try LeaseLab()
+    }
+
+    override func tearDown() {
+        lab?.tearDown()
+        lab = nil
+    }
+
+    /// Starts the three agents and waits until HAProxy serves alpha's page (alpha has the
+    /// highest priority) and the others stand by; the first election pages nobody.
+    func startCluster(file: StaticString = #filePath, line: UInt = #line) throws {
+        let start = lab.mark()
+        try lab.startAgents()
+        let served = Wait.until(timeout: 30, every: 0.1) { lab.frontendNode == "alpha" }
+        XCTAssertTrue(served, "HAProxy never served alpha's page\n\(lab.logs)", file: file, line: line)
+        guard served else { throw FixtureError("the cluster did not start") }
+        XCTAssertTrue(Wait.until(timeout: 10, every: 0.1) { ["beta", "gamma"].allSatisfy { lab.state($0) == "standby" } },
+                      "beta and gamma stand by\n\(lab.logs)", file: file, line: line)
+        lab.waitUntilNotificationsSettled(quiet: 2)
+        XCTAssertEqual(lab.mails(since: start).pages.map(\.description), [], "a new cluster's first election pages nobody", file: file, line: line)
+    }
+
+    /// Samples since `mark` in which no service answered, or HAProxy had nobody.
+    func outages(since mark: LeaseLab.Mark) -> [ServiceSamples.Sample] {
+        lab.samples.since(mark.time).samples.filter { LeaseLab.serving($0).isEmpty || !$0.frontend.answers }
+    }
+
+    /// Samples since `mark` in which two services answered at once.
+    func doubles(since mark: LeaseLab.Mark) -> [ServiceSamples.Sample] {
+        lab.samples.since(mark.time).samples.filter { LeaseLab.serving($0).count >= 2 }
+    }
+
+    func testTheLeadersFailingCheckHandsOffMakeBeforeBreakWithOnePage() throws {
+        try startCluster()
+        let mark = lab.mark()
+        try lab.truncatePage("alpha", true)
+        XCTAssertTrue(Wait.until(timeout: 30, every: 0.1) { lab.frontendNode == "beta" && lab.state("alpha") != "active" && lab.state("beta") == "active" },
+                      "beta (the next priority) takes over\n\(lab.logs)")
+        XCTAssertTrue(Wait.until(timeout: 10, every: 0.1) { !LeaseLab.serving(lab.samples.samples.last!).contains("alpha") }, "alpha stops its service")
+        lab.waitUntilNotificationsSettled()
+        XCTAssertEqual(outages(since: mark).count, 0, "HAProxy always had a server: \(outages(since: mark).prefix(5))")
+        let pages = lab.mails(since: mark).pages
+        XCTAssertEqual(pages.map(\.event), ["failover"], "one page:\n\(lab.mails(since: mark).listing)")
+        XCTAssertEqual(pages.first?.node, "beta", "the node that took over pages")
+        XCTAssertTrue(pages.first?.body.contains("home-page") == true, "the page names alpha's failing check: \(pages.first?.body ?? "")")
+        XCTAssertEqual(lab.trapsReceived(since: mark).pages.map(\.event), ["failover"], lab.trapsReceived(since: mark).listing)
+    }
+
+    func testTheLeaderKilledWithItsServiceIsReplacedWithinTheTTL() throws {
+        try startCluster()
+        let mark = lab.mark()
+        lab.crash("alpha")
+        let crashed = Date()
+        XCTAssertTrue(Wait.until(timeout: 30, every: 0.05) { lab.frontendNode == "beta" }, "beta serves\n\(lab.logs)")
+        let took = Date().timeIntervalSince(crashed)
+        XCTAssertLessThan(took, Double(LeaseLab.ttlSeconds) + 5 + 2, "within ttl + start time")
+        lab.waitUntilNotificationsSettled()
+        let pages = lab.mails(since: mark).pages
+        XCTAssertEqual(pages.map(\.event), ["takeover"], "one page:\n\(lab.mails(since: mark).listing)")
+        XCTAssertEqual(pages.first?.node, "beta")
+        XCTAssertEqual(doubles(since: mark).count, 0)
+        print("lease mode: leader crash to HAProxy serving beta: \(String(format: "%.2f", took)) s (ttl \(LeaseLab.ttlSeconds) s)")
+    }
+
+    func testSwitchoverToANamedMemberAndFailbackNeverLeaveNobodyServing() throws {
+        try startCluster()
+        let mark = lab.mark()
+        let switchover = try lab.admin("beta", ["switchover", "--to", "gamma"])
+        XCTAssertEqual(switchover.status, 0, "switchover --to gamma, asked on beta: \(switchover.stdout)\(switchover.stderr)")
+        XCTAssertTrue(Wait.until(timeout: 30, every: 0.1) { lab.frontendNode == "gamma" && lab.state("alpha") == "standby" }, "gamma serves\n\(lab.logs)")
+        let failback = try lab.admin("gamma", ["failback"])
+        XCTAssertEqual(failback.status, 0, "failback: \(failback.stdout)\(failback.stderr)")
+        XCTAssertTrue(Wait.until(timeout: 30, every: 0.1) { lab.frontendNode == "alpha" && lab.state("gamma") == "standby" }, "alpha serves again\n\(lab.logs)")
+        lab.waitUntilNotificationsSettled()
+        XCTAssertEqual(outages(since: mark).count, 0, "nobody served in: \(outages(since: mark).prefix(5))")
+    }
+
+    func testOneEtcdMemberKilledAndRestartedChangesNothing() throws {
+        try startCluster()
+        let mark = lab.mark()
+        lab.killMember("e1")
+        sleep(UInt32(LeaseLab.ttlSeconds * 2))
+        try lab.startMember("e1")
+        XCTAssertTrue(Wait.until(timeout: 20, every: 0.2) { lab.memberHealthy("e1") }, "e1 rejoins")
+        sleep(2)
+        XCTAssertEqual(lab.state("alpha"), "active", lab.logs)
+        XCTAssertEqual(outages(since: mark).count, 0)
+        XCTAssertEqual(lab.mails(since: mark).pages.map(\.description), [])
+        XCTAssertFalse(lab.log("alpha").contains("-> quiescing"), "no role change:\n\(lab.log("alpha").suffix(3000))")
+    }
+}
