@@ -100,4 +100,64 @@ final class LeaseModeTests: XCTestCase {
         XCTAssertEqual(lab.mails(since: mark).pages.map(\.description), [])
         XCTAssertFalse(lab.log("alpha").contains("-> quiescing"), "no role change:\n\(lab.log("alpha").suffix(3000))")
     }
+
+    func testTheLeaderCutFromEtcdAndItsPeersStopsBeforeItsLeaseCanExpire() throws {
+        try startCluster()
+        let mark = lab.mark()
+        try lab.cut("alpha", from: LeaseLab.members + ["beta", "gamma"])
+        XCTAssertTrue(Wait.until(timeout: 30, every: 0.05) { lab.frontendNode == "beta" }, "beta serves\n\(lab.logs)")
+        XCTAssertTrue(lab.log("alpha").contains("cannot prove my lease"), "alpha stopped for want of its lease:\n\(lab.log("alpha").suffix(3000))")
+        // Healed before alpha, blind, would page that it cannot tell who serves.
+        sleep(2)
+        try lab.cut("alpha", from: LeaseLab.members + ["beta", "gamma"], false)
+        XCTAssertTrue(Wait.until(timeout: 15, every: 0.1) { lab.state("alpha") == "standby" && lab.state("beta") == "active" }, lab.logs)
+        lab.waitUntilNotificationsSettled()
+        XCTAssertEqual(doubles(since: mark).count, 0, "two services at once: \(doubles(since: mark).prefix(3))")
+        let pages = lab.mails(since: mark).pages
+        XCTAssertEqual(pages.map(\.event), ["takeover"], "one page, beta's:\n\(lab.mails(since: mark).listing)")
+        XCTAssertEqual(pages.first?.node, "beta")
+    }
+
+    func testTwoOfThreeEtcdMembersLostIsOnePageAndItsRecoveryInTheSameThread() throws {
+        try startCluster()
+        let mark = lab.mark()
+        lab.killMember("e2")
+        lab.killMember("e3")
+        XCTAssertTrue(Wait.until(timeout: 20, every: 0.1) { lab.samples.samples.last.map { LeaseLab.serving($0).isEmpty } == true },
+                      "the leader stops: etcd has no quorum\n\(lab.logs)")
+        lab.waitUntilNotificationsSettled()
+        let lost = lab.mails(since: mark).pages
+        XCTAssertEqual(lost.map(\.event), ["peer-lost"], "one page:\n\(lab.mails(since: mark).listing)")
+        XCTAssertEqual(lost.first?.node, "alpha", "the leader that stopped pages")
+        XCTAssertTrue(lost.first?.body.contains("no quorum") == true, lost.first?.body ?? "")
+        XCTAssertEqual(doubles(since: mark).count, 0)
+        let recoveryMark = lab.mark()
+        try lab.startMember("e2")
+        try lab.startMember("e3")
+        XCTAssertTrue(Wait.until(timeout: 40, every: 0.1) { lab.frontendNode != nil }, "one leader again\n\(lab.logs)")
+        lab.waitUntilNotificationsSettled()
+        let after = lab.mails(since: recoveryMark)
+        XCTAssertEqual(after.pages.map(\.event), [], "no page for the new election:\n\(after.listing)")
+        XCTAssertEqual(after.map(\.event), ["peer-found"], after.listing)
+        XCTAssertEqual(after.first?.threadRoot, lost.first?.threadRoot, "the recovery in the page's thread")
+        XCTAssertEqual(after.first?.incident, lost.first?.incident)
+        XCTAssertEqual(doubles(since: mark).count, 0)
+    }
+
+    func testEverythingRestartedAtOnceElectsOneLeader() throws {
+        try startCluster()
+        let mark = lab.mark()
+        for node in LeaseLab.nodes { lab.crash(node) }
+        for member in LeaseLab.members { lab.killMember(member) }
+        for member in LeaseLab.members { try lab.startMember(member) }
+        try lab.startAgents()
+        XCTAssertTrue(Wait.until(timeout: 60, every: 0.1) { lab.frontendNode != nil }, "one leader again\n\(lab.logs)")
+        sleep(3)
+        let active = LeaseLab.nodes.filter { lab.state($0) == "active" }
+        XCTAssertEqual(active.count, 1, "one active node: \(LeaseLab.nodes.map { lab.state($0) ?? "-" })")
+        XCTAssertEqual(doubles(since: mark).count, 0, "\(doubles(since: mark).prefix(3))")
+        lab.waitUntilNotificationsSettled()
+        let pages = lab.mails(since: mark).pages
+        XCTAssertEqual(pages.map(\.event), ["takeover"], "one page says who serves after the restart:\n\(lab.mails(since: mark).listing)")
+    }
 }

@@ -36,6 +36,8 @@ struct LeaseCluster {
     var twoHolders = 0
     var nobodySince: MonotonicInstant?
     var pages: [(at: MonotonicInstant, node: Int, kind: EventKind, reason: String)] = []
+    /// Notifications about an open incident (a recovery).
+    var notices: [(at: MonotonicInstant, node: Int, kind: EventKind, reason: String)] = []
 
     init(seed: UInt64, ttl: Duration = .seconds(10)) {
         dice = Dice(state: seed)
@@ -94,6 +96,7 @@ struct LeaseCluster {
             case .runStartActions: serviceActions[index].append(.start)
             case .runStopActions: serviceActions[index].append(.stop)
             case .raiseIncident(_, let kind, let reason, true, _): pages.append((now, index, kind, reason))
+            case .notify(let kind, _, let reason): notices.append((now, index, kind, reason))
             case .lease(let request): store(index, request)
             default: break
             }
@@ -102,7 +105,8 @@ struct LeaseCluster {
 
     mutating func store(_ index: Int, _ request: LeaseRequest) {
         guard reachable[index] else {
-            deliver(index, .failed(request, why: down[index] ? "down" : "etcdserver: no leader"), after: settings[index].requestTimeout)
+            deliver(index, .failed(request, why: down[index] ? "down" : connected[index] ? "etcdserver: no leader" : "timed out",
+                                   storeAnswered: connected[index] && !down[index]), after: settings[index].requestTimeout)
             return
         }
         switch request {
@@ -116,10 +120,10 @@ struct LeaseCluster {
                 leases[id]?.expires = expires
                 deliver(index, .renewed(lease: id, sentAt: now))
             } else {
-                deliver(index, .failed(request, why: "requested lease not found"))
+                deliver(index, .failed(request, why: "requested lease not found", storeAnswered: true))
             }
         case .publish(let record, let id):
-            guard leaseValid(id, index) else { return deliver(index, .failed(request, why: "requested lease not found")) }
+            guard leaseValid(id, index) else { return deliver(index, .failed(request, why: "requested lease not found", storeAnswered: true)) }
             memberKeys[record.name] = (record, id)
             broadcastMembers()
         case .campaign(let name, let id):
@@ -292,11 +296,36 @@ final class LeaseChaosTests: XCTestCase {
         var cluster = LeaseCluster(seed: 3)
         cluster.run(5)
         cluster.setConnected(0, false)
-        cluster.run(30)
+        cluster.run(20)
         XCTAssertEqual(cluster.violations, [])
         XCTAssertFalse(cluster.serviceOn[0], "alpha stopped")
         XCTAssertEqual(cluster.leaderKey?.record.holder, "beta", "\(cluster.nodes.map(\.phase))")
-        XCTAssertTrue(cluster.pages.contains { $0.node == 0 && $0.kind == .peerLost }, "alpha pages that it lost the store")
+        XCTAssertEqual(cluster.pages.map(\.kind), [.takeover], "beta pages its takeover; alpha, cut off, waits to see whether anybody took over")
+        cluster.run(20)  // the takeover's time: ttl + 3 renewals + start + verify = 26 s after alpha stopped
+        XCTAssertEqual(cluster.pages.map(\.kind), [.takeover, .peerLost], "still blind after a takeover's time, alpha pages that it cannot tell who serves")
+        XCTAssertEqual(cluster.pages.last?.node, 0)
+        cluster.setConnected(0, true)
+        cluster.run(3)
+        XCTAssertEqual(cluster.notices.map(\.kind), [.peerFound], "alpha tells the recovery in that incident's thread: \(cluster.notices)")
+    }
+
+    /// The store loses its quorum: the leader stops before its lease can expire and pages
+    /// at once (every node sees the store answer without a quorum: nobody can serve); when
+    /// the quorum is back, a leader serves again and the page's thread gets the recovery.
+    func testTheStoreWithoutQuorumIsPagedOnceAndItsRecoveryInTheSameThread() {
+        var cluster = LeaseCluster(seed: 5)
+        cluster.run(5)
+        cluster.setQuorum(false)
+        cluster.run(12)
+        XCTAssertEqual(cluster.serviceOn, [false, false, false])
+        XCTAssertEqual(cluster.pages.map(\.kind), [.peerLost], "alpha, the leader, pages: \(cluster.pages)")
+        XCTAssertTrue(cluster.pages.first?.reason.contains("no quorum") == true, cluster.pages.first?.reason ?? "")
+        cluster.setQuorum(true)
+        cluster.run(20)
+        XCTAssertEqual(cluster.serviceOn.filter { $0 }.count, 1)
+        XCTAssertEqual(cluster.pages.map(\.kind), [.peerLost], "the new election is not paged apart: \(cluster.pages)")
+        XCTAssertEqual(cluster.notices.map(\.kind), [.peerFound], "the recovery")
+        XCTAssertEqual(cluster.notices.first?.node, cluster.pages.first?.node, "in the same thread, from the node that paged")
     }
 
     /// `switchover --to` and `failback` work from any node: the named (or best) member
@@ -314,7 +343,7 @@ final class LeaseChaosTests: XCTestCase {
         cluster.run(5)
         XCTAssertEqual(cluster.serviceOn, [false, true, false], "\(cluster.nodes.map(\.phase))")
         XCTAssertEqual(cluster.leaderKey?.record.holder, "beta")
-        // The failing leader stays in the load balancer a drain (10 steps), out of it a drain, then stops.
+        // The old holder stays in the load balancer a drain (10 steps), out of it a drain, then stops.
         XCTAssertLessThanOrEqual(cluster.longestBothServing, 10 + 20, "make before break: a short overlap")
 
         cluster.input(1, .admin(.failback(force: false), author: "ops"))  // asked on beta, the holder

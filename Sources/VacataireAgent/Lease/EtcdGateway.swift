@@ -180,7 +180,7 @@ public struct EtcdGateway: Sendable {
             var opened = false
             let code: CURLcode
             do throws(EtcdError) {
-                code = try transfer(endpoint + "/v3/watch", body, stream: true, idleLimit: idleLimit) { bytes in
+                (code, _) = try transfer(endpoint + "/v3/watch", body, stream: true, idleLimit: idleLimit) { bytes in
                     pending.append(contentsOf: bytes)
                     while let newline = pending.firstIndex(of: 0x0A) {
                         let line = pending[pending.startIndex..<newline]
@@ -301,32 +301,41 @@ public struct EtcdGateway: Sendable {
     func postOnce(_ path: String, _ body: [String: Any]) throws(EtcdError) -> [String: Any] {
         if settings.user != nil, session.authToken == nil, path != "/v3/auth/authenticate" { try signIn() }
         var lastError = EtcdError("no etcd endpoint configured")
+        var storeAnswered = false
+        var reasons: [String] = []
         for (index, endpoint) in endpointOrder {
             var received = Data()
             do throws(EtcdError) {
-                let code = try transfer(endpoint + path, body, stream: false) { bytes in
+                let (code, status) = try transfer(endpoint + path, body, stream: false) { bytes in
                     received.append(contentsOf: bytes)
                     return received.count < 1 << 20
                 }
                 guard code == CURLE_OK else { throw EtcdError("\(endpoint): curl error \(code.rawValue)") }
                 guard let object = try? JSONSerialization.jsonObject(with: received) as? [String: Any] else {
-                    throw EtcdError("\(endpoint)\(path) answered what is not JSON: \(String(decoding: received.prefix(200), as: UTF8.self))")
+                    throw EtcdError("\(endpoint)\(path) answered HTTP \(status), not JSON: \(String(decoding: received.prefix(200), as: UTF8.self))", storeAnswered: true)
                 }
                 if let error = object["error"] as? String ?? (object["message"] as? String).flatMap({ object["code"] != nil ? $0 : nil }) {
-                    throw EtcdError("\(endpoint)\(path): \(error)")
+                    throw EtcdError("\(endpoint)\(path): \(error)", storeAnswered: true)
                 }
+                guard status == 200 else { throw EtcdError("\(endpoint)\(path) answered HTTP \(status)", storeAnswered: true) }
                 session.answered(index)
                 return object
             } catch {
                 lastError = error
+                storeAnswered = storeAnswered || error.storeAnswered
+                reasons.append(error.description)
             }
         }
+        // Every endpoint failed: say each one's reason, and whether any host answered (the
+        // store is there without a quorum) or none did (this node is cut off from it).
+        if reasons.count > 1 { lastError = EtcdError(reasons.joined(separator: "; "), storeAnswered: storeAnswered) }
+        lastError.storeAnswered = storeAnswered
         throw lastError
     }
 
     /// One HTTP request with libcurl; `stream`: no overall timeout (a watch), only the connect's.
     func transfer(_ url: String, _ body: [String: Any], stream: Bool, idleLimit: Duration? = nil,
-                  _ receive: @escaping (UnsafeRawBufferPointer) -> Bool) throws(EtcdError) -> CURLcode {
+                  _ receive: @escaping (UnsafeRawBufferPointer) -> Bool) throws(EtcdError) -> (CURLcode, status: Int) {
         guard let easy = CurlEasy() else { throw EtcdError("libcurl cannot be initialised") }
         guard let json = try? JSONSerialization.data(withJSONObject: body) else { throw EtcdError("cannot encode the request to \(url)") }
         easy.set(CURLOPT_URL, url)
@@ -344,12 +353,11 @@ public struct EtcdGateway: Sendable {
         if let keyFile = settings.keyFile { easy.set(CURLOPT_SSLKEY, keyFile) }
         let code = easy.perform(streaming: receive)
         if code != CURLE_OK, code != CURLE_WRITE_ERROR, !(stream && code == CURLE_OPERATION_TIMEDOUT) {
-            throw EtcdError("\(url): \(easy.errorText(code))")
+            // A refused connection: the host is there and etcd is not (stopped, crashed).
+            let refused = code == CURLE_COULDNT_CONNECT && easy.osErrno == ECONNREFUSED
+            throw EtcdError("\(url): \(easy.errorText(code))", storeAnswered: refused || easy.responseCode != 0)
         }
-        if !stream, easy.responseCode != 200 {
-            throw EtcdError("\(url) answered HTTP \(easy.responseCode)")
-        }
-        return code
+        return (code, easy.responseCode)
     }
 
     static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
@@ -380,8 +388,12 @@ public struct EtcdGateway: Sendable {
 /// the lease coordinator.
 public struct EtcdError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
+    /// Some etcd host answered (an error, or a refused connection): the store is reachable
+    /// and unavailable, rather than this node cut off from it.
+    public var storeAnswered: Bool
 
-    public init(_ description: String) {
+    public init(_ description: String, storeAnswered: Bool = false) {
         self.description = description
+        self.storeAnswered = storeAnswered
     }
 }

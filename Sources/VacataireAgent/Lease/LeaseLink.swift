@@ -67,7 +67,7 @@ final class LeaseLink: Sendable {
                 return .granted(lease: try gateway.grant(ttl: ttl), sentAt: sentAt)
             case .keepAlive(let lease):
                 guard try gateway.keepAlive(lease) else {
-                    return .failed(request, why: "etcd no longer knows lease \(String(lease, radix: 16)) (it expired or was revoked)")
+                    return .failed(request, why: "etcd no longer knows lease \(String(lease, radix: 16)) (it expired or was revoked)", storeAnswered: true)
                 }
                 return .renewed(lease: lease, sentAt: sentAt)
             case .publish(let member, let lease):
@@ -87,7 +87,7 @@ final class LeaseLink: Sendable {
             }
             return nil
         } catch {
-            return .failed(request, why: error.description)
+            return .failed(request, why: error.description, storeAnswered: error.storeAnswered)
         }
     }
 

@@ -95,6 +95,12 @@ public struct LeaseMachine: Sendable {
     var exiting = false
     /// The handoff this leader could not place, with the members as they were.
     var handoffBlocked: [MemberRecord]?
+    /// The last failed request: why, and whether the store answered it (it is there without
+    /// a quorum) or nothing did (this node is cut off from it).
+    var lastFailure: (why: String, storeAnswered: Bool)?
+    /// Since when this node, which held the key, stopped serving while cut off from the
+    /// store: it pages only if it stays blind longer than another node takes to take over.
+    var blindSince: MonotonicInstant?
     /// The role the store held at start: a node that was active may still run its service.
     let roleAtStart: PersistedRole?
     /// This node has seen some node hold the leader key (or held it before a restart): a
@@ -176,6 +182,7 @@ public struct LeaseMachine: Sendable {
     public mutating func tick(now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
         keepLease(now, &actions)
+        checkBlindness(now, &actions)
         publish(&actions)
         decide(now, &actions)
         return actions
@@ -196,7 +203,8 @@ public struct LeaseMachine: Sendable {
             guard id == lease else { break }
             keepAliveSentAt = nil
             provenUntil = max(provenUntil ?? sentAt, sentAt + settings.ttl)
-        case .failed(let request, _):
+        case .failed(let request, let why, let storeAnswered):
+            lastFailure = (why, storeAnswered)
             switch request {
             case .grant: grantInFlight = false
             case .keepAlive: keepAliveSentAt = nil  // tried again at the next renewal
@@ -209,6 +217,7 @@ public struct LeaseMachine: Sendable {
             case .requestHandoff: break
             }
         case .leader(let record):
+            blindSince = nil  // the store answers: whoever serves now is known (or this node campaigns)
             leaderChanged(record, now, &actions)
         case .members(let list):
             members = list
@@ -298,7 +307,13 @@ public struct LeaseMachine: Sendable {
             if !proven {
                 let why = "cannot prove my lease in the store for \(settings.stopLead.humanSeconds) more "
                     + "(no renewal acknowledged since \(now.since(lastRenewal).humanSeconds)): stopping my service before it can expire"
-                if holdsKey { pageLeaseLoss(why, &actions) }
+                if holdsKey {
+                    if lastFailure?.storeAnswered == true {
+                        pageLeaseLoss("etcd answers but cannot renew my lease (\(lastFailure?.why ?? "no quorum")): it has no quorum; \(why)", &actions)
+                    } else {
+                        blindSince = now  // another node may take over: paged only if this lasts
+                    }
+                }
                 stepDown(then: .standby, reason: why, &actions)
             }
         }
@@ -316,6 +331,21 @@ public struct LeaseMachine: Sendable {
         case .stopping, .draining: return true
         default: return false
         }
+    }
+
+    /// How long a takeover by another node takes at most once this node stopped: its lease
+    /// runs out, the best member campaigns, starts and verifies its service.
+    var takeoverTime: Duration {
+        settings.ttl + settings.renewInterval * 3 + settings.startTimeout + settings.verifyTimeout
+    }
+
+    /// A former holder still cut off from the store after a takeover would have happened
+    /// cannot tell whether anybody serves: it pages that.
+    mutating func checkBlindness(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        guard let since = blindSince, now.since(since) >= takeoverTime else { return }
+        blindSince = nil
+        pageLeaseLoss("cut off from etcd for \(now.since(since).humanSeconds) (\(lastFailure?.why ?? "no answer")): I stopped my service "
+            + "and cannot tell whether another node took over", &actions)
     }
 
     mutating func publish(_ actions: inout [FailoverAction]) {
@@ -500,7 +530,7 @@ public struct LeaseMachine: Sendable {
     mutating func pageLeaseLoss(_ why: String, _ actions: inout [FailoverAction]) {
         let id = IncidentID(epoch: epoch, topic: .peerLost)
         guard !openIncidents.contains(id) else { return }
-        raise(id, .peerLost, reason: "lost the store: \(why); nobody may serve until a node holds the leader key again", failing: [], &actions)
+        raise(id, .peerLost, reason: "\(why); nobody serves until a node holds the leader key again", failing: [], &actions)
     }
 
     mutating func raise(_ id: IncidentID, _ kind: EventKind, reason: String, failing: [FailingCheck], paged: Bool = true, _ actions: inout [FailoverAction]) {

@@ -154,8 +154,10 @@ public enum LeaseEvent: Sendable, Equatable {
     case granted(lease: Int64, sentAt: MonotonicInstant)
     /// The lease was renewed, from a keepalive sent at `sentAt`.
     case renewed(lease: Int64, sentAt: MonotonicInstant)
-    /// A request failed or timed out (every error counts: no leader, refused, TLS...).
-    case failed(LeaseRequest, why: String)
+    /// A request failed or timed out (every error counts: no leader, refused, TLS...);
+    /// `storeAnswered`: some etcd host answered (an error, a refused connection), so the
+    /// store is there and unavailable, rather than this node cut off from it.
+    case failed(LeaseRequest, why: String, storeAnswered: Bool)
     /// The leader key now (a watch event or a read): nil when nobody holds it.
     case leader(LeaderRecord?)
     /// The member keys now.
