@@ -35,6 +35,8 @@ let package = Package(
             name: "CNetSNMP",
             linkerSettings: [.linkedLibrary("netsnmp")]
         ),
+        // Linux's rtnetlink, packet socket, ARP and ICMPv6 headers; netlink macros as inline functions.
+        .target(name: "CAddress"),
         // One libcurl easy handle with typed options, for the http check and the SMTP channel.
         .target(
             name: "VacataireCurl",
