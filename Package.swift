@@ -90,6 +90,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // A floating address's kernel work: add, remove, find, announce it, probe for a duplicate.
+        .target(
+            name: "VacataireAddress",
+            dependencies: ["CAddress"]
+        ),
         // Templates, message building, channels (SMTP through libcurl, SNMP through Net-SNMP).
         .target(
             name: "VacataireNotify",
