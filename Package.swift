@@ -138,6 +138,11 @@ let package = Package(
             name: "VacataireAgentTests",
             dependencies: ["VacataireAgent", "VacataireTestSupport"]
         ),
+        // The floating address in real network namespaces on a bridge (as root).
+        .testTarget(
+            name: "VacataireAddressTests",
+            dependencies: ["VacataireAddress"]
+        ),
         .testTarget(
             name: "VacataireNotifyTests",
             dependencies: ["VacataireNotify", "VacataireTestSupport"]
