@@ -10,7 +10,8 @@ public enum AddressTable {
     static let networkAdmin = "CAP_NET_ADMIN"
 
     /// Adds the address (RTM_NEWADDR). One already on the interface with this prefix
-    /// length counts as added. An IPv6 address is added without duplicate address
+    /// length counts as added; an IPv6 one with another length is `heldWithAnotherPrefixLength`
+    /// (IPv6 holds an address once per interface, IPv4 once per prefix length). An IPv6 address is added without duplicate address
     /// detection (IFA_F_NODAD), so it is usable at once instead of after about a second of
     /// being tentative: probe the network before adding if a duplicate is a concern.
     public static func add(_ floating: FloatingAddress) throws(FloatingAddressError) {
@@ -27,9 +28,17 @@ public enum AddressTable {
         }
         var socket = try RouteNetlinkSocket(for: attempt)
         let answer = try socket.acknowledge(request, capability: networkAdmin)
-        // EEXIST: the interface already holds it, which is what was asked for.
-        guard answer.errno == 0 || answer.errno == EEXIST else {
+        if answer.errno == 0 { return }
+        guard answer.errno == EEXIST else {
             throw attempt.refused(errno: answer.errno, kernelMessage: answer.message)
+        }
+        // EEXIST: the interface holds the address already. With this prefix length it is
+        // what was asked for; IPv6 also says so for the address with another length, which
+        // `holds` would then deny, so that is an error that says which length is there.
+        let lengths = try prefixLengths(of: floating, on: link.index, through: &socket, attempt: attempt)
+        guard lengths.contains(floating.address.prefixLength) else {
+            throw .heldWithAnotherPrefixLength(
+                address: floating.address.description, interface: floating.interface, heldPrefixLength: lengths.first)
         }
     }
 
@@ -55,20 +64,29 @@ public enum AddressTable {
     public static func holds(_ floating: FloatingAddress) throws(FloatingAddressError) -> Bool {
         let attempt = AddressAttempt(operation: .lookUp, floating: floating)
         let link = try attempt.resolveInterface()
+        var socket = try RouteNetlinkSocket(for: attempt)
+        return try prefixLengths(of: floating, on: link.index, through: &socket, attempt: attempt)
+            .contains(floating.address.prefixLength)
+    }
+
+    /// The prefix lengths with which interface `index` holds the floating address (an
+    /// RTM_GETADDR dump of its family, searched for the index and the address).
+    private static func prefixLengths(
+        of floating: FloatingAddress, on index: Int32, through socket: inout RouteNetlinkSocket, attempt: AddressAttempt
+    ) throws(FloatingAddressError) -> [UInt8] {
         var header = ifaddrmsg()
         header.ifa_family = UInt8(floating.address.family.socketFamily)
         let request = NetlinkRequest(type: RTM_GETADDR, flags: NLM_F_REQUEST | NLM_F_DUMP, header: header)
-        var socket = try RouteNetlinkSocket(for: attempt)
         // A dump interrupted by a change of the table is asked again (a few times at most).
         for _ in 1...3 {
-            var found = false
+            var lengths: [UInt8] = []
             let complete = try socket.dump(request) { message in
-                if !found, let held = Self.heldAddress(in: message), held.index == link.index,
-                   held.address == floating.address {
-                    found = true
+                if let held = Self.heldAddress(in: message), held.index == index,
+                   held.address.bytes == floating.address.bytes {
+                    lengths.append(held.address.prefixLength)
                 }
             }
-            if complete || found { return found }
+            if complete { return lengths }
         }
         throw attempt.unexpected("the address table kept changing during three dumps in a row")
     }

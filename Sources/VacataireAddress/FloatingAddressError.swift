@@ -39,6 +39,9 @@ public enum FloatingAddressError: Error, Sendable, Equatable, CustomStringConver
     case missingCapability(capability: String, operation: AddressOperation, address: String, interface: String)
     /// The kernel refused the request: its errno and, where it gave one, its own words.
     case refused(operation: AddressOperation, address: String, interface: String, errno: Int32, kernelMessage: String?)
+    /// The interface already holds the IPv6 address with another prefix length (nil if it
+    /// went before it could be read), and IPv6 holds an address only once per interface.
+    case heldWithAnotherPrefixLength(address: String, interface: String, heldPrefixLength: UInt8?)
     /// A system call failed.
     case systemCallFailed(call: String, operation: AddressOperation, address: String, interface: String, errno: Int32)
     /// The kernel's answer was not what the protocol says.
@@ -64,6 +67,11 @@ public enum FloatingAddressError: Error, Sendable, Equatable, CustomStringConver
         case let .refused(operation, address, interface, code, kernelMessage):
             let words = kernelMessage.map { ": \($0)" } ?? ""
             return "cannot \(operation.phrase) \(address) on \(interface): the kernel refused (\(Self.errnoText(code)))\(words)"
+        case let .heldWithAnotherPrefixLength(address, interface, heldPrefixLength):
+            let bare = address.split(separator: "/").first.map(String.init) ?? address
+            let held = heldPrefixLength.map { "\(bare)/\($0)" } ?? bare
+            return "cannot add \(address) on \(interface): \(interface) already holds \(held);"
+                + " remove it first (ip addr del \(held) dev \(interface)) or use its prefix length"
         case let .systemCallFailed(call, operation, address, interface, code):
             return "cannot \(operation.phrase) \(address) on \(interface): \(call) failed (\(Self.errnoText(code)))"
         case let .unexpectedReply(operation, address, interface, detail):

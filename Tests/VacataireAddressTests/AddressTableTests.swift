@@ -69,6 +69,20 @@ final class AddressTableTests: XCTestCase {
         XCTAssertTrue(try NamespaceThread.run(in: host) { try AddressTable.holds(held) })
     }
 
+    func testAnIPv6AddressHeldWithAnotherPrefixLengthIsNotTakenForAdded() throws {
+        let lab = try AddressLab([.a])
+        defer { lab.remove() }
+        try lab.ip(["addr", "add", "2001:db8::100/128", "dev", interface, "nodad"], in: .a)
+        let floating = try FloatingAddress("2001:db8::100/64", interface: interface)
+        XCTAssertThrowsError(try NamespaceThread.run(in: lab.namespace(.a)) { try AddressTable.add(floating) }) { error in
+            XCTAssertEqual(
+                error as? FloatingAddressError,
+                .heldWithAnotherPrefixLength(address: "2001:db8::100/64", interface: "va0", heldPrefixLength: 128))
+            XCTAssertTrue("\(error)".contains("va0 already holds 2001:db8::100/128"), "\(error)")
+        }
+        XCTAssertFalse(try NamespaceThread.run(in: lab.namespace(.a)) { try AddressTable.holds(floating) })
+    }
+
     func testAMissingInterfaceIsNamedInTheError() throws {
         let lab = try AddressLab([.a])
         defer { lab.remove() }
