@@ -17,9 +17,10 @@ BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev lib
 # Run and test: the real servers and tools the tests and the demo start; the package
 # test's lintian, man-db, bash-completion and adduser; promtool (Debian `prometheus`) for
 # the alerting rules; libfaketime (`faketime`) for an agent whose clock is off; etcd
-# (`etcd-server`) for the lease mode's client.
+# (`etcd-server`) for the lease mode's client; ping (`iputils-ping`) for the floating address's
+# client in its namespace.
 RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmptrapd smitools \
-               monitoring-plugins-basic haproxy iproute2 procps sqlite3 curl bc util-linux \
+               monitoring-plugins-basic haproxy iproute2 iputils-ping procps sqlite3 curl bc util-linux \
                lintian man-db bash-completion adduser bsdextrautils systemd prometheus faketime \
                etcd-server
 

@@ -35,6 +35,8 @@ let package = Package(
             name: "CNetSNMP",
             linkerSettings: [.linkedLibrary("netsnmp")]
         ),
+        // Linux's rtnetlink, packet socket, ARP and ICMPv6 headers; netlink macros as inline functions.
+        .target(name: "CAddress"),
         // One libcurl easy handle with typed options, for the http check and the SMTP channel.
         .target(
             name: "VacataireCurl",
@@ -88,6 +90,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // A floating address's kernel work: add, remove, find, announce it, probe for a duplicate.
+        .target(
+            name: "VacataireAddress",
+            dependencies: ["CAddress"]
+        ),
         // Templates, message building, channels (SMTP through libcurl, SNMP through Net-SNMP).
         .target(
             name: "VacataireNotify",
@@ -130,6 +137,11 @@ let package = Package(
         .testTarget(
             name: "VacataireAgentTests",
             dependencies: ["VacataireAgent", "VacataireTestSupport"]
+        ),
+        // The floating address in real network namespaces on a bridge (as root).
+        .testTarget(
+            name: "VacataireAddressTests",
+            dependencies: ["VacataireAddress"]
         ),
         .testTarget(
             name: "VacataireNotifyTests",
