@@ -156,8 +156,9 @@ extension FailoverAgent {
         let backlog = stored?.backlog
         let peerStatus = coordinator.peerStatus(at: now())
         let heard = peerStatus.lastHeard
+        let survey = await leaseLink?.survey()
         let peer = AgentStatus.Peer(
-            name: failover.peer.name, role: peerStatus.role?.rawValue, healthy: peerStatus.healthy,
+            name: failover.etcd == nil ? failover.peer.name : peerStatus.name, role: peerStatus.role?.rawValue, healthy: peerStatus.healthy,
             epoch: peerStatus.epoch, lastHeardSeconds: heard.map(\.seconds),
             addresses: failover.peer.addresses.map(\.description), silent: peerStatus.silent
         )
@@ -168,7 +169,9 @@ extension FailoverAgent {
             )
         }
         return AgentStatus(
-            node: config.node.name, cluster: config.node.cluster, configuredRole: failover.role.rawValue,
+            node: config.node.name, cluster: config.node.cluster,
+            configuredRole: failover.etcd.map { "etcd member, priority \($0.priority)" } ?? failover.role.rawValue,
+            members: survey?.members, store: survey?.store, storeProblem: survey?.problem,
             state: coordinator.stateName.rawValue, role: coordinator.role.rawValue, epoch: coordinator.epoch,
             healthy: coordinator.health?.healthy, lastReason: coordinator.lastReason, peer: peer,
             checks: checkSnapshot.map { snapshot in

@@ -186,7 +186,10 @@ public actor FailoverAgent {
         let settings = failover.settings(nodeName: config.node.name)
         prober = GuardProber(failover, settings: settings)
         if let etcd = failover.etcd {
-            coordinator = LeaseMachine(settings: failover.leaseSettings(nodeName: config.node.name, etcd: etcd), persisted: persisted, now: clock.now)
+            var lease = failover.leaseSettings(nodeName: config.node.name, etcd: etcd)
+            lease.version = VacataireCore.version
+            lease.endpoint = config.loadBalancer.http.map { "http://\($0)/" }
+            coordinator = LeaseMachine(settings: lease, persisted: persisted, now: clock.now)
         } else {
             coordinator = FailoverMachine(settings: settings, persisted: persisted, requestIDSeed: bootID << 32, now: clock.now)
         }

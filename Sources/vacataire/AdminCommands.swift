@@ -52,7 +52,23 @@ struct StatusText {
         } else {
             peerLine += "not heard since start"
         }
-        lines.append(peerLine + " (\(peer.addresses.joined(separator: ", ")))")
+        if let store = status.store {
+            // Mode etcd: the cluster's members instead of one peer.
+            lines.append("members (from etcd):")
+            for member in status.members ?? [] {
+                let lease = member.leaseSecondsLeft.map { "lease \($0)s left" } ?? "lease ?"
+                let role = member.leader ? "LEADER" : member.role ?? "?"
+                lines.append("  \(member.name): \(role), \(member.ready ? "ready" : "NOT ready"), priority \(member.priority), \(lease)"
+                    + (member.endpoint.map { ", \($0)" } ?? "") + (member.version.map { ", version \($0)" } ?? ""))
+            }
+            if let problem = status.storeProblem { lines.append("  \(problem)") }
+            lines.append("etcd endpoints:")
+            for endpoint in store {
+                lines.append("  \(endpoint.url): \(endpoint.detail)")
+            }
+        } else {
+            lines.append(peerLine + " (\(peer.addresses.joined(separator: ", ")))")
+        }
         if !status.peerRejections.isEmpty {
             let counts = status.peerRejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             lines.append("  rejected datagrams: \(counts.joined(separator: ", "))")

@@ -1,4 +1,5 @@
 import Foundation
+import VacataireCore
 import VacataireTestSupport
 import XCTest
 
@@ -30,6 +31,21 @@ final class LeaseModeTests: XCTestCase {
                       "beta and gamma stand by\n\(lab.logs)", file: file, line: line)
         lab.waitUntilNotificationsSettled(quiet: 2)
         XCTAssertEqual(lab.mails(since: start).pages.map(\.description), [], "a new cluster's first election pages nobody", file: file, line: line)
+    }
+
+    func testStatusOnAnyNodeShowsEveryMemberAndEveryEtcdEndpoint() throws {
+        try startCluster()
+        let status = try lab.admin("gamma", ["status"])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        let text = status.stdout
+        for line in ["alpha: LEADER, ready, priority 30, lease", "beta: standby, ready, priority 20, lease", "gamma: standby, ready, priority 10, lease",
+                     "http://198.51.100.11:2379: healthy", "http://198.51.100.12:2379: healthy", "http://198.51.100.13:2379: healthy"] {
+            XCTAssertTrue(text.contains(line), "`\(line)` in:\n\(text)")
+        }
+        XCTAssertTrue(text.contains("version \(VacataireCore.version)"), text)
+        lab.killMember("e3")
+        let degraded = try lab.admin("beta", ["status"]).stdout
+        XCTAssertTrue(degraded.contains("http://198.51.100.13:2379: http://198.51.100.13:2379/health:"), "e3 is named with why it does not answer:\n\(degraded)")
     }
 
     /// Samples since `mark` in which no service answered, or HAProxy had nobody.

@@ -133,9 +133,34 @@ public struct AgentStatus: Codable, Sendable, Equatable {
         public var acknowledgeComment: String?
     }
 
+    /// A member of a lease cluster (mode etcd), as etcd holds it.
+    public struct Member: Codable, Sendable, Equatable {
+        public var name: String
+        public var leader: Bool
+        public var role: String?
+        public var ready: Bool
+        public var priority: Int
+        /// Seconds its lease has left in etcd.
+        public var leaseSecondsLeft: Int64?
+        public var version: String?
+        public var endpoint: String?
+    }
+
+    /// One etcd endpoint as this node reaches it.
+    public struct StoreEndpoint: Codable, Sendable, Equatable {
+        public var url: String
+        public var healthy: Bool
+        public var detail: String
+    }
+
     public var node: String
     public var cluster: String
     public var configuredRole: String
+    /// Mode etcd: every member, and each etcd endpoint's health from here (nil in mode pair).
+    public var members: [Member]?
+    public var store: [StoreEndpoint]?
+    /// Why etcd could not be surveyed for this status (mode etcd).
+    public var storeProblem: String?
     public var state: String
     public var role: String
     public var epoch: UInt64

@@ -101,8 +101,14 @@ public struct EtcdGateway: Sendable {
 
     /// Writes this node's member key, bound to its lease.
     public func publish(_ member: MemberRecord, lease: Int64) throws(EtcdError) {
-        let value = #"{"priority":\#(member.priority),"ready":\#(member.ready)}"#
-        _ = try post("/v3/kv/put", ["key": Self.base64(memberKey(member.name)), "value": Self.base64(value), "lease": String(lease)])
+        var fields: [String: Any] = ["priority": member.priority, "ready": member.ready]
+        fields["role"] = member.role
+        fields["version"] = member.version
+        fields["endpoint"] = member.endpoint
+        guard let value = try? JSONSerialization.data(withJSONObject: fields, options: .sortedKeys) else {
+            throw EtcdError("cannot encode the member key of \(member.name)")
+        }
+        _ = try post("/v3/kv/put", ["key": Self.base64(memberKey(member.name)), "value": value.base64EncodedString(), "lease": String(lease)])
     }
 
     /// Takes the leader key if nobody holds it (its create revision is 0), bound to `lease`.
@@ -154,6 +160,44 @@ public struct EtcdGateway: Sendable {
         }
         let header = answer["header"] as? [String: Any] ?? [:]
         return (leader, members.sorted { $0.name < $1.name }, Self.int64(header["revision"]) ?? 0)
+    }
+
+    /// Every member as the store holds it, with the seconds its lease has left (nil: the
+    /// store did not say), and the leader key: what `vacataire status` shows on any node.
+    public func survey() throws(EtcdError) -> (leader: LeaderRecord?, members: [(record: MemberRecord, leaseSecondsLeft: Int64?)]) {
+        let answer = try post("/v3/kv/range", ["key": Self.base64(root), "range_end": Self.base64(Self.prefixEnd(root))])
+        var leader: LeaderRecord?
+        var members: [(MemberRecord, Int64?)] = []
+        for kv in answer["kvs"] as? [[String: Any]] ?? [] {
+            switch parse(kv) {
+            case .leader(let record): leader = record
+            case .member(let member):
+                let left = Self.int64(kv["lease"]).flatMap { lease in
+                    (try? post("/v3/lease/timetolive", ["ID": String(lease)])).flatMap { Self.int64($0["TTL"]) }
+                }
+                members.append((member, left))
+            default: break
+            }
+        }
+        return (leader, members.sorted { $0.0.name < $1.0.name })
+    }
+
+    /// Each endpoint's own `/health`: whether it answers and has a quorum, or why not.
+    public func endpointHealth() -> [(endpoint: String, healthy: Bool, detail: String)] {
+        settings.endpoints.map { endpoint in
+            var received = Data()
+            do throws(EtcdError) {
+                let (code, status) = try transfer(endpoint + "/health", nil, stream: false) { bytes in
+                    received.append(contentsOf: bytes)
+                    return received.count < 1 << 16
+                }
+                let text = String(decoding: received, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let healthy = code == CURLE_OK && status == 200 && text.contains(#""health":"true""#)
+                return (endpoint, healthy, healthy ? "healthy" : "HTTP \(status): \(text.prefix(200))")
+            } catch {
+                return (endpoint, false, error.description)
+            }
+        }
     }
 
     /// One change the watch reported.
@@ -218,7 +262,8 @@ public struct EtcdGateway: Sendable {
         if key.hasPrefix(root + "members/") {
             // A deleted member key carries no value: its name is in the key.
             let name = String(key.dropFirst((root + "members/").count))
-            return .member(MemberRecord(name: name, priority: fields["priority"] as? Int ?? 0, ready: fields["ready"] as? Bool ?? false))
+            return .member(MemberRecord(name: name, priority: fields["priority"] as? Int ?? 0, ready: fields["ready"] as? Bool ?? false,
+                                        role: fields["role"] as? String, version: fields["version"] as? String, endpoint: fields["endpoint"] as? String))
         }
         guard let from = fields["from"] as? String, let revision = Self.int64(fields["revision"]) else { return nil }
         let holder = LeaderRecord(holder: from, revision: revision)
@@ -334,12 +379,15 @@ public struct EtcdGateway: Sendable {
     }
 
     /// One HTTP request with libcurl; `stream`: no overall timeout (a watch), only the connect's.
-    func transfer(_ url: String, _ body: [String: Any], stream: Bool, idleLimit: Duration? = nil,
+    /// `body` nil: a GET.
+    func transfer(_ url: String, _ body: [String: Any]?, stream: Bool, idleLimit: Duration? = nil,
                   _ receive: @escaping (UnsafeRawBufferPointer) -> Bool) throws(EtcdError) -> (CURLcode, status: Int) {
         guard let easy = CurlEasy() else { throw EtcdError("libcurl cannot be initialised") }
-        guard let json = try? JSONSerialization.data(withJSONObject: body) else { throw EtcdError("cannot encode the request to \(url)") }
         easy.set(CURLOPT_URL, url)
-        easy.set(CURLOPT_POSTFIELDS, String(decoding: json, as: UTF8.self))
+        if let body {
+            guard let json = try? JSONSerialization.data(withJSONObject: body) else { throw EtcdError("cannot encode the request to \(url)") }
+            easy.set(CURLOPT_POSTFIELDS, String(decoding: json, as: UTF8.self))
+        }
         easy.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/json"] + (session.authToken.map { ["Authorization: \($0)"] } ?? []))
         let milliseconds = Int(max(1, settings.requestTimeout.milliseconds))
         easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds)

@@ -134,6 +134,26 @@ final class LeaseLink: Sendable {
         }
     }
 
+    /// What `vacataire status` shows of the cluster: every member as etcd holds it (with
+    /// its lease's seconds left) and each endpoint's health, read on a thread of its own.
+    func survey() async -> (members: [AgentStatus.Member]?, store: [AgentStatus.StoreEndpoint], problem: String?) {
+        let gateway = gateway
+        return await BlockingThread.run(name: "vacataire.etcd.survey") {
+            let store = gateway.endpointHealth().map { AgentStatus.StoreEndpoint(url: $0.endpoint, healthy: $0.healthy, detail: $0.detail) }
+            do {
+                let (leader, members) = try gateway.survey()
+                let listed = members.map { member, left in
+                    AgentStatus.Member(
+                        name: member.name, leader: leader?.holder == member.name, role: member.role, ready: member.ready,
+                        priority: member.priority, leaseSecondsLeft: left, version: member.version, endpoint: member.endpoint)
+                }
+                return (listed, store, nil)
+            } catch {
+                return (nil, store, "cannot read the members from etcd: \(error)")
+            }
+        }
+    }
+
     /// Ends the lanes' work and the watch (at its next event or idle limit); no event after.
     func close() {
         closed.store(true, ordering: .relaxed)

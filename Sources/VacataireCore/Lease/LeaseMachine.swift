@@ -350,7 +350,8 @@ public struct LeaseMachine: Sendable {
 
     mutating func publish(_ actions: inout [FailoverAction]) {
         guard let lease else { return }
-        let record = MemberRecord(name: settings.nodeName, priority: settings.priority, ready: isReady)
+        let record = MemberRecord(name: settings.nodeName, priority: settings.priority, ready: isReady, role: advertisedRole.rawValue,
+                                  version: settings.version, endpoint: settings.endpoint)
         guard record != published else { return }
         published = record
         actions.append(.lease(.publish(record, lease: lease)))

@@ -17,6 +17,9 @@ public struct LeaseSettings: Sendable, Equatable {
     public var verifyTimeout: Duration
     /// How long a leader asking another member to take over waits for the key to move.
     public var handoffTimeout: Duration
+    /// What this node publishes about itself beside its readiness, for status.
+    public var version: String?
+    public var endpoint: String?
     /// After the key moved in a handoff: how long the old leader stays in the load
     /// balancer (a planned move), then out of it, before it stops (make before break).
     public var drain: Duration
@@ -84,11 +87,19 @@ public struct MemberRecord: Sendable, Equatable {
     public var priority: Int
     /// Its node checks pass and it is neither failed nor in maintenance.
     public var ready: Bool
+    /// What it does now (`active`, `standby`...), for status: not used in decisions.
+    public var role: String?
+    /// Its agent's version and HTTP endpoint, for status.
+    public var version: String?
+    public var endpoint: String?
 
-    public init(name: String, priority: Int, ready: Bool) {
+    public init(name: String, priority: Int, ready: Bool, role: String? = nil, version: String? = nil, endpoint: String? = nil) {
         self.name = name
         self.priority = priority
         self.ready = ready
+        self.role = role
+        self.version = version
+        self.endpoint = endpoint
     }
 
     /// Campaign order: higher priority first, then the name.
