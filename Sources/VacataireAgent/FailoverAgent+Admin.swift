@@ -83,7 +83,7 @@ extension FailoverAgent {
                 named = id
             }
             // The coordinator picks the newest open incident when none is named, or refuses.
-            let target = (named ?? coordinator.openIncidents.last).map(\.description) ?? "?"
+            let target = (named ?? coordinator.acknowledgeable.last).map(\.description) ?? "?"
             let expiresIn = request.expiresSeconds.map { Duration.seconds(max(1, $0)) }
             let until = request.expiresSeconds.map { "; reminders resume in \(Duration.span(seconds: max(1, $0)))" } ?? ""
             return await command(.acknowledge(named, comment: request.comment, expiresIn: expiresIn), author: author, wait: .zero) { _ in
@@ -162,11 +162,17 @@ extension FailoverAgent {
             epoch: peerStatus.epoch, lastHeardSeconds: heard.map(\.seconds),
             addresses: failover.peer.addresses.map(\.description), silent: peerStatus.silent
         )
-        let incidents = (stored?.incidents ?? []).map { record in
+        var incidents = (stored?.incidents ?? []).map { record in
             AgentStatus.Incident(
                 id: record.id.description, kind: record.kind.rawValue, reason: record.reason, openedAt: record.openedAt,
                 acknowledgedBy: record.acknowledgement?.author, acknowledgeComment: record.acknowledgement?.comment
             )
+        }
+        // Mode etcd: the cluster's incidents, which other nodes paged, are open here too.
+        for shared in coordinator.clusterIncidents where !incidents.contains(where: { $0.id == shared.id.description }) {
+            incidents.append(AgentStatus.Incident(
+                id: shared.id.description, kind: shared.kind.rawValue, reason: "\(shared.reason) (paged by \(shared.owner))",
+                openedAt: shared.openedAt ?? clock.date, acknowledgedBy: shared.acknowledgement?.author, acknowledgeComment: shared.acknowledgement?.comment))
         }
         return AgentStatus(
             node: config.node.name, cluster: config.node.cluster,

@@ -348,6 +348,14 @@ public actor FailoverAgent {
 
     /// What etcd answered or showed (mode etcd), for the lease coordinator.
     func leaseEvent(_ event: LeaseEvent) {
+        switch event {
+        case .failed(let request, let why, let storeAnswered):
+            logger.warning("etcd: \(request.name) failed (\(storeAnswered ? "etcd answered" : "no etcd host answered")): \(why)")
+        case .granted(let lease, _):
+            logger.info("etcd: lease \(String(lease, radix: 16)) granted")
+        default:
+            logger.debug("etcd: \(event)")
+        }
         apply(coordinator.handle(.lease(event), now: now()))
     }
 

@@ -19,6 +19,7 @@ struct LeaseCluster {
     var revision: Int64 = 1
     var leaderKey: (record: LeaderRecord, lease: Int64)?
     var memberKeys: [String: (record: MemberRecord, lease: Int64)] = [:]
+    var incidentKeys: [IncidentID: ClusterIncident] = [:]
     var quorum = true
     var connected = [true, true, true]
     var down = [false, false, false]
@@ -84,6 +85,7 @@ struct LeaseCluster {
     mutating func resync(_ index: Int) {
         deliver(index, .leader(leaderKey?.record))
         deliver(index, .members(memberKeys.values.map(\.record).sorted { $0.name < $1.name }))
+        for incident in incidentKeys.values { deliver(index, .incident(incident)) }
     }
 
     func leaseValid(_ id: Int64, _ node: Int) -> Bool {
@@ -143,6 +145,12 @@ struct LeaseCluster {
                 leaderKey = nil
                 broadcastLeader()
             }
+        case .recordIncident(let incident):
+            incidentKeys[incident.id] = incident
+            for other in 0..<3 where reachable[other] { deliver(other, .incident(incident)) }
+        case .forgetIncident(let id):
+            incidentKeys[id] = nil
+            for other in 0..<3 where reachable[other] { deliver(other, .incidentGone(id)) }
         }
     }
 
@@ -307,6 +315,24 @@ final class LeaseChaosTests: XCTestCase {
         cluster.setConnected(0, true)
         cluster.run(3)
         XCTAssertEqual(cluster.notices.map(\.kind), [.peerFound], "alpha tells the recovery in that incident's thread: \(cluster.notices)")
+    }
+
+    /// `vacataire ack` on a node that did not page: the incident's key carries the
+    /// acknowledgement to its owner, which applies and tells it once.
+    func testAnAcknowledgementOnAnyNodeReachesTheIncidentsOwner() {
+        var cluster = LeaseCluster(seed: 6)
+        cluster.run(5)
+        cluster.setHealth(0, false)
+        cluster.run(5)
+        XCTAssertEqual(cluster.pages.map(\.kind), [.failover])
+        let incident = cluster.nodes[1].openIncidents.first
+        XCTAssertEqual(cluster.nodes[2].acknowledgeable, incident.map { [$0] }, "gamma knows beta's incident from the store")
+        let answer = cluster.nodes[2].handle(.admin(.acknowledge(nil, comment: "on it", expiresIn: nil), author: "ops"), now: cluster.now)
+        XCTAssertEqual(answer.answer?.accepted, true, "\(answer)")
+        cluster.apply(2, answer)
+        cluster.run(1)
+        XCTAssertEqual(cluster.notices.filter { $0.kind == .acknowledged }.map(\.node), [1], "beta, the owner, tells it: \(cluster.notices)")
+        XCTAssertTrue(cluster.notices.last?.reason.contains("acknowledged by ops on gamma: on it") == true, cluster.notices.last?.reason ?? "")
     }
 
     /// The store loses its quorum: the leader stops before its lease can expire and pages

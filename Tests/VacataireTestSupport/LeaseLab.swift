@@ -181,6 +181,17 @@ public final class LeaseLab: @unchecked Sendable {
 
     public var endpoints: [String] { Self.members.map { "http://\(Self.address($0)):2379" } }
 
+    /// The member that is etcd's raft leader now (its status says whose id leads), if any.
+    public func raftLeader() -> String? {
+        Self.members.first { member in
+            let full = command(in: "lb", ["/usr/bin/curl", "-s", "-m", "1", "-X", "POST", "-d", "{}", "http://\(Self.address(member)):2379/v3/maintenance/status"])
+            guard let text = (try? Repository.run(full[0], Array(full.dropFirst())))?.stdout,
+                  let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+                  let header = object["header"] as? [String: Any] else { return false }
+            return (header["member_id"] as? String) != nil && (header["member_id"] as? String) == (object["leader"] as? String)
+        }
+    }
+
     // MARK: - lb
 
     func startLoadBalancerHost() throws {

@@ -146,20 +146,45 @@ public struct EtcdGateway: Sendable {
         _ = try post("/v3/kv/put", ["key": Self.base64(root + "handoff-ready"), "value": Self.base64(value)])
     }
 
+    /// Writes an incident's key (no lease: it outlives its owner's).
+    public func recordIncident(_ incident: ClusterIncident) throws(EtcdError) {
+        var fields: [String: Any] = ["kind": incident.kind.rawValue, "owner": incident.owner, "reason": incident.reason]
+        fields["opened"] = incident.openedAt.map { $0.timeIntervalSince1970 }
+        if let ack = incident.acknowledgement {
+            var written: [String: Any] = ["author": ack.author, "on": ack.on]
+            written["comment"] = ack.comment
+            written["expires_in_ms"] = ack.expiresIn.map { Int($0.milliseconds) }
+            fields["acknowledgement"] = written
+        }
+        guard let value = try? JSONSerialization.data(withJSONObject: fields, options: .sortedKeys) else {
+            throw EtcdError("cannot encode incident \(incident.id)")
+        }
+        _ = try post("/v3/kv/put", ["key": Self.base64(incidentKey(incident.id)), "value": value.base64EncodedString()])
+    }
+
+    /// Deletes a closed incident's key.
+    public func forgetIncident(_ id: IncidentID) throws(EtcdError) {
+        _ = try post("/v3/kv/deleterange", ["key": Self.base64(incidentKey(id))])
+    }
+
+    func incidentKey(_ id: IncidentID) -> String { root + "incidents/" + id.description }
+
     /// The leader key and every member key, read linearizably, with the store's revision.
-    public func read() throws(EtcdError) -> (leader: LeaderRecord?, members: [MemberRecord], revision: Int64) {
+    public func read() throws(EtcdError) -> (leader: LeaderRecord?, members: [MemberRecord], incidents: [ClusterIncident], revision: Int64) {
         let answer = try post("/v3/kv/range", ["key": Self.base64(root), "range_end": Self.base64(Self.prefixEnd(root))])
         var leader: LeaderRecord?
         var members: [MemberRecord] = []
+        var incidents: [ClusterIncident] = []
         for kv in answer["kvs"] as? [[String: Any]] ?? [] {
             switch parse(kv) {
             case .leader(let record): leader = record
             case .member(let member): members.append(member)
+            case .incident(let incident): incidents.append(incident)
             default: break
             }
         }
         let header = answer["header"] as? [String: Any] ?? [:]
-        return (leader, members.sorted { $0.name < $1.name }, Self.int64(header["revision"]) ?? 0)
+        return (leader, members.sorted { $0.name < $1.name }, incidents, Self.int64(header["revision"]) ?? 0)
     }
 
     /// Every member as the store holds it, with the seconds its lease has left (nil: the
@@ -207,6 +232,8 @@ public struct EtcdGateway: Sendable {
         case memberGone(String)
         case handoff(HandoffRequest)
         case targetReady(name: String, lease: Int64, from: LeaderRecord)
+        case incident(ClusterIncident)
+        case incidentGone(IncidentID)
     }
 
     /// Watches every key of the cluster from `revision` on, handing each batch of changes to
@@ -259,6 +286,19 @@ public struct EtcdGateway: Sendable {
         if key == leaderKey {
             return .leader(LeaderRecord(holder: String(decoding: value, as: UTF8.self), revision: Self.int64(kv["mod_revision"]) ?? 0))
         }
+        if key.hasPrefix(root + "incidents/") {
+            guard let id = IncidentID(storedText: String(key.dropFirst((root + "incidents/").count))) else { return nil }
+            // A deleted incident key carries no value: its id is in the key.
+            let kind = (fields["kind"] as? String).flatMap(EventKind.init(rawValue:)) ?? .failover
+            let ack = (fields["acknowledgement"] as? [String: Any]).flatMap { written -> ClusterIncident.Acknowledgement? in
+                guard let author = written["author"] as? String else { return nil }
+                return ClusterIncident.Acknowledgement(
+                    author: author, on: written["on"] as? String ?? "?", comment: written["comment"] as? String,
+                    expiresIn: (written["expires_in_ms"] as? Int).map { Duration.milliseconds($0) })
+            }
+            return .incident(ClusterIncident(id: id, kind: kind, owner: fields["owner"] as? String ?? "?", reason: fields["reason"] as? String ?? "",
+                                             acknowledgement: ack, openedAt: (fields["opened"] as? Double).map { Date(timeIntervalSince1970: $0) }))
+        }
         if key.hasPrefix(root + "members/") {
             // A deleted member key carries no value: its name is in the key.
             let name = String(key.dropFirst((root + "members/").count))
@@ -289,7 +329,8 @@ public struct EtcdGateway: Sendable {
         switch parsed {
         case .leader: return .leader(nil)
         case .member(let member): return .memberGone(member.name)
-        case .memberGone, .handoff, .targetReady: return nil
+        case .incident(let incident): return .incidentGone(incident.id)
+        case .memberGone, .handoff, .targetReady, .incidentGone: return nil
         }
     }
 

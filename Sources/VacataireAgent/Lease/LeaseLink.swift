@@ -30,6 +30,9 @@ final class LeaseLink: Sendable {
     private let watchProblem = Mutex<String?>(nil)
     /// Requests sent, for `/metrics` (etcd requests per second of an idle node).
     private let sent = Atomic(0)
+    /// A keepalive waits in the lease lane behind one still running: a newer one is not
+    /// queued behind it (slow endpoints would stack renewals up, each answered later).
+    private let keepAliveWaiting = Atomic(false)
 
     init(gateway: EtcdGateway, clock: any AgentClock, ttl: Duration, retryPause: Duration) {
         self.gateway = gateway
@@ -48,10 +51,14 @@ final class LeaseLink: Sendable {
     func execute(_ request: LeaseRequest) {
         let lane: DispatchQueue
         switch request {
-        case .grant, .keepAlive: lane = leaseLane
+        case .keepAlive:
+            guard keepAliveWaiting.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+            lane = leaseLane
+        case .grant: lane = leaseLane
         default: lane = keyLane
         }
         lane.async { [self] in
+            if case .keepAlive = request { keepAliveWaiting.store(false, ordering: .relaxed) }
             guard !closed.load(ordering: .relaxed) else { return }
             sent.add(1, ordering: .relaxed)
             if let event = answer(request, sentAt: clock.now) { eventQueue.yield(event) }
@@ -84,6 +91,11 @@ final class LeaseLink: Sendable {
                 try gateway.requestHandoff(handoff)
             case .resign(let record):
                 try gateway.resign(record)
+            case .recordIncident(var incident):
+                incident.openedAt = incident.openedAt ?? clock.date
+                try gateway.recordIncident(incident)
+            case .forgetIncident(let id):
+                try gateway.forgetIncident(id)
             }
             return nil
         } catch {
@@ -103,10 +115,11 @@ final class LeaseLink: Sendable {
         while !closed.load(ordering: .relaxed) {
             do throws(EtcdError) {
                 sent.add(1, ordering: .relaxed)
-                let (leader, list, revision) = try gateway.read()
+                let (leader, list, incidents, revision) = try gateway.read()
                 var members = Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
                 eventQueue.yield(.leader(leader))
                 eventQueue.yield(.members(list))
+                for incident in incidents { eventQueue.yield(.incident(incident)) }
                 watchProblem.withLock { $0 = nil }
                 sent.add(1, ordering: .relaxed)
                 try gateway.watch(fromRevision: revision + 1, idleLimit: ttl) { [self] changes in
@@ -122,6 +135,8 @@ final class LeaseLink: Sendable {
                             membersChanged = true
                         case .handoff(let request): eventQueue.yield(.handoffRequested(request))
                         case .targetReady(let name, let lease, let from): eventQueue.yield(.targetReady(name: name, lease: lease, from: from))
+                        case .incident(let incident): eventQueue.yield(.incident(incident))
+                        case .incidentGone(let id): eventQueue.yield(.incidentGone(id))
                         }
                     }
                     if membersChanged { eventQueue.yield(.members(members.values.sorted { $0.name < $1.name })) }

@@ -41,6 +41,11 @@ public protocol Coordinator: Sendable {
     var lastReason: String { get }
     /// The incidents this node opened and has not closed, oldest first.
     var openIncidents: [IncidentID] { get }
+    /// The incidents `vacataire ack` may name on this node, oldest first.
+    var acknowledgeable: [IncidentID] { get }
+    /// The incidents every node of the cluster knows (a lease coordinator's store), with
+    /// their owner and acknowledgement; empty for the pair, whose nodes tell each other.
+    var clusterIncidents: [ClusterIncident] { get }
     /// Whether the service checks run now (where the service runs or is being verified).
     var runsServiceChecks: Bool { get }
     /// Whether the agent may exit now: no transition is in flight.
@@ -55,6 +60,9 @@ public protocol Coordinator: Sendable {
 }
 
 extension Coordinator {
+    public var acknowledgeable: [IncidentID] { openIncidents }
+    public var clusterIncidents: [ClusterIncident] { [] }
+
     /// The role a page about a role change announces for this node now: where a takeover
     /// is under way, the role it takes.
     public var announcedRole: ServiceRole {

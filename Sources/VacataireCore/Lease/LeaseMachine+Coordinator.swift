@@ -122,8 +122,8 @@ extension LeaseMachine: Coordinator {
                 return [.answerAdmin(accepted: false, reason: "no member is ready to serve")]
             }
             return moveService(to: best.name, purpose: .failback, author: author, now: now)
-        case .acknowledge:
-            return [.answerAdmin(accepted: false, reason: "not available yet with failover.mode etcd")]
+        case .acknowledge(let named, let comment, let expiresIn):
+            return acknowledge(named, comment: comment, expiresIn: expiresIn, author: author)
         }
         decide(now, &actions)
         return actions
@@ -153,6 +153,43 @@ extension LeaseMachine: Coordinator {
             move(to: .handingOff(to: chosen, until: now + settings.handoffTimeout), reason: "\(why) by \(author): asking \(chosen) to take over", &actions)
         }
         actions.append(.answerAdmin(accepted: true, reason: "\(why) by \(author): \(chosen) takes the service over from \(leader.holder)"))
+        return actions
+    }
+
+    /// The incidents `ack` may name here: the cluster's and this node's own.
+    public var acknowledgeable: [IncidentID] {
+        var ids = clusterIncidents.map(\.id)
+        for id in openIncidents where !ids.contains(id) { ids.append(id) }
+        return ids
+    }
+
+    /// `vacataire ack` on any node: the owner's incident applied here when it is this
+    /// node's, and written to its key in the store either way, so that the owner (which
+    /// reminds of it) applies and tells it.
+    mutating func acknowledge(_ named: IncidentID?, comment: String?, expiresIn: Duration?, author: String) -> [FailoverAction] {
+        guard let target = named ?? acknowledgeable.last else {
+            return [.answerAdmin(accepted: false, reason: "no open incident to acknowledge")]
+        }
+        guard acknowledgeable.contains(target) else {
+            let open = acknowledgeable.map(\.description).joined(separator: ", ")
+            return [.answerAdmin(accepted: false, reason: "incident \(target) is not open (open: \(open.isEmpty ? "none" : open))")]
+        }
+        var actions: [FailoverAction] = []
+        let reason = "incident \(target) acknowledged by \(author)" + (comment.map { ": \($0)" } ?? "")
+        let ack = ClusterIncident.Acknowledgement(author: author, on: settings.nodeName, comment: comment, expiresIn: expiresIn)
+        if var incident = clusterIncidents.first(where: { $0.id == target }) {
+            incident.acknowledgement = ack
+            actions.append(.lease(.recordIncident(incident)))
+        }
+        if openIncidents.contains(target) {
+            acknowledgedHere.insert(target)
+            actions.append(.acknowledgeIncident(target, author: author, comment: comment, expiresIn: expiresIn))
+            actions.append(.notify(.acknowledged, incident: target, reason: reason))
+            actions.append(.answerAdmin(accepted: true, reason: reason))
+        } else {
+            let owner = clusterIncidents.first { $0.id == target }?.owner ?? "its owner"
+            actions.append(.answerAdmin(accepted: true, reason: reason + "; \(owner), which paged it, stops its reminders and tells it"))
+        }
         return actions
     }
 

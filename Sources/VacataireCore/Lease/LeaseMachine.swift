@@ -70,6 +70,10 @@ public struct LeaseMachine: Sendable {
     public internal(set) var health: HealthVerdict?
     public internal(set) var lastReason = "starting"
     public internal(set) var openIncidents: [IncidentID] = []
+    /// The cluster's open incidents, as their keys say, oldest first.
+    public internal(set) var clusterIncidents: [ClusterIncident] = []
+    /// The incidents this node owns whose acknowledgement it has applied.
+    var acknowledgedHere: Set<IncidentID> = []
     /// The leader key as last seen.
     public internal(set) var leader: LeaderRecord?
     public internal(set) var members: [MemberRecord] = []
@@ -93,6 +97,8 @@ public struct LeaseMachine: Sendable {
     /// The key this node last asked to delete (once per key).
     var resigned: LeaderRecord?
     var exiting = false
+    /// The last handoff asked of this node's key (from any node), for why its key moved.
+    var handoffAsked: HandoffRequest?
     /// The handoff this leader could not place, with the members as they were.
     var handoffBlocked: [MemberRecord]?
     /// The last failed request: why, and whether the store answered it (it is there without
@@ -214,7 +220,7 @@ public struct LeaseMachine: Sendable {
             case .takeOver, .announceReady:
                 break  // the holder keeps its key; a target whose claim never comes times out
             case .resign: resigned = nil  // asked again at the next decision
-            case .requestHandoff: break
+            case .requestHandoff, .recordIncident, .forgetIncident: break  // a key the watch would have shown; nothing waits on it
             }
         case .leader(let record):
             blindSince = nil  // the store answers: whoever serves now is known (or this node campaigns)
@@ -223,6 +229,7 @@ public struct LeaseMachine: Sendable {
             members = list
             membersSeen = true
         case .handoffRequested(let request):
+            if request.from.holder == settings.nodeName { handoffAsked = request }
             guard request.to == settings.nodeName, case .follower = phase, isReady, request.from == leader, provenUntil != nil else { break }
             beginTakeOver(from: request.from, now, reason: "\(request.from.holder) asked me to take over (\(request.purpose.rawValue))", &actions)
             if case .takingOver(var takeOver) = phase {
@@ -232,6 +239,10 @@ public struct LeaseMachine: Sendable {
             }
         case .claimAnswered(let won, let record):
             claimAnswered(won: won, record: record, now, &actions)
+        case .incident(let incident):
+            incidentSeen(incident, &actions)
+        case .incidentGone(let id):
+            clusterIncidents.removeAll { $0.id == id }
         case .targetReady(let name, let targetLease, let from):
             // Consent: only the holder, still holding the key it handed, moves it.
             guard let leader, leader == from, leader.holder == settings.nodeName, name != settings.nodeName else { break }
@@ -448,6 +459,14 @@ public struct LeaseMachine: Sendable {
             // but the load balancer may not have looked yet; this node stays in it a drain
             // more (a sick server is better than none), then out of it a drain before stopping.
             let downAt = now + settings.drain
+            if let asked = handoffAsked, asked.to == target, asked.purpose != .failover {
+                // An admin moved the service on: this node's role-change incidents are over.
+                for id in openIncidents where id.topic == .roleChange {
+                    actions.append(.closeIncident(id, reason: "the service moved to \(target) by an admin's \(asked.purpose.rawValue)"))
+                    actions.append(.lease(.forgetIncident(id)))
+                }
+                openIncidents.removeAll { $0.topic == .roleChange }
+            }
             move(to: .draining(then: then, downAt: downAt, stopAt: downAt + settings.drain),
                  reason: "\(target) took the service over: draining, then stopping mine in \((downAt + settings.drain).since(now).humanSeconds)", &actions)
         case .takingOver(let takeOver) where takeOver.from == nil && !mine && record != nil:
@@ -503,7 +522,8 @@ public struct LeaseMachine: Sendable {
         let firstElection = !leaderKnown
         leaderKnown = true
         if endOutage("I serve again at epoch \(epoch)", &actions) { return }
-        raise(IncidentID(epoch: epoch, topic: .roleChange), event, reason: reason, failing: failing, paged: !firstElection, &actions)
+        guard !firstElection else { return }  // nobody served before: no incident (the transition is recorded)
+        raise(IncidentID(epoch: epoch, topic: .roleChange), event, reason: reason, failing: failing, &actions)
     }
 
     /// Another node holds the key: an outage this node paged is over.
@@ -518,6 +538,7 @@ public struct LeaseMachine: Sendable {
         for id in outages {
             actions.append(.notify(.peerFound, incident: id, reason: "recovered: the store answers and a node holds the leader key; \(who)"))
             actions.append(.closeIncident(id, reason: "a node serves again (\(who))"))
+            actions.append(.lease(.forgetIncident(id)))
         }
         openIncidents.removeAll { $0.topic == .peerLost }
         return !outages.isEmpty
@@ -537,6 +558,25 @@ public struct LeaseMachine: Sendable {
     mutating func raise(_ id: IncidentID, _ kind: EventKind, reason: String, failing: [FailingCheck], paged: Bool = true, _ actions: inout [FailoverAction]) {
         if !openIncidents.contains(id) { openIncidents.append(id) }
         actions.append(.raiseIncident(id, kind, reason: reason, paged: paged, failing: failing))
+        guard paged else { return }
+        // In the store, so that every node knows it and `ack` works anywhere.
+        actions.append(.lease(.recordIncident(ClusterIncident(id: id, kind: kind, owner: settings.nodeName, reason: reason))))
+    }
+
+    /// An incident's key as written: kept for `ack` on this node; its owner applies an
+    /// acknowledgement made on another node (stops its reminders, tells it).
+    mutating func incidentSeen(_ incident: ClusterIncident, _ actions: inout [FailoverAction]) {
+        if let index = clusterIncidents.firstIndex(where: { $0.id == incident.id }) {
+            clusterIncidents[index] = incident
+        } else {
+            clusterIncidents.append(incident)
+        }
+        guard incident.owner == settings.nodeName, let ack = incident.acknowledgement, openIncidents.contains(incident.id),
+              !acknowledgedHere.contains(incident.id) else { return }
+        acknowledgedHere.insert(incident.id)
+        let reason = "incident \(incident.id) acknowledged by \(ack.author) on \(ack.on)" + (ack.comment.map { ": \($0)" } ?? "")
+        actions.append(.acknowledgeIncident(incident.id, author: ack.author, comment: ack.comment, expiresIn: ack.expiresIn, via: ack.on))
+        actions.append(.notify(.acknowledged, incident: incident.id, reason: reason))
     }
 
     mutating func newIncident(_ topic: IncidentID.Topic) -> IncidentID {

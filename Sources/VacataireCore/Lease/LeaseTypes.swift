@@ -1,3 +1,5 @@
+import Foundation
+
 /// The identity and timings a lease coordinator decides with (`failover.mode: etcd`): N
 /// nodes elect one active node through a leader key bound to a lease in a consensus store.
 public struct LeaseSettings: Sendable, Equatable {
@@ -132,6 +134,43 @@ public struct HandoffRequest: Sendable, Equatable {
     }
 }
 
+/// An incident as the cluster sees it (a key under `incidents/`): every node knows it, so
+/// that `vacataire ack` works on any node; only its owner (the node that paged it) reminds
+/// of it and tells its acknowledgement.
+public struct ClusterIncident: Sendable, Equatable {
+    public struct Acknowledgement: Sendable, Equatable {
+        public var author: String
+        /// The node the acknowledgement was made on.
+        public var on: String
+        public var comment: String?
+        public var expiresIn: Duration?
+
+        public init(author: String, on: String, comment: String?, expiresIn: Duration?) {
+            self.author = author
+            self.on = on
+            self.comment = comment
+            self.expiresIn = expiresIn
+        }
+    }
+
+    public var id: IncidentID
+    public var kind: EventKind
+    public var owner: String
+    public var reason: String
+    public var acknowledgement: Acknowledgement?
+    /// When it was opened, by its owner's wall clock (set by the executor that writes it).
+    public var openedAt: Date?
+
+    public init(id: IncidentID, kind: EventKind, owner: String, reason: String, acknowledgement: Acknowledgement? = nil, openedAt: Date? = nil) {
+        self.id = id
+        self.kind = kind
+        self.owner = owner
+        self.reason = reason
+        self.acknowledgement = acknowledgement
+        self.openedAt = openedAt
+    }
+}
+
 /// A request to the consensus store, as `FailoverAction.lease`. Each is answered by a
 /// `LeaseEvent`; the executor gives the instant it sent the request, from which the node
 /// times its lease.
@@ -157,6 +196,28 @@ public enum LeaseRequest: Sendable, Equatable {
     case requestHandoff(HandoffRequest)
     /// Delete the leader key if it is still `record` (leaving without a successor).
     case resign(LeaderRecord)
+    /// Write an incident's key (opened, or acknowledged), which every node watches.
+    case recordIncident(ClusterIncident)
+    /// Delete a closed incident's key.
+    case forgetIncident(IncidentID)
+}
+
+extension LeaseRequest {
+    /// The request's name, for the log.
+    public var name: String {
+        switch self {
+        case .grant: return "lease grant"
+        case .keepAlive: return "lease keepalive"
+        case .publish: return "member key write"
+        case .campaign: return "campaign"
+        case .takeOver: return "leader key move"
+        case .announceReady: return "handoff-ready write"
+        case .requestHandoff: return "handoff request"
+        case .resign: return "leader key deletion"
+        case .recordIncident: return "incident write"
+        case .forgetIncident: return "incident deletion"
+        }
+    }
 }
 
 /// What the store answered or showed, as `CoordinatorInput.lease`.
@@ -180,4 +241,8 @@ public enum LeaseEvent: Sendable, Equatable {
     /// The answer to `.campaign` or `.takeOver`: whether the key is now this node's, and
     /// the key as it is.
     case claimAnswered(won: Bool, leader: LeaderRecord?)
+    /// An incident's key was written (a read or a watch event).
+    case incident(ClusterIncident)
+    /// An incident's key was deleted: it is closed.
+    case incidentGone(IncidentID)
 }
