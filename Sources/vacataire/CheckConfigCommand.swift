@@ -45,7 +45,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             templates = try TemplateSet(defaults: TemplateSet.defaultDirectory(), overrides: config.templatesDirectory)
             // The key files as `run` reads them: a file the YAML may name but `run` refuses
             // (empty, too short or long, a directory, a fifo) is refused here too.
-            if let failover = config.failover {
+            if let failover = config.failover, failover.etcd == nil {
                 _ = try PeerKeyring.load(failover)
                 // Peer host names as `run` resolves them at start.
                 for address in failover.peer.addresses { _ = try PeerEndpoint(address).resolved() }
@@ -69,7 +69,12 @@ struct CheckConfigCommand: AsyncParsableCommand {
         print("  " + SNMPEngineIdentity.describe(config))
         let checks = config.checks.map { "\($0.name) (\($0.kind.name.rawValue), \($0.severity.rawValue), \($0.scope.rawValue) scope)" }
         print("  \(config.checks.count) check(s)" + (checks.isEmpty ? "" : ": " + checks.joined(separator: ", ")))
-        if let failover = config.failover {
+        if let failover = config.failover, let etcd = failover.etcd {
+            let timing = failover.leaseSettings(nodeName: config.node.name, etcd: etcd)
+            print("  failover: mode etcd at \(etcd.endpoints.joined(separator: ", ")), keys under \(etcd.prefix)/\(config.node.cluster)/, priority \(etcd.priority)")
+            print("    lease: ttl \(etcd.ttl), renewed every \(etcd.renewInterval) (each request \(etcd.requestTimeout) at most); a leader cut from etcd "
+                + "stops its service \(timing.stopLead.humanSeconds) before its lease can expire")
+        } else if let failover = config.failover {
             let paths = failover.peer.addresses.map(\.description).joined(separator: ", ")
             print("  failover: configured \(failover.role.rawValue), peer \(failover.peer.name) at \(paths), listening on \(failover.listen)")
         } else {

@@ -10,32 +10,44 @@ import VacataireCore
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Write a commented master and standby configuration and a fresh shared peer key.",
+        abstract: "Write a commented configuration for each node: a pair with a fresh shared peer key, or an etcd cluster.",
         discussion: """
-            Writes MASTER.yaml, STANDBY.yaml and peer.key (mode 0600) into the output directory. \
+            Mode pair (the default): writes MASTER.yaml, STANDBY.yaml and peer.key (mode 0600) into the output directory. \
             Copy each YAML file to its node as /etc/vacataire/vacataire.yaml, and peer.key beside it \
             on both nodes. A safe pair pages someone (--mail-to, --nms) and has a witness (--witness); \
             init refuses to write a pair without them unless --no-pages or --no-witness says so on \
             purpose. --check-url is the service's page, checked on the node that serves it; its \
             host is replaced by each node's address, and each node probes its peer's before taking \
-            over. In --state-dir and --control-socket, %n stands for the node's name.
+            over. In --state-dir and --control-socket, %n stands for the node's name. \
+            Mode etcd (--mode etcd --nodes a,b,c --etcd URL,...): writes one NAME.yaml per node, \
+            the first named with the highest priority (it serves when all are healthy); a node \
+            given as NAME=ADDRESS has its check URL's host replaced by ADDRESS (by NAME otherwise).
             """
     )
 
-    @Option(help: "The pair's name, the same on both nodes.")
+    @Option(help: "pair (two nodes over the peer link) or etcd (2 to 9 nodes electing one through a lease in etcd).")
+    var mode = "pair"
+
+    @Option(help: "The pair's (or cluster's) name, the same on every node.")
     var cluster = "pair"
 
-    @Option(help: ArgumentHelp("The configured master's node name.", valueName: "NAME"))
-    var master: String
+    @Option(help: ArgumentHelp("The configured master's node name (mode pair).", valueName: "NAME"))
+    var master: String?
 
     @Option(help: ArgumentHelp("The master's address for the peer link, HOST[:PORT] (port 7411 by default).", valueName: "HOST[:PORT]"))
-    var masterAddress: String
+    var masterAddress: String?
 
-    @Option(help: ArgumentHelp("The configured standby's node name.", valueName: "NAME"))
-    var standby: String
+    @Option(help: ArgumentHelp("The configured standby's node name (mode pair).", valueName: "NAME"))
+    var standby: String?
 
     @Option(help: ArgumentHelp("The standby's address for the peer link, HOST[:PORT].", valueName: "HOST[:PORT]"))
-    var standbyAddress: String
+    var standbyAddress: String?
+
+    @Option(help: ArgumentHelp("Mode etcd: the nodes, best first, comma-separated: NAME or NAME=ADDRESS.", valueName: "NODES"))
+    var nodes: String?
+
+    @Option(help: ArgumentHelp("Mode etcd: the etcd cluster's client URLs, comma-separated.", valueName: "URLS"))
+    var etcd: String?
 
     @Option(help: ArgumentHelp("The shell command that starts the service (and returns once it serves).", valueName: "COMMAND"))
     var start: String
@@ -95,14 +107,8 @@ struct InitCommand: ParsableCommand {
     var force = false
 
     func validate() throws {
-        guard master != standby else {
-            throw ValidationError("--master and --standby must name two different nodes, both are `\(master)`")
-        }
         guard let url = URLComponents(string: checkURL), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
             throw ValidationError("--check-url: expected an http:// or https:// URL, found `\(checkURL)`")
-        }
-        for (flag, value) in [("--master-address", masterAddress), ("--standby-address", standbyAddress)] where PairNode.split(value) == nil {
-            throw ValidationError("\(flag): expected HOST or HOST:PORT or [IPv6]:PORT, found `\(value)`")
         }
         let pages = !mailTo.isEmpty || !nms.isEmpty
         if !pages, !noPages {
@@ -111,36 +117,90 @@ struct InitCommand: ParsableCommand {
         if pages, noPages {
             throw ValidationError("--no-pages with --mail-to or --nms: choose one")
         }
-        if witness == nil, !noWitness {
-            throw ValidationError("without a witness, if \(master)'s machine dies \(standby) will not take over: give --witness tcp://HOST:PORT (a host both nodes reach: a router, a DNS server), or --no-witness to accept that")
-        }
-        if witness != nil, noWitness {
-            throw ValidationError("--no-witness with --witness: choose one")
-        }
         if let smtpStarttls, !["required", "opportunistic", "off"].contains(smtpStarttls) {
             throw ValidationError("--smtp-starttls: expected required, opportunistic or off, found `\(smtpStarttls)`")
         }
         if (smtpUser == nil) != (smtpPasswordFile == nil) {
             throw ValidationError("--smtp-user and --smtp-password-file go together")
         }
+        switch mode {
+        case "pair": try validatePair()
+        case "etcd": try validateCluster()
+        default: throw ValidationError("--mode: expected pair or etcd, found `\(mode)`")
+        }
+    }
+
+    func validateCluster() throws {
+        for (flag, given) in [("--master", master), ("--master-address", masterAddress), ("--standby", standby), ("--standby-address", standbyAddress),
+                              ("--witness", witness)] where given != nil {
+            throw ValidationError("\(flag) is for mode pair; with --mode etcd name the nodes with --nodes")
+        }
+        guard let nodes else { throw ValidationError("--mode etcd needs --nodes NAME,NAME,... (2 to 9 nodes, best first)") }
+        let members = ClusterNode.parse(nodes)
+        guard (2...9).contains(members.count) else {
+            throw ValidationError("--nodes: expected 2 to 9 nodes, found \(members.count) in `\(nodes)`")
+        }
+        if let twice = Dictionary(grouping: members, by: \.name).first(where: { $0.value.count > 1 })?.key {
+            throw ValidationError("--nodes names `\(twice)` twice")
+        }
+        guard let etcd, !etcdEndpoints(etcd).isEmpty else {
+            throw ValidationError("--mode etcd needs --etcd http://HOST:2379,... (the etcd cluster's client URLs)")
+        }
+    }
+
+    func etcdEndpoints(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func validatePair() throws {
+        if nodes != nil || etcd != nil {
+            throw ValidationError("--nodes and --etcd are for --mode etcd; a pair names --master and --standby")
+        }
+        guard let master, let standby, let masterAddress, let standbyAddress else {
+            throw ValidationError("a pair needs --master NAME --master-address HOST --standby NAME --standby-address HOST (or --mode etcd --nodes ...)")
+        }
+        guard master != standby else {
+            throw ValidationError("--master and --standby must name two different nodes, both are `\(master)`")
+        }
+        for (flag, value) in [("--master-address", masterAddress), ("--standby-address", standbyAddress)] where PairNode.split(value) == nil {
+            throw ValidationError("\(flag): expected HOST or HOST:PORT or [IPv6]:PORT, found `\(value)`")
+        }
+        if witness == nil, !noWitness {
+            throw ValidationError("without a witness, if \(master)'s machine dies \(standby) will not take over: give --witness tcp://HOST:PORT (a host both nodes reach: a router, a DNS server), or --no-witness to accept that")
+        }
+        if witness != nil, noWitness {
+            throw ValidationError("--no-witness with --witness: choose one")
+        }
     }
 
     func run() throws {
         let directory = URL(fileURLWithPath: outputDirectory).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let nodes = [
-            PairNode(name: master, role: "master", address: masterAddress),
-            PairNode(name: standby, role: "standby", address: standbyAddress),
-        ]
-        let files = nodes.map { "\(directory)/\($0.name).yaml" } + ["\(directory)/peer.key"]
+        let written: [(name: String, text: String)]
+        let names: [String]
+        if mode == "etcd" {
+            let members = ClusterNode.parse(nodes ?? "")
+            names = members.map(\.name)
+            written = members.enumerated().map { index, member in
+                (member.name, clusterConfiguration(member, priority: 10 * (members.count - index)))
+            }
+        } else {
+            let pair = [
+                PairNode(name: master ?? "", role: "master", address: masterAddress ?? ""),
+                PairNode(name: standby ?? "", role: "standby", address: standbyAddress ?? ""),
+            ]
+            names = pair.map(\.name)
+            written = [(pair[0].name, configuration(pair[0], peer: pair[1])), (pair[1].name, configuration(pair[1], peer: pair[0]))]
+        }
+        let files = names.map { "\(directory)/\($0).yaml" } + (mode == "etcd" ? [] : ["\(directory)/peer.key"])
         if !force, let existing = files.first(where: { FileManager.default.fileExists(atPath: $0) }) {
             StandardError.print("\(existing) exists; vacataire init replaces nothing without --force")
             throw ExitCode(.failed)
         }
         do {
-            try FreshPeerKey.write(to: "\(directory)/peer.key")
-            for (node, peer) in [(nodes[0], nodes[1]), (nodes[1], nodes[0])] {
-                try Data(configuration(node, peer: peer).utf8).write(to: URL(fileURLWithPath: "\(directory)/\(node.name).yaml"))
+            if mode != "etcd" { try FreshPeerKey.write(to: "\(directory)/peer.key") }
+            for (name, text) in written {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: "\(directory)/\(name).yaml"))
             }
         } catch {
             StandardError.print("cannot write into \(directory): \(error.localizedDescription)")
@@ -149,9 +209,9 @@ struct InitCommand: ParsableCommand {
         // What init writes must pass check-config as written; a flag value the
         // configuration refuses (a bad name or address) is reported the same way.
         var problems: [String] = []
-        for node in nodes {
+        for name in names {
             do {
-                _ = try Config.load(path: "\(directory)/\(node.name).yaml")
+                _ = try Config.load(path: "\(directory)/\(name).yaml")
             } catch {
                 problems.append(error.description)
             }
@@ -165,6 +225,14 @@ struct InitCommand: ParsableCommand {
         for file in files {
             print("wrote \(file)")
         }
+        if mode == "etcd" {
+            print("next: copy each NAME.yaml to its node as /etc/vacataire/vacataire.yaml, then on each:")
+            print("      vacataire check-config --strict /etc/vacataire/vacataire.yaml and systemctl enable --now vacataire")
+            print("then prove it: vacataire notify-test             (a test page reaches every destination, on each node)")
+            print("               vacataire status                  (on any node: every member, its lease, each etcd endpoint)")
+            return
+        }
+        let master = master ?? "", standby = standby ?? ""
         print("next: copy \(master).yaml to \(master) and \(standby).yaml to \(standby) as /etc/vacataire/vacataire.yaml,")
         print("      peer.key beside it on both (mode 0600), then on each: vacataire check-config --strict /etc/vacataire/vacataire.yaml")
         print("      and systemctl enable --now vacataire")
@@ -175,8 +243,65 @@ struct InitCommand: ParsableCommand {
 
     /// One node's commented configuration.
     func configuration(_ node: PairNode, peer: PairNode) -> String {
-        let checkURL = node.url(replacingHostOf: self.checkURL)
         let probeURL = peer.url(replacingHostOf: self.checkURL)
+        let guardLines = witness.map { "  witness: \(quoted($0))\n" }
+            ?? """
+              # --no-witness: two nodes alone cannot tell a dead peer from a cut link, so the
+              # standby never takes over on silence; it pages and waits (Docs/failover.md).
+              # check-config warns about it; a witness (tcp://ROUTER:53) takes over safely.
+              no_witness: stay
+
+            """
+        return """
+            # Le Vacataire: node \(node.name), configured \(node.role) of the pair \(cluster).
+            # Written by `vacataire init`; the peer \(peer.name) has its own file, the same key.
+            \(commonSections(name: node.name, checkURL: node.url(replacingHostOf: checkURL)))
+            failover:
+              role: \(node.role)
+              peer:
+                name: \(quoted(peer.name))
+                addresses: [\(quoted(peer.endpoint))]   # add a second path (a private link) if you have one
+              listen: {address: \(quoted(node.host)), port: \(node.port)}
+              # The shared HMAC key: the same file on both nodes, mode 0600.
+              keys: [{id: 1, file: peer.key}]
+              heartbeat_interval: 500ms
+              dead_after: 15s               # silence before the standby may take over
+              self_fence_after: 3s          # silence before a cut-off active node stops its service
+              actions:                      # /bin/sh -c, with VACATAIRE_NODE, VACATAIRE_ROLE, ... set
+                start: {command: \(quoted(start)), timeout: 30s}
+                stop: {command: \(quoted(stop)), timeout: 10s}
+              # The peer's service as the load balancer sees it: while it answers, never take over.
+              service_probe: \(quoted(probeURL))
+            \(guardLines)
+            """
+    }
+
+    /// One member's commented configuration in mode etcd.
+    func clusterConfiguration(_ node: ClusterNode, priority: Int) -> String {
+        let endpoints = etcdEndpoints(etcd ?? "").map(quoted).joined(separator: ", ")
+        return """
+            # Le Vacataire: node \(node.name) of the cluster \(cluster), mode etcd (Docs/etcd.md).
+            # Written by `vacataire init`; every member has its own file, the same but for its name
+            # and priority.
+            \(commonSections(name: node.name, checkURL: node.url(replacingHostOf: checkURL)))
+            failover:
+              mode: etcd
+              etcd:
+                endpoints: [\(endpoints)]
+                priority: \(priority)               # the highest ready member serves, and failback brings it back
+                # ttl defaults to the shortest that lets a leader cut from etcd stop its service
+                # before its lease can expire (2 × (renew_interval + request_timeout) + stop timeout + 0.5s)
+                renew_interval: 1s
+                request_timeout: 1s
+              actions:                      # /bin/sh -c, with VACATAIRE_NODE, VACATAIRE_ROLE, VACATAIRE_EPOCH, ... set
+                start: {command: \(quoted(start)), timeout: 30s}
+                stop: {command: \(quoted(stop)), timeout: 10s}
+
+            """
+    }
+
+    /// What every node's file shares, whatever the mode: identity, state, control, pages, checks.
+    func commonSections(name: String, checkURL: String) -> String {
         let loopbackSMTP = ["localhost", "127.0.0.1", "::1"].contains(URLComponents(string: smtp)?.host ?? "")
         let starttls = smtpStarttls.map { $0 == "off" ? "\"off\"" : $0 }
             ?? (loopbackSMTP ? "opportunistic       # a local relay; use required for a remote server" : "required")
@@ -200,17 +325,8 @@ struct InitCommand: ParsableCommand {
                 let (host, port) = PairNode.split(target, defaultPort: 162) ?? (target, 162)
                 return "    - {name: \(quoted("nms-\(index + 1)")), address: \(quoted(host)), port: \(port), version: 2c, community: \(quoted(community))}\n"
             }.joined()
-        let guardLines = witness.map { "  witness: \(quoted($0))\n" }
-            ?? """
-              # --no-witness: two nodes alone cannot tell a dead peer from a cut link, so the
-              # standby never takes over on silence; it pages and waits (Docs/failover.md).
-              # check-config warns about it; a witness (tcp://ROUTER:53) takes over safely.
-              no_witness: stay
-
-            """
+        let node = PairNode(name: name, role: "", address: "")
         return """
-            # Le Vacataire: node \(node.name), configured \(node.role) of the pair \(cluster).
-            # Written by `vacataire init`; the peer \(peer.name) has its own file, the same key.
             # Check:   vacataire check-config THIS_FILE     (Docs/getting-started.md)
             # Relative paths are relative to this file's directory.
 
@@ -242,23 +358,6 @@ struct InitCommand: ParsableCommand {
                 rise: 2
                 fall: 3
 
-            failover:
-              role: \(node.role)
-              peer:
-                name: \(quoted(peer.name))
-                addresses: [\(quoted(peer.endpoint))]   # add a second path (a private link) if you have one
-              listen: {address: \(quoted(node.host)), port: \(node.port)}
-              # The shared HMAC key: the same file on both nodes, mode 0600.
-              keys: [{id: 1, file: peer.key}]
-              heartbeat_interval: 500ms
-              dead_after: 15s               # silence before the standby may take over
-              self_fence_after: 3s          # silence before a cut-off active node stops its service
-              actions:                      # /bin/sh -c, with VACATAIRE_NODE, VACATAIRE_ROLE, ... set
-                start: {command: \(quoted(start)), timeout: 30s}
-                stop: {command: \(quoted(stop)), timeout: 10s}
-              # The peer's service as the load balancer sees it: while it answers, never take over.
-              service_probe: \(quoted(probeURL))
-            \(guardLines)
             """
     }
 
@@ -272,6 +371,25 @@ struct InitCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
+}
+
+/// One member of an etcd cluster as `init` was told: its name, and the address that
+/// replaces the check URL's host (its name when none is given).
+struct ClusterNode {
+    var name: String
+    var host: String?
+
+    /// `a,b,c` or `a=198.51.100.1,b=...`.
+    static func parse(_ text: String) -> [ClusterNode] {
+        text.split(separator: ",").map { item in
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            return ClusterNode(name: parts[0], host: parts.count > 1 ? parts[1] : nil)
+        }
+    }
+
+    func url(replacingHostOf url: String) -> String {
+        PairNode(name: name, role: "", address: host ?? name).url(replacingHostOf: url)
     }
 }
 

@@ -64,6 +64,48 @@ final class InitCommandTests: XCTestCase {
         XCTAssertEqual(forced.status, 0, forced.stderr)
     }
 
+    /// `init --mode etcd`: one file per member, the first named with the highest priority;
+    /// each passes check-config, which prints the lease's timings (the default ttl the
+    /// shortest the timing rule allows with the stop timeout).
+    func testInitWritesAnEtcdClusterThatCheckConfigAccepts() throws {
+        func initCluster(_ extra: [String], nodes: String = "web-1=127.0.0.2,web-2=127.0.0.3,web-3") throws -> CommandResult {
+            try Repository.runVacataire([
+                "init", "--mode", "etcd", "--cluster", "shop", "--nodes", nodes, "--start", "true", "--stop", "true",
+                "--check-url", "http://127.0.0.1:8080/", "--mail-to", "oncall@shop.test", "--smtp-starttls", "off",
+                "--state-dir", "state-%n", "--control-socket", "state-%n/control.sock", "--output-directory", directory.path,
+            ] + extra)
+        }
+        let result = try initCluster(["--etcd", "http://127.0.0.1:2379,http://127.0.0.2:2379"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("peer.key")), "no peer key in mode etcd")
+        for (name, priority, host) in [("web-1", 30, "127.0.0.2"), ("web-2", 20, "127.0.0.3"), ("web-3", 10, "web-3")] {
+            let check = try Repository.runVacataire(["check-config", directory.file("\(name).yaml")])
+            XCTAssertEqual(check.status, 0, "\(name).yaml: \(check.stderr)")
+            XCTAssertTrue(check.stdout.contains("failover: mode etcd at http://127.0.0.1:2379, http://127.0.0.2:2379, keys under /vacataire/shop/, priority \(priority)"), check.stdout)
+            XCTAssertTrue(check.stdout.contains("lease: ttl 15s, renewed every 1s"), check.stdout)
+            XCTAssertTrue(check.stdout.contains("failover.etcd.tls: etcd is reached without TLS"), "the plain endpoints are warned about: \(check.stdout)")
+            let text = try String(contentsOfFile: directory.file("\(name).yaml"), encoding: .utf8)
+            XCTAssertTrue(text.contains("url: \"http://\(host):8080/\""), "the check reads the node's own page: \(text)")
+        }
+        let one = try initCluster(["--etcd", "http://127.0.0.1:2379", "--force"], nodes: "web-1")
+        XCTAssertEqual(one.status, 2)
+        XCTAssertTrue(one.stderr.contains("--nodes: expected 2 to 9 nodes, found 1"), one.stderr)
+        let mixed = try initCluster(["--etcd", "http://127.0.0.1:2379", "--master", "web-1", "--force"])
+        XCTAssertTrue(mixed.stderr.contains("--master is for mode pair"), mixed.stderr)
+        let noStore = try initCluster(["--force"])
+        XCTAssertTrue(noStore.stderr.contains("--mode etcd needs --etcd"), noStore.stderr)
+    }
+
+    /// Config/etcd's three-node example passes check-config as shipped (its example
+    /// addresses are warnings, which --strict refuses).
+    func testTheEtcdExampleIsValid() throws {
+        for name in ["web-1", "web-2", "web-3"] {
+            let check = try Repository.runVacataire(["check-config", Repository.path("Config/etcd/\(name).yaml")])
+            XCTAssertEqual(check.status, 0, "\(name).yaml: \(check.stderr)")
+            XCTAssertTrue(check.stdout.contains("failover: mode etcd"), check.stdout)
+        }
+    }
+
     /// A newcomer's first try: only the required flags. Init refuses a pair that would page
     /// nobody or never take over a dead master, naming the flags that fix it; with them,
     /// the pair's files have no warning but the example addresses, and a plain relay works.

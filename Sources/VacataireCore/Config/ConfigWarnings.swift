@@ -38,6 +38,12 @@ public enum ConfigWarnings {
                     + "(it cannot tell a dead master from a cut link) and nobody serves until someone acts; "
                     + "set `failover.witness` (a host both nodes reach) with `service_probe`"))
         }
+        if let etcd = config.failover?.etcd, etcd.tls == nil {
+            warnings.append(ConfigWarning(
+                key: "failover.etcd.tls",
+                consequence: "etcd is reached without TLS: anyone on that network who reaches etcd may write the leader key and "
+                    + "make a node start or stop its service; give `tls: {ca, cert, key}` with https:// endpoints (Docs/etcd.md)"))
+        }
         if let root = try? Yams.compose(yaml: yaml) {
             // A secret's value is never printed, placeholder or not.
             let secret = ["community", "password", "secret", "passphrase"]
