@@ -109,3 +109,64 @@ private final class LockedChanges: @unchecked Sendable {
     var count: Int { lock.withLock { changes.count } }
     var all: [EtcdGateway.Change] { lock.withLock { changes } }
 }
+
+/// The etcd client over TLS (a CA file, a client certificate) and with etcd's own users (a
+/// password read from a file, signed in again when etcd forgets the token).
+final class EtcdSecurityTests: XCTestCase {
+    func testTLSWithAClientCertificate() throws {
+        let etcd = try EtcdServer(tls: true, clientCertificates: true)
+        defer { etcd.stop() }
+        let ca = try XCTUnwrap(etcd.ca)
+        let trusted = EtcdGateway(.init(endpoints: [etcd.endpoint], cluster: "shop", caFile: ca.certificate,
+                                        certificateFile: ca.clientCertificate, keyFile: ca.clientKey))
+        let lease = try trusted.grant(ttl: .seconds(10))
+        XCTAssertTrue(try trusted.campaign(name: "alpha", lease: lease).won)
+
+        let anonymous = EtcdGateway(.init(endpoints: [etcd.endpoint], cluster: "shop", caFile: ca.certificate))
+        XCTAssertThrowsError(try anonymous.grant(ttl: .seconds(10)), "etcd requires a client certificate") { error in
+            XCTAssertTrue("\(error)".contains(etcd.endpoint), "names the endpoint: \(error)")
+        }
+        let untrusting = EtcdGateway(.init(endpoints: [etcd.endpoint], cluster: "shop"))
+        XCTAssertThrowsError(try untrusting.grant(ttl: .seconds(10)), "the server's certificate is not trusted without its CA") { error in
+            XCTAssertTrue("\(error)".lowercased().contains("certificate"), "\(error)")
+        }
+    }
+
+    func testAUserSignsInWithAPasswordFileAndAgainWhenTheTokenExpires() throws {
+        let etcd = try EtcdServer(tls: true, authTokenTTL: 1)
+        defer { etcd.stop() }
+        let ca = try XCTUnwrap(etcd.ca)
+        let prefix = Data("/vacataire/".utf8).base64EncodedString()
+        let end = Data("/vacataire0".utf8).base64EncodedString()
+        for (path, body) in [
+            ("/v3/auth/user/add", #"{"name":"root","password":"root-secret"}"#),
+            ("/v3/auth/user/grant", #"{"user":"root","role":"root"}"#),
+            ("/v3/auth/role/add", #"{"name":"vacataire"}"#),
+            ("/v3/auth/role/grant", #"{"name":"vacataire","perm":{"permType":"READWRITE","key":"\#(prefix)","range_end":"\#(end)"}}"#),
+            ("/v3/auth/user/add", #"{"name":"vacataire","password":"lease-secret"}"#),
+            ("/v3/auth/user/grant", #"{"user":"vacataire","role":"vacataire"}"#),
+            ("/v3/auth/enable", "{}"),
+        ] {
+            let answer = try etcd.post(path, body)
+            XCTAssertFalse(answer.contains("error"), "\(path): \(answer)")
+        }
+        let directory = try TemporaryDirectory("etcd-auth")
+        defer { directory.remove() }
+        let good = try directory.write("etcd.password", "lease-secret\n")
+        let bad = try directory.write("wrong.password", "guess\n")
+        func gateway(_ file: String) -> EtcdGateway {
+            EtcdGateway(.init(endpoints: [etcd.endpoint], cluster: "shop", caFile: ca.certificate, user: "vacataire", passwordFile: file))
+        }
+        let signedIn = gateway(good)
+        let lease = try signedIn.grant(ttl: .seconds(10))
+        XCTAssertTrue(try signedIn.campaign(name: "alpha", lease: lease).won)
+        sleep(3)  // etcd forgets tokens after --auth-token-ttl (1 s) without use
+        XCTAssertEqual(try signedIn.read().leader?.holder, "alpha", "signed in again with the same password")
+        XCTAssertThrowsError(try gateway(bad).read()) { error in
+            XCTAssertTrue("\(error)".contains("authentication failed"), "\(error)")
+            XCTAssertFalse("\(error)".contains("guess"), "the password never reaches a message")
+        }
+        let anonymous = EtcdGateway(.init(endpoints: [etcd.endpoint], cluster: "shop", caFile: ca.certificate))
+        XCTAssertThrowsError(try anonymous.read(), "etcd refuses a request without a user")
+    }
+}
