@@ -23,6 +23,7 @@ extension FailoverAgent {
             epoch: coordinator.epoch, peerLastHeardSeconds: silence.seconds,
             checks: checks, rejections: statistics.validation.byReason, heartbeatCopies: statistics.heartbeatCopiesSent,
             datagramsSent: statistics.datagramsSent, datagramsReceived: statistics.datagramsReceived,
+            etcdRequests: UInt64(leaseLink?.requestCount ?? 0),
             outboxPending: (backlog?.pending ?? 0) + (outbox.deliveriesInMemory), outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, clock.date.timeIntervalSince($0)) } ?? 0
         )

@@ -23,9 +23,17 @@ public final class LeaseLab: @unchecked Sendable {
     static let servicePort = 8080
     static let httpPort = 9411
     static let agentCheckPort = 9511
-    /// The lease's timings in the lab: tight, so that scenarios take seconds.
+    /// The lease's timings in the lab by default: tight, so that scenarios take seconds.
     public static let ttlSeconds = 5
     public static let stopTimeoutMilliseconds = 1_000
+
+    /// This lab's lease timings: the ttl (nil: the default check-config derives), the
+    /// renewal interval and the request timeout, in milliseconds.
+    public let ttl: Int?
+    public let renewMilliseconds: Int
+    public let requestMilliseconds: Int
+    /// The agent the nodes run (the debug build next to the tests unless told).
+    public let executable: String
 
     public static func address(_ host: String) -> String {
         switch host {
@@ -54,7 +62,12 @@ public final class LeaseLab: @unchecked Sendable {
 
     /// Builds the hosts, starts etcd, lb's servers and the sampler, and writes the nodes'
     /// files; no agent runs yet (`startAgents()`).
-    public init() throws {
+    public init(ttl: Int? = LeaseLab.ttlSeconds, renewMilliseconds: Int = 500, requestMilliseconds: Int = 500,
+                executable: String = Repository.executable) throws {
+        self.ttl = ttl
+        self.renewMilliseconds = renewMilliseconds
+        self.requestMilliseconds = requestMilliseconds
+        self.executable = executable
         guard getuid() == 0 else { throw FixtureError("the lease lab must run as root (it creates network namespaces)") }
         for (path, package) in [
             (EtcdServer.executable, "etcd-server"), (HAProxyFixture.executable, "haproxy"), ("/usr/sbin/snmptrapd", "snmptrapd"),
@@ -268,13 +281,13 @@ public final class LeaseLab: @unchecked Sendable {
               mode: etcd
               etcd:
                 endpoints: [\(endpoints.joined(separator: ", "))]
-                ttl: \(Self.ttlSeconds)s
-                renew_interval: 500ms
-                request_timeout: 500ms
+                \(ttl.map { "ttl: \($0)s" } ?? "# ttl: the default")
+                renew_interval: \(renewMilliseconds)ms
+                request_timeout: \(requestMilliseconds)ms
                 priority: \(priority)
               verify_timeout: 5s
               actions:
-                start: {command: "./web_service.sh start \(node) \(Self.servicePort)", timeout: 5s}
+                start: {command: "mkdir -p run && date +%s.%N >> run/\(node).starts && ./web_service.sh start \(node) \(Self.servicePort)", timeout: 5s}
                 stop: {command: "./web_service.sh stop \(node)", timeout: \(Self.stopTimeoutMilliseconds)ms}
 
             """
@@ -282,11 +295,25 @@ public final class LeaseLab: @unchecked Sendable {
 
     public func configPath(_ node: String) -> String { directory.file("\(node).yaml") }
 
+    /// When the node's start actions began, oldest first (its start command writes them).
+    public func starts(_ node: String) -> [Date] {
+        let text = (try? String(contentsOfFile: directory.file("run/\(node).starts"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { Double($0).map { Date(timeIntervalSince1970: $0) } }
+    }
+
+    /// A counter of the node's `/metrics` (read from lb), or nil.
+    public func metric(_ node: String, _ name: String) -> Double? {
+        let full = command(in: "lb", ["/usr/bin/curl", "-s", "-m", "1", "http://\(Self.address(node)):\(Self.httpPort)/metrics"])
+        guard let text = (try? Repository.run(full[0], Array(full.dropFirst())))?.stdout else { return nil }
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
     /// Starts a node's agent in its namespace.
     public func start(_ node: String) throws {
         let count = (starts[node] ?? 0) + 1
         starts[node] = count
-        let full = command(in: node, [Repository.executable, "run", "--config", configPath(node)])
+        let full = command(in: node, [executable, "run", "--config", configPath(node)])
         agents[node] = try SpawnedProcess(
             executable: full[0], arguments: Array(full.dropFirst()),
             environment: ["VACATAIRE_TEMPLATES": Repository.path("Templates"), "PATH": PairFixture.servicePath],

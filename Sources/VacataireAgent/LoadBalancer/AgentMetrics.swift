@@ -24,6 +24,8 @@ public final class AgentMetrics: Sendable {
     private let datagramsSent: CoreMetrics.Counter
     private let datagramsReceived: CoreMetrics.Counter
     private let datagramsSeen = Mutex<(sent: UInt64, received: UInt64)>((0, 0))
+    private let etcdRequests: CoreMetrics.Counter
+    private let etcdRequestsSeen = Mutex<UInt64>(0)
     private let role: [ServiceRole: Prometheus.Gauge]
     private let state: [FailoverStateName: Prometheus.Gauge]
     private let healthy: Prometheus.Gauge
@@ -50,6 +52,7 @@ public final class AgentMetrics: Sendable {
         heartbeatCopies = CoreMetrics.Counter(label: "vacataire_peer_heartbeat_copies_total", factory: factory)
         datagramsSent = CoreMetrics.Counter(label: "vacataire_peer_datagrams_total", dimensions: [("direction", "sent")], factory: factory)
         datagramsReceived = CoreMetrics.Counter(label: "vacataire_peer_datagrams_total", dimensions: [("direction", "received")], factory: factory)
+        etcdRequests = CoreMetrics.Counter(label: "vacataire_etcd_requests_total", factory: factory)
         let registry = registry
         role = Dictionary(uniqueKeysWithValues: ServiceRole.allCases.map { role in
             (role, Self.gauge(registry, "role", "", help: "1 for the node's current role, 0 for the others", labels: [("role", role.rawValue)]))
@@ -143,6 +146,10 @@ public final class AgentMetrics: Sendable {
             }
             seen = (max(seen.sent, snapshot.datagramsSent), max(seen.received, snapshot.datagramsReceived))
         }
+        etcdRequestsSeen.withLock { seen in
+            if snapshot.etcdRequests > seen { etcdRequests.increment(by: Int64(clamping: snapshot.etcdRequests - seen)) }
+            seen = max(seen, snapshot.etcdRequests)
+        }
         return registry.emitToString()
     }
 }
@@ -161,6 +168,8 @@ struct AgentMetricsSnapshot: Sendable {
     /// Datagrams the peer link sent and received (every path, copies included).
     var datagramsSent: UInt64 = 0
     var datagramsReceived: UInt64 = 0
+    /// Requests sent to etcd (mode etcd): keepalives, key writes, the watch's reads.
+    var etcdRequests: UInt64 = 0
     var outboxPending: Int
     var outboxExpired: Int
     var outboxOldestPendingSeconds: Double = 0
