@@ -1,0 +1,84 @@
+import Foundation
+
+/// The actions of the OCF resource agent API that the agent calls, and what their exit
+/// codes mean for it.
+///
+/// A stop must leave the resource stopped: a stop of a resource that was not running
+/// succeeds (0), and an agent that answers 7 (not running) to a stop has it stopped too.
+public enum OCFAction: String, Sendable, Equatable, CaseIterable {
+    case start
+    case stop
+    case monitor
+    case validateAll = "validate-all"
+    case metaData = "meta-data"
+
+    /// Whether the agent's exit `code` means the action did what it was asked.
+    public func succeeded(_ code: Int32) -> Bool {
+        switch self {
+        case .stop: return code == OCFExitCode.success.rawValue || code == OCFExitCode.notRunning.rawValue
+        case .start, .monitor, .validateAll, .metaData: return code == OCFExitCode.success.rawValue
+        }
+    }
+}
+
+/// The exit codes of the OCF resource agent API (0 to 9), with their names and meanings.
+public enum OCFExitCode: Int32, Sendable, Equatable, CaseIterable {
+    case success = 0
+    case generic = 1
+    case arguments = 2
+    case unimplemented = 3
+    case permission = 4
+    case notInstalled = 5
+    case notConfigured = 6
+    case notRunning = 7
+    case runningPromoted = 8
+    case failedPromoted = 9
+
+    /// The name agents and Pacemaker use: `OCF_ERR_CONFIGURED`.
+    public var name: String {
+        switch self {
+        case .success: return "OCF_SUCCESS"
+        case .generic: return "OCF_ERR_GENERIC"
+        case .arguments: return "OCF_ERR_ARGS"
+        case .unimplemented: return "OCF_ERR_UNIMPLEMENTED"
+        case .permission: return "OCF_ERR_PERM"
+        case .notInstalled: return "OCF_ERR_INSTALLED"
+        case .notConfigured: return "OCF_ERR_CONFIGURED"
+        case .notRunning: return "OCF_NOT_RUNNING"
+        case .runningPromoted: return "OCF_RUNNING_PROMOTED"
+        case .failedPromoted: return "OCF_FAILED_PROMOTED"
+        }
+    }
+
+    /// What the code says, in a few words an operator reads in a page.
+    public var meaning: String {
+        switch self {
+        case .success: return "success"
+        case .generic: return "generic error"
+        case .arguments: return "invalid arguments or parameters on this node"
+        case .unimplemented: return "action not implemented by the agent"
+        case .permission: return "insufficient permission"
+        case .notInstalled: return "a required component is not installed"
+        case .notConfigured: return "not configured: the resource's configuration is invalid (fatal)"
+        case .notRunning: return "not running"
+        case .runningPromoted: return "running promoted"
+        case .failedPromoted: return "failed while promoted"
+        }
+    }
+
+    /// `1 (OCF_ERR_GENERIC: generic error)`, or `42 (not an OCF exit code)`.
+    public static func describe(_ code: Int32) -> String {
+        guard let known = OCFExitCode(rawValue: code) else { return "\(code) (not an OCF exit code)" }
+        return "\(code) (\(known.name): \(known.meaning))"
+    }
+
+    /// The agent's own reason for its exit: the last line it marked `ocf-exit-reason:`
+    /// (agents write it with `ocf_exit_reason`), or nil when it wrote none.
+    public static func exitReason(in output: String) -> String? {
+        let marker = "ocf-exit-reason:"
+        let line = output.split(whereSeparator: \.isNewline).last { $0.contains(marker) }
+        guard let line, let range = line.range(of: marker) else { return nil }
+        let reason = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
+        return reason.isEmpty ? nil : reason
+    }
+}
