@@ -15,6 +15,11 @@ public enum OCFValidation {
     public struct Findings: Sendable, Equatable {
         public var refusals: [ConfigProblem] = []
         public var warnings: [ConfigProblem] = []
+
+        public init(refusals: [ConfigProblem] = [], warnings: [ConfigProblem] = []) {
+            self.refusals = refusals
+            self.warnings = warnings
+        }
     }
 
     /// The exit codes of `validate-all` that refuse a configuration.
