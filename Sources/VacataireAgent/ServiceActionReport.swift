@@ -28,11 +28,15 @@ public struct ServiceActionReport: Sendable, Equatable {
 
     public var timedOut: Bool { termination == .timedOut }
 
+    /// Whether an OCF agent decided the outcome (its output is read as an agent's).
+    public var agentCalled: Bool
+
     /// The report as the state machine takes it (`actionFinished`): the summary and the
-    /// agent's exit reason (`ocf-exit-reason:`) or else the last line of output.
+    /// last line of output (an agent's: its exit reason, else its last line without the
+    /// log timestamp).
     public var outcome: ActionOutcome {
         if succeeded { return .succeeded }
-        let lastLine = OCFExitCode.exitReason(in: outputTail) ?? outputTail.split(whereSeparator: \.isNewline).last.map(String.init)
+        let lastLine = agentCalled ? OCFExitCode.agentSays(outputTail) : outputTail.split(whereSeparator: \.isNewline).last.map(String.init)
         guard let lastLine, !lastLine.trimmingCharacters(in: .whitespaces).isEmpty else { return .failed(summary) }
         return .failed("\(summary): \(lastLine)")
     }
@@ -40,7 +44,7 @@ public struct ServiceActionReport: Sendable, Equatable {
     /// A shell command's run: exit 0 succeeds.
     init(label: String, run: ProgramRun, timeout: Duration) {
         self.init(label: label, termination: run.termination, succeeded: run.termination == .exited(0), duration: run.duration,
-                  tail: run.tail, summary: Self.summarize(label, run.termination, duration: run.duration, timeout: timeout))
+                  tail: run.tail, summary: Self.summarize(label, run.termination, duration: run.duration, timeout: timeout), agentCalled: false)
     }
 
     /// An OCF agent's run of `action`, judged by the OCF contract.
@@ -48,11 +52,12 @@ public struct ServiceActionReport: Sendable, Equatable {
         var succeeded = false
         if case .exited(let code) = run.termination { succeeded = action.succeeded(code) }
         self.init(label: label, termination: run.termination, succeeded: succeeded, duration: run.duration, tail: run.tail,
-                  summary: Self.summarize(agent: agent, action: action, run.termination, duration: run.duration, timeout: timeout))
+                  summary: Self.summarize(agent: agent, action: action, run.termination, duration: run.duration, timeout: timeout), agentCalled: true)
     }
 
-    init(label: String, termination: Termination, succeeded: Bool, duration: Duration, tail: OutputTail, summary: String) {
+    init(label: String, termination: Termination, succeeded: Bool, duration: Duration, tail: OutputTail, summary: String, agentCalled: Bool) {
         self.label = label
+        self.agentCalled = agentCalled
         self.termination = termination
         self.succeeded = succeeded
         self.duration = duration

@@ -128,8 +128,9 @@ public struct ServiceActionRunner: Sendable {
         let names = resources.map(\.ocf.instance)
         switch step {
         case .failed(let failure):
-            guard let failed = steps.first(where: { !$0.report.succeeded })?.report else { break }
-            var summary = failed.summary
+            // The first failed step is the one the failure names; the stops after it undid.
+            let failed = steps.first { !$0.report.succeeded }?.report
+            var summary = failed?.summary ?? "\(kind.rawValue): \(failure.action.rawValue) of \(names[failure.resource]) failed"
             if !failure.stopped.isEmpty { summary += "; stopped again: " + failure.stopped.map { names[$0] }.joined(separator: ", ") }
             if let undo = failure.undoFailure, let report = steps.last(where: { $0.resource == undo && !$0.report.succeeded })?.report {
                 summary += "; then \(report.summary)"
@@ -138,8 +139,10 @@ public struct ServiceActionRunner: Sendable {
                 summary += "; left as they are (below a resource that did not stop): " + failure.untouched.map { names[$0] }.joined(separator: ", ")
             }
             var tail = OutputTail()
-            tail.append(Array(failed.outputTail.utf8))
-            return ServiceActionReport(label: kind.rawValue, termination: failed.termination, succeeded: false, duration: duration, tail: tail, summary: summary)
+            tail.append(Array((failed?.outputTail ?? "").utf8))
+            return ServiceActionReport(
+                label: kind.rawValue, termination: failed?.termination ?? .exited(OCFExitCode.generic.rawValue), succeeded: false, duration: duration,
+                tail: tail, summary: summary, agentCalled: true)
         case .succeeded, .run:
             break
         }
@@ -147,7 +150,7 @@ public struct ServiceActionRunner: Sendable {
         let listed = steps.map { names[$0.resource] }.joined(separator: ", ")
         return ServiceActionReport(
             label: kind.rawValue, termination: steps.last?.report.termination ?? .exited(0), succeeded: true, duration: duration,
-            tail: combined, summary: "\(kind.rawValue): \(steps.count) resource(s) \(order) (\(listed)) after \(duration.secondsText)")
+            tail: combined, summary: "\(kind.rawValue): \(steps.count) resource(s) \(order) (\(listed)) after \(duration.secondsText)", agentCalled: true)
     }
 
     /// One call of an OCF agent, with the transition's variables beside the OCF ones.

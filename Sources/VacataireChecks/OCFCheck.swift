@@ -25,9 +25,7 @@ public struct OCFCheck: HealthCheck {
     func judge(_ run: ProgramRun, timeout: Duration) -> CheckResult {
         let agent = settings.resource.description
         let output = run.tail.text
-        let said = OCFExitCode.exitReason(in: output)
-            ?? output.split(whereSeparator: \.isNewline).last.map { $0.trimmingCharacters(in: .whitespaces) }
-        let detail = said.map { $0.isEmpty ? "" : ": \($0)" } ?? ""
+        let detail = OCFExitCode.agentSays(output).map { ": \($0)" } ?? ""
         switch run.termination {
         case .exited(let code) where OCFAction.monitor.succeeded(code):
             return CheckResult(status: .ok, message: "\(agent) monitor: running", details: output)

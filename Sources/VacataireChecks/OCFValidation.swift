@@ -65,9 +65,7 @@ public enum OCFValidation {
         }
         guard offersValidation(metaData.tail.text) else { return }
         let run = await resource.call(.validateAll, timeout: validateTimeout)
-        let reason = OCFExitCode.exitReason(in: run.tail.text)
-            ?? run.tail.text.split(whereSeparator: \.isNewline).last.map { $0.trimmingCharacters(in: .whitespaces) }
-        let said = reason.map { $0.isEmpty ? "" : ": \($0)" } ?? ""
+        let said = OCFExitCode.agentSays(run.tail.text).map { ": \($0)" } ?? ""
         switch run.termination {
         case .exited(let code) where OCFAction.validateAll.succeeded(code) || code == OCFExitCode.unimplemented.rawValue:
             return

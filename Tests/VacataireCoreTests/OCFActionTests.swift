@@ -26,6 +26,14 @@ final class OCFActionTests: XCTestCase {
         XCTAssertNil(OCFExitCode.exitReason(in: "no reason here\n"))
     }
 
+    func testWhatTheAgentSaysWithoutItsLogTimestamp() {
+        XCTAssertEqual(OCFExitCode.agentSays("Dec 07 09:31:08 INFO: Using nginx\nDec  7 09:31:08 INFO: nginx not running\n\n"), "INFO: nginx not running")
+        XCTAssertEqual(OCFExitCode.agentSays("INFO: x\nocf-exit-reason:State file is not writable\nDec 07 09:31:08 INFO: after\n"), "State file is not writable")
+        XCTAssertEqual(OCFExitCode.agentSays("cannot reach the database\n"), "cannot reach the database")
+        XCTAssertNil(OCFExitCode.agentSays(""))
+        XCTAssertNil(OCFExitCode.agentSays("\n  \n"))
+    }
+
     func testTheEnvironmentFollowsTheContract() {
         let resource = OCFResource(provider: "heartbeat", type: "nginx", instance: "web", parameters: ["configfile": "/etc/nginx/nginx.conf"])
         XCTAssertEqual(resource.agentPath, "/usr/lib/ocf/resource.d/heartbeat/nginx")

@@ -72,6 +72,19 @@ public enum OCFExitCode: Int32, Sendable, Equatable, CaseIterable {
         return "\(code) (\(known.name): \(known.meaning))"
     }
 
+    /// What the agent said of its exit, in one line: its exit reason, or else its last
+    /// line of output without the timestamp its log lines start with
+    /// (`Dec 07 09:31:08 INFO: nginx not running` reads `INFO: nginx not running`); nil
+    /// when it printed nothing.
+    public static func agentSays(_ output: String) -> String? {
+        if let reason = exitReason(in: output) { return reason }
+        guard let last = output.split(whereSeparator: \.isNewline).last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            return nil
+        }
+        let line = String(last).replacing(#/^[A-Z][a-z]{2} [ 0-3]?\d \d\d:\d\d:\d\d /#, with: "")
+        return line.trimmingCharacters(in: .whitespaces)
+    }
+
     /// The agent's own reason for its exit: the last line it marked `ocf-exit-reason:`
     /// (agents write it with `ocf_exit_reason`), or nil when it wrote none.
     public static func exitReason(in output: String) -> String? {
