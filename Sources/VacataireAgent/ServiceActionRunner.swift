@@ -77,7 +77,7 @@ public struct ServiceActionRunner: Sendable {
 
     /// Runs any action command; `label` names it in the summary and in `VACATAIRE_ACTION`.
     /// Without a context (the fence) only the node, peer and action variables are set. An
-    /// agent is asked for `monitor` (the status action); resources are stopped.
+    /// agent (the status action) is asked `monitor`, and resources each in turn.
     public func run(
         _ command: FailoverConfig.ActionCommand, label: String, context: ServiceActionContext?,
         started: @Sendable (pid_t) -> Void = { _ in }
@@ -99,8 +99,17 @@ public struct ServiceActionRunner: Sendable {
             return ServiceActionReport(label: label, run: run, timeout: timeout)
         case .ocf(let resource):
             return await call(resource, agentAction, label: label, timeout: timeout, context: context, started: started)
+        case .resources(let resources) where agentAction == .start || agentAction == .stop:
+            return await run(agentAction == .start ? .start : .stop, resources, context: context)
         case .resources(let resources):
-            return await run(.stop, resources, context: context)
+            var last: ServiceActionReport?
+            for resource in resources {
+                let report = await call(resource.ocf, agentAction, label: label, timeout: timeout, context: context, started: { _ in })
+                if !report.succeeded { return report }
+                last = report
+            }
+            return last ?? ServiceActionReport(
+                label: label, termination: .exited(0), succeeded: true, duration: .zero, tail: OutputTail(), summary: "\(label): no resources", agentCalled: true)
         }
     }
 

@@ -6,10 +6,9 @@ import VacataireCore
 /// parameters it would run with. `vacataire check-config` and `vacataire run` both call
 /// `of(_:)`, so `run` refuses whatever `check-config` refuses.
 ///
-/// An agent that answers 6 (not configured: fatal everywhere), 5 (not installed on this
-/// node) or 2 (parameters invalid on this node) refuses the configuration, with the key
-/// that names the agent and the agent's own reason. Any other failure (a generic error, a
-/// permission, a hang) is a warning: the agent could not say, which is not a verdict.
+/// What each exit code means is `OCFValidationVerdict`'s: a refusal is located at the key
+/// that names the agent and carries the agent's own reason; an undecided answer (or a
+/// hang) is a warning.
 public enum OCFValidation {
     /// The refusals and the warnings, located at the key that names each agent.
     public struct Findings: Sendable, Equatable {
@@ -22,8 +21,6 @@ public enum OCFValidation {
         }
     }
 
-    /// The exit codes of `validate-all` that refuse a configuration.
-    public static let refusingCodes: Set<OCFExitCode> = [.arguments, .notInstalled, .notConfigured]
     /// How long `meta-data` may take (Pacemaker's agents declare 5 s).
     public static let metaDataTimeout = Duration.seconds(5)
     /// How long `validate-all` may take (Pacemaker's default operation timeout).
@@ -67,9 +64,9 @@ public enum OCFValidation {
         let run = await resource.call(.validateAll, timeout: validateTimeout)
         let said = OCFExitCode.agentSays(run.tail.text).map { ": \($0)" } ?? ""
         switch run.termination {
-        case .exited(let code) where OCFAction.validateAll.succeeded(code) || code == OCFExitCode.unimplemented.rawValue:
+        case .exited(let code) where OCFValidationVerdict(exitCode: code) == .valid:
             return
-        case .exited(let code) where OCFExitCode(rawValue: code).map(refusingCodes.contains) ?? false:
+        case .exited(let code) where OCFValidationVerdict(exitCode: code) == .refused:
             findings.refusals.append(problem("\(resource) validate-all exited \(OCFExitCode.describe(code))\(said); fix its `params` or what they name"))
         default:
             findings.warnings.append(problem("\(resource) validate-all \(describe(run, timeout: validateTimeout))\(said); it could not say whether its settings are valid"))

@@ -56,6 +56,19 @@ final class OCFActionRunnerTests: XCTestCase {
         XCTAssertEqual(again.outcome, .succeeded)
     }
 
+    func testAStatusActionAsksTheAgentsMonitor() async throws {
+        let resource = try dummy("status")
+        let stopped = await runner.run(action(resource), label: "status", context: nil)
+        XCTAssertFalse(stopped.succeeded)
+        XCTAssertTrue(stopped.summary.hasPrefix("monitor: ocf:heartbeat:Dummy (status) exited 7 (OCF_NOT_RUNNING: not running)"), stopped.summary)
+        let start = await runner.run(.start, action(resource), context: context)
+        XCTAssertTrue(start.succeeded, start.summary)
+        let running = await runner.run(action(resource), label: "status", context: nil)
+        XCTAssertTrue(running.succeeded, running.summary)
+        let stop = await runner.run(.stop, action(resource), context: context)
+        XCTAssertTrue(stop.succeeded, stop.summary)
+    }
+
     func testAStopAnsweringNotRunningSucceedsAndAStartDoesNot() async throws {
         let agent = try ScriptedAgent(in: try XCTUnwrap(directory).path, type: "gone", body: "echo 'ocf-exit-reason:nothing runs here'\nexit 7\n")
         let resource = OCFResource(root: agent.root, provider: "test", type: "gone")

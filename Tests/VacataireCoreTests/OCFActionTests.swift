@@ -26,6 +26,12 @@ final class OCFActionTests: XCTestCase {
         XCTAssertNil(OCFExitCode.exitReason(in: "no reason here\n"))
     }
 
+    func testValidateAllRefusesOnlyWhatTheAgentJudgedInvalid() {
+        let verdicts = (0...9).map { OCFValidationVerdict(exitCode: $0) }
+        XCTAssertEqual(verdicts, [.valid, .undecided, .refused, .valid, .undecided, .refused, .refused, .undecided, .undecided, .undecided])
+        XCTAssertEqual(OCFValidationVerdict(exitCode: 127), .undecided)
+    }
+
     func testWhatTheAgentSaysWithoutItsLogTimestamp() {
         XCTAssertEqual(OCFExitCode.agentSays("Dec 07 09:31:08 INFO: Using nginx\nDec  7 09:31:08 INFO: nginx not running\n\n"), "INFO: nginx not running")
         XCTAssertEqual(OCFExitCode.agentSays("INFO: x\nocf-exit-reason:State file is not writable\nDec 07 09:31:08 INFO: after\n"), "State file is not writable")

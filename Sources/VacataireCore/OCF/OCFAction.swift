@@ -95,3 +95,24 @@ public enum OCFExitCode: Int32, Sendable, Equatable, CaseIterable {
         return reason.isEmpty ? nil : reason
     }
 }
+
+/// What an agent's `validate-all` says of a configuration, from its exit code.
+///
+/// 6 (not configured: invalid everywhere), 5 (a component missing on this node) and 2
+/// (parameters not valid on this node) are the agent's verdict that the resource cannot
+/// run with these settings: refused. 0 is valid, and so is 3 (the agent does not validate).
+/// Any other code means the agent could not tell (a generic error, a permission): a
+/// warning, not a verdict.
+public enum OCFValidationVerdict: Sendable, Equatable {
+    case valid
+    case refused
+    case undecided
+
+    public init(exitCode code: Int32) {
+        switch OCFExitCode(rawValue: code) {
+        case .success?, .unimplemented?: self = .valid
+        case .arguments?, .notInstalled?, .notConfigured?: self = .refused
+        default: self = .undecided
+        }
+    }
+}
