@@ -105,6 +105,17 @@ final class OCFConfigTests: XCTestCase {
                       key: "failover.actions.stop.params", contains: "only an `ocf` agent takes `params`")
     }
 
+    func testAWrongTimeoutIsReportedOnce() {
+        let found = problems(document(Self.dummyActions.replacingOccurrences(of: "timeout: 5s}", with: "timeout: 2h}")))
+        XCTAssertEqual(found.filter { $0.key == "failover.actions.start.timeout" }.map(\.message), ["must be at most 3600s, found 7200s"])
+        let shell = problems(document("""
+              actions:
+                start: {command: "systemctl start web", timeout: 2h}
+                stop: {command: "systemctl stop web", timeout: 1s}
+            """))
+        XCTAssertEqual(shell.filter { $0.key == "failover.actions.start.timeout" }.map(\.message), ["must be at most 3600s, found 7200s"])
+    }
+
     func testMalformedAgentsAndParameters() {
         assertProblem(document(Self.dummyActions.replacingOccurrences(of: "start: {ocf: heartbeat:Dummy,", with: "start: {ocf: Dummy,")),
                       key: "failover.actions.start.ocf", contains: "expected PROVIDER:TYPE of an OCF resource agent, such as heartbeat:nginx, found `Dummy`")

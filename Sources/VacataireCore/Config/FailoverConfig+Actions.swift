@@ -150,13 +150,15 @@ extension FailoverConfig {
             for ocfKey in OCFResource.keys where ocfKey != "ocf" && actionReader.has(ocfKey) {
                 actionReader.problem(ocfKey, "only an `ocf` agent takes `\(ocfKey)`; a `command` gets its settings in its own text")
             }
-            return readShellCommand(actionReader, "command", defaultTimeout: defaultTimeout, timeoutKey: "timeout")
+            let command = actionReader.required("command", String.self)
+            if let command, command.trimmingCharacters(in: .whitespaces).isEmpty { actionReader.problem("command", "must not be empty") }
+            return command.map { ActionCommand(command: $0, timeout: timeout) }
         case (false, true):
             return OCFResource.read(actionReader, base: base).map { ActionCommand(program: .ocf($0), timeout: timeout) }
         }
     }
 
-    /// A flat mapping with a shell command and its timeout side by side (an action, the fence).
+    /// A flat mapping with a shell command and its timeout side by side (the fence).
     static func readShellCommand(_ reader: ConfigReader, _ key: String, defaultTimeout: Double, timeoutKey: String) -> ActionCommand? {
         let command = reader.required(key, String.self)
         let timeout = reader.duration(timeoutKey, default: ConfigDuration(seconds: defaultTimeout), within: ConfigDuration.actionTimeout)
