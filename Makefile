@@ -18,11 +18,12 @@ BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev lib
 # test's lintian, man-db, bash-completion and adduser; promtool (Debian `prometheus`) for
 # the alerting rules; libfaketime (`faketime`) for an agent whose clock is off; etcd
 # (`etcd-server`) for the lease mode's client; ping (`iputils-ping`) for the floating address's
-# client in its namespace.
+# client in its namespace; Pacemaker's OCF resource agents (`resource-agents`) and the nginx
+# their tests drive.
 RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmptrapd smitools \
                monitoring-plugins-basic haproxy iproute2 iputils-ping procps sqlite3 curl bc util-linux \
                lintian man-db bash-completion adduser bsdextrautils systemd prometheus faketime \
-               etcd-server
+               etcd-server resource-agents nginx
 
 # The IETF base MIB modules (SNMPv2-SMI, ...) that our MIB imports are not in Debian. They
 # are looked for beside this checkout (../shared/mibs), or beside the repository it was
@@ -38,9 +39,9 @@ deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_PACKAGES) $(RUN_PACKAGES)
-	@# snmptrapd, prometheus and etcd start system services when installed; the tests need
-	@# none of them (they start their own).
-	-systemctl disable --now snmptrapd prometheus etcd >/dev/null 2>&1 || true
+	@# snmptrapd, prometheus, etcd and nginx start system services when installed; the tests
+	@# need none of them (they start their own; nginx's would hold port 80).
+	-systemctl disable --now snmptrapd prometheus etcd nginx >/dev/null 2>&1 || true
 
 build: deps
 	$(SWIFT) build

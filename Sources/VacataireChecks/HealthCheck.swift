@@ -17,6 +17,7 @@ extension CheckConfig {
         case .http(let settings): return HTTPCheck(settings)
         case .tcp(let settings): return TCPCheck(settings)
         case .exec(let settings): return ExecCheck(settings)
+        case .ocf(let settings): return OCFCheck(settings, interval: interval.duration)
         }
     }
 }

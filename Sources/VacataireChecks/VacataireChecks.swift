@@ -1,9 +1,9 @@
 /// VacataireChecks: the health checks of a node's service.
 ///
-/// Five kinds, each a `HealthCheck`: `ProcessCheck` and `MemoryCheck` read /proc directly,
+/// Six kinds, each a `HealthCheck`: `ProcessCheck` and `MemoryCheck` read /proc directly,
 /// `HTTPCheck` asks a URL through libcurl (status, exact body size, body pattern),
-/// `TCPCheck` connects to a port, and `ExecCheck` runs a Nagios/Monitoring plugin through
-/// swift-subprocess. Every run returns a `CheckResult` and never takes much longer than its
+/// `TCPCheck` connects to a port, `ExecCheck` runs a Nagios/Monitoring plugin and
+/// `OCFCheck` an OCF resource agent's monitor, both through swift-subprocess (`ProgramRun`). Every run returns a `CheckResult` and never takes much longer than its
 /// timeout: blocking work (libcurl, connect, /proc) runs on a dedicated thread, never on the
 /// cooperative pool, so a hung check cannot starve the others or the peer link.
 ///

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VacataireChecks
 import VacataireCore
 import VacataireNotify
 import VacatairePeer
@@ -33,8 +34,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config: Config
+        let agentWarnings: [ConfigProblem]
         do {
-            config = try Config.load(path: file)
+            (config, agentWarnings) = try await ConfigAcceptance.load(path: file)
         } catch {
             StandardError.print(error.description)
             StandardError.print("\(error.problems.count) problem(s); vacataire refuses to start with this file")
@@ -56,7 +58,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
             throw ExitCode(.failed)
         }
         let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-        let warnings = ConfigWarnings.of(config, yaml: text)
+        let warnings = ConfigWarnings.of(config, yaml: text).map(\.description) + agentWarnings.map(\.description)
         if strict, !warnings.isEmpty {
             for warning in warnings { StandardError.print("warning: \(warning)") }
             StandardError.print("\(warnings.count) warning(s); --strict refuses them")
@@ -67,6 +69,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
         print("  node \(config.node.name) in cluster \(config.node.cluster), state in \(config.stateDirectory)")
         print("  \(config.notify.email.count) email destination(s), \(config.notify.snmp.count) SNMP target(s)")
         print("  " + SNMPEngineIdentity.describe(config))
+        for agent in OCFValidation.agents(of: config) {
+            print("  resource agent \(agent) (\(agent.agentPath)) at \(agent.origin.key)")
+        }
         let checks = config.checks.map { "\($0.name) (\($0.kind.name.rawValue), \($0.severity.rawValue), \($0.scope.rawValue) scope)" }
         print("  \(config.checks.count) check(s)" + (checks.isEmpty ? "" : ": " + checks.joined(separator: ", ")))
         if let failover = config.failover, let etcd = failover.etcd {

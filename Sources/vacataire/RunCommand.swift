@@ -21,10 +21,11 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded: Config
+        let agentWarnings: [ConfigProblem]
         let templates: TemplateSet
         do {
             // Absolute, so that SIGHUP rereads the same file after the change of directory.
-            loaded = try Config.load(path: URL(fileURLWithPath: config).standardizedFileURL.path)
+            (loaded, agentWarnings) = try await ConfigAcceptance.load(path: URL(fileURLWithPath: config).standardizedFileURL.path)
             templates = try TemplateSet(defaults: TemplateSet.defaultDirectory(), overrides: loaded.templatesDirectory)
         } catch {
             StandardError.print(String(describing: error))
@@ -48,6 +49,7 @@ struct RunCommand: AsyncParsableCommand {
             return OneLineLogHandler(handler)
         }
         let logger = Logger(label: "vacataire")
+        for warning in agentWarnings { logger.warning("\(warning)") }
         do {
             try await AgentService.runUntilStopped(config: loaded, templates: templates, logger: logger)
         } catch let error as AgentStartError {

@@ -1,4 +1,5 @@
 import Foundation
+import VacataireChecks
 @testable import VacataireCore
 import VacataireTestSupport
 import XCTest
@@ -94,7 +95,7 @@ final class ServiceActionRunnerTests: XCTestCase {
         let report = await runner.run(.start, command("seq 1 1000000"), context: context)
         XCTAssertTrue(report.succeeded, report.summary)
         XCTAssertGreaterThan(report.outputBytes, 6_000_000)
-        XCTAssertLessThanOrEqual(report.outputTail.utf8.count, OutputTail.byteLimit)
+        XCTAssertLessThanOrEqual(report.outputTail.utf8.count, OutputTail.defaultByteLimit)
         let lines = report.outputTail.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines, (999_981...1_000_000).map(String.init))
     }
@@ -121,36 +122,5 @@ final class ServiceActionRunnerTests: XCTestCase {
         let report = await task.value
         XCTAssertEqual(report.termination, .cancelled)
         XCTAssertTrue(report.summary.contains("its process group was killed"), report.summary)
-    }
-}
-
-final class OutputTailTests: XCTestCase {
-    func testKeepsTheLastTwentyLines() {
-        var tail = OutputTail()
-        for line in 1...100 { tail.append(Array("line \(line)\n".utf8)) }
-        XCTAssertEqual(tail.text, (81...100).map { "line \($0)\n" }.joined())
-        XCTAssertEqual(tail.totalBytes, (1...100).map { "line \($0)\n".utf8.count }.reduce(0, +))
-    }
-
-    func testACutCharacterIsDroppedAndTheTextIsValidUTF8() {
-        var tail = OutputTail()
-        tail.append(Array(String(repeating: "é", count: 3001).utf8).dropFirst().map { $0 })
-        let text = tail.text
-        XCTAssertLessThanOrEqual(text.utf8.count, OutputTail.byteLimit)
-        XCTAssertFalse(text.contains("\u{FFFD}"), "no replacement character for a cut é")
-        XCTAssertTrue(text.allSatisfy { $0 == "é" })
-    }
-
-    func testInvalidBytesBecomeReplacementCharacters() {
-        var tail = OutputTail()
-        tail.append([0x6F, 0x6B, 0xFF, 0x0A])
-        XCTAssertEqual(tail.text, "ok\u{FFFD}\n")
-    }
-
-    func testMemoryStaysBoundedAcrossSmallAppends() {
-        var tail = OutputTail()
-        for _ in 0..<100_000 { tail.append(Array("x".utf8)) }
-        XCTAssertEqual(tail.totalBytes, 100_000)
-        XCTAssertEqual(tail.text.utf8.count, OutputTail.byteLimit)
     }
 }

@@ -229,7 +229,7 @@ final class FailoverConfigTests: XCTestCase {
         var fresh = try parse(edited)
         var plan = ReloadPlan(running: running, runningFailover: try XCTUnwrap(running.failover),
                               fresh: fresh, freshFailover: try XCTUnwrap(fresh.failover))
-        XCTAssertEqual(plan.failover.start.command, "systemctl start web2", "actions apply at once")
+        XCTAssertEqual(plan.failover.start.program, .shell("systemctl start web2"), "actions apply at once")
         XCTAssertEqual(plan.failover.heartbeatInterval, running.failover?.heartbeatInterval, "timings wait for a restart")
         XCTAssertTrue(plan.keysChanged)
         XCTAssertEqual(plan.applied, ["notifications, templates and outbox retries", "actions"])

@@ -42,4 +42,8 @@ public struct DebianTool: Sendable {
     public static let systemdAnalyze = DebianTool("/usr/bin/systemd-analyze", package: "systemd")
     public static let bash = DebianTool("/bin/bash", package: "bash")
     public static let bashCompletion = DebianTool("/usr/share/bash-completion/bash_completion", package: "bash-completion", executable: false)
+    /// Pacemaker's OCF resource agents, as Debian installs them.
+    public static let ocfDummy = DebianTool("/usr/lib/ocf/resource.d/heartbeat/Dummy", package: "resource-agents")
+    public static let ocfNginx = DebianTool("/usr/lib/ocf/resource.d/heartbeat/nginx", package: "resource-agents")
+    public static let nginx = DebianTool("/usr/sbin/nginx", package: "nginx")
 }

@@ -13,6 +13,10 @@ extension PairFixture {
         let extraFor: [Node: String]
         let notify: [Node: String]
         let extraChecks: String
+        /// Each node's own service lines under `failover:` (replacing the script's `actions:`).
+        let service: [Node: String]
+        /// The failover timings and key, replacing `failoverTimingLines`.
+        let timings: String?
         let peerPorts: [Node: Int]
         let servicePorts: [Node: Int]
         /// Each node's HTTP endpoint and agent-check port, with `loadBalancer: true`.
@@ -37,9 +41,13 @@ extension PairFixture {
     /// `checks` to both `checks:` lists (entries starting with `  - `; NODE is the node's
     /// name, SERVICEPORT its service's port).
     /// `notify` replaces a node's `notify:` mapping (default: the shared SMTP sink and trap receiver).
+    /// `service` replaces a node's `actions:` (lines indented as under `failover:`, such as
+    /// `resources:` of OCF agents), and `timings` the failover timing lines (with the key),
+    /// for a service slower to stop than the script; `servicePorts` the ports such a
+    /// service listens on (free ones by default).
     public convenience init(
         unreachableWitness: Bool = false, loadBalancer: Bool = false, control: [Node: String] = [:], extra: String = "", extraFor: [Node: String] = [:], checks: String = "",
-        notify: [Node: String] = [:]
+        notify: [Node: String] = [:], service: [Node: String] = [:], timings: String? = nil, servicePorts: [Node: Int] = [:]
     ) throws {
         let directory = try TemporaryDirectory("pair")
         let sink: SMTPSink
@@ -53,14 +61,14 @@ extension PairFixture {
             var endpoints: [Node: (http: Int, agentCheck: Int)] = [:]
             for node in Node.allCases {
                 peers[node] = try FreePort.udp()
-                services[node] = try FreePort.tcp()
+                services[node] = try servicePorts[node] ?? FreePort.tcp()
                 if loadBalancer { endpoints[node] = (try FreePort.tcp(), try FreePort.tcp()) }
             }
             let configuration = URLSessionConfiguration.ephemeral
             configuration.timeoutIntervalForRequest = 1
             configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
             setup = Loopback(
-                control: control, extra: extra, extraFor: extraFor, notify: notify, extraChecks: checks, peerPorts: peers,
+                control: control, extra: extra, extraFor: extraFor, notify: notify, extraChecks: checks, service: service, timings: timings, peerPorts: peers,
                 servicePorts: services, endpointPorts: endpoints, witnessPort: unreachableWitness ? try FreePort.tcp() : nil,
                 session: URLSession(configuration: configuration))
         } catch {
@@ -116,14 +124,21 @@ extension PairFixture {
               role: \(node.role)
               peer: {name: \(node.peer.rawValue), addresses: ["127.0.0.1:\(setup.peerPorts[node.peer] ?? 0)"]}
               listen: {address: 127.0.0.1, port: \(setup.peerPorts[node] ?? 0)}
-            \(Self.failoverTimingLines)
-              actions:
-                start: {command: "./service.sh start \(node.rawValue) \(servicePort(node))", timeout: 5s}
-                stop: {command: "./service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
+            \(setup.timings ?? Self.failoverTimingLines)
+            \(setup.service[node] ?? scriptActions(node))
               service_probe: http://127.0.0.1:\(servicePort(node.peer))/
               drain: \(setup.endpointPorts.isEmpty ? "100ms" : "1s")  # without a load balancer there is nothing to drain from
 
             """ + guardLines + setup.extra + (setup.extraFor[node] ?? "")
+    }
+
+    /// The pair example's service script as the node's start and stop actions.
+    private func scriptActions(_ node: Node) -> String {
+        """
+          actions:
+            start: {command: "./service.sh start \(node.rawValue) \(servicePort(node))", timeout: 5s}
+            stop: {command: "./service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
+        """
     }
 
     private var defaultNotify: String {

@@ -44,7 +44,8 @@ public struct CheckConfig: Sendable, Equatable {
         self.scope = scope ?? CheckScope.default(for: kind.name)
     }
 
-    static func read(_ reader: ConfigReader, base: String) -> CheckConfig? {
+    /// Reads one check; an `ocf` check may take its agent from `resources` (failover.resources).
+    static func read(_ reader: ConfigReader, base: String, resources: [FailoverConfig.Resource] = []) -> CheckConfig? {
         let name = reader.required("name", String.self)
         if let name, !NodeIdentity.isIdentifier(name) {
             reader.problem("name", "expected letters, digits, `-`, `_` or `.` (1 to 64 of them), found `\(name)`")
@@ -74,6 +75,7 @@ public struct CheckConfig: Sendable, Equatable {
         case .http: kind = HTTPCheckSettings.read(reader, base: base).map(CheckKind.http)
         case .tcp: kind = TCPCheckSettings.read(reader).map(CheckKind.tcp)
         case .exec: kind = ExecCheckSettings.read(reader, base: base).map(CheckKind.exec)
+        case .ocf: kind = OCFCheckSettings.read(reader, base: base, resources: resources).map(CheckKind.ocf)
         }
         guard let name, let kind else { return nil }
         return CheckConfig(
@@ -107,7 +109,7 @@ public enum CheckScope: String, ConfigKeyword, Sendable, Codable {
     case service
     case node
 
-    /// `memory` judges the node; `process`, `http`, `tcp` and `exec` judge the service.
+    /// `memory` judges the node; `process`, `http`, `tcp`, `exec` and `ocf` judge the service.
     public static func `default`(for kind: CheckKindName) -> CheckScope {
         kind == .memory ? .node : .service
     }
@@ -115,7 +117,7 @@ public enum CheckScope: String, ConfigKeyword, Sendable, Codable {
 
 /// The `kind:` word of a check.
 public enum CheckKindName: String, ConfigKeyword, Sendable {
-    case process, memory, http, tcp, exec
+    case process, memory, http, tcp, exec, ocf
 
     /// Every key that some kind reads, besides the common ones.
     static let settingKeys = [
@@ -123,6 +125,7 @@ public enum CheckKindName: String, ConfigKeyword, Sendable {
         "min_available_percent", "min_swap_free_percent",
         "url", "method", "headers", "ca_file", "verify_tls", "expect_status", "expect_bytes", "body_pattern",
         "follow_redirects", "host", "port", "command", "on_timeout",
+        "ocf", "params", "ocf_root", "instance", "resource",
     ]
 }
 
@@ -133,6 +136,7 @@ public enum CheckKind: Sendable, Equatable {
     case http(HTTPCheckSettings)
     case tcp(TCPCheckSettings)
     case exec(ExecCheckSettings)
+    case ocf(OCFCheckSettings)
 
     public var name: CheckKindName {
         switch self {
@@ -141,6 +145,7 @@ public enum CheckKind: Sendable, Equatable {
         case .http: return .http
         case .tcp: return .tcp
         case .exec: return .exec
+        case .ocf: return .ocf
         }
     }
 }

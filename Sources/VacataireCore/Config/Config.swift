@@ -69,9 +69,10 @@ public struct Config: Sendable {
         }
         let notify = root.mapping("notify").map { NotifyConfig.read($0, base: base) } ?? NotifyConfig(email: [], snmp: [])
         let snmpEngineID = root.optional("snmp_engine_id", SNMPEngineID.self)
-        let checks = root.list("checks") { CheckConfig.read($0, base: base) }
-        CheckConfig.validateUnique(checks, in: root)
+        // Before the checks: an `ocf` check may name one of failover.resources.
         let failover = root.mapping("failover").flatMap { FailoverConfig.read($0, base: base) }
+        let checks = root.list("checks") { CheckConfig.read($0, base: base, resources: failover?.resources ?? []) }
+        CheckConfig.validateUnique(checks, in: root)
         let control = root.mapping("control").map { ControlConfig.read($0, base: base) } ?? ControlConfig()
         let outbox = root.mapping("outbox").map(OutboxConfig.read) ?? OutboxConfig()
         let loadBalancer = LoadBalancerConfig.read(root)

@@ -86,12 +86,6 @@ public struct FailoverConfig: Sendable, Equatable {
         public var file: String
     }
 
-    /// A command run through `/bin/sh -c`, killed (with its process group) after `timeout`.
-    public struct ActionCommand: Sendable, Equatable {
-        public var command: String
-        public var timeout: ConfigDuration
-    }
-
     /// What a standby must reach to believe it is not the isolated one.
     public enum Witness: Sendable, Equatable, CustomStringConvertible {
         /// A TCP connect to `host:port` (`tcp://host:port` or plain `host:port`).
@@ -151,7 +145,7 @@ public struct FailoverConfig: Sendable, Equatable {
         let handoffTimeout = reader.duration("handoff_timeout", default: ConfigDuration(seconds: 15), within: ConfigDuration.failoverTiming)
         let retries = reader.optional("handoff_retries", Int.self) ?? 2
         let drain = reader.duration("drain", default: ConfigDuration(seconds: 1), within: ConfigDuration(seconds: 0)...ConfigDuration(seconds: 600))
-        let (start, stop, status) = readActions(reader)
+        let (start, stop, status) = readActions(reader, base: base)
         // By default a started service has what the handoff window leaves after the start
         // timeout (and a heartbeat to confirm), from 1 to 10 seconds, to pass its checks.
         let handoffWindow = handoffTimeout.seconds * Double(min(max(retries, 0), 10) + 1)
@@ -166,7 +160,7 @@ public struct FailoverConfig: Sendable, Equatable {
             return url
         }
         let fence = reader.mapping("fence").flatMap { fenceReader -> ActionCommand? in
-            let command = readCommand(fenceReader, "command", required: true, defaultTimeout: 30, timeoutKey: "timeout")
+            let command = readShellCommand(fenceReader, "command", defaultTimeout: 30, timeoutKey: "timeout")
             fenceReader.finish()
             return command
         }
@@ -203,7 +197,7 @@ public struct FailoverConfig: Sendable, Equatable {
             reader.problem("drain", "must not be negative, found \(drain)")
         }
         if let stop, selfFence.seconds + stop.timeout.seconds >= deadAfter.seconds {
-            reader.problem("self_fence_after", "self_fence_after (\(selfFence)) + actions.stop.timeout (\(stop.timeout)) must be less than dead_after (\(deadAfter)), so that a cut-off active node has stopped before its peer may take over")
+            reader.problem("self_fence_after", "self_fence_after (\(selfFence)) + \(stop.timeoutText("stop")) must be less than dead_after (\(deadAfter)), so that a cut-off active node has stopped before its peer may take over")
         }
         if handoffTimeout.seconds <= heartbeat.seconds {
             reader.problem("handoff_timeout", "must be more than heartbeat_interval (\(heartbeat)), found \(handoffTimeout)")
@@ -212,13 +206,13 @@ public struct FailoverConfig: Sendable, Equatable {
             reader.problem("handoff_retries", "must be from 0 to 10, found \(retries)")
         }
         if let start, handoffTimeout.seconds * Double(max(retries, 0) + 1) <= start.timeout.seconds {
-            reader.problem("handoff_timeout", "handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1) must be more than actions.start.timeout (\(start.timeout)), or a handoff gives up while the peer is still starting")
+            reader.problem("handoff_timeout", "handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1) must be more than \(start.timeoutText("start")), or a handoff gives up while the peer is still starting")
         } else if let start, handoffWindow < start.timeout.seconds + verifyTimeout.seconds, !reader.has("verify_timeout") {
             // The default verify_timeout is what the window leaves, at least 1 s: blame the
             // window the user wrote, not a key the user never saw.
-            reader.problem("handoff_timeout", "handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1) leaves less than 1s after actions.start.timeout (\(start.timeout)) for the started service to pass its checks (verify_timeout); make the window at least \(ConfigDuration(seconds: start.timeout.seconds + 1)) or the start timeout shorter")
+            reader.problem("handoff_timeout", "handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1) leaves less than 1s after \(start.timeoutText("start")) for the started service to pass its checks (verify_timeout); make the window at least \(ConfigDuration(seconds: start.timeout.seconds + 1)) or the start timeout shorter")
         } else if let start, handoffWindow < start.timeout.seconds + verifyTimeout.seconds {
-            reader.problem("verify_timeout", "actions.start.timeout (\(start.timeout)) + verify_timeout (\(verifyTimeout)) must fit in handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1), or a handoff gives up while the peer is still verifying its service")
+            reader.problem("verify_timeout", "\(start.timeoutText("start")) + verify_timeout (\(verifyTimeout)) must fit in handoff_timeout (\(handoffTimeout)) × (handoff_retries + 1), or a handoff gives up while the peer is still verifying its service")
         }
         reader.finish()
         guard let role, let peer, let listen, let keys, let activeKey, let start, let stop else { return nil }
@@ -236,14 +230,14 @@ public struct FailoverConfig: Sendable, Equatable {
         for key in EtcdConfig.pairOnlyKeys where reader.has(key) {
             reader.problem(key, "only mode pair reads `\(key)`; with mode etcd the nodes find each other through etcd (failover.etcd): remove it")
         }
-        let (start, stop, status) = readActions(reader)
+        let (start, stop, status) = readActions(reader, base: base)
         let verifyTimeout = reader.duration("verify_timeout", default: ConfigDuration(seconds: 10), within: ConfigDuration.failoverTiming)
         let startTimeout = start?.timeout ?? ConfigDuration(seconds: 30)
         // By default a handoff waits for the start, the verification and 5 s to move the key.
         let handoffDefault = ConfigDuration(seconds: startTimeout.seconds + verifyTimeout.seconds + 5)
         let handoffTimeout = reader.duration("handoff_timeout", default: handoffDefault, within: ConfigDuration.failoverTiming)
         if handoffTimeout.seconds <= startTimeout.seconds + verifyTimeout.seconds {
-            reader.problem("handoff_timeout", "must be more than actions.start.timeout (\(startTimeout)) + verify_timeout (\(verifyTimeout)), "
+            reader.problem("handoff_timeout", "must be more than \(start?.timeoutText("start") ?? "actions.start.timeout (\(startTimeout))") + verify_timeout (\(verifyTimeout)), "
                 + "or a leader gives up its handoff while the member it asked is still starting; found \(handoffTimeout)")
         }
         let drain = reader.duration("drain", default: ConfigDuration(seconds: 1), within: ConfigDuration(seconds: 0)...ConfigDuration(seconds: 600))
@@ -261,18 +255,6 @@ public struct FailoverConfig: Sendable, Equatable {
             keys: [], activeKey: 0, heartbeatInterval: ConfigDuration(seconds: 0.5), deadAfter: ConfigDuration(seconds: 15),
             selfFenceAfter: ConfigDuration(seconds: 3), handoffTimeout: handoffTimeout, handoffRetries: 0, verifyTimeout: verifyTimeout,
             drain: drain, start: start, stop: stop, status: status, witness: nil, serviceProbe: nil, fence: nil, noWitness: nil, etcd: etcd)
-    }
-
-    static func readActions(_ reader: ConfigReader) -> (start: ActionCommand?, stop: ActionCommand?, status: ActionCommand?) {
-        let actions = reader.mapping("actions")
-        if !reader.has("actions") {
-            reader.problem("actions", "missing; expected a mapping with `start` and `stop` commands")
-        }
-        let start = actions.flatMap { readCommand($0, "start", required: true, defaultTimeout: 30) }
-        let stop = actions.flatMap { readCommand($0, "stop", required: true, defaultTimeout: 10) }
-        let status = actions.flatMap { readCommand($0, "status", required: false, defaultTimeout: 5) }
-        actions?.finish()
-        return (start, stop, status)
     }
 
     static func readPeer(_ reader: ConfigReader) -> PeerSettings? {
@@ -349,23 +331,6 @@ public struct FailoverConfig: Sendable, Equatable {
             reader.problem("active_key", "missing; with several keys, name the one that signs")
         }
         return (keys.isEmpty ? nil : keys, active)
-    }
-
-    static func readCommand(_ reader: ConfigReader, _ key: String, required: Bool, defaultTimeout: Double, timeoutKey: String? = nil) -> ActionCommand? {
-        if let timeoutKey {
-            // A flat mapping: `command` and `timeout` side by side (the fence).
-            let command = reader.required(key, String.self)
-            let timeout = reader.duration(timeoutKey, default: ConfigDuration(seconds: defaultTimeout), within: ConfigDuration.actionTimeout)
-            if let command, command.trimmingCharacters(in: .whitespaces).isEmpty { reader.problem(key, "must not be empty") }
-            return command.map { ActionCommand(command: $0, timeout: timeout) }
-        }
-        guard let commandReader = reader.mapping(key) else {
-            if required, !reader.has(key) { reader.problem(key, "missing; expected a mapping with `command` and `timeout`") }
-            return nil
-        }
-        let command = readCommand(commandReader, "command", required: true, defaultTimeout: defaultTimeout, timeoutKey: "timeout")
-        commandReader.finish()
-        return command
     }
 
     static func readWitness(_ text: String, _ reader: ConfigReader) -> Witness? {
