@@ -45,7 +45,8 @@ let package = Package(
         // Pure code: configuration model and validation, events. No I/O beyond reading files.
         .target(
             name: "VacataireCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            // The floating addresses' value types (parsed and checked with the configuration).
+            dependencies: [.product(name: "Yams", package: "Yams"), "VacataireAddress"]
         ),
         // Health checks: process, memory, http, tcp, exec.
         .target(

@@ -9,8 +9,9 @@ import CAddress
 public enum DuplicateAddressProbe {
     /// Sends one probe and waits up to `timeout` for an answer. Returns the hardware address
     /// of the first host that answered, or nil when none did in time. Blocks for the whole
-    /// timeout when nobody answers.
-    public static func probe(_ floating: FloatingAddress, timeout: Duration) throws(FloatingAddressError) -> HardwareAddress? {
+    /// timeout when nobody answers. Answers from `ignoring` (a peer known to be gone whose
+    /// kernel may still hold the address) are not taken for one.
+    public static func probe(_ floating: FloatingAddress, timeout: Duration, ignoring: Set<HardwareAddress> = []) throws(FloatingAddressError) -> HardwareAddress? {
         let attempt = AddressAttempt(operation: .probe, floating: floating)
         let (link, hardware) = try attempt.resolveEthernetInterface()
         let address = floating.address.bytes
@@ -32,7 +33,7 @@ public enum DuplicateAddressProbe {
             case .ipv4: arpHolder(in: frame.bytes, of: address)
             case .ipv6: advertisedHolder(in: frame.bytes, of: address)
             }
-            if let holder, holder != hardware {
+            if let holder, holder != hardware, !ignoring.contains(holder) {
                 return holder
             }
         }

@@ -177,6 +177,8 @@ extension FailoverAgent {
         return AgentStatus(
             node: config.node.name, cluster: config.node.cluster,
             configuredRole: failover.etcd.map { "etcd member, priority \($0.priority)" } ?? failover.role.rawValue,
+            addresses: addresses?.holdings.map { AgentStatus.FloatingAddress(address: $0.address.address.description, interface: $0.address.interface, held: $0.held) },
+            addressesLastChange: addresses?.lastChange,
             members: survey?.members, store: survey?.store, storeProblem: survey?.problem,
             state: coordinator.stateName.rawValue, role: coordinator.role.rawValue, epoch: coordinator.epoch,
             healthy: coordinator.health?.healthy, lastReason: coordinator.lastReason, peer: peer,

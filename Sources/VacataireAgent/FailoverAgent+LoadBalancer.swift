@@ -24,6 +24,7 @@ extension FailoverAgent {
             checks: checks, rejections: statistics.validation.byReason, heartbeatCopies: statistics.heartbeatCopiesSent,
             datagramsSent: statistics.datagramsSent, datagramsReceived: statistics.datagramsReceived,
             etcdRequests: UInt64(leaseLink?.requestCount ?? 0),
+            addresses: addresses?.holdings.map { ($0.address.address.description, $0.held) } ?? [],
             outboxPending: (backlog?.pending ?? 0) + (outbox.deliveriesInMemory), outboxExpired: backlog?.expired ?? 0,
             outboxOldestPendingSeconds: backlog?.oldestPending.map { max(0, clock.date.timeIntervalSince($0)) } ?? 0
         )

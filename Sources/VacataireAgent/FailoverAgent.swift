@@ -28,6 +28,8 @@ public actor FailoverAgent {
     /// The pair's peer link (mode pair), or the lease's way to etcd (mode etcd): one of them.
     let link: PeerLink?
     let leaseLink: LeaseLink?
+    /// The floating addresses' executor (`failover.addresses`), if configured.
+    let addresses: AddressKeeper?
     let scheduler: CheckScheduler
     let notifier: AgentNotifier
     let outbox: NotificationOutbox
@@ -172,12 +174,17 @@ public actor FailoverAgent {
         self.storeThread = storeThread
         self.link = link
         self.leaseLink = leaseLink
+        addresses = failover.floating.map { floating in
+            // The peer's own addresses and its service probe's host: where its hardware address is learnt.
+            let peerHosts = failover.peer.addresses.map(\.host.host) + [failover.serviceProbe?.host].compactMap { $0 }
+            return AddressKeeper(config: floating, peerHosts: peerHosts, clock: clock)
+        }
         self.logger = logger
         // A node that was active may still run its service: check it from the start.
         serviceChecksRunning = persisted?.role == .active
         scheduler = CheckScheduler(configs: config.checks, serviceChecksRun: serviceChecksRunning, clock: clock)
         (serviceCheckModes, serviceCheckModeQueue) = AsyncStream.makeStream(of: Bool.self)
-        metrics = AgentMetrics(checks: config.checks.map(\.name))
+        metrics = AgentMetrics(checks: config.checks.map(\.name), addresses: failover.floating?.addresses.map(\.address.description) ?? [])
         outbox = NotificationOutbox(
             sender: NotificationSender(config: config, templates: templates, clock: clock), settings: config.outbox, storeThread: storeThread,
             progress: progressBell, metrics: metrics, logger: logger, clock: clock)
@@ -255,6 +262,9 @@ public actor FailoverAgent {
                 }
                 group.addTask(priority: .high) { await self.sendQueued(link) }
             }
+            if let addresses = self.addresses {
+                group.addTask { await addresses.runAnnouncements() }
+            }
             if let leaseLink = self.leaseLink {
                 leaseLink.startWatching()
                 group.addTask(priority: .high) {
@@ -291,6 +301,12 @@ public actor FailoverAgent {
         effectQueue.finish()
         await link?.close()
         leaseLink?.close()
+        if let addresses, SystemShutdown.inProgress {
+            // The machine goes down: its addresses must not outlive it on the wire (a
+            // restart of the agent alone keeps them, as it keeps the service).
+            let failure = addresses.release()
+            logger.notice("the system shuts down: floating addresses let go\(failure.map { " (\($0))" } ?? "")")
+        }
         let stopped = "agent stopped in state \(coordinator.stateName.rawValue) (role \(coordinator.role.rawValue), epoch \(coordinator.epoch)); the service is left as it is"
         logger.notice("\(stopped)")
         record(.agent, reason: stopped)
@@ -344,6 +360,16 @@ public actor FailoverAgent {
         checkSummaryCache = await checkSummaries()
         apply(coordinator.handle(.health(verdict), now: now()))
         notifyChecks(batch)
+    }
+
+    /// The answer to `.claimAddresses`.
+    func addressesClaimed(_ conflict: String?) {
+        if let conflict {
+            logger.critical("floating address(es) not taken: \(conflict)")
+        } else {
+            logger.notice("floating address(es) taken and announced: \(failover.floating?.addresses.map(\.description).joined(separator: ", ") ?? "")")
+        }
+        apply(coordinator.handle(.addressesClaimed(conflict: conflict), now: now()))
     }
 
     /// What etcd answered or showed (mode etcd), for the lease coordinator.
@@ -468,6 +494,18 @@ public actor FailoverAgent {
                 record(.notify, incident: incident, reason: "\(failover.peer.name) confirmed delivering a page of incident \(incident)")
             case .lease(let request):
                 leaseLink?.execute(request)
+            case .claimAddresses(let waitFree, let overPeer):
+                guard let addresses else { break }
+                logger.notice("taking the floating address(es): probing that no other host answers for them")
+                startEffect {
+                    let conflict = await addresses.claim(waitFree: waitFree, overPeer: overPeer)
+                    await self.addressesClaimed(conflict)
+                }
+            case .releaseAddresses(let reason):
+                guard let addresses else { break }
+                let failure = addresses.release()
+                logger.notice("floating address(es) let go (\(reason))\(failure.map { "; could not remove: \($0)" } ?? "")")
+                record(.agent, reason: "floating address(es) let go: \(reason)")
             case .answerAdmin(let accepted, let reason):
                 logger.notice("admin command \(accepted ? "accepted" : "refused"): \(reason)")
             }

@@ -52,6 +52,13 @@ struct StatusText {
         } else {
             peerLine += "not heard since start"
         }
+        if let addresses = status.addresses {
+            let held = addresses.filter(\.held).map { "\($0.address) on \($0.interface)" }
+            let away = addresses.filter { !$0.held }.map { "\($0.address) on \($0.interface)" }
+            lines.append("floating addresses: " + (held.isEmpty ? "none held here" : "held here: " + held.joined(separator: ", "))
+                + (away.isEmpty ? "" : (held.isEmpty ? " (" : "; not here: ") + away.joined(separator: ", ") + (held.isEmpty ? ")" : ""))
+                + (status.addressesLastChange.map { "; \($0)" } ?? ""))
+        }
         if let store = status.store {
             // Mode etcd: the cluster's members instead of one peer.
             lines.append("members (from etcd):")

@@ -80,6 +80,11 @@ struct CheckConfigCommand: AsyncParsableCommand {
             print("    lease: ttl \(etcd.ttl), renewed every \(etcd.renewInterval) (each request \(etcd.requestTimeout) at most); a leader cut from etcd "
                 + "stops its service \(timing.stopLead.humanSeconds) before its lease can expire")
         } else if let failover = config.failover {
+            if let floating = failover.floating {
+                print("  floating addresses: " + floating.addresses.map(\.description).joined(separator: ", ")
+                    + "; announced \(floating.announce.count) at once, \(floating.announce.count) more after \(floating.announce.repeatAfter.humanSeconds)"
+                    + (floating.announce.refresh.map { ", then every \($0.humanSeconds)" } ?? ""))
+            }
             let paths = failover.peer.addresses.map(\.description).joined(separator: ", ")
             print("  failover: configured \(failover.role.rawValue), peer \(failover.peer.name) at \(paths), listening on \(failover.listen)")
         } else {

@@ -110,13 +110,6 @@ struct InitCommand: ParsableCommand {
         guard let url = URLComponents(string: checkURL), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
             throw ValidationError("--check-url: expected an http:// or https:// URL, found `\(checkURL)`")
         }
-        let pages = !mailTo.isEmpty || !nms.isEmpty
-        if !pages, !noPages {
-            throw ValidationError("nobody would be paged: give --mail-to ADDRESS and/or --nms HOST, or --no-pages to page nobody on purpose")
-        }
-        if pages, noPages {
-            throw ValidationError("--no-pages with --mail-to or --nms: choose one")
-        }
         if let smtpStarttls, !["required", "opportunistic", "off"].contains(smtpStarttls) {
             throw ValidationError("--smtp-starttls: expected required, opportunistic or off, found `\(smtpStarttls)`")
         }
@@ -127,6 +120,21 @@ struct InitCommand: ParsableCommand {
         case "pair": try validatePair()
         case "etcd": try validateCluster()
         default: throw ValidationError("--mode: expected pair or etcd, found `\(mode)`")
+        }
+        let pages = !mailTo.isEmpty || !nms.isEmpty
+        if !pages, !noPages {
+            throw ValidationError("nobody would be paged: give --mail-to ADDRESS and/or --nms HOST, or --no-pages to page nobody on purpose")
+        }
+        if pages, noPages {
+            throw ValidationError("--no-pages with --mail-to or --nms: choose one")
+        }
+        if mode == "pair", let master, let standby {
+            if witness == nil, !noWitness {
+                throw ValidationError("without a witness, if \(master)'s machine dies \(standby) will not take over: give --witness tcp://HOST:PORT (a host both nodes reach: a router, a DNS server), or --no-witness to accept that")
+            }
+            if witness != nil, noWitness {
+                throw ValidationError("--no-witness with --witness: choose one")
+            }
         }
     }
 
@@ -164,12 +172,6 @@ struct InitCommand: ParsableCommand {
         }
         for (flag, value) in [("--master-address", masterAddress), ("--standby-address", standbyAddress)] where PairNode.split(value) == nil {
             throw ValidationError("\(flag): expected HOST or HOST:PORT or [IPv6]:PORT, found `\(value)`")
-        }
-        if witness == nil, !noWitness {
-            throw ValidationError("without a witness, if \(master)'s machine dies \(standby) will not take over: give --witness tcp://HOST:PORT (a host both nodes reach: a router, a DNS server), or --no-witness to accept that")
-        }
-        if witness != nil, noWitness {
-            throw ValidationError("--no-witness with --witness: choose one")
         }
     }
 

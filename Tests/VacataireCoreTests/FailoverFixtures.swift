@@ -124,6 +124,11 @@ struct FailoverPair {
     var pendingGuard = [false, false]
     var guardReport = [GuardReport(witnessReachable: true, peerServiceAnswers: false), GuardReport(witnessReachable: true, peerServiceAnswers: false)]
     var serviceOn = [false, false]
+    /// The floating address's holders as the kernels see them (with `addressNames` set),
+    /// a third host holding it too (`intruder`), and the claims waiting for their answer.
+    var addressHeld = [false, false]
+    var intruder = false
+    var pendingClaim: [(waitFree: Duration, overPeer: Bool)?] = [nil, nil]
     var store: [PersistedFailoverState?] = [nil, nil]
     var log: [[FailoverAction]] = [[], []]
     var violations: [String] = []
@@ -186,6 +191,10 @@ struct FailoverPair {
                 pendingActions[index].append(.stop)
             case .probeGuard:
                 pendingGuard[index] = true
+            case .claimAddresses(let waitFree, let overPeer):
+                pendingClaim[index] = (waitFree, overPeer)
+            case .releaseAddresses:
+                addressHeld[index] = false
             case .raiseIncident(_, _, _, true, _), .notify(.failover, _, _), .notify(.takeover, _, _), .notify(.peerLost, _, _):
                 lastPageAt = now
             default:
@@ -221,6 +230,20 @@ struct FailoverPair {
                 pendingGuard[index] = false
                 input(index, .guardAnswered(guardReport[index]))
             }
+            if let claim = pendingClaim[index] {
+                // The probe: the peer's kernel answers while it holds the address (taken over
+                // when `overPeer`), a third host always; a handoff's claim waits for the peer.
+                let peerHolds = addressHeld[1 - index] && !claim.overPeer
+                if intruder {
+                    pendingClaim[index] = nil
+                    input(index, .addressesClaimed(conflict: "198.51.100.100/24 on eth0 is answered by 02:00:00:00:00:03"))
+                } else if !peerHolds {
+                    pendingClaim[index] = nil
+                    addressHeld[index] = true
+                    if claim.overPeer { addressHeld[1 - index] = false }  // announced over: the clients follow
+                    input(index, .addressesClaimed(conflict: nil))
+                }
+            }
             input(index, .tick)
         }
         for index in 0..<2 where down[index] { inbox[index] = [] }
@@ -244,6 +267,9 @@ struct FailoverPair {
     }
 
     mutating func checkInvariants() {
+        if addressHeld[0], addressHeld[1] {
+            violations.append("both nodes hold the floating address at \(now)")
+        }
         let live = (0..<2).filter { !down[$0] }
         if live.count == 2, nodes[0].stateName == .active, nodes[1].stateName == .active, nodes[0].epoch == nodes[1].epoch {
             violations.append("both active at epoch \(nodes[0].epoch) at \(now)")

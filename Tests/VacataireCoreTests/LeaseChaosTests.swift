@@ -426,8 +426,9 @@ final class LeaseChaosTests: XCTestCase {
                 cluster.step()
             }
             XCTAssertEqual(cluster.violations, [], "seed \(seed)")
-            // A planned move drains twice (in the load balancer, then out of it): 20 steps.
-            XCTAssertLessThanOrEqual(cluster.longestBothServing, 20 + 20, "seed \(seed): two services ran together for \(cluster.longestBothServing) steps")
+            // A planned move drains twice (in the load balancer, then out of it): 20 steps, and
+            // a few more for the ticks that notice each instant and the stop's own step.
+            XCTAssertLessThanOrEqual(cluster.longestBothServing, 20 + 20 + 5, "seed \(seed): two services ran together for \(cluster.longestBothServing) steps")
             XCTAssertLessThanOrEqual(cluster.longestBothServingWhileCut, 200 + 20,
                                      "seed \(seed): a node cut from the store ran its service beside the holder for \(cluster.longestBothServingWhileCut) steps (ttl: 200)")
             // Everything repaired: exactly one node serves, and it holds the key.

@@ -22,6 +22,7 @@ public final class OperatorNetwork: @unchecked Sendable {
     }
 
     public static let lbAddress = "198.51.100.254"
+    public static let lbAddress6 = "2001:db8::254"
     /// iproute2's `ip`, wherever Debian put it.
     static let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first {
         FileManager.default.isExecutableFile(atPath: $0)
@@ -88,6 +89,8 @@ public final class OperatorNetwork: @unchecked Sendable {
         }
         try ip(["link", "add", "br0", "type", "bridge"], in: .lb)
         try ip(["addr", "add", "\(Self.lbAddress)/24", "dev", "br0"], in: .lb)
+        // IPv6 on the public network too (a floating 2001:db8::/64 address is reached from lb).
+        try ip(["-6", "addr", "add", "\(Self.lbAddress6)/64", "dev", "br0", "nodad"], in: .lb)
         try ip(["link", "set", "br0", "up"], in: .lb)
         for node in [Host.alpha, .beta] {
             // Public: a veth from the node's pub0 to a port of lb's bridge.

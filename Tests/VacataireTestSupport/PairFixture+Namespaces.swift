@@ -64,7 +64,10 @@ extension PairFixture {
     /// Builds the three hosts, starts lb's servers and the samplers, and writes both nodes'
     /// files; no agent runs yet (`startDeployedPair()`). Throws a `FixtureError` that says
     /// what to install when something is missing.
-    public static func deployed() throws -> PairFixture {
+    /// `addresses`: floating addresses (`198.51.100.100/24`, `2001:db8::100/64`) the pair
+    /// moves on each node's `pub0`, the service probe reading the first; lb, the client on
+    /// the same bridge, samples the service through it (`vip` among the samples' others).
+    public static func deployed(addresses: [String] = []) throws -> PairFixture {
         for (path, package) in [
             (HAProxyFixture.executable, "haproxy"), ("/usr/sbin/snmptrapd", "snmptrapd"), ("/usr/bin/python3", "python3"),
             ("/usr/bin/openssl", "openssl"),
@@ -100,8 +103,8 @@ extension PairFixture {
             directory: directory, sink: sink, traps: traps, loopback: nil,
             lab: Lab(network: network, directory: directory))
         do {
-            try pair.writeDeployedFiles(certificate: directory.file("lb.pem"))
-            try pair.startLoadBalancerHost()
+            try pair.writeDeployedFiles(certificate: directory.file("lb.pem"), addresses: addresses)
+            try pair.startLoadBalancerHost(addresses: addresses)
         } catch {
             pair.tearDown()
             throw error
@@ -123,7 +126,7 @@ extension PairFixture {
         return (certificate, key)
     }
 
-    private func startLoadBalancerHost() throws {
+    private func startLoadBalancerHost(addresses: [String]) throws {
         guard let lab else { return }
         let lb = OperatorNetwork.lbAddress
         let ports = try SpawnedProcess(
@@ -155,7 +158,10 @@ extension PairFixture {
             "lb=http://\(lb):\(Lab.frontendPort)/",
             "alpha-agent=agent://\(Node.alpha.publicAddress):\(Lab.agentCheckPort)",
             "beta-agent=agent://\(Node.beta.publicAddress):\(Lab.agentCheckPort)",
-        ], install: "python3")
+        ] + addresses.enumerated().map { index, address in
+            let host = String(address.prefix { $0 != "/" })
+            return "vip\(index == 0 ? "" : String(index + 1))=http://\(host.contains(":") ? "[\(host)]" : host):\(Lab.servicePort)/"
+        }, install: "python3")
         try sampler.wait(for: "READY") { sampler.output.contains("READY") }
     }
 
@@ -171,7 +177,7 @@ extension PairFixture {
 
     // MARK: - The nodes' files
 
-    private func writeDeployedFiles(certificate: String) throws {
+    private func writeDeployedFiles(certificate: String, addresses: [String]) throws {
         for script in ["web_service.sh", "page_server.py"] {
             let target = directory.file(script)
             try FileManager.default.copyItem(atPath: Repository.path("Tests/Fixtures/operator_lab/\(script)"), toPath: target)
@@ -183,7 +189,7 @@ extension PairFixture {
             chmod(path, 0o600)
         }
         for node in Node.allCases {
-            try directory.write("\(node.rawValue).yaml", deployedConfig(node, certificate: certificate))
+            try directory.write("\(node.rawValue).yaml", deployedConfig(node, certificate: certificate, addresses: addresses))
         }
     }
 

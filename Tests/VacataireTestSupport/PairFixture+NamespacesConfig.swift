@@ -4,8 +4,10 @@ import Foundation
 extension PairFixture {
     /// One node's configuration, written as an operator would from
     /// Config/vacataire.example.yaml and Docs/: no `scope:` on the check.
-    public func deployedConfig(_ node: Node, certificate: String) -> String {
+    public func deployedConfig(_ node: Node, certificate: String, addresses: [String] = []) -> String {
         let lb = OperatorNetwork.lbAddress
+        let probeHost = node.peer.publicAddress
+        let floating = addresses.isEmpty ? "" : "\n  addresses:\n" + addresses.map { "    - {address: \($0), interface: pub0}" }.joined(separator: "\n")
         return """
             node: {name: \(node.rawValue), cluster: shop}
             state_dir: state-\(node.rawValue)
@@ -68,7 +70,7 @@ extension PairFixture {
                 start: {command: "./web_service.sh start \(node.rawValue) \(Lab.servicePort)", timeout: 5s}
                 stop: {command: "./web_service.sh stop \(node.rawValue)", timeout: \(Int(Self.stopTimeout * 1000))ms}
               witness: tcp://\(lb):\(Lab.witnessPort)
-              service_probe: http://\(node.peer.publicAddress):\(Lab.servicePort)/
+              service_probe: http://\(probeHost):\(Lab.servicePort)/\(floating)
 
             """
     }

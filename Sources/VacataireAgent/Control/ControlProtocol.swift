@@ -153,9 +153,19 @@ public struct AgentStatus: Codable, Sendable, Equatable {
         public var detail: String
     }
 
+    /// A floating address (`failover.addresses`) and whether this node holds it.
+    public struct FloatingAddress: Codable, Sendable, Equatable {
+        public var address: String
+        public var interface: String
+        public var held: Bool
+    }
+
     public var node: String
     public var cluster: String
     public var configuredRole: String
+    /// The floating addresses, and the last time this node took or let them go.
+    public var addresses: [FloatingAddress]?
+    public var addressesLastChange: String?
     /// Mode etcd: every member, and each etcd endpoint's health from here (nil in mode pair).
     public var members: [Member]?
     public var store: [StoreEndpoint]?

@@ -36,8 +36,9 @@ public final class AgentMetrics: Sendable {
     private let outboxOldestPending: Prometheus.Gauge
     private let checkHealthy: [String: Prometheus.Gauge]
     private let checkDuration: [String: Prometheus.Gauge]
+    private let addressHeld: [String: Prometheus.Gauge]
 
-    public init(checks: [String]) {
+    public init(checks: [String], addresses: [String] = []) {
         let factory = PrometheusMetricsFactory(registry: registry)
         transitions = CoreMetrics.Counter(label: "vacataire_transitions_total", factory: factory)
         stateWritesFailed = CoreMetrics.Counter(label: "vacataire_state_write_failures_total", factory: factory)
@@ -71,6 +72,10 @@ public final class AgentMetrics: Sendable {
         checkHealthy = Dictionary(checks.map { name in
             (name, Self.gauge(registry, "check_healthy", "", help: "1 healthy, 0 failing, -1 no result yet (after rise and fall)",
                                labels: [("check", name)]))
+        }) { first, _ in first }
+        addressHeld = Dictionary(addresses.map { address in
+            (address, Self.gauge(registry, "floating_address_held", "", help: "1 when this node holds the floating address, else 0",
+                                 labels: [("address", address)]))
         }) { first, _ in first }
         checkDuration = Dictionary(checks.map { name in
             (name, Self.gauge(registry, "check_duration", "seconds", help: "How long the check's latest run took",
@@ -146,6 +151,7 @@ public final class AgentMetrics: Sendable {
             }
             seen = (max(seen.sent, snapshot.datagramsSent), max(seen.received, snapshot.datagramsReceived))
         }
+        for (address, held) in snapshot.addresses { addressHeld[address]?.set(to: held ? 1 : 0) }
         etcdRequestsSeen.withLock { seen in
             if snapshot.etcdRequests > seen { etcdRequests.increment(by: Int64(clamping: snapshot.etcdRequests - seen)) }
             seen = max(seen, snapshot.etcdRequests)
@@ -170,6 +176,8 @@ struct AgentMetricsSnapshot: Sendable {
     var datagramsReceived: UInt64 = 0
     /// Requests sent to etcd (mode etcd): keepalives, key writes, the watch's reads.
     var etcdRequests: UInt64 = 0
+    /// Each floating address and whether this node holds it.
+    var addresses: [(String, Bool)] = []
     var outboxPending: Int
     var outboxExpired: Int
     var outboxOldestPendingSeconds: Double = 0

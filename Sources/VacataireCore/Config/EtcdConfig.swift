@@ -40,7 +40,7 @@ public struct EtcdConfig: Sendable, Equatable {
     /// The keys of `failover:` that only the pair reads, refused with a reason in mode etcd.
     static let pairOnlyKeys = [
         "role", "peer", "listen", "keys", "active_key", "heartbeat_interval", "dead_after", "self_fence_after",
-        "handoff_retries", "witness", "no_witness", "service_probe", "fence",
+        "handoff_retries", "witness", "no_witness", "service_probe", "fence", "addresses", "announce", "address_probe_timeout",
     ]
 
     /// Reads the section; `stopTimeout` (`actions.stop.timeout`) enters the timing rule and

@@ -37,6 +37,8 @@ public struct FailoverConfig: Sendable, Equatable {
     /// above that only the pair reads (role, peer, listen, keys, heartbeats, witness, probe,
     /// fence) keep inert values, and `peer.name` names the cluster's other members.
     public var etcd: EtcdConfig?
+    /// The floating addresses the serving node holds (mode pair), if any.
+    public var floating: FloatingAddressesConfig?
 
     public var mode: CoordinationMode { etcd == nil ? .pair : .etcd }
 
@@ -103,7 +105,7 @@ public struct FailoverConfig: Sendable, Equatable {
 
     /// The state machine's view of this configuration.
     public func settings(nodeName: String) -> FailoverSettings {
-        FailoverSettings(
+        var settings = FailoverSettings(
             role: role,
             nodeName: nodeName,
             peerName: peer.name,
@@ -121,6 +123,8 @@ public struct FailoverConfig: Sendable, Equatable {
             hasFence: fence != nil,
             noWitnessPolicy: noWitness
         )
+        settings.addressNames = floating?.addresses.map { "\($0.address) on \($0.interface)" } ?? []
+        return settings
     }
 
     /// The lease coordinator's view of this configuration (mode etcd).
@@ -144,7 +148,10 @@ public struct FailoverConfig: Sendable, Equatable {
         let selfFence = reader.duration("self_fence_after", default: ConfigDuration(seconds: 3), within: ConfigDuration.failoverTiming)
         let handoffTimeout = reader.duration("handoff_timeout", default: ConfigDuration(seconds: 15), within: ConfigDuration.failoverTiming)
         let retries = reader.optional("handoff_retries", Int.self) ?? 2
-        let drain = reader.duration("drain", default: ConfigDuration(seconds: 1), within: ConfigDuration(seconds: 0)...ConfigDuration(seconds: 600))
+        let floating = FloatingAddressesConfig.read(reader)
+        // With floating addresses the old node lets them go before the new one takes them:
+        // draining would only keep them away longer (a load balancer's drain still applies).
+        let drain = reader.duration("drain", default: ConfigDuration(seconds: floating == nil ? 1 : 0), within: ConfigDuration(seconds: 0)...ConfigDuration(seconds: 600))
         let (start, stop, status) = readActions(reader, base: base)
         // By default a started service has what the handoff window leaves after the start
         // timeout (and a heartbeat to confirm), from 1 to 10 seconds, to pass its checks.
@@ -220,7 +227,7 @@ public struct FailoverConfig: Sendable, Equatable {
             role: role, peer: peer, listen: listen, keys: keys, activeKey: activeKey,
             heartbeatInterval: heartbeat, deadAfter: deadAfter, selfFenceAfter: selfFence,
             handoffTimeout: handoffTimeout, handoffRetries: retries, verifyTimeout: verifyTimeout, drain: drain, start: start, stop: stop, status: status,
-            witness: witness, serviceProbe: probe, fence: fence, noWitness: noWitness, etcd: nil
+            witness: witness, serviceProbe: probe, fence: fence, noWitness: noWitness, etcd: nil, floating: floating
         )
     }
 

@@ -94,6 +94,9 @@ public enum CoordinatorInput: Sendable, Equatable {
     case exitRequested
     /// What the consensus store answered or showed (lease coordinators only).
     case lease(LeaseEvent)
+    /// The answer to `.claimAddresses`: nil when this node holds them now, else who else
+    /// answers for which address.
+    case addressesClaimed(conflict: String?)
 }
 
 /// A state change an admin asks for (`vacataire failback`, ...).

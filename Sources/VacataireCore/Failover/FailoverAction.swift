@@ -38,6 +38,14 @@ public enum FailoverAction: Sendable, Equatable {
     case peerDelivered(IncidentID)
     /// The state changed; log the reason and put it in the event history.
     case transition(from: FailoverStateName, to: FailoverStateName, reason: String)
+    /// Take the floating addresses: probe that no other host answers for them (waiting up
+    /// to `waitFree` for the old holder to let them go), add them, announce them. Answered
+    /// with `CoordinatorInput.addressesClaimed`. `overPeer`: the peer is gone (its agent
+    /// silent and its service down), so an answer from the peer's own hardware address is
+    /// its kernel's leftover, taken over; any other host's answer is a conflict.
+    case claimAddresses(waitFree: Duration, overPeer: Bool)
+    /// Let the floating addresses go (before the stop actions, at start when not active).
+    case releaseAddresses(reason: String)
     /// A request to the consensus store (lease coordinators only); answered with
     /// `CoordinatorInput.lease`.
     case lease(LeaseRequest)

@@ -1,8 +1,15 @@
 /// The pair's machine as the agent drives it: every input through `handle`.
 extension FailoverMachine: Coordinator {
     public mutating func handle(_ input: CoordinatorInput, now: MonotonicInstant) -> [FailoverAction] {
+        var actions = react(to: input, now: now)
+        followAddresses(&actions)
+        return actions
+    }
+
+    mutating func react(to input: CoordinatorInput, now: MonotonicInstant) -> [FailoverAction] {
         switch input {
         case .tick: return tick(now: now)
+        case .addressesClaimed(let conflict): return addressesClaimed(conflict: conflict, now: now)
         case .health(let verdict): return healthChanged(verdict, now: now)
         case .actionFinished(let kind, let outcome): return actionFinished(kind, outcome, now: now)
         case .guardAnswered(let report): return guardAnswered(report, now: now)

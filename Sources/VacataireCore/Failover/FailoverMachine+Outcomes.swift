@@ -146,10 +146,15 @@ extension FailoverMachine {
 
     /// The take-over is complete: this node serves, and says so.
     mutating func becomeActive(_ takeOver: TakeOver, _ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
+        if settings.hasAddresses, !addressesClaimed {
+            claimAddresses(takeOver, &actions)
+            return
+        }
         let purpose = takeOver.purpose
         if let page = takeOver.pageOnceServing {
-            // The node now serving pages the role change, verified.
-            raise(page.incident, page.event, reason: page.reason, paged: true, news: true, failing: page.failing, &actions)
+            // The node now serving pages the role change, verified (and where the addresses are).
+            let holding = settings.hasAddresses ? "; \(settings.nodeName) holds \(settings.addressNames.joined(separator: ", "))" : ""
+            raise(page.incident, page.event, reason: page.reason + holding, paged: true, news: true, failing: page.failing, &actions)
             roleChangeIncident = page.incident
             if page.incident.topic == .peerLost { roleChangedIncidents.insert(page.incident) }
         }
@@ -159,11 +164,10 @@ extension FailoverMachine {
         var reason = "active: service started and verified at epoch \(epoch)"
         switch purpose {
         case .handoff(let request):
-            // The confirmation says `active`: it is sent as this node becomes so.
-            let reply = FailoverMessage(kind: .handoffDone, epoch: epoch, requestID: request, role: .active, healthy: isHealthy)
-            remember(reply, for: AnswerKey(kind: .handoffRequest, request: request))
+            // The confirmation says `active`: it is sent as this node becomes so (or before
+            // it claims the floating addresses, which the requester then lets go).
+            if !takeOver.handoffAnswered { answerHandoff(request, &actions) }
             reason = "active: took over from \(peerName) at epoch \(epoch); my service checks pass"
-            actions.append(.send(reply))
         case .failback(let author, let forced):
             reason = "active: failback by \(author) done at epoch \(epoch)\(forced ? " (forced while checks failed)" : "")"
             actions.append(.notify(.failback, incident: roleChangeIncident, reason: reason))
@@ -178,6 +182,7 @@ extension FailoverMachine {
         case .nobodyServes:
             reason = "active: serving at epoch \(epoch); \(peerName) is \(peer?.role.rawValue ?? "silent")"
         }
+        if settings.hasAddresses { reason += "; holding \(settings.addressNames.joined(separator: ", "))" }
         move(to: .active(Active()), reason: reason, &actions)
     }
 

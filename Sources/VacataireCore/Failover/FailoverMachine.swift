@@ -119,6 +119,9 @@ public struct FailoverMachine: Sendable {
         /// The page of the move (a handoff, a takeover): it goes out once this node's service
         /// passed its checks, so that it never claims a role not reached.
         public var pageOnceServing: RoleChangePage?
+        /// The handoff's requester was told this node serves (sent before the addresses
+        /// are claimed, so that the requester lets them go).
+        public var handoffAnswered = false
 
         public struct RoleChangePage: Sendable, Equatable {
             public var incident: IncidentID
@@ -166,6 +169,9 @@ public struct FailoverMachine: Sendable {
             /// The peer could not stop its service: the fence command runs against it, and
             /// only its success lets this node serve alone.
             case fencingPeer(request: UInt64)
+            /// Verified, and the way is clear: the floating addresses are being taken (a
+            /// probe that nobody else answers for them, then add and announce).
+            case claimingAddresses
         }
     }
 
@@ -249,6 +255,13 @@ public struct FailoverMachine: Sendable {
     var answered: [(key: AnswerKey, reply: FailoverMessage)] = []
     var nextHeartbeatAt: MonotonicInstant
     var activeSince: MonotonicInstant
+    /// This node holds the floating addresses (asked for, and not let go since).
+    var addressesHeld = false
+    /// This run of the agent claimed them (a restarted active node claims them again).
+    var addressesClaimed = false
+    /// The role the store held at start: a node that was not active lets go of addresses
+    /// it may still hold (after a crash).
+    let roleAtBoot: PersistedRole
     var lastWitnessContact: MonotonicInstant?
     var lastWitnessProbe: MonotonicInstant?
     var lastGuardRefusal: String?
@@ -274,6 +287,7 @@ public struct FailoverMachine: Sendable {
         self.nextHeartbeatAt = now
         self.activeSince = now
         self.lastReason = "starting"
+        self.roleAtBoot = restored.role
     }
 
     /// After a restart: the incidents the store still holds open, so that the failback or
@@ -298,6 +312,7 @@ public struct FailoverMachine: Sendable {
             + "learning \(settings.peerName)'s state for up to \(settings.startupWait.humanSeconds)"
         lastReason = reason
         var actions: [FailoverAction] = [.transition(from: .starting, to: .starting, reason: reason)]
+        if let release = bootReleasesAddresses() { actions.append(release) }
         sendHeartbeatIfDue(now, &actions)
         return actions
     }
@@ -378,7 +393,7 @@ public struct FailoverMachine: Sendable {
         case .active, .handingOff: return true  // better a sick master than no master, until the peer serves
         case .takingOver(let takeOver):
             switch takeOver.phase {
-            case .awaitingQuiesce, .fencingPeer: return true
+            case .awaitingQuiesce, .fencingPeer, .claimingAddresses: return true
             case .starting, .verifying: return takeOver.purpose == .resume && !serviceFails  // a restart: it never stopped
             }
         case .starting(let starting):

@@ -32,6 +32,10 @@ public struct FailoverSettings: Sendable, Equatable {
     public var hasFence: Bool
     /// Required when `hasWitness` is false.
     public var noWitnessPolicy: NoWitnessPolicy?
+    /// The floating addresses that move with the service (`failover.addresses`), as
+    /// reasons and pages name them.
+    public var addressNames: [String] = []
+    public var hasAddresses: Bool { !addressNames.isEmpty }
 
     public init(
         role: ConfiguredRole,

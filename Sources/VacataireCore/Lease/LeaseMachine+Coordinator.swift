@@ -12,7 +12,7 @@ extension LeaseMachine: Coordinator {
             var actions: [FailoverAction] = []
             publish(&actions)  // not ready any more: nobody hands over to a node that leaves
             return actions
-        case .guardAnswered, .fenceFinished, .peerMessage, .peerRefused, .pageDelivered:
+        case .guardAnswered, .fenceFinished, .peerMessage, .peerRefused, .pageDelivered, .addressesClaimed:
             return []  // the pair's inputs: no peer link here
         }
     }

@@ -8,6 +8,7 @@ matching Content-Length: a truncated page, as the seed's content check must catc
 Every request gets `Connection: close`.
 """
 import http.server
+import socket
 import os
 import sys
 
@@ -43,7 +44,20 @@ def main():
     # the load balancer) filled it and the kernel dropped SYNs, which the node's own http
     # check read as "Connection timed out". Web servers listen with 511 (nginx) or more.
     http.server.ThreadingHTTPServer.request_queue_size = 511
-    http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
+    # Both families on one socket (a floating IPv6 address is served too), IPv4 alone
+    # where the host has no IPv6.
+    class DualStackServer(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+        def server_bind(self):
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            super().server_bind()
+
+    try:
+        server = DualStackServer(("::", port), Handler)
+    except OSError:
+        server = http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
