@@ -16,8 +16,7 @@ BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev lib
                  dpkg-dev binutils gzip
 # Run and test: the real servers and tools the tests and the demo start; the package
 # test's lintian, man-db, bash-completion and adduser; promtool (Debian `prometheus`) for
-# the alerting rules; snmpd as the AgentX master the subagent's tests start; libfaketime
-# (`faketime`) for an agent whose clock is off; etcd
+# the alerting rules; libfaketime (`faketime`) for an agent whose clock is off; etcd
 # (`etcd-server`) for the lease mode's client; ping (`iputils-ping`) for the floating address's
 # client in its namespace.
 RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmpd snmptrapd smitools \
@@ -39,9 +38,11 @@ deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_PACKAGES) $(RUN_PACKAGES)
-	@# snmpd, snmptrapd, prometheus and etcd start system services when installed; the tests
-	@# need none of them (they start their own).
-	-systemctl disable --now snmpd snmptrapd prometheus etcd >/dev/null 2>&1 || true
+	@# snmpd starts its system service when installed; the AgentX tests start their own snmpd.
+	-systemctl disable --now snmpd >/dev/null 2>&1 || true
+	@# snmptrapd, prometheus and etcd start system services when installed; the tests need
+	@# none of them (they start their own).
+	-systemctl disable --now snmptrapd prometheus etcd >/dev/null 2>&1 || true
 
 build: deps
 	$(SWIFT) build
