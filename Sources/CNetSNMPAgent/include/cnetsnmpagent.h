@@ -5,8 +5,9 @@
  * Swift sees only this header: plain values, a lookup callback and a poll call. The
  * Net-SNMP headers stay in this target (they clash with libcurl's in one Swift module).
  * Which objects exist and what they hold is decided by the Swift caller; nothing here
- * chooses anything. Every call except `cnetsnmp_agent_connections` must come from the one
- * thread that runs the subagent: Net-SNMP's agent library keeps global, unlocked state.
+ * chooses anything. Net-SNMP's agent library keeps global, unlocked state: the set-up calls
+ * (init, register) and then the subagent's loop (connect, poll) run on one thread at a time;
+ * only `cnetsnmp_agent_connections` may be called from anywhere.
  */
 #ifndef VACATAIRE_CNETSNMPAGENT_H
 #define VACATAIRE_CNETSNMPAGENT_H
