@@ -20,7 +20,7 @@ BUILD_PACKAGES = build-essential pkg-config libcurl4-openssl-dev libsnmp-dev lib
 # (`etcd-server`) for the lease mode's client; ping (`iputils-ping`) for the floating address's
 # client in its namespace; Pacemaker's OCF resource agents (`resource-agents`) and the nginx
 # their tests drive.
-RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmptrapd smitools \
+RUN_PACKAGES = ca-certificates openssl python3 python3-aiosmtpd snmp snmpd snmptrapd smitools \
                monitoring-plugins-basic haproxy iproute2 iputils-ping procps sqlite3 curl bc util-linux \
                lintian man-db bash-completion adduser bsdextrautils systemd prometheus faketime \
                etcd-server resource-agents nginx
@@ -39,9 +39,9 @@ deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_PACKAGES) $(RUN_PACKAGES)
-	@# snmptrapd, prometheus, etcd and nginx start system services when installed; the tests
-	@# need none of them (they start their own; nginx's would hold port 80).
-	-systemctl disable --now snmptrapd prometheus etcd nginx >/dev/null 2>&1 || true
+	@# snmpd, snmptrapd, prometheus, etcd and nginx start system services when installed; the
+	@# tests need none of them (they start their own; nginx's would hold port 80).
+	-systemctl disable --now snmpd snmptrapd prometheus etcd nginx >/dev/null 2>&1 || true
 
 build: deps
 	$(SWIFT) build

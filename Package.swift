@@ -35,6 +35,12 @@ let package = Package(
             name: "CNetSNMP",
             linkerSettings: [.linkedLibrary("netsnmp")]
         ),
+        // Net-SNMP's agent library in AgentX subagent mode (its own target for the same
+        // header clash); Swift sees a lookup callback and a poll call. Debian: libsnmp-dev.
+        .target(
+            name: "CNetSNMPAgent",
+            linkerSettings: [.linkedLibrary("netsnmpagent"), .linkedLibrary("netsnmp")]
+        ),
         // Linux's rtnetlink, packet socket, ARP and ICMPv6 headers; netlink macros as inline functions.
         .target(name: "CAddress"),
         // One libcurl easy handle with typed options, for the http check and the SMTP channel.
@@ -77,6 +83,8 @@ let package = Package(
             name: "VacataireAgent",
             dependencies: [
                 "VacataireCore", "VacataireChecks", "VacatairePeer", "VacataireNotify", "VacataireStore",
+                // The AgentX subagent that answers an NMS's polls (`snmp_agent:`).
+                "CNetSNMPAgent",
                 // The lease mode's etcd client (its v3 JSON gateway over libcurl).
                 "VacataireCurl",
                 .product(name: "Subprocess", package: "swift-subprocess"),

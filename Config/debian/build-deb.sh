@@ -75,6 +75,9 @@ install -m 0644 Config/vacataire.example.yaml "$stage/usr/share/doc/vacataire/ex
 install -d "$stage/usr/share/doc/vacataire/examples/pair"
 install -m 0644 Config/pair/master.yaml Config/pair/standby.yaml "$stage/usr/share/doc/vacataire/examples/pair/"
 install -m 0755 Config/pair/service.sh Config/pair/app-check.sh "$stage/usr/share/doc/vacataire/examples/pair/"
+# snmpd.conf lines for the AgentX subagent (Docs/snmp.md, "Polling the agent").
+install -d "$stage/usr/share/doc/vacataire/examples/snmp"
+install -m 0644 Config/snmp/snmpd-vacataire.conf "$stage/usr/share/doc/vacataire/examples/snmp/"
 if [ -d Config/monitoring ]; then
     cp -r Config/monitoring "$stage/usr/share/doc/vacataire/examples/monitoring"
     find "$stage/usr/share/doc/vacataire/examples/monitoring" -type f -exec chmod 0644 {} +

@@ -37,6 +37,8 @@ public actor FailoverAgent {
     var prober: GuardProber
     /// The Prometheus metrics of `/metrics`; counted here and in the outbox.
     let metrics: AgentMetrics
+    /// What the AgentX subagent answers (`snmp_agent:`), published after every change.
+    let snmpStatus = SNMPStatusBoard()
     let logger: Logger
     /// The one source of time (a manual clock in tests).
     let clock: any AgentClock
@@ -229,6 +231,7 @@ public actor FailoverAgent {
             group.addTask(priority: .utility) { await self.scheduler.run() }
             group.addTask { await self.outbox.run() }
             group.addTask { await self.runEffects() }
+            group.addTask(priority: .utility) { await self.runSNMPAgent() }
             group.addTask {
                 // One consumer: the outbox commits notifications in the order they were decided.
                 await self.outbox.takeDecidedBeforeRestart()
@@ -515,6 +518,7 @@ public actor FailoverAgent {
             tickBell.ring()
         }
         changeBell.ring()
+        publishSNMPStatus(after: actions)
         if let refusedStart {
             apply(coordinator.handle(.actionFinished(.start, .failed(refusedStart)), now: now()))
         }

@@ -37,6 +37,14 @@ public final class AgentMetrics: Sendable {
     private let checkHealthy: [String: Prometheus.Gauge]
     private let checkDuration: [String: Prometheus.Gauge]
     private let addressHeld: [String: Prometheus.Gauge]
+    /// Deliveries by destination (`email:NAME`), for the subagent's destination table.
+    private let byDestination = Mutex<[String: DestinationCounts]>([:])
+
+    /// One destination's deliveries since the agent started.
+    struct DestinationCounts: Sendable, Equatable {
+        var sent: UInt64 = 0
+        var failed: UInt64 = 0
+    }
 
     public init(checks: [String], addresses: [String] = []) {
         let factory = PrometheusMetricsFactory(registry: registry)
@@ -102,8 +110,16 @@ public final class AgentMetrics: Sendable {
     }
 
     /// One notification delivery to one destination.
-    func notification(succeeded: Bool) {
+    func notification(succeeded: Bool, destination: String) {
         (succeeded ? notificationsSent : notificationsFailed).increment()
+        byDestination.withLock { counts in
+            if succeeded { counts[destination, default: DestinationCounts()].sent += 1 } else { counts[destination, default: DestinationCounts()].failed += 1 }
+        }
+    }
+
+    /// The deliveries counted so far, by destination.
+    var destinationCounts: [String: DestinationCounts] {
+        byDestination.withLock { $0 }
     }
 
     /// Copies the agent's state into the gauges and the peer link's rejection counts into

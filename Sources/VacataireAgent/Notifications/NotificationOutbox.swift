@@ -354,11 +354,11 @@ actor NotificationOutbox {
         let kind = notification.kind.rawValue
         let from = place.isEmpty ? "" : " (\(place))"
         guard let outcome else {
-            metrics.notification(succeeded: false)
+            metrics.notification(succeeded: false, destination: destination)
             logger.warning("notification \(kind)\(from) to \(destination) given up: no longer configured")
             return .noLongerConfigured
         }
-        metrics.notification(succeeded: outcome.succeeded)
+        metrics.notification(succeeded: outcome.succeeded, destination: destination)
         guard let error = outcome.error else {
             logger.info("notification \(kind) sent\(place.isEmpty ? "" : " from memory"): \(outcome.line)\(attempt > 1 ? " (after \(attempt) tries)" : "")")
             return .delivered

@@ -28,6 +28,8 @@ public struct Config: Sendable {
     public var incidents: IncidentsConfig = IncidentsConfig()
     /// The notification rate limiter, de-duplication and flap detection (`rate_limit:`).
     public var rateLimit: RateLimitConfig = RateLimitConfig()
+    /// The AgentX subagent that answers an NMS's polls (`snmp_agent:`), off when nil.
+    public var snmpAgent: SNMPAgentConfig?
 
     /// Reads and validates the configuration at `path`.
     public static func load(path: String) throws(ConfigErrors) -> Config {
@@ -78,6 +80,7 @@ public struct Config: Sendable {
         let loadBalancer = LoadBalancerConfig.read(root)
         let incidents = root.mapping("incidents").map(IncidentsConfig.read) ?? IncidentsConfig()
         let rateLimit = root.mapping("rate_limit").map(RateLimitConfig.read) ?? RateLimitConfig()
+        let snmpAgent = root.mapping("snmp_agent").map(SNMPAgentConfig.read)
         ConfigSanity.check(node: node, checks: checks, failover: failover, loadBalancer: loadBalancer, in: root)
         root.finish()
         guard problems.all.isEmpty, let node else {
@@ -87,7 +90,7 @@ public struct Config: Sendable {
             file: file, node: node, stateDirectory: stateDirectory,
             templatesDirectory: templatesDirectory, notify: notify, snmpEngineID: snmpEngineID, checks: checks,
             failover: failover, control: control, outbox: outbox, loadBalancer: loadBalancer, incidents: incidents,
-            rateLimit: rateLimit
+            rateLimit: rateLimit, snmpAgent: snmpAgent
         )
     }
 

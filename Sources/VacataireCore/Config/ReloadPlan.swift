@@ -39,6 +39,7 @@ public struct ReloadPlan: Sendable {
         if fresh.node != running.node { restart.append("node") }
         if fresh.control != running.control { restart.append("control") }
         if fresh.stateDirectory != running.stateDirectory { restart.append("state_dir") }
+        if fresh.snmpAgent != running.snmpAgent { restart.append("snmp_agent") }
         if !sameMachine { restart.append("failover roles and timings") }
         if freshFailover.listen != runningFailover.listen || freshFailover.peer != runningFailover.peer {
             restart.append("peer addresses and listen")
@@ -64,5 +65,6 @@ public struct ReloadPlan: Sendable {
         failover = kept
         config = fresh
         config.checks = running.checks
+        config.snmpAgent = running.snmpAgent
     }
 }
