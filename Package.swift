@@ -87,6 +87,8 @@ let package = Package(
                 "CNetSNMPAgent",
                 // The lease mode's etcd client (its v3 JSON gateway over libcurl).
                 "VacataireCurl",
+                // Floating addresses: rtnetlink, gratuitous ARP and neighbour advertisements.
+                "VacataireAddress",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -116,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "vacataire",
             dependencies: [
-                "VacataireCore", "VacataireNotify", "VacataireChecks", "VacatairePeer", "VacataireAgent",
+                "VacataireCore", "VacataireNotify", "VacataireChecks", "VacatairePeer", "VacataireAgent", "VacataireAddress",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -75,6 +75,13 @@ install -m 0644 Config/vacataire.example.yaml "$stage/usr/share/doc/vacataire/ex
 install -d "$stage/usr/share/doc/vacataire/examples/pair"
 install -m 0644 Config/pair/master.yaml Config/pair/standby.yaml "$stage/usr/share/doc/vacataire/examples/pair/"
 install -m 0755 Config/pair/service.sh Config/pair/app-check.sh "$stage/usr/share/doc/vacataire/examples/pair/"
+# Three nodes electing their server through etcd (Docs/etcd.md), a pair with a floating
+# address and no load balancer (Docs/addresses.md), OCF resource agents (Docs/ocf.md).
+for example in etcd vip ocf; do
+    [ -d "Config/$example" ] || continue
+    install -d "$stage/usr/share/doc/vacataire/examples/$example"
+    install -m 0644 Config/$example/*.yaml "$stage/usr/share/doc/vacataire/examples/$example/"
+done
 # snmpd.conf lines for the AgentX subagent (Docs/snmp.md, "Polling the agent").
 install -d "$stage/usr/share/doc/vacataire/examples/snmp"
 install -m 0644 Config/snmp/snmpd-vacataire.conf "$stage/usr/share/doc/vacataire/examples/snmp/"

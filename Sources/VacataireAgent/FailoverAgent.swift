@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VacataireAddress
 import VacataireChecks
 import VacataireCore
 import VacataireNotify
@@ -118,6 +119,9 @@ public actor FailoverAgent {
         } catch {
             notWritable = notWritable ?? error.description
             bootID = BootGeneration.standIn(stateDirectory: config.stateDirectory, clock: clock.unixMilliseconds)
+        }
+        if failover.floating != nil, let problem = NetworkCapabilities.problem() {
+            throw AgentStartError(problem)
         }
         // The newest hint only: the peer may send twenty datagrams a second.
         let (refusals, refusalQueue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))

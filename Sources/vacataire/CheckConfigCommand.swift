@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import VacataireAddress
+import VacataireAgent
 import VacataireChecks
 import VacataireCore
 import VacataireNotify
@@ -47,6 +49,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
             templates = try TemplateSet(defaults: TemplateSet.defaultDirectory(), overrides: config.templatesDirectory)
             // The key files as `run` reads them: a file the YAML may name but `run` refuses
             // (empty, too short or long, a directory, a fifo) is refused here too.
+            if config.failover?.floating != nil, let problem = NetworkCapabilities.problem() {
+                throw AgentStartError(problem)
+            }
             if let failover = config.failover, failover.etcd == nil {
                 _ = try PeerKeyring.load(failover)
                 // Peer host names as `run` resolves them at start.

@@ -187,4 +187,26 @@ final class FloatingAddressTests: XCTestCase {
         XCTAssertTrue(clientNeighbour(network, Self.address6).contains(try mac(network, .beta)),
                       "the client's entry moved to beta: \(clientNeighbour(network, Self.address6))")
     }
+
+    /// Config/vip's pair passes check-config (with a peer key beside it); without
+    /// CAP_NET_ADMIN and CAP_NET_RAW, check-config (and so `run`) refuses it, naming them.
+    func testTheExampleIsValidAndAProcessWithoutTheCapabilitiesIsRefused() throws {
+        let directory = try TemporaryDirectory("vip-example")
+        defer { directory.remove() }
+        for node in ["alpha", "beta"] {
+            try FileManager.default.copyItem(atPath: Repository.path("Config/vip/\(node).yaml"), toPath: directory.file("\(node).yaml"))
+        }
+        _ = try directory.writePeerKey()
+        for node in ["alpha", "beta"] {
+            let check = try Repository.runVacataire(["check-config", directory.file("\(node).yaml")])
+            XCTAssertEqual(check.status, 0, check.stderr)
+            XCTAssertTrue(check.stdout.contains("floating addresses: 198.51.100.100/24 on eth0 as eth0:web, 2001:db8::100/64 on eth0"), check.stdout)
+        }
+        let setpriv = "/usr/bin/setpriv"
+        guard FileManager.default.isExecutableFile(atPath: setpriv) else { throw FixtureError("this test needs setpriv: apt-get install util-linux") }
+        let dropped = try Repository.run(setpriv, ["--inh-caps=-all", "--bounding-set=-net_admin,-net_raw", Repository.executable,
+                                                   "check-config", directory.file("alpha.yaml")])
+        XCTAssertEqual(dropped.status, 1)
+        XCTAssertTrue(dropped.stderr.contains("failover.addresses: this process lacks CAP_NET_ADMIN and CAP_NET_RAW"), dropped.stderr)
+    }
 }
