@@ -102,7 +102,8 @@ deb: deps
 # network-namespace hosts (failover-bench.sh, about 12 minutes; ROUNDS=20 by default), then
 # instructions per heartbeat and per check under valgrind's callgrind (instruction-counts.sh,
 # about 5 minutes), then mode etcd's takeover times and idle etcd requests on the lease lab
-# (lease-bench.sh, about 5 minutes; the debug test bundle drives it).
+# (lease-bench.sh, about 5 minutes; the debug test bundle drives it), then the floating
+# address's windows next to keepalived's on the same hosts (address-bench.sh, about 4 minutes).
 bench: deps
 	SWIFT=$(SWIFT) bash Config/link/release-build.sh .build-bench
 	command -v keepalived >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends keepalived \
@@ -112,6 +113,7 @@ bench: deps
 	bash Tests/Benchmarks/instruction-counts.sh .build-bench/release/vacataire
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) bash Tests/Benchmarks/lease-bench.sh .build-bench/release/vacataire
+	SWIFT=$(SWIFT) bash Tests/Benchmarks/address-bench.sh .build-bench/release/vacataire
 	VACATAIRE_BENCH=1 $(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing --filter PeerCodecCostTests 2>&1 | grep "peer codec cost"
 
 # The default templates compiled into the binary, from Templates/ (a test fails while they differ).

@@ -107,7 +107,9 @@ public final class PairFixture: @unchecked Sendable {
     public func start(_ node: Node, environment: [String: String] = [:]) throws {
         let count = (starts[node] ?? 0) + 1
         starts[node] = count
-        var command = agentPrefix + [Repository.executable, "run", "--config", configPath(node)]
+        // A benchmark runs the build it measures (VACATAIRE_AGENT, the release binary).
+        let agent = ProcessInfo.processInfo.environment["VACATAIRE_AGENT"] ?? Repository.executable
+        var command = agentPrefix + [agent, "run", "--config", configPath(node)]
         if let lab { command = lab.network.command(in: node.host, command) }
         agents[node] = try SpawnedProcess(
             executable: command[0],
