@@ -75,8 +75,15 @@ final class AddressBench: XCTestCase {
             guard pair.waitUntil(timeout: 30, { self.served(pair) == "beta" }) else { throw FixtureError("keepalived: beta never took over after the crash") }
             sleep(1)
             theirs["crash", default: []].append(window(pair, since: mark))
+            // alpha comes back as after a reboot: no stale pid file, no address left in its kernel.
+            try? FileManager.default.removeItem(atPath: pair.directory.file("run/alpha.pid"))
+            let flush = network.command(in: .alpha, ["/usr/sbin/ip", "addr", "del", "\(Self.address)/24", "dev", "pub0"])
+            _ = try? Repository.run(flush[0], Array(flush.dropFirst()))
             try keepalived.start(.alpha)
-            guard pair.waitUntil(timeout: 30, { self.served(pair) == "alpha" }) else { throw FixtureError("keepalived: alpha never came back after the crash") }
+            guard pair.waitUntil(timeout: 60, { self.served(pair) == "alpha" }) else {
+                let logs = (try? String(contentsOfFile: pair.directory.file("alpha.ka1.stdout"), encoding: .utf8)) ?? ""
+                throw FixtureError("keepalived: alpha never came back after the crash\n\(logs.suffix(3000))")
+            }
             sleep(2)
         }
         let version = (try? Repository.run("/usr/sbin/keepalived", ["--version"]))
@@ -87,15 +94,16 @@ final class AddressBench: XCTestCase {
             + "fresh connection. The longest run without an answer after the event, in seconds, median / p90 / min / max of "
             + "\(rounds) rounds; vacataire (release build; heartbeat 200 ms, dead_after 2 s) and then \(version) (advert_int 0.1, "
             + "unicast, a track file written by the same http check every 200 ms, fall 2) moving the same address on the same "
-            + "hosts in the same run. Measured \(Self.today()).\n\n"
+            + "hosts in the same run. Measured \(BenchFigures.today()).\n\n"
         text += "| event | vacataire | keepalived |\n| --- | --- | --- |\n"
-        text += "| the served page breaks (check failure) | \(Self.summary(ours["check"] ?? [])) | \(Self.summary(theirs["check"] ?? [])) |\n"
-        text += "| kill -9 of the master's agent and service | \(Self.summary(ours["crash"] ?? [])) | \(Self.summary(theirs["crash"] ?? [])) |\n"
+        text += "| the served page breaks (check failure) | \(BenchFigures.summary(ours["check"] ?? [])) | \(BenchFigures.summary(theirs["check"] ?? [])) |\n"
+        text += "| kill -9 of the master's agent and service | \(BenchFigures.summary(ours["crash"] ?? [])) | \(BenchFigures.summary(theirs["crash"] ?? [])) |\n"
         text += "\nvacataire moves the address make-before-break: the new node's service is verified first, then the old node "
             + "lets the address go, then the new one probes that nobody answers (100 ms), adds and announces it. keepalived "
             + "moves it as soon as VRRP elects the other node, and starts the service from its notify script after that. "
             + "After a crash, vacataire waits for dead_after (and its witness and service probe) before taking over; "
-            + "keepalived for three missed adverts.\n"
+            + "keepalived for three missed adverts. A GET that gets no answer gives up after 500 ms, so one missed sample reads as "
+            + "about 0.5 s: on a check failure both lose one sample.\n"
         try text.write(toFile: output, atomically: true, encoding: .utf8)
         print(text)
     }
@@ -117,19 +125,6 @@ final class AddressBench: XCTestCase {
             }
         }
         return longest
-    }
-
-    static func summary(_ values: [Double]) -> String {
-        guard !values.isEmpty else { return "-" }
-        let sorted = values.sorted()
-        let p90 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]
-        return [sorted[sorted.count / 2], p90, sorted[0], sorted[sorted.count - 1]].map { String(format: "%.3f", $0) }.joined(separator: " / ")
-    }
-
-    static func today() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date())
     }
 
     /// keepalived on alpha (MASTER, priority 150) and beta (BACKUP, 100), VRRP unicast on the
@@ -207,6 +202,8 @@ final class AddressBench: XCTestCase {
 
         func start(_ node: PairFixture.Node) throws {
             let directory = pair.directory
+            // A machine that boots again has an empty /run: no pid file of the killed daemon.
+            for pid in ["ka", "ka-vrrp", "ka-checkers"] { try? FileManager.default.removeItem(atPath: directory.file("\(node.rawValue).\(pid).pid")) }
             let loop = network.command(in: node.host, ["/bin/sh", "-c", "cd '\(directory.path)' && exec ./checkloop.sh \(node.rawValue) \(node.rawValue).track"])
             let daemon = network.command(in: node.host, [
                 "/usr/sbin/keepalived", "--dont-fork", "--log-console", "--vrrp", "--no-syslog",

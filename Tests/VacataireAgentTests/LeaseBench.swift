@@ -72,10 +72,10 @@ final class LeaseBench: XCTestCase {
         var text = "## etcd lease mode (lease-bench.sh)\n\n"
         text += "Three agents, a three-member etcd (Debian's etcd-server 3.4) and HAProxy, each on its own network-namespace host "
             + "(`LeaseLab`); the service's http check every 200 ms, fall 2; stop timeout 1 s. \(rounds) rounds each; seconds, "
-            + "median / p90 / min / max. Measured \(Self.today()).\n\n"
+            + "median / p90 / min / max. Measured \(BenchFigures.today()).\n\n"
         text += "| figure | " + settings.map(\.label).joined(separator: " | ") + " |\n| --- |" + String(repeating: " --- |", count: settings.count) + "\n"
         for (label, key) in rows {
-            text += "| \(label) | " + columns.map { Self.summary($0[key] ?? []) }.joined(separator: " | ") + " |\n"
+            text += "| \(label) | " + columns.map { BenchFigures.summary($0[key] ?? []) }.joined(separator: " | ") + " |\n"
         }
         text += "| etcd requests per second, idle node (the busiest of three, over 20 s) | "
             + idle.map { String(format: "%.2f", $0) }.joined(separator: " | ") + " |\n"
@@ -105,18 +105,5 @@ final class LeaseBench: XCTestCase {
 
     func firstSample(_ lab: LeaseLab, after start: Date, _ condition: (ServiceSamples.Sample) -> Bool) -> Date? {
         lab.samples.since(start).samples.first(where: condition)?.time
-    }
-
-    static func summary(_ values: [Double]) -> String {
-        guard !values.isEmpty else { return "-" }
-        let sorted = values.sorted()
-        let p90 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)]
-        return [sorted[sorted.count / 2], p90, sorted[0], sorted[sorted.count - 1]].map { String(format: "%.3f", $0) }.joined(separator: " / ")
-    }
-
-    static func today() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date())
     }
 }

@@ -68,3 +68,33 @@ extension Array where Element == LabTrap {
     public var listing: String { isEmpty ? "  (none)" : map { "  \($0)" }.joined(separator: "\n") }
     public var pages: [LabTrap] { filter(\.isPage) }
 }
+
+/// A point in a lab's run: what the SMTP sink and the trap receiver had received, and when.
+public struct LabMark: Sendable {
+    public var time: Date
+    public var mails: Int
+    public var traps: Int
+}
+
+/// A lab with the SMTP sink and the trap receiver every page goes to: marks, and what
+/// arrived since one.
+public protocol NotificationReceivers {
+    var sink: SMTPSink { get }
+    var traps: TrapReceiver { get }
+}
+
+extension NotificationReceivers {
+    public func mark() -> LabMark {
+        LabMark(time: Date(), mails: sink.messages().count, traps: traps.notifications().count)
+    }
+
+    /// The mails received after `mark`, in order of arrival.
+    public func mails(since mark: LabMark) -> [LabMail] {
+        sink.messages().enumerated().dropFirst(mark.mails).map { LabMail(index: $0.offset + 1, received: $0.element) }
+    }
+
+    /// The traps logged after `mark`, in order of arrival.
+    public func trapsReceived(since mark: LabMark) -> [LabTrap] {
+        traps.notifications().enumerated().dropFirst(mark.traps).map { LabTrap(index: $0.offset + 1, received: $0.element) }
+    }
+}

@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// Partitions are real: a host's link goes down, or blackhole routes cut it from some
 /// addresses only. `tearDown()` kills everything in the namespaces and deletes them.
-public final class LeaseLab: @unchecked Sendable {
+public final class LeaseLab: NotificationReceivers, @unchecked Sendable {
     public static let nodes = ["alpha", "beta", "gamma"]
     public static let members = ["e1", "e2", "e3"]
     public static let lbAddress = "198.51.100.254"
@@ -385,23 +385,7 @@ public final class LeaseLab: @unchecked Sendable {
         return last.frontend.who
     }
 
-    public struct Mark: Sendable {
-        public var time: Date
-        public var mails: Int
-        public var traps: Int
-    }
-
-    public func mark() -> Mark {
-        Mark(time: Date(), mails: sink.messages().count, traps: traps.notifications().count)
-    }
-
-    public func mails(since mark: Mark) -> [LabMail] {
-        sink.messages().enumerated().dropFirst(mark.mails).map { LabMail(index: $0.offset + 1, received: $0.element) }
-    }
-
-    public func trapsReceived(since mark: Mark) -> [LabTrap] {
-        traps.notifications().enumerated().dropFirst(mark.traps).map { LabTrap(index: $0.offset + 1, received: $0.element) }
-    }
+    public typealias Mark = LabMark
 
     /// Waits until neither the sink nor the receiver got anything for `quiet` seconds.
     @discardableResult

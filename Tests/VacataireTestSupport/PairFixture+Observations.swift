@@ -13,26 +13,8 @@ extension PairFixture {
         samples.samples.last
     }
 
-    /// A point in the run: what had arrived so far, and when.
-    public struct Mark: Sendable {
-        public var time: Date
-        public var mails: Int
-        public var traps: Int
-    }
-
-    public func mark() -> Mark {
-        Mark(time: Date(), mails: sink.messages().count, traps: traps.notifications().count)
-    }
-
-    /// The mails received after `mark`, in order of arrival.
-    public func mails(since mark: Mark) -> [LabMail] {
-        sink.messages().enumerated().dropFirst(mark.mails).map { LabMail(index: $0.offset + 1, received: $0.element) }
-    }
-
-    /// The traps logged after `mark`, in order of arrival.
-    public func trapsReceived(since mark: Mark) -> [LabTrap] {
-        traps.notifications().enumerated().dropFirst(mark.traps).map { LabTrap(index: $0.offset + 1, received: $0.element) }
-    }
+    /// A point in the run: what had arrived so far, and when (`NotificationReceivers.mark()`).
+    public typealias Mark = LabMark
 
     /// Waits until the notifications of what happened so far are out: every running agent
     /// owes no delivery, holds no notice back and awaits no delivery confirmation from its

@@ -21,7 +21,7 @@ import FoundationNetworking
 /// Everything lives in one temporary directory: configurations, key, state, and the agents'
 /// logs (one file per start: alpha.1.log, alpha.2.log, ...). `tearDown()` kills both agents
 /// and both services, whatever state the test left (`VACATAIRE_KEEP_PAIR` keeps the files).
-public final class PairFixture: @unchecked Sendable {
+public final class PairFixture: NotificationReceivers, @unchecked Sendable {
     public enum Hosts: Sendable {
         case loopback, namespaces
     }
