@@ -4,7 +4,7 @@ import XCTest
 
 /// `failover.mode: etcd`: a valid section with its defaults, the timing rule with its
 /// reason, the pair's keys refused, and every way to get the `etcd` section wrong.
-final class EtcdConfigTests: XCTestCase {
+final class EtcdConfigTests: XCTestCase, ConfigProblemChecks {
     var directory = ""
 
     override func setUpWithError() throws {
@@ -35,20 +35,7 @@ final class EtcdConfigTests: XCTestCase {
         return try Config.parse("node: {name: web-1, cluster: shop}\nfailover:\n\(body)\n", file: directory + "/web-1.yaml")
     }
 
-    func problems(_ failover: String) -> [ConfigProblem] {
-        do {
-            _ = try parse(failover)
-            return []
-        } catch {
-            return error.problems
-        }
-    }
 
-    func assertProblem(_ failover: String, key: String, contains text: String, file: StaticString = #filePath, line: UInt = #line) {
-        let found = problems(failover)
-        XCTAssertTrue(found.contains { $0.key == key && $0.message.contains(text) },
-                      "expected `\(key)`: …\(text)…; got:\n\(found.map(\.description).joined(separator: "\n"))", file: file, line: line)
-    }
 
     func testAValidSectionWithItsDefaults() throws {
         let failover = try XCTUnwrap(try parse(Self.section).failover)

@@ -3,7 +3,7 @@ import XCTest
 @testable import VacataireCore
 
 /// The `failover:` section: a valid master and standby on loopback, and every way to get it wrong.
-final class FailoverConfigTests: XCTestCase {
+final class FailoverConfigTests: XCTestCase, ConfigProblemChecks {
     var directory = ""
 
     override func setUpWithError() throws {
@@ -61,20 +61,7 @@ final class FailoverConfigTests: XCTestCase {
         try Config.parse(document(failover), file: directory + "/master.yaml")
     }
 
-    func problems(_ failover: String) -> [ConfigProblem] {
-        do {
-            _ = try parse(failover)
-            return []
-        } catch {
-            return error.problems
-        }
-    }
 
-    func assertProblem(_ failover: String, key: String, contains text: String, file: StaticString = #filePath, line: UInt = #line) {
-        let found = problems(failover)
-        XCTAssertTrue(found.contains { $0.key == key && $0.message.contains(text) },
-                      "expected `\(key)`: …\(text)…; got:\n\(found.map(\.description).joined(separator: "\n"))", file: file, line: line)
-    }
 
     func replacing(_ old: String, with new: String) -> String {
         Self.master.replacingOccurrences(of: old, with: new)

@@ -5,7 +5,7 @@ import XCTest
 
 /// Actions and checks that name an OCF resource agent, and `failover.resources`: what is
 /// read, and every way to get it wrong, against Debian's resource agents.
-final class OCFConfigTests: XCTestCase {
+final class OCFConfigTests: XCTestCase, ConfigProblemChecks {
     var directory: TemporaryDirectory?
 
     override func setUpWithError() throws {
@@ -41,20 +41,7 @@ final class OCFConfigTests: XCTestCase {
         try Config.parse(text, file: (directory?.path ?? "/tmp") + "/alpha.yaml")
     }
 
-    func problems(_ text: String) -> [ConfigProblem] {
-        do {
-            _ = try parse(text)
-            return []
-        } catch {
-            return error.problems
-        }
-    }
 
-    func assertProblem(_ text: String, key: String, contains fragment: String, file: StaticString = #filePath, line: UInt = #line) {
-        let found = problems(text)
-        XCTAssertTrue(found.contains { $0.key == key && $0.message.contains(fragment) },
-                      "expected `\(key)`: …\(fragment)…; got:\n\(found.map(\.description).joined(separator: "\n"))", file: file, line: line)
-    }
 
     static let dummyActions = """
           actions:
