@@ -111,6 +111,11 @@ public enum AdminCommand: Sendable, Equatable {
     case maintenance(on: Bool)
     /// Acknowledge an incident (nil: the newest open one); reminders resume after `expiresIn`.
     case acknowledge(IncidentID?, comment: String?, expiresIn: Duration?)
+    /// One leg of a drill: a switchover to the other node whose role change pages nobody
+    /// (the drill reports it).
+    case drillLeg
+    /// A drill failed (why, with its figures): one incident, paged.
+    case drillFailed(reason: String)
 }
 
 /// What the load balancer's answers (`/health`, agent-check) are made of.

@@ -64,6 +64,10 @@ extension FailoverMachine: Coordinator {
                 if targetServes { return [.answerAdmin(accepted: false, reason: "\(target) already serves")] }
             }
             return switchover(author: author, now: now)
+        case .drillLeg:
+            return switchover(author: author, drill: true, now: now)
+        case .drillFailed(let reason):
+            return drillFailed(reason: reason, now: now)
         case .acknowledge(let named, let comment, let expiresIn):
             guard let target = named ?? openIncidents.last else {
                 return [.answerAdmin(accepted: false, reason: "no open incident to acknowledge")]
