@@ -11,6 +11,12 @@ extension FailoverAgent {
     /// services, and sends the report it returns: a notice when it passed, one incident
     /// paged when it failed. Answers once the drill is over.
     func drill(_ request: ControlRequest, author: String) async -> ControlReply {
+        // Its own task: a client that hangs up (or is cancelled) mid-drill does not stop
+        // it half-way, with the service on the other node.
+        await Task { await self.runDrill(request, author: author) }.value
+    }
+
+    private func runDrill(_ request: ControlRequest, author: String) async -> ControlReply {
         let peer = coordinator.peerStatus(at: now())
         let situation = DrillPlan.Situation(
             node: config.node.name, peer: peer.name, configuredMaster: failover.role == .master, state: coordinator.stateName,
@@ -68,51 +74,31 @@ extension FailoverAgent {
         var answer: (accepted: Bool, reason: String)?
         for case .answerAdmin(let accepted, let reason) in actions { answer = (accepted, reason) }
         apply(actions)
-        var started: Duration?
-        var verified: Duration?
-        var drained: Duration?
+        var watch = DrillLegWatch(leg: leg)
         let outcome: DrillLegRecord.Outcome
         if let answer, !answer.accepted {
             outcome = .refused(answer.reason)
         } else {
             // Each leg has the time of a switchover, and both drains.
             let deadline = origin + .milliseconds(Int64(defaultWait * 1000)) + failover.drain.duration * 2
-            var seen: DrillLegRecord.Outcome?
-            while seen == nil {
-                let at = clock.now.since(origin)
-                let state = coordinator.stateName
-                let peerRole = coordinator.peerStatus(at: now()).heardRole
-                if leg.towardsPeer {
-                    // handing-off -> quiescing (the peer confirmed: its service passed its checks) -> standby.
-                    if verified == nil, state == .quiescing || state == .standby { verified = at }
-                    if state == .standby, peerRole == .active {
-                        drained = at
-                        seen = .settled
-                    } else if state == .active || state == .failed {
-                        seen = .abandoned(coordinator.lastReason)
-                    }
-                } else {
-                    // taking-over (start, verify: in the load balancer, the peer drains) -> active.
-                    if started == nil, coordinator.runsServiceChecks { started = at }
-                    if verified == nil, coordinator.loadBalancerView(at: now()).up { verified = at }
-                    if state == .active {
-                        drained = at
-                        seen = .settled
-                    } else if [.quiescing, .standby, .failed].contains(state) {
-                        seen = .abandoned(coordinator.lastReason)
-                    }
-                }
-                if seen == nil, clock.now >= deadline { seen = .timedOut(coordinator.lastReason) }
-                if seen == nil { await sleep(until: min(deadline, clock.now + Self.drillSamplePeriod), orWhen: changeBell) }
+            var ended: DrillLegRecord.Outcome?
+            while ended == nil {
+                let view = DrillLegWatch.View(
+                    state: coordinator.stateName, peerRole: coordinator.peerStatus(at: now()).heardRole,
+                    runsServiceChecks: coordinator.runsServiceChecks, inLoadBalancer: coordinator.loadBalancerView(at: now()).up,
+                    lastReason: coordinator.lastReason)
+                ended = watch.observe(view, at: clock.now.since(origin))
+                if ended == nil, clock.now >= deadline { ended = .timedOut(coordinator.lastReason) }
+                if ended == nil { await sleep(until: min(deadline, clock.now + Self.drillSamplePeriod), orWhen: changeBell) }
             }
-            outcome = seen ?? .timedOut(coordinator.lastReason)
+            outcome = ended ?? .timedOut(coordinator.lastReason)
         }
-        // The last samples show the old service stopped.
         let samples = await sampler.stop()
-        if leg.towardsPeer { started = samples.first(where: \.peerAnswers)?.at }
+        // Leg to the peer: its start as the load balancer's URL shows it.
+        let started = leg.towardsPeer ? samples.first(where: \.peerAnswers)?.at : watch.started
         let peer = coordinator.peerStatus(at: now())
         let server = coordinator.stateName == .active ? config.node.name : peer.heardRole == .active ? peer.name : nil
-        let record = DrillLegRecord(leg: leg, outcome: outcome, started: started, verified: verified, drained: drained, samples: samples, serverAfter: server)
+        let record = DrillLegRecord(leg: leg, outcome: outcome, started: started, verified: watch.verified, drained: watch.drained, samples: samples, serverAfter: server)
         self.record(.admin, kind: .drill, reason: "drill: \(DrillJudge.passed(record) ? "leg passed" : "leg failed: \(DrillJudge.why(record))"): \(leg.from) -> \(leg.to)")
         return record
     }

@@ -20,7 +20,7 @@ public struct DrillReport: Sendable, Equatable, Codable {
         /// One line for the report.
         public var line: String {
             func figure(_ value: Double?) -> String { value.map { String(format: "%.3f s", $0) } ?? "-" }
-            return "\(putBack ? "put back" : "leg") \(from) -> \(to): \(passed ? "passed" : "FAILED (\(outcome))"); "
+            return "\(putBack ? "put back" : "leg") \(from) -> \(to): \(passed ? "passed" : "FAILED"); "
                 + "start \(figure(startSeconds)), verified \(figure(verifySeconds)), drained \(figure(drainSeconds)), "
                 + "\(to)'s service first seen \(figure(newNodeSeenSeconds)); nobody answered in \(nobodySamples) of \(samples) sample(s)"
         }
