@@ -63,7 +63,7 @@ final class DrillScenarioTests: XCTestCase {
     /// beta cannot start its service (a full quota): the first leg fails, alpha keeps (or
     /// gets back) the service, lb never sees nobody serving, and one incident is paged (one
     /// mail, one trap), naming beta's failed start. A drill asked again is refused and says
-    /// what to fix.
+    /// what to fix; once beta is repaired, the next drill passes and closes the incident.
     func testADrillWhoseStandbyCannotStartPutsTheServiceBackAndPagesOnce() throws {
         let lab = try startLab()
         try lab.failStarts(.beta, true)
@@ -94,6 +94,20 @@ final class DrillScenarioTests: XCTestCase {
         let again = try lab.admin(.alpha, ["drill"])
         XCTAssertEqual(again.status, 1, again.stdout + again.stderr)
         XCTAssertTrue(again.stdout.contains("refused:") && again.stdout.contains("beta is failed"), again.stdout)
+
+        // Repaired and ready, beta passes the next drill, which closes the failed one's incident.
+        try lab.failStarts(.beta, false)
+        XCTAssertEqual(try lab.onNode(.beta, ["ready"]).status, 0, lab.logs)
+        XCTAssertTrue(lab.waitUntil(timeout: 10) { lab.status(.beta)?.state == "standby" }, lab.logs)
+        let repaired = lab.mark()
+        let proof = try lab.admin(.alpha, ["drill"])
+        print("[drill] vacataire drill on alpha once beta is repaired: exit \(proof.status):\n\(proof.stdout)\(proof.stderr)")
+        XCTAssertEqual(proof.status, 0, proof.stdout + proof.stderr)
+        _ = lab.waitUntil(timeout: 15) { !lab.mails(since: repaired).isEmpty }
+        lab.waitUntilNotificationsSettled()
+        XCTAssertEqual(lab.mails(since: repaired).map(\.event), ["drill"], lab.mails(since: repaired).listing)
+        let incidents = lab.statusObject(.alpha)?["incidents"] as? [[String: Any]]
+        XCTAssertEqual(incidents?.count, 0, "the failed drill's incident is still open: \(incidents ?? [])")
     }
 
     // MARK: - Helpers

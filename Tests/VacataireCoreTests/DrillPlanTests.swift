@@ -6,7 +6,7 @@ import XCTest
 final class DrillPlanTests: XCTestCase {
     private func situation(
         state: FailoverStateName = .active, healthy: Bool? = true, peerRole: ServiceRole? = .standby, peerHealthy: Bool? = true,
-        peerSilent: Bool = false, incidents: [String] = [], probe: Bool = true, master: Bool = true
+        peerSilent: Bool = false, incidents: [IncidentID] = [], probe: Bool = true, master: Bool = true
     ) -> DrillPlan.Situation {
         DrillPlan.Situation(
             node: "alpha", peer: "beta", configuredMaster: master, state: state, healthy: healthy, healthSummary: "home-page failing",
@@ -30,13 +30,17 @@ final class DrillPlanTests: XCTestCase {
             (situation(peerHealthy: false), .peerUnhealthy("beta", role: .standby), "beta is not healthy"),
             (situation(peerRole: .failed, peerHealthy: true), .peerUnhealthy("beta", role: .failed), "vacataire ready"),
             (situation(state: .maintenance), .maintenance, "maintenance off"),
-            (situation(incidents: ["e7-role-change"]), .incidentsOpen(["e7-role-change"]), "e7-role-change"),
+            (situation(incidents: [IncidentID(epoch: 7, topic: .peerLost)]), .incidentsOpen(["e7-peer-lost"]), "e7-peer-lost"),
             (situation(probe: false), .noServiceProbe, "failover.service_probe"),
             (situation(state: .handingOff), .unsettled(state: .handingOff, peerRole: .standby), "wait until the pair settles"),
         ]
         for (situation, refusal, phrase) in cases {
             XCTAssertEqual(DrillPlan.decide(situation), .refuse(refusal))
             XCTAssertTrue(refusal.description.contains(phrase), "\(refusal) does not say `\(phrase)`")
+        }
+        // A failed drill's incident does not block the drill that proves the repair.
+        guard case .run = DrillPlan.decide(situation(incidents: [IncidentID(epoch: 5, topic: .drillFailed)])) else {
+            return XCTFail("a failed drill's incident blocks the next drill")
         }
         var running = situation()
         running.drillRunning = true

@@ -407,7 +407,7 @@ final class FailoverPairTests: XCTestCase {
 
 extension FailoverPairTests {
     /// A drill's legs are switchovers that page nothing and open no incident, either way,
-    /// while a drill that failed opens one incident, paged.
+    /// while a drill that failed opens one incident, paged, which a drill that passes closes.
     func testDrillLegsPageNothingAndAFailedDrillPagesOnce() {
         var pair = FailoverPair()
         pair.settle()
@@ -424,10 +424,18 @@ extension FailoverPairTests {
             XCTAssertTrue(actions.raised.isEmpty, "node \(index) opened an incident for a drill's leg: \(actions.raised)")
         }
         XCTAssertEqual(pair.violations, [])
-        let count = pair.all(0).count
-        pair.input(0, .admin(.drillFailed(reason: "drill FAILED at leg 1"), author: "ops"))
+        var count = pair.all(0).count
+        pair.input(0, .admin(.drillEnded(passed: false, report: "drill FAILED at leg 1"), author: "ops"))
         let failed = Array(pair.all(0).dropFirst(count))
         XCTAssertEqual(failed.pages.map(\.0), [.drillFailed])
-        XCTAssertEqual(pair.nodes[0].openIncidents.count, 1)
+        XCTAssertEqual(pair.nodes[0].openIncidents.map(\.topic), [.drillFailed])
+        // The next drill that passes sends a notice, no page, and closes the failed one's incident.
+        count = pair.all(0).count
+        pair.input(0, .admin(.drillEnded(passed: true, report: "drill passed"), author: "ops"))
+        let passed = Array(pair.all(0).dropFirst(count))
+        XCTAssertEqual(passed.notified.map(\.0), [.drill])
+        XCTAssertFalse(passed.notified.contains { NotificationLimiter.isPage($0.0) })
+        XCTAssertEqual(passed.closed.map(\.topic), [.drillFailed])
+        XCTAssertEqual(pair.nodes[0].openIncidents, [])
     }
 }

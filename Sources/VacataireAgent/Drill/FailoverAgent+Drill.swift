@@ -21,7 +21,7 @@ extension FailoverAgent {
         let situation = DrillPlan.Situation(
             node: config.node.name, peer: peer.name, configuredMaster: failover.role == .master, state: coordinator.stateName,
             healthy: coordinator.health?.healthy, healthSummary: coordinator.health?.summary, peerRole: peer.heardRole,
-            peerHealthy: peer.healthy, peerSilent: peer.silent, openIncidents: coordinator.acknowledgeable.map(\.description),
+            peerHealthy: peer.healthy, peerSilent: peer.silent, openIncidents: coordinator.acknowledgeable,
             hasServiceProbe: failover.serviceProbe != nil, leaseMode: failover.etcd != nil, drillRunning: drillRunning)
         let plan: DrillPlan
         switch DrillPlan.decide(situation, scheduled: request.scheduled ?? false) {
@@ -103,18 +103,12 @@ extension FailoverAgent {
         return record
     }
 
-    /// Keeps the report (events, /metrics) and sends it: a notice, or one paged incident.
+    /// Keeps the report (events, /metrics) and hands it to the machine, which says what is
+    /// sent: a notice, or one paged incident.
     private func finishDrill(_ report: DrillReport, author: String) -> ControlReply {
-        let text = report.lines.joined(separator: "; ")
         metrics.drillFinished(report, at: clock.date)
         record(.admin, kind: report.passed ? .drill : .drillFailed, reason: report.verdict, detail: report.lines.joined(separator: "\n"), author: author)
-        if report.passed {
-            record(.notify, kind: .drill, reason: text)
-            queueNotification(notifier.event(.drill, incident: nil, reason: text))
-            return ControlReply(outcome: .done, message: report.lines.joined(separator: "\n"))
-        }
-        // The machine opens the incident and pages it once, as every incident.
-        apply(coordinator.handle(.admin(.drillFailed(reason: text), author: author), now: now()))
-        return ControlReply(outcome: .refused, message: report.lines.joined(separator: "\n"))
+        apply(coordinator.handle(.admin(.drillEnded(passed: report.passed, report: report.lines.joined(separator: "; ")), author: author), now: now()))
+        return ControlReply(outcome: report.passed ? .done : .refused, message: report.lines.joined(separator: "\n"))
     }
 }

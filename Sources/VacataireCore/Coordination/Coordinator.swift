@@ -114,8 +114,9 @@ public enum AdminCommand: Sendable, Equatable {
     /// One leg of a drill: a switchover to the other node whose role change pages nobody
     /// (the drill reports it).
     case drillLeg
-    /// A drill failed (why, with its figures): one incident, paged.
-    case drillFailed(reason: String)
+    /// A drill ended (its verdict, then its figures): a notice when it passed, which closes
+    /// the incidents of drills that failed before; one incident, paged, when it failed.
+    case drillEnded(passed: Bool, report: String)
 }
 
 /// What the load balancer's answers (`/health`, agent-check) are made of.

@@ -16,14 +16,14 @@ public struct DrillPlan: Sendable, Equatable {
         public var peerRole: ServiceRole?
         public var peerHealthy: Bool?
         public var peerSilent: Bool
-        public var openIncidents: [String]
+        public var openIncidents: [IncidentID]
         public var hasServiceProbe: Bool
         public var leaseMode: Bool
         public var drillRunning: Bool
 
         public init(
             node: String, peer: String, configuredMaster: Bool, state: FailoverStateName, healthy: Bool?, healthSummary: String?,
-            peerRole: ServiceRole?, peerHealthy: Bool?, peerSilent: Bool, openIncidents: [String], hasServiceProbe: Bool,
+            peerRole: ServiceRole?, peerHealthy: Bool?, peerSilent: Bool, openIncidents: [IncidentID], hasServiceProbe: Bool,
             leaseMode: Bool = false, drillRunning: Bool = false
         ) {
             self.node = node
@@ -88,7 +88,9 @@ public struct DrillPlan: Sendable, Equatable {
         if s.healthy != true { return .refuse(.unhealthy(s.healthSummary ?? "no verdict yet")) }
         if s.peerSilent || s.peerRole == nil { return .refuse(.peerSilent(s.peer)) }
         if s.peerRole == .failed || s.peerHealthy != true { return .refuse(.peerUnhealthy(s.peer, role: s.peerRole)) }
-        if !s.openIncidents.isEmpty { return .refuse(.incidentsOpen(s.openIncidents)) }
+        // A failed drill's incident does not block the drill that proves its repair.
+        let blocking = s.openIncidents.filter { $0.topic != .drillFailed }
+        if !blocking.isEmpty { return .refuse(.incidentsOpen(blocking.map(\.description))) }
         let out: Leg
         switch (s.state, s.peerRole) {
         case (.active, .standby):

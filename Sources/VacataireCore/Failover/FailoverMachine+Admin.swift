@@ -86,14 +86,22 @@ extension FailoverMachine {
         return actions
     }
 
-    /// A drill failed (`reason`: why, where the service is, the figures): one incident of
-    /// its own, paged from here, acknowledged and reminded like any other.
-    public mutating func drillFailed(reason: String, now: MonotonicInstant) -> [FailoverAction] {
+    /// A drill ended (`report`: its verdict, where the service is, the figures). Passed: a
+    /// notice, not a page, and the incidents of failed drills are over (the repair is
+    /// proven). Failed: one incident of its own, paged from here, acknowledged and reminded
+    /// like any other, which the next drill that passes closes.
+    public mutating func drillEnded(passed: Bool, report: String, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
-        let incident = newIncident(.actionFailed)
-        raise(incident, .drillFailed, reason: reason, paged: true, &actions)
-        lastReason = reason
-        actions.append(.answerAdmin(accepted: true, reason: "incident \(incident) opened: \(reason)"))
+        lastReason = report
+        if passed {
+            close(topics: [.drillFailed], reason: "a drill passed: \(report)", &actions)
+            actions.append(.notify(.drill, incident: nil, reason: report))
+            actions.append(.answerAdmin(accepted: true, reason: report))
+        } else {
+            let incident = newIncident(.drillFailed)
+            raise(incident, .drillFailed, reason: report, paged: true, &actions)
+            actions.append(.answerAdmin(accepted: true, reason: "incident \(incident) opened: \(report)"))
+        }
         return actions
     }
 

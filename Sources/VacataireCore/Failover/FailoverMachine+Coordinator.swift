@@ -66,8 +66,8 @@ extension FailoverMachine: Coordinator {
             return switchover(author: author, now: now)
         case .drillLeg:
             return switchover(author: author, drill: true, now: now)
-        case .drillFailed(let reason):
-            return drillFailed(reason: reason, now: now)
+        case .drillEnded(let passed, let report):
+            return drillEnded(passed: passed, report: report, now: now)
         case .acknowledge(let named, let comment, let expiresIn):
             guard let target = named ?? openIncidents.last else {
                 return [.answerAdmin(accepted: false, reason: "no open incident to acknowledge")]

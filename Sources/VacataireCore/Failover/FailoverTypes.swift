@@ -294,6 +294,8 @@ public struct IncidentID: Sendable, Hashable, CustomStringConvertible {
         case peerLost = "peer-lost"
         case handoffFailed = "handoff-failed"
         case actionFailed = "action-failed"
+        /// A failover drill failed; the next drill that passes closes it.
+        case drillFailed = "drill-failed"
     }
 
     public var epoch: UInt64
