@@ -8,8 +8,8 @@ extension FailoverAgent {
 
     /// `vacataire drill [--dry-run] [--scheduled]`: asks `DrillPlan` whether it may run,
     /// runs the legs `DrillJudge` names (each a switchover that pages nobody), sampling both
-    /// services, and sends the report it returns: a notice when it passed, one incident
-    /// paged when it failed. Answers once the drill is over.
+    /// services, and hands the report it returns to the machine, which sends a notice when
+    /// it passed and pages one incident when it failed. Answers once the drill is over.
     func drill(_ request: ControlRequest, author: String) async -> ControlReply {
         // Its own task: a client that hangs up (or is cancelled) mid-drill does not stop
         // it half-way, with the service on the other node.
