@@ -1,6 +1,7 @@
 #!/bin/bash
 # Builds vacataire_VERSION_amd64.deb in the repository's top directory (`make deb`):
-# a stripped release build with the Swift runtime linked in, the systemd unit, the example
+# a stripped release build with the Swift runtime linked in, the systemd units (the agent,
+# and the drill's timer and service), the example
 # configuration as a conffile, the MIB, manual pages and completions generated from the
 # command-line definitions, and the docs. Needs dpkg-dev, gzip, binutils (build-essential).
 #
@@ -41,6 +42,9 @@ install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/lib/systemd/system" "$stage/
 install -m 0755 "$binary" "$stage/usr/bin/vacataire"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/vacataire"
 install -m 0644 Config/vacataire.service "$stage/lib/systemd/system/vacataire.service"
+# The monthly failover drill (Docs/drill.md): shipped, enabled by the administrator.
+install -m 0644 Config/vacataire-drill.service "$stage/lib/systemd/system/vacataire-drill.service"
+install -m 0644 Config/vacataire-drill.timer "$stage/lib/systemd/system/vacataire-drill.timer"
 # The commented example, with the package's `vacataire` group allowed on the control socket.
 sed 's/^  # group: vacataire$/  group: vacataire/' Config/vacataire.example.yaml > "$stage/etc/vacataire/vacataire.yaml"
 grep -q '^  group: vacataire$' "$stage/etc/vacataire/vacataire.yaml" \

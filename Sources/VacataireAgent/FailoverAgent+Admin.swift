@@ -36,6 +36,8 @@ extension FailoverAgent {
             return await notifyTest(request, by: caller.name)
         case .doctor:
             return await doctor(by: caller.name)
+        case .drill:
+            return await drill(request, author: caller.name)
         case .failback, .ready, .switchover, .maintenance, .ack:
             record(.admin, reason: "\(request.command.rawValue) requested by \(caller.name)", author: caller.name)
             return await change(request, author: caller.name)
@@ -89,7 +91,7 @@ extension FailoverAgent {
             return await command(.acknowledge(named, comment: request.comment, expiresIn: expiresIn), author: author, wait: .zero) { _ in
                 "done: incident \(target) acknowledged by \(author)\(until)"
             }
-        case .status, .events, .notifyTest, .doctor:
+        case .status, .events, .notifyTest, .doctor, .drill:
             return ControlReply(outcome: .denied, message: "not a state change")
         }
     }

@@ -94,6 +94,8 @@ public actor FailoverAgent {
     var pendingCheckChanges: [CheckTransition] = []
     let checkChangesBell = Doorbell()
     var weighingCheckChanges = false
+    /// A drill runs (`vacataire drill`): another is refused until it reports.
+    var drillRunning = false
     /// Rung after every `apply`: an admin command waiting for its outcome looks again.
     let changeBell = Doorbell()
     /// Rung whenever something `settle()` waits for may have ended (an effect, a

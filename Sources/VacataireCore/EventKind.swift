@@ -24,4 +24,10 @@ public enum EventKind: String, CaseIterable, Sendable, Codable {
     /// through the other destinations, so that a broken mail path reaches the NMS and a
     /// broken NMS path reaches the mailbox.
     case deliveryFailed = "delivery-failed"
+    /// A failover drill's report (`vacataire drill`): both legs, their figures, the
+    /// verdict. A notice: a drill that passed wakes nobody.
+    case drill
+    /// A drill that failed: the service was put back where it was; one incident, paged,
+    /// with the drill's figures.
+    case drillFailed = "drill-failed"
 }

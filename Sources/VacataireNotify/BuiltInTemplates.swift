@@ -148,6 +148,38 @@ Each is in the event history (vacataire events).
 [{{cluster}}] digest: {{suppressed_count}} notifications held back on {{node}}
 
 """#,
+        "drill-failed.body.mustache": #"""
+A failover drill from {{node}} failed: a leg did not settle or a sample found nobody
+serving. The drill stopped and the service was put back where it was (the reason says
+where it is now). The pair may not fail over when it must: repair what the reason names,
+acknowledge the incident (`vacataire ack`), and run `vacataire drill` again.
+
+{{> details}}
+
+"""#,
+        "drill-failed.snmp.mustache": #"""
+{{cluster}}/{{node}} drill-failed: {{reason}}{{#incident_id}} [incident {{incident_id}}]{{/incident_id}}{{#late}} ({{late}}){{/late}}
+
+"""#,
+        "drill-failed.subject.mustache": #"""
+[{{cluster}}] DRILL FAILED{{#incident_id}} {{incident_id}}{{/incident_id}}: the service was put back
+
+"""#,
+        "drill.body.mustache": #"""
+A failover drill ran from {{node}}: the service was switched over to {{peer}} and back,
+make before break, and checked through the load balancer's view. Nothing to do.
+
+{{> details}}
+
+"""#,
+        "drill.snmp.mustache": #"""
+{{cluster}}/{{node}} drill: {{reason}}{{#late}} ({{late}}){{/late}}
+
+"""#,
+        "drill.subject.mustache": #"""
+[{{cluster}}] DRILL: failover drill report from {{node}}
+
+"""#,
         "failback.body.mustache": #"""
 The service was failed back; the normal master/standby roles are restored.
 

@@ -40,6 +40,8 @@ public enum VacataireMIB {
         case .flapping: number = 14
         case .digest: number = 15
         case .deliveryFailed: number = 16
+        case .drill: number = 17
+        case .drillFailed: number = 18
         }
         return enterprise + [0, number]
     }

@@ -49,6 +49,9 @@ enum ControlClient {
         switch request.command {
         case .failback, .switchover, .notifyTest, .doctor:
             return (request.waitSeconds ?? 60) + 10
+        case .drill:
+            // Two legs (three when one must be put back), each the time of a switchover.
+            return request.dryRun == true ? 10 : (request.waitSeconds ?? ControlRequest.maximumWaitSeconds) + 10
         case .status, .events, .maintenance, .ack, .ready:
             return (request.waitSeconds ?? 0) + 10
         }

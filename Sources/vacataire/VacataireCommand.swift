@@ -11,7 +11,8 @@ struct VacataireCommand: AsyncParsableCommand {
         version: VacataireCore.version,
         subcommands: [
             RunCommand.self, StatusCommand.self, AckCommand.self, FailbackCommand.self, ReadyCommand.self, SwitchoverCommand.self,
-            MaintenanceCommand.self, EventsCommand.self, CheckConfigCommand.self, CheckCommand.self, NotifyTestCommand.self, DoctorCommand.self, InitCommand.self,
+            MaintenanceCommand.self, EventsCommand.self, CheckConfigCommand.self, CheckCommand.self, NotifyTestCommand.self, DoctorCommand.self, DrillCommand.self,
+            InitCommand.self,
         ]
     )
 

@@ -32,6 +32,7 @@ final class DebianPackageTests: XCTestCase {
             return String(path.dropFirst())  // "./usr/bin/vacataire" -> "/usr/bin/vacataire"
         }
         for expected in ["/usr/bin/vacataire", "/lib/systemd/system/vacataire.service", "/etc/vacataire/vacataire.yaml",
+                         "/lib/systemd/system/vacataire-drill.service", "/lib/systemd/system/vacataire-drill.timer",
                          "/usr/share/snmp/mibs/LE-VACATAIRE-MIB.txt", "/usr/share/man/man1/vacataire.1.gz",
                          "/usr/share/man/man1/vacataire-init.1.gz", "/usr/share/bash-completion/completions/vacataire",
                          "/usr/share/zsh/vendor-completions/_vacataire", "/usr/share/fish/vendor_completions.d/vacataire.fish",
@@ -66,7 +67,9 @@ final class DebianPackageTests: XCTestCase {
         XCTAssertTrue(rendered.stdout.contains("--check-url"), "vacataire-init(1) lacks its flags:\n\(rendered.stdout)")
 
         // systemd accepts the unit as installed (its binary and manual page exist now).
-        let unit = try Repository.run(DebianTool.systemdAnalyze.path, ["verify", "/lib/systemd/system/vacataire.service"])
+        let unit = try Repository.run(DebianTool.systemdAnalyze.path, [
+            "verify", "/lib/systemd/system/vacataire.service", "/lib/systemd/system/vacataire-drill.service", "/lib/systemd/system/vacataire-drill.timer",
+        ])
         XCTAssertEqual(unit.status, 0, "systemd-analyze verify:\n\(unit.stdout)\(unit.stderr)")
 
         // The bash completion loads and completes subcommands.

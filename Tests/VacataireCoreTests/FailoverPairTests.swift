@@ -404,3 +404,38 @@ final class FailoverPairTests: XCTestCase {
         XCTAssertEqual(pair.violations, [])
     }
 }
+
+extension FailoverPairTests {
+    /// A drill's legs are switchovers that page nothing and open no incident, either way,
+    /// while a drill that failed opens one incident, paged, which a drill that passes closes.
+    func testDrillLegsPageNothingAndAFailedDrillPagesOnce() {
+        var pair = FailoverPair()
+        pair.settle()
+        pair.run(0.5)
+        let before = [pair.all(0).count, pair.all(1).count]
+        pair.input(0, .admin(.drillLeg, author: "ops"))
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .standby && $0.nodes[1].stateName == .active }, limit: 5))
+        pair.input(0, .admin(.drillLeg, author: "ops"))
+        XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 5))
+        pair.run(5)
+        for index in 0..<2 {
+            let actions = Array(pair.all(index).dropFirst(before[index]))
+            XCTAssertTrue(actions.pages.isEmpty, "node \(index) paged a drill's leg: \(actions.pages)")
+            XCTAssertTrue(actions.raised.isEmpty, "node \(index) opened an incident for a drill's leg: \(actions.raised)")
+        }
+        XCTAssertEqual(pair.violations, [])
+        var count = pair.all(0).count
+        pair.input(0, .admin(.drillEnded(passed: false, report: "drill FAILED at leg 1"), author: "ops"))
+        let failed = Array(pair.all(0).dropFirst(count))
+        XCTAssertEqual(failed.pages.map(\.0), [.drillFailed])
+        XCTAssertEqual(pair.nodes[0].openIncidents.map(\.topic), [.drillFailed])
+        // The next drill that passes sends a notice, no page, and closes the failed one's incident.
+        count = pair.all(0).count
+        pair.input(0, .admin(.drillEnded(passed: true, report: "drill passed"), author: "ops"))
+        let passed = Array(pair.all(0).dropFirst(count))
+        XCTAssertEqual(passed.notified.map(\.0), [.drill])
+        XCTAssertFalse(passed.notified.contains { NotificationLimiter.isPage($0.0) })
+        XCTAssertEqual(passed.closed.map(\.topic), [.drillFailed])
+        XCTAssertEqual(pair.nodes[0].openIncidents, [])
+    }
+}

@@ -222,7 +222,7 @@ final class AgentStoreTests: XCTestCase {
     }
 
     func testIncidentIDsReadBackFromTheirText() {
-        for topic in [IncidentID.Topic.roleChange, .peerLost, .handoffFailed, .actionFailed] {
+        for topic in [IncidentID.Topic.roleChange, .peerLost, .handoffFailed, .actionFailed, .drillFailed] {
             let id = IncidentID(epoch: 42, topic: topic)
             XCTAssertEqual(IncidentID(storedText: id.description), id)
         }

@@ -49,7 +49,7 @@ public final class PairFixture: NotificationReceivers, @unchecked Sendable {
     public static let handoffTimeout = 2.0 * Repository.timeScale
 
     /// The event kinds that page (Docs/notifications.md: never held back).
-    public static let pageKinds: Set<String> = ["failover", "takeover", "failback", "switchover", "peer-lost", "acknowledged", "reminder"]
+    public static let pageKinds: Set<String> = ["failover", "takeover", "failback", "switchover", "peer-lost", "acknowledged", "reminder", "drill-failed"]
     /// The event kinds that announce a role change.
     public static let roleChangeKinds: Set<String> = ["failover", "takeover", "failback", "switchover"]
 

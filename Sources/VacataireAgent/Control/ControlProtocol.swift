@@ -25,6 +25,9 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         /// What only the running pair can show: the peer on each path, the witness, the
         /// service probe, every destination (a test notification), the clocks.
         case doctor
+        /// A failover drill: the service to the other node and back, checked through the
+        /// load balancer's view, reported (Docs/drill.md).
+        case drill
     }
 
     public var version: Int
@@ -48,11 +51,15 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var expiresSeconds: Double?
     /// `events --limit`: at most this many events, the newest (default 1,000).
     public var limit: Int?
+    /// `drill --dry-run`: say what the drill would do, change nothing.
+    public var dryRun: Bool?
+    /// `drill --scheduled`: started by the timer; skipped on the configured standby.
+    public var scheduled: Bool?
 
     public init(
         command: Command, force: Bool? = nil, on: Bool? = nil, comment: String? = nil, incident: String? = nil,
         to: String? = nil, sinceSeconds: Double? = nil, waitSeconds: Double? = nil, channel: String? = nil,
-        expiresSeconds: Double? = nil, limit: Int? = nil
+        expiresSeconds: Double? = nil, limit: Int? = nil, dryRun: Bool? = nil, scheduled: Bool? = nil
     ) {
         self.version = ControlProtocol.version
         self.command = command
@@ -66,6 +73,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.channel = channel
         self.expiresSeconds = expiresSeconds
         self.limit = limit
+        self.dryRun = dryRun
+        self.scheduled = scheduled
     }
 }
 

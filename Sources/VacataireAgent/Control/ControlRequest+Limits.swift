@@ -51,7 +51,7 @@ extension ControlRequest {
     public var needsAdminRights: Bool {
         switch command {
         case .status, .events: return false
-        case .failback, .ready, .switchover, .maintenance, .ack, .notifyTest, .doctor: return true
+        case .failback, .ready, .switchover, .maintenance, .ack, .notifyTest, .doctor, .drill: return true
         }
     }
 }

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import Prometheus
 import Synchronization
 import VacataireChecks
@@ -37,6 +38,8 @@ public final class AgentMetrics: Sendable {
     private let checkHealthy: [String: Prometheus.Gauge]
     private let checkDuration: [String: Prometheus.Gauge]
     private let addressHeld: [String: Prometheus.Gauge]
+    /// The last drill's figures (`vacataire drill`), kept until the next one.
+    private let drill: DrillGauges
     /// Deliveries by destination (`email:NAME`), for the subagent's destination table.
     private let byDestination = Mutex<[String: DestinationCounts]>([:])
 
@@ -85,6 +88,7 @@ public final class AgentMetrics: Sendable {
             (address, Self.gauge(registry, "floating_address_held", "", help: "1 when this node holds the floating address, else 0",
                                  labels: [("address", address)]))
         }) { first, _ in first }
+        drill = DrillGauges(registry)
         checkDuration = Dictionary(checks.map { name in
             (name, Self.gauge(registry, "check_duration", "seconds", help: "How long the check's latest run took",
                                labels: [("check", name)]))
@@ -97,6 +101,11 @@ public final class AgentMetrics: Sendable {
     ) -> Prometheus.Gauge {
         let descriptor = MetricNameDescriptor(namespace: "vacataire", metricName: name, unitName: unit, helpText: help)
         return registry.makeGauge(descriptor: descriptor, labels: labels)
+    }
+
+    /// A drill reported: its figures replace the last one's.
+    func drillFinished(_ report: DrillReport, at date: Date) {
+        drill.set(report, at: date)
     }
 
     /// One role change of the coordinator.

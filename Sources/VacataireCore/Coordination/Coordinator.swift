@@ -111,6 +111,12 @@ public enum AdminCommand: Sendable, Equatable {
     case maintenance(on: Bool)
     /// Acknowledge an incident (nil: the newest open one); reminders resume after `expiresIn`.
     case acknowledge(IncidentID?, comment: String?, expiresIn: Duration?)
+    /// One leg of a drill: a switchover to the other node whose role change pages nobody
+    /// (the drill reports it).
+    case drillLeg
+    /// A drill ended (its verdict, then its figures): a notice when it passed, which closes
+    /// the incidents of drills that failed before; one incident, paged, when it failed.
+    case drillEnded(passed: Bool, report: String)
 }
 
 /// What the load balancer's answers (`/health`, agent-check) are made of.

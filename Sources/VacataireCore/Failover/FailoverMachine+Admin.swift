@@ -46,7 +46,9 @@ extension FailoverMachine {
     }
 
     /// `vacataire switchover`: a planned move of the service to the other node, both healthy.
-    public mutating func switchover(author: String, now: MonotonicInstant) -> [FailoverAction] {
+    /// `drill`: a leg of `vacataire drill`, which reports the move itself: neither node
+    /// pages it, nor opens a role-change incident.
+    public mutating func switchover(author: String, drill: Bool = false, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
         if exiting { return refuse("the agent is stopping", &actions) }
         if case .maintenance = state {
@@ -64,20 +66,41 @@ extension FailoverMachine {
         let request = newRequestID()
         switch (state, peer.role) {
         case (.active, .standby):
-            let reason = "switching over (by \(author)): asking \(peerName) to take the service"
-            actions.append(.send(message(.handoffRequest, request: request)))
+            let reason = "switching over (by \(author)\(drill ? ", drill" : "")): asking \(peerName) to take the service"
+            var ask = message(.handoffRequest, request: request)
+            if drill { ask.detail = FailoverMessage.drillMarker }
+            actions.append(.send(ask))
             move(to: .handingOff(Handoff(request: request, attempt: 1, deadline: now + settings.handoffTimeout, planned: true, author: author,
-                                         leaving: activeData)),
+                                         drill: drill, leaving: activeData)),
                  reason: reason, &actions)
             actions.append(.answerAdmin(accepted: true, reason: reason))
         case (.standby, .active):
             let newEpoch = activationEpoch(peerEpoch: peer.epoch, peerRole: peer.role)
-            let reason = "switching over (by \(author)): starting my service at epoch \(newEpoch); \(peerName) stops its own once mine passes its checks"
-            activate(epoch: newEpoch, purpose: .switchover(author: author), event: .switchover,
-                     incident: IncidentID(epoch: newEpoch, topic: .roleChange), reason: reason, &actions)
+            let reason = "switching over (by \(author)\(drill ? ", drill" : "")): starting my service at epoch \(newEpoch); \(peerName) stops its own once mine passes its checks"
+            activate(epoch: newEpoch, purpose: .switchover(author: author), event: drill ? nil : .switchover,
+                     incident: drill ? nil : IncidentID(epoch: newEpoch, topic: .roleChange), reason: reason, &actions)
             actions.append(.answerAdmin(accepted: true, reason: reason))
         default:
             return refuse("I am \(stateName.rawValue) and \(peerName) is \(peer.role.rawValue); a switchover goes from an active to a standby node", &actions)
+        }
+        return actions
+    }
+
+    /// A drill ended (`report`: its verdict, where the service is, the figures). Passed: a
+    /// notice, not a page, and the incidents of failed drills are over (the repair is
+    /// proven). Failed: one incident of its own, paged from here, acknowledged and reminded
+    /// like any other, which the next drill that passes closes.
+    public mutating func drillEnded(passed: Bool, report: String, now: MonotonicInstant) -> [FailoverAction] {
+        var actions: [FailoverAction] = []
+        lastReason = report
+        if passed {
+            close(topics: [.drillFailed], reason: "a drill passed: \(report)", &actions)
+            actions.append(.notify(.drill, incident: nil, reason: report))
+            actions.append(.answerAdmin(accepted: true, reason: report))
+        } else {
+            let incident = newIncident(.drillFailed)
+            raise(incident, .drillFailed, reason: report, paged: true, &actions)
+            actions.append(.answerAdmin(accepted: true, reason: "incident \(incident) opened: \(report)"))
         }
         return actions
     }

@@ -64,6 +64,10 @@ extension FailoverMachine: Coordinator {
                 if targetServes { return [.answerAdmin(accepted: false, reason: "\(target) already serves")] }
             }
             return switchover(author: author, now: now)
+        case .drillLeg:
+            return switchover(author: author, drill: true, now: now)
+        case .drillEnded(let passed, let report):
+            return drillEnded(passed: passed, report: report, now: now)
         case .acknowledge(let named, let comment, let expiresIn):
             guard let target = named ?? openIncidents.last else {
                 return [.answerAdmin(accepted: false, reason: "no open incident to acknowledge")]

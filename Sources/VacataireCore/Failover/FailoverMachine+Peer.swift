@@ -112,6 +112,12 @@ extension FailoverMachine {
             return
         }
         let newEpoch = activationEpoch(peerEpoch: message.epoch, peerRole: message.role)
+        if message.isDrillHandoff {
+            // A drill's leg: the drill on the peer reports the move; nothing is paged.
+            activate(epoch: newEpoch, purpose: .handoff(request: message.requestID), event: nil, incident: nil,
+                     reason: "taking over: \(peerName) asked me to take the service (drill), epoch \(newEpoch)", &actions)
+            return
+        }
         let event: EventKind = message.healthy ? .switchover : .failover
         let failing = message.detail.map(FailingCheck.parse(lines:)) ?? []
         let checks = failing.isEmpty ? "" : " (\(failing.map { "\($0.name) failing: \($0.output)" }.joined(separator: "; ")))"
@@ -134,11 +140,13 @@ extension FailoverMachine {
         let event: EventKind = handoff.planned ? .switchover : .failover
         let incident = IncidentID(epoch: newEpoch, topic: .roleChange)
         let reason = handoff.planned
-            ? "switched over: \(peerName) serves at epoch \(newEpoch); stopping my service"
+            ? "switched over\(handoff.drill ? " (drill)" : ""): \(peerName) serves at epoch \(newEpoch); stopping my service"
             : "failed over: \(peerName) serves at epoch \(newEpoch); stopping my service (\(health?.summary ?? "checks failing"))"
-        raise(incident, event, reason: reason, paged: false, failing: health?.failing ?? [], &actions)  // the peer, serving now, pages it
-        roleChangeIncident = incident
-        stepDown(to: then, epoch: newEpoch, purpose: .handedOff, event: event, incident: incident, reason: reason,
+        if !handoff.drill {
+            raise(incident, event, reason: reason, paged: false, failing: health?.failing ?? [], &actions)  // the peer, serving now, pages it
+            roleChangeIncident = incident
+        }
+        stepDown(to: then, epoch: newEpoch, purpose: .handedOff, event: event, incident: handoff.drill ? nil : incident, reason: reason,
                  drainFrom: now, leaveAtOnce: !handoff.planned, &actions)
     }
 
@@ -242,17 +250,21 @@ extension FailoverMachine {
         }
         var event: EventKind = .takeover
         var then: PersistedRole = isHealthy ? .standby : .failed
+        var drill = false
         if case .handingOff(let handoff) = state {
             event = handoff.planned ? .switchover : .failover
             then = handoff.planned ? .standby : .failed
+            drill = handoff.drill
         }
         if case .maintenance = state { then = .standby }
         if message.epoch > epoch {
             let incident = IncidentID(epoch: message.epoch, topic: .roleChange)
             let reason = "stepping down: \(peerName) is active at epoch \(message.epoch), newer than my \(epoch)"
-            raise(incident, event, reason: reason, paged: false, &actions)  // the serving peer pages it
-            roleChangeIncident = incident
-            stepDown(to: then, epoch: message.epoch, purpose: .stepDown, event: event, incident: incident, reason: reason, &actions)
+            if !drill {
+                raise(incident, event, reason: reason, paged: false, &actions)  // the serving peer pages it
+                roleChangeIncident = incident
+            }
+            stepDown(to: then, epoch: message.epoch, purpose: .stepDown, event: event, incident: drill ? nil : incident, reason: reason, &actions)
         } else if message.epoch == epoch, settings.role == .standby {
             let newEpoch = Epoch.after(epoch)
             let incident = IncidentID(epoch: newEpoch, topic: .roleChange)

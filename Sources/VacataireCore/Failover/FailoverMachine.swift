@@ -106,6 +106,8 @@ public struct FailoverMachine: Sendable {
         /// A switchover (planned, ends in standby) rather than a failure (ends in failed).
         public var planned: Bool
         public var author: String?
+        /// A leg of a drill: the drill reports the move, so that no page claims it.
+        public var drill = false
         /// The active phase this node left to ask, given back if the handoff is given up
         /// (a peer fenced at this epoch stays fenced).
         var leaving = Active()

@@ -212,6 +212,15 @@ public struct FailoverMessage: Sendable, Equatable {
         return incident
     }
 
+    /// How a healthy handoff request says it is a leg of a drill (`vacataire drill`): the
+    /// receiver takes the service without paging the move, which the drill reports.
+    public static let drillMarker = "drill"
+
+    /// Whether this is a drill's handoff request.
+    public var isDrillHandoff: Bool {
+        kind == .handoffRequest && healthy && detail == Self.drillMarker
+    }
+
     /// How a `status` says the sender's stop actions failed, so its service may still run:
     /// the detail starts with this, then why.
     public static let stopFailedMarker = "stop failed: "
@@ -285,6 +294,8 @@ public struct IncidentID: Sendable, Hashable, CustomStringConvertible {
         case peerLost = "peer-lost"
         case handoffFailed = "handoff-failed"
         case actionFailed = "action-failed"
+        /// A failover drill failed; the next drill that passes closes it.
+        case drillFailed = "drill-failed"
     }
 
     public var epoch: UInt64

@@ -124,6 +124,9 @@ extension LeaseMachine: Coordinator {
             return moveService(to: best.name, purpose: .failback, author: author, now: now)
         case .acknowledge(let named, let comment, let expiresIn):
             return acknowledge(named, comment: comment, expiresIn: expiresIn, author: author)
+        case .drillLeg, .drillEnded:
+            // The drill refuses mode etcd before it asks (DrillRefusal.leaseMode).
+            return [.answerAdmin(accepted: false, reason: DrillRefusal.leaseMode.description)]
         }
         decide(now, &actions)
         return actions

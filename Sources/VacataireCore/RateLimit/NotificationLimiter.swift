@@ -10,7 +10,7 @@ import Foundation
 /// milliseconds, and sends what they return.
 ///
 /// - Pages (`failover`, `takeover`, `failback`, `switchover`, `peer-lost`, `acknowledged`,
-///   `reminder`) and `test` always go out to every destination at once. They bypass the
+///   `reminder`, `drill-failed`), `test` and `drill` always go out to every destination at once. They bypass the
 ///   bucket: they neither wait for a token nor take one, so a storm of notices never
 ///   delays a page and a page never starves the notices.
 /// - A check that flaps (`FlapDetector`) is told once when it starts and once when it
@@ -49,18 +49,19 @@ public struct NotificationLimiter: Sendable {
         self.settings = settings
     }
 
-    /// Kinds that are never held back: the pages, and a test an administrator asked for.
+    /// Kinds that are never held back: the pages, a test and a drill's report, which an
+    /// administrator (or their timer) asked for.
     public static func bypasses(_ kind: EventKind) -> Bool {
-        isPage(kind) || kind == .test
+        isPage(kind) || kind == .test || kind == .drill
     }
 
     /// Role changes and their incidents, and a lost delivery: never held back, never
     /// dropped from the outbox.
     public static func isPage(_ kind: EventKind) -> Bool {
         switch kind {
-        case .failover, .takeover, .failback, .switchover, .peerLost, .acknowledged, .reminder, .deliveryFailed:
+        case .failover, .takeover, .failback, .switchover, .peerLost, .acknowledged, .reminder, .deliveryFailed, .drillFailed:
             return true
-        case .checkFailed, .checkRecovered, .peerFound, .test, .agentStarted, .agentStopped, .flapping, .digest:
+        case .checkFailed, .checkRecovered, .peerFound, .test, .agentStarted, .agentStopped, .flapping, .digest, .drill:
             return false
         }
     }
