@@ -117,7 +117,31 @@ struct TemplateOutline: Sendable, Equatable {
                 }
             }
         }
+        if !delimitersChanged { outline.addEveryPartialTag(bytes) }
         return .success(outline)
+    }
+
+    /// Every `{{>name}}` in the text counts as an inclusion, even one inside what the scan
+    /// took for another tag (a stray `{{` before it): swift-mustache reads some such text
+    /// differently and would include the partial, and a cycle missed there recursed until
+    /// the stack ran out. Counting too many inclusions can only refuse a template.
+    private mutating func addEveryPartialTag(_ bytes: [UInt8]) {
+        var line = 1
+        var index = 0
+        while index + 3 < bytes.count {
+            if bytes[index] == 0x0A { line += 1 }
+            guard bytes[index] == 0x7B, bytes[index + 1] == 0x7B, bytes[index + 2] == 0x3E else {
+                index += 1
+                continue
+            }
+            var end = index + 3
+            while end + 1 < bytes.count, !(bytes[end] == 0x7D && bytes[end + 1] == 0x7D), bytes[end] != 0x0A { end += 1 }
+            let name = String(decoding: bytes[(index + 3)..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            if !inclusions.contains(where: { $0.name == name }) {
+                inclusions.append(Inclusion(name: name, line: line))
+            }
+            index = end
+        }
     }
 
     /// Whether a character that Swift counts as a line break starts at `index`: LF, VT, FF,

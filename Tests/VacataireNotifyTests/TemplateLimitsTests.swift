@@ -25,6 +25,21 @@ final class TemplateLimitsTests: XCTestCase {
         }
     }
 
+    /// A stray `{{` before a `{{>c}}` once hid the inclusion from the cycle check while
+    /// swift-mustache still included the partial, recursing until the stack ran out (found
+    /// by the fuzzer): every `{{>name}}` counts.
+    func testASelfInclusionAfterAStrayOpeningIsRefused() throws {
+        let partials = ["c": " {{\u{CC}\u{82}bhes}.}hes\n  {:\nIjo{{\n\n  {{>c}}l"]
+        let event = NotifiableEvent(
+            kind: .failover, node: "alpha", cluster: "web-pair", peer: "beta", incidentID: "e7", oldRole: "active", newRole: "failed",
+            reason: "check web failed", checks: [], time: Date(timeIntervalSince1970: 1_800_000_000), ackAuthor: nil, ackComment: nil,
+            suppressedCount: 0, suppressedSummary: nil)
+        switch TemplateSet.loadAndRender(template: "Cluster: {{cluster}}\n  {{>c}}\n", partials: partials, event: event) {
+        case .success(let text): XCTFail("rendered a template whose partial includes itself: \(text.prefix(200))")
+        case .failure(let errors): XCTAssertFalse(errors.errors.isEmpty)
+        }
+    }
+
     func testAPartialThatIncludesItselfIsRefusedWithItsLine() throws {
         let text = try loadError(["details.partial.mustache": "Node: {{node}}\n{{> details}}\n"])
         XCTAssertTrue(text.contains("details.partial.mustache:2: partial `details` includes itself"), text)
