@@ -36,21 +36,18 @@ final class AddressKeeper: Sendable {
         let deadline = clock.now + waitFree
         let started = clock.now
         let peer = overPeer ? PeerHardware.of(peerHosts) : []
-        while true {
+        // Probe until nobody else answers, or until the old holder had its time to let go.
+        probing: while true {
             let answer = await BlockingThread.run(name: "vacataire.address.probe") { [config] in Self.whoAnswers(config, ignoring: peer) }
             switch answer {
             case .failure(let error):
                 return "cannot probe: \(error)"
             case .success(nil):
-                break
+                break probing
             case .success(let conflict?):
-                if clock.now < deadline {
-                    try? await clock.sleep(until: clock.now + .milliseconds(50))
-                    continue
-                }
-                return conflict
+                guard clock.now < deadline else { return conflict }
+                try? await clock.sleep(until: clock.now + .milliseconds(50))
             }
-            break
         }
         let added = await BlockingThread.run(name: "vacataire.address.add") { [config] () -> String? in
             for address in config.addresses {
