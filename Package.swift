@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // Le Vacataire: a two-node failover agent that pages humans when it fails over.
-// The module layout is the architecture map of Docs/architecture.md (DESIGN.md §9).
+// The module layout is the architecture map of Docs/architecture.md.
 import PackageDescription
 
 let package = Package(

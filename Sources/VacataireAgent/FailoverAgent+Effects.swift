@@ -6,6 +6,8 @@ import VacataireNotify
 /// a new input when it ends.
 struct Effect: Sendable {
     let work: @Sendable () async -> Void
+    /// Whether `settle()` waits for it (a drill, which waits for the machine itself, is not).
+    var counted = true
 }
 
 /// The effects executor (Docs/architecture.md, "Effects"): `apply` runs the machine's
@@ -20,13 +22,21 @@ extension FailoverAgent {
         effectQueue.yield(Effect(work: work))
     }
 
+    /// Starts `work` as a child of `run()` that nothing waits for but its caller: it runs on
+    /// when the task that asked for it is cancelled (a client that hangs up). False when the
+    /// agent stops and runs nothing more.
+    func startAside(_ work: @escaping @Sendable () async -> Void) -> Bool {
+        if case .enqueued = effectQueue.yield(Effect(work: work, counted: false)) { return true }
+        return false
+    }
+
     /// Runs the effects as they come, each on its own child task, until the agent stops.
     nonisolated func runEffects() async {
         await withDiscardingTaskGroup { group in
             for await effect in effects {
                 group.addTask {
                     await effect.work()
-                    await self.effectFinished()
+                    if effect.counted { await self.effectFinished() }
                 }
             }
         }

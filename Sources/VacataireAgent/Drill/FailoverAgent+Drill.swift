@@ -11,9 +11,13 @@ extension FailoverAgent {
     /// services, and hands the report it returns to the machine, which sends a notice when
     /// it passed and pages one incident when it failed. Answers once the drill is over.
     func drill(_ request: ControlRequest, author: String) async -> ControlReply {
-        // Its own task: a client that hangs up (or is cancelled) mid-drill does not stop
-        // it half-way, with the service on the other node.
-        await Task { await self.runDrill(request, author: author) }.value
+        // A child of the agent's run, not of the request: a client that hangs up (or is
+        // cancelled) mid-drill does not stop it half-way, with the service on the other node.
+        let reply = OnceValue<ControlReply>()
+        guard startAside({ reply.give(await self.runDrill(request, author: author)) }) else {
+            return ControlReply(outcome: .refused, message: "refused: the agent is stopping")
+        }
+        return await reply.wait {}
     }
 
     private func runDrill(_ request: ControlRequest, author: String) async -> ControlReply {
@@ -69,7 +73,17 @@ extension FailoverAgent {
     /// Runs one leg (a switchover that pages nobody) and watches it settle, sampling.
     private func drillLeg(_ leg: DrillPlan.Leg, probe: HTTPCheckSettings, own: HTTPCheckSettings?, author: String) async -> DrillLegRecord {
         let origin = clock.now
-        let sampler = DrillSampler(probe: probe, own: own, period: Self.drillSamplePeriod, clock: clock, origin: origin)
+        let (period, clock) = (Self.drillSamplePeriod, clock)
+        return await withTaskGroup(of: [DrillLegRecord.Sample].self) { sampling in
+            sampling.addTask { await DrillSampler.sample(probe: probe, own: own, period: period, clock: clock, origin: origin) }
+            let (outcome, watch) = await watchLeg(leg, origin: origin, author: author)
+            sampling.cancelAll()
+            return recordLeg(leg, outcome: outcome, watch: watch, samples: await sampling.next() ?? [])
+        }
+    }
+
+    /// Starts the leg's switchover and watches it until it ends, is refused or runs out of time.
+    private func watchLeg(_ leg: DrillPlan.Leg, origin: MonotonicInstant, author: String) async -> (DrillLegRecord.Outcome, DrillLegWatch) {
         let actions = coordinator.handle(.admin(.drillLeg, author: author), now: now())
         var answer: (accepted: Bool, reason: String)?
         for case .answerAdmin(let accepted, let reason) in actions { answer = (accepted, reason) }
@@ -93,7 +107,11 @@ extension FailoverAgent {
             }
             outcome = ended ?? .timedOut(coordinator.lastReason)
         }
-        let samples = await sampler.stop()
+        return (outcome, watch)
+    }
+
+    /// The leg as the report tells it, with what the samples saw; recorded as an event.
+    private func recordLeg(_ leg: DrillPlan.Leg, outcome: DrillLegRecord.Outcome, watch: DrillLegWatch, samples: [DrillLegRecord.Sample]) -> DrillLegRecord {
         // Leg to the peer: its start as the load balancer's URL shows it.
         let started = leg.towardsPeer ? samples.first(where: \.peerAnswers)?.at : watch.started
         let peer = coordinator.peerStatus(at: now())
