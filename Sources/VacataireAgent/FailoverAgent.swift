@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import VacataireAddress
 import VacataireChecks
 import VacataireCore
@@ -102,9 +104,11 @@ public actor FailoverAgent {
     /// notification taken, a batch of check changes weighed, a store call, a delivery).
     let progressBell = Doorbell()
 
-    /// Opens the store, the peer link and the checks for `config`; `run()` starts them.
+    /// Opens the store, the peer link (its sockets on `eventLoopGroup`) and the checks for
+    /// `config`; `run()` starts them.
     public static func start(
-        config: Config, templates: TemplateSet, logger: Logger, clock: any AgentClock = SystemClock()
+        config: Config, templates: TemplateSet, logger: Logger, clock: any AgentClock = SystemClock(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> FailoverAgent {
         guard let failover = config.failover else {
             throw AgentStartError("\(config.file): no `failover:` section; `vacataire run` needs one (Docs/failover.md)")
@@ -152,9 +156,8 @@ public actor FailoverAgent {
                 peerAddresses: failover.peer.addresses.map { PeerEndpoint(host: $0.host.host, port: Int($0.port.number)) },
                 sender: PeerSender(identity: identity, bootID: bootID, keyring: keyring),
                 validator: PeerMessageValidator(identity: identity, peers: [failover.peer.name], keyring: keyring),
-                clock: clock,
+                eventLoopGroup: eventLoopGroup, clock: clock,
                 rejectionLog: { logger.warning("\($0)") },
-                heartbeatRefill: HeartbeatRefill(interval: .milliseconds(failover.heartbeatInterval.milliseconds)),
                 refusalHint: { refusalQueue.yield($0) }
             )
         } catch {
@@ -640,7 +643,7 @@ public actor FailoverAgent {
 
     func sendQueued(_ link: PeerLink) async {
         for await message in outgoing {
-            await link.send(kind: message.kind, epoch: message.epoch, requestID: message.requestID, payload: message.payload)
+            await link.send(kind: message.kind, epoch: message.epoch, requestID: message.requestID, payload: message.payload, refill: message.refill)
         }
     }
 

@@ -19,6 +19,8 @@ public struct PeerOutgoingMessage: Sendable, Equatable {
     public var epoch: UInt64
     public var requestID: UInt64?
     public var payload: PeerPayload
+    /// The heartbeat's copies, as the machine asked (`HeartbeatRefill`).
+    public var refill: HeartbeatRefill?
 }
 
 // The mapping between the state machine's messages and the wire's:
@@ -73,7 +75,8 @@ extension FailoverMessage {
                 ackAuthor: acknowledgement.map { PeerMessageLimits.truncated($0.author, bytes: PeerMessageLimits.maximumAuthorBytes) },
                 ackComment: acknowledgement?.comment.map { PeerMessageLimits.truncated($0, bytes: PeerMessageLimits.maximumTextBytes) },
                 detail: detail
-            )
+            ),
+            refill: refill
         )
     }
 

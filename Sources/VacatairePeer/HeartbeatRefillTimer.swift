@@ -1,35 +1,12 @@
 import Foundation
 import NIOCore
-
-/// Keeps heartbeats flowing through a short stall of the agent: with each heartbeat it
-/// sends on a path, the link seals `count` copies more (their own sequence numbers) and
-/// sends the first 1.25 heartbeat intervals later (a quarter interval after the next
-/// heartbeat was due), each next one an interval after that, unless anything else is sent
-/// on the path first. An agent busy for a moment (a burst of check
-/// changes to record) is still heard on time; an agent stuck for longer than `count`
-/// intervals falls silent, and its peer acts on that silence as on any other.
-///
-/// The copies say what the last heartbeat said: nothing the agent has not decided.
-public struct HeartbeatRefill: Sendable, Equatable {
-    /// The heartbeat interval.
-    public var interval: Duration
-    /// How many copies at most follow one heartbeat.
-    public var count: Int
-
-    public init(interval: Duration, count: Int = 2) {
-        self.interval = interval
-        self.count = max(0, count)
-    }
-
-    /// When copy `index` (0 for the first) is due, after the heartbeat it copies.
-    func delay(of index: Int) -> TimeAmount {
-        let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
-        return .nanoseconds(nanoseconds * Int64(4 * index + 5) / 4)
-    }
-}
+import VacataireCore
 
 /// One path's pending copies. Used only on the path channel's event loop, except the
 /// count of copies sent, which is read under its lock.
+///
+/// A copy is sealed when it is due, not with its heartbeat: most are never sent (the next
+/// heartbeat drops them), and sealing is most of a heartbeat's cost (its JSON and HMAC).
 final class HeartbeatRefillTimer: @unchecked Sendable {
     private var pending: Scheduled<Void>?
     private let lock = NSLock()
@@ -39,25 +16,29 @@ final class HeartbeatRefillTimer: @unchecked Sendable {
     var copiesSent: UInt64 { lock.withLock { unguardedSent } }
 
     /// On the event loop: drops the copies not sent yet, writes `datagram`, and schedules
-    /// `copies` after it.
-    func write(_ datagram: [UInt8], copies: [[UInt8]], refill: HeartbeatRefill?, on channel: any Channel, promise: EventLoopPromise<Void>) {
+    /// `refill.count` copies after it, each sealed by `seal` when due (nil: none is sent).
+    func write(
+        _ datagram: [UInt8], refill: HeartbeatRefill?, seal: @escaping @Sendable () -> [UInt8]?,
+        on channel: any Channel, promise: EventLoopPromise<Void>
+    ) {
         channel.eventLoop.assertInEventLoop()
         pending?.cancel()
         pending = nil
         channel.writeAndFlush(ByteBuffer(bytes: datagram), promise: promise)
-        if let refill, !copies.isEmpty {
-            schedule(copies[...], index: 0, refill: refill, on: channel)
+        if let refill, refill.count > 0 {
+            schedule(index: 0, refill: refill, seal: seal, on: channel)
         }
     }
 
-    private func schedule(_ copies: ArraySlice<[UInt8]>, index: Int, refill: HeartbeatRefill, on channel: any Channel) {
-        guard let copy = copies.first else { return }
+    private func schedule(index: Int, refill: HeartbeatRefill, seal: @escaping @Sendable () -> [UInt8]?, on channel: any Channel) {
+        guard index < refill.count else { return }
         let wait = index == 0 ? refill.delay(of: 0) : refill.delay(of: index) - refill.delay(of: index - 1)
-        pending = channel.eventLoop.scheduleTask(in: wait) { [self] in
+        pending = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: wait.nanoseconds))) { [self] in
             pending = nil
+            guard let copy = seal() else { return }
             channel.writeAndFlush(ByteBuffer(bytes: copy), promise: nil)
             lock.withLock { unguardedSent += 1 }
-            schedule(copies.dropFirst(), index: index + 1, refill: refill, on: channel)
+            schedule(index: index + 1, refill: refill, seal: seal, on: channel)
         }
     }
 }

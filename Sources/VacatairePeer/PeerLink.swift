@@ -52,12 +52,13 @@ public actor PeerLink {
     }
 
     private var state = State.open
-    private var sender: PeerSender
+    /// Shared with the heartbeat copies, sealed on the path's event loop when due.
+    private let sender: SharedPeerSender
     private var validator: PeerMessageValidator
     private var counts = PeerLinkStatistics()
     private var paths: [Path]
     private let listenChannel: any Channel
-    private let group: MultiThreadedEventLoopGroup
+    private let group: any EventLoopGroup
     private let clock: @Sendable () -> UInt64
     private let incomingContinuation: AsyncStream<ReceivedPeerMessage>.Continuation
     private let events: AsyncStream<PeerSocketEvent>
@@ -67,8 +68,6 @@ public actor PeerLink {
     private var rejections = PeerRejectionLog()
     /// Told what an operator must fix when the peer's own datagrams are refused (`PeerRejection.hint`).
     private let hint: (@Sendable (String) -> Void)?
-    /// Copies of each heartbeat sent when nothing followed it in time (nil: none).
-    private let refill: HeartbeatRefill?
 
     /// Binds the listening socket, opens one socket per peer address and starts receiving.
     ///
@@ -77,9 +76,9 @@ public actor PeerLink {
     /// send. Names are resolved once, here.
     public static func open(
         listen: PeerEndpoint, peerAddresses: [PeerEndpoint], sender: PeerSender,
-        validator: PeerMessageValidator, eventLoopGroup: MultiThreadedEventLoopGroup = .singleton,
+        validator: PeerMessageValidator, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         clock: any AgentClock = SystemClock(),
-        rejectionLog: (@Sendable (String) -> Void)? = nil, heartbeatRefill: HeartbeatRefill? = nil,
+        rejectionLog: (@Sendable (String) -> Void)? = nil,
         refusalHint: (@Sendable (String) -> Void)? = nil
     ) async throws(PeerLinkError) -> PeerLink {
         var resolved: [PeerEndpoint] = []
@@ -96,7 +95,7 @@ public actor PeerLink {
         let link = PeerLink(
             listenChannel: channel, peerAddresses: resolved, sender: sender, validator: validator,
             group: eventLoopGroup, clock: { clock.unixMilliseconds }, events: (events, eventsContinuation), log: rejectionLog,
-            refill: heartbeatRefill, hint: refusalHint
+            hint: refusalHint
         )
         await link.start()
         return link
@@ -104,18 +103,17 @@ public actor PeerLink {
 
     private init(
         listenChannel: any Channel, peerAddresses: [PeerEndpoint], sender: PeerSender,
-        validator: PeerMessageValidator, group: MultiThreadedEventLoopGroup, clock: @escaping @Sendable () -> UInt64,
+        validator: PeerMessageValidator, group: any EventLoopGroup, clock: @escaping @Sendable () -> UInt64,
         events: (AsyncStream<PeerSocketEvent>, AsyncStream<PeerSocketEvent>.Continuation),
-        log: (@Sendable (String) -> Void)?, refill: HeartbeatRefill?, hint: (@Sendable (String) -> Void)?
+        log: (@Sendable (String) -> Void)?, hint: (@Sendable (String) -> Void)?
     ) {
         self.log = log
         self.hint = hint
-        self.refill = refill
         self.listenChannel = listenChannel
         self.localPort = listenChannel.localAddress?.port ?? 0
         self.paths = peerAddresses.map { Path(address: $0, remote: try? SocketAddress(ipAddress: $0.host, port: $0.port)) }
         self.counts.paths = peerAddresses.map(PeerPathStatistics.init(address:))
-        self.sender = sender
+        self.sender = SharedPeerSender(sender)
         self.validator = validator
         self.group = group
         self.clock = clock
@@ -142,31 +140,33 @@ public actor PeerLink {
     }
 
     /// Seals the message once per path (own sequence number each) and sends it on every
-    /// path. Failures are counted in `statistics()`, never thrown. A heartbeat is followed
-    /// by its copies if nothing else is sent in time (`HeartbeatRefill`); anything sent on a
-    /// path drops the copies still pending there.
-    public func send(kind: PeerMessageKind, epoch: UInt64, requestID: UInt64? = nil, payload: PeerPayload) async {
+    /// path. Failures are counted in `statistics()`, never thrown. With `refill` (a
+    /// heartbeat), the copies the machine asked for follow if nothing else is sent in time;
+    /// anything sent on a path drops the copies still pending there.
+    public func send(
+        kind: PeerMessageKind, epoch: UInt64, requestID: UInt64? = nil, payload: PeerPayload, refill: HeartbeatRefill? = nil
+    ) async {
         flushRejections()
         var writes: [(path: Int, done: EventLoopFuture<Void>)] = []
-        let copies = kind == .heartbeat ? refill?.count ?? 0 : 0
         for index in paths.indices {
             guard case .open = state, let channel = await pathChannel(index) else { continue }
-            var datagrams: [[UInt8]] = []
+            let datagram: [UInt8]
             do {
-                let now = clock()
-                for _ in 0...copies {
-                    datagrams.append(try sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: now))
-                }
+                datagram = try sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: clock())
             } catch {
                 // The same message fails on every path: nothing is sent.
                 counts.sealFailures += 1
                 counts.lastSealFailure = error
                 break
             }
+            let (sender, clock) = (sender, clock)
+            let sealCopy: @Sendable () -> [UInt8]? = {
+                try? sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: clock())
+            }
             let promise = channel.eventLoop.makePromise(of: Void.self)
-            let (timer, refill, first, later) = (paths[index].refillTimer, refill, datagrams[0], Array(datagrams.dropFirst()))
+            let timer = paths[index].refillTimer
             channel.eventLoop.execute {
-                timer.write(first, copies: later, refill: refill, on: channel, promise: promise)
+                timer.write(datagram, refill: refill, seal: sealCopy, on: channel, promise: promise)
             }
             writes.append((index, promise.futureResult))
         }
@@ -332,7 +332,7 @@ public actor PeerLink {
     /// A UDP socket that reads whole datagrams of up to one byte more than the protocol's
     /// limit (so a longer one is seen as too long without being read) and reports to `report`.
     private static func bootstrap(
-        _ group: MultiThreadedEventLoopGroup, path: Int?, report: AsyncStream<PeerSocketEvent>.Continuation
+        _ group: any EventLoopGroup, path: Int?, report: AsyncStream<PeerSocketEvent>.Continuation
     ) -> DatagramBootstrap {
         DatagramBootstrap(group: group)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: PeerMessageLimits.maximumDatagramBytes + 1))

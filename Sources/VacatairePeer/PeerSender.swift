@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Stamps and signs the messages this node sends: its cluster and name, its boot id, and a
 /// sequence number that rises by one with every datagram of this boot.
 ///
@@ -36,5 +38,27 @@ public struct PeerSender: Sendable {
         let datagram = try encoder.encode(message)
         nextSequence += 1
         return datagram
+    }
+}
+
+/// One `PeerSender` shared between the link and its heartbeat copies (sealed on a path's
+/// event loop when due), so that every datagram of a boot still gets its own sequence number.
+final class SharedPeerSender: Sendable {
+    private let sender: Mutex<PeerSender>
+
+    init(_ sender: PeerSender) {
+        self.sender = Mutex(sender)
+    }
+
+    func seal(
+        _ kind: PeerMessageKind, epoch: UInt64, payload: PeerPayload, requestID: UInt64?, now: UInt64
+    ) throws(PeerEncodingError) -> [UInt8] {
+        try sender.withLock { sender throws(PeerEncodingError) in
+            try sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: now)
+        }
+    }
+
+    func replaceKeyring(_ keyring: PeerKeyring) {
+        sender.withLock { $0.replaceKeyring(keyring) }
     }
 }

@@ -572,7 +572,9 @@ public struct FailoverMachine: Sendable {
 
     mutating func sendHeartbeatIfDue(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         guard now >= nextHeartbeatAt else { return }
-        actions.append(.send(message(.heartbeat)))
+        var heartbeat = message(.heartbeat)
+        heartbeat.refill = HeartbeatRefill(interval: settings.heartbeatInterval, count: settings.heartbeatCopies)
+        actions.append(.send(heartbeat))
         nextHeartbeatAt = now + settings.heartbeatInterval
     }
 

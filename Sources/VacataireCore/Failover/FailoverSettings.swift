@@ -9,6 +9,8 @@ public struct FailoverSettings: Sendable, Equatable {
     public var peerName: String
     /// Heartbeats are sent this often (the machine sends them from `tick`).
     public var heartbeatInterval: Duration
+    /// How many copies follow each heartbeat when nothing else is sent in time (`HeartbeatRefill`).
+    public var heartbeatCopies = 2
     /// The peer is silent, so possibly dead, after this long without any message.
     public var deadAfter: Duration
     /// An active node that hears neither its peer nor its witness this long stops its service.

@@ -201,6 +201,9 @@ public struct FailoverMessage: Sendable, Equatable {
     public var detail: String?
     /// On an `ack`: who acknowledged, their comment, and when reminders resume.
     public var acknowledgement: Acknowledgement?
+    /// On a heartbeat: the copies that follow it if nothing else is sent in time (not on
+    /// the wire: each copy is a heartbeat of its own).
+    public var refill: HeartbeatRefill?
 
     /// How a `status` says the sender delivered a page of its `incident` (so that this
     /// node, which would page it if nobody confirmed, does not).
