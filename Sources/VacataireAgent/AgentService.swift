@@ -15,11 +15,17 @@ import VacataireNotify
 public enum AgentService {
     /// Starts the agent for `config` and runs it until SIGTERM or SIGINT.
     public static func runUntilStopped(config: Config, templates: TemplateSet, logger: Logger) async throws {
+        let loop = AgentLoop()
+        try await loop.run { try await runServices(config: config, templates: templates, logger: logger, loop: loop) }
+    }
+
+    /// The agent's services, every one of their tasks on `loop`.
+    private static func runServices(config: Config, templates: TemplateSet, logger: Logger, loop: AgentLoop) async throws {
         let descriptors = DescriptorBudget.raiseLimit()
         let perListener = DescriptorBudget.listenerCapacity(limit: Int(clamping: descriptors.limit))
         let raised = descriptors.raisedFrom.map { " (raised from \($0))" } ?? ""
         logger.info("descriptor limit \(descriptors.limit)\(raised); each listener holds at most \(perListener) connections, \(DescriptorBudget.reserve) kept for checks, actions and deliveries")
-        let agent = try await FailoverAgent.start(config: config, templates: templates, logger: logger)
+        let agent = try await FailoverAgent.start(config: config, templates: templates, logger: logger, clock: loop.clock, eventLoopGroup: loop.peerLoop)
         let control: ControlServer?
         do {
             control = try await ControlServer.bind(config.control, agent: agent, logger: logger)

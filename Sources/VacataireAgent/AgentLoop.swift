@@ -1,0 +1,82 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import VacataireCore
+
+/// The thread `vacataire run` lives on: a NIO event loop that is the executor of every task
+/// and actor of the agent (its task executor preference) and its timer (`clock`); and the
+/// thread of the peer link's sockets beside it (`peerLoop`).
+///
+/// Why one thread: an idle pair does little work per heartbeat, and what it cost was the
+/// hops between threads (a timer thread, Swift's cooperative pool, NIO's loops), each a
+/// futex wake-up and a context switch in the kernel. On one loop, a timer fires in the
+/// loop's own wait (epoll's timeout) and the task it wakes runs in the same turn, and a
+/// message from one task or actor to another never leaves the thread.
+///
+/// Why the peer link has a thread of its own: the heartbeat copies (`HeartbeatRefill`) keep
+/// the peer hearing this node through a moment's stall of the agent's loop, which they
+/// could not if they waited on that loop; and a flood of connections on a listener never
+/// delays a datagram. Blocking work leaves the loop too: libcurl, Net-SNMP, SQLite and
+/// process spawns run on `BlockingThread`s and the store's thread, and resume the loop
+/// when done.
+public final class AgentLoop: TaskExecutor {
+    /// The agent's thread.
+    public let eventLoop: any EventLoop
+    /// The peer link's sockets.
+    public let peerLoop: any EventLoop
+    /// Timers on the agent's loop, monotonic from the agent's start.
+    public let clock: LoopClock
+
+    /// Two threads of its own (NIO names them `NIO-ELT-…`).
+    public init() {
+        eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+        peerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+        clock = LoopClock(eventLoop)
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        // Enqueued from the loop itself (the common case: a task resumed by a socket event
+        // or a timer), NIO only appends to its queue; from another thread, it wakes the loop.
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+
+    /// Runs `body` with every task and default actor it reaches on this loop.
+    public func run<T: Sendable, Failure: Error>(_ body: () async throws(Failure) -> T) async throws(Failure) -> T {
+        try await withTaskExecutorPreference(self, operation: body)
+    }
+}
+
+/// Real time whose timers are the event loop's: a sleep is a task scheduled on the loop
+/// (fired from the loop's own wait), and a cancelled sleep removes it, so a deadline that is
+/// not reached costs nothing (a check answered before its timeout, a tick moved earlier).
+public struct LoopClock: AgentClock {
+    private let loop: any EventLoop
+    private let origin: NIODeadline
+
+    init(_ loop: any EventLoop) {
+        self.loop = loop
+        origin = .now()
+    }
+
+    public var now: MonotonicInstant {
+        MonotonicInstant(nanoseconds: UInt64(max(0, (NIODeadline.now() - origin).nanoseconds)))
+    }
+
+    public var date: Date { Date() }
+
+    public func sleep(until deadline: MonotonicInstant) async throws {
+        try Task.checkCancellation()
+        let wake = origin + .nanoseconds(Int64(clamping: deadline.nanoseconds))
+        let timer = loop.scheduleTask(deadline: wake) {}
+        do {
+            try await withTaskCancellationHandler {
+                try await timer.futureResult.get()
+            } onCancel: {
+                timer.cancel()
+            }
+        } catch {
+            throw CancellationError()
+        }
+    }
+}
