@@ -21,6 +21,14 @@ final class ControlHardeningTests: XCTestCase {
         try LoopbackClient.unix(path: socket(pair), send: json + "\n", halfClose: halfClose)
     }
 
+    /// How many of the connected `sockets` the agent has closed (or written to): those
+    /// readable, at end of file or hung up. An idle client is sent nothing before that.
+    private func closedByTheAgent(_ sockets: [Int32]) -> Int {
+        var polled = sockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        guard poll(&polled, nfds_t(polled.count), 0) >= 0 else { return 0 }
+        return polled.filter { $0.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 }.count
+    }
+
     func testOutOfRangeNumbersAndUnknownChannelsAreRefusedAndTheDaemonLives() async throws {
         let pair = try PairFixture()
         self.pair = pair
@@ -114,18 +122,25 @@ final class ControlHardeningTests: XCTestCase {
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limits)
         limits.rlim_cur = max(limits.rlim_cur, min(limits.rlim_max, 16_384))
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limits)
-        var idle: [Int32] = []
-        defer { idle.forEach { close($0) } }
+        var idleControl: [Int32] = []
+        var idleHTTP: [Int32] = []
+        defer { (idleControl + idleHTTP).forEach { close($0) } }
         // More clients than the agent has descriptors (1,400 > 1,024), and more than five
         // times what each listener holds (256). They connect as fast as they can: with the
         // HTTP endpoint's backlog of 64 this took 10 s (dropped SYNs, 1 s retransmissions),
         // with 256 it takes well under one.
         let clients = 700
         for _ in 0..<clients {
-            idle.append(try LoopbackClient.connect(unixPath: socket(pair)))
-            idle.append(try LoopbackClient.connect(port: httpPort))
+            idleControl.append(try LoopbackClient.connect(unixPath: socket(pair)))
+            idleHTTP.append(try LoopbackClient.connect(port: httpPort))
         }
-        try await Task.sleep(for: .milliseconds(500))
+        // The agent has taken them all in once each full listener has closed the clients
+        // beyond what it holds (the oldest waiting first): status is asked of full listeners.
+        let held = try XCTUnwrap(log.firstMatch(of: /each listener holds at most (\d+) connections/).flatMap { Int($0.output.1) }, log)
+        let full = await Wait.until(timeout: 10) { () async -> Bool in
+            self.closedByTheAgent(idleControl) >= clients - held && self.closedByTheAgent(idleHTTP) >= clients - held
+        }
+        XCTAssertTrue(full, "each listener closed the \(clients - held) clients beyond its \(held)")
 
         var statusTimes: [Duration] = []
         var healthTimes: [Duration] = []
@@ -150,16 +165,19 @@ final class ControlHardeningTests: XCTestCase {
         try pair.breakCheck(.alpha)
         try await pair.waitUntil("beta is active", timeout: 20) { pair.status(.beta)?.state == "active" }
         try await pair.waitUntil("alpha is failed", timeout: 20) { pair.status(.alpha)?.state == "failed" }
-        var both = 0
-        for _ in 0..<30 {
-            let (alpha, beta) = (await pair.serving(.alpha), await pair.serving(.beta))
-            if alpha && beta { both += 1 }
-            XCTAssertTrue(beta, "beta serves")
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        XCTAssertEqual(both, 0, "never both services once the handoff is done")
+        // The handoff is done once alpha's stop action has ended. From then on only a start
+        // action could bring alpha's service back, and alpha runs none while it stays failed:
+        // its recorded state changes, to the end of the test, say it does.
+        try await pair.waitUntil("alpha's stop action ended", timeout: 10) { pair.log(.alpha).contains("stop exited 0") }
+        var (alpha, beta) = (await pair.serving(.alpha), await pair.serving(.beta))
+        XCTAssertFalse(alpha && beta, "never both services once the handoff is done")
+        XCTAssertTrue(beta, "beta serves")
         XCTAssertFalse(pair.allLogs(.alpha).contains("Too many open files"), pair.allLogs(.alpha))
         let mails = try pair.sink.waitForMessages(mailsBefore + 1, timeout: 15)
         XCTAssertTrue(mails.contains { $0.raw.contains("FAILOVER") }, "the failover page was delivered")
+        XCTAssertTrue(pair.stateChanges(.alpha).last?.contains("-> failed") ?? false, "alpha stayed failed: \(pair.stateChanges(.alpha))")
+        (alpha, beta) = (await pair.serving(.alpha), await pair.serving(.beta))
+        XCTAssertFalse(alpha && beta, "never both services once the handoff is done")
+        XCTAssertTrue(beta, "beta serves")
     }
 }

@@ -17,6 +17,8 @@ final class OutboxDeliveryTests: XCTestCase {
     private let clock = ManualClock()
     /// The store thread of the last outbox made (`outbox(notify:)`).
     private var storeThread: StoreThread?
+    /// Rung by the outbox whenever a delivery ends (`settle`).
+    private let deliveryEnded = Doorbell()
 
     override func setUpWithError() throws {
         directory = try TemporaryDirectory("outbox")
@@ -44,7 +46,8 @@ final class OutboxDeliveryTests: XCTestCase {
         storeThread = thread
         let outbox = NotificationOutbox(
             sender: NotificationSender(config: config, templates: templates), settings: config.outbox, storeThread: thread,
-            metrics: AgentMetrics(checks: []), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: clock)
+            progress: deliveryEnded, metrics: AgentMetrics(checks: []), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            clock: clock)
         running = Task { await outbox.run() }
         return (outbox, store)
     }
@@ -61,9 +64,12 @@ final class OutboxDeliveryTests: XCTestCase {
         await settle(outbox)
     }
 
+    /// Returns once no delivery is queued or being tried. Deliveries are real work
+    /// (sockets, servers): each end rings the bell, and a ring while nobody waits lets the
+    /// next wait through, so an end between the look and the wait is not missed.
     private func settle(_ outbox: NotificationOutbox) async {
         while await !outbox.isIdle {
-            try? await Task.sleep(for: .milliseconds(2))
+            await deliveryEnded.wait()
         }
     }
 
@@ -181,7 +187,7 @@ final class OutboxDeliveryTests: XCTestCase {
             """)
         // The store takes no writes: the outbox keeps the page in memory. Closed on its own
         // thread, as the agent does, never beside a call of the outbox's.
-        let closed = await storeThread?.drain(within: .seconds(60), clock: SystemClock()) { try? $0.close() }
+        let closed = await storeThread?.drain(within: .seconds(60), clock: clock) { try? $0.close() }
         XCTAssertEqual(closed, true)
         _ = store
         await outbox.enqueue(failover())

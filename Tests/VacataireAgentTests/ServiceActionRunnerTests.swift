@@ -75,20 +75,8 @@ final class ServiceActionRunnerTests: XCTestCase {
 
         let text = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let child = try XCTUnwrap(pid_t(text), "the background child's pid: \(text)")
-        // Dead means gone, or a zombie left for PID 1 to reap.
-        var alive = true
-        for _ in 0..<50 {
-            let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)
-            if let stat, let close = stat.lastIndex(of: ")") {
-                let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
-                alive = state != "Z" && state != "X"
-            } else {
-                alive = false
-            }
-            if !alive { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        XCTAssertFalse(alive, "background child \(child) survived the timeout")
+        let dead = await CheckFixtures.dies(child)
+        XCTAssertTrue(dead, "background child \(child) survived the timeout")
     }
 
     func testLargeOutputIsBoundedToItsTail() async {
@@ -112,15 +100,22 @@ final class ServiceActionRunnerTests: XCTestCase {
         XCTAssertEqual(report.outcome, .failed(report.summary))
     }
 
-    func testCancellationKillsTheGroup() async {
+    func testCancellationKillsTheGroup() async throws {
+        let scratch = try CheckScratchDirectory("actions")
+        defer { scratch.remove() }
+        let pidFile = scratch.file("shell.pid")
         let runner = self.runner
         let context = self.context
-        let command = command("sleep 60", timeout: 30)
+        let command = command("echo $$ > \(pidFile); sleep 60", timeout: 30)
         let task = Task { await runner.run(.stop, command, context: context) }
-        try? await Task.sleep(for: .milliseconds(300))
+        // Cancelled once the command runs (its shell wrote its pid), not before it started.
+        let shell = await CheckFixtures.pid(writtenTo: pidFile)
         task.cancel()
         let report = await task.value
+        let leader = try XCTUnwrap(shell, "the command wrote its shell's pid")
         XCTAssertEqual(report.termination, .cancelled)
         XCTAssertTrue(report.summary.contains("its process group was killed"), report.summary)
+        let dead = await CheckFixtures.dies(leader)
+        XCTAssertTrue(dead, "the command's shell \(leader) survived the cancellation")
     }
 }

@@ -23,16 +23,6 @@ final class CheckSchedulerTests: XCTestCase {
         return ScheduledCheck(name: "memory", interval: interval, timeout: interval, rise: 1, fall: 1, check: MemoryCheck(settings))
     }
 
-    /// Runs the scheduler for `seconds` of real time and returns its snapshot.
-    private func runFor(_ scheduler: CheckScheduler, seconds: Double) async throws -> [CheckSnapshot] {
-        let task = Task { await scheduler.run() }
-        try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-        let snapshot = await scheduler.snapshot()
-        task.cancel()
-        await task.value
-        return snapshot
-    }
-
     /// On a manual clock: while the hung check's first run waits for its page (real time,
     /// up to its 2 s timeout), a second of the clock runs the fast check exactly ten times more.
     func testHungHTTPCheckDoesNotDelayAFastCheck() async throws {
@@ -91,21 +81,21 @@ final class CheckSchedulerTests: XCTestCase {
             name: "plugin", interval: .seconds(30), timeout: .seconds(30),
             check: ExecCheck(ExecCheckSettings(command: [CheckFixtures.path("hang.sh"), pidFile]))
         )
-        let scheduler = CheckScheduler(checks: [plugin])
+        let scheduler = CheckScheduler(checks: [plugin], clock: ManualClock())
         let stream = scheduler.transitions()
-        _ = try await runFor(scheduler, seconds: 1)
+        let task = Task { await scheduler.run() }
+        // The plugin runs once its child's pid is written; its 30 s timeout is real time and
+        // the clock never moves, so nothing else can end the run before the scheduler stops.
+        let pid = await CheckFixtures.pid(writtenTo: pidFile)
+        task.cancel()
+        await task.value
         var count = 0
         for await _ in stream { count += 1 }
         XCTAssertEqual(count, 0, "no run finished, so no transition; the stream ends with run()")
-        let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        defer { _ = kill(pid, SIGKILL) }
-        var alive = true
-        for _ in 0..<100 where alive {
-            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-            alive = stat.map { !$0.contains(") Z") } ?? false
-            if alive { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        XCTAssertFalse(alive, "the plugin's child \(pid) outlived the scheduler")
+        let child = try XCTUnwrap(pid, "the plugin wrote its child's pid")
+        defer { _ = kill(child, SIGKILL) }
+        let gone = await CheckFixtures.dies(child, timeout: 2)
+        XCTAssertTrue(gone, "the plugin's child \(child) outlived the scheduler")
     }
 
     func testTransitionsAndVerdict() async throws {

@@ -1,21 +1,47 @@
 import Foundation
 @testable import VacataireCore
+import VacataireTestSupport
 import XCTest
 
 final class BlockingThreadTests: XCTestCase {
+    /// The thread a job ran on, as the job saw it.
+    private struct RanOn: Sendable {
+        var thread: String
+        var name: String
+        /// Its kernel thread id (its /proc/self/task entry).
+        var id: String?
+    }
+
+    /// The calling thread's kernel id (its /proc/self/task entry).
+    private static func threadID() -> String? {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")).map { ($0 as NSString).lastPathComponent }
+    }
+
+    /// Whether this process's thread `id` sleeps in the kernel: a kept thread between jobs
+    /// sleeps only in its wait for the next one.
+    private static func isAsleep(_ id: String) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/self/task/\(id)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)...].hasPrefix("S")
+    }
+
     /// A check every few milliseconds (its interval) finds the thread of its last run waiting.
     func testJobsOneAfterAnotherReuseOneThread() async throws {
         let threads = ReusableThreads(idleLifetime: 5)
         var names: Set<String> = []
         for index in 0..<50 {
-            let name = await withCheckedContinuation { continuation in
+            let ran = await withCheckedContinuation { continuation in
                 threads.submit(name: "job-\(index % 2)") {
-                    continuation.resume(returning: "\(pthread_self())|\(Thread.current.name ?? "")")
+                    continuation.resume(returning: RanOn(thread: "\(pthread_self())", name: Thread.current.name ?? "", id: Self.threadID()))
                 }
             }
-            names.insert(String(name.split(separator: "|")[0]))
-            try await Task.sleep(for: .milliseconds(5))
-            XCTAssertEqual(name.split(separator: "|").last.map(String.init), "job-\(index % 2)", "the thread carries the job's name")
+            names.insert(ran.thread)
+            XCTAssertEqual(ran.name, "job-\(index % 2)", "the thread carries the job's name")
+            // The next job comes once the thread waits for work again, as a check's next run
+            // comes an interval after the last.
+            let id = try XCTUnwrap(ran.id, "the job's thread id")
+            let waiting = await Wait.until(timeout: 5, every: 0.001) { () async -> Bool in Self.isAsleep(id) }
+            XCTAssertTrue(waiting, "the thread of job \(index) waits for the next")
         }
         XCTAssertEqual(names.count, 1, "fifty jobs in a row ran on one kept thread")
         XCTAssertEqual(threads.threadCount, 1)
@@ -35,14 +61,12 @@ final class BlockingThreadTests: XCTestCase {
         print("a job behind a hung one answered in \(ContinuousClock.now - started)")
     }
 
-    func testIdleThreadsEnd() async throws {
+    func testIdleThreadsEnd() async {
         let threads = ReusableThreads(idleLifetime: 0.2)
         await withCheckedContinuation { continuation in threads.submit(name: "once") { continuation.resume() } }
         XCTAssertEqual(threads.threadCount, 1)
-        let deadline = ContinuousClock.now + .seconds(5)
-        while threads.threadCount > 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        // Its idle lifetime is the kernel's wait of a real thread: real time, waited for by its end.
+        _ = await Wait.until(timeout: 5) { () async -> Bool in threads.threadCount == 0 }
         XCTAssertEqual(threads.threadCount, 0, "a thread with nothing to do for its idle lifetime ends")
     }
 

@@ -124,8 +124,8 @@ final class SMTPSecurityTests: XCTestCase {
             "email ops (127.0.0.1:\(down), 127.0.0.1:\(sink.port)): ok via 127.0.0.1:\(sink.port)"
                 + " (after: connection refused by 127.0.0.1:\(down))"
         )
-        XCTAssertEqual(try sink.waitForMessages(1).count, 1)
-        try await Task.sleep(for: .milliseconds(300))
+        // The sink writes a message before it answers 250, and the sender waits for that
+        // answer before `send` returns: every message this send made is already counted.
         XCTAssertEqual(sink.messages().count, 1, "one destination gets one message")
     }
 

@@ -34,6 +34,21 @@ final class StoreThreadTests: XCTestCase {
         return thread.progress
     }
 
+    /// What `ask` returns on a manual clock that stands still: its deadlines never pass, so
+    /// only the thread can answer. Should the thread not answer within 10 s of real time,
+    /// the clock passes `limit` for the deadline to answer, and the test fails instead of
+    /// hanging.
+    private func standingStill<T: Sendable>(limit: Duration, _ ask: @escaping @Sendable (ManualClock) async -> T) async -> T {
+        let clock = ManualClock()
+        async let answer = ask(clock)
+        let bound = Task {
+            guard (try? await Task.sleep(for: .seconds(10))) != nil else { return }
+            await clock.advance(by: limit, settle: .zero)
+        }
+        defer { bound.cancel() }
+        return await answer
+    }
+
     func testWritesRunInOrderAndARefusedOneHoldsTheWritesBehindItButNotTheReads() async throws {
         let store = try AgentStore(stateDirectory: scratch.path)
         let thread = StoreThread(store: store)
@@ -50,7 +65,9 @@ final class StoreThreadTests: XCTestCase {
         XCTAssertEqual(refused.waitingWrites, 2, "the refused write and the one behind it")
         XCTAssertLessThan(refused.writtenThrough, second)
         // A read does not wait behind the refused write.
-        let read = await thread.answer("read", within: .seconds(5), clock: SystemClock()) { try $0.loadFailoverState() }
+        let read = await standingStill(limit: .seconds(5)) { clock in
+            await thread.answer("read", within: .seconds(5), clock: clock) { try $0.loadFailoverState() }
+        }
         XCTAssertNotNil(read)
         XCTAssertEqual(order.withLock { $0 }, [1])
 
@@ -69,15 +86,18 @@ final class StoreThreadTests: XCTestCase {
         let running = progress(of: thread) { $0.running != nil }
         XCTAssertEqual(running.running?.what, "stalled write")
 
-        let started = ContinuousClock.now
-        let answer = await thread.answer("status read", within: .milliseconds(100), clock: SystemClock()) { _ in 42 }
-        XCTAssertNil(answer, "the read waits behind the stalled call: its deadline answers")
-        XCTAssertLessThan(ContinuousClock.now - started, .seconds(3))
+        let clock = ManualClock()
+        async let answer = thread.answer("status read", within: .milliseconds(100), clock: clock) { _ in 42 }
+        let waiting = await clock.untilSleeping(1)
+        XCTAssertTrue(waiting, "the read's deadline is set")
+        await clock.advance(by: .milliseconds(100), settle: .zero)
+        let answered = await answer
+        XCTAssertNil(answered, "the read waits behind the stalled call: its deadline answers")
 
         release.signal()
         let after = progress(of: thread) { $0.writtenThrough >= stalled && $0.isIdle }
         XCTAssertTrue(after.isIdle, "\(after)")
-        let drained = await thread.drain(within: .seconds(5), clock: SystemClock())
+        let drained = await standingStill(limit: .seconds(5)) { clock in await thread.drain(within: .seconds(5), clock: clock) }
         XCTAssertTrue(drained)
     }
 

@@ -28,6 +28,28 @@ public enum CheckFixtures {
         }
         return text
     }
+
+    /// The pid a program wrote to `file` (a fixture's child, a command's shell) once it has,
+    /// waiting at most `timeout` seconds; nil if it never did.
+    public static func pid(writtenTo file: String, timeout: TimeInterval = 10) async -> pid_t? {
+        var pid: pid_t?
+        _ = await Wait.until(timeout: timeout) { () async -> Bool in
+            pid = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            return pid != nil
+        }
+        return pid
+    }
+
+    /// Waits at most `timeout` seconds until process `pid` is dead: gone, or a zombie left
+    /// for PID 1 to reap; returns whether it is.
+    public static func dies(_ pid: pid_t, timeout: TimeInterval = 5) async -> Bool {
+        await Wait.until(timeout: timeout) { () async -> Bool in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return true }
+            let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
+            return state == "Z" || state == "X"
+        }
+    }
 }
 
 /// A temporary directory for one test, removed by `remove()` (call it from a teardown block).
