@@ -4,8 +4,8 @@ import NIOPosix
 import VacataireCore
 
 /// The thread `vacataire run` lives on: a NIO event loop that is the executor of every task
-/// and actor of the agent (its task executor preference) and its timer (`clock`); and the
-/// thread of the peer link's sockets beside it (`peerLoop`).
+/// and actor of the agent (its task executor preference) and the timer of its clock
+/// (`SystemClock.timers`); and the thread of the peer link's sockets beside it (`peerLoop`).
 ///
 /// Why one thread: an idle pair does little work per heartbeat, and what it cost was the
 /// hops between threads (a timer thread, Swift's cooperative pool, NIO's loops), each a
@@ -19,19 +19,16 @@ import VacataireCore
 /// delays a datagram. Blocking work leaves the loop too: libcurl, Net-SNMP, SQLite and
 /// process spawns run on `BlockingThread`s and the store's thread, and resume the loop
 /// when done.
-public final class AgentLoop: TaskExecutor {
+public final class AgentLoop: TaskExecutor, TimerLoop {
     /// The agent's thread.
     public let eventLoop: any EventLoop
     /// The peer link's sockets.
     public let peerLoop: any EventLoop
-    /// Timers on the agent's loop, monotonic from the agent's start.
-    public let clock: LoopClock
 
     /// Two threads of its own (NIO names them `NIO-ELT-…`).
     public init() {
         eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
         peerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
-        clock = LoopClock(eventLoop)
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -41,34 +38,10 @@ public final class AgentLoop: TaskExecutor {
         eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 
-    /// Runs `body` with every task and default actor it reaches on this loop.
-    public func run<T: Sendable, Failure: Error>(_ body: () async throws(Failure) -> T) async throws(Failure) -> T {
-        try await withTaskExecutorPreference(self, operation: body)
-    }
-}
-
-/// Real time whose timers are the event loop's: a sleep is a task scheduled on the loop
-/// (fired from the loop's own wait), and a cancelled sleep removes it, so a deadline that is
-/// not reached costs nothing (a check answered before its timeout, a tick moved earlier).
-public struct LoopClock: AgentClock {
-    private let loop: any EventLoop
-    private let origin: NIODeadline
-
-    init(_ loop: any EventLoop) {
-        self.loop = loop
-        origin = .now()
-    }
-
-    public var now: MonotonicInstant {
-        MonotonicInstant(nanoseconds: UInt64(max(0, (NIODeadline.now() - origin).nanoseconds)))
-    }
-
-    public var date: Date { Date() }
-
-    public func sleep(until deadline: MonotonicInstant) async throws {
+    /// A timer on the loop; cancelling the waiting task removes it.
+    public func sleep(for delay: Duration) async throws {
         try Task.checkCancellation()
-        let wake = origin + .nanoseconds(Int64(clamping: deadline.nanoseconds))
-        let timer = loop.scheduleTask(deadline: wake) {}
+        let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: max(.zero, delay).nanoseconds))) {}
         do {
             try await withTaskCancellationHandler {
                 try await timer.futureResult.get()
@@ -77,6 +50,14 @@ public struct LoopClock: AgentClock {
             }
         } catch {
             throw CancellationError()
+        }
+    }
+
+    /// Runs `body` with every task and default actor it reaches on this loop, and every
+    /// `SystemClock` sleep among them on the loop's timers.
+    public func run(_ body: () async throws -> Void) async throws {
+        try await SystemClock.$timers.withValue(self) {
+            try await withTaskExecutorPreference(self, operation: body)
         }
     }
 }

@@ -28,7 +28,15 @@ extension AgentClock {
 }
 
 /// Real time: monotonic instants from `ContinuousClock`, dates from the system clock.
+///
+/// Its sleeps are Swift's (`Task.sleep`) unless the task runs with `SystemClock.timers` set:
+/// the daemon sets it to its event loop, where a timer fires from the loop's own wait and a
+/// cancelled sleep removes its timer (a check that answers before its timeout costs no
+/// wake-up at the timeout). Instants are this clock's either way.
 public struct SystemClock: AgentClock {
+    /// Where the sleeps of the tasks that set it wait (the daemon's event loop).
+    @TaskLocal public static var timers: (any TimerLoop)?
+
     private let origin: ContinuousClock.Instant
 
     public init() {
@@ -42,6 +50,17 @@ public struct SystemClock: AgentClock {
     public var date: Date { Date() }
 
     public func sleep(until deadline: MonotonicInstant) async throws {
-        try await Task.sleep(until: origin + .nanoseconds(Int64(clamping: deadline.nanoseconds)), clock: .continuous)
+        if let timers = Self.timers {
+            try await timers.sleep(for: deadline.since(now))
+        } else {
+            try await Task.sleep(until: origin + .nanoseconds(Int64(clamping: deadline.nanoseconds)), clock: .continuous)
+        }
     }
+}
+
+/// Timers of an event loop, for `SystemClock.timers`.
+public protocol TimerLoop: Sendable {
+    /// Returns after `delay` (at once when it is not positive); throws `CancellationError`
+    /// when the waiting task is cancelled first.
+    func sleep(for delay: Duration) async throws
 }
