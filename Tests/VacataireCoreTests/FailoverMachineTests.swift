@@ -953,7 +953,7 @@ final class FailoverMachineTests: XCTestCase {
     }
 
     func testEveryTransitionHasAReason() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
         pair.run(5)
