@@ -1,8 +1,8 @@
 import XCTest
 @testable import VacataireCore
 
-/// Two machines driven against each other through `PairSimulation`'s in-test router:
-/// whole incidents, races and restarts, on a hand-driven clock.
+/// Two machines driven against each other by `PairSimulation` in lockstep: whole incidents,
+/// races and restarts, on a hand-driven clock.
 final class FailoverPairTests: XCTestCase {
     func testBothNodesBootingAtOnceEndWithExactlyOneActive() {
         var pair = PairSimulation()
