@@ -18,7 +18,7 @@ final class FailoverChaosTests: XCTestCase {
     func testRandomRunsKeepTheInvariants() {
         for seed in 1...max(1, Self.seeds) {
             var dice = Dice(state: UInt64(seed))
-            var pair = FailoverPair()
+            var pair = PairSimulation()
             pair.settle()
             for _ in 0..<2_000 {
                 for index in 0..<2 where !pair.down[index] {

@@ -953,9 +953,9 @@ final class FailoverMachineTests: XCTestCase {
     }
 
     func testEveryTransitionHasAReason() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
-        pair.apply(0, pair.nodes[0].healthChanged(failing, now: pair.now))
+        pair.input(0, .health(failing))
         pair.run(5)
         for index in 0..<2 {
             for transition in pair.all(index).transitions {

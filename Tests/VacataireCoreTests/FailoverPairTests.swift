@@ -1,11 +1,11 @@
 import XCTest
 @testable import VacataireCore
 
-/// Two machines driven against each other through `FailoverPair`'s in-test router:
-/// whole incidents, races and restarts, on a hand-driven clock.
+/// Two machines driven against each other by `PairSimulation` in lockstep: whole incidents,
+/// races and restarts, on a hand-driven clock.
 final class FailoverPairTests: XCTestCase {
     func testBothNodesBootingAtOnceEndWithExactlyOneActive() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         XCTAssertTrue(pair.run(until: { $0.nodes[0].stateName == .active && $0.nodes[1].stateName == .standby }, limit: 5))
         pair.run(0.5)
         XCTAssertEqual(pair.nodes[0].epoch, 1)
@@ -15,7 +15,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testWholeIncidentFromFailureToFailback() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         // 1. The master's critical check fails: handoff.
         pair.input(0, .health(failing))
@@ -55,7 +55,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testMasterMachineDiesStandbyTakesOverWithinDeadAfter() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         let died = pair.now
         pair.crash(0)
@@ -73,7 +73,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testRestartedFailedMasterStaysFailedUntilFailback() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.input(0, .health(failing))
         pair.run(until: { $0.nodes[0].stateName == .failed }, limit: 5)
@@ -88,7 +88,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testWitnessUnreachableForTheStandbyMeansNoTakeover() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.crash(0, serviceDies: true)
         pair.guardReport[1] = GuardReport(witnessReachable: false, peerServiceAnswers: false)
@@ -98,7 +98,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testPartitionTheCutOffActiveStopsBeforeTheStandbyStarts() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.linkUp = false
         pair.guardReport[0] = GuardReport(witnessReachable: false)  // alpha is the isolated one
@@ -123,7 +123,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testAnIsolatedMasterItsSelfFenceTheTakeoverAndTheFailbackAreOneIncident() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.run(1)  // beta hears alpha active at epoch 1
         let before = pair.all(0).count
@@ -159,7 +159,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testAMasterFailingAtAFirstStartWithNobodyServingIsOnePageTheStandbysTakeover() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.input(0, .health(failing))
         pair.run(10)
         XCTAssertEqual(pair.nodes.map(\.stateName), [.failed, .active])
@@ -169,7 +169,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testBothFailingAtAFirstStartIsOnePageThatNobodyServes() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.input(0, .health(failing))
         pair.input(1, .health(failing))
         pair.run(30)
@@ -182,7 +182,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testTheFailoverPageNamesTheMastersFailingChecksAndOnlyTheNewActivePagesIt() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         let before = (pair.all(0).count, pair.all(1).count)
         let failing = HealthVerdict(service: .failing([FailingCheck(name: "page", output: "expected 4096 bytes, got 1024")]))
@@ -203,7 +203,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testPartitionWithBothReachingTheWitnessIsPeerLostOnBoth() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.linkUp = false
         pair.guardReport[0] = GuardReport(witnessReachable: true)
@@ -229,7 +229,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testHandoffReplyAfterItsTimeoutStepsTheMasterDown() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.guardReport[0] = GuardReport(witnessReachable: true)
         pair.holdStarts[1] = true  // beta's start actions are slow
@@ -250,7 +250,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testFailbackDuringAHandoffConverges() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.input(0, .health(failing))
         pair.run(until: { $0.nodes[0].stateName == .failed }, limit: 5)
@@ -267,7 +267,7 @@ final class FailoverPairTests: XCTestCase {
     }
 
     func testSwitchoverBothWaysWithBothHealthy() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.run(0.5)
         pair.input(0, .admin(.switchover(to: nil), author: "ops"))
@@ -285,7 +285,7 @@ final class FailoverPairTests: XCTestCase {
         // that the pair converges with one active and that a failed alpha stays failed.
         var crashedIn: Set<FailoverStateName> = []
         for (crashStep, slowStops) in (0..<120).flatMap({ step in [(step, false), (step, true)] }) {
-            var pair = FailoverPair()
+            var pair = PairSimulation()
             pair.settle()
             pair.holdStops[0] = slowStops  // stop actions that hang until the crash
             pair.input(0, .health(failing))
@@ -314,7 +314,7 @@ final class FailoverPairTests: XCTestCase {
 
     func testStandbyRestartInEveryState() {
         for crashStep in stride(from: 0, to: 60, by: 4) {
-            var pair = FailoverPair()
+            var pair = PairSimulation()
             pair.settle()
             pair.input(0, .health(failing))
             for _ in 0..<crashStep { pair.step() }
@@ -335,7 +335,7 @@ final class FailoverPairTests: XCTestCase {
         for standbyFailedBefore in [false, true] {
             for masterStarts in [true, false] {
                 let label = "standby failed before: \(standbyFailedBefore), master starts: \(masterStarts)"
-                var pair = FailoverPair()
+                var pair = PairSimulation()
                 pair.settle()
                 pair.run(1)
                 if standbyFailedBefore, let stored = pair.store[1] {
@@ -375,7 +375,7 @@ final class FailoverPairTests: XCTestCase {
     /// A repaired failed node returns to standby by `ready` without moving the service, and
     /// the pair is protected again: the next failure of the active node hands off to it.
     func testReadyReturnsAFailedStandbyToServiceWithoutMovingTheService() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.startOutcome[1] = .failed("exit 1")
         pair.input(0, .health(failing))
@@ -409,7 +409,7 @@ extension FailoverPairTests {
     /// A drill's legs are switchovers that page nothing and open no incident, either way,
     /// while a drill that failed opens one incident, paged, which a drill that passes closes.
     func testDrillLegsPageNothingAndAFailedDrillPagesOnce() {
-        var pair = FailoverPair()
+        var pair = PairSimulation()
         pair.settle()
         pair.run(0.5)
         let before = [pair.all(0).count, pair.all(1).count]

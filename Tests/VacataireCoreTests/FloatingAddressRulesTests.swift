@@ -11,8 +11,8 @@ final class FloatingAddressRulesTests: XCTestCase {
         return settings
     }
 
-    func pair() -> FailoverPair {
-        var pair = FailoverPair(master: Self.settings(.master), standby: Self.settings(.standby))
+    func pair() -> PairSimulation {
+        var pair = PairSimulation(master: Self.settings(.master), standby: Self.settings(.standby))
         pair.settle()
         return pair
     }
