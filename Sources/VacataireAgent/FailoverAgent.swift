@@ -523,7 +523,9 @@ public actor FailoverAgent {
             }
         }
         followServiceChecks()
-        if coordinator.nextTick(after: clock.now) < plannedTick {
+        // The coordinator's next tick may have moved either way (a peer heard on time makes
+        // its lateness tick needless): the tick loop plans again.
+        if coordinator.nextTick(after: clock.now) != plannedTick {
             tickBell.ring()
         }
         changeBell.ring()

@@ -9,7 +9,9 @@
 #
 # Environment: ROUNDS (default 20) rounds per timed figure, IDLE_SECONDS (20) per idle
 # measurement, STORM_CHECKS (100 http checks), STORM_EXEC_CHECKS (20 exec checks) and
-# STORM_SECONDS (10) for the notification storms,
+# STORM_SECONDS (10) for the notification storms, SOAK_MINUTES (60) of incidents after the
+# fast pair's crashes (a check failure and a failback every SOAK_EVERY seconds, 60) before
+# its footprint is measured again (0: no soak),
 # PHASES (default: vacataire vacataire-fast keepalived-tuned keepalived-script1s
 # keepalived-defaults storm-http storm-exec) to run only some (Docs/BENCHMARKS.md is then
 # left alone; the report is printed; `link-order` records the functions an idle pair runs,
@@ -49,6 +51,8 @@ STORM_CHECKS=${STORM_CHECKS:-100}
 STORM_EXEC_CHECKS=${STORM_EXEC_CHECKS:-20}
 STORM_SECONDS=${STORM_SECONDS:-10}
 STORM_KINDS=${STORM_KINDS:-http exec}
+SOAK_MINUTES=${SOAK_MINUTES:-60}
+SOAK_EVERY=${SOAK_EVERY:-60}
 PHASES=${PHASES:-vacataire vacataire-fast keepalived-tuned keepalived-script1s keepalived-defaults storm-http storm-exec}
 python=/usr/bin/python3
 fixtures=$root/Tests/Fixtures
@@ -616,6 +620,31 @@ vac_crash_rounds() {  # LABEL
     done
 }
 
+# The footprint after a long life with incidents: for SOAK_MINUTES, alpha's page breaks (one
+# check-failure incident, beta takes over) and `vacataire failback` gives alpha the service
+# again, every SOAK_EVERY seconds. The count is kept for the report.
+vac_soak() {  # LABEL
+    say "$1: $SOAK_MINUTES minutes with a check failure and a failback every $SOAK_EVERY s"
+    local end=$((SECONDS + SOAK_MINUTES * 60)) incidents=0 before
+    while ((SECONDS < end)); do
+        before=$(stamps beta)
+        : >"$run/alpha.truncate"
+        wait_start beta "$before" 10 >/dev/null || die "$1: beta never started (soak incident $((incidents + 1)))"
+        wait_vac_state beta active 10
+        wait_vac_state alpha failed 10
+        rm -f "$run/alpha.truncate"
+        before=$(stamps alpha)
+        "$vacataire" failback --socket "$vdir/alpha/state/control.sock" >>"$vdir/admin.log" 2>&1 \
+            || die "$1: failback refused (soak incident $((incidents + 1))): $(tail -2 "$vdir/admin.log")"
+        wait_start alpha "$before" 10 >/dev/null || die "$1: alpha never started for the failback (soak)"
+        wait_vac_state alpha active 10
+        wait_vac_state beta standby 10
+        incidents=$((incidents + 1))
+        sleep "$SOAK_EVERY"
+    done
+    echo "$SOAK_MINUTES $incidents" >"$results/soak_$1.txt"
+}
+
 # --- keepalived ---------------------------------------------------------------------------------
 kdir=""
 declare -A ka=() loop=()
@@ -875,6 +904,10 @@ if phase vacataire-fast; then
     vac_start fast
     idle vacataire_fast "${agent[alpha]}" "${agent[beta]}"
     vac_crash_rounds vacataire_fast
+    if ((SOAK_MINUTES > 0)); then
+        vac_soak vacataire_fast
+        idle vacataire_soak "${agent[alpha]}" "${agent[beta]}"
+    fi
     vac_stop
     for node in alpha beta; do cp "$vdir/$node/agent.log" "$results/agent_fast_$node.log"; done
 fi

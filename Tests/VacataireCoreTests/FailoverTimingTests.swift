@@ -56,7 +56,7 @@ final class FailoverTimingTests: XCTestCase {
             XCTAssertLessThanOrEqual(silence, heartbeat * 2, "heartbeats flowed to the end")
             let perHeartbeat = Double(simulation.ticks[0] + simulation.ticks[1]) / 2 / (3_600 / heartbeat.seconds)
             print(String(format: "heartbeat %@: %.2f ticks per heartbeat interval per node (every tick period: 4)", heartbeat.humanSeconds, perHeartbeat))
-            XCTAssertLessThan(perHeartbeat, 2.5, "a steady pair ticks about once or twice per heartbeat")
+            XCTAssertLessThan(perHeartbeat, 1.5, "a steady pair ticks about once per heartbeat")
         }
     }
 

@@ -77,6 +77,8 @@ struct PairSimulation {
     var dice: Dice
     /// Each node's timer (moved earlier when the machine asks, with sparse ticks).
     var nextTick = [at(0), at(0)]
+    /// The instant each node's machine last asked its tick for (before the timer's lateness).
+    var plannedTick = [at(0), at(0)]
     var ticks = [0, 0]
 
     // The world around the machines.
@@ -215,14 +217,16 @@ struct PairSimulation {
             case .tick:
                 // The agent's timer runs a little late, never early.
                 let wanted = sparseTicks ? nodes[index].nextTick(after: now) : now + nodes[index].settings.tickPeriod
+                plannedTick[index] = wanted
                 return wanted + dice.delay(upTo: .milliseconds(3))
             }
         }
     }
 
-    /// With sparse ticks, an input may want the next tick sooner (the agent's doorbell).
+    /// With sparse ticks, the machine is asked again after every input, and its timer follows
+    /// the answer either way, as the agent's does.
     mutating func askForTick(_ index: Int) {
-        guard case .network(_, _, true) = timing, nodes[index].nextTick(after: now) < nextTick[index] else { return }
+        guard case .network(_, _, true) = timing, nodes[index].nextTick(after: now) != plannedTick[index] else { return }
         schedule(.tick, for: index)
     }
 
@@ -241,7 +245,7 @@ struct PairSimulation {
     mutating func handle(_ happening: Happening, for index: Int) {
         switch happening {
         case .tick:
-            guard now == nextTick[index] else { return }  // moved earlier since
+            guard now == nextTick[index] else { return }  // moved since
             ticks[index] += 1
             input(index, .tick)
             schedule(.tick, for: index)

@@ -22,7 +22,9 @@ public protocol Coordinator: Sendable {
     /// One input; the actions to execute, in order.
     mutating func handle(_ input: CoordinatorInput, now: MonotonicInstant) -> [FailoverAction]
 
-    /// When the agent must next feed `.tick`, at the latest.
+    /// When the agent must next feed `.tick`, at the latest. Asked after every tick and
+    /// every input, and followed either way; so it must not move later with `now` alone (a
+    /// schedule on the last tick), or a stream of inputs would hold the tick back.
     func nextTick(after now: MonotonicInstant) -> MonotonicInstant
 
     // MARK: Views

@@ -2,6 +2,7 @@ extension FailoverMachine {
     /// The timer: resends requests, gives up on them, checks silence, sends heartbeats.
     /// Call it at least every heartbeat interval.
     public mutating func tick(now: MonotonicInstant) -> [FailoverAction] {
+        lastTickAt = now
         var actions: [FailoverAction] = []
         switch state {
         case .handingOff(var handoff) where now >= handoff.deadline:
@@ -50,11 +51,13 @@ extension FailoverMachine {
     /// pair (this node active, or a standby with no guard at work, and the peer heard within
     /// a heartbeat interval) nothing is due before the next heartbeat to send or the instant
     /// the peer's next heartbeat would be a tick late, whichever comes first (and within a
-    /// second, for the agent's own schedules); in every other state, one tick period from
-    /// now. Never sooner than a tick period: calling `tick` earlier is harmless, but idle.
-    /// After any other input the daemon asks again, as that input may have changed it.
+    /// second, for the agent's own schedules); in every other state, one tick period after
+    /// the last tick. Never sooner than that: calling `tick` earlier is harmless, but idle.
+    /// After any other input the daemon asks again, as that input may have changed it
+    /// either way (a peer heard on time makes its lateness tick needless); the answer never
+    /// moves later with `now` alone, so a stream of inputs never holds a tick back.
     public func nextTick(after now: MonotonicInstant) -> MonotonicInstant {
-        let soon = now + settings.tickPeriod
+        let soon = max(now, lastTickAt + settings.tickPeriod)
         guard let heard = peerLastHeard, now.since(heard) < settings.heartbeatInterval else { return soon }
         let lastPeer: MonotonicInstant
         switch state {

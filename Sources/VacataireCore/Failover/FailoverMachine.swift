@@ -256,6 +256,8 @@ public struct FailoverMachine: Sendable {
     var nextRequestID: UInt64
     var answered: [(key: AnswerKey, reply: FailoverMessage)] = []
     var nextHeartbeatAt: MonotonicInstant
+    /// When `tick` last ran: the grid the next tick is planned on (`nextTick`).
+    var lastTickAt: MonotonicInstant
     var activeSince: MonotonicInstant
     /// This node holds the floating addresses (asked for, and not let go since).
     var addressesHeld = false
@@ -287,6 +289,7 @@ public struct FailoverMachine: Sendable {
         self.firstStart = persisted == nil
         self.nextRequestID = requestIDSeed
         self.nextHeartbeatAt = now
+        self.lastTickAt = now
         self.activeSince = now
         self.lastReason = "starting"
         self.roleAtBoot = restored.role

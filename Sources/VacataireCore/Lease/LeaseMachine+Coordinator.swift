@@ -22,7 +22,7 @@ extension LeaseMachine: Coordinator {
     }
 
     public func nextTick(after now: MonotonicInstant) -> MonotonicInstant {
-        now + min(settings.renewInterval / 4, .milliseconds(250))
+        max(now, lastTickAt + min(settings.renewInterval / 4, .milliseconds(250)))
     }
 
     public var stateName: FailoverStateName {

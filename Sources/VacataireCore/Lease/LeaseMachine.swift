@@ -86,6 +86,8 @@ public struct LeaseMachine: Sendable {
     var provenUntil: MonotonicInstant?
     var keepAliveSentAt: MonotonicInstant?
     var lastRenewal: MonotonicInstant
+    /// When `tick` last ran: the grid the next tick is planned on (`nextTick`).
+    var lastTickAt: MonotonicInstant
     /// Since when nobody holds the key, as far as this node saw.
     var leaderGoneSince: MonotonicInstant?
     var published: MemberRecord?
@@ -122,6 +124,7 @@ public struct LeaseMachine: Sendable {
         role = .standby
         epoch = persisted?.epoch ?? 0
         lastRenewal = now
+        lastTickAt = now
     }
 
     // MARK: - Views
@@ -186,6 +189,7 @@ public struct LeaseMachine: Sendable {
     }
 
     public mutating func tick(now: MonotonicInstant) -> [FailoverAction] {
+        lastTickAt = now
         var actions: [FailoverAction] = []
         keepLease(now, &actions)
         checkBlindness(now, &actions)
