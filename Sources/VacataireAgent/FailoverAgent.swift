@@ -64,6 +64,8 @@ public actor FailoverAgent {
     var reminders: IncidentReminders
     /// When `tick` last ran the machine: systemd's watchdog is pinged only while it moves.
     var lastTick = MonotonicInstant(nanoseconds: 0)
+    /// `tick()` runs: what it applies needs no new plan (the tick loop plans after it).
+    var ticking = false
     /// The split-brain guard's last answer, to log only a different one.
     var lastGuardReport: GuardReport?
     /// A start waiting for its role (write `number`) to be in the store.
@@ -304,7 +306,7 @@ public actor FailoverAgent {
                 while !Task.isCancelled {
                     await self.sleep(until: await self.planTick())
                     if Task.isCancelled { break }
-                    await self.tick()
+                    await self.tickIfDue()
                 }
             }
         }
@@ -338,10 +340,19 @@ public actor FailoverAgent {
 
     func tick() async {
         lastTick = clock.now
+        ticking = true
+        defer { ticking = false }
         probeStateDirectory(lastTick)
         apply(coordinator.handle(.tick, now: now()))
         sendDueIncidentNotices()
         await stateCheckFollowUp()
+    }
+
+    /// Ticks when the coordinator's tick is due; woken by the bell only to plan again, the
+    /// loop returns to sleep.
+    func tickIfDue() async {
+        guard coordinator.nextTick(after: clock.now) <= clock.now else { return }
+        await tick()
     }
 
     func peerDatagramRefused(_ hint: String) {
@@ -524,8 +535,8 @@ public actor FailoverAgent {
         }
         followServiceChecks()
         // The coordinator's next tick may have moved either way (a peer heard on time makes
-        // its lateness tick needless): the tick loop plans again.
-        if coordinator.nextTick(after: clock.now) != plannedTick {
+        // its lateness tick needless): the tick loop plans again (after a tick, it does anyway).
+        if !ticking, coordinator.nextTick(after: clock.now) != plannedTick {
             tickBell.ring()
         }
         changeBell.ring()

@@ -69,7 +69,7 @@ extension FailoverMachine {
             return soon
         }
         let late = lastPeer + settings.heartbeatInterval + settings.tickPeriod
-        return max(soon, min(nextHeartbeatAt, late, now + .seconds(1)))
+        return max(soon, min(nextHeartbeatAt, late, lastTickAt + .seconds(1)))
     }
 
     /// A new verdict from the check scheduler.
