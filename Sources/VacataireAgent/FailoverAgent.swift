@@ -483,7 +483,7 @@ public actor FailoverAgent {
                 openIncident(id, kind, reason: reason, paged: paged, failing: failing, roleBefore: roleBefore)
             case .acknowledgeIncident(let id, let author, let comment, let expiresIn, let via):
                 let at = clock.date
-                let expiresAt = expiresIn.map { at.addingTimeInterval(Double($0.components.seconds)) }
+                let expiresAt = expiresIn.map { at.adding($0) }
                 acknowledgement = (id, author, comment, expiresAt)
                 storeWrite("record the acknowledgement of \(id)") { _ = try $0.acknowledgeIncident(id, author: author, comment: comment, at: at, expiresAt: expiresAt) }
                 reminders.acknowledged(id, expiresIn: expiresIn, now: clock.now)

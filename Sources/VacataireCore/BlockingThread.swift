@@ -10,7 +10,8 @@ import Foundation
 /// second does not create a thousand threads a second. A thread with nothing to do for
 /// `idleLifetime` ends.
 public enum BlockingThread {
-    /// Runs `body` on a kept or new thread, named `name` while it runs, and returns its value.
+    /// Runs `body` on a kept or new thread, named `name` while it runs (its last 15 bytes,
+    /// `ReusableThreads.threadName`), and returns its value.
     public static func run<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             threads.submit(name: name) { continuation.resume(returning: body()) }
@@ -58,16 +59,16 @@ final class ReusableThreads: @unchecked Sendable {
         }
         guard startThread else { return }
         let thread = Thread { [self] in work() }
-        thread.name = name
-        thread.start()
+        // Under the lock, which the new thread takes before its first job: Foundation names
+        // a thread through the handle that `start()` stores once the thread exists, and
+        // does nothing while it is nil, so the thread must not name itself before then.
+        condition.withLock { thread.start() }
     }
 
     /// A thread's life: take jobs while there are some, wait for more, end after
     /// `idleLifetime` without one.
     private func work() {
-        // The thread names itself before its first job: the name given before `start()`
-        // was once, under load, not yet the thread's when its first job ran (it read the
-        // name of the thread that started it).
+        // Until it names itself, a new thread has the name of the thread that started it.
         var named: String?
         condition.lock()
         while true {
@@ -83,7 +84,7 @@ final class ReusableThreads: @unchecked Sendable {
                 }
                 condition.unlock()
                 if named != job.name {
-                    Thread.current.name = job.name
+                    Thread.current.name = Self.threadName(job.name)
                     named = job.name
                 }
                 job.body()
@@ -99,5 +100,14 @@ final class ReusableThreads: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// `name` as Linux holds a thread's name: it refuses one longer than 15 bytes, so the
+    /// last 15 are kept, which tell the jobs apart (`vacataire-http-check`,
+    /// `vacataire-tcp-check`), and no half character.
+    static func threadName(_ name: String) -> String {
+        var kept = name.utf8.suffix(15)
+        while let first = kept.first, first & 0xC0 == 0x80 { kept = kept.dropFirst() }
+        return String(decoding: kept, as: UTF8.self)
     }
 }

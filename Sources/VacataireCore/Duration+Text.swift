@@ -71,3 +71,11 @@ extension Duration {
         return String(format: "%.1fs", value)
     }
 }
+
+extension Date {
+    /// The date `duration` after this one, its part of a second kept: a date set from a
+    /// duration (an acknowledgement's expiry) ends when the monotonic schedule does.
+    public func adding(_ duration: Duration) -> Date {
+        addingTimeInterval(duration.seconds)
+    }
+}

@@ -47,6 +47,30 @@ final class BlockingThreadTests: XCTestCase {
         XCTAssertEqual(threads.threadCount, 1)
     }
 
+    /// The name a job named `name` reads as its thread's, on a new thread of its own.
+    private func nameSeen(by name: String) async -> String {
+        let threads = ReusableThreads(idleLifetime: 0.05)
+        return await withCheckedContinuation { continuation in
+            threads.submit(name: name) { continuation.resume(returning: Thread.current.name ?? "") }
+        }
+    }
+
+    /// However soon a new thread runs its first job, the job sees its own name, not the
+    /// name of the thread that started it.
+    func testEveryNewThreadsFirstJobSeesItsName() async {
+        for index in 0..<100 {
+            let seen = await nameSeen(by: "first-\(index)")
+            XCTAssertEqual(seen, "first-\(index)")
+        }
+    }
+
+    func testALongNameKeepsItsLast15BytesAndNoHalfCharacter() async {
+        let http = await nameSeen(by: "vacataire-http-check")
+        XCTAssertEqual(http, "aire-http-check")
+        let accented = await nameSeen(by: "é12345678901234")
+        XCTAssertEqual(accented, "12345678901234", "the cut falls inside é: all of it goes")
+    }
+
     func testAJobThatHangsNeverDelaysTheNext() async {
         let threads = ReusableThreads(idleLifetime: 5)
         let release = DispatchSemaphore(value: 0)

@@ -663,6 +663,23 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(unfenced.lastReason.contains("no fence command"), unfenced.lastReason)
     }
 
+    /// Beta, active at epoch 2 after alpha failed, fenced alpha when `report` said alpha's
+    /// stop had failed.
+    func betaThatFencedAlpha(_ report: FailoverMessage, file: StaticString = #filePath, line: UInt = #line) -> FailoverMachine {
+        var beta = FailoverMachine(settings: failoverSettings(.standby, fence: true), persisted: PersistedFailoverState(role: .active, epoch: 2), now: at(0))
+        _ = beta.boot(now: at(0))
+        _ = beta.healthChanged(.healthy, now: at(0))
+        _ = beta.received(msg(.heartbeat, epoch: 2, role: .failed), now: at(0.2))
+        _ = beta.actionFinished(.start, .succeeded, now: at(0.3))
+        XCTAssertEqual(beta.stateName, .active, file: file, line: line)
+        XCTAssertTrue(beta.received(report, now: at(3.1)).fences, file: file, line: line)
+        XCTAssertFalse(beta.received(report, now: at(3.2)).fences, "once per role change", file: file, line: line)
+        _ = beta.fenceFinished(succeeded: true, now: at(4))
+        XCTAssertEqual(beta.stateName, .active, file: file, line: line)
+        XCTAssertTrue(beta.lastReason.contains("only I serve"), beta.lastReason, file: file, line: line)
+        return beta
+    }
+
     func testANodeWhoseStopFailsTellsItsPeerWhichFencesItOnce() {
         var master = Node.activeMaster()
         _ = master.received(msg(.heartbeat, epoch: 1, role: .standby), now: at(1))
@@ -675,18 +692,7 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertTrue(failed.raised.contains { $0.1 == .failover }, "pages that the service may still run")
         XCTAssertFalse(master.loadBalancerUp(at: at(3)), "out of the load balancer")
 
-        var beta = FailoverMachine(settings: failoverSettings(.standby, fence: true), persisted: PersistedFailoverState(role: .active, epoch: 2), now: at(0))
-        _ = beta.boot(now: at(0))
-        _ = beta.healthChanged(.healthy, now: at(0))
-        _ = beta.received(msg(.heartbeat, epoch: 2, role: .failed), now: at(0.2))
-        _ = beta.actionFinished(.start, .succeeded, now: at(0.3))
-        XCTAssertEqual(beta.stateName, .active)
-        let fence = beta.received(report ?? msg(.status, epoch: 2, role: .failed), now: at(3.1))
-        XCTAssertTrue(fence.fences)
-        XCTAssertFalse(beta.received(report ?? msg(.status, epoch: 2, role: .failed), now: at(3.2)).fences, "once per role change")
-        _ = beta.fenceFinished(succeeded: true, now: at(4))
-        XCTAssertEqual(beta.stateName, .active)
-        XCTAssertTrue(beta.lastReason.contains("only I serve"), beta.lastReason)
+        var beta = betaThatFencedAlpha(report ?? msg(.status, epoch: 2, role: .failed))
         // Beta's own checks fail with alpha failed: the handoff is given up, beta keeps serving,
         // and alpha, fenced already at this epoch, is not fenced again.
         _ = beta.healthChanged(failing, now: at(5))
@@ -706,6 +712,20 @@ final class FailoverMachineTests: XCTestCase {
         XCTAssertEqual(beta.stateName, .active, "the handoff was given up: \(beta.lastReason)")
         XCTAssertFalse(beta.received(report ?? msg(.status, epoch: 2, role: .failed), now: at(time + 0.1)).fences,
                        "a handoff given up on does not make the peer fenced at this epoch fenceable again")
+    }
+
+    func testAPeerFencedBeforeMaintenanceIsNotFencedAgainAfterIt() {
+        let report = stopFailed(epoch: 2, request: 0)
+        var beta = betaThatFencedAlpha(report)
+        let on = beta.handle(.admin(.maintenance(on: true), author: "carol"), now: at(5))
+        XCTAssertEqual(on.answer?.accepted, true)
+        XCTAssertFalse(beta.handle(.peerMessage(report), now: at(5.1)).fences, "nor in maintenance")
+        let off = beta.handle(.admin(.maintenance(on: false), author: "carol"), now: at(6))
+        XCTAssertEqual(off.answer?.accepted, true)
+        XCTAssertEqual(beta.stateName, .active)
+        XCTAssertEqual(beta.epoch, 2)
+        XCTAssertFalse(beta.handle(.peerMessage(report), now: at(6.1)).fences,
+                       "leaving maintenance does not make the peer fenced at this epoch fenceable again")
     }
 
     func testATakingOverNodeWaitsForItsServiceChecksBeforeConfirming() {

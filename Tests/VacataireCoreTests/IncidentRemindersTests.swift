@@ -50,6 +50,12 @@ final class IncidentRemindersTests: XCTestCase {
         XCTAssertEqual(reminders(&schedule, at: 999), [], "a second acknowledgement replaces the expired one")
     }
 
+    func testAnAcknowledgementsExpiryDateKeepsItsPartOfASecond() {
+        let acknowledgedAt = Date(timeIntervalSince1970: 1_700_000_000)
+        XCTAssertEqual(acknowledgedAt.adding(.milliseconds(1_500)).timeIntervalSince(acknowledgedAt), 1.5, accuracy: 1e-6)
+        XCTAssertEqual(acknowledgedAt.adding(.seconds(600)).timeIntervalSince(acknowledgedAt), 600, accuracy: 1e-6)
+    }
+
     func testOnlyTheServingNodeRemindsOfARoleChange() {
         var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
         schedule.opened(e2, kind: .failover, reason: "failed over", pagedHere: false, now: at(0))

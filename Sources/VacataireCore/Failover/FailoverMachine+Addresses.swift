@@ -8,7 +8,7 @@ extension FailoverMachine {
     var keepsAddresses: Bool {
         switch state {
         case .active, .handingOff: return true
-        case .maintenance(let resume): return resume == .active
+        case .maintenance(let paused): return paused.resume == .active
         case .takingOver(let takeOver): return takeOver.phase == .claimingAddresses
         case .starting, .standby, .quiescing, .failed: return false
         }

@@ -112,26 +112,26 @@ extension FailoverMachine {
     public mutating func maintenance(on: Bool, author: String, now: MonotonicInstant) -> [FailoverAction] {
         var actions: [FailoverAction] = []
         if on {
-            let resume: PersistedRole
+            let paused: Maintenance
             switch state {
-            case .active: resume = .active
-            case .standby: resume = .standby
-            case .failed: resume = .failed
+            case .active(let active): paused = .active(active)
+            case .standby: paused = .standby
+            case .failed: paused = .failed
             case .maintenance: return refuse("maintenance is already on", &actions)
             case .starting, .handingOff, .takingOver, .quiescing:
                 return refuse("busy: \(stateName.rawValue); try again when it settles", &actions)
             }
-            let reason = "maintenance on (by \(author)): automatic actions paused; service stays \(resume == .active ? "on" : "off")"
-            move(to: .maintenance(resume: resume), reason: reason, &actions)
+            let reason = "maintenance on (by \(author)): automatic actions paused; service stays \(paused.resume == .active ? "on" : "off")"
+            move(to: .maintenance(paused), reason: reason, &actions)
             actions.append(.answerAdmin(accepted: true, reason: reason))
             return actions
         }
-        guard case .maintenance(let resume) = state else {
+        guard case .maintenance(let paused) = state else {
             return refuse("maintenance is not on", &actions)
         }
-        let reason = "maintenance off (by \(author)): automatic actions resume as \(resume.rawValue)"
-        switch resume {
-        case .active: move(to: .active(Active()), reason: reason, &actions)
+        let reason = "maintenance off (by \(author)): automatic actions resume as \(paused.resume.rawValue)"
+        switch paused {
+        case .active(let active): move(to: .active(active), reason: reason, &actions)
         case .failed: move(to: .failed(Failed(why: reason, told: .nothing)), reason: reason, &actions)  // told again if nobody serves
         case .standby: move(to: .standby(.idle), reason: reason, &actions)
         }

@@ -105,7 +105,7 @@ extension FailoverMachine {
             decideActive(now, &actions)
         case .handingOff:
             selfFenceIfCut(now, &actions)
-        case .maintenance(let resume) where resume == .active:
+        case .maintenance(.active):
             selfFenceIfCut(now, &actions)  // safety is not paused by maintenance
         case .failed(let failed):
             watchPeerWhileFailed(failed, now, &actions)

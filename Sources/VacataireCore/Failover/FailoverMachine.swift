@@ -33,8 +33,25 @@ public struct FailoverMachine: Sendable {
         case quiescing(Quiesce)
         /// Service off after a failure; waits for an admin (`ready`, or failback).
         case failed(Failed)
-        /// Automatic actions paused by the admin; the service stays as `resume` says.
-        case maintenance(resume: PersistedRole)
+        /// Automatic actions paused by the admin; the service stays as the paused phase had it.
+        case maintenance(Maintenance)
+    }
+
+    /// The phase that maintenance paused, resumed as it was when maintenance ends: an active
+    /// node keeps what it knows of this epoch (a peer it fenced is not fenced again).
+    public enum Maintenance: Sendable, Equatable {
+        case active(Active)
+        case standby
+        case failed
+
+        /// The role the paused phase persisted.
+        public var resume: PersistedRole {
+            switch self {
+            case .active: .active
+            case .standby: .standby
+            case .failed: .failed
+            }
+        }
     }
 
     public struct Active: Sendable, Equatable {
@@ -360,7 +377,7 @@ public struct FailoverMachine: Sendable {
     var isServing: Bool {
         switch state {
         case .active, .handingOff, .takingOver: return true
-        case .maintenance(let resume): return resume == .active
+        case .maintenance(let paused): return paused.resume == .active
         case .starting, .standby, .quiescing, .failed: return false
         }
     }
@@ -378,7 +395,7 @@ public struct FailoverMachine: Sendable {
             if case .starting = takeOver.phase { return takeOver.purpose == .resume }  // it never stopped
             return true
         case .starting(let starting): return starting.persistedRole == .active
-        case .maintenance(let resume): return resume == .active
+        case .maintenance(let paused): return paused.resume == .active
         case .quiescing(let quiesce): return quiesce.stopAt != nil  // draining: it still serves
         case .standby, .failed: return false
         }
@@ -403,7 +420,7 @@ public struct FailoverMachine: Sendable {
             }
         case .starting(let starting):
             return starting.persistedRole == .active && !serviceFails && nodeMayServe
-        case .maintenance(let resume): return resume == .active
+        case .maintenance(let paused): return paused.resume == .active
         case .quiescing(let quiesce): return quiesce.downAt.map { now < $0 } ?? false
         case .standby, .failed: return false
         }
