@@ -43,6 +43,8 @@ let package = Package(
         ),
         // Linux's rtnetlink, packet socket, ARP and ICMPv6 headers; netlink macros as inline functions.
         .target(name: "CAddress"),
+        // glibc's malloc.h (not in Swift's Glibc module): the heap's free pages handed back.
+        .target(name: "CMemory"),
         // One libcurl easy handle with typed options, for the http check and the SMTP channel.
         .target(
             name: "VacataireCurl",
@@ -85,6 +87,8 @@ let package = Package(
                 "VacataireCore", "VacataireChecks", "VacatairePeer", "VacataireNotify", "VacataireStore",
                 // The AgentX subagent that answers an NMS's polls (`snmp_agent:`).
                 "CNetSNMPAgent",
+                // The heap's free pages handed back with the startup pages (`StartupPages`).
+                "CMemory",
                 // The lease mode's etcd client (its v3 JSON gateway over libcurl).
                 "VacataireCurl",
                 // Floating addresses: rtnetlink, gratuitous ARP and neighbour advertisements.

@@ -1,3 +1,4 @@
+import CMemory
 import Foundation
 import Logging
 import VacataireCore
@@ -19,6 +20,10 @@ enum StartupPages {
     /// How long after the agent starts its pages are released: its role settled, its
     /// first checks, heartbeats and notifications done.
     static let settleTime: Duration = .seconds(10)
+    /// How often they are released again afterwards: what an incident touched (its pages,
+    /// its templates, a delivery's TLS) is not kept resident for the rest of the agent's
+    /// life, and the heap's free memory goes back to the kernel.
+    static let releaseInterval: Duration = .seconds(600)
 
     /// What a release did: the bytes unmapped, and the resident set before and after.
     struct Release {
@@ -29,8 +34,8 @@ enum StartupPages {
         /// The start log's line.
         var summary: String {
             let mebibytes = { (bytes: Int?) in bytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?" }
-            return "released the pages only the start used (MADV_DONTNEED over \(mebibytes(unmappedBytes)) of read-only file pages, "
-                + "kept in the page cache): resident \(mebibytes(residentBefore)) -> \(mebibytes(residentAfter))"
+            return "released the pages not in use (MADV_DONTNEED over \(mebibytes(unmappedBytes)) of read-only file pages, "
+                + "kept in the page cache; the heap's free pages): resident \(mebibytes(residentBefore)) -> \(mebibytes(residentAfter))"
         }
     }
 
@@ -41,12 +46,16 @@ enum StartupPages {
     }
 
     /// The daemon's service: waits `settleTime` on `clock`, releases on a thread of its
-    /// own (never one of the cooperative pool's), and logs what it did; returns early,
-    /// releasing nothing, when the daemon stops first.
-    static func releaseOnceSettled(clock: any AgentClock, logger: Logger) async {
-        guard (try? await clock.sleep(for: settleTime)) != nil,
-              let release = await BlockingThread.run(name: "vacataire-pages", { release() }) else { return }
-        logger.info("\(release.summary)")
+    /// own (never the agent's loop), logs what it did, and releases again every
+    /// `releaseInterval` (logged at debug level); returns when the daemon stops.
+    static func releaseWhileRunning(clock: any AgentClock, logger: Logger) async {
+        var wait = settleTime
+        while (try? await clock.sleep(for: wait)) != nil {
+            if let release = await BlockingThread.run(name: "vacataire-pages", { release() }) {
+                if wait == settleTime { logger.info("\(release.summary)") } else { logger.debug("\(release.summary)") }
+            }
+            wait = releaseInterval
+        }
     }
 
     /// Unmaps the file pages of the read-only private mappings of files; nil when
@@ -64,6 +73,9 @@ enum StartupPages {
                 release.unmappedBytes += run.count
             }
         }
+        // The heap's free pages too, in every arena (what the start's parsing and compiling
+        // freed, and an incident's since): they are anonymous, so nothing is lost.
+        _ = cmemory_trim()
         release.residentAfter = residentBytes()
         return release
     }

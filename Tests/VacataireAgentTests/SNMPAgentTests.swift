@@ -160,7 +160,7 @@ final class SNMPAgentTests: XCTestCase {
         // Each agent gives back its start-up pages ten seconds after it starts: a stall of its
         // own, kept out of the window measured.
         try await pair.waitUntil("both agents released their start-up pages", timeout: 30) {
-            PairFixture.Node.allCases.allSatisfy { pair.log($0).contains("released the pages only the start used") }
+            PairFixture.Node.allCases.allSatisfy { pair.log($0).contains("released the pages not in use") }
         }
         let copiesBefore = try PairFixture.Node.allCases.map { try heartbeatCopies($0) }
         let changesBefore = PairFixture.Node.allCases.map { pair.stateChanges($0).count }
