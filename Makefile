@@ -99,7 +99,8 @@ deb: deps
 # Figures of a real pair (memory, CPU, handoff, failback and takeover times), release
 # build with the Swift runtime linked in (as the Debian package ships it), into Docs/BENCHMARKS.md: the loopback pair (pair-bench.sh, about a minute), then the
 # same binary and keepalived (Debian's, installed here when missing) side by side on three
-# network-namespace hosts (failover-bench.sh, about 12 minutes; ROUNDS=20 by default), then
+# network-namespace hosts (failover-bench.sh, about 75 minutes: 12, and an hour of incidents
+# before the footprint is measured again, SOAK_MINUTES=60; ROUNDS=20 by default), then
 # instructions per heartbeat and per check under valgrind's callgrind (instruction-counts.sh,
 # about 5 minutes), then mode etcd's takeover times and idle etcd requests on the lease lab
 # (lease-bench.sh, about 5 minutes; the debug test bundle drives it), then the floating

@@ -10,7 +10,7 @@
 # Environment: ROUNDS (default 20) rounds per timed figure, IDLE_SECONDS (20) per idle
 # measurement, STORM_CHECKS (100 http checks), STORM_EXEC_CHECKS (20 exec checks) and
 # STORM_SECONDS (10) for the notification storms, SOAK_MINUTES (60) of incidents after the
-# fast pair's crashes (a check failure and a failback every SOAK_EVERY seconds, 60) before
+# first pair's check failures and crashes (a check failure and a failback every SOAK_EVERY seconds, 60) before
 # its footprint is measured again (0: no soak),
 # PHASES (default: vacataire vacataire-fast keepalived-tuned keepalived-script1s
 # keepalived-defaults storm-http storm-exec) to run only some (Docs/BENCHMARKS.md is then
@@ -877,6 +877,10 @@ if phase vacataire; then
     idle vacataire "${agent[alpha]}" "${agent[beta]}"
     vac_check_rounds vacataire
     vac_crash_rounds vacataire
+    if ((SOAK_MINUTES > 0)); then
+        vac_soak vacataire
+        idle vacataire_soak "${agent[alpha]}" "${agent[beta]}"
+    fi
     vac_stop
     for node in alpha beta; do cp "$vdir/$node/agent.log" "$results/agent_standard_$node.log"; done
 fi
@@ -904,10 +908,6 @@ if phase vacataire-fast; then
     vac_start fast
     idle vacataire_fast "${agent[alpha]}" "${agent[beta]}"
     vac_crash_rounds vacataire_fast
-    if ((SOAK_MINUTES > 0)); then
-        vac_soak vacataire_fast
-        idle vacataire_soak "${agent[alpha]}" "${agent[beta]}"
-    fi
     vac_stop
     for node in alpha beta; do cp "$vdir/$node/agent.log" "$results/agent_fast_$node.log"; done
 fi

@@ -321,7 +321,7 @@ def build(args):
             for k in ("vacataire", "vacataire_fast", "keepalived_tuned", "keepalived_defaults")}
     idle = {k: load_json(os.path.join(results, "idle_%s.json" % k))
             for k in ("vacataire", "vacataire_fast", "vacataire_soak", "keepalived_tuned", "keepalived_script1s", "keepalived_defaults")}
-    soak_path = os.path.join(results, "soak_vacataire_fast.txt")
+    soak_path = os.path.join(results, "soak_vacataire.txt")
     soak = open(soak_path).read().split() if os.path.exists(soak_path) else None
     fast_dead = open(os.path.join(results, "fast_dead.txt")).read().strip() \
         if os.path.exists(os.path.join(results, "fast_dead.txt")) else "(not run)"
@@ -479,8 +479,8 @@ def build(args):
     w("| daemon | node | processes (threads) | RSS MiB (anon + file) | CPU % of one core (own + reaped children) | machine busy (outside the benchmark) |")
     w("| --- | --- | --- | --- | --- | --- |")
     names = {"vacataire": "vacataire", "vacataire_fast": "vacataire, fast",
-             "vacataire_soak": ("vacataire, fast, after %s min with %s check-failure incidents (and %d crashes)" % (soak[0], soak[1], args.rounds))
-             if soak else "vacataire, fast, after the soak",
+             "vacataire_soak": ("vacataire, after %s min with %s incidents more (%d check failures and %d crashes before)" % (soak[0], soak[1], args.rounds, args.rounds))
+             if soak else "vacataire, after the soak",
              "keepalived_tuned": "keepalived tuned",
              "keepalived_script1s": "keepalived, vrrp_script 1 s", "keepalived_defaults": "keepalived defaults"}
     for key, name in names.items():
