@@ -19,7 +19,7 @@ extension FailoverAgent {
         await refreshSNMPStatus()
         let subagent: SNMPSubagent
         do {
-            subagent = try SNMPSubagent.start(settings, config: config, board: snmpStatus, logger: logger)
+            subagent = try SNMPSubagent.start(settings, config: config, board: snmpStatus, clock: clock, logger: logger)
         } catch {
             logger.error("\(error.description); the failover goes on, but the NMS cannot poll this node")
             return

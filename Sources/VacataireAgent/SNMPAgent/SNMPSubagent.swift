@@ -28,7 +28,9 @@ final class SNMPSubagent: Sendable {
 
     /// Sets Net-SNMP's agent library up as a subagent of `settings.socket`, registers
     /// `vacStatus`, and starts the thread, which connects.
-    static func start(_ settings: SNMPAgentConfig, config: Config, board: SNMPStatusBoard, logger: Logger) throws(SNMPSubagentError) -> SNMPSubagent {
+    static func start(
+        _ settings: SNMPAgentConfig, config: Config, board: SNMPStatusBoard, clock: any AgentClock, logger: Logger
+    ) throws(SNMPSubagentError) -> SNMPSubagent {
         guard started.withLock({ started in defer { started = true }; return !started }) else {
             throw SNMPSubagentError("the AgentX subagent already runs in this process; Net-SNMP's agent library takes one")
         }
@@ -41,7 +43,7 @@ final class SNMPSubagent: Sendable {
         guard cnetsnmp_agent_init("vacataire", settings.socket.description, Int32(settings.pingSeconds), &error, error.count) == 0 else {
             throw SNMPSubagentError("the AgentX subagent cannot start: \(Self.text(error))")
         }
-        let responder = SNMPStatusResponder(board: board)
+        let responder = SNMPStatusResponder(board: board, clock: clock)
         // Released never: the registration lives as long as the process.
         let context = Unmanaged.passRetained(responder).toOpaque()
         let root = SNMPStatusMIB.root
@@ -124,16 +126,19 @@ final class SNMPSubagent: Sendable {
 /// Answers the master's gets and get-nexts from the board, on the subagent's thread.
 final class SNMPStatusResponder: Sendable {
     private let board: SNMPStatusBoard
+    /// The agent's clock: ages in the answers (`vacUptime`, "since") are read on it.
+    private let clock: any AgentClock
 
-    init(board: SNMPStatusBoard) {
+    init(board: SNMPStatusBoard, clock: any AgentClock) {
         self.board = board
+        self.clock = clock
     }
 
     /// Finds `oid` (or the instance after it) in the published status and writes it into
     /// the shim's buffers; false when there is none (or it does not fit).
     func answer(_ oid: [UInt], exact: Bool, into answer: UnsafeMutablePointer<cnetsnmp_agent_answer>) -> Bool {
         guard let status = board.current else { return false }
-        let mib = SNMPStatusMIB(status, now: Date())
+        let mib = SNMPStatusMIB(status, now: clock.date)
         guard let instance = exact ? mib.instance(oid) : mib.instance(after: oid) else { return false }
         guard instance.oid.count <= answer.pointee.name_capacity, let name = answer.pointee.name, let value = answer.pointee.value else {
             return false
