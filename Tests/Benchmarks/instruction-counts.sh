@@ -6,6 +6,9 @@
 #
 #   Tests/Benchmarks/instruction-counts.sh [VACATAIRE_BINARY] [SECONDS]
 #
+# With BEFORE=ANOTHER_BINARY (and BEFORE_COMMIT=the commit it was built from), the same
+# phases run for that binary first, and the table has both columns: before and after.
+#
 # Four phases of a settled pair on loopback (the agent under callgrind is alpha, the
 # active node; beta runs natively), each counted over SECONDS (default 30):
 #   base:    both send heartbeats every 50 ms;
@@ -35,6 +38,10 @@ cd "$out"
 # file"): count a copy without it (the totals need no symbols).
 strip --strip-debug -o "$out/vacataire" "$vacataire"
 measured=$out/vacataire
+if [ -n "${BEFORE:-}" ]; then
+    [ -x "$BEFORE" ] || die "no binary at BEFORE=$BEFORE"
+    strip --strip-debug -o "$out/vacataire-before" "$(realpath "$BEFORE")"
+fi
 openssl rand -hex 32 >peer.key
 chmod 600 peer.key
 head -c 4096 /dev/zero | tr '\0' 'x' >page/index.html
@@ -138,29 +145,51 @@ phase() {
     wait "$alpha" "$betapid" 2>/dev/null || true
 }
 
-say "phase base: heartbeats every 50 ms both ways, $seconds s"
-read -r ir1 sent1 received1 runs1 < <(phase base no 50ms 1)
-say "phase more-received: beta's heartbeats on two paths, $seconds s"
-read -r ir2 sent2 received2 runs2 < <(phase more-received no 50ms 2)
-say "phase fewer-sent: alpha's heartbeats every 100 ms, $seconds s"
-read -r ir3 sent3 received3 runs3 < <(phase fewer-sent no 100ms 1)
-say "phase check: base with an http check every 100 ms, $seconds s"
-read -r ir4 sent4 received4 runs4 < <(phase check yes 50ms 1)
+# counts BINARY -> the four phases' "Ir sent received checks", one line each
+counts() {
+    measured=$1
+    say "phase base: heartbeats every 50 ms both ways, $seconds s ($1)" >&2
+    phase base no 50ms 1
+    say "phase more-received: beta's heartbeats on two paths, $seconds s" >&2
+    phase more-received no 50ms 2
+    say "phase fewer-sent: alpha's heartbeats every 100 ms, $seconds s" >&2
+    phase fewer-sent no 100ms 1
+    say "phase check: base with an http check every 100 ms, $seconds s" >&2
+    phase check yes 50ms 1
+}
+after=$(counts "$out/vacataire")
+before=""
+[ -n "${BEFORE:-}" ] && before=$(counts "$out/vacataire-before")
 
-report=$(python3 - "$seconds" "$ir1" "$sent1" "$received1" "$ir2" "$sent2" "$received2" "$ir3" "$sent3" "$received3" "$ir4" "$sent4" "$received4" "$runs4" <<'EOF'
+report=$(python3 - "$seconds" "$after" "$before" "${BEFORE_COMMIT:-before}" <<'EOF'
 import sys
-s, ir1, s1, r1, ir2, s2, r2, ir3, s3, r3, ir4, s4, r4, c4 = (float(x) for x in sys.argv[1:])
-# Per second, so that phases of slightly different event counts compare.
-per_received = (ir2 - ir1) / s / max((r2 - r1) / s, 1e-9)
-per_sent = (ir1 - ir3) / s / max((s1 - s3) / s, 1e-9)
-per_check = (ir4 - ir1) / max(c4, 1)
-print("| event | instructions | from |")
-print("| --- | --- | --- |")
-print(f"| heartbeat sent (its tick included) | {per_sent:,.0f} | {s1:.0f} and {s3:.0f} sent in {s:.0f} s |")
-print(f"| heartbeat received | {per_received:,.0f} | {r1:.0f} and {r2:.0f} received in {s:.0f} s |")
-print(f"| http check run (4 KiB page, loopback) | {per_check:,.0f} | {c4:.0f} runs in {s:.0f} s |")
-print(f"| the active node, 50 ms heartbeats both ways | {ir1/s:,.0f} per second | {s:.0f} s |")
-print(f"| the same with a 100 ms http check | {ir4/s:,.0f} per second | {s:.0f} s |")
+s = float(sys.argv[1])
+def figures(text):
+    (ir1, s1, r1, _), (ir2, s2, r2, _), (ir3, s3, r3, _), (ir4, s4, r4, c4) = (
+        [float(x) for x in line.split()] for line in text.strip().splitlines())
+    # Per second, so that phases of slightly different event counts compare.
+    return {
+        "sent": ((ir1 - ir3) / s / max((s1 - s3) / s, 1e-9), "%.0f and %.0f sent in %.0f s" % (s1, s3, s)),
+        "received": ((ir2 - ir1) / s / max((r2 - r1) / s, 1e-9), "%.0f and %.0f received in %.0f s" % (r1, r2, s)),
+        "check": ((ir4 - ir1) / max(c4, 1), "%.0f runs in %.0f s" % (c4, s)),
+        "idle": (ir1 / s, "%.0f s" % s),
+        "idle_check": (ir4 / s, "%.0f s" % s),
+    }
+after = figures(sys.argv[2])
+before = figures(sys.argv[3]) if sys.argv[3].strip() else None
+rows = [("sent", "heartbeat sent (its tick included)"), ("received", "heartbeat received"),
+        ("check", "http check run (4 KiB page, loopback)"), ("idle", "the active node, 50 ms heartbeats both ways, per second"),
+        ("idle_check", "the same with a 100 ms http check, per second")]
+if before:
+    print("| event | before (%s) | after | from (after) |" % sys.argv[4])
+    print("| --- | --- | --- | --- |")
+    for key, name in rows:
+        print("| %s | %s | %s | %s |" % (name, format(round(before[key][0]), ","), format(round(after[key][0]), ","), after[key][1]))
+else:
+    print("| event | instructions | from |")
+    print("| --- | --- | --- |")
+    for key, name in rows:
+        print("| %s | %s | %s |" % (name, format(round(after[key][0]), ","), after[key][1]))
 EOF
 )
 echo "$report"
