@@ -97,7 +97,9 @@ deb: deps
 	SWIFT=$(SWIFT) bash Config/debian/build-deb.sh
 
 # Figures of a real pair (memory, CPU, handoff, failback and takeover times), release
-# build with the Swift runtime linked in (as the Debian package ships it), into Docs/BENCHMARKS.md: the loopback pair (pair-bench.sh, about a minute), then the
+# build with the Swift runtime linked in (as the Debian package ships it), into Docs/BENCHMARKS.md: the loopback pair (pair-bench.sh, about a minute), its idle
+# cost at 50 ms heartbeats and a 100 ms check (idle-bench.sh, about 3 minutes; BEFORE=an older
+# binary and BEFORE_COMMIT=its commit put the two side by side, as instruction-counts.sh does), then the
 # same binary and keepalived (Debian's, installed here when missing) side by side on three
 # network-namespace hosts (failover-bench.sh, about 75 minutes: 12, and an hour of incidents
 # before the footprint is measured again, SOAK_MINUTES=60; ROUNDS=20 by default), then
@@ -110,6 +112,7 @@ bench: deps
 	command -v keepalived >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends keepalived \
 		&& (systemctl disable --now keepalived >/dev/null 2>&1 || true); }
 	bash Tests/Benchmarks/pair-bench.sh .build-bench/release/vacataire
+	bash Tests/Benchmarks/idle-bench.sh .build-bench/release/vacataire
 	bash Tests/Benchmarks/failover-bench.sh .build-bench/release/vacataire
 	bash Tests/Benchmarks/instruction-counts.sh .build-bench/release/vacataire
 	$(SWIFT) build --build-tests
