@@ -41,36 +41,9 @@ trap cleanup EXIT
 python3 -m http.server 18680 --bind 127.0.0.1 --directory page >/dev/null 2>&1 &
 pids+=($!)
 
-# node ROLE NAME PEER PORT PEERPORT HTTPPORT CHECK(yes|no)
-node() {
-    cat <<EOF
-node: {name: $2, cluster: idle}
-state_dir: state-$2
-control: {socket: state-$2/control.sock}
-http: {address: 127.0.0.1, port: $6}
-notify: {email: [], snmp: []}
-EOF
-    [ "$7" = yes ] && cat <<EOF
-checks:
-  - {name: page, kind: http, url: "http://127.0.0.1:18680/index.html", expect_status: 200, expect_bytes: 4096, interval: 100ms, timeout: 100ms, scope: node}
-EOF
-    cat <<EOF
-failover:
-  role: $1
-  peer: {name: $3, addresses: ["127.0.0.1:$5"]}
-  listen: {address: 127.0.0.1, port: $4}
-  keys: [{id: 1, file: peer.key}]
-  heartbeat_interval: 50ms
-  dead_after: 10s
-  self_fence_after: 3s
-  actions:
-    start: {command: "true", timeout: 5s}
-    stop: {command: "true", timeout: 2s}
-  no_witness: stay
-EOF
-}
-node master alpha beta 17611 17612 19611 yes >alpha.yaml
-node standby beta alpha 17612 17611 19612 no >beta.yaml
+source "$root/Tests/Benchmarks/loopback-node.sh"
+loopback_node master alpha beta 17611 17612 19611 http://127.0.0.1:18680/index.html 50ms >alpha.yaml
+loopback_node standby beta alpha 17612 17611 19612 - 50ms >beta.yaml
 
 # measure LABEL BINARY -> one JSON line: each node's cpu %, context switches/s, threads, RSS
 measure() {

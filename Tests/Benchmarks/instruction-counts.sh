@@ -58,39 +58,8 @@ started() { echo "$1" >>"$out/pids"; }
 python3 -m http.server 18480 --bind 127.0.0.1 --directory page >/dev/null 2>&1 &
 started $!
 
-# node ROLE NAME PEER PORT PEERPORT HTTPPORT CHECK(yes|no) HEARTBEAT PATHS(1|2)
-node() {
-    local role=$1 name=$2 peer=$3 port=$4 peerport=$5 httpport=$6 check=$7 heartbeat=$8 paths=${9:-1}
-    local addresses="\"127.0.0.1:$peerport\""
-    [ "$paths" = 2 ] && addresses="$addresses, \"127.0.0.2:$peerport\""
-    cat <<EOF
-node: {name: $name, cluster: bench}
-state_dir: state-$name
-control: {socket: state-$name/control.sock}
-http: {address: 127.0.0.1, port: $httpport}
-notify: {email: [], snmp: []}
-EOF
-    if [ "$check" = yes ]; then
-        cat <<EOF
-checks:
-  - {name: page, kind: http, url: "http://127.0.0.1:18480/index.html", expect_status: 200, expect_bytes: 4096, interval: 100ms, timeout: 100ms, scope: node}
-EOF
-    fi
-    cat <<EOF
-failover:
-  role: $role
-  peer: {name: $peer, addresses: [$addresses]}
-  listen: {address: 0.0.0.0, port: $port}
-  keys: [{id: 1, file: peer.key}]
-  heartbeat_interval: $heartbeat
-  dead_after: 10s
-  self_fence_after: 3s
-  actions:
-    start: {command: "true", timeout: 5s}
-    stop: {command: "true", timeout: 2s}
-  no_witness: stay
-EOF
-}
+source "$root/Tests/Benchmarks/loopback-node.sh"
+page=http://127.0.0.1:18480/index.html
 
 metric() {  # PORT NAME{LABELS} -> value
     local value
@@ -110,8 +79,8 @@ total_ir() {  # a callgrind dump -> its total instructions
 phase() {
     local name=$1 check=$2 alphabeat=$3 betapaths=$4
     rm -rf state-alpha state-beta callgrind.out.*
-    node master alpha beta 17411 17412 19411 "$check" "$alphabeat" >alpha.yaml
-    node standby beta alpha 17412 17411 19412 no 50ms "$betapaths" >beta.yaml
+    loopback_node master alpha beta 17411 17412 19411 "$check" "$alphabeat" >alpha.yaml
+    loopback_node standby beta alpha 17412 17411 19412 - 50ms "$betapaths" >beta.yaml
     mkdir -p state-alpha state-beta
     "$vacataire" run --config beta.yaml >>"beta-$name.log" 2>&1 &
     local betapid=$!
@@ -149,13 +118,13 @@ phase() {
 counts() {
     measured=$1
     say "phase base: heartbeats every 50 ms both ways, $seconds s ($1)" >&2
-    phase base no 50ms 1
+    phase base - 50ms 1
     say "phase more-received: beta's heartbeats on two paths, $seconds s" >&2
-    phase more-received no 50ms 2
+    phase more-received - 50ms 2
     say "phase fewer-sent: alpha's heartbeats every 100 ms, $seconds s" >&2
-    phase fewer-sent no 100ms 1
+    phase fewer-sent - 100ms 1
     say "phase check: base with an http check every 100 ms, $seconds s" >&2
-    phase check yes 50ms 1
+    phase check "$page" 50ms 1
 }
 after=$(counts "$out/vacataire")
 before=""
