@@ -545,6 +545,21 @@ check_failed="category = 'check' AND reason LIKE 'check % healthy -> failing%'"
 # also split at the check's state change in alpha's history (detection before, the agents'
 # own work after), and that work at beta's change of state in its history (the handoff
 # before; the start after: the spawn of the start script, bash's own start and `date`).
+# After alpha's page broke and beta took over: repairs the page, fails back with `vacataire
+# failback` and waits for the pair to be as it was; prints the stamp of alpha's start.
+vac_repair_and_failback() {  # LABEL WHEN
+    local before t1
+    wait_vac_state beta active 10
+    wait_vac_state alpha failed 10
+    rm -f "$run/alpha.truncate"
+    before=$(stamps alpha)
+    "$vacataire" failback --socket "$vdir/alpha/state/control.sock" >>"$vdir/admin.log" 2>&1 \
+        || die "$1: failback refused ($2): $(tail -2 "$vdir/admin.log")"
+    t1=$(wait_start alpha "$before" 10) || die "$1: alpha never started for the failback ($2)"
+    wait_vac_state alpha active 10
+    wait_vac_state beta standby 10
+    echo "$t1"
+}
 vac_check_rounds() {  # LABEL
     say "$1: $ROUNDS check failures"
     for ((round = 1; round <= ROUNDS; round++)); do
@@ -571,16 +586,8 @@ vac_check_rounds() {  # LABEL
             record "fig1_startscript_$1" "$(sub "$t1" "$taken")"
         fi
         record rolechanges "$1 beta $t1 failover"
-        wait_vac_state beta active 10
-        wait_vac_state alpha failed 10
-        rm -f "$run/alpha.truncate"
-        before=$(stamps alpha)
-        "$vacataire" failback --socket "$vdir/alpha/state/control.sock" >>"$vdir/admin.log" 2>&1 \
-            || die "$1: failback refused (round $round): $(tail -2 "$vdir/admin.log")"
-        t1=$(wait_start alpha "$before" 10) || die "$1: alpha never started for the failback (round $round)"
+        t1=$(vac_repair_and_failback "$1" "round $round")
         record rolechanges "$1 alpha $t1 failback"
-        wait_vac_state alpha active 10
-        wait_vac_state beta standby 10
     done
 }
 # Crash: kill -9 alpha's agent and service together; beta's start begins. Then alpha's agent
@@ -630,15 +637,7 @@ vac_soak() {  # LABEL
         before=$(stamps beta)
         : >"$run/alpha.truncate"
         wait_start beta "$before" 10 >/dev/null || die "$1: beta never started (soak incident $((incidents + 1)))"
-        wait_vac_state beta active 10
-        wait_vac_state alpha failed 10
-        rm -f "$run/alpha.truncate"
-        before=$(stamps alpha)
-        "$vacataire" failback --socket "$vdir/alpha/state/control.sock" >>"$vdir/admin.log" 2>&1 \
-            || die "$1: failback refused (soak incident $((incidents + 1))): $(tail -2 "$vdir/admin.log")"
-        wait_start alpha "$before" 10 >/dev/null || die "$1: alpha never started for the failback (soak)"
-        wait_vac_state alpha active 10
-        wait_vac_state beta standby 10
+        vac_repair_and_failback "$1" "soak incident $((incidents + 1))" >/dev/null
         incidents=$((incidents + 1))
         sleep "$SOAK_EVERY"
     done
