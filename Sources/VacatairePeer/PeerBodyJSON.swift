@@ -43,7 +43,7 @@ enum PeerBodyJSON {
     /// The body as UTF-8 without a byte order mark.
     ///
     /// `JSONDecoder` also reads UTF-16 and UTF-32, told by a byte order mark or by the zero
-    /// bytes of the first characters; so does this, to refuse nothing it accepted. Only a
+    /// bytes of the first characters; so does this, to refuse nothing it accepts. Only a
     /// body starting with such bytes pays for the conversion.
     static func utf8Text(of body: ArraySlice<UInt8>) throws(Malformed) -> ArraySlice<UInt8> {
         let start = body.startIndex

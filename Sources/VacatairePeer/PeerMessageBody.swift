@@ -45,12 +45,23 @@ struct PeerMessageBody {
 
         /// The field whose key is `key` (its bytes once unescaped).
         init?(key: some Collection<UInt8>) {
+            guard let first = key.first, first < 0x80 else { return nil }
             let count = key.count
-            guard let field = Self.byKey.first(where: { $0.key.count == count && $0.key.elementsEqual(key) })?.field else { return nil }
-            self = field
+            for candidate in Self.byFirstByte[Int(first)] where Self.names[candidate.rawValue].count == count {
+                if Self.names[candidate.rawValue].elementsEqual(key) {
+                    self = candidate
+                    return
+                }
+            }
+            return nil
         }
 
-        private static let byKey: [(key: [UInt8], field: Field)] = allCases.map { (Array($0.name.utf8), $0) }
+        /// Each field's key, and the fields by their key's first byte (ASCII), so that a key
+        /// is compared with one or two names rather than fifteen.
+        private static let names = allCases.map { Array($0.name.utf8) }
+        private static let byFirstByte = (0..<0x80).map { byte in allCases.filter { names[$0.rawValue].first == UInt8(byte) } }
+        /// Each key as written before its value: `"key":`.
+        fileprivate static let writtenKeys = allCases.map { Array("\"\($0.name)\":".utf8) }
     }
 
     // MARK: Writing
@@ -95,10 +106,7 @@ struct PeerMessageBody {
             if bytes.count > 1 {
                 bytes.append(UInt8(ascii: ","))
             }
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: field.name.utf8)
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: Field.writtenKeys[field.rawValue])
         }
 
         mutating func number(_ value: UInt64, for field: Field) {
@@ -119,6 +127,15 @@ struct PeerMessageBody {
         mutating func string(_ text: String, for field: Field) {
             key(field)
             bytes.append(UInt8(ascii: "\""))
+            if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                bytes.append(contentsOf: text.utf8)
+            } else {
+                appendEscaped(text)
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+
+        private mutating func appendEscaped(_ text: String) {
             for byte in text.utf8 {
                 switch byte {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"):
@@ -137,7 +154,6 @@ struct PeerMessageBody {
                     bytes.append(byte)
                 }
             }
-            bytes.append(UInt8(ascii: "\""))
         }
 
         private mutating func escape(_ letter: UInt8) {
