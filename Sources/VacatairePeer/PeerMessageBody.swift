@@ -127,16 +127,19 @@ struct PeerMessageBody {
         mutating func string(_ text: String, for field: Field) {
             key(field)
             bytes.append(UInt8(ascii: "\""))
-            if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-                bytes.append(contentsOf: text.utf8)
-            } else {
-                appendEscaped(text)
+            var text = text
+            text.withUTF8 { utf8 in
+                if utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                    bytes.append(contentsOf: utf8)
+                } else {
+                    appendEscaped(utf8)
+                }
             }
             bytes.append(UInt8(ascii: "\""))
         }
 
-        private mutating func appendEscaped(_ text: String) {
-            for byte in text.utf8 {
+        private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+            for byte in utf8 {
                 switch byte {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"):
                     bytes.append(UInt8(ascii: "\\"))
