@@ -1,5 +1,3 @@
-import Foundation
-
 /// Turns a `PeerMessage` into one signed datagram under the keyring's active key.
 ///
 /// Stateless: `PeerSender` wraps it with this node's identity and sequence numbers. Tests
@@ -17,14 +15,7 @@ public struct PeerMessageEncoder: Sendable {
         if let problem = message.firstInvalidField() {
             throw .invalidField(problem)
         }
-        let body: [UInt8]
-        do {
-            let json = JSONEncoder()
-            json.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            body = Array(try json.encode(PeerMessageBody(message)))
-        } catch {
-            throw .bodyNotEncodable(String(describing: error))
-        }
+        let body = PeerMessageBody(message).encoded
         guard let datagram = PeerWireFormat.seal(body: body, key: keyring.activeKey, version: message.protocolVersion) else {
             throw .tooLarge(bytes: PeerWireFormat.headerBytes + body.count + PeerWireFormat.tagBytes)
         }
@@ -38,8 +29,6 @@ public enum PeerEncodingError: Error, Sendable, Equatable, CustomStringConvertib
     case invalidField(PeerFieldProblem)
     /// The encoded datagram would be longer than 1,500 bytes.
     case tooLarge(bytes: Int)
-    /// Foundation's JSON encoder failed (not expected for a valid message).
-    case bodyNotEncodable(String)
 
     public var description: String {
         switch self {
@@ -48,8 +37,6 @@ public enum PeerEncodingError: Error, Sendable, Equatable, CustomStringConvertib
         case let .tooLarge(bytes):
             return "peer message not sent: it would be \(bytes) bytes, more than \(PeerMessageLimits.maximumDatagramBytes);"
                 + " shorten its detail or ack comment"
-        case let .bodyNotEncodable(reason):
-            return "peer message not sent: its body could not be encoded: \(reason)"
         }
     }
 }
