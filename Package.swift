@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "CAddress"),
         // glibc's malloc.h (not in Swift's Glibc module): the heap's free pages handed back.
         .target(name: "CMemory"),
+        // Linux's timerfd (not in Swift's Glibc module): the heartbeat copies' timer.
+        .target(name: "CTimerFD"),
         // One libcurl easy handle with typed options, for the http check and the SMTP channel.
         .target(
             name: "VacataireCurl",
@@ -70,6 +72,7 @@ let package = Package(
             name: "VacatairePeer",
             dependencies: [
                 "VacataireCore",
+                "CTimerFD",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -143,7 +146,10 @@ let package = Package(
         ),
         .testTarget(
             name: "VacatairePeerTests",
-            dependencies: ["VacatairePeer", "VacataireTestSupport"]
+            dependencies: [
+                "VacatairePeer", "VacataireTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "VacataireStoreTests",

@@ -4,31 +4,29 @@ import NIOPosix
 import VacataireCore
 
 /// The thread `vacataire run` lives on: a NIO event loop that is the executor of every task
-/// and actor of the agent (its task executor preference) and the timer of its clock
-/// (`SystemClock.timers`); and the thread of the peer link's sockets beside it (`peerLoop`).
+/// and actor of the agent (its task executor preference), the timer of its clock
+/// (`SystemClock.timers`) and the loop of the peer link's sockets.
 ///
 /// Why one thread: an idle pair does little work per heartbeat, and what it cost was the
 /// hops between threads (a timer thread, Swift's cooperative pool, NIO's loops), each a
 /// futex wake-up and a context switch in the kernel. On one loop, a timer fires in the
-/// loop's own wait (epoll's timeout) and the task it wakes runs in the same turn, and a
-/// message from one task or actor to another never leaves the thread.
+/// loop's own wait (epoll's timeout) and the task it wakes runs in the same turn, a
+/// heartbeat is written to its socket in the turn that sealed it, a datagram read is
+/// validated and handed to the machine in the turn that read it, and a message from one
+/// task or actor to another never leaves the thread.
 ///
-/// Why the peer link has a thread of its own: the heartbeat copies (`HeartbeatRefill`) keep
-/// the peer hearing this node through a moment's stall of the agent's loop, which they
-/// could not if they waited on that loop; and a flood of connections on a listener never
-/// delays a datagram. Blocking work leaves the loop too: libcurl, Net-SNMP, SQLite and
-/// process spawns run on `BlockingThread`s and the store's thread, and resume the loop
-/// when done.
+/// What leaves it: the heartbeat copies (`HeartbeatRefill`), sent by the peer link's
+/// watchdog thread only when the loop is late, so that the peer hears this node through a
+/// moment's stall; blocking work (libcurl, Net-SNMP, SQLite, process spawns) on
+/// `BlockingThread`s and the store's thread, which resume the loop when done; and the
+/// listeners, on NIO's shared threads, so that a flood of connections is never read here.
 public final class AgentLoop: TaskExecutor, TimerLoop {
     /// The agent's thread.
     public let eventLoop: any EventLoop
-    /// The peer link's sockets.
-    public let peerLoop: any EventLoop
 
-    /// Two threads of its own (NIO names them `NIO-ELT-…`).
+    /// A thread of its own (NIO names it `NIO-ELT-…`).
     public init() {
         eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
-        peerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {

@@ -25,7 +25,7 @@ public enum AgentService {
         let perListener = DescriptorBudget.listenerCapacity(limit: Int(clamping: descriptors.limit))
         let raised = descriptors.raisedFrom.map { " (raised from \($0))" } ?? ""
         logger.info("descriptor limit \(descriptors.limit)\(raised); each listener holds at most \(perListener) connections, \(DescriptorBudget.reserve) kept for checks, actions and deliveries")
-        let agent = try await FailoverAgent.start(config: config, templates: templates, logger: logger, eventLoopGroup: loop.peerLoop)
+        let agent = try await FailoverAgent.start(config: config, templates: templates, logger: logger, eventLoopGroup: loop.eventLoop)
         let control: ControlServer?
         do {
             control = try await ControlServer.bind(config.control, agent: agent, logger: logger)

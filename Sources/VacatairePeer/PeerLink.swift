@@ -48,12 +48,13 @@ public actor PeerLink {
         /// The resolved peer address, to tell which path a datagram came over.
         var remote: SocketAddress?
         var socket: PathSocket = .down
-        let refillTimer = HeartbeatRefillTimer()
     }
 
     private var state = State.open
-    /// Shared with the heartbeat copies, sealed on the path's event loop when due.
+    /// Shared with the heartbeat copies, sealed on the watchdog's thread when due.
     private let sender: SharedPeerSender
+    /// Sends the last heartbeat's copies when nothing follows it in time.
+    private let watchdog: HeartbeatWatchdog
     private var validator: PeerMessageValidator
     private var counts = PeerLinkStatistics()
     private var paths: [Path]
@@ -112,6 +113,7 @@ public actor PeerLink {
         self.listenChannel = listenChannel
         self.localPort = listenChannel.localAddress?.port ?? 0
         self.paths = peerAddresses.map { Path(address: $0, remote: try? SocketAddress(ipAddress: $0.host, port: $0.port)) }
+        self.watchdog = HeartbeatWatchdog(remotes: paths.map(\.remote))
         self.counts.paths = peerAddresses.map(PeerPathStatistics.init(address:))
         self.sender = SharedPeerSender(sender)
         self.validator = validator
@@ -141,12 +143,21 @@ public actor PeerLink {
 
     /// Seals the message once per path (own sequence number each) and sends it on every
     /// path. Failures are counted in `statistics()`, never thrown. With `refill` (a
-    /// heartbeat), the copies the machine asked for follow if nothing else is sent in time;
-    /// anything sent on a path drops the copies still pending there.
+    /// heartbeat), the copies the machine asked for follow if nothing else is sent in time
+    /// (`HeartbeatWatchdog`); anything sent drops the copies still pending.
     public func send(
         kind: PeerMessageKind, epoch: UInt64, requestID: UInt64? = nil, payload: PeerPayload, refill: HeartbeatRefill? = nil
     ) async {
         flushRejections()
+        guard case .open = state else { return }
+        if let refill {
+            let (sender, clock) = (sender, clock)
+            watchdog.replace(refill: refill) {
+                try? sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: clock())
+            }
+        } else {
+            watchdog.replace(refill: nil) { nil }
+        }
         var writes: [(path: Int, done: EventLoopFuture<Void>)] = []
         for index in paths.indices {
             guard case .open = state, let channel = await pathChannel(index) else { continue }
@@ -159,16 +170,15 @@ public actor PeerLink {
                 counts.lastSealFailure = error
                 break
             }
-            let (sender, clock) = (sender, clock)
-            let sealCopy: @Sendable () -> [UInt8]? = {
-                try? sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: clock())
+            // On the agent's loop (the link's actor runs there), the write is done in this
+            // turn; from elsewhere (a test's pool), it hops to the channel's loop.
+            if channel.eventLoop.inEventLoop {
+                writes.append((index, channel.writeAndFlush(ByteBuffer(bytes: datagram))))
+            } else {
+                let promise = channel.eventLoop.makePromise(of: Void.self)
+                channel.eventLoop.execute { channel.writeAndFlush(ByteBuffer(bytes: datagram), promise: promise) }
+                writes.append((index, promise.futureResult))
             }
-            let promise = channel.eventLoop.makePromise(of: Void.self)
-            let timer = paths[index].refillTimer
-            channel.eventLoop.execute {
-                timer.write(datagram, refill: refill, seal: sealCopy, on: channel, promise: promise)
-            }
-            writes.append((index, promise.futureResult))
         }
         for write in writes {
             do {
@@ -185,7 +195,7 @@ public actor PeerLink {
     public func statistics() -> PeerLinkStatistics {
         var snapshot = counts
         snapshot.validation = validator.counters
-        snapshot.heartbeatCopiesSent = paths.reduce(0) { $0 + $1.refillTimer.copiesSent }
+        snapshot.heartbeatCopiesSent = watchdog.copiesSent
         return snapshot
     }
 
@@ -200,6 +210,7 @@ public actor PeerLink {
     public func close() async {
         guard case .open = state else { return }
         state = .closed
+        watchdog.stop()
         try? await listenChannel.close()
         for index in paths.indices {
             switch paths[index].socket {

@@ -3,6 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import NIOCore
+import NIOPosix
 import Synchronization
 import XCTest
 import VacataireCore
@@ -250,6 +252,37 @@ final class PeerLinkTests: XCTestCase {
         await beta.close()
     }
 
+    /// The copies are the watchdog's, not the loop's: while the loop the link's sockets live
+    /// on is stalled (the agent's loop, busy for a moment), the heartbeat's two copies still
+    /// reach the peer, from the watchdog's thread and sockets.
+    func testTheCopiesGoOutWhileTheLinksLoopIsStalled() async throws {
+        let alphaPort = try FreePort.udp()
+        let beta = try await openBeta(paths: [alphaPort])
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let alpha = try await openAlpha(listenPort: alphaPort, paths: [beta.localPort], group: group)
+        let betaInbox = Inbox.collecting(beta)
+
+        await alpha.send(kind: .heartbeat, epoch: 4, payload: Self.alphaPayload, refill: HeartbeatRefill(interval: .milliseconds(50)))
+        let stalled = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        group.next().execute {
+            stalled.signal()
+            _ = release.wait(timeout: .now() + 10)
+        }
+        stalled.wait()
+        try await eventually("the heartbeat and its two copies, the loop stalled") {
+            let (copies, count) = (await alpha.statistics().heartbeatCopiesSent, await betaInbox.count)
+            return copies == 2 && count == 3
+        }
+        release.signal()
+        let received = await betaInbox.messages
+        XCTAssertEqual(received.map(\.message.sequence), [1, 2, 3])
+        XCTAssertEqual(Set(received.map(\.message.payload)), [Self.alphaPayload])
+        await alpha.close()
+        await beta.close()
+        try await group.shutdownGracefully()
+    }
+
     /// Anything sent after a heartbeat drops its copies, which are sealed only when due (no
     /// sequence number is used up for a copy never sent): only the last heartbeat's go out.
     func testAMessageAfterAHeartbeatDropsItsCopies() async throws {
@@ -282,12 +315,15 @@ final class PeerLinkTests: XCTestCase {
         return link
     }
 
-    private func openAlpha(listenPort: Int, paths: [Int]) async throws(PeerLinkError) -> PeerLink {
+    private func openAlpha(
+        listenPort: Int, paths: [Int], group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(PeerLinkError) -> PeerLink {
         Self.running(try await PeerLink.open(
             listen: PeerEndpoint(host: loopback, port: listenPort),
             peerAddresses: paths.map { PeerEndpoint(host: loopback, port: $0) },
             sender: PeerSender(identity: PeerFixtures.alpha, bootID: 3, keyring: PeerFixtures.ringOne),
-            validator: PeerMessageValidator(identity: PeerFixtures.alpha, peers: ["beta"], keyring: PeerFixtures.ringOne)
+            validator: PeerMessageValidator(identity: PeerFixtures.alpha, peers: ["beta"], keyring: PeerFixtures.ringOne),
+            eventLoopGroup: group
         ))
     }
 

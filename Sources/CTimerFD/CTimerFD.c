@@ -1,0 +1,2 @@
+/* CTimerFD is header-only; this file gives the target a translation unit. */
+#include "CTimerFD.h"
