@@ -57,7 +57,7 @@ public enum AgentService {
                                   successTerminationBehavior: .ignore, serviceName: "agent-check"))
         }
         services.append(.init(service: CancelledAtShutdown { await agent.notifySystemd() }, successTerminationBehavior: .ignore, serviceName: "systemd"))
-        services.append(.init(service: CancelledAtShutdown { await StartupPages.releaseWhileRunning(clock: agent.clock, logger: logger) },
+        services.append(.init(service: CancelledAtShutdown { await StartupPages.releaseWhileRunning(clock: agent.clock, activity: agent.activity, logger: logger) },
                               successTerminationBehavior: .ignore, serviceName: "startup pages"))
         services.append(.init(service: CancelledAtShutdown {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {

@@ -55,6 +55,7 @@ extension FailoverAgent {
     /// Hands `notifications` to the outbox's ordered queue, journaled first in one transaction.
     func queueNotifications(_ notifications: [NotifiableEvent]) {
         notificationsQueued += notifications.count
+        activity.ring()
         notifier.journalAndQueue(notifications)
     }
 

@@ -43,6 +43,7 @@ extension FailoverAgent {
     /// A page about an incident was delivered from here: the coordinator tells the peer,
     /// so that it does not page it too.
     func pageDelivered(_ notification: NotifiableEvent) {
+        activity.ring()
         guard let text = notification.incidentID, let id = IncidentID(storedText: text) else { return }
         record(.notify, kind: notification.kind, incident: id,
                reason: "\(notification.kind.rawValue) of incident \(id) delivered by \(config.node.name); confirmed to \(failover.peer.name)")

@@ -45,6 +45,9 @@ public actor FailoverAgent {
     let logger: Logger
     /// The one source of time (a manual clock in tests).
     let clock: any AgentClock
+    /// Rung at each transition and each notification decided or delivered, so that the
+    /// pages an incident touched are released once it is over (`StartupPages`).
+    let activity = Doorbell()
     let outgoing: AsyncStream<PeerOutgoingMessage>
     let outgoingQueue: AsyncStream<PeerOutgoingMessage>.Continuation
     /// Whether the service checks run, as last told to the scheduler (in order, through
@@ -511,6 +514,7 @@ public actor FailoverAgent {
             case .transition(let from, let to, let reason):
                 logger.notice("\(from.rawValue) -> \(to.rawValue): \(reason)", metadata: decisionFields("transition", incident: nil))
                 metrics.transitioned()
+                activity.ring()
                 record(.transition, reason: "\(from.rawValue) -> \(to.rawValue): \(reason)")
             case .peerDelivered(let incident):
                 reminders.confirmed(incident)

@@ -20,10 +20,50 @@ enum StartupPages {
     /// How long after the agent starts its pages are released: its role settled, its
     /// first checks, heartbeats and notifications done.
     static let settleTime: Duration = .seconds(10)
-    /// How often they are released again afterwards: what an incident touched (its pages,
-    /// its templates, a delivery's TLS) is not kept resident for the rest of the agent's
-    /// life, and the heap's free memory goes back to the kernel.
+    /// How often they are released again afterwards at the latest: what the agent touched
+    /// once (a reload, a status request, a delivery's TLS) is not kept resident for the
+    /// rest of its life, and the heap's free memory goes back to the kernel.
     static let releaseInterval: Duration = .seconds(600)
+    /// How long after an incident's last step (a transition, a notification decided or
+    /// delivered) its pages are released: its paths (libcurl and TLS for the mail,
+    /// Net-SNMP for the trap, the templates, the store's writes) are not kept resident
+    /// until the next periodic release.
+    static let quietTime: Duration = .seconds(30)
+
+    /// When the next release is due: `settleTime` after the start, then `releaseInterval`
+    /// after the last release, or `quietTime` after the last activity since it, whichever
+    /// comes first. Pure: the service below only follows it.
+    struct Schedule: Equatable {
+        private(set) var started: MonotonicInstant
+        private(set) var lastRelease: MonotonicInstant?
+        /// The last activity since the last release (nil: none).
+        private(set) var lastActivity: MonotonicInstant?
+
+        init(started: MonotonicInstant) {
+            self.started = started
+        }
+
+        var due: MonotonicInstant {
+            guard let lastRelease else { return started + StartupPages.settleTime }
+            let periodic = lastRelease + StartupPages.releaseInterval
+            guard let lastActivity else { return periodic }
+            return min(periodic, lastActivity + StartupPages.quietTime)
+        }
+
+        /// Whether the next release is the start's (logged at info level).
+        var isFirst: Bool { lastRelease == nil }
+
+        /// Activity before the start's release changes nothing: that release comes anyway.
+        mutating func activity(at now: MonotonicInstant) {
+            guard lastRelease != nil else { return }
+            lastActivity = now
+        }
+
+        mutating func released(at now: MonotonicInstant) {
+            lastRelease = now
+            lastActivity = nil
+        }
+    }
 
     /// What a release did: the bytes unmapped, and the resident set before and after.
     struct Release {
@@ -45,16 +85,37 @@ enum StartupPages {
         var writable: Bool
     }
 
-    /// The daemon's service: waits `settleTime` on `clock`, releases on a thread of its
-    /// own (never the agent's loop), logs what it did, and releases again every
-    /// `releaseInterval` (logged at debug level); returns when the daemon stops.
-    static func releaseWhileRunning(clock: any AgentClock, logger: Logger) async {
-        var wait = settleTime
-        while (try? await clock.sleep(for: wait)) != nil {
-            if let release = await BlockingThread.run(name: "vacataire-pages", { release() }) {
-                if wait == settleTime { logger.info("\(release.summary)") } else { logger.debug("\(release.summary)") }
+    /// The daemon's service: releases when `Schedule` says, on a thread of its own (never
+    /// the agent's loop), woken early by `activity` (rung by the agent at each transition
+    /// and each notification decided or delivered); logs the first release, and the others
+    /// at debug level; returns when the daemon stops.
+    static func releaseWhileRunning(clock: any AgentClock, activity: Doorbell, logger: Logger) async {
+        var schedule = Schedule(started: clock.now)
+        while !Task.isCancelled {
+            let due = schedule.due
+            let rang = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try? await clock.sleep(until: due)
+                    return false
+                }
+                group.addTask {
+                    await activity.wait()
+                    return true
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
             }
-            wait = releaseInterval
+            if Task.isCancelled { return }
+            if rang {
+                schedule.activity(at: clock.now)
+                continue
+            }
+            let first = schedule.isFirst
+            if let release = await BlockingThread.run(name: "vacataire-pages", { release() }) {
+                if first { logger.info("\(release.summary)") } else { logger.debug("\(release.summary)") }
+            }
+            schedule.released(at: clock.now)
         }
     }
 

@@ -8,6 +8,31 @@ import VacataireTestSupport
 /// The release of the pages only the start used (`StartupPages`): which mappings it
 /// advises, and that advising them leaves a running process whole.
 final class StartupPagesTests: XCTestCase {
+    /// The start's release comes `settleTime` after the start whatever happens; then one
+    /// every `releaseInterval`, or `quietTime` after an incident's last step if sooner.
+    func testPagesAreReleasedOnceSettledThenAfterEachIncidentIsQuiet() {
+        let start = MonotonicInstant(nanoseconds: 1_000_000_000)
+        var schedule = StartupPages.Schedule(started: start)
+        XCTAssertTrue(schedule.isFirst)
+        schedule.activity(at: start + .seconds(2))  // the start's own transitions
+        XCTAssertEqual(schedule.due, start + .seconds(10))
+
+        let first = start + .seconds(10)
+        schedule.released(at: first)
+        XCTAssertFalse(schedule.isFirst)
+        XCTAssertEqual(schedule.due, first + .seconds(600), "quiet: the periodic release")
+
+        schedule.activity(at: first + .seconds(100))  // a take-over
+        XCTAssertEqual(schedule.due, first + .seconds(130))
+        schedule.activity(at: first + .seconds(120))  // its page delivered: the wait starts again
+        XCTAssertEqual(schedule.due, first + .seconds(150))
+        schedule.released(at: first + .seconds(150))
+        XCTAssertEqual(schedule.due, first + .seconds(750), "the incident over, quiet again")
+
+        schedule.activity(at: first + .seconds(740))  // close to the periodic one: it comes first
+        XCTAssertEqual(schedule.due, first + .seconds(750))
+    }
+
     func testOnlyPrivateMappingsOfFilesAreAdvised() {
         let executable = StartupPages.privateFileMapping("5581a0e00000-5581a2400000 r-xp 00000000 08:01 1234   /usr/bin/vacataire")
         XCTAssertEqual(executable, .init(range: 0x5581_a0e0_0000..<0x5581_a240_0000, writable: false))
