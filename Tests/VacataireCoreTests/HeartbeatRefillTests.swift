@@ -39,17 +39,10 @@ final class HeartbeatRefillTests: XCTestCase {
         XCTAssertEqual(early.heartbeats.count, 0, "due in 150 ms: more than half an interval away")
         let answered = standby.handle(.peerMessage(msg(.heartbeat, epoch: 0, role: .active)), now: at(0.11))
         XCTAssertEqual(answered.heartbeats.count, 1, "due in 90 ms: answered now")
-        XCTAssertEqual(standby.nextHeartbeatAt, at(0.311), "the next an interval and 1 ms after the answer")
+        XCTAssertEqual(standby.nextHeartbeatAt, at(0.31), "the next an interval after the answer")
         XCTAssertEqual(standby.handle(.tick, now: at(0.2)).heartbeats.count, 0, "its own timer has nothing left to send")
         let status = standby.handle(.peerMessage(msg(.status, epoch: 0, role: .active)), now: at(0.3))
         XCTAssertEqual(status.heartbeats.count, 0, "only a heartbeat is answered")
-        // The peer's next heartbeat, an interval after its last, comes before this node's
-        // timer and is answered: once per heartbeat, led by the peer.
-        XCTAssertEqual(standby.handle(.peerMessage(msg(.heartbeat, epoch: 0, role: .active)), now: at(0.3105)).heartbeats.count, 1)
-        XCTAssertEqual(standby.nextHeartbeatAt, at(0.5115))
-        // The peer's next is lost: this node's timer sends, 1 ms late once, then on the interval.
-        XCTAssertEqual(standby.handle(.tick, now: at(0.5115)).heartbeats.count, 1)
-        XCTAssertEqual(standby.nextHeartbeatAt, at(0.7115))
     }
 
     /// The first copy a quarter interval after the next heartbeat was due, then one an interval apart.

@@ -603,27 +603,16 @@ public struct FailoverMachine: Sendable {
         nextHeartbeatAt = now + settings.heartbeatInterval
     }
 
-    /// The peer's heartbeat is answered at once when ours is due within half an interval,
-    /// and the next is then due an interval and `answerSlack` later, so that the peer's next
-    /// heartbeat arrives first and is answered too: the node that answers wakes once per
-    /// heartbeat (to read and answer) instead of twice (to read, then to send on its own
-    /// timer), and the peer, whose heartbeat leads, hears the answer at once. Without the
-    /// slack both timers would settle on the same instant and each node would wake twice.
-    /// If the peer's heartbeat does not come, this node's timer sends its own, `answerSlack`
-    /// late once, then on the interval again; a heartbeat sent early costs the peer nothing:
-    /// it counts silence from the last message heard.
+    /// The peer's heartbeat is answered at once when ours is due within half an interval:
+    /// the two nodes' heartbeats then go out together, one after the other, and the node
+    /// that answers wakes once per heartbeat (to read and answer) instead of twice (to read,
+    /// then to send on its own timer). A heartbeat sent early is harmless: the peer counts
+    /// its silence from the last message heard.
     mutating func answerHeartbeatIfNearlyDue(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         guard now + settings.heartbeatInterval / 2 >= nextHeartbeatAt,
               !actions.contains(where: { if case .send(let sent) = $0 { sent.kind == .heartbeat } else { false } })
         else { return }
         sendHeartbeat(now, &actions)
-        nextHeartbeatAt = nextHeartbeatAt + answerSlack
-    }
-
-    /// How much later than the interval this node's own timer waits after an answer: longer
-    /// than a datagram takes between the nodes on a LAN, short beside any `dead_after`.
-    var answerSlack: Duration {
-        .nanoseconds(min(1_000_000, settings.heartbeatInterval.nanoseconds / 50))
     }
 
     /// Persist `active` at `newEpoch`, then run the start actions; the service checks verify
