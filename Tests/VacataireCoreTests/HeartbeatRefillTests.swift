@@ -29,22 +29,6 @@ final class HeartbeatRefillTests: XCTestCase {
         XCTAssertTrue(others.allSatisfy { $0.refill == nil }, "\(others)")
     }
 
-    /// The peer's heartbeat is answered at once when ours is due within half an interval
-    /// (200 ms here), so that a steady pair's heartbeats go out together and the answering
-    /// node wakes once per heartbeat; further off, or already sent in the same input, not.
-    func testAPeersHeartbeatIsAnsweredAtOnceWhenOursIsNearlyDue() {
-        var standby = FailoverMachine(settings: failoverSettings(.standby), persisted: nil, now: at(0))
-        XCTAssertEqual(standby.boot(now: at(0)).heartbeats.count, 1)  // the next is due at 0.2
-        let early = standby.handle(.peerMessage(msg(.heartbeat, epoch: 0, role: .active)), now: at(0.05))
-        XCTAssertEqual(early.heartbeats.count, 0, "due in 150 ms: more than half an interval away")
-        let answered = standby.handle(.peerMessage(msg(.heartbeat, epoch: 0, role: .active)), now: at(0.11))
-        XCTAssertEqual(answered.heartbeats.count, 1, "due in 90 ms: answered now")
-        XCTAssertEqual(standby.nextHeartbeatAt, at(0.31), "the next an interval after the answer")
-        XCTAssertEqual(standby.handle(.tick, now: at(0.2)).heartbeats.count, 0, "its own timer has nothing left to send")
-        let status = standby.handle(.peerMessage(msg(.status, epoch: 0, role: .active)), now: at(0.3))
-        XCTAssertEqual(status.heartbeats.count, 0, "only a heartbeat is answered")
-    }
-
     /// The first copy a quarter interval after the next heartbeat was due, then one an interval apart.
     func testCopiesComeAQuarterIntervalAfterTheNextHeartbeatWasDue() {
         let refill = HeartbeatRefill(interval: .milliseconds(200), count: 2)

@@ -14,10 +14,7 @@ extension FailoverMachine: Coordinator {
         case .actionFinished(let kind, let outcome): return actionFinished(kind, outcome, now: now)
         case .guardAnswered(let report): return guardAnswered(report, now: now)
         case .fenceFinished(let succeeded, let detail): return fenceFinished(succeeded: succeeded, detail: detail, now: now)
-        case .peerMessage(let message):
-            var actions = received(message, now: now)
-            if message.kind == .heartbeat { answerHeartbeatIfNearlyDue(now, &actions) }
-            return actions
+        case .peerMessage(let message): return received(message, now: now)
         case .peerRefused(let why): return peerDatagramRefused(why, now: now)
         case .pageDelivered(let incident): return [.send(deliveryConfirmation(incident))]
         case .admin(let command, let author): return admin(command, author: author, now: now)

@@ -592,27 +592,10 @@ public struct FailoverMachine: Sendable {
 
     mutating func sendHeartbeatIfDue(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         guard now >= nextHeartbeatAt else { return }
-        sendHeartbeat(now, &actions)
-    }
-
-    /// A heartbeat now, with the copies the settings ask for; the next is due an interval later.
-    private mutating func sendHeartbeat(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
         var heartbeat = message(.heartbeat)
         heartbeat.refill = HeartbeatRefill(interval: settings.heartbeatInterval, count: settings.heartbeatCopies)
         actions.append(.send(heartbeat))
         nextHeartbeatAt = now + settings.heartbeatInterval
-    }
-
-    /// The peer's heartbeat is answered at once when ours is due within half an interval:
-    /// the two nodes' heartbeats then go out together, one after the other, and the node
-    /// that answers wakes once per heartbeat (to read and answer) instead of twice (to read,
-    /// then to send on its own timer). A heartbeat sent early is harmless: the peer counts
-    /// its silence from the last message heard.
-    mutating func answerHeartbeatIfNearlyDue(_ now: MonotonicInstant, _ actions: inout [FailoverAction]) {
-        guard now + settings.heartbeatInterval / 2 >= nextHeartbeatAt,
-              !actions.contains(where: { if case .send(let sent) = $0 { sent.kind == .heartbeat } else { false } })
-        else { return }
-        sendHeartbeat(now, &actions)
     }
 
     /// Persist `active` at `newEpoch`, then run the start actions; the service checks verify
