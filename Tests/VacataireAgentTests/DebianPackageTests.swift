@@ -123,12 +123,9 @@ final class DebianPackageTests: XCTestCase {
     private func checkTheReadOnlyDataStaysReadOnly(_ binary: String) throws {
         let headers = try DebianTool.readelf.run(["--program-headers", "--wide", binary], for: "reading the binary's segments").stdout
         // "  LOAD  0x... 0x... 0x... FILESIZ MEMSIZ RW  0x1000"
-        var writable: [UInt64] = []
-        for line in headers.split(separator: "\n") {
-            let fields: [Substring] = line.split(separator: " ")
-            guard fields.count >= 7, fields[0] == "LOAD", fields[6].contains("W") else { continue }
-            if let size = UInt64(fields[4].dropFirst(2), radix: 16) { writable.append(size) }
-        }
+        let writable = headers.split(separator: "\n").map { $0.split(separator: " ") }
+            .filter { $0.first == "LOAD" && $0.count >= 7 && $0[6].contains("W") }
+            .compactMap { UInt64($0[4].dropFirst(2), radix: 16) }
         XCTAssertFalse(writable.isEmpty, "no writable LOAD segment read in:\n\(headers)")
         let bytes = writable.reduce(0, +)
         XCTAssertLessThan(bytes, 8 << 20, "the writable segments hold \(bytes) bytes of the file: `.rodata` became writable again?\n\(headers)")
