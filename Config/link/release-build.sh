@@ -5,9 +5,7 @@
 # own so that the linker can move it). The kernel maps a binary's code 64 KiB around each
 # page an agent touches, so scattered functions keep about twice the code resident; a
 # symbol the order names but the code no longer has is skipped without a word
-# (regenerate-order.sh refreshes the file). readonly-data.ld keeps the read-only data in a
-# read-only mapping, whose pages the agent can release once settled. Prints the binary's
-# path on its last line.
+# (regenerate-order.sh refreshes the file). Prints the binary's path on its last line.
 #
 #   Config/link/release-build.sh SCRATCH_PATH
 set -euo pipefail
@@ -21,13 +19,11 @@ if ! command -v ld.lld >/dev/null && [ ! -x "$(dirname "$(command -v "$swift")")
 fi
 flags=(-c release --scratch-path "$scratch" --product vacataire --static-swift-stdlib
        -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xswiftc -use-ld=lld
-       -Xlinker "--symbol-ordering-file=$PWD/Config/link/vacataire.order" -Xlinker --no-warn-symbol-ordering
-       -Xlinker -T -Xlinker "$PWD/Config/link/readonly-data.ld")
+       -Xlinker "--symbol-ordering-file=$PWD/Config/link/vacataire.order" -Xlinker --no-warn-symbol-ordering)
 bin=$("$swift" build "${flags[@]}" --show-bin-path)
-# SwiftPM does not know the order file and the script are inputs of the link: either one
-# newer than the binary makes it link again.
-if [ -e "$bin/vacataire" ] && { [ "Config/link/vacataire.order" -nt "$bin/vacataire" ] \
-    || [ "Config/link/readonly-data.ld" -nt "$bin/vacataire" ]; }; then
+# SwiftPM does not know the order file is an input of the link: an order newer than the
+# binary makes it link again.
+if [ -e "$bin/vacataire" ] && [ "Config/link/vacataire.order" -nt "$bin/vacataire" ]; then
     rm -f "$bin/vacataire"
 fi
 "$swift" build "${flags[@]}" >&2

@@ -38,7 +38,6 @@ public struct DebianTool: Sendable {
     public static let lintian = DebianTool("/usr/bin/lintian", package: "lintian")
     public static let dpkgDeb = DebianTool("/usr/bin/dpkg-deb", package: "dpkg")
     public static let dpkg = DebianTool("/usr/bin/dpkg", package: "dpkg")
-    public static let readelf = DebianTool("/usr/bin/readelf", package: "binutils")
     public static let man = DebianTool("/usr/bin/man", package: "man-db")
     public static let systemdAnalyze = DebianTool("/usr/bin/systemd-analyze", package: "systemd")
     public static let bash = DebianTool("/bin/bash", package: "bash")
