@@ -99,6 +99,10 @@ final class DrillScenarioTests: XCTestCase {
         try lab.failStarts(.beta, false)
         XCTAssertEqual(try lab.onNode(.beta, ["ready"]).status, 0, lab.logs)
         XCTAssertTrue(lab.waitUntil(timeout: 10) { lab.status(.beta)?.state == "standby" }, lab.logs)
+        // Alpha learns it from beta's next heartbeat: until then it refuses the drill, rightly.
+        XCTAssertTrue(lab.waitUntil(timeout: 10) {
+            (lab.statusObject(.alpha)?["peer"] as? [String: Any])?["role"] as? String == "standby"
+        }, "alpha never heard beta standby again:\n\(lab.logs)")
         let repaired = lab.mark()
         let proof = try lab.admin(.alpha, ["drill"])
         print("[drill] vacataire drill on alpha once beta is repaired: exit \(proof.status):\n\(proof.stdout)\(proof.stderr)")
