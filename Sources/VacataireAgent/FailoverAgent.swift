@@ -675,13 +675,7 @@ public actor FailoverAgent {
     /// Returns at `wake`, or as soon as `bell` rings (the tick bell unless told), or when
     /// the task is cancelled.
     nonisolated func sleep(until wake: MonotonicInstant, orWhen bell: Doorbell? = nil) async {
-        let bell = bell ?? tickBell
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.clock.sleep(until: wake) }
-            group.addTask { await bell.wait() }
-            await group.next()
-            group.cancelAll()
-        }
+        await (bell ?? tickBell).wait(until: wake, on: clock)
     }
 
     func now() -> MonotonicInstant {

@@ -92,20 +92,7 @@ enum StartupPages {
     static func releaseWhileRunning(clock: any AgentClock, activity: Doorbell, logger: Logger) async {
         var schedule = Schedule(started: clock.now)
         while !Task.isCancelled {
-            let due = schedule.due
-            let rang = await withTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try? await clock.sleep(until: due)
-                    return false
-                }
-                group.addTask {
-                    await activity.wait()
-                    return true
-                }
-                let first = await group.next() ?? false
-                group.cancelAll()
-                return first
-            }
+            let rang = await activity.wait(until: schedule.due, on: clock)
             if Task.isCancelled { return }
             if rang {
                 schedule.activity(at: clock.now)

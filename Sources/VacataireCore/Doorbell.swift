@@ -44,6 +44,25 @@ public final class Doorbell: @unchecked Sendable {
         }
     }
 
+    /// Returns at the next ring (as `wait()`), at `deadline` on `clock`, or when the
+    /// calling task is cancelled, whichever comes first; true when the bell rang.
+    @discardableResult
+    public func wait(until deadline: MonotonicInstant, on clock: any AgentClock) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await clock.sleep(until: deadline)
+                return false
+            }
+            group.addTask {
+                await self.wait()
+                return true
+            }
+            let rang = await group.next() ?? false
+            group.cancelAll()
+            return rang
+        }
+    }
+
     /// Wakes every waiting task; with none waiting, the next `wait()` returns at once.
     public func ring() {
         let woken = lock.withLock {

@@ -108,14 +108,7 @@ final class AddressKeeper: Sendable {
 
     /// Returns at `wake`, at the next claim (which starts a new schedule), or when cancelled.
     private func sleep(until wake: MonotonicInstant) async {
-        let clock = clock
-        let claimed = claimed
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await clock.sleep(until: wake) }
-            group.addTask { await claimed.wait() }
-            await group.next()
-            group.cancelAll()
-        }
+        await claimed.wait(until: wake, on: clock)
     }
 
     /// Removes every address (absent ones too: a removal never fails for that), at once on
