@@ -17,8 +17,9 @@ import VacataireCore
 /// it does waits for the stalled loop. The timer is the kernel's monotonic one, not the
 /// agent's clock: the copies exist for the moments when the agent's own timers cannot fire.
 ///
-/// Anything the link sends replaces the plan first (`replace`), under the lock a copy is
-/// sealed and sent under, so a copy never follows a newer message on the wire.
+/// Anything the link sends replaces the plan first (`plan`, or `drop` for a message that is
+/// not a heartbeat), under the lock a copy is sealed and sent under, so a copy never
+/// follows a newer message on the wire.
 final class HeartbeatWatchdog: Sendable {
     /// The copies of one heartbeat still to send.
     private struct Plan {
@@ -26,8 +27,6 @@ final class HeartbeatWatchdog: Sendable {
         var seal: @Sendable () -> [UInt8]?
         /// The copy sent next (0 for the first).
         var index = 0
-        /// When it is due, in CLOCK_MONOTONIC nanoseconds.
-        var due: UInt64
     }
 
     private struct State {
@@ -63,27 +62,34 @@ final class HeartbeatWatchdog: Sendable {
         state.withLock { $0.copiesSent }
     }
 
-    /// Drops the copies not sent yet and, with `refill`, plans those of the heartbeat about
-    /// to be sent, each sealed by `seal` when due (nil: that copy is not sent). Called
-    /// before the message it follows is sealed.
-    func replace(refill: HeartbeatRefill?, seal: @escaping @Sendable () -> [UInt8]?) {
+    /// Drops the copies not sent yet and plans those of the heartbeat about to be sent,
+    /// each sealed by `seal` when due (nil: that copy is not sent). Called before the
+    /// heartbeat is sealed.
+    func plan(_ refill: HeartbeatRefill, seal: @escaping @Sendable () -> [UInt8]?) {
+        guard refill.count > 0 else { return drop() }
         state.withLock { state in
-            if case .stopped = state.thread { return }
-            guard let refill, refill.count > 0, timer >= 0 else {
-                if state.plan != nil {
-                    state.plan = nil
-                    arm(in: nil)
-                }
+            guard timer >= 0 else { return }
+            switch state.thread {
+            case .stopped:
                 return
-            }
-            if case .notStarted = state.thread {
+            case .notStarted:
                 state.sockets = remotes.map(Self.connectedSocket)
                 state.thread = .running
                 Thread { [self] in watch() }.start()
+            case .running:
+                break
             }
-            let delay = refill.delay(of: 0)
-            state.plan = Plan(refill: refill, seal: seal, due: Self.now() + UInt64(max(0, delay.nanoseconds)))
-            arm(in: delay)
+            state.plan = Plan(refill: refill, seal: seal)
+            arm(in: refill.delay(of: 0))
+        }
+    }
+
+    /// Drops the copies not sent yet: a message that is not a heartbeat is about to be sent.
+    func drop() {
+        state.withLock { state in
+            guard state.plan != nil else { return }
+            state.plan = nil
+            arm(in: nil)
         }
     }
 
@@ -115,8 +121,8 @@ final class HeartbeatWatchdog: Sendable {
                     state.sockets = []
                     return true
                 }
-                // Re-armed since the timer fired, or replaced: not due yet, or nothing to do.
-                guard var plan = state.plan, Self.now() >= plan.due else { return false }
+                // Dropped, or planned again (the timer re-armed) since it fired: nothing due.
+                guard var plan = state.plan, !isArmed else { return false }
                 for socket in state.sockets {
                     guard let socket, let copy = plan.seal() else { continue }
                     let sent = copy.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
@@ -126,10 +132,8 @@ final class HeartbeatWatchdog: Sendable {
                 }
                 plan.index += 1
                 if plan.index < plan.refill.count {
-                    let wait = plan.refill.delay(of: plan.index) - plan.refill.delay(of: plan.index - 1)
-                    plan.due = Self.now() + UInt64(max(0, wait.nanoseconds))
                     state.plan = plan
-                    arm(in: wait)
+                    arm(in: plan.refill.delay(of: plan.index) - plan.refill.delay(of: plan.index - 1))
                 } else {
                     state.plan = nil
                 }
@@ -148,10 +152,11 @@ final class HeartbeatWatchdog: Sendable {
         _ = timerfd_settime(timer, 0, &value, nil)
     }
 
-    private static func now() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    /// Whether the timer will still expire: it was set again after it last fired.
+    private var isArmed: Bool {
+        var value = itimerspec()
+        guard timerfd_gettime(timer, &value) == 0 else { return false }
+        return value.it_value.tv_sec != 0 || value.it_value.tv_nsec != 0
     }
 
     /// A UDP socket connected to `remote`, non-blocking; nil if it cannot be made.

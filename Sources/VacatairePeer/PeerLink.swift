@@ -152,11 +152,11 @@ public actor PeerLink {
         guard case .open = state else { return }
         if let refill {
             let (sender, clock) = (sender, clock)
-            watchdog.replace(refill: refill) {
+            watchdog.plan(refill) {
                 try? sender.seal(kind, epoch: epoch, payload: payload, requestID: requestID, now: clock())
             }
         } else {
-            watchdog.replace(refill: nil) { nil }
+            watchdog.drop()
         }
         var writes: [(path: Int, done: EventLoopFuture<Void>)] = []
         for index in paths.indices {
