@@ -37,6 +37,9 @@ export VACATAIRE_BASE_MIBS
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps installs Debian packages: run it as root"; exit 1; fi
+	@# A machine whose last install was cut off (power, a killed session) refuses every install
+	@# until the half-configured packages are configured: finish that first.
+	DEBIAN_FRONTEND=noninteractive dpkg --configure -a
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_PACKAGES) $(RUN_PACKAGES)
 	@# snmpd, snmptrapd, prometheus, etcd and nginx start system services when installed; the
