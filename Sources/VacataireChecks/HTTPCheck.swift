@@ -9,33 +9,38 @@ import VacataireCore
 /// expected and what came back, and name the URL without credentials or query; request
 /// headers (which may carry tokens) never appear.
 public struct HTTPCheck: HealthCheck {
-    public var settings: HTTPCheckSettings
+    public let settings: HTTPCheckSettings
     /// The most body kept in memory for `body_pattern`; the size is always counted in full.
     public static let patternLimit = 4 << 20
+    /// The URL as messages show it (`displayURL`), worked out once.
+    private let place: String
+    private let transfers = IdleTransfer()
 
     public init(_ settings: HTTPCheckSettings) {
         self.settings = settings
+        self.place = Self.displayURL(settings.url)
     }
 
     public func run(timeout: Duration) async -> CheckResult {
-        let transfer = CurlTransfer(
-            url: settings.url, method: settings.method, headers: settings.headers, caFile: settings.caFile,
-            verifyTLS: settings.verifyTLS, followRedirects: settings.followRedirects, timeout: timeout,
-            keepLimit: settings.bodyPattern == nil ? 0 : Self.patternLimit
-        )
-        let settings = settings
+        let (settings, place, transfers) = (settings, place, transfers)
         return await BlockingThread.run(name: "vacataire-http-check") {
             let start = ContinuousClock.now
-            let outcome = transfer.perform()
-            var result = Self.judge(outcome, settings: settings, timeout: timeout, elapsed: ContinuousClock.now - start)
+            let keepLimit = settings.bodyPattern == nil ? 0 : Self.patternLimit
+            guard let transfer = transfers.take() ?? CurlTransfer(settings, keepLimit: keepLimit) else {
+                return CheckResult(status: .critical, message: "\(place): libcurl could not be initialised")
+            }
+            let outcome = transfer.perform(timeout: timeout)
+            transfers.giveBack(transfer)
+            var result = Self.judge(outcome, settings: settings, place: place, timeout: timeout, elapsed: ContinuousClock.now - start)
             result.duration = ContinuousClock.now - start
             return result
         }
     }
 
-    static func judge(_ outcome: CurlTransfer.Outcome, settings: HTTPCheckSettings, timeout: Duration, elapsed: Duration) -> CheckResult {
+    static func judge(
+        _ outcome: CurlTransfer.Outcome, settings: HTTPCheckSettings, place: String, timeout: Duration, elapsed: Duration
+    ) -> CheckResult {
         let seconds = CheckResult(status: .ok, message: "", duration: elapsed).seconds
-        let place = displayURL(settings.url)
         let perfdata = [
             Perfdata(label: "time", value: (seconds * 1000).rounded() / 1000, unit: "s", minimum: 0),
             Perfdata(label: "size", value: Double(outcome.bodyBytes), unit: "B", minimum: 0),

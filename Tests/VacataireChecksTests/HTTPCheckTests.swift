@@ -86,6 +86,22 @@ final class HTTPCheckTests: XCTestCase {
         XCTAssertFalse(result.message.contains("abc"), result.message)
     }
 
+    /// The check keeps its libcurl handle from run to run, but never a connection: each run
+    /// must reach the service as a new client would (a service that no longer accepts
+    /// connections fails its check), although this server would keep one open.
+    func testEachRunOpensItsOwnConnection() async {
+        let check = HTTPCheck(HTTPCheckSettings(url: server.url("/full"), expectBytes: Self.page))
+        for _ in 1...3 {
+            let result = await check.run(timeout: .seconds(5))
+            XCTAssertEqual(result.status, .ok, result.message)
+        }
+        let count = await run(HTTPCheckSettings(url: server.url("/connections"), bodyPattern: "^4$"))
+        XCTAssertEqual(count.status, .ok, "three runs and this one: four connections (\(count.message))")
+        server.stop()
+        let after = await check.run(timeout: .seconds(5))
+        XCTAssertEqual(after.status, .critical, after.message)
+    }
+
     func testHTTPSVerifiesUnlessGivenTheCAFile() async throws {
         let scratch = try CheckScratchDirectory("https")
         defer { scratch.remove() }

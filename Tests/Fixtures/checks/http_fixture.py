@@ -13,6 +13,7 @@ Paths:
   /hang       no answer for 120 seconds
   /method     200, the body is the request method
   /token      200 with header `X-Check-Token: sesame`, 403 without
+  /connections 200, the body is how many connections the server has accepted so far
 """
 import http.server
 import os
@@ -28,8 +29,18 @@ PAGE = HEAD + b"." * (PAGE_SIZE - len(HEAD) - len(TAIL)) + TAIL
 assert len(PAGE) == PAGE_SIZE
 
 
+CONNECTIONS = 0
+COUNT_LOCK = threading.Lock()
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        global CONNECTIONS
+        with COUNT_LOCK:
+            CONNECTIONS += 1
+        super().setup()
 
     def log_message(self, format, *args):
         pass
@@ -61,6 +72,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif path == "/hang":
                 time.sleep(120)
                 self.answer(200, PAGE)
+            elif path == "/connections":
+                with COUNT_LOCK:
+                    count = CONNECTIONS
+                self.answer(200, str(count).encode())
             elif path == "/method":
                 self.answer(200, self.command.encode())
             elif path == "/token":
