@@ -39,16 +39,24 @@ public final class AgentLoop: TaskExecutor, TimerLoop {
     /// A timer on the loop; cancelling the waiting task removes it.
     public func sleep(for delay: Duration) async throws {
         try Task.checkCancellation()
-        let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: max(.zero, delay).nanoseconds))) {}
-        do {
-            try await withTaskCancellationHandler {
-                try await timer.futureResult.get()
-            } onCancel: {
-                timer.cancel()
-            }
-        } catch {
-            throw CancellationError()
+        let sleeper = LoopSleeper()
+        let timer = schedule(after: delay) { sleeper.finish(cancelled: false) }
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { sleeper.wait($0) }
+        } onCancel: {
+            timer.cancel()
+            sleeper.finish(cancelled: true)
         }
+    }
+
+    /// A callback timer of the loop (NIO's scheduled callback: no promise, no future).
+    public func schedule(after delay: Duration, _ fire: @escaping @Sendable () -> Void) -> LoopTimer {
+        let amount = TimeAmount.nanoseconds(Int64(clamping: max(.zero, delay).nanoseconds))
+        guard let scheduled = try? eventLoop.scheduleCallback(in: amount, handler: LoopCallback(fire)) else {
+            // The loop has shut down: the agent is gone, and so is whoever waited.
+            return LoopTimer {}
+        }
+        return LoopTimer { scheduled.cancel() }
     }
 
     /// Runs `body` with every task and default actor it reaches on this loop, and every
@@ -57,5 +65,48 @@ public final class AgentLoop: TaskExecutor, TimerLoop {
         try await SystemClock.$timers.withValue(self) {
             try await withTaskExecutorPreference(self, operation: body)
         }
+    }
+}
+
+/// What a loop timer calls when it fires; nothing when it is cancelled.
+private struct LoopCallback: NIOScheduledCallbackHandler, Sendable {
+    let fire: @Sendable () -> Void
+
+    init(_ fire: @escaping @Sendable () -> Void) {
+        self.fire = fire
+    }
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        fire()
+    }
+}
+
+/// One `AgentLoop.sleep`: resumed once, by its timer or by its task's cancellation,
+/// whichever comes first, even when that comes before the task has begun to wait.
+private final class LoopSleeper: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: UnsafeContinuation<Void, any Error>?
+    /// Set when the end came before the wait: the wait returns it at once.
+    private var early: Bool?
+
+    func wait(_ continuation: UnsafeContinuation<Void, any Error>) {
+        let cancelled: Bool? = lock.withLock {
+            if let early { return early }
+            self.continuation = continuation
+            return nil
+        }
+        if let cancelled { continuation.resume(with: cancelled ? .failure(CancellationError()) : .success(())) }
+    }
+
+    func finish(cancelled: Bool) {
+        let waiting: UnsafeContinuation<Void, any Error>? = lock.withLock {
+            guard let waiting = continuation else {
+                if early == nil { early = cancelled }
+                return nil
+            }
+            continuation = nil
+            return waiting
+        }
+        waiting?.resume(with: cancelled ? .failure(CancellationError()) : .success(()))
     }
 }

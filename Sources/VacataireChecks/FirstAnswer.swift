@@ -46,22 +46,30 @@ func firstAnswer<T: Sendable>(
         answer.give(nil)
         givenUp.open()  // the job's watcher returns and cancels the work
     }
+    let submit = {
+        let submitted = pool.submit {
+            await withTaskGroup(of: Void.self) { run in
+                run.addTask { answer.give(await work()) }
+                run.addTask { await givenUp.wait() }
+                _ = await run.next()
+                run.cancelAll()
+            }
+        }
+        if !submitted { abandon() }
+    }
     return await withTaskCancellationHandler {
-        await withTaskGroup(of: Void.self) { timer in
+        // On the daemon's loop the limit is a timer that the answer cancels; elsewhere a
+        // task sleeps on the clock beside the wait.
+        if let timer = clock.timer(at: clock.now + limit, abandon) {
+            let value = await answer.wait(submit)
+            timer.cancel()
+            return value
+        }
+        return await withTaskGroup(of: Void.self) { timer in
             timer.addTask {
                 if (try? await clock.sleep(for: limit)) != nil { abandon() }
             }
-            let value = await answer.wait {
-                let submitted = pool.submit {
-                    await withTaskGroup(of: Void.self) { run in
-                        run.addTask { answer.give(await work()) }
-                        run.addTask { await givenUp.wait() }
-                        _ = await run.next()
-                        run.cancelAll()
-                    }
-                }
-                if !submitted { abandon() }
-            }
+            let value = await answer.wait(submit)
             timer.cancelAll()
             return value
         }

@@ -13,6 +13,30 @@ public protocol AgentClock: Sendable {
     /// Returns once `now` has reached `deadline`; throws `CancellationError` when the
     /// waiting task is cancelled first.
     func sleep(until deadline: MonotonicInstant) async throws
+    /// Calls `fire` at `deadline` without a task asleep for it, unless the timer is cancelled
+    /// first, where the clock can (the daemon's event loop); nil where it cannot, and the
+    /// caller sleeps instead. A wait for "a ring or a deadline" then costs one continuation
+    /// instead of a task group of two sleeping tasks, and a timer cancelled wakes nobody.
+    func timer(at deadline: MonotonicInstant, _ fire: @escaping @Sendable () -> Void) -> LoopTimer?
+}
+
+extension AgentClock {
+    public func timer(at deadline: MonotonicInstant, _ fire: @escaping @Sendable () -> Void) -> LoopTimer? {
+        nil
+    }
+}
+
+/// A timer set with `AgentClock.timer(at:_:)`; `cancel()` removes it if it has not fired.
+public struct LoopTimer: Sendable {
+    private let cancelling: @Sendable () -> Void
+
+    public init(cancel: @escaping @Sendable () -> Void) {
+        cancelling = cancel
+    }
+
+    public func cancel() {
+        cancelling()
+    }
 }
 
 extension AgentClock {
@@ -49,6 +73,10 @@ public struct SystemClock: AgentClock {
 
     public var date: Date { Date() }
 
+    public func timer(at deadline: MonotonicInstant, _ fire: @escaping @Sendable () -> Void) -> LoopTimer? {
+        Self.timers?.schedule(after: deadline.since(now), fire)
+    }
+
     public func sleep(until deadline: MonotonicInstant) async throws {
         if let timers = Self.timers {
             try await timers.sleep(for: deadline.since(now))
@@ -63,4 +91,7 @@ public protocol TimerLoop: Sendable {
     /// Returns after `delay` (at once when it is not positive); throws `CancellationError`
     /// when the waiting task is cancelled first.
     func sleep(for delay: Duration) async throws
+    /// Calls `fire` on the loop after `delay` (at its next turn when not positive), unless
+    /// the timer is cancelled first.
+    func schedule(after delay: Duration, _ fire: @escaping @Sendable () -> Void) -> LoopTimer
 }
