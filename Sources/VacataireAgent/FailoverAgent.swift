@@ -270,14 +270,12 @@ public actor FailoverAgent {
             }
             if let link = self.link {
                 group.addTask(priority: .high) { await link.run() }
-                group.addTask(priority: .high) {
-                    for await received in link.incoming { await self.peerMessage(received) }
-                }
+                group.addTask(priority: .high) { await self.receive(link.incoming) }
                 group.addTask {
                     // Why the peer's datagrams are refused, for the machine to tell a silence with it.
                     for await hint in self.refusals { await self.peerDatagramRefused(hint) }
                 }
-                group.addTask(priority: .high) { await self.sendQueued(link) }
+                group.addTask(priority: .high) { await link.sendEach(self.outgoing) }
             }
             if let addresses = self.addresses {
                 group.addTask { await addresses.runAnnouncements() }
@@ -409,6 +407,12 @@ public actor FailoverAgent {
             logger.debug("etcd: \(event)")
         }
         apply(coordinator.handle(.lease(event), now: now()))
+    }
+
+    /// Hands each valid message from the peer link to `peerMessage`. The loop runs on the
+    /// agent's isolation, so that a message costs one resumption and no hop into the agent.
+    func receive(_ messages: AsyncStream<ReceivedPeerMessage>) async {
+        for await received in messages { peerMessage(received) }
     }
 
     func peerMessage(_ received: ReceivedPeerMessage) {
@@ -656,12 +660,6 @@ public actor FailoverAgent {
             )
         }
         queueNotifications(notifications)
-    }
-
-    func sendQueued(_ link: PeerLink) async {
-        for await message in outgoing {
-            await link.send(kind: message.kind, epoch: message.epoch, requestID: message.requestID, payload: message.payload, refill: message.refill)
-        }
     }
 
     // MARK: - Helpers

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VacataireCore
 import NIOCore
 import NIOPosix
@@ -57,6 +58,15 @@ public actor PeerLink {
     private let watchdog: HeartbeatWatchdog
     private var validator: PeerMessageValidator
     private var counts = PeerLinkStatistics()
+    /// Each path's sends and failures, under a lock of their own: a write's completion
+    /// reports them from the channel's loop, without a hop back into the actor.
+    private nonisolated let pathSends: Mutex<[PathSends]>
+
+    private struct PathSends {
+        var sent: UInt64 = 0
+        var failures: UInt64 = 0
+        var lastFailure: String?
+    }
     private var paths: [Path]
     private let listenChannel: any Channel
     private let group: any EventLoopGroup
@@ -115,6 +125,7 @@ public actor PeerLink {
         self.paths = peerAddresses.map { Path(address: $0, remote: try? SocketAddress(ipAddress: $0.host, port: $0.port)) }
         self.watchdog = HeartbeatWatchdog(remotes: paths.map(\.remote))
         self.counts.paths = peerAddresses.map(PeerPathStatistics.init(address:))
+        self.pathSends = Mutex(Array(repeating: PathSends(), count: peerAddresses.count))
         self.sender = SharedPeerSender(sender)
         self.validator = validator
         self.group = group
@@ -171,9 +182,10 @@ public actor PeerLink {
                 break
             }
             // On the agent's loop (the link's actor runs there), the write is done in this
-            // turn; from elsewhere (a test's pool), it hops to the channel's loop.
+            // turn, and its completion is counted where it happens; from elsewhere (a test's
+            // pool), it hops to the channel's loop, and `send` waits for it.
             if channel.eventLoop.inEventLoop {
-                writes.append((index, channel.writeAndFlush(ByteBuffer(bytes: datagram))))
+                channel.writeAndFlush(ByteBuffer(bytes: datagram)).whenComplete { [self] in recordWrite(path: index, $0) }
             } else {
                 let promise = channel.eventLoop.makePromise(of: Void.self)
                 channel.eventLoop.execute { channel.writeAndFlush(ByteBuffer(bytes: datagram), promise: promise) }
@@ -181,19 +193,45 @@ public actor PeerLink {
             }
         }
         for write in writes {
+            let result: Result<Void, any Error>
             do {
-                try await write.done.get()
-                counts.datagramsSent += 1
-                counts.paths[write.path].datagramsSent += 1
+                result = .success(try await write.done.get())
             } catch {
-                countFailure(path: write.path, PeerDatagramHandler.describe(error))
+                result = .failure(error)
             }
+            recordWrite(path: write.path, result)
+        }
+    }
+
+    private nonisolated func recordWrite(path: Int, _ result: Result<Void, any Error>) {
+        switch result {
+        case .success:
+            pathSends.withLock { $0[path].sent += 1 }
+        case .failure(let error):
+            countFailure(path: path, PeerDatagramHandler.describe(error))
+        }
+    }
+
+    /// Sends each message of `messages`, in order, until the stream ends (the agent's queue
+    /// of outgoing messages). The loop runs on the link's isolation, so that a message
+    /// costs one resumption of this task and no hop into the link and back.
+    public func sendEach(_ messages: AsyncStream<PeerOutgoingMessage>) async {
+        for await message in messages {
+            await send(kind: message.kind, epoch: message.epoch, requestID: message.requestID, payload: message.payload, refill: message.refill)
         }
     }
 
     /// Counters so far: datagrams, per-path failures, the validator's accepted and rejected.
     public func statistics() -> PeerLinkStatistics {
         var snapshot = counts
+        pathSends.withLock { sends in
+            for (index, path) in sends.enumerated() {
+                snapshot.paths[index].datagramsSent = path.sent
+                snapshot.paths[index].sendFailures = path.failures
+                snapshot.paths[index].lastFailure = path.lastFailure
+                snapshot.datagramsSent += path.sent
+            }
+        }
         snapshot.validation = validator.counters
         snapshot.heartbeatCopiesSent = watchdog.copiesSent
         return snapshot
@@ -335,9 +373,11 @@ public actor PeerLink {
         }
     }
 
-    private func countFailure(path: Int, _ text: String) {
-        counts.paths[path].sendFailures += 1
-        counts.paths[path].lastFailure = text
+    private nonisolated func countFailure(path: Int, _ text: String) {
+        pathSends.withLock { sends in
+            sends[path].failures += 1
+            sends[path].lastFailure = text
+        }
     }
 
     /// A UDP socket that reads whole datagrams of up to one byte more than the protocol's
