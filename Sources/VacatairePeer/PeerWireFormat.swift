@@ -38,15 +38,15 @@ public enum PeerWireFormat {
         datagram.append(UInt8(body.count >> 8))
         datagram.append(UInt8(body.count & 0xFF))
         datagram.append(contentsOf: body)
-        let tag = HMAC<SHA256>.authenticationCode(for: datagram, using: key.symmetricKey)
-        datagram.append(contentsOf: tag)
+        let tag = datagram.withUnsafeBytes { key.tag(of: $0) }
+        tag.withUnsafeBytes { datagram.append(contentsOf: $0) }
         return datagram
     }
 
     /// Checks framing and tag, in that order, and returns the key id and the body.
     ///
     /// Nothing of the body is looked at before its tag is verified, and the tag is compared
-    /// in constant time (swift-crypto's `isValidAuthenticationCode`).
+    /// in constant time (`PeerKey.verifies`).
     static func open(_ datagram: [UInt8], keyring: PeerKeyring) throws(PeerRejection) -> (keyID: UInt16, body: ArraySlice<UInt8>) {
         let size = datagram.count
         guard size <= PeerMessageLimits.maximumDatagramBytes else {
@@ -74,9 +74,11 @@ public enum PeerWireFormat {
             throw PeerRejection(.unknownKey, "key id \(keyID) is not configured here (known: \(keyring.keyIDs.map(String.init).joined(separator: ", ")))",
                                 hint: "they are signed with key id \(keyID), which this node does not have: check failover.keys on both nodes")
         }
-        let signed = datagram[0..<(headerBytes + bodyBytes)]
-        let tag = datagram[(headerBytes + bodyBytes)...]
-        guard HMAC<SHA256>.isValidAuthenticationCode(tag, authenticating: signed, using: key.symmetricKey) else {
+        let signedBytes = headerBytes + bodyBytes
+        let valid = datagram.withUnsafeBytes { bytes in
+            key.verifies(UnsafeRawBufferPointer(rebasing: bytes[signedBytes...]), of: UnsafeRawBufferPointer(rebasing: bytes[..<signedBytes]))
+        }
+        guard valid else {
             throw PeerRejection(.badMAC, "tag does not match under key \(keyID)",
                                 hint: "they fail authentication under key id \(keyID): the nodes' key files differ (check failover.keys on both nodes)")
         }

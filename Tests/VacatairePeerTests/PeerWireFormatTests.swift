@@ -45,6 +45,19 @@ final class PeerWireFormatTests: XCTestCase {
         XCTAssertEqual(Array(datagram[(8 + bodyLength)...]), Array(expectedTag))
     }
 
+    /// The key is keyed into HMAC once and each tag starts from a copy of that state: the
+    /// tags are still RFC 4231's (test case 1), message after message.
+    func testTagsFromTheKeyedStateAreHMACSHA256() throws {
+        let key = try PeerKey(id: 1, bytes: [UInt8](repeating: 0x0b, count: 20), source: "RFC 4231 test case 1")
+        let expected = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        for _ in 1...3 {
+            let tag = Array("Hi There".utf8).withUnsafeBytes { key.tag(of: $0) }
+            XCTAssertEqual(tag.map { String(format: "%02x", $0) }.joined(), expected)
+        }
+        let other = Array("Hi There!".utf8).withUnsafeBytes { key.tag(of: $0) }
+        XCTAssertNotEqual(other.map { String(format: "%02x", $0) }.joined(), expected)
+    }
+
     func testLargestFieldsStillFitOneDatagram() throws {
         let text = String(repeating: "x", count: PeerMessageLimits.maximumTextBytes)
         let payload = PeerPayload(
