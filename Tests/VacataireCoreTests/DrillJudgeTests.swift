@@ -20,6 +20,22 @@ final class DrillJudgeTests: XCTestCase {
             samples: samples(60, peer: { newOnPeer ? $0 >= 10 : $0 < 40 }, own: { newOnPeer ? $0 < 40 : $0 >= 10 }), serverAfter: leg.to)
     }
 
+    /// The next leg waits for news of the peer sent after the last move settled: a
+    /// heartbeat from before (or a silent or unhealthy peer) is not enough.
+    func testTheNextLegWaitsForPeerNewsFromAfterTheLastLeg() {
+        func peer(heardAgo: Duration?, healthy: Bool?, silent: Bool = false) -> PeerStatus {
+            PeerStatus(name: "beta", role: .active, healthy: healthy, epoch: 4, lastHeard: heardAgo, silent: silent)
+        }
+        let since: Duration = .milliseconds(120)
+        XCTAssertTrue(DrillJudge.peerReady(peer(heardAgo: .milliseconds(30), healthy: true), sinceLegEnded: since))
+        XCTAssertFalse(DrillJudge.peerReady(peer(heardAgo: .milliseconds(150), healthy: true), sinceLegEnded: since),
+                       "heard before the last leg ended: old news")
+        XCTAssertFalse(DrillJudge.peerReady(peer(heardAgo: .milliseconds(30), healthy: false), sinceLegEnded: since))
+        XCTAssertFalse(DrillJudge.peerReady(peer(heardAgo: .milliseconds(30), healthy: nil), sinceLegEnded: since))
+        XCTAssertFalse(DrillJudge.peerReady(peer(heardAgo: nil, healthy: true), sinceLegEnded: since))
+        XCTAssertFalse(DrillJudge.peerReady(peer(heardAgo: .milliseconds(30), healthy: true, silent: true), sinceLegEnded: since))
+    }
+
     func testTwoCleanLegsPassWithTheirFigures() throws {
         XCTAssertEqual(DrillJudge.next(plan, legs: []), .leg(out))
         XCTAssertEqual(DrillJudge.next(plan, legs: [cleanLeg(out)]), .leg(out.reversed))

@@ -50,15 +50,29 @@ extension FailoverAgent {
         let probeSettings = HTTPCheckSettings(url: probe.absoluteString, expectStatus: 200...399)
         var legs: [DrillLegRecord] = []
         var putBack: DrillLegRecord?
+        var lastLegEnded: MonotonicInstant?
         while true {
             switch DrillJudge.next(plan, legs: legs, putBack: putBack) {
             case .leg(let leg):
+                if let lastLegEnded { await awaitPeerNews(since: lastLegEnded) }
                 legs.append(await drillLeg(leg, probe: probeSettings, own: own, author: author))
+                lastLegEnded = clock.now
             case .putBack(let leg):
+                if let lastLegEnded { await awaitPeerNews(since: lastLegEnded) }
                 putBack = await drillLeg(leg, probe: probeSettings, own: own, author: author)
             case .finish(let report):
                 return finishDrill(report, author: author)
             }
+        }
+    }
+
+    /// Waits until the peer has been heard, healthy, since the last leg ended
+    /// (`DrillJudge.peerReady`), or until it would count as silent: the next leg is then
+    /// asked on fresh news, and refused only if that news says so.
+    private func awaitPeerNews(since legEnded: MonotonicInstant) async {
+        let deadline = legEnded + failover.deadAfter.duration
+        while !DrillJudge.peerReady(coordinator.peerStatus(at: now()), sinceLegEnded: clock.now.since(legEnded)), clock.now < deadline {
+            await sleep(until: min(deadline, clock.now + Self.drillSamplePeriod), orWhen: changeBell)
         }
     }
 

@@ -46,6 +46,15 @@ public enum DrillJudge {
         return .finish(report(legs, putBack: nil, passed: true, verdict: verdict))
     }
 
+    /// Whether the peer's news lets the next leg begin: heard since the last leg ended
+    /// (`sinceLegEnded` ago), not silent, healthy. The agent waits for it, at most until the
+    /// peer would be silent, so that a leg is judged on news of the pair as the last move
+    /// left it, not on a heartbeat sent in the middle of that move.
+    public static func peerReady(_ peer: PeerStatus, sinceLegEnded: Duration) -> Bool {
+        guard !peer.silent, let heard = peer.lastHeard, heard < sinceLegEnded else { return false }
+        return peer.healthy == true
+    }
+
     /// Why a leg failed, in a few words an operator acts on.
     public static func why(_ record: DrillLegRecord) -> String {
         switch record.outcome {
