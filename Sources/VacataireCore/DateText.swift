@@ -10,24 +10,36 @@ public enum DateText {
 
     /// "Fri, 27 Nov 2026 23:14:09 +0000": an email's `Date:` header (RFC 5322), in UTC.
     public static func rfc5322(_ date: Date) -> String {
-        formatter("EEE, dd MMM yyyy HH:mm:ss '+0000'", zone: TimeZone(identifier: "UTC")).string(from: date)
+        written(date, as: "%a, %d %b %Y %H:%M:%S +0000", local: false)
     }
 
     /// "2026-11-27 23:14:09 CET" in the machine's time zone (templates' `time_local`);
     /// without the zone for the command line's tables.
     public static func local(_ date: Date, withZone: Bool = true) -> String {
-        formatter(withZone ? "yyyy-MM-dd HH:mm:ss zzz" : "yyyy-MM-dd HH:mm:ss", zone: .current).string(from: date)
+        written(date, as: withZone ? "%Y-%m-%d %H:%M:%S %Z" : "%Y-%m-%d %H:%M:%S", local: true)
     }
 
-    /// A fixed-format formatter (POSIX locale, so that no user setting changes the text).
-    /// Made per call: DateFormatter is not Sendable, and dates are written rarely.
-    private static func formatter(_ format: String, zone: TimeZone?) -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = format
-        return formatter
+    /// The C library's `strftime` in the POSIX locale (English names whatever the
+    /// environment says), to the second. Foundation's `DateFormatter` would do the same
+    /// through ICU, whose data then stays resident in the agent: about 3 MiB for a few
+    /// dates a day.
+    private static func written(_ date: Date, as format: String, local: Bool) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var fields = tm()
+        if local {
+            tzset()  // the zone as the machine has it now, as a new process would see it
+            localtime_r(&seconds, &fields)
+        } else {
+            gmtime_r(&seconds, &fields)
+        }
+        var buffer = [CChar](repeating: 0, count: 96)
+        let count = strftime_l(&buffer, buffer.count, format, &fields, posixLocale)
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+
+    /// Made once, never freed; only read by `strftime_l`. Glibc's LC_TIME_MASK is
+    /// `1 << LC_TIME`, a macro Swift does not import.
+    private nonisolated(unsafe) static let posixLocale = newlocale(1 << LC_TIME, "POSIX", nil)
 }
 
 extension Date {

@@ -15,7 +15,7 @@ extension AgentStore {
     public func journalDecided(_ events: [Data], at time: Date) throws -> [Int64] {
         try write(events.count == 1 ? "journal a decided notification" : "journal \(events.count) decided notifications") { db in
             try events.map { event in
-                try db.execute(sql: "INSERT INTO decided_notifications (event, decided_at) VALUES (?, ?)", arguments: [event, time])
+                try db.execute(sql: "INSERT INTO decided_notifications (event, decided_at) VALUES (?, ?)", arguments: [event, time.storedText])
                 return db.lastInsertedRowID
             }
         }

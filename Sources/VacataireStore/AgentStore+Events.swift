@@ -20,7 +20,7 @@ extension AgentStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        event.time, event.category.rawValue, event.kind?.rawValue, event.incident?.description,
+                        event.time.storedText, event.category.rawValue, event.kind?.rawValue, event.incident?.description,
                         event.reason, event.detail, event.author,
                     ])
                 return db.lastInsertedRowID
@@ -36,7 +36,7 @@ extension AgentStore {
         var arguments: StatementArguments = []
         if let since {
             conditions.append("time >= ?")
-            arguments += [since]
+            arguments += [since.storedText]
         }
         if let incident {
             conditions.append("incident = ?")

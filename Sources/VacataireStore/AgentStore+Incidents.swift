@@ -14,7 +14,7 @@ extension AgentStore {
             guard let closed else {
                 try db.execute(
                     sql: "INSERT INTO incidents (id, epoch, topic, kind, reason, opened_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [id.description, id.epoch.storedValue, id.topic.rawValue, kind.rawValue, reason, time])
+                    arguments: [id.description, id.epoch.storedValue, id.topic.rawValue, kind.rawValue, reason, time.storedText])
                 return .opened
             }
             guard closed["closed"] == true else { return .alreadyOpen }
@@ -45,8 +45,8 @@ extension AgentStore {
                     UPDATE incidents SET acknowledged_at = ?, acknowledged_by = ?, ack_comment = ?
                     WHERE id = ? AND acknowledged_at IS NULL
                     """,
-                arguments: [time, author, comment, id.description])
-            try db.execute(sql: "UPDATE incidents SET ack_expires_at = ? WHERE id = ?", arguments: [expiresAt, id.description])
+                arguments: [time.storedText, author, comment, id.description])
+            try db.execute(sql: "UPDATE incidents SET ack_expires_at = ? WHERE id = ?", arguments: [expiresAt?.storedText, id.description])
             return true
         }
     }
@@ -61,7 +61,7 @@ extension AgentStore {
             }
             try db.execute(
                 sql: "UPDATE incidents SET closed_at = ?, close_reason = ? WHERE id = ? AND closed_at IS NULL",
-                arguments: [time, reason, id.description])
+                arguments: [time.storedText, reason, id.description])
             return true
         }
     }

@@ -43,7 +43,7 @@ extension AgentStore {
         try write("commit a notification to the outbox") { db in
             try db.execute(
                 sql: "INSERT INTO outbox (message_id, kind, priority, event, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [messageID, kind, priority.rawValue, String(decoding: event, as: UTF8.self), time])
+                arguments: [messageID, kind, priority.rawValue, String(decoding: event, as: UTF8.self), time.storedText])
             let id = db.lastInsertedRowID
             for destination in destinations {
                 try db.execute(
@@ -51,7 +51,7 @@ extension AgentStore {
                         INSERT INTO outbox_deliveries (outbox_id, destination, state, attempts, next_attempt_at)
                         VALUES (?, ?, 'pending', 0, ?)
                         """,
-                    arguments: [id, destination, time])
+                    arguments: [id, destination, time.storedText])
             }
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
             var evicted = 0
@@ -76,7 +76,7 @@ extension AgentStore {
         let beyond = horizon.map { now.addingTimeInterval($0) } ?? Date.distantFuture
         return try pendingDeliveries(
             where: "(d.next_attempt_at <= ? OR d.next_attempt_at > ?)", order: "o.priority, d.outbox_id, d.id LIMIT ?",
-            arguments: [now, beyond, limit])
+            arguments: [now.storedText, beyond.storedText, limit])
     }
 
     /// Every pending delivery of notifications of `kind`, due or not, oldest first.
@@ -114,7 +114,7 @@ extension AgentStore {
             for delivery in deliveries {
                 try db.execute(
                     sql: "UPDATE outbox_deliveries SET state = 'withdrawn', last_error = ?, finished_at = ? WHERE id = ? AND state = 'pending'",
-                    arguments: [why, time, delivery])
+                    arguments: [why, time.storedText, delivery])
             }
         }
     }
@@ -126,7 +126,7 @@ extension AgentStore {
             if let time {
                 return try Date.fetchOne(
                     db, sql: "SELECT MIN(next_attempt_at) FROM outbox_deliveries WHERE state = 'pending' AND next_attempt_at > ?",
-                    arguments: [time])
+                    arguments: [time.storedText])
             }
             return try Date.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox_deliveries WHERE state = 'pending'")
         }
@@ -137,7 +137,7 @@ extension AgentStore {
         try write("mark a delivery done") { db in
             try db.execute(
                 sql: "UPDATE outbox_deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, finished_at = ? WHERE id = ?",
-                arguments: [time, delivery])
+                arguments: [time.storedText, delivery])
         }
     }
 
@@ -147,11 +147,11 @@ extension AgentStore {
             if let retryAt {
                 try db.execute(
                     sql: "UPDATE outbox_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                    arguments: [error, retryAt, delivery])
+                    arguments: [error, retryAt.storedText, delivery])
             } else {
                 try db.execute(
                     sql: "UPDATE outbox_deliveries SET state = 'expired', attempts = attempts + 1, last_error = ?, finished_at = ? WHERE id = ?",
-                    arguments: [error, time, delivery])
+                    arguments: [error, time.storedText, delivery])
             }
         }
     }
@@ -178,7 +178,7 @@ extension AgentStore {
                     DELETE FROM outbox WHERE id NOT IN (
                         SELECT outbox_id FROM outbox_deliveries WHERE state = 'pending' OR finished_at >= ?)
                     """,
-                arguments: [before])
+                arguments: [before.storedText])
         }
     }
 }

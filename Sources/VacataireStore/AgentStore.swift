@@ -143,7 +143,7 @@ public final class AgentStore: Sendable {
                     INSERT INTO failover_state (id, role, epoch, updated_at) VALUES (1, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET role = excluded.role, epoch = excluded.epoch, updated_at = excluded.updated_at
                     """,
-                arguments: [state.role.rawValue, state.epoch.storedValue, time])
+                arguments: [state.role.rawValue, state.epoch.storedValue, time.storedText])
         }
     }
 
@@ -161,7 +161,7 @@ public final class AgentStore: Sendable {
         try write("test a write") { db in
             try db.execute(
                 sql: "INSERT INTO write_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
-                arguments: [time])
+                arguments: [time.storedText])
         }
     }
 

@@ -17,6 +17,50 @@ final class IncidentRemindersTests: XCTestCase {
         }
     }
 
+    /// The agent asks at every turn of its loop; the schedule remembers when it is next
+    /// due and answers early questions without looking. Driven by the same seeded events, it
+    /// must say exactly what a schedule that looks every time says.
+    func testAskingAtEveryTurnSaysWhatLookingEveryTimeSays() {
+        for seed in UInt64(1)...20 {
+            var dice = Dice(state: seed)
+            var asked = IncidentReminders(repeatInterval: .seconds(30), confirmTimeout: .seconds(7))
+            var looking = asked
+            let ids = (1...4).map { IncidentID(epoch: UInt64($0), topic: $0 % 2 == 0 ? .roleChange : .peerLost) }
+            var now = 0.0
+            var serving = true
+            var said = 0
+            while now < 600 {
+                now += 0.05
+                if dice.chance(0.01) {
+                    let id = ids[dice.pick(ids.count)]
+                    switch dice.pick(6) {
+                    case 0, 1:
+                        let pagedHere = dice.chance(0.5)
+                        asked.opened(id, kind: .failover, reason: "r", pagedHere: pagedHere, now: at(now))
+                        looking.opened(id, kind: .failover, reason: "r", pagedHere: pagedHere, now: at(now))
+                    case 2:
+                        let expiry: Duration? = dice.chance(0.5) ? dice.delay(upTo: .seconds(40)) : nil
+                        asked.acknowledged(id, expiresIn: expiry, now: at(now))
+                        looking.acknowledged(id, expiresIn: expiry, now: at(now))
+                    case 3:
+                        asked.confirmed(id)
+                        looking.confirmed(id)
+                    case 4:
+                        asked.closed(id)
+                        looking.closed(id)
+                    default:
+                        serving.toggle()
+                    }
+                }
+                looking.closed(IncidentID(epoch: 999, topic: .peerLost))  // forgets what it learned
+                let expected = looking.due(now: at(now), serving: serving)
+                XCTAssertEqual(asked.due(now: at(now), serving: serving), expected, "seed \(seed) at \(now) s")
+                said += expected.count
+            }
+            XCTAssertGreaterThan(said, 0, "seed \(seed): the events must make the schedule speak")
+        }
+    }
+
     func testRemindsEveryIntervalUntilAcknowledgedAndNotAfterClosing() {
         var schedule = IncidentReminders(repeatInterval: .seconds(60), confirmTimeout: .seconds(10))
         schedule.opened(e2, kind: .failover, reason: "alpha failed", pagedHere: true, now: at(0))

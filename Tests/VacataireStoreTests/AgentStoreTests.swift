@@ -263,4 +263,35 @@ final class AgentStoreTests: XCTestCase {
         XCTAssertEqual(try store.events(limit: 0), [])
         XCTAssertEqual(try store.events(incident: IncidentID(epoch: 1, topic: .peerLost), limit: 10), [])
     }
+
+    // MARK: - Times
+
+    func testTimesAreStoredAsGRDBWritesADateSoOldAndNewRowsCompareAlike() throws {
+        let times = [
+            t(0), t(0.5), t(59.999), t(86_399.25), Date(timeIntervalSince1970: 0),
+            Date(timeIntervalSince1970: 951_782_400.001),  // 2000-02-29
+            Date.distantFuture,
+        ]
+        for time in times {
+            XCTAssertEqual(time.storedText, String.fromDatabaseValue(time.databaseValue), "\(time)")
+            XCTAssertEqual(
+                Date.fromDatabaseValue(time.storedText.databaseValue)!.timeIntervalSince1970,
+                time.timeIntervalSince1970, accuracy: 0.001)
+        }
+    }
+
+    func testADueRetryWrittenByAnOlderVersionIsFoundBesideANewOne() throws {
+        let store = try AgentStore(stateDirectory: scratch.path)
+        try store.enqueue(messageID: "m1", kind: "email", priority: .page, event: Data("{}".utf8),
+                          destinations: ["ops", "nms"], at: t(0), limit: 100)
+        let nms = try XCTUnwrap(try store.dueDeliveries(now: t(0)).first { $0.destination == "nms" })
+        // The older version bound a `Date`; GRDB wrote its own text.
+        try store.pool.write { db in
+            try db.execute(sql: "UPDATE outbox_deliveries SET next_attempt_at = ? WHERE destination = 'ops'", arguments: [t(5)])
+        }
+        try store.markFailed(nms.id, error: "refused", retryAt: t(7), at: t(1))
+        XCTAssertEqual(try store.dueDeliveries(now: t(6)).map(\.destination), ["ops"])
+        XCTAssertEqual(try store.dueDeliveries(now: t(7)).map(\.destination).sorted(), ["nms", "ops"])
+        XCTAssertEqual(try store.nextAttempt(), t(5))
+    }
 }

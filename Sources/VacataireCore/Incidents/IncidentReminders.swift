@@ -45,6 +45,18 @@ public struct IncidentReminders: Sendable {
         var pagedHere = false
 
         func openFor(at now: MonotonicInstant) -> Duration { openBefore + now.since(followedSince) }
+
+        /// The first instant at which `due` has something to do for it; nil: none until
+        /// it changes (acknowledged until closed, no confirmation awaited).
+        var wakeUp: MonotonicInstant? {
+            let reminder: MonotonicInstant?
+            switch acknowledgedUntil {
+            case .none: reminder = nextReminder
+            case .until(let end): reminder = end
+            case .closing: reminder = nil
+            }
+            return [reminder, confirmationDeadline].compactMap { $0 }.min()
+        }
     }
 
     /// An acknowledgement: until an instant, or until the incident is closed.
@@ -60,7 +72,16 @@ public struct IncidentReminders: Sendable {
 
     public var repeatInterval: Duration
     public var confirmTimeout: Duration
-    private(set) var tracked: [IncidentID: Tracked] = [:]
+    private(set) var tracked: [IncidentID: Tracked] = [:] {
+        didSet { quiet = nil }
+    }
+    /// What the last `due` learned: nothing is due before `until` (nil: before something
+    /// changes). The agent asks at every turn of its loop, and almost every time it is too
+    /// early; forgotten whenever an incident changes.
+    private var quiet: Quiet?
+    private struct Quiet: Sendable {
+        var until: MonotonicInstant?
+    }
     /// Confirmations that came before this node opened the incident (a fast peer).
     private var earlyConfirmations: Set<IncidentID> = []
 
@@ -134,6 +155,7 @@ public struct IncidentReminders: Sendable {
 
     /// What is due at `now`. `serving`: this node serves, so it pages the role-change incidents.
     public mutating func due(now: MonotonicInstant, serving: Bool) -> [Action] {
+        if let quiet, quiet.until.map({ now < $0 }) ?? true { return [] }
         var actions: [Action] = []
         for id in tracked.keys.sorted(by: { $0.description < $1.description }) {
             guard var entry = tracked[id] else { continue }
@@ -165,6 +187,7 @@ public struct IncidentReminders: Sendable {
             }
             tracked[id] = entry
         }
+        quiet = Quiet(until: tracked.values.compactMap(\.wakeUp).min())
         return actions
     }
 }
