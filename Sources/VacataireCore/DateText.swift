@@ -19,12 +19,27 @@ public enum DateText {
         written(date, as: withZone ? "%Y-%m-%d %H:%M:%S %Z" : "%Y-%m-%d %H:%M:%S", local: true)
     }
 
+    /// "2026-12-07 21:42:21.123" in UTC, to the millisecond (rounded down): how the store
+    /// keeps a time. It is the text GRDB writes for a bound `Date`, so that rows written
+    /// either way sort and compare alike; GRDB writes it with a `DateFormatter`.
+    public static func stored(_ date: Date) -> String {
+        let milliseconds = date.unixMilliseconds
+        let fraction = String(milliseconds % 1000)
+        return written(seconds: time_t(milliseconds / 1000), as: "%Y-%m-%d %H:%M:%S", local: false)
+            + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+
+    private static func written(_ date: Date, as format: String, local: Bool) -> String {
+        written(seconds: time_t(date.timeIntervalSince1970.rounded(.down)), as: format, local: local)
+    }
+
     /// The C library's `strftime` in the POSIX locale (English names whatever the
     /// environment says), to the second. Foundation's `DateFormatter` would do the same
-    /// through ICU, whose data then stays resident in the agent: about 3 MiB for a few
-    /// dates a day.
-    private static func written(_ date: Date, as format: String, local: Bool) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    /// through ICU, and its data and code would then stay resident in the agent (about
+    /// 3 MiB) for a few dates a day; FoundationEssentials' format styles run several times
+    /// the code of these few lines of the C library every agent has mapped anyway.
+    private static func written(seconds: time_t, as format: String, local: Bool) -> String {
+        var seconds = seconds
         var fields = tm()
         if local {
             tzset()  // the zone as the machine has it now, as a new process would see it

@@ -25,6 +25,12 @@ final class DateTextTests: XCTestCase {
         XCTAssertEqual(DateText.local(friday), "2026-11-27 23:14:09 UTC")
     }
 
+    func testTheStoredTextIsUTCToTheMillisecond() {
+        XCTAssertEqual(DateText.stored(friday), "2026-11-27 23:14:09.750")
+        XCTAssertEqual(DateText.stored(Date(timeIntervalSince1970: 0.125)), "1970-01-01 00:00:00.125")
+        XCTAssertEqual(DateText.stored(Date(timeIntervalSince1970: 60.0625)), "1970-01-01 00:01:00.062", "rounded down")
+    }
+
     func testISO8601IsUTCToTheSecond() {
         XCTAssertEqual(DateText.iso8601(friday), "2026-11-27T23:14:09Z")
     }

@@ -268,7 +268,7 @@ final class AgentStoreTests: XCTestCase {
 
     func testTimesAreStoredAsGRDBWritesADateSoOldAndNewRowsCompareAlike() throws {
         let times = [
-            t(0), t(0.5), t(59.999), t(86_399.25), Date(timeIntervalSince1970: 0),
+            t(0), t(0.5), t(59.999), t(86_399.25), t(0.007), t(60.04), Date(timeIntervalSince1970: 0),
             Date(timeIntervalSince1970: 951_782_400.001),  // 2000-02-29
             Date.distantFuture,
         ]
