@@ -95,6 +95,7 @@ vacataire=$work/vacataire
 for node in alpha beta; do
     mkdir -p "$work/node-$node" && cp -p "$binary_source" "$work/node-$node/vacataire"
 done
+bash "$root/Tests/Benchmarks/from-disk.sh" "$work/node-alpha/vacataire" "$work/node-beta/vacataire"
 run=$work/run        # services' pid files, logs, start stamps, break markers
 bin=$work/bin        # the scripts the agents run
 results=$work/results

@@ -47,6 +47,7 @@ loopback_node standby beta alpha 17612 17611 19612 - 50ms >beta.yaml
 
 # measure LABEL BINARY -> one JSON line: each node's cpu %, context switches/s, threads, RSS
 measure() {
+    bash "$root/Tests/Benchmarks/from-disk.sh" "$2"
     rm -rf state-alpha state-beta
     mkdir -p state-alpha state-beta
     "$2" run --config alpha.yaml >>"alpha-$1.log" 2>&1 &
