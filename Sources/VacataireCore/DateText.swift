@@ -23,15 +23,22 @@ public enum DateText {
     /// keeps a time. It is the text GRDB writes for a bound `Date`, so that rows written
     /// either way sort and compare alike; GRDB writes it with a `DateFormatter`.
     public static func stored(_ date: Date) -> String {
-        let milliseconds = date.unixMilliseconds
+        let milliseconds = min(date.unixMilliseconds, UInt64(writable.upperBound) * 1000 + 999)
         let fraction = String(milliseconds % 1000)
         return written(seconds: time_t(milliseconds / 1000), as: "%Y-%m-%d %H:%M:%S", local: false)
             + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 
     private static func written(_ date: Date, as format: String, local: Bool) -> String {
-        written(seconds: time_t(date.timeIntervalSince1970.rounded(.down)), as: format, local: local)
+        let seconds = date.timeIntervalSince1970
+        let kept = seconds.isFinite ? min(max(seconds.rounded(.down), writable.lowerBound), writable.upperBound) : 0
+        return written(seconds: time_t(kept), as: format, local: local)
     }
+
+    /// The seconds since 1970 that are written as they are: years 1 to 9999. A date read
+    /// from elsewhere (a planted row, a clock gone wrong) is held to them, as `time_t(_:)`
+    /// traps beyond its range and `gmtime_r` fails beyond a year that fits an `Int32`.
+    private static let writable: ClosedRange<Double> = -62_135_596_800...253_402_300_799
 
     /// The C library's `strftime` in the POSIX locale (English names whatever the
     /// environment says), to the second. Foundation's `DateFormatter` would do the same

@@ -31,6 +31,14 @@ final class DateTextTests: XCTestCase {
         XCTAssertEqual(DateText.stored(Date(timeIntervalSince1970: 60.0625)), "1970-01-01 00:01:00.062", "rounded down")
     }
 
+    func testADateBeyondTheYear9999IsWrittenAsItsLastSecondAndNeverTraps() {
+        let huge = Date(timeIntervalSince1970: 1e300)
+        XCTAssertEqual(DateText.rfc5322(huge), "Fri, 31 Dec 9999 23:59:59 +0000")
+        XCTAssertEqual(DateText.stored(huge), "9999-12-31 23:59:59.999")
+        XCTAssertTrue(DateText.rfc5322(Date(timeIntervalSince1970: -1e300)).hasPrefix("Mon, 01 Jan "))
+        XCTAssertFalse(DateText.local(huge).isEmpty)
+    }
+
     func testISO8601IsUTCToTheSecond() {
         XCTAssertEqual(DateText.iso8601(friday), "2026-11-27T23:14:09Z")
     }
